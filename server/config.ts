@@ -1,0 +1,266 @@
+/**
+ * Server configuration: flags > `MAXIOFS_*` environment > config file > defaults.
+ * This is the one module that reads the environment.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Config {
+  dataDir: string;
+  /** S3 listener, `host:port` (host may be empty for all interfaces). */
+  listen: string;
+  /** Console listener. */
+  consoleListen: string;
+  region: string;
+  /** When set, `bucket.<domain>` requests are virtual-host style. */
+  domain: string | null;
+  logLevel: LogLevel;
+  /** Seconds between orphan-blob sweeps (0 disables the periodic sweep). */
+  sweepIntervalSeconds: number;
+  /** Age in seconds after which an incomplete multipart upload is aborted. */
+  multipartMaxAgeSeconds: number;
+  /** fsync blobs before publishing (power-loss safety at a throughput cost). */
+  fsync: boolean;
+  rootAccessKey: string | null;
+  rootSecretKey: string | null;
+  rootUser: string | null;
+  rootPassword: string | null;
+  configFile: string | null;
+}
+
+export const DEFAULTS: Config = {
+  dataDir: "./data",
+  listen: ":8080",
+  consoleListen: ":8081",
+  region: "us-east-1",
+  domain: null,
+  logLevel: "info",
+  sweepIntervalSeconds: 3600,
+  multipartMaxAgeSeconds: 7 * 24 * 3600,
+  fsync: false,
+  rootAccessKey: null,
+  rootSecretKey: null,
+  rootUser: null,
+  rootPassword: null,
+  configFile: null,
+};
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: "string" | "number" | "boolean" | "nullable";
+  help: string;
+}
+
+const OPTIONS: OptionSpec[] = [
+  {
+    key: "dataDir",
+    flag: "data-dir",
+    env: "MAXIOFS_DATA_DIR",
+    kind: "string",
+    help: "data directory",
+  },
+  {
+    key: "listen",
+    flag: "listen",
+    env: "MAXIOFS_LISTEN",
+    kind: "string",
+    help: "S3 listen address",
+  },
+  {
+    key: "consoleListen",
+    flag: "console-listen",
+    env: "MAXIOFS_CONSOLE_LISTEN",
+    kind: "string",
+    help: "console listen address",
+  },
+  { key: "region", flag: "region", env: "MAXIOFS_REGION", kind: "string", help: "S3 region" },
+  {
+    key: "domain",
+    flag: "domain",
+    env: "MAXIOFS_DOMAIN",
+    kind: "nullable",
+    help: "domain for virtual-host style buckets (bucket.domain)",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "MAXIOFS_LOG_LEVEL",
+    kind: "string",
+    help: "debug | info | warn | error",
+  },
+  {
+    key: "sweepIntervalSeconds",
+    flag: "sweep-interval",
+    env: "MAXIOFS_SWEEP_INTERVAL",
+    kind: "number",
+    help: "seconds between orphan blob sweeps (0 = only at start)",
+  },
+  {
+    key: "multipartMaxAgeSeconds",
+    flag: "multipart-max-age",
+    env: "MAXIOFS_MULTIPART_MAX_AGE",
+    kind: "number",
+    help: "seconds after which incomplete multipart uploads are aborted",
+  },
+  { key: "fsync", flag: "fsync", env: "MAXIOFS_FSYNC", kind: "boolean", help: "fsync object data" },
+  {
+    key: "rootAccessKey",
+    flag: "root-access-key",
+    env: "MAXIOFS_ROOT_ACCESS_KEY",
+    kind: "nullable",
+    help: "root S3 access key (first start)",
+  },
+  {
+    key: "rootSecretKey",
+    flag: "root-secret-key",
+    env: "MAXIOFS_ROOT_SECRET_KEY",
+    kind: "nullable",
+    help: "root S3 secret key (first start)",
+  },
+  {
+    key: "rootUser",
+    flag: "root-user",
+    env: "MAXIOFS_ROOT_USER",
+    kind: "nullable",
+    help: "console admin user (first start)",
+  },
+  {
+    key: "rootPassword",
+    flag: "root-password",
+    env: "MAXIOFS_ROOT_PASSWORD",
+    kind: "nullable",
+    help: "console admin password (first start)",
+  },
+  {
+    key: "configFile",
+    flag: "config",
+    env: "MAXIOFS_CONFIG",
+    kind: "nullable",
+    help: "JSON config file (keys as in this list, camelCase)",
+  },
+];
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const lines = ["Usage: maxiofs [options]", "", "Options (flag / environment):"];
+  for (const o of OPTIONS) {
+    const def = DEFAULTS[o.key];
+    lines.push(
+      `  --${o.flag.padEnd(20)} ${o.env.padEnd(28)} ${o.help}${
+        def === null || def === "" ? "" : ` (default ${def})`
+      }`,
+    );
+  }
+  lines.push("  --help                print this help");
+  return lines.join("\n");
+}
+
+function coerce(spec: OptionSpec, raw: unknown, source: string): Config[keyof Config] {
+  if (spec.kind === "boolean") {
+    if (typeof raw === "boolean") return raw;
+    const s = String(raw).toLowerCase();
+    if (["1", "true", "yes", "on", ""].includes(s)) return true;
+    if (["0", "false", "no", "off"].includes(s)) return false;
+    throw new ConfigError(`Cannot parse ${source} "${raw}": expected a boolean`);
+  }
+  if (spec.kind === "number") {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) {
+      throw new ConfigError(`Cannot parse ${source} "${raw}": expected a non-negative number`);
+    }
+    return n;
+  }
+  if (raw === null) return null;
+  return String(raw);
+}
+
+/** Parses `--flag value`, `--flag=value` and boolean `--flag`; a bare `--` is ignored. */
+export function parseFlags(args: string[]): { values: Map<string, string | true>; help: boolean } {
+  const values = new Map<string, string | true>();
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") continue;
+    if (a === "--help" || a === "-h") {
+      help = true;
+      continue;
+    }
+    if (!a.startsWith("--")) throw new ConfigError(`Cannot parse argument "${a}": expected --flag`);
+    const eq = a.indexOf("=");
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!OPTIONS.some((o) => o.flag === name)) {
+      throw new ConfigError(`Cannot parse argument "${a}": unknown flag (see --help)`);
+    }
+    if (eq >= 0) values.set(name, a.slice(eq + 1));
+    else if (i + 1 < args.length && !args[i + 1].startsWith("--")) values.set(name, args[++i]);
+    else values.set(name, true);
+  }
+  return { values, help };
+}
+
+export interface LoadOptions {
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+}
+
+/** Builds the configuration from flags, environment, optional config file and defaults. */
+export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
+  const args = opts.args ?? Deno.args;
+  const env = opts.env ?? Deno.env.toObject();
+  const readFile = opts.readFile ?? ((p: string) => Deno.readTextFileSync(p));
+  const { values, help } = parseFlags(args);
+
+  const cfg: Config = { ...DEFAULTS };
+  const configFile = values.get("config") ?? env["MAXIOFS_CONFIG"];
+  if (typeof configFile === "string" && configFile) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(readFile(configFile));
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file "${configFile}": ${(e as Error).message}`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      const spec = OPTIONS.find((o) => o.key === k);
+      if (!spec) {
+        throw new ConfigError(`Cannot parse config file "${configFile}": unknown key "${k}"`);
+      }
+      (cfg as unknown as Record<string, unknown>)[k] = coerce(spec, v, `config key ${k}`);
+    }
+    cfg.configFile = configFile;
+  }
+  for (const spec of OPTIONS) {
+    const e = env[spec.env];
+    if (e !== undefined && e !== "") {
+      (cfg as unknown as Record<string, unknown>)[spec.key] = coerce(spec, e, spec.env);
+    }
+  }
+  for (const spec of OPTIONS) {
+    const v = values.get(spec.flag);
+    if (v === undefined) continue;
+    if (v === true && spec.kind !== "boolean") {
+      throw new ConfigError(`Cannot parse flag --${spec.flag}: a value is required`);
+    }
+    (cfg as unknown as Record<string, unknown>)[spec.key] = coerce(spec, v, `--${spec.flag}`);
+  }
+  if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) {
+    throw new ConfigError(
+      `Cannot parse log level "${cfg.logLevel}": expected debug|info|warn|error`,
+    );
+  }
+  parseListen(cfg.listen);
+  parseListen(cfg.consoleListen);
+  return { ...cfg, help };
+}
+
+/** Splits `host:port`, `:port` or `[v6]:port`; an empty host means all interfaces. */
+export function parseListen(addr: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (!m) throw new ConfigError(`Cannot parse listen address "${addr}": expected host:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`Cannot parse listen address "${addr}": bad port`);
+  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
+}

@@ -1,0 +1,189 @@
+/** AWS Signature Version 4: canonical request, signing key, header and presigned verification. */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { S3Error } from "../errors.ts";
+import type { RequestTarget } from "../endpoint.ts";
+
+export const ALGORITHM = "AWS4-HMAC-SHA256";
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** RFC 3986 encoding as SigV4 wants it (unreserved kept, all else %XX upper-case). */
+export function uriEncode(s: string, keepSlash = false): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(s)) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~]/.test(c) || (keepSlash && c === "/")) out += c;
+    else out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new S3Error("InvalidURI");
+  }
+}
+
+/** Parses a raw query into decoded [name, value] pairs, keeping order and empty values. */
+export function parseRawQuery(raw: string): [string, string][] {
+  if (!raw) return [];
+  return raw.split("&").filter((p) => p !== "").map((p) => {
+    const i = p.indexOf("=");
+    return i < 0 ? [safeDecode(p), ""] : [safeDecode(p.slice(0, i)), safeDecode(p.slice(i + 1))];
+  });
+}
+
+export function canonicalQuery(pairs: [string, string][], omit?: string): string {
+  return pairs
+    .filter(([k]) => k !== omit)
+    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+}
+
+export function canonicalHeaderValue(v: string): string {
+  return v.trim().replace(/\s+/g, " ");
+}
+
+export function sha256Hex(s: string | Uint8Array): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+export function hmac(key: Uint8Array | string, data: string): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(data).digest());
+}
+
+const signingKeyCache = new Map<string, Uint8Array>();
+
+/** kSigning = HMAC chain over date, region, service, "aws4_request" (cached per scope). */
+export function signingKey(
+  secret: string,
+  date: string,
+  region: string,
+  service: string,
+): Uint8Array {
+  const id = `${secret}\n${date}\n${region}\n${service}`;
+  const hit = signingKeyCache.get(id);
+  if (hit) return hit;
+  const kDate = hmac("AWS4" + secret, date);
+  const kRegion = hmac(kDate, region);
+  const kService = hmac(kRegion, service);
+  const k = hmac(kService, "aws4_request");
+  if (signingKeyCache.size > 1000) signingKeyCache.clear();
+  signingKeyCache.set(id, k);
+  return k;
+}
+
+export function hexEqual(a: string, b: string): boolean {
+  if (a.length !== b.length || !/^[0-9a-f]*$/.test(a)) return false;
+  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+}
+
+export interface Scope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+}
+
+/** Parses `AKID/20130524/us-east-1/s3/aws4_request`. */
+export function parseCredential(
+  s: string,
+  errorCode: "AuthorizationHeaderMalformed" | "AuthorizationQueryParametersError",
+): Scope {
+  const parts = s.split("/");
+  if (parts.length !== 5 || parts[4] !== "aws4_request" || !/^\d{8}$/.test(parts[1])) {
+    throw new S3Error(errorCode, { message: `Cannot parse credential "${s}"` });
+  }
+  if (parts[3] !== "s3") {
+    throw new S3Error(errorCode, {
+      message: `Credential should be scoped to correct service: 's3'.`,
+    });
+  }
+  return { accessKeyId: parts[0], date: parts[1], region: parts[2], service: parts[3] };
+}
+
+/** Parses `20130524T000000Z` into epoch ms. */
+export function parseAmzDate(s: string): number | null {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (!m) return null;
+  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  return Number.isNaN(t) ? null : t;
+}
+
+export interface ParsedAuthHeader {
+  scope: Scope;
+  signedHeaders: string[];
+  signature: string;
+}
+
+export function parseAuthorizationHeader(h: string): ParsedAuthHeader {
+  const rest = h.slice(ALGORITHM.length).trim();
+  const fields = new Map<string, string>();
+  for (const part of rest.split(",")) {
+    const i = part.indexOf("=");
+    if (i < 0) throw new S3Error("AuthorizationHeaderMalformed");
+    fields.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  const cred = fields.get("Credential");
+  const sh = fields.get("SignedHeaders");
+  const sig = fields.get("Signature");
+  if (!cred || !sh || !sig) {
+    throw new S3Error("AuthorizationHeaderMalformed", {
+      message:
+        "The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.",
+    });
+  }
+  return {
+    scope: parseCredential(cred, "AuthorizationHeaderMalformed"),
+    signedHeaders: sh.split(";").map((x) => x.trim().toLowerCase()),
+    signature: sig.toLowerCase(),
+  };
+}
+
+export interface CanonicalInput {
+  method: string;
+  target: RequestTarget;
+  headers: Headers;
+  signedHeaders: string[];
+  payloadHash: string;
+  /** Query parameter left out of the canonical query (X-Amz-Signature when presigned). */
+  omitQuery?: string;
+}
+
+export function canonicalRequest(i: CanonicalInput): string {
+  const path = uriEncode(i.target.path, true);
+  const headers = i.signedHeaders.map((h) => {
+    const v = h === "host" ? (i.headers.get("host") ?? i.target.host) : i.headers.get(h);
+    if (v === null) throw new S3Error("AccessDenied", { message: `Signed header ${h} is missing` });
+    return `${h}:${canonicalHeaderValue(v)}\n`;
+  }).join("");
+  return [
+    i.method,
+    path,
+    canonicalQuery(parseRawQuery(i.target.rawQuery), i.omitQuery),
+    headers,
+    i.signedHeaders.join(";"),
+    i.payloadHash,
+  ].join("\n");
+}
+
+export function stringToSign(amzDate: string, scope: Scope, canonical: string): string {
+  return [
+    ALGORITHM,
+    amzDate,
+    `${scope.date}/${scope.region}/${scope.service}/aws4_request`,
+    sha256Hex(canonical),
+  ].join("\n");
+}
+
+export function signatureFor(secret: string, scope: Scope, sts: string): string {
+  return Buffer.from(hmac(signingKey(secret, scope.date, scope.region, scope.service), sts))
+    .toString(
+      "hex",
+    );
+}

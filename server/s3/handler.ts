@@ -1,0 +1,306 @@
+/**
+ * The S3 front end: parse -> authenticate -> authorize -> dispatch -> write. Only this module
+ * writes responses, request ids and error documents.
+ */
+import { isS3Error, S3Error } from "./errors.ts";
+import { type Endpoint, parseEndpoint, splitTarget } from "./endpoint.ts";
+import { authenticate } from "./auth/mod.ts";
+import { buildXml } from "./xml.ts";
+import { namespaceOf } from "../iam/types.ts";
+import type { OpContext, OpResult, S3Deps } from "./context.ts";
+import type { BucketRecord } from "../storage/types.ts";
+import * as service from "./ops/service.ts";
+import * as bucketOps from "./ops/bucket.ts";
+import * as getOps from "./ops/object_get.ts";
+import * as putOps from "./ops/object_put.ts";
+import * as copyOps from "./ops/copy.ts";
+import * as deleteOps from "./ops/delete.ts";
+import * as listOps from "./ops/list.ts";
+import * as attrOps from "./ops/attributes.ts";
+import * as postOps from "./ops/post_object.ts";
+import * as mpOps from "./ops/multipart.ts";
+import * as versionOps from "./ops/versioning.ts";
+import * as tagOps from "./ops/tagging.ts";
+import * as lockOps from "./ops/lock.ts";
+import * as lifecycleOps from "./ops/lifecycle.ts";
+import * as configOps from "./ops/bucket_config.ts";
+
+export function newRequestId(): string {
+  const b = new Uint8Array(8);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+}
+
+function notImplemented(ep: Endpoint): never {
+  throw new S3Error("NotImplemented", { message: `${ep.op} is not implemented` });
+}
+
+/** Routes an authorized request to its operation. */
+function dispatch(ctx: OpContext): Promise<OpResult> {
+  const ep = ctx.ep;
+  switch (ep.op) {
+    case "ListBuckets":
+      return service.listBuckets(ctx);
+    case "Options":
+      return service.options(ctx);
+    case "CreateBucket":
+      return bucketOps.createBucket(ctx);
+    case "HeadBucket":
+      return bucketOps.headBucket(ctx);
+    case "DeleteBucket":
+      return bucketOps.deleteBucket(ctx);
+    case "GetBucketLocation":
+      return bucketOps.getBucketLocation(ctx);
+    case "ListObjects":
+      return listOps.listObjectsV1(ctx);
+    case "ListObjectsV2":
+      return listOps.listObjectsV2(ctx);
+    case "GetObject":
+      return getOps.getObject(ctx);
+    case "HeadObject":
+      return getOps.headObject(ctx);
+    case "PutObject":
+      return putOps.putObject(ctx);
+    case "CopyObject":
+      return copyOps.copyObject(ctx);
+    case "DeleteObject":
+      return deleteOps.deleteObject(ctx);
+    case "DeleteObjects":
+      return deleteOps.deleteObjects(ctx);
+    case "GetObjectAttributes":
+      return attrOps.getObjectAttributes(ctx);
+    case "PostObject":
+      return postOps.postObject(ctx);
+    case "CreateMultipartUpload":
+      return mpOps.createMultipartUpload(ctx);
+    case "UploadPart":
+      return mpOps.uploadPart(ctx);
+    case "UploadPartCopy":
+      return mpOps.uploadPartCopy(ctx);
+    case "CompleteMultipartUpload":
+      return mpOps.completeMultipartUpload(ctx);
+    case "AbortMultipartUpload":
+      return mpOps.abortMultipartUpload(ctx);
+    case "ListParts":
+      return mpOps.listParts(ctx);
+    case "ListMultipartUploads":
+      return mpOps.listMultipartUploads(ctx);
+    case "GetBucketVersioning":
+      return versionOps.getBucketVersioning(ctx);
+    case "PutBucketVersioning":
+      return versionOps.putBucketVersioning(ctx);
+    case "ListObjectVersions":
+      return versionOps.listObjectVersions(ctx);
+    case "GetObjectTagging":
+      return tagOps.getObjectTagging(ctx);
+    case "PutObjectTagging":
+      return tagOps.putObjectTagging(ctx);
+    case "DeleteObjectTagging":
+      return tagOps.deleteObjectTagging(ctx);
+    case "GetBucketTagging":
+      return tagOps.getBucketTagging(ctx);
+    case "PutBucketTagging":
+      return tagOps.putBucketTagging(ctx);
+    case "DeleteBucketTagging":
+      return tagOps.deleteBucketTagging(ctx);
+    case "GetObjectLockConfiguration":
+      return lockOps.getObjectLockConfiguration(ctx);
+    case "PutObjectLockConfiguration":
+      return lockOps.putObjectLockConfiguration(ctx);
+    case "GetObjectRetention":
+      return lockOps.getObjectRetention(ctx);
+    case "PutObjectRetention":
+      return lockOps.putObjectRetention(ctx);
+    case "GetObjectLegalHold":
+      return lockOps.getObjectLegalHold(ctx);
+    case "PutObjectLegalHold":
+      return lockOps.putObjectLegalHold(ctx);
+    case "GetBucketLifecycleConfiguration":
+      return lifecycleOps.getBucketLifecycle(ctx);
+    case "PutBucketLifecycleConfiguration":
+      return lifecycleOps.putBucketLifecycle(ctx);
+    case "DeleteBucketLifecycle":
+      return lifecycleOps.deleteBucketLifecycle(ctx);
+    case "GetBucketAcl":
+      return configOps.getBucketAcl(ctx);
+    case "PutBucketAcl":
+      return configOps.putBucketAcl(ctx);
+    case "GetObjectAcl":
+      return configOps.getObjectAcl(ctx);
+    case "PutObjectAcl":
+      return configOps.putObjectAcl(ctx);
+    case "GetBucketPolicy":
+    case "PutBucketPolicy":
+    case "DeleteBucketPolicy":
+    case "GetBucketPolicyStatus":
+    case "GetBucketCors":
+    case "PutBucketCors":
+    case "DeleteBucketCors":
+    case "GetBucketEncryption":
+    case "PutBucketEncryption":
+    case "DeleteBucketEncryption":
+    case "GetPublicAccessBlock":
+    case "PutPublicAccessBlock":
+    case "DeletePublicAccessBlock":
+    case "GetBucketOwnershipControls":
+    case "PutBucketOwnershipControls":
+    case "DeleteBucketOwnershipControls":
+    case "GetBucketNotificationConfiguration":
+    case "PutBucketNotificationConfiguration":
+    case "GetBucketReplication":
+    case "PutBucketReplication":
+    case "DeleteBucketReplication":
+    case "GetBucketWebsite":
+    case "PutBucketWebsite":
+    case "DeleteBucketWebsite":
+    case "GetBucketLogging":
+    case "PutBucketLogging":
+    case "GetBucketAccelerateConfiguration":
+    case "GetBucketRequestPayment":
+      return configOps.bucketConfig(ctx);
+    default: {
+      const _never: never = ep;
+      return notImplemented(_never);
+    }
+  }
+}
+
+function resourceOf(ep: Endpoint | null, path: string): string {
+  if (!ep) return path;
+  if (ep.bucket === null) return "/";
+  return ep.key === null ? `/${ep.bucket}` : `/${ep.bucket}/${ep.key}`;
+}
+
+/** Builds the error document (empty body for HEAD). */
+export function errorResponse(
+  err: S3Error,
+  opts: { method: string; resource: string; requestId: string },
+): Response {
+  const headers = new Headers({
+    "x-amz-request-id": opts.requestId,
+    "x-amz-id-2": opts.requestId,
+    "server": "MaxIOFS",
+    ...err.headers,
+  });
+  if (opts.method === "HEAD" || err.status === 304) {
+    return new Response(null, { status: err.status, headers });
+  }
+  headers.set("content-type", "application/xml");
+  const xml = buildXml("Error", {
+    Code: err.code,
+    Message: err.message,
+    ...err.fields,
+    Resource: opts.resource,
+    RequestId: opts.requestId,
+    HostId: opts.requestId,
+  }, { ns: null });
+  return new Response(xml, { status: err.status, headers });
+}
+
+function writeResult(res: OpResult, requestId: string, method: string): Response {
+  const headers = new Headers(res.headers);
+  headers.set("x-amz-request-id", requestId);
+  headers.set("x-amz-id-2", requestId);
+  headers.set("server", "MaxIOFS");
+  let body: BodyInit | null = null;
+  if (res.xml !== undefined) {
+    headers.set("content-type", "application/xml");
+    body = res.xml;
+  } else if (res.body !== undefined && res.body !== null) {
+    body = res.body as BodyInit;
+  }
+  const status = res.status ?? 200;
+  if (method === "HEAD") {
+    if (body instanceof ReadableStream) body.cancel().catch(() => {});
+    body = null;
+  }
+  if (body === null && status === 200 && method !== "HEAD" && !headers.has("content-length")) {
+    headers.set("content-length", "0");
+  }
+  return new Response(body, { status, headers });
+}
+
+/** Lets browsers call the S3 API (permissive until bucket CORS rules are configured). */
+function addCors(req: Request, res: Response): Response {
+  const origin = req.headers.get("origin");
+  if (!origin) return res;
+  res.headers.set("access-control-allow-origin", origin);
+  res.headers.set("vary", "Origin");
+  res.headers.set(
+    "access-control-expose-headers",
+    "ETag, x-amz-request-id, x-amz-version-id, x-amz-delete-marker, Content-Length, Content-Range",
+  );
+  return res;
+}
+
+export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Response> {
+  return async (req: Request): Promise<Response> => {
+    const requestId = newRequestId();
+    const started = performance.now();
+    let ep: Endpoint | null = null;
+    let path = "/";
+    let principal = null;
+    let response: Response;
+    try {
+      const target = splitTarget(req);
+      path = target.path;
+      ep = parseEndpoint(req, { domain: deps.domain });
+      const auth = await authenticate(req, target, {
+        credentials: deps.credentials,
+        now: () => deps.clock.now(),
+      });
+      principal = auth.principal;
+      const ns = principal ? namespaceOf(principal) : "";
+      let bucketCache: Promise<BucketRecord> | null = null;
+      const endpoint = ep;
+      const ctx: OpContext = {
+        req,
+        ep: endpoint,
+        target,
+        auth,
+        principal,
+        ns,
+        deps,
+        requestId,
+        bucket: () => {
+          if (endpoint.bucket === null) throw new S3Error("NoSuchBucket");
+          bucketCache ??= deps.storage.getBucket(ns, endpoint.bucket);
+          return bucketCache;
+        },
+      };
+      if (ep.op !== "Options" && ep.op !== "PostObject") {
+        const needsBucket = ep.bucket !== null && ep.op !== "CreateBucket";
+        const bucket = needsBucket ? await ctx.bucket() : null;
+        await deps.authorizer.authorize(ctx, bucket);
+      }
+      response = writeResult(await dispatch(ctx), requestId, req.method);
+    } catch (e) {
+      let err: S3Error;
+      if (isS3Error(e)) err = e;
+      else {
+        deps.log.error("request failed", {
+          requestId,
+          op: ep?.op,
+          error: String((e as Error)?.stack ?? e),
+        });
+        err = new S3Error("InternalError");
+      }
+      if (req.body && !req.bodyUsed) req.body.cancel().catch(() => {});
+      response = errorResponse(err, {
+        method: req.method,
+        resource: resourceOf(ep, path),
+        requestId,
+      });
+    }
+    deps.onRequest?.({
+      op: ep?.op ?? "Unknown",
+      status: response.status,
+      durationMs: performance.now() - started,
+      bucket: ep?.bucket ?? null,
+      principal,
+      requestId,
+      bytesIn: null,
+    });
+    return addCors(req, response);
+  };
+}

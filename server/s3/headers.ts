@@ -1,0 +1,162 @@
+/** Request header parsing shared by PUT, COPY, CreateMultipartUpload and POST uploads. */
+import { S3Error } from "./errors.ts";
+import type { ContentHeaders, ObjectRecord, WriteConditions } from "../storage/types.ts";
+import {
+  CHECKSUM_ALGORITHMS,
+  CHECKSUM_LENGTH,
+  type ChecksumAlgorithm,
+  checksumHeaderName,
+  fromBase64,
+} from "../storage/hashing.ts";
+import type { ExpectedChecksum } from "../storage/types.ts";
+
+/** User metadata may not exceed 2 KB (names and values, as AWS counts them). */
+export const MAX_USER_METADATA = 2048;
+
+const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
+  ["contentType", "content-type"],
+  ["contentEncoding", "content-encoding"],
+  ["contentDisposition", "content-disposition"],
+  ["contentLanguage", "content-language"],
+  ["cacheControl", "cache-control"],
+  ["expires", "expires"],
+];
+
+/** Stored content headers from a request (or a POST form given as a Headers object). */
+export function contentHeadersFrom(h: Headers): ContentHeaders {
+  const out: ContentHeaders = {};
+  for (const [field, name] of CONTENT_HEADERS) {
+    let v = h.get(name);
+    if (v === null) continue;
+    if (field === "contentEncoding") {
+      // aws-chunked is a transfer detail, not part of the stored encoding.
+      v = v.split(",").map((s) => s.trim()).filter((s) => s && s !== "aws-chunked").join(",");
+      if (!v) continue;
+    }
+    out[field] = v;
+  }
+  return out;
+}
+
+/** Writes stored content headers back as response headers. */
+export function contentHeadersTo(c: ContentHeaders, out: Record<string, string>): void {
+  for (const [field, name] of CONTENT_HEADERS) {
+    const v = c[field];
+    if (v !== undefined) out[name] = v;
+  }
+}
+
+/** `x-amz-meta-*` headers, lower-cased names; over 2 KB is `MetadataTooLarge`. */
+export function userMetadataFrom(h: Headers): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let size = 0;
+  for (const [k, v] of h) {
+    if (!k.startsWith("x-amz-meta-")) continue;
+    const name = k.slice("x-amz-meta-".length);
+    meta[name] = v;
+    size += new TextEncoder().encode(name).length + new TextEncoder().encode(v).length;
+  }
+  if (size > MAX_USER_METADATA) {
+    throw new S3Error("MetadataTooLarge", { fields: { MaxSizeAllowed: "2048" } });
+  }
+  return meta;
+}
+
+export function userMetadataTo(meta: Record<string, string>, out: Record<string, string>): void {
+  for (const [k, v] of Object.entries(meta)) out[`x-amz-meta-${k}`] = v;
+}
+
+export function writeConditionsFrom(h: Headers): WriteConditions | undefined {
+  const ifMatch = h.get("if-match") ?? undefined;
+  const ifNoneMatch = h.get("if-none-match") ?? undefined;
+  if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
+  return { ifMatch, ifNoneMatch };
+}
+
+/**
+ * The additional checksum a request asks for: a value header (`x-amz-checksum-crc32: ...`), a
+ * trailer announced in `x-amz-trailer`, or only `x-amz-checksum-algorithm` / `x-amz-sdk-checksum-algorithm`.
+ */
+export function expectedChecksumFrom(
+  h: Headers,
+  trailers: Map<string, string>,
+): ExpectedChecksum | undefined {
+  let found: ExpectedChecksum | undefined;
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const name = checksumHeaderName(alg);
+    const v = h.get(name);
+    if (v === null) continue;
+    if (found) {
+      throw new S3Error("InvalidRequest", { message: "Expecting a single x-amz-checksum- header" });
+    }
+    const raw = fromBase64(v.trim());
+    if (!raw || raw.length !== CHECKSUM_LENGTH[alg]) {
+      throw new S3Error("InvalidRequest", { message: `Value for ${name} header is invalid.` });
+    }
+    found = { algorithm: alg, expected: () => v.trim() };
+  }
+  const trailer = (h.get("x-amz-trailer") ?? "").trim().toLowerCase();
+  if (trailer.startsWith("x-amz-checksum-")) {
+    const alg = trailer.slice("x-amz-checksum-".length).toUpperCase() as ChecksumAlgorithm;
+    if (!CHECKSUM_ALGORITHMS.includes(alg)) {
+      throw new S3Error("InvalidRequest", {
+        message: `The value specified in the x-amz-trailer header is not supported`,
+      });
+    }
+    if (found) {
+      throw new S3Error("InvalidRequest", { message: "Expecting a single x-amz-checksum- header" });
+    }
+    found = { algorithm: alg, expected: () => trailers.get(trailer) };
+  }
+  if (!found) {
+    const a = (h.get("x-amz-checksum-algorithm") ?? h.get("x-amz-sdk-checksum-algorithm"))
+      ?.toUpperCase();
+    if (a) {
+      if (!CHECKSUM_ALGORITHMS.includes(a as ChecksumAlgorithm)) {
+        throw new S3Error("InvalidRequest", {
+          message: "Checksum algorithm provided is unsupported.",
+        });
+      }
+      found = { algorithm: a as ChecksumAlgorithm, expected: () => undefined };
+    }
+  }
+  return found;
+}
+
+/** Response headers common to GET/HEAD of an object. */
+export function objectResponseHeaders(
+  rec: ObjectRecord,
+  opts: { checksumMode: boolean },
+): Record<string, string> {
+  const h: Record<string, string> = {
+    "etag": rec.etag,
+    "last-modified": new Date(rec.lastModified).toUTCString(),
+    "accept-ranges": "bytes",
+  };
+  if (!rec.content.contentType) h["content-type"] = "binary/octet-stream";
+  contentHeadersTo(rec.content, h);
+  userMetadataTo(rec.meta, h);
+  if (rec.versionId !== "null") h["x-amz-version-id"] = rec.versionId;
+  if (rec.storageClass && rec.storageClass !== "STANDARD") {
+    h["x-amz-storage-class"] = rec.storageClass;
+  }
+  if (rec.partsCount) h["x-amz-mp-parts-count"] = String(rec.partsCount);
+  if (rec.tags && Object.keys(rec.tags).length) {
+    h["x-amz-tagging-count"] = String(Object.keys(rec.tags).length);
+  }
+  if (rec.retention) {
+    h["x-amz-object-lock-mode"] = rec.retention.mode;
+    h["x-amz-object-lock-retain-until-date"] = new Date(rec.retention.until).toISOString();
+  }
+  if (rec.legalHold !== undefined) h["x-amz-object-lock-legal-hold"] = rec.legalHold ? "ON" : "OFF";
+  if (opts.checksumMode && rec.checksum) {
+    h[checksumHeaderName(rec.checksum.algorithm)] = rec.checksum.value;
+    h["x-amz-checksum-type"] = rec.checksum.type;
+  }
+  return h;
+}
+
+/** S3's timestamp format in XML bodies (ISO 8601 with milliseconds). */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

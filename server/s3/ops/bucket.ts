@@ -1,0 +1,61 @@
+/** Bucket lifecycle: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
+import { S3Error } from "../errors.ts";
+import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
+import type { OpContext, OpResult } from "../context.ts";
+
+export async function createBucket(ctx: OpContext): Promise<OpResult> {
+  const name = ctx.ep.bucket!;
+  const text = await readBodyText(ctx.auth.body, 64 * 1024);
+  let location = ctx.deps.region;
+  if (text.trim()) {
+    const doc = parseXml(text);
+    if (doc.name !== "CreateBucketConfiguration") throw new S3Error("MalformedXML");
+    const lc = childText(doc, "LocationConstraint");
+    if (lc !== undefined && lc !== "") {
+      if (lc !== ctx.deps.region) {
+        throw new S3Error("InvalidLocationConstraint", {
+          message:
+            `The ${lc} location constraint is not valid for this server (region ${ctx.deps.region}).`,
+        });
+      }
+      location = lc;
+    }
+  }
+  const lockHeader = ctx.req.headers.get("x-amz-bucket-object-lock-enabled");
+  const objectLock = lockHeader?.toLowerCase() === "true";
+  const acl = ctx.req.headers.get("x-amz-acl");
+  if (acl && !["private", "public-read", "public-read-write", "authenticated-read"].includes(acl)) {
+    throw new S3Error("InvalidArgument", {
+      fields: { ArgumentName: "x-amz-acl", ArgumentValue: acl },
+    });
+  }
+  await ctx.deps.storage.createBucket({
+    ns: ctx.ns,
+    name,
+    ownerId: ctx.principal!.userId,
+    region: location,
+    objectLock,
+  });
+  return { headers: { location: `/${name}` } };
+}
+
+export async function headBucket(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.bucket();
+  return { headers: { "x-amz-bucket-region": b.region } };
+}
+
+export async function deleteBucket(ctx: OpContext): Promise<OpResult> {
+  await ctx.deps.storage.deleteBucket(ctx.ns, ctx.ep.bucket!);
+  return { status: 204 };
+}
+
+export async function getBucketLocation(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.bucket();
+  // us-east-1 is reported as an empty LocationConstraint, as AWS does.
+  return {
+    xml: buildXml("LocationConstraint", {}).replace(
+      "></LocationConstraint>",
+      `>${b.region === "us-east-1" ? "" : b.region}</LocationConstraint>`,
+    ),
+  };
+}

@@ -1,0 +1,127 @@
+/** ListObjects (v1) and ListObjectsV2. */
+import { Buffer } from "node:buffer";
+import { S3Error } from "../errors.ts";
+import { buildXml, type XmlObject } from "../xml.ts";
+import { isoTime } from "../headers.ts";
+import { uriEncode } from "../auth/sigv4.ts";
+import type { OpContext, OpResult } from "../context.ts";
+import type { ObjectRecord } from "../../storage/types.ts";
+
+/** `max-keys` style parameter: default, capped at `cap`; garbage is `InvalidArgument`. */
+export function parseMaxParam(q: URLSearchParams, name: string, def = 1000, cap = 1000): number {
+  const v = q.get(name);
+  if (v === null || v === "") return def;
+  if (!/^\d+$/.test(v)) {
+    throw new S3Error("InvalidArgument", {
+      message: `Provided ${name} not an integer or within integer range`,
+      fields: { ArgumentName: name, ArgumentValue: v },
+    });
+  }
+  return Math.min(Number(v), cap);
+}
+
+/** `encoding-type=url` support: returns the encoder for names in the response. */
+export function encoderFor(q: URLSearchParams): { encode: (s: string) => string; type?: string } {
+  const et = q.get("encoding-type");
+  if (et === null) return { encode: (s) => s };
+  if (et.toLowerCase() !== "url") {
+    throw new S3Error("InvalidArgument", {
+      message: "Invalid Encoding Method specified in Request",
+      fields: { ArgumentName: "encoding-type", ArgumentValue: et },
+    });
+  }
+  return { encode: (s) => uriEncode(s, true), type: "url" };
+}
+
+export function contentsEntry(
+  o: ObjectRecord,
+  encode: (s: string) => string,
+  owner: boolean,
+): XmlObject {
+  const e: XmlObject = {
+    Key: encode(o.key),
+    LastModified: isoTime(o.lastModified),
+    ETag: o.etag,
+    Size: o.size,
+    StorageClass: o.storageClass || "STANDARD",
+  };
+  if (o.checksum) e.ChecksumAlgorithm = o.checksum.algorithm;
+  if (o.checksum) e.ChecksumType = o.checksum.type;
+  if (owner) e.Owner = { ID: o.ownerId, DisplayName: o.ownerId };
+  return e;
+}
+
+export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.ep.query;
+  const bucket = await ctx.bucket();
+  const { encode, type } = encoderFor(q);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const marker = q.get("marker") ?? "";
+  const maxKeys = parseMaxParam(q, "max-keys");
+  const page = await ctx.deps.storage.listObjects(bucket, {
+    prefix,
+    delimiter,
+    after: marker,
+    maxKeys,
+  });
+  const body: XmlObject = {
+    Name: bucket.name,
+    Prefix: encode(prefix),
+    Marker: encode(marker),
+    MaxKeys: maxKeys,
+  };
+  if (delimiter) body.Delimiter = encode(delimiter);
+  body.IsTruncated = page.truncated;
+  if (page.truncated && delimiter && page.last !== null) body.NextMarker = encode(page.last);
+  if (type) body.EncodingType = type;
+  body.Contents = page.objects.map((o) => contentsEntry(o, encode, true));
+  body.CommonPrefixes = page.commonPrefixes.map((p) => ({ Prefix: encode(p) }));
+  return { xml: buildXml("ListBucketResult", body) };
+}
+
+export function encodeToken(key: string): string {
+  return Buffer.from(key, "utf8").toString("base64url");
+}
+
+export function decodeToken(token: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) {
+    throw new S3Error("InvalidArgument", {
+      message: "The continuation token provided is incorrect",
+      fields: { ArgumentName: "continuation-token" },
+    });
+  }
+  return Buffer.from(token, "base64url").toString("utf8");
+}
+
+export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.ep.query;
+  const bucket = await ctx.bucket();
+  const { encode, type } = encoderFor(q);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const startAfter = q.get("start-after") ?? "";
+  const token = q.get("continuation-token");
+  const fetchOwner = q.get("fetch-owner") === "true";
+  const maxKeys = parseMaxParam(q, "max-keys");
+  if (token === "") {
+    throw new S3Error("InvalidArgument", {
+      message: "The continuation token provided is incorrect",
+      fields: { ArgumentName: "continuation-token" },
+    });
+  }
+  const after = token !== null ? decodeToken(token) : startAfter;
+  const page = await ctx.deps.storage.listObjects(bucket, { prefix, delimiter, after, maxKeys });
+  const body: XmlObject = { Name: bucket.name, Prefix: encode(prefix) };
+  if (startAfter) body.StartAfter = encode(startAfter);
+  if (token !== null) body.ContinuationToken = token;
+  body.KeyCount = page.objects.length + page.commonPrefixes.length;
+  body.MaxKeys = maxKeys;
+  if (delimiter) body.Delimiter = encode(delimiter);
+  body.IsTruncated = page.truncated;
+  if (page.truncated && page.last !== null) body.NextContinuationToken = encodeToken(page.last);
+  if (type) body.EncodingType = type;
+  body.Contents = page.objects.map((o) => contentsEntry(o, encode, fetchOwner));
+  body.CommonPrefixes = page.commonPrefixes.map((p) => ({ Prefix: encode(p) }));
+  return { xml: buildXml("ListBucketResult", body) };
+}

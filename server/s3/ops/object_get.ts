@@ -1,0 +1,138 @@
+/** GetObject and HeadObject: conditionals, ranges, part numbers, response-* overrides. */
+import { S3Error } from "../errors.ts";
+import { etagListMatches } from "../../storage/objects.ts";
+import { BlobGone } from "../../storage/objects.ts";
+import { objectResponseHeaders } from "../headers.ts";
+import { partRange } from "../../storage/parts.ts";
+import type { OpContext, OpResult } from "../context.ts";
+import type { ByteRange, ObjectRecord } from "../../storage/types.ts";
+
+/**
+ * Parses a single `bytes=` range against a size. Returns null when the header should be
+ * ignored (absent or not a single byte range, as S3 does) and throws `InvalidRange` when unsatisfiable.
+ */
+export function parseRange(header: string | null, size: number): ByteRange | null {
+  if (!header) return null;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header);
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  const unsatisfiable = () =>
+    new S3Error("InvalidRange", {
+      fields: { RangeRequested: header, ActualObjectSize: String(size) },
+    });
+  if (m[1] === "") {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) throw unsatisfiable();
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== "" && Number(m[2]) < start) return null;
+  if (start >= size) throw unsatisfiable();
+  return { start, end };
+}
+
+function httpDate(s: string | null): number | null {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+}
+
+/** Read conditionals with AWS precedence: If-Match over If-Unmodified-Since, If-None-Match over If-Modified-Since. */
+export function checkReadConditions(h: Headers, rec: ObjectRecord): void {
+  const lastModSec = Math.floor(rec.lastModified / 1000) * 1000;
+  const ifMatch = h.get("if-match");
+  const ifNoneMatch = h.get("if-none-match");
+  const ius = httpDate(h.get("if-unmodified-since"));
+  const ims = httpDate(h.get("if-modified-since"));
+  const notModified = () =>
+    new S3Error("NotModified", {
+      headers: { etag: rec.etag, "last-modified": new Date(rec.lastModified).toUTCString() },
+    });
+  if (ifMatch !== null) {
+    if (!etagListMatches(ifMatch, rec.etag)) {
+      throw new S3Error("PreconditionFailed", { fields: { Condition: "If-Match" } });
+    }
+  } else if (ius !== null && lastModSec > ius) {
+    throw new S3Error("PreconditionFailed", { fields: { Condition: "If-Unmodified-Since" } });
+  }
+  if (ifNoneMatch !== null) {
+    if (etagListMatches(ifNoneMatch, rec.etag)) throw notModified();
+  } else if (ims !== null && lastModSec <= ims) {
+    throw notModified();
+  }
+}
+
+const OVERRIDES: [string, string][] = [
+  ["response-content-type", "content-type"],
+  ["response-content-language", "content-language"],
+  ["response-expires", "expires"],
+  ["response-cache-control", "cache-control"],
+  ["response-content-disposition", "content-disposition"],
+  ["response-content-encoding", "content-encoding"],
+];
+
+/** Resolves the record a GET/HEAD addresses. Versioned reads plug in here. */
+export async function readTarget(ctx: OpContext): Promise<ObjectRecord> {
+  const bucket = await ctx.bucket();
+  return await ctx.deps.storage.getObjectRecord(bucket, ctx.ep.key!);
+}
+
+async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
+  const q = ctx.ep.query;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rec = await readTarget(ctx);
+    checkReadConditions(ctx.req.headers, rec);
+    const headers = objectResponseHeaders(rec, {
+      checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
+    });
+    for (const [param, header] of OVERRIDES) {
+      const v = q.get(param);
+      if (v !== null) headers[header] = v;
+    }
+    let range: ByteRange | null = null;
+    let status = 200;
+    const partNumber = q.get("partNumber");
+    if (partNumber !== null) {
+      if (ctx.req.headers.has("range")) {
+        throw new S3Error("InvalidRequest", {
+          message: "Cannot specify both Range header and partNumber query parameter",
+        });
+      }
+      const pr = partRange(rec, partNumber);
+      range = pr.range;
+      if (pr.partsCount) headers["x-amz-mp-parts-count"] = String(pr.partsCount);
+      status = 206;
+    } else {
+      range = parseRange(ctx.req.headers.get("range"), rec.size);
+      if (range) status = 206;
+    }
+    if (range) {
+      headers["content-range"] = `bytes ${range.start}-${range.end}/${rec.size}`;
+      headers["content-length"] = String(range.end - range.start + 1);
+    } else {
+      headers["content-length"] = String(rec.size);
+    }
+    if (!withBody) return { status, headers };
+    if (range && range.start === 0 && range.end === rec.size - 1 && partNumber === null) {
+      range = null;
+    }
+    try {
+      const body = rec.size === 0
+        ? null
+        : await ctx.deps.storage.openObject(rec, range ?? undefined);
+      return { status, headers, body };
+    } catch (e) {
+      if (e instanceof BlobGone) continue; // replaced between read and open: read again
+      throw e;
+    }
+  }
+  throw new S3Error("InternalError");
+}
+
+export function getObject(ctx: OpContext): Promise<OpResult> {
+  return serve(ctx, true);
+}
+
+export function headObject(ctx: OpContext): Promise<OpResult> {
+  return serve(ctx, false);
+}

@@ -1,0 +1,77 @@
+/** PutObject. */
+import { S3Error } from "../errors.ts";
+import {
+  contentHeadersFrom,
+  expectedChecksumFrom,
+  userMetadataFrom,
+  writeConditionsFrom,
+} from "../headers.ts";
+import { parseTaggingHeader } from "../tags.ts";
+import { checksumHeaderName } from "../../storage/hashing.ts";
+import type { OpContext, OpResult } from "../context.ts";
+import type { ObjectRecord } from "../../storage/types.ts";
+
+export const STORAGE_CLASSES = [
+  "STANDARD",
+  "REDUCED_REDUNDANCY",
+  "STANDARD_IA",
+  "ONEZONE_IA",
+  "INTELLIGENT_TIERING",
+  "GLACIER",
+  "DEEP_ARCHIVE",
+  "GLACIER_IR",
+  "OUTPOSTS",
+  "SNOW",
+  "EXPRESS_ONEZONE",
+];
+
+export const MAX_KEY_BYTES = 1024;
+
+export function validateKey(key: string): void {
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
+    throw new S3Error("KeyTooLongError", { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES) } });
+  }
+}
+
+export function storageClassFrom(h: Headers): string | undefined {
+  const sc = h.get("x-amz-storage-class");
+  if (sc === null) return undefined;
+  if (!STORAGE_CLASSES.includes(sc)) {
+    throw new S3Error("InvalidStorageClass", { fields: { StorageClassRequested: sc } });
+  }
+  return sc;
+}
+
+/** Headers returned by every successful write (ETag, version, checksum). */
+export function writeResponseHeaders(rec: ObjectRecord): Record<string, string> {
+  const h: Record<string, string> = { etag: rec.etag };
+  if (rec.versionId !== "null") h["x-amz-version-id"] = rec.versionId;
+  if (rec.checksum) {
+    h[checksumHeaderName(rec.checksum.algorithm)] = rec.checksum.value;
+    h["x-amz-checksum-type"] = rec.checksum.type;
+  }
+  return h;
+}
+
+export async function putObject(ctx: OpContext): Promise<OpResult> {
+  const key = ctx.ep.key!;
+  validateKey(key);
+  const h = ctx.req.headers;
+  const bucket = await ctx.bucket();
+  if (ctx.auth.contentLength === null) throw new S3Error("MissingContentLength");
+  const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const rec = await ctx.deps.storage.putObject(bucket, {
+    key,
+    body,
+    contentLength: ctx.auth.contentLength,
+    contentMd5: h.get("content-md5") ?? undefined,
+    checksum: expectedChecksumFrom(h, ctx.auth.trailers),
+    content: contentHeadersFrom(h),
+    meta: userMetadataFrom(h),
+    tags: parseTaggingHeader(h.get("x-amz-tagging")),
+    storageClass: storageClassFrom(h),
+    ownerId: ctx.principal!.userId,
+    conditions: writeConditionsFrom(h),
+  });
+  return { headers: writeResponseHeaders(rec) };
+}

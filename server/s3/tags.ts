@@ -1,0 +1,52 @@
+/** Object and bucket tag parsing and limits (`InvalidTag`). */
+import { S3Error } from "./errors.ts";
+
+export const MAX_OBJECT_TAGS = 10;
+export const MAX_BUCKET_TAGS = 50;
+
+/** Validates a tag set against S3's limits. */
+export function validateTags(tags: [string, string][], max: number): Record<string, string> {
+  if (tags.length > max) {
+    throw new S3Error("InvalidTag", { message: `Object tags cannot be greater than ${max}` });
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of tags) {
+    if (k.length === 0 || [...k].length > 128) {
+      throw new S3Error("InvalidTag", { message: "The TagKey you have provided is invalid" });
+    }
+    if ([...v].length > 256) {
+      throw new S3Error("InvalidTag", { message: "The TagValue you have provided is invalid" });
+    }
+    if (k.startsWith("aws:")) {
+      throw new S3Error("InvalidTag", { message: "Your TagKey cannot be prefixed with aws:" });
+    }
+    if (Object.hasOwn(out, k)) {
+      throw new S3Error("InvalidTag", {
+        message: "Cannot provide multiple Tags with the same key",
+      });
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Parses the `x-amz-tagging` header (URL query encoding). */
+export function parseTaggingHeader(v: string | null): Record<string, string> | undefined {
+  if (v === null) return undefined;
+  const pairs: [string, string][] = [];
+  for (const part of v.split("&")) {
+    if (!part) continue;
+    const i = part.indexOf("=");
+    try {
+      const k = decodeURIComponent((i < 0 ? part : part.slice(0, i)).replace(/\+/g, " "));
+      const val = i < 0 ? "" : decodeURIComponent(part.slice(i + 1).replace(/\+/g, " "));
+      pairs.push([k, val]);
+    } catch {
+      throw new S3Error("InvalidArgument", {
+        message:
+          "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+      });
+    }
+  }
+  return validateTags(pairs, MAX_OBJECT_TAGS);
+}

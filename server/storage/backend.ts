@@ -1,0 +1,154 @@
+/**
+ * The Backend the S3 ops call, named after S3 operations, and its local implementation
+ * (Deno KV metadata + blob files). One process owns a data dir; a lock file enforces it.
+ */
+import { BlobStore } from "./blob/blob_store.ts";
+import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
+import * as buckets from "./buckets.ts";
+import * as objects from "./objects.ts";
+import { listObjects } from "./listing.ts";
+import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
+import type {
+  BucketRecord,
+  BucketStats,
+  ByteRange,
+  ListObjectsInput,
+  ListObjectsPage,
+  ObjectRecord,
+  PutObjectInput,
+  WriteConditions,
+} from "./types.ts";
+
+export interface Backend {
+  listBuckets(ns: string): Promise<BucketRecord[]>;
+  createBucket(input: buckets.CreateBucketInput): Promise<BucketRecord>;
+  getBucket(ns: string, name: string): Promise<BucketRecord>;
+  updateBucket(
+    bucket: BucketRecord,
+    patch: (b: BucketRecord) => BucketRecord,
+  ): Promise<BucketRecord>;
+  deleteBucket(ns: string, name: string): Promise<void>;
+  bucketStats(bucketId: string): Promise<BucketStats>;
+  getBucketConfig<T>(bucketId: string, kind: string): Promise<T | null>;
+  putBucketConfig<T>(bucketId: string, kind: string, value: T | null): Promise<void>;
+
+  putObject(bucket: BucketRecord, input: PutObjectInput): Promise<ObjectRecord>;
+  getObjectRecord(bucket: BucketRecord, key: string): Promise<ObjectRecord>;
+  openObject(rec: ObjectRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>>;
+  deleteObject(
+    bucket: BucketRecord,
+    key: string,
+    opts?: { conditions?: WriteConditions },
+  ): Promise<ObjectRecord | null>;
+  listObjects(bucket: BucketRecord, input: ListObjectsInput): Promise<ListObjectsPage>;
+}
+
+export class LocalBackend implements Backend {
+  constructor(readonly core: StorageCore) {}
+
+  listBuckets(ns: string) {
+    return buckets.listBuckets(this.core, ns);
+  }
+  createBucket(input: buckets.CreateBucketInput) {
+    return buckets.createBucket(this.core, input);
+  }
+  getBucket(ns: string, name: string) {
+    return buckets.getBucket(this.core, ns, name);
+  }
+  updateBucket(bucket: BucketRecord, patch: (b: BucketRecord) => BucketRecord) {
+    return buckets.updateBucket(this.core, bucket, patch);
+  }
+  deleteBucket(ns: string, name: string) {
+    return buckets.deleteBucket(this.core, ns, name);
+  }
+  bucketStats(bucketId: string) {
+    return buckets.getBucketStats(this.core, bucketId);
+  }
+  getBucketConfig<T>(bucketId: string, kind: string) {
+    return buckets.getBucketConfig<T>(this.core, bucketId, kind);
+  }
+  putBucketConfig<T>(bucketId: string, kind: string, value: T | null) {
+    return buckets.putBucketConfig<T>(this.core, bucketId, kind, value);
+  }
+  putObject(bucket: BucketRecord, input: PutObjectInput) {
+    return objects.putObject(this.core, bucket, input);
+  }
+  getObjectRecord(bucket: BucketRecord, key: string) {
+    return objects.getObjectRecord(this.core, bucket, key);
+  }
+  openObject(rec: ObjectRecord, range?: ByteRange) {
+    return objects.openObject(this.core, rec, range);
+  }
+  deleteObject(bucket: BucketRecord, key: string, opts?: { conditions?: WriteConditions }) {
+    return objects.deleteObject(this.core, bucket, key, opts);
+  }
+  listObjects(bucket: BucketRecord, input: ListObjectsInput) {
+    return listObjects(this.core, bucket.id, input);
+  }
+  sweep(graceMs: number): Promise<SweepResult> {
+    return sweepOrphanBlobs(this.core, graceMs);
+  }
+}
+
+export class DataDirLockedError extends Error {}
+
+/** Takes an exclusive lock on `data_dir/.lock`; released by the OS when the process dies. */
+export async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
+  await Deno.mkdir(dataDir, { recursive: true });
+  const path = `${dataDir}/.lock`;
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  const locked = await Promise.race([
+    file.lock(true).then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 300)),
+  ]);
+  if (!locked) {
+    const holder = await Deno.readTextFile(path).catch(() => "");
+    throw new DataDirLockedError(
+      `Cannot open data dir "${dataDir}": it is in use by another MaxIOFS process${
+        holder.trim() ? ` (pid ${holder.trim()})` : ""
+      }. One process owns a data dir.`,
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(String(Deno.pid)));
+  return file;
+}
+
+export interface OpenStorageOptions {
+  dataDir: string;
+  fsync?: boolean;
+  clock?: Clock;
+  log: Logger;
+}
+
+export interface OpenedStorage {
+  backend: LocalBackend;
+  core: StorageCore;
+  close(): Promise<void>;
+}
+
+/** Locks the data dir, opens KV and the blob store, and sweeps orphans left by a crash. */
+export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStorage> {
+  const lock = await lockDataDir(opts.dataDir);
+  const blobs = new BlobStore(opts.dataDir, { fsync: !!opts.fsync });
+  await blobs.init();
+  const kv = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
+  const core: StorageCore = {
+    kv,
+    blobs,
+    clock: opts.clock ?? systemClock,
+    log: opts.log,
+    bucketEmptyChecks: [],
+  };
+  const backend = new LocalBackend(core);
+  await backend.sweep(0);
+  return {
+    backend,
+    core,
+    close: async () => {
+      kv.close();
+      await lock.unlock().catch(() => {});
+      lock.close();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Listing the latest objects of a bucket. A common prefix is skipped with one new seek past it,
+ * never by walking every key under it, so a page costs O(page), not O(keys under prefixes).
+ */
+import { objectKey, objectPrefix } from "./meta/keys.ts";
+import type { StorageCore } from "./core.ts";
+import type { ListObjectsInput, ListObjectsPage, ObjectRecord } from "./types.ts";
+
+/** Greater than any string that starts with `p` (in KV's byte order), barring U+10FFFF runs. */
+export const pastPrefix = (p: string): string => p + "\u{10FFFF}";
+
+/**
+ * Generic delimiter walk shared by object, version and upload listings: `seek(after)` returns an
+ * iterator of entries whose name is strictly greater than `after` in byte order.
+ */
+export async function walkWithDelimiter<T>(
+  input: ListObjectsInput,
+  seek: (start: string, inclusive: boolean) => AsyncIterable<T>,
+  nameOf: (item: T) => string,
+  onItem: (item: T) => void,
+  onPrefix: (prefix: string) => void,
+): Promise<{ truncated: boolean; last: string | null }> {
+  const { prefix, delimiter, after, maxKeys } = input;
+  let count = 0;
+  let last: string | null = null;
+  let start: string;
+  let inclusive: boolean;
+  if (after && after >= prefix) {
+    start = after;
+    inclusive = false;
+  } else {
+    start = prefix;
+    inclusive = true;
+  }
+  // When `after` falls inside a common prefix, that prefix was already returned: skip it.
+  if (delimiter && after && after.startsWith(prefix)) {
+    const i = after.indexOf(delimiter, prefix.length);
+    if (i >= 0) {
+      const cp = after.slice(0, i + delimiter.length);
+      if (after >= cp) {
+        start = pastPrefix(cp);
+        inclusive = true;
+      }
+    }
+  }
+  if (maxKeys <= 0) return { truncated: false, last: null };
+  for (let seeks = 0;; seeks++) {
+    let reseek: string | null = null;
+    for await (const item of seek(start, inclusive)) {
+      const name = nameOf(item);
+      if (!name.startsWith(prefix)) return { truncated: false, last };
+      if (delimiter) {
+        const i = name.indexOf(delimiter, prefix.length);
+        if (i >= 0) {
+          const cp = name.slice(0, i + delimiter.length);
+          if (cp === last) continue;
+          if (count >= maxKeys) return { truncated: true, last };
+          onPrefix(cp);
+          count++;
+          last = cp;
+          reseek = pastPrefix(cp);
+          break;
+        }
+      }
+      if (count >= maxKeys) return { truncated: true, last };
+      onItem(item);
+      count++;
+      last = name;
+    }
+    if (reseek === null) return { truncated: false, last };
+    start = reseek;
+    inclusive = true;
+  }
+}
+
+/** ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. */
+export async function listObjects(
+  core: StorageCore,
+  bucketId: string,
+  input: ListObjectsInput,
+): Promise<ListObjectsPage> {
+  const objects: ObjectRecord[] = [];
+  const commonPrefixes: string[] = [];
+  const seek = async function* (start: string, inclusive: boolean) {
+    const iter = core.kv.list<ObjectRecord>(
+      {
+        prefix: objectPrefix(bucketId),
+        start: objectKey(bucketId, inclusive ? start : start + "\0"),
+      },
+      { batchSize: Math.min(1000, input.maxKeys + 1) },
+    );
+    for await (const e of iter) yield e.value;
+  };
+  const r = await walkWithDelimiter(
+    input,
+    seek,
+    (o) => o.key,
+    (o) => objects.push(o),
+    (p) => commonPrefixes.push(p),
+  );
+  return { objects, commonPrefixes, truncated: r.truncated, last: r.last };
+}

@@ -1,0 +1,40 @@
+/**
+ * The Deno KV keyspace. The first tuple element names the record type; docs/metadata.md
+ * describes each one. Every stored value carries `v` (record version) for migrations.
+ */
+
+/** ["bucket", ns, name] -> BucketRecord */
+export const bucketKey = (ns: string, name: string): Deno.KvKey => ["bucket", ns, name];
+/** ["bucket", ns] prefix: all buckets of a namespace, ordered by name. */
+export const bucketPrefix = (ns: string): Deno.KvKey => ["bucket", ns];
+/** ["bucketid", id] -> { v, ns, name }: reverse lookup for background workers. */
+export const bucketIdKey = (id: string): Deno.KvKey => ["bucketid", id];
+/** ["bcfg", bucketId, kind] -> { v, value }: bucket configurations (policy, lifecycle, tags...). */
+export const bucketConfigKey = (
+  bucketId: string,
+  kind: string,
+): Deno.KvKey => ["bcfg", bucketId, kind];
+/** ["bstat", bucketId, "objects" | "bytes"] -> Deno.KvU64 counters, updated in publish commits. */
+export const bucketStatKey = (bucketId: string, stat: "objects" | "bytes"): Deno.KvKey => [
+  "bstat",
+  bucketId,
+  stat,
+];
+/** ["obj", bucketId, key] -> ObjectRecord of the current (latest, non-marker) version. */
+export const objectKey = (bucketId: string, key: string): Deno.KvKey => ["obj", bucketId, key];
+export const objectPrefix = (bucketId: string): Deno.KvKey => ["obj", bucketId];
+/** ["objparts", bucketId, key, versionId, chunk] -> PartRef[]: part lists too large to inline. */
+export const objectPartsKey = (
+  bucketId: string,
+  key: string,
+  versionId: string,
+  chunk: number,
+): Deno.KvKey => ["objparts", bucketId, key, versionId, chunk];
+/** ["blob", blobId] -> { v, bucketId, key, kind }: every referenced blob (orphan sweep). */
+export const blobRefKey = (blobId: string): Deno.KvKey => ["blob", blobId];
+
+/** Wrap-around u64 delta for `atomic().sum` (negative deltas subtract). */
+export function u64Delta(n: number): bigint {
+  const big = BigInt(n);
+  return big >= 0n ? big : (1n << 64n) + big;
+}

@@ -1,0 +1,258 @@
+/**
+ * Object writes, reads and deletes. A write streams into a blob while hashing, then one atomic
+ * KV commit publishes it (checked against the entry it replaces); the replaced blob is removed
+ * after the commit. A crash at any point leaves the old or the new object, never a mix.
+ */
+import { S3Error } from "../s3/errors.ts";
+import { blobRefKey, bucketKey, bucketStatKey, objectKey, u64Delta } from "./meta/keys.ts";
+import { blobGroup, blobsOf, type StorageCore } from "./core.ts";
+import { openParts } from "./parts.ts";
+import { fromBase64, type Hasher, newChecksumHasher, newMd5, toBase64, toHex } from "./hashing.ts";
+import type {
+  BucketRecord,
+  ByteRange,
+  ObjectRecord,
+  PutObjectInput,
+  StoredChecksum,
+  WriteConditions,
+} from "./types.ts";
+
+export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+
+/** `If-Match` / `If-None-Match` on writes against the current record (412 when they fail). */
+export function checkWriteConditions(
+  cur: ObjectRecord | null,
+  c: WriteConditions | undefined,
+): void {
+  if (!c) return;
+  if (c.ifNoneMatch !== undefined) {
+    if (c.ifNoneMatch.trim() === "*") {
+      if (cur) throw new S3Error("PreconditionFailed", { fields: { Condition: "If-None-Match" } });
+    } else if (cur && etagListMatches(c.ifNoneMatch, cur.etag)) {
+      throw new S3Error("PreconditionFailed", { fields: { Condition: "If-None-Match" } });
+    }
+  }
+  if (c.ifMatch !== undefined) {
+    if (!cur) throw new S3Error("NoSuchKey");
+    if (!etagListMatches(c.ifMatch, cur.etag)) {
+      throw new S3Error("PreconditionFailed", { fields: { Condition: "If-Match" } });
+    }
+  }
+}
+
+/** Whether a comma-separated If-Match / If-None-Match list names this ETag (or is `*`). */
+export function etagListMatches(header: string, etag: string): boolean {
+  const bare = etag.replace(/^"|"$/g, "");
+  return header.split(",").some((t) => {
+    const v = t.trim().replace(/^W\//, "");
+    return v === "*" || v.replace(/^"|"$/g, "") === bare;
+  });
+}
+
+export interface PublishOptions {
+  conditions?: WriteConditions;
+  /** Blob groups whose reference entries this commit takes over (multipart parts). */
+  adoptRefs?: Deno.KvKey[];
+  /** Extra mutations that must commit together with the object (e.g. removing an upload). */
+  extra?: (op: Deno.AtomicOperation) => void;
+  /** Entries that must be unchanged for the commit (e.g. the multipart upload record). */
+  checks?: Deno.KvEntryMaybe<unknown>[];
+}
+
+/**
+ * Publishes a fully written object record. Retries on concurrent change; returns the record
+ * it replaced (whose blobs have already been removed).
+ */
+export async function publishObject(
+  core: StorageCore,
+  bucket: BucketRecord,
+  rec: ObjectRecord,
+  opts: PublishOptions = {},
+): Promise<ObjectRecord | null> {
+  const oKey = objectKey(bucket.id, rec.key);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [be, cur] = await core.kv.getMany<[BucketRecord, ObjectRecord]>([
+      bucketKey(bucket.ns, bucket.name),
+      oKey,
+    ]);
+    if (!be.value || be.value.id !== bucket.id) {
+      throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
+    }
+    checkWriteConditions(cur.value, opts.conditions);
+    const old = cur.value;
+    const op = core.kv.atomic().check(be, cur, ...(opts.checks ?? []));
+    op.set(oKey, rec);
+    for (const b of new Set(blobsOf(rec).map(blobGroup))) {
+      op.set(blobRefKey(b), { v: 1, bucketId: bucket.id, key: rec.key, versionId: rec.versionId });
+    }
+    if (old) { for (const b of new Set(blobsOf(old).map(blobGroup))) op.delete(blobRefKey(b)); }
+    op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(old ? 0 : 1));
+    op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(rec.size - (old?.size ?? 0)));
+    opts.extra?.(op);
+    const res = await op.commit();
+    if (!res.ok) continue;
+    if (old) await removeBlobs(core, old);
+    return old;
+  }
+  throw new S3Error("OperationAborted");
+}
+
+/** Removes the files of a record that is no longer referenced. Failures are left to the sweep. */
+export async function removeBlobs(core: StorageCore, rec: ObjectRecord): Promise<void> {
+  for (const b of blobsOf(rec)) {
+    await core.blobs.remove(b).catch((e) =>
+      core.log.warn("blob removal failed; the sweep will retry", { blob: b, error: String(e) })
+    );
+  }
+}
+
+/** Writes a body into a new blob and verifies Content-MD5 and the additional checksum. */
+export async function writeVerifiedBlob(
+  core: StorageCore,
+  input: Pick<PutObjectInput, "body" | "contentLength" | "contentMd5" | "checksum" | "maxSize">,
+): Promise<{ blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum }> {
+  let expectedMd5: Uint8Array | null = null;
+  if (input.contentMd5 !== undefined) {
+    expectedMd5 = fromBase64(input.contentMd5.trim());
+    if (!expectedMd5 || expectedMd5.length !== 16) throw new S3Error("InvalidDigest");
+  }
+  const md5 = newMd5();
+  const hashers: Hasher[] = [md5];
+  let ck: Hasher | null = null;
+  if (input.checksum) {
+    ck = newChecksumHasher(input.checksum.algorithm);
+    hashers.push(ck);
+  }
+  const staged = await core.blobs.write(input.body, {
+    hashers,
+    maxSize: input.maxSize ?? MAX_PUT_SIZE,
+    expectedSize: input.contentLength,
+  });
+  try {
+    const digest = md5.digest();
+    if (expectedMd5 && toHex(expectedMd5) !== toHex(digest)) throw new S3Error("BadDigest");
+    let checksum: StoredChecksum | undefined;
+    if (ck && input.checksum) {
+      const value = toBase64(ck.digest());
+      const expected = input.checksum.expected();
+      if (expected !== undefined && expected !== value) {
+        throw new S3Error("BadDigest", {
+          message:
+            `The ${input.checksum.algorithm} you specified did not match the calculated checksum.`,
+        });
+      }
+      checksum = { algorithm: input.checksum.algorithm, value, type: "FULL_OBJECT" };
+    }
+    return { blob: staged.id, size: staged.size, md5: digest, checksum };
+  } catch (e) {
+    await core.blobs.remove(staged.id);
+    throw e;
+  }
+}
+
+/** PutObject: stream, verify, publish. */
+export async function putObject(
+  core: StorageCore,
+  bucket: BucketRecord,
+  input: PutObjectInput,
+): Promise<ObjectRecord> {
+  const cur = input.conditions
+    ? (await core.kv.get<ObjectRecord>(objectKey(bucket.id, input.key))).value
+    : null;
+  // Fail fast on a precondition before reading the body; re-checked atomically on publish.
+  checkWriteConditions(cur, input.conditions);
+  const w = await writeVerifiedBlob(core, input);
+  const rec: ObjectRecord = {
+    v: 1,
+    key: input.key,
+    versionId: "null",
+    blob: w.blob,
+    size: w.size,
+    etag: `"${toHex(w.md5)}"`,
+    lastModified: core.clock.now(),
+    content: input.content,
+    meta: input.meta,
+    checksum: w.checksum,
+    storageClass: input.storageClass ?? "STANDARD",
+    tags: input.tags,
+    retention: input.retention,
+    legalHold: input.legalHold,
+    ownerId: input.ownerId,
+  };
+  try {
+    await publishObject(core, bucket, rec, { conditions: input.conditions });
+  } catch (e) {
+    await core.blobs.remove(w.blob);
+    throw e;
+  }
+  return rec;
+}
+
+/** The current record of a key; `NoSuchKey` when absent. */
+export async function getObjectRecord(
+  core: StorageCore,
+  bucket: BucketRecord,
+  key: string,
+): Promise<ObjectRecord> {
+  const e = await core.kv.get<ObjectRecord>(objectKey(bucket.id, key));
+  if (!e.value) throw new S3Error("NoSuchKey", { fields: { Key: key } });
+  return e.value;
+}
+
+/**
+ * Opens the bytes of a record. If an overwrite removed the blob between reading the record and
+ * opening it, the caller re-reads the record (`BlobGone`).
+ */
+export async function openObject(
+  core: StorageCore,
+  rec: ObjectRecord,
+  range?: ByteRange,
+): Promise<ReadableStream<Uint8Array>> {
+  if (rec.blob) {
+    try {
+      return await core.blobs.open(rec.blob, range);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new BlobGone();
+      throw e;
+    }
+  }
+  if (rec.size === 0 && !rec.parts?.length && !rec.partsChunks) {
+    return new ReadableStream({ start: (c) => c.close() });
+  }
+  return await openParts(core, rec, range);
+}
+
+/** Signals that a blob vanished under a reader because the object was replaced. */
+export class BlobGone extends Error {
+  constructor() {
+    super("blob replaced during read");
+  }
+}
+
+/** DeleteObject on an unversioned bucket: idempotent; returns the removed record. */
+export async function deleteObject(
+  core: StorageCore,
+  bucket: BucketRecord,
+  key: string,
+  opts: { conditions?: WriteConditions } = {},
+): Promise<ObjectRecord | null> {
+  const oKey = objectKey(bucket.id, key);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const cur = await core.kv.get<ObjectRecord>(oKey);
+    if (!cur.value) {
+      if (opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
+      return null;
+    }
+    checkWriteConditions(cur.value, opts.conditions);
+    const old = cur.value;
+    const op = core.kv.atomic().check(cur).delete(oKey);
+    for (const b of new Set(blobsOf(old).map(blobGroup))) op.delete(blobRefKey(b));
+    op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(-1));
+    op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(-old.size));
+    const res = await op.commit();
+    if (!res.ok) continue;
+    await removeBlobs(core, old);
+    return old;
+  }
+  throw new S3Error("OperationAborted");
+}

@@ -1,0 +1,130 @@
+/** Records kept in the metadata store and the Backend interface the S3 ops call. */
+import type { ChecksumAlgorithm } from "./hashing.ts";
+
+export type VersioningState = "Unversioned" | "Enabled" | "Suspended";
+
+export interface BucketRecord {
+  v: 1;
+  /** Random id; object keys are stored under it, not under the name. */
+  id: string;
+  name: string;
+  /** Namespace: "" is the global namespace, otherwise a tenant id. */
+  ns: string;
+  created: number;
+  ownerId: string;
+  region: string;
+  versioning: VersioningState;
+  objectLock: boolean;
+}
+
+/** Standard content headers stored with an object. */
+export interface ContentHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+}
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64 digest; for composite multipart checksums includes the `-N` suffix. */
+  value: string;
+  type: "FULL_OBJECT" | "COMPOSITE";
+}
+
+/** Where an object's bytes live: one blob, or an ordered list of part blobs (multipart). */
+export interface PartRef {
+  n: number;
+  blob: string;
+  size: number;
+  etag: string;
+  checksum?: string;
+}
+
+export interface ObjectRecord {
+  v: 1;
+  key: string;
+  /** "null" in unversioned or suspended buckets. */
+  versionId: string;
+  deleteMarker?: boolean;
+  /** Single-blob objects; null for delete markers and multipart layouts. */
+  blob: string | null;
+  /** Multipart layout: parts stored inline when few, else in ["objparts", ...] chunks. */
+  parts?: PartRef[];
+  partsChunks?: number;
+  partsCount?: number;
+  size: number;
+  /** Quoted ETag as sent on the wire. */
+  etag: string;
+  lastModified: number;
+  content: ContentHeaders;
+  meta: Record<string, string>;
+  checksum?: StoredChecksum;
+  storageClass: string;
+  tags?: Record<string, string>;
+  retention?: { mode: "GOVERNANCE" | "COMPLIANCE"; until: number };
+  legalHold?: boolean;
+  ownerId: string;
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface WriteConditions {
+  /** If-Match: quoted etag or `*`. */
+  ifMatch?: string;
+  /** If-None-Match: `*` or a quoted etag. */
+  ifNoneMatch?: string;
+}
+
+export interface ExpectedChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Called after the body has been read (trailer values arrive at the end). */
+  expected: () => string | undefined;
+}
+
+export interface PutObjectInput {
+  key: string;
+  body: ReadableStream<Uint8Array>;
+  /** Exact byte count the client declared; a short body is `IncompleteBody`. */
+  contentLength: number | null;
+  /** Base64 Content-MD5 to check. */
+  contentMd5?: string;
+  checksum?: ExpectedChecksum;
+  content: ContentHeaders;
+  meta: Record<string, string>;
+  tags?: Record<string, string>;
+  storageClass?: string;
+  ownerId: string;
+  conditions?: WriteConditions;
+  retention?: ObjectRecord["retention"];
+  legalHold?: boolean;
+  /** Upper bound for the body (5 GiB for a single PUT). */
+  maxSize?: number;
+}
+
+export interface ListObjectsInput {
+  prefix: string;
+  delimiter: string;
+  /** Exclusive start: marker / start-after / continuation. */
+  after: string;
+  maxKeys: number;
+}
+
+export interface ListObjectsPage {
+  objects: ObjectRecord[];
+  commonPrefixes: string[];
+  truncated: boolean;
+  /** Last key or prefix returned (the next marker when truncated). */
+  last: string | null;
+}
+
+export interface BucketStats {
+  objects: number;
+  bytes: number;
+}
