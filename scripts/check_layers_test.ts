@@ -1,0 +1,104 @@
+import { assertEquals } from "../tests/_helpers/assert.ts";
+import { checkLayers, findImports, resolveLocal } from "./check_layers.ts";
+
+async function tree(files: Record<string, string>): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "maxiofs-layers-" });
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(`${root}/${path.split("/").slice(0, -1).join("/")}`, { recursive: true });
+    await Deno.writeTextFile(`${root}/${path}`, text);
+  }
+  return root;
+}
+
+Deno.test("findImports sees static, type, re-export, side-effect and dynamic imports", () => {
+  const src = [
+    `import { a } from "./a.ts";`,
+    `import type { B } from '../b.ts';`,
+    `export * from "./c.ts";`,
+    `import "./d.ts";`,
+    `const e = await import("./e.ts");`,
+    `import {`,
+    `  f,`,
+    `  g,`,
+    `} from "./fg.ts";`,
+    `import x from "npm:preact";`,
+  ].join("\n");
+  assertEquals(findImports(src).map((i) => [i.line, i.specifier]), [
+    [1, "./a.ts"],
+    [2, "../b.ts"],
+    [3, "./c.ts"],
+    [4, "./d.ts"],
+    [5, "./e.ts"],
+    [6, "./fg.ts"],
+    [10, "npm:preact"],
+  ]);
+});
+
+Deno.test("resolveLocal follows relative paths and local import-map aliases only", () => {
+  assertEquals(resolveLocal("server/s3/handler.ts", "../../console/mod.ts"), "console/mod.ts");
+  assertEquals(resolveLocal("server/s3/handler.ts", "./errors.ts"), "server/s3/errors.ts");
+  assertEquals(resolveLocal("server/a.ts", "npm:preact"), null);
+  assertEquals(
+    resolveLocal("server/a.ts", "@aws-sdk/client-s3", { "@aws-sdk/client-s3": "npm:x" }),
+    null,
+  );
+  assertEquals(
+    resolveLocal("islands/x.tsx", "@/server/config.ts", { "@/": "./" }),
+    "server/config.ts",
+  );
+});
+
+Deno.test("checkLayers flags server -> console/routes/islands and islands -> server", async () => {
+  const root = await tree({
+    "deno.json": JSON.stringify({ imports: { "@/": "./" } }),
+    "server/ok.ts": `import { x } from "./util.ts";\nimport "npm:preact";`,
+    "server/util.ts": `export const x = 1;`,
+    "server/s3/bad.ts": `import { c } from "../../console/mod.ts";`,
+    "server/bad_route.ts": `export { r } from "../routes/index.tsx";`,
+    "server/bad_island.ts": `const m = await import("../islands/Counter.tsx");`,
+    "islands/Counter.tsx": `import { cfg } from "@/server/config.ts";`,
+    "islands/Fine.tsx": `import { h } from "preact";`,
+    "console/mod.ts": `import { x } from "../server/util.ts";`, // console may use server
+    "routes/index.tsx": `import { y } from "../islands/Fine.tsx";`,
+  });
+  try {
+    const v = await checkLayers(root);
+    assertEquals(
+      v.map((x) => `${x.file}:${x.line}->${x.target}`).sort(),
+      [
+        "islands/Counter.tsx:1->server",
+        "server/bad_island.ts:1->islands",
+        "server/bad_route.ts:1->routes",
+        "server/s3/bad.ts:1->console",
+      ],
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("the command exits 1 on a violation and 0 on a clean tree", async () => {
+  const script = new URL("./check_layers.ts", import.meta.url).pathname;
+  const bad = await tree({ "server/a.ts": `import "../console/mod.ts";` });
+  const good = await tree({ "server/a.ts": `import "./b.ts";`, "server/b.ts": "" });
+  try {
+    const run = (root: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", script, root],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const b = await run(bad);
+    assertEquals(b.code, 1);
+    assertEquals(new TextDecoder().decode(b.stderr).includes("server/a.ts:1"), true);
+    assertEquals((await run(good)).code, 0);
+  } finally {
+    await Deno.remove(bad, { recursive: true });
+    await Deno.remove(good, { recursive: true });
+  }
+});
+
+Deno.test("this repository follows the layer rules", async () => {
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  assertEquals(await checkLayers(root), []);
+});
