@@ -73,6 +73,10 @@ export const S3_ERRORS = {
     400,
     "The XML you provided was not well-formed or did not validate against our published schema.",
   ],
+  MalformedTrailerError: [
+    400,
+    "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+  ],
   MalformedPOSTRequest: [
     400,
     "The body of your POST request is not well-formed multipart/form-data.",

@@ -111,6 +111,7 @@ function verifiedBody(
       )
         .filter(Boolean),
       trailers,
+      decodedLength: Number(decoded),
     });
     return { body, contentLength: Number(decoded) };
   }
@@ -175,11 +176,9 @@ async function authenticateV4Header(
     signedHeaders: parsed.signedHeaders,
     payloadHash,
   });
-  const sts = stringToSign(
-    amzDate || new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, ""),
-    parsed.scope,
-    canonical,
-  );
+  // Chunk and trailer signatures reuse the request's timestamp string.
+  const signedDate = amzDate || new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, "");
+  const sts = stringToSign(signedDate, parsed.scope, canonical);
   const expected = signatureFor(secret, parsed.scope, sts);
   if (!hexEqual(parsed.signature, expected)) {
     throw signatureMismatch(sts, canonical, parsed.scope.accessKeyId);
@@ -189,7 +188,7 @@ async function authenticateV4Header(
   const signing: SigningContext = {
     secret,
     scope: parsed.scope,
-    amzDate,
+    amzDate: signedDate,
     seedSignature: expected,
   };
   const { body, contentLength } = verifiedBody(req, payloadHash, signing, trailers);
