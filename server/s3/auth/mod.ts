@@ -48,7 +48,7 @@ export interface AuthDeps {
   now: () => number;
 }
 
-function contentLengthOf(req: Request): number | null {
+export function contentLengthOf(req: Request): number | null {
   const cl = req.headers.get("content-length");
   if (cl === null) return null;
   if (!/^\d+$/.test(cl)) {
@@ -57,7 +57,7 @@ function contentLengthOf(req: Request): number | null {
   return Number(cl);
 }
 
-async function lookupSecret(
+export async function lookupSecret(
   deps: AuthDeps,
   accessKeyId: string,
 ): Promise<{ secret: string; principal: Principal }> {
