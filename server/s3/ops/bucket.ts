@@ -3,6 +3,9 @@ import { S3Error } from "../errors.ts";
 import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
 import type { OpContext, OpResult } from "../context.ts";
 
+/** The shape of an AWS region name (`us-east-1`, `us-gov-west-1`, `ap-southeast-2`). */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
 export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const name = ctx.ep.bucket!;
   const text = await readBodyText(ctx.auth.body, 64 * 1024);
@@ -13,9 +16,15 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
     const lc = childText(doc, "LocationConstraint");
     if (lc !== undefined && lc !== "") {
       if (lc !== ctx.deps.region) {
+        // A well-formed region other than ours is "illegal here"; anything else is invalid.
+        if (REGION_NAME.test(lc) || lc === "EU") {
+          throw new S3Error("IllegalLocationConstraintException", {
+            message:
+              `The ${lc} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+          });
+        }
         throw new S3Error("InvalidLocationConstraint", {
-          message:
-            `The ${lc} location constraint is not valid for this server (region ${ctx.deps.region}).`,
+          fields: { LocationConstraint: lc },
         });
       }
       location = lc;

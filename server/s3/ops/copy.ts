@@ -1,7 +1,232 @@
-/** copyObject. */
+/**
+ * CopyObject: reads the source record's bytes through storage.openObject and writes them as a
+ * new single-blob object with storage.putObject, so a copy is published exactly like a PUT.
+ */
 import { S3Error } from "../errors.ts";
+import { buildXml, type XmlObject } from "../xml.ts";
+import { contentHeadersFrom, isoTime, userMetadataFrom, writeConditionsFrom } from "../headers.ts";
+import { parseTaggingHeader } from "../tags.ts";
+import { etagListMatches } from "../../storage/objects.ts";
+import { BlobGone } from "../../storage/objects.ts";
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/hashing.ts";
+import { resolveRecord } from "./object_get.ts";
+import { storageClassFrom, validateKey } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
-export function copyObject(_ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: "copyObject is not implemented yet" });
+/** A single CopyObject source may not exceed 5 GiB (larger objects need UploadPartCopy). */
+export const MAX_COPY_SOURCE = 5 * 1024 ** 3;
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+}
+
+function badSource(message: string): S3Error {
+  return new S3Error("InvalidArgument", {
+    message,
+    fields: { ArgumentName: "x-amz-copy-source" },
+  });
+}
+
+/**
+ * Parses `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally followed by
+ * `?versionId=...`. The split happens before decoding, so an encoded `%3F` stays part of the key.
+ */
+export function parseCopySource(header: string): CopySource {
+  const q = header.indexOf("?");
+  const rawPath = q < 0 ? header : header.slice(0, q);
+  let versionId: string | null = null;
+  if (q >= 0) {
+    const params = new URLSearchParams(header.slice(q + 1));
+    versionId = params.get("versionId");
+    if (versionId === "") throw badSource("Version id cannot be the empty string");
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    throw badSource("Invalid copy source encoding");
+  }
+  if (path.startsWith("/")) path = path.slice(1);
+  const slash = path.indexOf("/");
+  if (slash <= 0 || slash === path.length - 1) {
+    throw badSource(
+      "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    );
+  }
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId };
+}
+
+function httpDate(s: string | null): number | null {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+}
+
+/**
+ * `x-amz-copy-source-if-*` with AWS precedence: if-match decides over if-unmodified-since,
+ * if-none-match over if-modified-since. Every failure is 412 (a copy never answers 304).
+ */
+export function checkCopySourceConditions(h: Headers, rec: ObjectRecord): void {
+  const lastModSec = Math.floor(rec.lastModified / 1000) * 1000;
+  const ifMatch = h.get("x-amz-copy-source-if-match");
+  const ifNoneMatch = h.get("x-amz-copy-source-if-none-match");
+  const ius = httpDate(h.get("x-amz-copy-source-if-unmodified-since"));
+  const ims = httpDate(h.get("x-amz-copy-source-if-modified-since"));
+  const fail = (condition: string) =>
+    new S3Error("PreconditionFailed", { fields: { Condition: condition } });
+  if (ifMatch !== null) {
+    if (!etagListMatches(ifMatch, rec.etag)) throw fail("x-amz-copy-source-If-Match");
+  } else if (ius !== null && lastModSec > ius) {
+    throw fail("x-amz-copy-source-If-Unmodified-Since");
+  }
+  if (ifNoneMatch !== null) {
+    if (etagListMatches(ifNoneMatch, rec.etag)) throw fail("x-amz-copy-source-If-None-Match");
+  } else if (ims !== null && lastModSec <= ims) {
+    throw fail("x-amz-copy-source-If-Modified-Since");
+  }
+}
+
+function directive(h: Headers, name: string): "COPY" | "REPLACE" {
+  const v = h.get(name);
+  if (v === null) return "COPY";
+  const u = v.toUpperCase();
+  if (u !== "COPY" && u !== "REPLACE") {
+    throw new S3Error("InvalidArgument", {
+      message: name === "x-amz-metadata-directive"
+        ? "Unknown metadata directive."
+        : "Unknown tagging directive.",
+      fields: { ArgumentName: name, ArgumentValue: v },
+    });
+  }
+  return u;
+}
+
+/** Resolves the source bucket and checks the caller may read from it. */
+async function sourceBucket(ctx: OpContext, src: CopySource): Promise<BucketRecord> {
+  const bucket = src.bucket === ctx.ep.bucket
+    ? await ctx.bucket()
+    : await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
+  // Reading the source is its own permission (s3:GetObject on the source bucket).
+  const readCtx: OpContext = {
+    ...ctx,
+    ep: {
+      op: "GetObject",
+      bucket: src.bucket,
+      key: src.key,
+      query: new URLSearchParams(src.versionId ? { versionId: src.versionId } : {}),
+      style: ctx.ep.style,
+    },
+    bucket: () => Promise.resolve(bucket),
+  };
+  await ctx.deps.authorizer.authorize(readCtx, bucket);
+  return bucket;
+}
+
+/** The checksum the copy computes: the requested algorithm, else the source's. */
+function copyChecksum(h: Headers, src: ObjectRecord): ExpectedChecksum | undefined {
+  const requested = h.get("x-amz-checksum-algorithm")?.toUpperCase();
+  if (requested) {
+    if (!CHECKSUM_ALGORITHMS.includes(requested as ChecksumAlgorithm)) {
+      throw new S3Error("InvalidRequest", {
+        message: "Checksum algorithm provided is unsupported.",
+      });
+    }
+    const alg = requested as ChecksumAlgorithm;
+    const same = src.checksum?.algorithm === alg && src.checksum.type === "FULL_OBJECT";
+    return { algorithm: alg, expected: () => (same ? src.checksum!.value : undefined) };
+  }
+  if (!src.checksum) return undefined;
+  // A full-object checksum of the source must come out identical: a free integrity check.
+  const full = src.checksum.type === "FULL_OBJECT" ? src.checksum.value : undefined;
+  return { algorithm: src.checksum.algorithm, expected: () => full };
+}
+
+/** Whether the request changes anything, which a copy onto itself requires. */
+function changesSomething(h: Headers, src: ObjectRecord, metadataReplace: boolean): boolean {
+  if (metadataReplace) return true;
+  const sc = h.get("x-amz-storage-class");
+  if (sc !== null && sc !== (src.storageClass || "STANDARD")) return true;
+  return h.has("x-amz-checksum-algorithm") ||
+    h.has("x-amz-server-side-encryption") ||
+    h.has("x-amz-website-redirect-location");
+}
+
+export async function copyObject(ctx: OpContext): Promise<OpResult> {
+  const h = ctx.req.headers;
+  const destKey = ctx.ep.key!;
+  validateKey(destKey);
+  const src = parseCopySource(h.get("x-amz-copy-source") ?? "");
+  const metadataDirective = directive(h, "x-amz-metadata-directive");
+  const taggingDirective = directive(h, "x-amz-tagging-directive");
+  const destBucket = await ctx.bucket();
+  const srcBucket = await sourceBucket(ctx, src);
+  // Validate the request's own headers before touching any bytes.
+  const storageClass = storageClassFrom(h) ?? "STANDARD";
+  const replaceContent = metadataDirective === "REPLACE"
+    ? { content: contentHeadersFrom(h), meta: userMetadataFrom(h) }
+    : null;
+  const replaceTags = taggingDirective === "REPLACE"
+    ? parseTaggingHeader(h.get("x-amz-tagging")) ?? {}
+    : null;
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rec = await resolveRecord(ctx, srcBucket, src.key, src.versionId);
+    checkCopySourceConditions(h, rec);
+    if (
+      srcBucket.id === destBucket.id && src.key === destKey &&
+      !changesSomething(h, rec, metadataDirective === "REPLACE")
+    ) {
+      throw new S3Error("InvalidRequest", {
+        message:
+          "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      });
+    }
+    if (rec.size > MAX_COPY_SOURCE) {
+      throw new S3Error("InvalidRequest", {
+        message:
+          `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE}`,
+      });
+    }
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = await ctx.deps.storage.openObject(rec);
+    } catch (e) {
+      if (e instanceof BlobGone) continue; // source replaced between read and open: read again
+      throw e;
+    }
+    const written = await ctx.deps.storage.putObject(destBucket, {
+      key: destKey,
+      body,
+      contentLength: rec.size,
+      checksum: copyChecksum(h, rec),
+      content: replaceContent ? replaceContent.content : { ...rec.content },
+      meta: replaceContent ? replaceContent.meta : { ...rec.meta },
+      tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
+      storageClass,
+      ownerId: ctx.principal!.userId,
+      conditions: writeConditionsFrom(h),
+      maxSize: MAX_COPY_SOURCE,
+    });
+    return copyResult(written, rec);
+  }
+  throw new S3Error("InternalError");
+}
+
+function copyResult(written: ObjectRecord, source: ObjectRecord): OpResult {
+  const result: XmlObject = {
+    ETag: written.etag,
+    LastModified: isoTime(written.lastModified),
+  };
+  if (written.checksum) {
+    result.ChecksumType = written.checksum.type;
+    result[`Checksum${written.checksum.algorithm}`] = written.checksum.value;
+  }
+  // ETag and checksum travel in the XML; only version ids are headers.
+  const headers: Record<string, string> = {};
+  if (written.versionId !== "null") headers["x-amz-version-id"] = written.versionId;
+  if (source.versionId !== "null") headers["x-amz-copy-source-version-id"] = source.versionId;
+  return { headers, xml: buildXml("CopyObjectResult", result) };
 }

@@ -1,16 +1,193 @@
-/** DeleteObject and DeleteObjects. */
-import { S3Error } from "../errors.ts";
-import { writeConditionsFrom } from "../headers.ts";
+/** DeleteObject and DeleteObjects (multi-object delete). */
+import { isS3Error, S3Error } from "../errors.ts";
+import { buildXml, child, children, childText, parseXml, type XmlObject } from "../xml.ts";
+import { expectedChecksumFrom, writeConditionsFrom } from "../headers.ts";
+import { fromBase64, newChecksumHasher, newMd5, toBase64, toHex } from "../../storage/hashing.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import type { BucketRecord, WriteConditions } from "../../storage/types.ts";
+
+/** S3 accepts at most this many keys in one DeleteObjects request. */
+export const MAX_DELETE_KEYS = 1000;
+/** 1000 keys of 1024 bytes with their XML comfortably fit; more is not a valid request. */
+const MAX_DELETE_BODY = 4 * 1024 * 1024;
+/** Keys deleted at the same time within one DeleteObjects request. */
+const DELETE_PARALLELISM = 16;
+
+export interface DeletedKey {
+  versionId?: string;
+  deleteMarker?: boolean;
+  deleteMarkerVersionId?: string;
+}
+
+/**
+ * The one place that deletes `(key, versionId)` from a bucket, for DeleteObject and each key of
+ * DeleteObjects. Idempotent: a missing key is a success. Versioned deletes plug in here.
+ */
+export async function deleteKey(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | null,
+  conditions?: WriteConditions,
+): Promise<DeletedKey> {
+  if (versionId !== null && versionId !== "null") {
+    // No version other than "null" exists in a bucket that was never versioned.
+    return { versionId };
+  }
+  if (versionId === "null") {
+    const cur = await ctx.deps.storage.getObjectRecord(bucket, key).catch((e) => {
+      if (isS3Error(e) && e.code === "NoSuchKey") return null;
+      throw e;
+    });
+    if (!cur || cur.versionId !== "null") return { versionId };
+  }
+  await ctx.deps.storage.deleteObject(bucket, key, { conditions });
+  return versionId === null ? {} : { versionId };
+}
+
+function deletedHeaders(d: DeletedKey): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (d.versionId !== undefined) h["x-amz-version-id"] = d.versionId;
+  if (d.deleteMarker) h["x-amz-delete-marker"] = "true";
+  return h;
+}
 
 export async function deleteObject(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
-  await ctx.deps.storage.deleteObject(bucket, ctx.ep.key!, {
-    conditions: writeConditionsFrom(ctx.req.headers),
-  });
-  return { status: 204 };
+  const d = await deleteKey(
+    ctx,
+    bucket,
+    ctx.ep.key!,
+    ctx.ep.query.get("versionId"),
+    writeConditionsFrom(ctx.req.headers),
+  );
+  return { status: 204, headers: deletedHeaders(d) };
 }
 
-export function deleteObjects(_ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: "DeleteObjects is not implemented yet" });
+async function readBytes(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of body) {
+    total += c.byteLength;
+    if (total > MAX_DELETE_BODY) throw new S3Error("MaxMessageLengthExceeded");
+    chunks.push(c);
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.byteLength;
+  }
+  return all;
+}
+
+/**
+ * Reads the request body and checks its integrity: S3 requires Content-MD5 or an
+ * `x-amz-checksum-*` value on DeleteObjects, and rejects the request when it does not match.
+ */
+async function readCheckedBody(ctx: OpContext): Promise<Uint8Array> {
+  const h = ctx.req.headers;
+  const md5Header = h.get("content-md5");
+  let expectedMd5: Uint8Array | null = null;
+  if (md5Header !== null) {
+    expectedMd5 = fromBase64(md5Header.trim());
+    if (!expectedMd5 || expectedMd5.length !== 16) throw new S3Error("InvalidDigest");
+  }
+  const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
+  const bytes = await readBytes(ctx.auth.body);
+  const expectedChecksum = checksum?.expected();
+  if (!expectedMd5 && expectedChecksum === undefined) {
+    throw new S3Error("InvalidRequest", {
+      message: "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
+    });
+  }
+  if (expectedMd5) {
+    const md5 = newMd5();
+    md5.update(bytes);
+    if (toHex(md5.digest()) !== toHex(expectedMd5)) throw new S3Error("BadDigest");
+  }
+  if (checksum && expectedChecksum !== undefined) {
+    const hasher = newChecksumHasher(checksum.algorithm);
+    hasher.update(bytes);
+    if (toBase64(hasher.digest()) !== expectedChecksum) {
+      throw new S3Error("BadDigest", {
+        message: `The ${checksum.algorithm} you specified did not match the calculated checksum.`,
+      });
+    }
+  }
+  return bytes;
+}
+
+export interface DeleteRequest {
+  quiet: boolean;
+  objects: { key: string; versionId: string | null }[];
+}
+
+/** Parses `<Delete><Quiet/><Object><Key/><VersionId/></Object>...</Delete>`. */
+export function parseDeleteRequest(text: string): DeleteRequest {
+  if (!text.trim()) throw new S3Error("MalformedXML");
+  const doc = parseXml(text);
+  if (doc.name !== "Delete") throw new S3Error("MalformedXML");
+  const quietText = childText(doc, "Quiet")?.trim().toLowerCase();
+  if (quietText !== undefined && quietText !== "true" && quietText !== "false") {
+    throw new S3Error("MalformedXML");
+  }
+  const nodes = children(doc, "Object");
+  if (nodes.length === 0 || nodes.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
+  const objects = nodes.map((o) => {
+    const keyNode = child(o, "Key");
+    if (!keyNode || keyNode.text === "") throw new S3Error("MalformedXML");
+    const v = childText(o, "VersionId");
+    return { key: keyNode.text, versionId: v === undefined || v === "" ? null : v };
+  });
+  return { quiet: quietText === "true", objects };
+}
+
+export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
+  const bucket = await ctx.bucket();
+  const bytes = await readCheckedBody(ctx);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new S3Error("MalformedXML");
+  }
+  const req = parseDeleteRequest(text);
+  const results: XmlObject[] = new Array(req.objects.length);
+  const failed: boolean[] = new Array(req.objects.length).fill(false);
+  let next = 0;
+  const worker = async () => {
+    while (next < req.objects.length) {
+      const i = next++;
+      const { key, versionId } = req.objects[i];
+      try {
+        const d = await deleteKey(ctx, bucket, key, versionId);
+        const entry: XmlObject = { Key: key };
+        if (d.versionId !== undefined) entry.VersionId = d.versionId;
+        if (d.deleteMarker) entry.DeleteMarker = true;
+        if (d.deleteMarkerVersionId !== undefined) {
+          entry.DeleteMarkerVersionId = d.deleteMarkerVersionId;
+        }
+        results[i] = entry;
+      } catch (e) {
+        let err: S3Error;
+        if (isS3Error(e)) err = e;
+        else {
+          ctx.deps.log.error("delete failed", { key, error: String((e as Error)?.stack ?? e) });
+          err = new S3Error("InternalError");
+        }
+        const entry: XmlObject = { Key: key };
+        if (versionId !== null) entry.VersionId = versionId;
+        entry.Code = err.code;
+        entry.Message = err.message;
+        results[i] = entry;
+        failed[i] = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: DELETE_PARALLELISM }, worker));
+  const deleted = req.quiet ? [] : results.filter((_, i) => !failed[i]);
+  const errors = results.filter((_, i) => failed[i]);
+  return { xml: buildXml("DeleteResult", { Deleted: deleted, Error: errors }) };
 }

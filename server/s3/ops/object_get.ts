@@ -5,7 +5,7 @@ import { BlobGone } from "../../storage/objects.ts";
 import { objectResponseHeaders } from "../headers.ts";
 import { partRange } from "../../storage/parts.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { ByteRange, ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ByteRange, ObjectRecord } from "../../storage/types.ts";
 
 /**
  * Parses a single `bytes=` range against a size. Returns null when the header should be
@@ -71,10 +71,27 @@ const OVERRIDES: [string, string][] = [
   ["response-content-encoding", "content-encoding"],
 ];
 
-/** Resolves the record a GET/HEAD addresses. Versioned reads plug in here. */
+/**
+ * The one place that decides which record `(bucket, key, versionId)` names, for GET, HEAD,
+ * GetObjectAttributes and copy sources. Versioned reads plug in here.
+ */
+export async function resolveRecord(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | null,
+): Promise<ObjectRecord> {
+  const rec = await ctx.deps.storage.getObjectRecord(bucket, key);
+  if (versionId !== null && versionId !== rec.versionId) {
+    throw new S3Error("NoSuchVersion", { fields: { Key: key, VersionId: versionId } });
+  }
+  return rec;
+}
+
+/** Resolves the record a GET/HEAD addresses (`?versionId=` included). */
 export async function readTarget(ctx: OpContext): Promise<ObjectRecord> {
   const bucket = await ctx.bucket();
-  return await ctx.deps.storage.getObjectRecord(bucket, ctx.ep.key!);
+  return await resolveRecord(ctx, bucket, ctx.ep.key!, ctx.ep.query.get("versionId"));
 }
 
 async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
