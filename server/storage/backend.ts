@@ -139,6 +139,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     clock: opts.clock ?? systemClock,
     log: opts.log,
     bucketEmptyChecks: [],
+    commitHooks: [],
   };
   const backend = new LocalBackend(core);
   await backend.sweep(0);

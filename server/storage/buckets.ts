@@ -9,7 +9,7 @@ import {
   objectPrefix,
 } from "./meta/keys.ts";
 import type { BucketRecord, BucketStats } from "./types.ts";
-import type { StorageCore } from "./core.ts";
+import { commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -84,13 +84,14 @@ export async function createBucket(
     versioning: input.objectLock ? "Enabled" : "Unversioned",
     objectLock: !!input.objectLock,
   };
-  const res = await core.kv.atomic()
+  const op = core.kv.atomic()
     .check(existing)
     .set(key, rec)
     .set(bucketIdKey(rec.id), { v: 1, ns: rec.ns, name: rec.name })
     .set(bucketStatKey(rec.id, "objects"), new Deno.KvU64(0n))
-    .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n))
-    .commit();
+    .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
+  noteStatChange(op, { bucketId: rec.id, ns: rec.ns, buckets: 1 });
+  const res = await commitWithHooks(core, op);
   if (!res.ok) throw new S3Error("OperationAborted");
   return rec;
 }
@@ -149,7 +150,8 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
     const cfgs = [];
     for await (const c of core.kv.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
     for (const k of cfgs.slice(0, 900)) op.delete(k);
-    const res = await op.commit();
+    noteStatChange(op, { bucketId: id, ns, buckets: -1 });
+    const res = await commitWithHooks(core, op);
     if (res.ok) return;
   }
   throw new S3Error("OperationAborted");

@@ -25,6 +25,51 @@ export interface StorageCore {
    * true when the bucket holds nothing of its kind.
    */
   bucketEmptyChecks: ((bucketId: string) => Promise<boolean>)[];
+  /**
+   * Run by `commitWithHooks` before every commit that changes a bucket's counters or creates or
+   * deletes a bucket (once per attempt). A hook may add checks and mutations to the atomic
+   * operation (tenant usage counters) or throw an S3Error to refuse the write (quotas).
+   */
+  commitHooks: CommitHook[];
+}
+
+/** What one commit changes: deltas of a bucket's object count and bytes, and of bucket count. */
+export interface StatChange {
+  bucketId: string;
+  /** The bucket's namespace when the caller knows it (hooks resolve it from the id otherwise). */
+  ns?: string;
+  objects: number;
+  bytes: number;
+  buckets: number;
+}
+
+export type CommitHook = (op: Deno.AtomicOperation, change: StatChange) => Promise<void>;
+
+// Per-operation scratch: counter changes noted while an atomic operation is being built.
+const notedChanges = new WeakMap<Deno.AtomicOperation, StatChange>();
+
+/** Notes a counter change made by `op`, for the commit hooks. */
+export function noteStatChange(
+  op: Deno.AtomicOperation,
+  change: Partial<StatChange> & { bucketId: string },
+): void {
+  const cur = notedChanges.get(op) ??
+    { bucketId: change.bucketId, objects: 0, bytes: 0, buckets: 0 };
+  cur.objects += change.objects ?? 0;
+  cur.bytes += change.bytes ?? 0;
+  cur.buckets += change.buckets ?? 0;
+  cur.ns ??= change.ns;
+  notedChanges.set(op, cur);
+}
+
+/** Runs the commit hooks for the changes noted on `op`, then commits it. */
+export async function commitWithHooks(
+  core: StorageCore,
+  op: Deno.AtomicOperation,
+): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  const change = notedChanges.get(op);
+  if (change) { for (const hook of core.commitHooks ?? []) await hook(op, change); }
+  return await op.commit();
 }
 
 /** The blob ids an object record owns (one blob, or its parts). */
