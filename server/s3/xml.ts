@@ -95,6 +95,8 @@ function malformed(_reason: string): S3Error {
 
 function decodeEntities(s: string): string {
   if (!s.includes("&")) return s;
+  // Bare `&` is checked on the raw text: after decoding, `&amp;` is a legitimate `&`.
+  if (/&(?!amp;|lt;|gt;|quot;|apos;|#[0-9]+;|#x[0-9a-fA-F]+;)/.test(s)) throw malformed("bare &");
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);?/g, (m, e: string) => {
     if (!m.endsWith(";")) throw malformed("unterminated entity");
     if (e === "amp") return "&";
@@ -105,8 +107,6 @@ function decodeEntities(s: string): string {
     const cp = e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     if (!(cp >= 0 && cp <= 0x10ffff)) throw malformed("bad character reference");
     return String.fromCodePoint(cp);
-  }).replace(/&(?!amp;|lt;|gt;|quot;|apos;|#)/g, () => {
-    throw malformed("bare &");
   });
 }
 
