@@ -1,7 +1,196 @@
-/** postObject. */
+/**
+ * PostObject: browser uploads with a signed policy (multipart/form-data). The handler skips
+ * authorization for this op: the form carries the credentials, so this op authenticates the
+ * form, checks the policy, authorizes the form's principal, then streams the file into storage.
+ */
 import { S3Error } from "../errors.ts";
+import { buildXml } from "../xml.ts";
+import { contentHeadersFrom, expectedChecksumFrom, userMetadataFrom } from "../headers.ts";
+import { storageClassFrom, validateKey, writeResponseHeaders } from "./object_put.ts";
+import { boundaryOf, MultipartReader } from "../auth/multipart_form.ts";
+import {
+  authenticatePostForm,
+  checkPostPolicy,
+  type FormFields,
+  parsePostPolicy,
+} from "../auth/post_policy.ts";
+import { namespaceOf } from "../../iam/types.ts";
 import type { OpContext, OpResult } from "../context.ts";
 
-export function postObject(_ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: "postObject is not implemented yet" });
+/** S3 caps the form fields that precede the file. */
+const MAX_PRE_FILE_BYTES = 20 * 1024;
+/** A single field value (the policy is the largest in practice). */
+const MAX_FIELD_BYTES = 20 * 1024;
+
+/** Reads fields up to the file part; returns them and the file's name. */
+async function readFieldsUntilFile(
+  form: MultipartReader,
+): Promise<{ fields: FormFields; filename: string }> {
+  const fields: FormFields = new Map();
+  let total = 0;
+  const tooLarge = () =>
+    new S3Error("MaxPostPreDataLengthExceededError", {
+      message: "Your POST request fields preceding the upload file were too large.",
+    });
+  for (;;) {
+    const part = await form.next();
+    if (part === null) {
+      throw new S3Error("InvalidArgument", {
+        message: "POST requires exactly one file upload per request.",
+        fields: { ArgumentName: "file", ArgumentValue: "0" },
+      });
+    }
+    const name = part.name.toLowerCase();
+    if (name === "file") {
+      return { fields, filename: part.filename ?? "" };
+    }
+    const value = await form.text(MAX_FIELD_BYTES, tooLarge);
+    total += part.name.length + value.length;
+    if (total > MAX_PRE_FILE_BYTES) throw tooLarge();
+    // The first occurrence wins; S3 rejects repeated fields in its policy check anyway.
+    if (!fields.has(name)) fields.set(name, value);
+  }
+}
+
+/** Counts the file bytes against the policy's content-length-range while they stream. */
+function lengthChecked(
+  body: ReadableStream<Uint8Array>,
+  range: { min: number; max: number } | null,
+): ReadableStream<Uint8Array> {
+  if (!range) return body;
+  let n = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctrl) {
+        n += chunk.length;
+        if (n > range.max) {
+          throw new S3Error("EntityTooLarge", {
+            fields: { ProposedSize: String(n), MaxSizeAllowed: String(range.max) },
+          });
+        }
+        ctrl.enqueue(chunk);
+      },
+      flush() {
+        if (n < range.min) {
+          throw new S3Error("EntityTooSmall", {
+            fields: { ProposedSize: String(n), MinSizeAllowed: String(range.min) },
+          });
+        }
+      },
+    }),
+  );
+}
+
+function encodeKeyPath(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+/** `success_action_redirect`: the URL with bucket, key and etag appended; null if unusable. */
+function redirectTarget(raw: string, bucket: string, key: string, etag: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return null;
+  }
+  u.searchParams.append("bucket", bucket);
+  u.searchParams.append("key", key);
+  u.searchParams.append("etag", etag);
+  return u.toString();
+}
+
+export async function postObject(ctx: OpContext): Promise<OpResult> {
+  const bucketName = ctx.ep.bucket!;
+  const body = ctx.auth.body ?? ctx.req.body;
+  if (!body) throw new S3Error("MalformedPOSTRequest");
+  const form = new MultipartReader(body, boundaryOf(ctx.req.headers.get("content-type") ?? ""));
+  try {
+    const { fields, filename } = await readFieldsUntilFile(form);
+    const auth = await authenticatePostForm(fields, ctx.deps.credentials);
+    const rawKey = fields.get("key");
+    if (rawKey === undefined) {
+      throw new S3Error("InvalidArgument", {
+        message:
+          "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+        fields: { ArgumentName: "key", ArgumentValue: "" },
+      });
+    }
+    // Browsers may send a full client path; S3 substitutes the base name.
+    const baseName = filename.split(/[\\/]/).pop() ?? "";
+    const key = rawKey.replaceAll("${filename}", baseName);
+    if (key === "") {
+      throw new S3Error("InvalidArgument", {
+        message: "User key must have a length greater than 0.",
+        fields: { ArgumentName: "key", ArgumentValue: "" },
+      });
+    }
+    validateKey(key);
+
+    let range: { min: number; max: number } | null = null;
+    if (auth.principal) {
+      const policy = parsePostPolicy(fields.get("policy")!);
+      const values: FormFields = new Map(fields);
+      values.set("bucket", bucketName);
+      range = checkPostPolicy(policy, values, {
+        now: ctx.deps.clock.now(),
+        keyAlternatives: [...new Set([rawKey, key])],
+      });
+    }
+
+    const ns = auth.principal ? namespaceOf(auth.principal) : ctx.ns;
+    const bucket = await ctx.deps.storage.getBucket(ns, bucketName);
+    const authCtx: OpContext = {
+      ...ctx,
+      principal: auth.principal,
+      ns,
+      auth: { ...ctx.auth, principal: auth.principal, accessKeyId: auth.accessKeyId },
+      bucket: () => Promise.resolve(bucket),
+    };
+    await ctx.deps.authorizer.authorize(authCtx, bucket);
+
+    // Form fields stand in for the request headers a PUT would carry.
+    const h = new Headers();
+    for (const [k, v] of fields) {
+      try {
+        h.set(k, v);
+      } catch { /* not a valid header name: never stored metadata */ }
+    }
+    const rec = await ctx.deps.storage.putObject(bucket, {
+      key,
+      body: lengthChecked(form.stream(), range),
+      contentLength: null,
+      contentMd5: fields.get("content-md5"),
+      checksum: expectedChecksumFrom(h, new Map()),
+      content: contentHeadersFrom(h),
+      meta: userMetadataFrom(h),
+      storageClass: storageClassFrom(h),
+      ownerId: auth.principal?.userId ?? bucket.ownerId,
+    });
+
+    const origin = new URL(ctx.req.url).origin;
+    const location = `${origin}/${encodeURIComponent(bucketName)}/${encodeKeyPath(key)}`;
+    const headers: Record<string, string> = { ...writeResponseHeaders(rec), location };
+    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
+    if (redirect) {
+      const to = redirectTarget(redirect, bucketName, key, rec.etag);
+      if (to) return { status: 303, headers: { ...headers, location: to } };
+    }
+    const status = fields.get("success_action_status");
+    if (status === "201") {
+      return {
+        status: 201,
+        headers,
+        xml: buildXml("PostResponse", {
+          Location: location,
+          Bucket: bucketName,
+          Key: key,
+          ETag: rec.etag,
+        }, { ns: null }),
+      };
+    }
+    if (status === "200") return { status: 200, headers };
+    return { status: 204, headers };
+  } finally {
+    await form.close();
+  }
 }
