@@ -7,16 +7,20 @@ import { type Clock, type Logger, type StorageCore, systemClock } from "./core.t
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
 import { listObjects } from "./listing.ts";
+import { updateVersion, versionsEmptyCheck } from "./versions.ts";
+import { listObjectVersions } from "./version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
 import type {
   BucketRecord,
   BucketStats,
   ByteRange,
+  DeleteObjectOptions,
   ListObjectsInput,
   ListObjectsPage,
+  ListVersionsInput,
+  ListVersionsPage,
   ObjectRecord,
   PutObjectInput,
-  WriteConditions,
 } from "./types.ts";
 
 export interface Backend {
@@ -33,13 +37,26 @@ export interface Backend {
   putBucketConfig<T>(bucketId: string, kind: string, value: T | null): Promise<void>;
 
   putObject(bucket: BucketRecord, input: PutObjectInput): Promise<ObjectRecord>;
-  getObjectRecord(bucket: BucketRecord, key: string): Promise<ObjectRecord>;
+  /** The latest record, or with `versionId` that version (see versions.ts for marker errors). */
+  getObjectRecord(
+    bucket: BucketRecord,
+    key: string,
+    versionId?: string | null,
+  ): Promise<ObjectRecord>;
   openObject(rec: ObjectRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>>;
   deleteObject(
     bucket: BucketRecord,
     key: string,
-    opts?: { conditions?: WriteConditions },
+    opts?: DeleteObjectOptions,
   ): Promise<ObjectRecord | null>;
+  /** Changes one version's tags, retention or legal hold in place. */
+  updateObjectVersion(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | null | undefined,
+    patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+  ): Promise<ObjectRecord>;
+  listObjectVersions(bucket: BucketRecord, input: ListVersionsInput): Promise<ListVersionsPage>;
   listObjects(bucket: BucketRecord, input: ListObjectsInput): Promise<ListObjectsPage>;
 }
 
@@ -73,14 +90,25 @@ export class LocalBackend implements Backend {
   putObject(bucket: BucketRecord, input: PutObjectInput) {
     return objects.putObject(this.core, bucket, input);
   }
-  getObjectRecord(bucket: BucketRecord, key: string) {
-    return objects.getObjectRecord(this.core, bucket, key);
+  getObjectRecord(bucket: BucketRecord, key: string, versionId?: string | null) {
+    return objects.getObjectRecord(this.core, bucket, key, versionId);
   }
   openObject(rec: ObjectRecord, range?: ByteRange) {
     return objects.openObject(this.core, rec, range);
   }
-  deleteObject(bucket: BucketRecord, key: string, opts?: { conditions?: WriteConditions }) {
+  deleteObject(bucket: BucketRecord, key: string, opts?: DeleteObjectOptions) {
     return objects.deleteObject(this.core, bucket, key, opts);
+  }
+  updateObjectVersion(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | null | undefined,
+    patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+  ) {
+    return updateVersion(this.core, bucket, key, versionId, patch);
+  }
+  listObjectVersions(bucket: BucketRecord, input: ListVersionsInput) {
+    return listObjectVersions(this.core, bucket.id, input);
   }
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
     return listObjects(this.core, bucket.id, input);
@@ -141,6 +169,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     bucketEmptyChecks: [],
     commitHooks: [],
   };
+  core.bucketEmptyChecks.push(versionsEmptyCheck(core));
   const backend = new LocalBackend(core);
   await backend.sweep(0);
   return {

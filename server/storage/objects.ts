@@ -4,13 +4,19 @@
  * after the commit. A crash at any point leaves the old or the new object, never a mix.
  */
 import { S3Error } from "../s3/errors.ts";
-import { blobRefKey, bucketKey, bucketStatKey, objectKey, u64Delta } from "./meta/keys.ts";
-import { blobGroup, blobsOf, type StorageCore } from "./core.ts";
+import { objectKey } from "./meta/keys.ts";
+import { blobsOf, type StorageCore } from "./core.ts";
+import {
+  deleteVersioned,
+  getObjectRecord as getVersionedRecord,
+  publishVersion,
+} from "./versions.ts";
 import { openParts } from "./parts.ts";
 import { fromBase64, type Hasher, newChecksumHasher, newMd5, toBase64, toHex } from "./hashing.ts";
 import type {
   BucketRecord,
   ByteRange,
+  DeleteObjectOptions,
   ObjectRecord,
   PutObjectInput,
   StoredChecksum,
@@ -53,48 +59,28 @@ export interface PublishOptions {
   conditions?: WriteConditions;
   /** Blob groups whose reference entries this commit takes over (multipart parts). */
   adoptRefs?: Deno.KvKey[];
-  /** Extra mutations that must commit together with the object (e.g. removing an upload). */
-  extra?: (op: Deno.AtomicOperation) => void;
+  /**
+   * Extra mutations that must commit together with the object (e.g. removing an upload). Gets
+   * the record with its final `versionId` (assigned at commit time): anything keyed by version
+   * must be written here, not before.
+   */
+  extra?: (op: Deno.AtomicOperation, rec: ObjectRecord) => void;
   /** Entries that must be unchanged for the commit (e.g. the multipart upload record). */
   checks?: Deno.KvEntryMaybe<unknown>[];
 }
 
 /**
- * Publishes a fully written object record. Retries on concurrent change; returns the record
- * it replaced (whose blobs have already been removed).
+ * Publishes a fully written object record as the newest version of its key (see versions.ts:
+ * Enabled buckets keep the previous version, others replace the `null` version). Sets
+ * `rec.versionId`; returns the record it replaced (whose blobs have already been removed).
  */
-export async function publishObject(
+export function publishObject(
   core: StorageCore,
   bucket: BucketRecord,
   rec: ObjectRecord,
   opts: PublishOptions = {},
 ): Promise<ObjectRecord | null> {
-  const oKey = objectKey(bucket.id, rec.key);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const [be, cur] = await core.kv.getMany<[BucketRecord, ObjectRecord]>([
-      bucketKey(bucket.ns, bucket.name),
-      oKey,
-    ]);
-    if (!be.value || be.value.id !== bucket.id) {
-      throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
-    }
-    checkWriteConditions(cur.value, opts.conditions);
-    const old = cur.value;
-    const op = core.kv.atomic().check(be, cur, ...(opts.checks ?? []));
-    op.set(oKey, rec);
-    for (const b of new Set(blobsOf(rec).map(blobGroup))) {
-      op.set(blobRefKey(b), { v: 1, bucketId: bucket.id, key: rec.key, versionId: rec.versionId });
-    }
-    if (old) { for (const b of new Set(blobsOf(old).map(blobGroup))) op.delete(blobRefKey(b)); }
-    op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(old ? 0 : 1));
-    op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(rec.size - (old?.size ?? 0)));
-    opts.extra?.(op);
-    const res = await op.commit();
-    if (!res.ok) continue;
-    if (old) await removeBlobs(core, old);
-    return old;
-  }
-  throw new S3Error("OperationAborted");
+  return publishVersion(core, bucket, rec, opts);
 }
 
 /** Removes the files of a record that is no longer referenced. Failures are left to the sweep. */
@@ -188,15 +174,17 @@ export async function putObject(
   return rec;
 }
 
-/** The current record of a key; `NoSuchKey` when absent. */
-export async function getObjectRecord(
+/**
+ * The current record of a key (`NoSuchKey` when absent, with `x-amz-delete-marker` when the
+ * latest is a marker), or the given version (`NoSuchVersion`; 405 for a delete marker).
+ */
+export function getObjectRecord(
   core: StorageCore,
   bucket: BucketRecord,
   key: string,
+  versionId?: string | null,
 ): Promise<ObjectRecord> {
-  const e = await core.kv.get<ObjectRecord>(objectKey(bucket.id, key));
-  if (!e.value) throw new S3Error("NoSuchKey", { fields: { Key: key } });
-  return e.value;
+  return getVersionedRecord(core, bucket, key, versionId);
 }
 
 /**
@@ -229,30 +217,16 @@ export class BlobGone extends Error {
   }
 }
 
-/** DeleteObject on an unversioned bucket: idempotent; returns the removed record. */
-export async function deleteObject(
+/**
+ * DeleteObject: a delete marker on versioned buckets, removal of a version for good with
+ * `versionId` (locks permitting), removal of the object otherwise. Idempotent; returns the
+ * marker created or the record removed (see versions.ts).
+ */
+export function deleteObject(
   core: StorageCore,
   bucket: BucketRecord,
   key: string,
-  opts: { conditions?: WriteConditions } = {},
+  opts: DeleteObjectOptions = {},
 ): Promise<ObjectRecord | null> {
-  const oKey = objectKey(bucket.id, key);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const cur = await core.kv.get<ObjectRecord>(oKey);
-    if (!cur.value) {
-      if (opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
-      return null;
-    }
-    checkWriteConditions(cur.value, opts.conditions);
-    const old = cur.value;
-    const op = core.kv.atomic().check(cur).delete(oKey);
-    for (const b of new Set(blobsOf(old).map(blobGroup))) op.delete(blobRefKey(b));
-    op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(-1));
-    op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(-old.size));
-    const res = await op.commit();
-    if (!res.ok) continue;
-    await removeBlobs(core, old);
-    return old;
-  }
-  throw new S3Error("OperationAborted");
+  return deleteVersioned(core, bucket, key, opts);
 }

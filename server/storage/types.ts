@@ -128,3 +128,36 @@ export interface BucketStats {
   objects: number;
   bytes: number;
 }
+
+/** DeleteObject options: conditions, a specific version, and the lock bypass. */
+export interface DeleteObjectOptions {
+  conditions?: WriteConditions;
+  /** Removes this version for good; without it a versioned bucket gets a delete marker. */
+  versionId?: string;
+  /** `x-amz-bypass-governance-retention: true` from a caller allowed to use it. */
+  bypassGovernance?: boolean;
+  /** Owner recorded on a new delete marker. */
+  ownerId?: string;
+}
+
+export interface ListVersionsInput {
+  prefix: string;
+  delimiter: string;
+  keyMarker: string;
+  /** Only with keyMarker: resume after this version of keyMarker. */
+  versionIdMarker: string;
+  maxKeys: number;
+}
+
+export interface VersionEntry {
+  rec: ObjectRecord;
+  isLatest: boolean;
+}
+
+export interface ListVersionsPage {
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  truncated: boolean;
+  nextKeyMarker: string | null;
+  nextVersionIdMarker: string | null;
+}

@@ -30,6 +30,35 @@ export const objectPartsKey = (
   versionId: string,
   chunk: number,
 ): Deno.KvKey => ["objparts", bucketId, key, versionId, chunk];
+/**
+ * ["ver", bucketId, key, sortId] -> ObjectRecord of every stored version and delete marker.
+ * sortId is an inverted time-ordered id, so a key's versions list newest first; for versions
+ * other than `null` the versionId is the sortId itself (no separate id index).
+ */
+export const versionKey = (bucketId: string, key: string, sortId: string): Deno.KvKey => [
+  "ver",
+  bucketId,
+  key,
+  sortId,
+];
+export const versionKeyPrefix = (bucketId: string, key: string): Deno.KvKey => [
+  "ver",
+  bucketId,
+  key,
+];
+export const versionPrefix = (bucketId: string): Deno.KvKey => ["ver", bucketId];
+/** ["vhead", bucketId, key] -> VersionHead: the latest version (or marker) of a key. */
+export const versionHeadKey = (bucketId: string, key: string): Deno.KvKey => [
+  "vhead",
+  bucketId,
+  key,
+];
+/** ["vnull", bucketId, key] -> { v, sort }: where the `null` version of a key sorts. */
+export const versionNullKey = (bucketId: string, key: string): Deno.KvKey => [
+  "vnull",
+  bucketId,
+  key,
+];
 /** ["blob", blobId] -> { v, bucketId, key, kind }: every referenced blob (orphan sweep). */
 export const blobRefKey = (blobId: string): Deno.KvKey => ["blob", blobId];
 

@@ -1,0 +1,123 @@
+/**
+ * ListObjectVersions over `["ver", bucket, key, sortId]`: keys in byte order, each key's versions
+ * newest first. A page costs O(page): the walk starts at the marker with one seek, and a common
+ * prefix is skipped with one new seek past it instead of walking the versions under it.
+ */
+import { S3Error } from "../s3/errors.ts";
+import { versionKey, versionNullKey, versionPrefix } from "./meta/keys.ts";
+import { pastPrefix } from "./listing.ts";
+import { validateVersionId } from "./versions.ts";
+import type { StorageCore } from "./core.ts";
+import type { ListVersionsInput, ListVersionsPage, ObjectRecord } from "./types.ts";
+
+/** The KV key just after every version of `key` (the next key's versions sort after it). */
+const afterKey = (bucketId: string, key: string): Deno.KvKey => ["ver", bucketId, key + "\0"];
+
+/** Where the walk starts, and the key whose versions before that point were already listed. */
+async function startOf(
+  core: StorageCore,
+  bucketId: string,
+  input: ListVersionsInput,
+): Promise<{ start: Deno.KvKey; resumedKey: string | null }> {
+  const { prefix, delimiter, keyMarker, versionIdMarker } = input;
+  if (versionIdMarker && !keyMarker) {
+    throw new S3Error("InvalidArgument", {
+      message: "A version-id marker cannot be specified without a key marker.",
+      fields: { ArgumentName: "version-id-marker", ArgumentValue: versionIdMarker },
+    });
+  }
+  if (!keyMarker || keyMarker < prefix) {
+    return { start: ["ver", bucketId, prefix], resumedKey: null };
+  }
+  // A marker inside a common prefix means that prefix was already returned: skip all of it.
+  if (delimiter && keyMarker.startsWith(prefix)) {
+    const i = keyMarker.indexOf(delimiter, prefix.length);
+    if (i >= 0) {
+      const cp = keyMarker.slice(0, i + delimiter.length);
+      if (keyMarker !== cp || !versionIdMarker) {
+        return { start: ["ver", bucketId, pastPrefix(cp)], resumedKey: null };
+      }
+    }
+  }
+  if (versionIdMarker) {
+    validateVersionId(versionIdMarker);
+    let sort: string | null = versionIdMarker;
+    if (versionIdMarker === "null") {
+      const p = await core.kv.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
+      sort = p.value?.sort ?? null;
+    }
+    if (sort) {
+      return { start: versionKey(bucketId, keyMarker, sort + "\0"), resumedKey: keyMarker };
+    }
+  }
+  return { start: afterKey(bucketId, keyMarker), resumedKey: null };
+}
+
+export async function listObjectVersions(
+  core: StorageCore,
+  bucketId: string,
+  input: ListVersionsInput,
+): Promise<ListVersionsPage> {
+  const { prefix, delimiter, maxKeys } = input;
+  const page: ListVersionsPage = {
+    versions: [],
+    commonPrefixes: [],
+    truncated: false,
+    nextKeyMarker: null,
+    nextVersionIdMarker: null,
+  };
+  if (maxKeys <= 0) return page;
+  let { start, resumedKey } = await startOf(core, bucketId, input);
+  // The key of the previous entry: an entry is the latest of its key iff its key differs.
+  let prevKey: string | null = resumedKey;
+  let count = 0;
+  let lastName: string | null = null;
+  let lastVersion: string | null = null;
+  for (;;) {
+    let reseek: Deno.KvKey | null = null;
+    const iter = core.kv.list<ObjectRecord>(
+      { prefix: versionPrefix(bucketId), start },
+      { batchSize: Math.min(1000, maxKeys + 1) },
+    );
+    for await (const e of iter) {
+      const key = e.key[2] as string;
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) return page;
+        continue;
+      }
+      if (delimiter) {
+        const i = key.indexOf(delimiter, prefix.length);
+        if (i >= 0) {
+          const cp = key.slice(0, i + delimiter.length);
+          if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+          page.commonPrefixes.push(cp);
+          count++;
+          lastName = cp;
+          lastVersion = null;
+          prevKey = null;
+          reseek = ["ver", bucketId, pastPrefix(cp)];
+          break;
+        }
+      }
+      if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+      page.versions.push({ rec: e.value, isLatest: key !== prevKey });
+      prevKey = key;
+      count++;
+      lastName = key;
+      lastVersion = e.value.versionId;
+    }
+    if (reseek === null) return page;
+    start = reseek;
+  }
+}
+
+function truncate(
+  page: ListVersionsPage,
+  lastName: string | null,
+  lastVersion: string | null,
+): ListVersionsPage {
+  page.truncated = true;
+  page.nextKeyMarker = lastName;
+  page.nextVersionIdMarker = lastVersion;
+  return page;
+}

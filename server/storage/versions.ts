@@ -1,0 +1,454 @@
+/**
+ * Versioning inside the shared write and delete path. Every stored version (and delete marker)
+ * of a key is a `["ver", bucket, key, sortId]` record, newest first; `["obj", bucket, key]`
+ * mirrors the latest version when it is not a marker, so ListObjects never sees versions;
+ * `["vhead", ...]` names the latest entry and is rewritten by every commit that changes a key's
+ * versions, which serializes concurrent writers of one key. The bucket's versioning state is
+ * read inside the retry loop, so a write racing PutBucketVersioning commits under one state.
+ */
+import { S3Error } from "../s3/errors.ts";
+import {
+  blobRefKey,
+  bucketConfigKey,
+  bucketKey,
+  bucketStatKey,
+  objectKey,
+  u64Delta,
+  versionHeadKey,
+  versionKey,
+  versionKeyPrefix,
+  versionNullKey,
+  versionPrefix,
+} from "./meta/keys.ts";
+import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
+import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
+import {
+  assertDeletable,
+  assertLockAllowed,
+  defaultRetention,
+  LOCK_CONFIG,
+  type LockConfig,
+} from "./lock.ts";
+import type { BucketRecord, DeleteObjectOptions, ObjectRecord } from "./types.ts";
+
+/** The latest entry of a key. */
+export interface VersionHead {
+  v: 1;
+  sort: string;
+  versionId: string;
+  marker: boolean;
+}
+
+/** Where the `null` version of a key sorts. */
+export interface NullPointer {
+  v: 1;
+  sort: string;
+}
+
+const INV_BASE = 9_000_000_000_000_000;
+const SORT_HEAD = 14;
+
+/** A version id (and sort id): 32 lower-case hex digits. */
+export const VERSION_ID_RE = /^[0-9a-f]{32}$/;
+
+function randomHex(bytes: number): string {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A sort id newer than `headSort`: 14 hex digits of an inverted microsecond-scaled clock (newest
+ * sorts first) and 18 random ones. When the clock has not advanced past the head (same
+ * millisecond, or a clock step back) it takes the head's value minus one, so the order of a
+ * key's versions is always the commit order.
+ */
+export function newSortId(now: number, headSort: string | null): string {
+  let inv = INV_BASE - Math.floor(now) * 1000;
+  if (headSort) {
+    const h = parseInt(headSort.slice(0, SORT_HEAD), 16);
+    if (inv >= h) inv = h - 1;
+  }
+  return inv.toString(16).padStart(SORT_HEAD, "0") + randomHex(9);
+}
+
+/** Validates a `versionId` parameter (`null` or an id this server issued). */
+export function validateVersionId(v: string): void {
+  if (v === "null" || VERSION_ID_RE.test(v)) return;
+  throw new S3Error("InvalidArgument", {
+    message: v === "" ? "Version id cannot be the empty string" : "Invalid version id specified",
+    fields: { ArgumentName: "versionId", ArgumentValue: v },
+  });
+}
+
+/** The sort id of `versionId` of a key, or null when no such version exists. */
+async function sortOf(
+  core: StorageCore,
+  bucketId: string,
+  key: string,
+  versionId: string,
+): Promise<string | null> {
+  if (versionId !== "null") return versionId;
+  const p = await core.kv.get<NullPointer>(versionNullKey(bucketId, key));
+  return p.value?.sort ?? null;
+}
+
+/** A stored version entry by id (markers included), or null. */
+export async function getVersionEntry(
+  core: StorageCore,
+  bucketId: string,
+  key: string,
+  versionId: string,
+): Promise<Deno.KvEntry<ObjectRecord> | null> {
+  validateVersionId(versionId);
+  const sort = await sortOf(core, bucketId, key, versionId);
+  if (!sort) return null;
+  const e = await core.kv.get<ObjectRecord>(versionKey(bucketId, key, sort));
+  if (!e.value || e.value.versionId !== versionId) return null;
+  return e as Deno.KvEntry<ObjectRecord>;
+}
+
+function markerHeaders(versionId: string, extra: Record<string, string> = {}) {
+  return { "x-amz-delete-marker": "true", "x-amz-version-id": versionId, ...extra };
+}
+
+/**
+ * The record GET/HEAD/COPY/tagging address: the latest without a versionId (404 with
+ * `x-amz-delete-marker` when the latest is a marker), else that version (405 for a marker).
+ */
+export async function getObjectRecord(
+  core: StorageCore,
+  bucket: BucketRecord,
+  key: string,
+  versionId?: string | null,
+): Promise<ObjectRecord> {
+  if (versionId === undefined || versionId === null) {
+    const [o, h] = await core.kv.getMany<[ObjectRecord, VersionHead]>([
+      objectKey(bucket.id, key),
+      versionHeadKey(bucket.id, key),
+    ]);
+    if (o.value) return o.value;
+    const headers = h.value?.marker ? markerHeaders(h.value.versionId) : undefined;
+    throw new S3Error("NoSuchKey", { fields: { Key: key }, headers });
+  }
+  const e = await getVersionEntry(core, bucket.id, key, versionId);
+  if (!e) throw new S3Error("NoSuchVersion", { fields: { Key: key, VersionId: versionId } });
+  if (e.value.deleteMarker) {
+    throw new S3Error("MethodNotAllowed", {
+      fields: { Method: "GET", ResourceType: "DeleteMarker" },
+      headers: markerHeaders(versionId, {
+        "last-modified": new Date(e.value.lastModified).toUTCString(),
+      }),
+    });
+  }
+  return e.value;
+}
+
+/**
+ * Adds the mutations that drop a version's blob references. Spilled part lists are keyed by
+ * their upload id and removed by the multipart maintenance once the reference is gone.
+ */
+function dropVersionData(op: Deno.AtomicOperation, rec: ObjectRecord): void {
+  for (const b of new Set(blobsOf(rec).map(blobGroup))) op.delete(blobRefKey(b));
+}
+
+function refValue(bucketId: string, rec: ObjectRecord) {
+  return { v: 1, bucketId, key: rec.key, versionId: rec.versionId };
+}
+
+/** Counter deltas of one commit. */
+interface Tally {
+  objects: number;
+  bytes: number;
+}
+
+/**
+ * Adds the counter sums and notes the change for the commit hooks (tenant usage, quotas). A
+ * zero sum still rewrites the counters, which aborts a racing DeleteBucket (it checks them).
+ */
+function applyStats(op: Deno.AtomicOperation, bucket: BucketRecord, t: Tally): void {
+  op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(t.objects));
+  op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(t.bytes));
+  noteStatChange(op, { bucketId: bucket.id, ns: bucket.ns, objects: t.objects, bytes: t.bytes });
+}
+
+/** Live versions count in `objects`; markers hold no bytes and are not counted. */
+const countOf = (r: ObjectRecord | null) => (r && !r.deleteMarker ? 1 : 0);
+
+interface KeyState {
+  be: Deno.KvEntryMaybe<BucketRecord>;
+  cur: Deno.KvEntryMaybe<ObjectRecord>;
+  head: Deno.KvEntryMaybe<VersionHead>;
+  nul: Deno.KvEntryMaybe<NullPointer>;
+  lock: Deno.KvEntryMaybe<{ v: 1; value: LockConfig }>;
+  bucket: BucketRecord;
+}
+
+async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string) {
+  const [be, cur, head, nul, lock] = await core.kv.getMany<
+    [BucketRecord, ObjectRecord, VersionHead, NullPointer, { v: 1; value: LockConfig }]
+  >([
+    bucketKey(bucket.ns, bucket.name),
+    objectKey(bucket.id, key),
+    versionHeadKey(bucket.id, key),
+    versionNullKey(bucket.id, key),
+    bucketConfigKey(bucket.id, LOCK_CONFIG),
+  ]);
+  if (!be.value || be.value.id !== bucket.id) {
+    throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
+  }
+  return { be, cur, head, nul, lock, bucket: be.value } as KeyState;
+}
+
+/** The current `null` version of a key (for in-place replacement), with its entry. */
+async function nullVersion(
+  core: StorageCore,
+  s: KeyState,
+  key: string,
+): Promise<Deno.KvEntry<ObjectRecord> | null> {
+  if (!s.nul.value) return null;
+  const e = await core.kv.get<ObjectRecord>(versionKey(s.bucket.id, key, s.nul.value.sort));
+  return e.value ? e as Deno.KvEntry<ObjectRecord> : null;
+}
+
+/**
+ * Publishes a fully written record as the newest version of its key. Enabled buckets get a
+ * fresh version id (the previous latest stays as noncurrent); Suspended and Unversioned buckets
+ * use the `null` version, replacing an existing one. Sets `rec.versionId` (and the bucket's
+ * default retention) and returns the record it replaced, whose blobs have been removed.
+ */
+export async function publishVersion(
+  core: StorageCore,
+  bucket: BucketRecord,
+  rec: ObjectRecord,
+  opts: PublishOptions = {},
+): Promise<ObjectRecord | null> {
+  const explicitRetention = rec.retention;
+  const b = bucket.id;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const s = await readKeyState(core, bucket, rec.key);
+    checkWriteConditions(s.cur.value, opts.conditions);
+    const now = core.clock.now();
+    rec.retention = explicitRetention;
+    assertLockAllowed(rec, s.bucket.objectLock);
+    if (s.bucket.objectLock && !rec.retention) {
+      rec.retention = defaultRetention(s.lock.value?.value ?? null, now);
+    }
+    const versioned = s.bucket.versioning === "Enabled";
+    const sort = newSortId(now, s.head.value?.sort ?? null);
+    rec.versionId = versioned ? sort : "null";
+    const old = versioned ? null : await nullVersion(core, s, rec.key);
+    // Overwriting in place destroys the old bytes: a locked null version refuses it.
+    if (old) assertDeletable(old.value, now, false);
+    const op = core.kv.atomic().check(s.be, s.cur, s.head, s.nul, ...(old ? [old] : []));
+    op.check(...(opts.checks ?? []));
+    op.set(objectKey(b, rec.key), rec);
+    op.set(versionKey(b, rec.key, sort), rec);
+    op.set(versionHeadKey(b, rec.key), { v: 1, sort, versionId: rec.versionId, marker: false });
+    if (!versioned) op.set(versionNullKey(b, rec.key), { v: 1, sort });
+    if (old) {
+      op.delete(old.key);
+      dropVersionData(op, old.value);
+    }
+    for (const g of new Set(blobsOf(rec).map(blobGroup))) op.set(blobRefKey(g), refValue(b, rec));
+    applyStats(op, s.bucket, {
+      objects: 1 - countOf(old?.value ?? null),
+      bytes: rec.size - (old?.value.size ?? 0),
+    });
+    opts.extra?.(op, rec);
+    const res = await commitWithHooks(core, op);
+    if (!res.ok) continue;
+    if (old) await removeBlobs(core, old.value);
+    return old?.value ?? null;
+  }
+  throw new S3Error("OperationAborted");
+}
+
+function markerRecord(key: string, versionId: string, now: number, ownerId: string): ObjectRecord {
+  return {
+    v: 1,
+    key,
+    versionId,
+    deleteMarker: true,
+    blob: null,
+    size: 0,
+    etag: "",
+    lastModified: now,
+    content: {},
+    meta: {},
+    storageClass: "STANDARD",
+    ownerId,
+  };
+}
+
+/**
+ * Removes the version at `sort` from a pending commit, moving the latest pointer (and the
+ * `obj` mirror) to the next version when it was the latest; counter deltas go to `tally`.
+ */
+async function removeVersionOps(
+  core: StorageCore,
+  op: Deno.AtomicOperation,
+  s: KeyState,
+  target: Deno.KvEntry<ObjectRecord>,
+  sort: string,
+  tally: Tally,
+): Promise<void> {
+  const b = s.bucket.id;
+  const key = target.value.key;
+  op.delete(target.key);
+  dropVersionData(op, target.value);
+  if (target.value.versionId === "null") op.delete(versionNullKey(b, key));
+  tally.objects -= countOf(target.value);
+  tally.bytes -= target.value.size;
+  if (s.head.value?.sort !== sort) {
+    if (s.head.value) op.set(versionHeadKey(b, key), s.head.value);
+    return;
+  }
+  let next: Deno.KvEntry<ObjectRecord> | null = null;
+  for await (
+    const e of core.kv.list<ObjectRecord>({ prefix: versionKeyPrefix(b, key) }, { limit: 2 })
+  ) {
+    if (e.key[3] !== sort) {
+      next = e;
+      break;
+    }
+  }
+  if (!next) {
+    op.delete(versionHeadKey(b, key));
+    op.delete(objectKey(b, key));
+    return;
+  }
+  op.check(next);
+  const n = next.value;
+  op.set(versionHeadKey(b, key), {
+    v: 1,
+    sort: next.key[3] as string,
+    versionId: n.versionId,
+    marker: !!n.deleteMarker,
+  });
+  if (n.deleteMarker) op.delete(objectKey(b, key));
+  else op.set(objectKey(b, key), n);
+}
+
+/**
+ * DeleteObject. With `versionId` the version is removed for good (locks permitting); without,
+ * an Enabled bucket gets a delete marker, a Suspended bucket a `null` marker replacing the null
+ * version, and an Unversioned bucket loses the object. Idempotent. Returns the marker created,
+ * the version removed, or null when nothing existed.
+ */
+export async function deleteVersioned(
+  core: StorageCore,
+  bucket: BucketRecord,
+  key: string,
+  opts: DeleteObjectOptions = {},
+): Promise<ObjectRecord | null> {
+  if (opts.versionId !== undefined) validateVersionId(opts.versionId);
+  const b = bucket.id;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const s = await readKeyState(core, bucket, key);
+    if (!s.cur.value && opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
+    checkWriteConditions(s.cur.value, opts.conditions);
+    const now = core.clock.now();
+    const op = core.kv.atomic().check(s.be, s.cur, s.head, s.nul);
+    const tally: Tally = { objects: 0, bytes: 0 };
+    let removed: ObjectRecord | null = null;
+    let result: ObjectRecord | null;
+    if (opts.versionId !== undefined) {
+      const target = await getVersionEntry(core, b, key, opts.versionId);
+      if (!target) return null;
+      assertDeletable(target.value, now, !!opts.bypassGovernance);
+      op.check(target);
+      await removeVersionOps(core, op, s, target, target.key[3] as string, tally);
+      removed = result = target.value;
+    } else if (s.bucket.versioning === "Enabled") {
+      const sort = newSortId(now, s.head.value?.sort ?? null);
+      result = markerRecord(key, sort, now, opts.ownerId ?? s.bucket.ownerId);
+      op.set(versionKey(b, key, sort), result);
+      op.set(versionHeadKey(b, key), { v: 1, sort, versionId: sort, marker: true });
+      op.delete(objectKey(b, key));
+    } else {
+      const old = await nullVersion(core, s, key);
+      if (old) {
+        assertDeletable(old.value, now, !!opts.bypassGovernance);
+        op.check(old);
+      }
+      if (s.bucket.versioning === "Unversioned") {
+        if (!old) return null;
+        await removeVersionOps(core, op, s, old, s.nul.value!.sort, tally);
+        removed = result = old.value;
+      } else {
+        const sort = newSortId(now, s.head.value?.sort ?? null);
+        result = markerRecord(key, "null", now, opts.ownerId ?? s.bucket.ownerId);
+        if (old) {
+          op.delete(old.key);
+          dropVersionData(op, old.value);
+          tally.objects -= countOf(old.value);
+          tally.bytes -= old.value.size;
+          removed = old.value;
+        }
+        op.set(versionKey(b, key, sort), result);
+        op.set(versionNullKey(b, key), { v: 1, sort });
+        op.set(versionHeadKey(b, key), { v: 1, sort, versionId: "null", marker: true });
+        op.delete(objectKey(b, key));
+      }
+    }
+    applyStats(op, s.bucket, tally);
+    const res = await commitWithHooks(core, op);
+    if (!res.ok) continue;
+    if (removed) await removeBlobs(core, removed);
+    return result;
+  }
+  throw new S3Error("OperationAborted");
+}
+
+/**
+ * Changes the metadata of one version in place (tags, retention, legal hold): the version
+ * record and, when it is the latest, its `obj` mirror, in one commit. A marker answers 405.
+ */
+export async function updateVersion(
+  core: StorageCore,
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | null | undefined,
+  patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+): Promise<ObjectRecord> {
+  const b = bucket.id;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const rec = await getObjectRecord(core, bucket, key, versionId);
+    const sort = await sortOf(core, b, key, rec.versionId);
+    if (!sort) continue;
+    const [ve, oe] = await core.kv.getMany<[ObjectRecord, ObjectRecord]>([
+      versionKey(b, key, sort),
+      objectKey(b, key),
+    ]);
+    if (!ve.value || ve.value.versionId !== rec.versionId) continue;
+    const next = patch(ve.value, core.clock.now());
+    const op = core.kv.atomic().check(ve, oe).set(ve.key, next);
+    if (oe.value?.versionId === rec.versionId) op.set(oe.key, next);
+    if ((await op.commit()).ok) return next;
+  }
+  throw new S3Error("OperationAborted");
+}
+
+/** Every version of one key, newest first (background work; a key's versions are few). */
+export async function keyVersions(
+  core: StorageCore,
+  bucketId: string,
+  key: string,
+): Promise<ObjectRecord[]> {
+  const out: ObjectRecord[] = [];
+  for await (const e of core.kv.list<ObjectRecord>({ prefix: versionKeyPrefix(bucketId, key) })) {
+    out.push(e.value);
+  }
+  return out;
+}
+
+/** DeleteBucket's check: no versions or markers remain. */
+export function versionsEmptyCheck(core: StorageCore): (bucketId: string) => Promise<boolean> {
+  return async (bucketId) => {
+    for await (const _ of core.kv.list({ prefix: versionPrefix(bucketId) }, { limit: 1 })) {
+      return false;
+    }
+    return true;
+  };
+}
