@@ -1,0 +1,10 @@
+import { assertEquals } from "../tests/_helpers/assert.ts";
+import { clientSource, manifestSource } from "../scripts/build_islands.ts";
+
+// The generated files are committed (they carry routes and the bundle into `deno compile`);
+// this fails when routes/ or islands/ changed without `deno task build:islands`.
+Deno.test("console/manifest.gen.ts and client.gen.ts match routes/ and islands/", async () => {
+  const read = (p: string) => Deno.readTextFile(new URL(p, import.meta.url));
+  assertEquals(await read("./manifest.gen.ts"), await manifestSource());
+  assertEquals(await read("./client.gen.ts"), await clientSource());
+});

@@ -1,0 +1,209 @@
+/** Buckets: list with size and object count, create (versioning, object lock, tags), delete. */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
+import { parseTags, s3, taggingXml } from "./lib/s3.ts";
+
+interface Bucket {
+  name: string;
+  createdAt?: number;
+  versioning?: string | boolean;
+  objectLock?: boolean;
+  objects?: number;
+  bytes?: number;
+}
+
+export default function BucketList(_props: Record<string, unknown>) {
+  const buckets = useSignal<Bucket[] | null>(null);
+  const error = useSignal("");
+  const notice = useSignal("");
+  const creating = useSignal(false);
+  const toDelete = useSignal<Bucket | null>(null);
+  const confirmText = useSignal("");
+  const dialog = useRef<HTMLDialogElement>(null);
+
+  const load = async () => {
+    try {
+      buckets.value = listOf<Bucket>(await api("buckets"));
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+
+  const onCreate = async (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const f = new FormData(form);
+    const name = String(f.get("name") ?? "").trim();
+    error.value = "";
+    notice.value = "";
+    let tags: Record<string, string>;
+    try {
+      tags = parseTags(String(f.get("tags") ?? ""));
+    } catch (e) {
+      error.value = (e as Error).message;
+      return;
+    }
+    creating.value = true;
+    try {
+      await api("buckets", {
+        body: {
+          name,
+          versioning: f.get("versioning") === "on",
+          objectLock: f.get("objectLock") === "on",
+        },
+      });
+      if (Object.keys(tags).length) {
+        await s3("PUT", name, "", { tagging: "" }, {
+          body: taggingXml(tags),
+          headers: { "content-type": "application/xml" },
+        }).catch((e) => {
+          error.value = `Bucket created, but its tags were not saved: ${e.message}`;
+        });
+      }
+      notice.value = `Bucket ${name} created.`;
+      form.reset();
+      await load();
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      creating.value = false;
+    }
+  };
+
+  const askDelete = (b: Bucket) => {
+    toDelete.value = b;
+    confirmText.value = "";
+    dialog.current?.showModal();
+  };
+
+  const doDelete = async () => {
+    const b = toDelete.value;
+    if (!b) return;
+    try {
+      await api(`buckets/${encodeURIComponent(b.name)}`, { method: "DELETE" });
+      notice.value = `Bucket ${b.name} deleted.`;
+      error.value = "";
+      dialog.current?.close();
+      await load();
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      error.value = err.code === "Conflict" || /NotEmpty/.test(err.message)
+        ? `Bucket ${b.name} is not empty. Delete its objects first.`
+        : err.message;
+      dialog.current?.close();
+    }
+  };
+
+  return (
+    <div>
+      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <details class="panel">
+        <summary>
+          <strong>Create bucket</strong>
+        </summary>
+        <form class="stack" onSubmit={onCreate} id="create-bucket">
+          <label>
+            Name
+            <input
+              name="name"
+              required
+              pattern="[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]"
+              title="3–63 lowercase letters, digits, dots and hyphens"
+              aria-describedby="bucket-name-hint"
+            />
+            <span class="hint" id="bucket-name-hint">
+              3–63 characters: lowercase letters, digits, dots and hyphens.
+            </span>
+          </label>
+          <label class="check">
+            <input type="checkbox" name="versioning" /> Versioning
+          </label>
+          <label class="check">
+            <input type="checkbox" name="objectLock" /> Object lock (implies versioning)
+          </label>
+          <label>
+            Tags
+            <textarea name="tags" rows={2} placeholder="team=data&#10;env=prod" />
+            <span class="hint">One key=value per line.</span>
+          </label>
+          <div>
+            <button class="primary" type="submit" disabled={creating.value}>Create bucket</button>
+          </div>
+        </form>
+      </details>
+      <div class="panel table-wrap">
+        {buckets.value === null
+          ? <p aria-busy="true">Loading…</p>
+          : buckets.value.length === 0
+          ? <p>No buckets yet.</p>
+          : (
+            <table id="bucket-table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th class="num">Objects</th>
+                  <th class="num">Size</th>
+                  <th class="hide-sm">Versioning</th>
+                  <th class="hide-sm">Created</th>
+                  <th>
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {buckets.value.map((b) => (
+                  <tr key={b.name} data-bucket={b.name}>
+                    <td>
+                      <a href={`/buckets/${encodeURIComponent(b.name)}`}>{b.name}</a>
+                      {b.objectLock && <span class="badge">lock</span>}
+                    </td>
+                    <td class="num">{b.objects ?? "—"}</td>
+                    <td class="num">{formatBytes(b.bytes)}</td>
+                    <td class="hide-sm">
+                      {typeof b.versioning === "boolean"
+                        ? (b.versioning ? "Enabled" : "Off")
+                        : b.versioning ?? "—"}
+                    </td>
+                    <td class="hide-sm">{formatTime(b.createdAt)}</td>
+                    <td>
+                      <button type="button" onClick={() => askDelete(b)}>
+                        Delete<span class="sr-only">bucket {b.name}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+      </div>
+      <dialog ref={dialog} aria-labelledby="del-title">
+        <h2 id="del-title">Delete bucket {toDelete.value?.name}?</h2>
+        <p>This cannot be undone. Type the bucket name to confirm.</p>
+        <label>
+          Bucket name
+          <input
+            name="confirm"
+            value={confirmText.value}
+            onInput={(e) => confirmText.value = (e.currentTarget as HTMLInputElement).value}
+          />
+        </label>
+        <div class="row mt">
+          <button
+            class="danger"
+            type="button"
+            disabled={confirmText.value !== toDelete.value?.name}
+            onClick={doDelete}
+          >
+            Delete bucket
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>Cancel</button>
+        </div>
+      </dialog>
+    </div>
+  );
+}

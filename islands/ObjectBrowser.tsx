@@ -1,0 +1,442 @@
+/**
+ * Object browser: breadcrumbs, paginated listing by folder, prefix search, uploads of files and
+ * folders (picker or drag-and-drop) with a progress bar per file, download, delete,
+ * multi-select delete and object details (metadata, tags, versions).
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { formatBytes, formatTime } from "./lib/api.ts";
+import { deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
+import {
+  abortUpload,
+  filesFromDrop,
+  newUpload,
+  runUpload,
+  type UploadState,
+} from "./lib/upload.ts";
+import ObjectDetails from "./lib/ObjectDetails.tsx";
+
+export interface ObjectBrowserProps extends Record<string, unknown> {
+  bucket: string;
+  prefix: string;
+}
+
+interface UploadRow {
+  id: number;
+  path: string;
+  loaded: number;
+  total: number;
+  status: "queued" | "uploading" | "done" | "failed";
+  error?: string;
+  state: UploadState;
+}
+
+const PAGE_SIZE = 50;
+
+export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectBrowserProps) {
+  const prefix = useSignal(initialPrefix);
+  const search = useSignal("");
+  const page = useSignal<ListPage | null>(null);
+  const tokens = useSignal<(string | null)[]>([null]);
+  const selected = useSignal<Set<string>>(new Set());
+  const error = useSignal("");
+  const notice = useSignal("");
+  const uploads = useSignal<UploadRow[]>([]);
+  const over = useSignal(false);
+  const details = useSignal<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const nextId = useRef(1);
+
+  const load = async (token: string | null = tokens.value.at(-1) ?? null) => {
+    try {
+      error.value = "";
+      page.value = await listPage(bucket, {
+        prefix: prefix.value + search.value,
+        token,
+        max: PAGE_SIZE,
+      });
+      selected.value = new Set();
+    } catch (e) {
+      error.value = (e as Error).message;
+      page.value = { objects: [], prefixes: [], nextToken: null };
+    }
+  };
+
+  const go = (p: string, push = true) => {
+    prefix.value = p;
+    search.value = "";
+    tokens.value = [null];
+    details.value = null;
+    if (push) {
+      const url = new URL(location.href);
+      if (p) url.searchParams.set("prefix", p);
+      else url.searchParams.delete("prefix");
+      history.pushState({ prefix: p }, "", url);
+    }
+    load(null);
+  };
+
+  useEffect(() => {
+    load(null);
+    const onPop = () => go(new URL(location.href).searchParams.get("prefix") ?? "", false);
+    addEventListener("popstate", onPop);
+    return () => removeEventListener("popstate", onPop);
+  }, []);
+
+  const updateRow = (id: number, patch: Partial<UploadRow>) => {
+    uploads.value = uploads.value.map((r) => r.id === id ? { ...r, ...patch } : r);
+  };
+
+  const start = async (row: UploadRow) => {
+    updateRow(row.id, { status: "uploading", error: undefined });
+    try {
+      await runUpload(row.state, (loaded, total) => updateRow(row.id, { loaded, total }));
+      updateRow(row.id, { status: "done", loaded: row.total });
+    } catch (e) {
+      updateRow(row.id, { status: "failed", error: (e as Error).message });
+    }
+  };
+
+  const enqueue = async (files: { path: string; file: File }[]) => {
+    const base = prefix.value;
+    const rows: UploadRow[] = files.map(({ path, file }) => ({
+      id: nextId.current++,
+      path,
+      loaded: 0,
+      total: file.size,
+      status: "queued",
+      state: newUpload(bucket, base + path, file),
+    }));
+    uploads.value = [...uploads.value, ...rows];
+    // Two files at a time: progress stays visible and the server is not flooded.
+    let i = 0;
+    const worker = async () => {
+      while (i < rows.length) await start(rows[i++]);
+    };
+    await Promise.all([worker(), worker()]);
+    await load(null);
+  };
+
+  const onPick = (input: HTMLInputElement | null) => {
+    if (!input?.files) return;
+    const files = Array.from(input.files).map((f) => ({
+      path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name,
+      file: f,
+    }));
+    input.value = "";
+    enqueue(files);
+  };
+
+  const onDrop = async (ev: DragEvent) => {
+    ev.preventDefault();
+    over.value = false;
+    if (ev.dataTransfer) enqueue(await filesFromDrop(ev.dataTransfer));
+  };
+
+  const newFolder = async () => {
+    const name = prompt("Folder name")?.trim().replace(/^\/+|\/+$/g, "");
+    if (!name) return;
+    try {
+      // A zero-byte marker keeps an empty folder visible, as the AWS console does.
+      await s3("PUT", bucket, `${prefix.value}${name}/`, {}, { body: "" });
+      go(`${prefix.value}${name}/`);
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+
+  const remove = async (keys: string[]) => {
+    if (keys.length === 0) return;
+    const what = keys.length === 1 ? `"${keys[0]}"` : `${keys.length} objects`;
+    if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
+    try {
+      const failed = await deleteKeys(bucket, keys);
+      notice.value = failed.length
+        ? `Deleted ${keys.length - failed.length}; could not delete: ${failed.join(", ")}`
+        : `Deleted ${what}.`;
+      await load();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+
+  const toggle = (key: string, on: boolean) => {
+    const s = new Set(selected.value);
+    if (on) s.add(key);
+    else s.delete(key);
+    selected.value = s;
+  };
+
+  const crumbs = prefix.value.split("/").filter(Boolean);
+  const p = page.value;
+  const name = (k: string) => k.slice(prefix.value.length);
+
+  return (
+    <div>
+      <nav aria-label="Folder">
+        <ol class="crumbs" id="crumbs">
+          <li>
+            <a href="/buckets">Buckets</a>
+          </li>
+          <li>
+            <button type="button" class="link" onClick={() => go("")}>{bucket}</button>
+          </li>
+          {crumbs.map((c, i) => (
+            <li key={i}>
+              <button
+                type="button"
+                class="link"
+                aria-current={i === crumbs.length - 1 ? "location" : undefined}
+                onClick={() => go(crumbs.slice(0, i + 1).join("/") + "/")}
+              >
+                {c}
+              </button>
+            </li>
+          ))}
+        </ol>
+      </nav>
+      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <div
+        class={`dropzone${over.value ? " over" : ""}`}
+        id="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          over.value = true;
+        }}
+        onDragLeave={() => over.value = false}
+        onDrop={onDrop}
+      >
+        <p>Drop files or folders here to upload to /{prefix.value}</p>
+        <div class="row center-x">
+          <button type="button" onClick={() => fileInput.current?.click()}>Choose files</button>
+          <button type="button" onClick={() => folderInput.current?.click()}>Choose folder</button>
+          <button type="button" onClick={newFolder}>New folder</button>
+        </div>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          id="upload-files"
+          aria-label="Upload files"
+          onChange={(e) => onPick(e.currentTarget as HTMLInputElement)}
+        />
+        <input
+          ref={folderInput}
+          type="file"
+          multiple
+          hidden
+          id="upload-folder"
+          aria-label="Upload a folder"
+          {...{ webkitdirectory: "" }}
+          onChange={(e) => onPick(e.currentTarget as HTMLInputElement)}
+        />
+      </div>
+      {uploads.value.length > 0 && (
+        <div class="panel">
+          <div class="row spread">
+            <h2>Uploads</h2>
+            <button
+              type="button"
+              onClick={() => uploads.value = uploads.value.filter((r) => r.status !== "done")}
+            >
+              Clear finished
+            </button>
+          </div>
+          <ul class="uploads" id="uploads">
+            {uploads.value.map((r) => (
+              <li key={r.id} data-upload={r.path} data-status={r.status}>
+                <span class="name" title={r.path}>{r.path}</span>
+                <progress
+                  class={r.status === "done" ? "done" : r.status === "failed" ? "red" : ""}
+                  max={r.total || 1}
+                  value={r.total ? r.loaded : r.status === "done" ? 1 : 0}
+                  aria-label={`Upload of ${r.path}`}
+                />
+                <span>
+                  {r.status === "failed"
+                    ? (
+                      <>
+                        <span class="badge bad" title={r.error}>failed</span>{" "}
+                        <button type="button" onClick={() => start(r).then(() => load())}>
+                          Resume
+                        </button>{" "}
+                        <button
+                          type="button"
+                          onClick={() => {
+                            abortUpload(r.state);
+                            uploads.value = uploads.value.filter((x) => x.id !== r.id);
+                          }}
+                        >
+                          Discard
+                        </button>
+                      </>
+                    )
+                    : r.status === "done"
+                    ? <span class="badge ok">done</span>
+                    : `${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}%`}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div class="panel">
+        <div class="row spread">
+          <form
+            class="row"
+            role="search"
+            onSubmit={(e) => {
+              e.preventDefault();
+              tokens.value = [null];
+              load(null);
+            }}
+          >
+            <label class="row">
+              <span class="sr-only">Search by prefix</span>
+              <input
+                type="search"
+                placeholder="Search by prefix in this folder"
+                aria-label="Search by prefix"
+                value={search.value}
+                onInput={(e) => search.value = (e.currentTarget as HTMLInputElement).value}
+              />
+            </label>
+            <button type="submit">Search</button>
+          </form>
+          <div class="row">
+            <button type="button" onClick={() => load()}>Refresh</button>
+            <button
+              type="button"
+              class="danger"
+              id="delete-selected"
+              disabled={selected.value.size === 0}
+              onClick={() => remove([...selected.value])}
+            >
+              Delete selected ({selected.value.size})
+            </button>
+          </div>
+        </div>
+        <div class="table-wrap">
+          {!p ? <p aria-busy="true">Loading…</p> : (
+            <table id="object-table">
+              <thead>
+                <tr>
+                  <th>
+                    <input
+                      type="checkbox"
+                      aria-label="Select all objects on this page"
+                      checked={p.objects.length > 0 && selected.value.size === p.objects.length}
+                      onChange={(e) =>
+                        selected.value = (e.currentTarget as HTMLInputElement).checked
+                          ? new Set(p.objects.map((o) => o.key))
+                          : new Set()}
+                    />
+                  </th>
+                  <th>Name</th>
+                  <th class="num">Size</th>
+                  <th class="hide-sm">Last modified</th>
+                  <th>
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.prefixes.map((cp) => (
+                  <tr key={cp} data-prefix={cp}>
+                    <td></td>
+                    <td>
+                      <button type="button" class="link" onClick={() => go(cp)}>
+                        📁 {name(cp)}
+                      </button>
+                    </td>
+                    <td class="num">—</td>
+                    <td class="hide-sm"></td>
+                    <td></td>
+                  </tr>
+                ))}
+                {p.objects.filter((o) => o.key !== prefix.value).map((o) => (
+                  <tr key={o.key} data-key={o.key}>
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${name(o.key)}`}
+                        checked={selected.value.has(o.key)}
+                        onChange={(e) =>
+                          toggle(o.key, (e.currentTarget as HTMLInputElement).checked)}
+                      />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        class="link"
+                        onClick={() =>
+                          details.value = o.key}
+                      >
+                        {name(o.key)}
+                      </button>
+                    </td>
+                    <td class="num">{formatBytes(o.size)}</td>
+                    <td class="hide-sm">{formatTime(o.lastModified)}</td>
+                    <td class="row">
+                      <a
+                        class="btn"
+                        href={s3Url(bucket, o.key)}
+                        download={name(o.key).split("/").pop()}
+                      >
+                        Download<span class="sr-only">{name(o.key)}</span>
+                      </a>
+                      <button
+                        type="button"
+                        onClick={() => remove([o.key])}
+                      >
+                        Delete<span class="sr-only">{name(o.key)}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+                {p.prefixes.length === 0 && p.objects.length === 0 && (
+                  <tr>
+                    <td colSpan={5}>This folder is empty.</td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          )}
+        </div>
+        <div class="pager">
+          <span>Page {tokens.value.length}</span>
+          <button
+            type="button"
+            disabled={tokens.value.length <= 1}
+            onClick={() => {
+              tokens.value = tokens.value.slice(0, -1);
+              load(tokens.value.at(-1) ?? null);
+            }}
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            disabled={!p?.nextToken}
+            onClick={() => {
+              tokens.value = [...tokens.value, p!.nextToken];
+              load(p!.nextToken);
+            }}
+          >
+            Next
+          </button>
+        </div>
+      </div>
+      {details.value && (
+        <ObjectDetails
+          bucket={bucket}
+          objectKey={details.value}
+          onClose={() => details.value = null}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,230 @@
+/** Users (admins): list, create, disable/enable, unlock, reset password, reset 2FA, delete. */
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { api, formatTime, listOf } from "./lib/api.ts";
+
+interface User {
+  id: string;
+  username: string;
+  displayName?: string;
+  role: string;
+  tenantId: string | null;
+  status: string;
+  totpEnabled?: boolean;
+  lockedUntil?: number | null;
+  lastLoginAt?: number | null;
+}
+
+export interface UsersProps extends Record<string, unknown> {
+  globalAdmin: boolean;
+  selfId: string;
+}
+
+export default function Users({ globalAdmin, selfId }: UsersProps) {
+  const users = useSignal<User[] | null>(null);
+  const tenants = useSignal<{ id: string; name: string }[]>([]);
+  const error = useSignal("");
+  const notice = useSignal("");
+
+  const load = async () => {
+    try {
+      users.value = listOf<User>(await api("users"));
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+  useEffect(() => {
+    load();
+    if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
+  }, []);
+
+  const act = async (fn: () => Promise<unknown>, ok: string) => {
+    error.value = "";
+    notice.value = "";
+    try {
+      await fn();
+      notice.value = ok;
+      await load();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+
+  const create = (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const f = new FormData(form);
+    const body: Record<string, unknown> = {
+      username: String(f.get("username")),
+      password: String(f.get("password")),
+      role: String(f.get("role")),
+      displayName: String(f.get("displayName") ?? ""),
+      mustChangePassword: f.get("mustChange") === "on",
+    };
+    const tenantId = String(f.get("tenantId") ?? "");
+    if (tenantId) body.tenantId = tenantId;
+    act(async () => {
+      await api("users", { body });
+      form.reset();
+    }, `User ${body.username} created.`);
+  };
+
+  const tenantName = (id: string | null) =>
+    id ? tenants.value.find((t) => t.id === id)?.name ?? id : "global";
+  const u = (id: string) => `users/${encodeURIComponent(id)}`;
+
+  return (
+    <div>
+      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <details class="panel">
+        <summary>
+          <strong>Create user</strong>
+        </summary>
+        <form class="stack" onSubmit={create}>
+          <label>
+            Username <input name="username" required autocomplete="off" />
+          </label>
+          <label>
+            Display name <input name="displayName" />
+          </label>
+          <label>
+            Initial password{" "}
+            <input name="password" type="password" required autocomplete="new-password" />
+          </label>
+          <label>
+            Role
+            <select name="role">
+              <option value="tenant_user">Tenant user</option>
+              <option value="tenant_admin">Tenant admin</option>
+              {globalAdmin && <option value="global_admin">Global admin</option>}
+            </select>
+          </label>
+          {globalAdmin && (
+            <label>
+              Tenant
+              <select name="tenantId">
+                <option value="">(none — global)</option>
+                {tenants.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+              </select>
+            </label>
+          )}
+          <label class="check">
+            <input type="checkbox" name="mustChange" checked />{" "}
+            Must change the password at first sign-in
+          </label>
+          <div>
+            <button class="primary" type="submit">Create user</button>
+          </div>
+        </form>
+      </details>
+      <div class="panel table-wrap">
+        {users.value === null ? <p aria-busy="true">Loading…</p> : (
+          <table>
+            <thead>
+              <tr>
+                <th>User</th>
+                <th>Role</th>
+                <th class="hide-sm">Tenant</th>
+                <th>Status</th>
+                <th class="hide-sm">Last sign-in</th>
+                <th>
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.value.map((x) => {
+                const locked = !!x.lockedUntil && x.lockedUntil > Date.now();
+                return (
+                  <tr key={x.id}>
+                    <td>
+                      <strong>{x.username}</strong>
+                      {x.displayName && <div class="hint">{x.displayName}</div>}
+                    </td>
+                    <td>{x.role.replace(/_/g, " ")}</td>
+                    <td class="hide-sm">{tenantName(x.tenantId)}</td>
+                    <td>
+                      <span class={`badge ${x.status === "active" ? "ok" : "bad"}`}>
+                        {x.status}
+                      </span>
+                      {locked && <span class="badge bad">locked</span>}
+                      {x.totpEnabled && <span class="badge">2FA</span>}
+                    </td>
+                    <td class="hide-sm">{x.lastLoginAt ? formatTime(x.lastLoginAt) : "never"}</td>
+                    <td class="row">
+                      {x.id !== selfId && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            act(
+                              () =>
+                                api(u(x.id), {
+                                  method: "PATCH",
+                                  body: { status: x.status === "active" ? "disabled" : "active" },
+                                }),
+                              `User ${x.username} updated.`,
+                            )}
+                        >
+                          {x.status === "active" ? "Disable" : "Enable"}
+                        </button>
+                      )}
+                      {locked && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            act(() => api(`${u(x.id)}/unlock`, { body: {} }), "Unlocked.")}
+                        >
+                          Unlock
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        onClick={() => {
+                          const pw = prompt(`New password for ${x.username}`);
+                          if (pw) {
+                            act(
+                              () =>
+                                api(`${u(x.id)}/password`, {
+                                  body: { password: pw, mustChangePassword: true },
+                                }),
+                              "Password reset; the user must change it at next sign-in.",
+                            );
+                          }
+                        }}
+                      >
+                        Reset password
+                      </button>
+                      {x.totpEnabled && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            act(() => api(`${u(x.id)}/2fa/reset`, { body: {} }), "2FA reset.")}
+                        >
+                          Reset 2FA
+                        </button>
+                      )}
+                      {x.id !== selfId && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            confirm(`Delete user ${x.username} with its access keys?`) &&
+                            act(
+                              () => api(u(x.id), { method: "DELETE" }),
+                              `User ${x.username} deleted.`,
+                            )}
+                        >
+                          Delete
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,157 @@
+/** Object details dialog: metadata from HEAD, tags (editable), versions when the bucket keeps them. */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { formatBytes, formatTime } from "./api.ts";
+import {
+  getTags,
+  listVersions,
+  parseTags,
+  s3,
+  s3Url,
+  taggingXml,
+  type VersionEntry,
+} from "./s3.ts";
+
+export interface ObjectDetailsProps {
+  bucket: string;
+  objectKey: string;
+  onClose: () => void;
+}
+
+const SHOWN = [
+  "content-type",
+  "content-length",
+  "etag",
+  "last-modified",
+  "cache-control",
+  "content-encoding",
+  "content-disposition",
+  "x-amz-version-id",
+  "x-amz-storage-class",
+  "x-amz-object-lock-mode",
+  "x-amz-object-lock-retain-until-date",
+  "x-amz-object-lock-legal-hold",
+];
+
+export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDetailsProps) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const meta = useSignal<[string, string][] | null>(null);
+  const tags = useSignal("");
+  const versions = useSignal<VersionEntry[] | null>(null);
+  const versionsNote = useSignal("");
+  const error = useSignal("");
+  const saved = useSignal("");
+
+  useEffect(() => {
+    dialog.current?.showModal();
+    (async () => {
+      try {
+        const res = await s3("HEAD", bucket, objectKey);
+        const rows: [string, string][] = [];
+        for (const name of SHOWN) {
+          const v = res.headers.get(name);
+          if (v !== null) rows.push([name, name === "content-length" ? formatBytes(Number(v)) : v]);
+        }
+        res.headers.forEach((v, k) => {
+          if (k.startsWith("x-amz-meta-")) rows.push([k, v]);
+        });
+        meta.value = rows;
+      } catch (e) {
+        error.value = (e as Error).message;
+      }
+      getTags(bucket, objectKey)
+        .then((t) => tags.value = Object.entries(t).map(([k, v]) => `${k}=${v}`).join("\n"))
+        .catch(() => {});
+      listVersions(bucket, objectKey)
+        .then((v) => versions.value = v)
+        .catch((e) => versionsNote.value = `Versions are not available: ${e.message}`);
+    })();
+  }, [objectKey]);
+
+  const saveTags = async () => {
+    saved.value = "";
+    try {
+      await s3("PUT", bucket, objectKey, { tagging: "" }, {
+        body: taggingXml(parseTags(tags.value)),
+        headers: { "content-type": "application/xml" },
+      });
+      saved.value = "Tags saved.";
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+
+  return (
+    <dialog ref={dialog} aria-labelledby="details-title" onClose={onClose} id="object-details">
+      <h2 id="details-title">{objectKey}</h2>
+      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      <h3>Metadata</h3>
+      {meta.value
+        ? (
+          <dl class="meta">
+            {meta.value.map(([k, v]) => (
+              <>
+                <dt>{k}</dt>
+                <dd>{v}</dd>
+              </>
+            ))}
+          </dl>
+        )
+        : <p aria-busy="true">Loading…</p>}
+      <h3>Tags</h3>
+      <label>
+        <span class="sr-only">Tags, one key=value per line</span>
+        <textarea
+          rows={3}
+          value={tags.value}
+          onInput={(e) => tags.value = (e.currentTarget as HTMLTextAreaElement).value}
+        />
+      </label>
+      <div class="row mt">
+        <button type="button" onClick={saveTags}>Save tags</button>
+        {saved.value && <span class="badge ok" role="status">{saved.value}</span>}
+      </div>
+      <h3>Versions</h3>
+      {versionsNote.value && <p class="hint">{versionsNote.value}</p>}
+      {versions.value && (
+        <table>
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th class="num">Size</th>
+              <th>Modified</th>
+              <th>
+                <span class="sr-only">Download</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.value.map((v) => (
+              <tr key={v.versionId}>
+                <td>
+                  <code>{v.versionId}</code> {v.isLatest && <span class="badge ok">latest</span>}
+                  {v.deleteMarker && <span class="badge bad">delete marker</span>}
+                </td>
+                <td class="num">{v.deleteMarker ? "—" : formatBytes(v.size)}</td>
+                <td>{formatTime(v.lastModified)}</td>
+                <td>
+                  {!v.deleteMarker && (
+                    <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
+                      Download
+                    </a>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="row mt">
+        <a class="btn" href={s3Url(bucket, objectKey)} download={objectKey.split("/").pop()}>
+          Download
+        </a>
+        <button type="button" onClick={() => dialog.current?.close()}>Close</button>
+      </div>
+    </dialog>
+  );
+}

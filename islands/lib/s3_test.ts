@@ -1,0 +1,20 @@
+import { createHash } from "node:crypto";
+import { assertEquals } from "../../tests/_helpers/assert.ts";
+import { contentMd5, parseTags, s3Url } from "./s3.ts";
+
+Deno.test("contentMd5 matches node:crypto", async () => {
+  for (const text of ["", "a", "x".repeat(55), "y".repeat(56), "z".repeat(1000), "héllo"]) {
+    const want = createHash("md5").update(text).digest("base64");
+    assertEquals(await contentMd5(text), want);
+  }
+});
+
+Deno.test("s3Url encodes key segments and keeps slashes", () => {
+  assertEquals(s3Url("b"), "/api/v1/s3/b");
+  assertEquals(s3Url("b", "a b/c?d"), "/api/v1/s3/b/a%20b/c%3Fd");
+  assertEquals(s3Url("b", "", { "list-type": "2" }), "/api/v1/s3/b?list-type=2");
+});
+
+Deno.test("parseTags reads key=value lines", () => {
+  assertEquals(parseTags("a=1\n b = two ,c="), { a: "1", b: "two", c: "" });
+});

@@ -1,0 +1,9 @@
+import type { RouteConfig } from "../console/pages.ts";
+import { island } from "../console/island.tsx";
+import Tenants from "../islands/Tenants.tsx";
+
+export const config: RouteConfig = { title: "Tenants", admin: true };
+
+export default function TenantsPage() {
+  return island(Tenants, {});
+}
