@@ -9,6 +9,7 @@ import type { CredentialStore, Principal } from "../../iam/types.ts";
 import {
   ALGORITHM,
   canonicalRequest,
+  EMPTY_SHA256,
   hexEqual,
   MAX_SKEW_MS,
   parseAmzDate,
@@ -264,18 +265,32 @@ async function authenticateV4Presigned(
       },
     });
   }
-  const payloadHash = req.headers.get("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD";
-  const canonical = canonicalRequest({
-    method: req.method,
-    target,
-    headers: req.headers,
-    signedHeaders,
-    payloadHash: q.get("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD",
-    omitQuery: "X-Amz-Signature",
-  });
-  const sts = stringToSign(amzDate, scope, canonical);
-  const expected = signatureFor(secret, scope, sts);
-  if (!hexEqual(signature, expected)) throw signatureMismatch(sts, canonical, scope.accessKeyId);
+  // Presigned URLs sign UNSIGNED-PAYLOAD unless X-Amz-Content-Sha256 is in the query. Some
+  // generic SigV4 signers sign the empty-body hash instead; accepting it weakens nothing.
+  const queryHash = q.get("X-Amz-Content-Sha256");
+  const candidates = queryHash !== undefined ? [queryHash] : ["UNSIGNED-PAYLOAD", EMPTY_SHA256];
+  let first: { sts: string; canonical: string } | null = null;
+  let matched: string | null = null;
+  for (const candidate of candidates) {
+    const canonical = canonicalRequest({
+      method: req.method,
+      target,
+      headers: req.headers,
+      signedHeaders,
+      payloadHash: candidate,
+      omitQuery: "X-Amz-Signature",
+    });
+    const sts = stringToSign(amzDate, scope, canonical);
+    first ??= { sts, canonical };
+    if (hexEqual(signature, signatureFor(secret, scope, sts))) {
+      matched = candidate;
+      break;
+    }
+  }
+  if (matched === null) throw signatureMismatch(first!.sts, first!.canonical, scope.accessKeyId);
+  // The body is checked against a signed hash: the query's, the empty one, or the header's.
+  const headerHash = req.headers.get("x-amz-content-sha256") ?? "";
+  const payloadHash = matched !== "UNSIGNED-PAYLOAD" ? matched : headerHash;
   deps.credentials.touch?.(scope.accessKeyId);
   const trailers = new Map<string, string>();
   const { body, contentLength } = verifiedBody(

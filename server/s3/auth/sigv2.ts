@@ -136,6 +136,8 @@ function base64Equal(a: string, b: string): boolean {
  */
 function resourceCandidates(target: RequestTarget): string[] {
   const paths = new Set<string>([target.rawPath]);
+  // Bucket-level requests: botocore (and AWS's examples) sign "/bucket/".
+  if (/^\/[^/]+$/.test(target.rawPath)) paths.add(target.rawPath + "/");
   const host = target.host.replace(/:\d+$/, "");
   const labels = host.split(".");
   const isIp = /^[\d.]+$/.test(host) || host.startsWith("[");
