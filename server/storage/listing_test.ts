@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { walkWithDelimiter } from "./listing.ts";
+import type { ListObjectsInput } from "./types.ts";
+
+/** Runs the walk over sorted names and counts the seeks and the entries it reads. */
+async function walk(names: string[], input: Partial<ListObjectsInput>) {
+  const sorted = [...names].sort();
+  const stats = { seeks: 0, reads: 0 };
+  const seek = async function* (start: string, inclusive: boolean) {
+    stats.seeks++;
+    for (const n of sorted) {
+      if (inclusive ? n >= start : n > start) {
+        stats.reads++;
+        yield await Promise.resolve(n);
+      }
+    }
+  };
+  const items: string[] = [];
+  const prefixes: string[] = [];
+  const r = await walkWithDelimiter(
+    { prefix: "", delimiter: "", after: "", maxKeys: 1000, ...input },
+    seek,
+    (n) => n,
+    (n) => items.push(n),
+    (p) => prefixes.push(p),
+  );
+  return { items, prefixes, ...r, ...stats };
+}
+
+const KEYS = ["a", "b/1", "b/2", "b/c/3", "c//d", "c//e", "d-x-y", "d-x-z", "z"];
+
+Deno.test("no delimiter: keys in order, exclusive start, truncation", async () => {
+  assert.deepEqual((await walk(KEYS, {})).items, KEYS);
+  const page = await walk(KEYS, { maxKeys: 3 });
+  assert.deepEqual(page.items, ["a", "b/1", "b/2"]);
+  assert.equal(page.truncated, true);
+  assert.equal(page.last, "b/2");
+  const next = await walk(KEYS, { after: "b/2", maxKeys: 3 });
+  assert.deepEqual(next.items, ["b/c/3", "c//d", "c//e"]);
+  const exact = await walk(KEYS, { maxKeys: KEYS.length });
+  assert.equal(exact.truncated, false);
+  const zero = await walk(KEYS, { maxKeys: 0 });
+  assert.deepEqual([zero.items, zero.truncated], [[], false]);
+});
+
+Deno.test("prefix: only matching keys; a start before the prefix is ignored", async () => {
+  assert.deepEqual((await walk(KEYS, { prefix: "b/" })).items, ["b/1", "b/2", "b/c/3"]);
+  assert.deepEqual((await walk(KEYS, { prefix: "b/", after: "a" })).items, [
+    "b/1",
+    "b/2",
+    "b/c/3",
+  ]);
+  assert.deepEqual((await walk(KEYS, { prefix: "b/", after: "c" })).items, []);
+  assert.deepEqual((await walk(KEYS, { prefix: "nope" })).items, []);
+});
+
+Deno.test("delimiters fold common prefixes, multi-character ones too", async () => {
+  const slash = await walk(KEYS, { delimiter: "/" });
+  assert.deepEqual(slash.items, ["a", "d-x-y", "d-x-z", "z"]);
+  assert.deepEqual(slash.prefixes, ["b/", "c/"]);
+  const multi = await walk(KEYS, { delimiter: "-x-" });
+  assert.deepEqual(multi.prefixes, ["d-x-"]);
+  const double = await walk(KEYS, { delimiter: "//" });
+  assert.deepEqual(double.prefixes, ["c//"]);
+  const nested = await walk(KEYS, { prefix: "b/", delimiter: "/" });
+  assert.deepEqual([nested.items, nested.prefixes], [["b/1", "b/2"], ["b/c/"]]);
+});
+
+Deno.test("a common prefix counts once toward max-keys and is the page's last entry", async () => {
+  const page = await walk(KEYS, { delimiter: "/", maxKeys: 2 });
+  assert.deepEqual([page.items, page.prefixes], [["a"], ["b/"]]);
+  assert.equal(page.truncated, true);
+  assert.equal(page.last, "b/");
+  const next = await walk(KEYS, { delimiter: "/", maxKeys: 2, after: "b/" });
+  assert.deepEqual([next.items, next.prefixes], [["d-x-y"], ["c/"]]);
+  // A start inside a prefix that was already returned continues after that prefix.
+  const inside = await walk(KEYS, { delimiter: "/", after: "b/1" });
+  assert.deepEqual([inside.items, inside.prefixes], [["d-x-y", "d-x-z", "z"], ["c/"]]);
+});
+
+Deno.test("a common prefix is skipped with one seek, not by reading its keys", async () => {
+  const many = ["a", ...Array.from({ length: 500 }, (_, i) => `big/${i}`), "z"];
+  const r = await walk(many, { delimiter: "/" });
+  assert.deepEqual([r.items, r.prefixes], [["a", "z"], ["big/"]]);
+  assert.ok(r.reads < 10, `read ${r.reads} entries`);
+  assert.equal(r.seeks, 2);
+});
