@@ -77,6 +77,19 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
         );
       }, cfg.sweepIntervalSeconds * 1000));
     }
+    // Multipart upkeep: at start (no Complete can be running, so seals left by a crash are
+    // cleared and interrupted cleanups finished), then periodically: uploads older than
+    // multipartMaxAgeSeconds (0 = never) are aborted and their blobs freed.
+    const mpAgeMs = cfg.multipartMaxAgeSeconds > 0 ? cfg.multipartMaxAgeSeconds * 1000 : Infinity;
+    await storage.backend.multipartMaintenance({ maxAgeMs: mpAgeMs, startup: true });
+    let mpRunning = false;
+    timers.push(setInterval(() => {
+      if (mpRunning) return;
+      mpRunning = true;
+      storage.backend.multipartMaintenance({ maxAgeMs: mpAgeMs, startup: false })
+        .catch((e) => opts.log.error("multipart maintenance failed", { error: String(e) }))
+        .finally(() => mpRunning = false);
+    }, Math.max(1000, Math.min(3600_000, mpAgeMs / 2))));
     return {
       storage,
       secrets,

@@ -10,6 +10,13 @@ import { listObjects } from "./listing.ts";
 import { updateVersion, versionsEmptyCheck } from "./versions.ts";
 import { listObjectVersions } from "./version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
+import * as multipart from "./multipart.ts";
+import { completeUpload, type CompleteUploadInput } from "./multipart_complete.ts";
+import {
+  type MaintenanceOptions,
+  type MaintenanceResult,
+  multipartMaintenance,
+} from "./multipart_maintenance.ts";
 import type {
   BucketRecord,
   BucketStats,
@@ -58,6 +65,30 @@ export interface Backend {
   ): Promise<ObjectRecord>;
   listObjectVersions(bucket: BucketRecord, input: ListVersionsInput): Promise<ListVersionsPage>;
   listObjects(bucket: BucketRecord, input: ListObjectsInput): Promise<ListObjectsPage>;
+
+  createMultipartUpload(
+    bucket: BucketRecord,
+    input: multipart.CreateUploadInput,
+  ): Promise<multipart.UploadRecord>;
+  /** The open upload `uploadId` of this bucket and key; `NoSuchUpload` otherwise. */
+  getMultipartUpload(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+  ): Promise<multipart.UploadRecord>;
+  uploadPart(bucket: BucketRecord, input: multipart.UploadPartInput): Promise<multipart.PartRecord>;
+  completeMultipartUpload(bucket: BucketRecord, input: CompleteUploadInput): Promise<ObjectRecord>;
+  abortMultipartUpload(bucket: BucketRecord, key: string, uploadId: string): Promise<void>;
+  listParts(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    input: multipart.ListPartsInput,
+  ): Promise<multipart.ListPartsPage>;
+  listMultipartUploads(
+    bucket: BucketRecord,
+    input: multipart.ListUploadsInput,
+  ): Promise<multipart.ListUploadsPage>;
 }
 
 export class LocalBackend implements Backend {
@@ -112,6 +143,36 @@ export class LocalBackend implements Backend {
   }
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
     return listObjects(this.core, bucket.id, input);
+  }
+  createMultipartUpload(bucket: BucketRecord, input: multipart.CreateUploadInput) {
+    return multipart.createUpload(this.core, bucket, input);
+  }
+  async getMultipartUpload(bucket: BucketRecord, key: string, uploadId: string) {
+    return (await multipart.getUploadEntry(this.core, bucket, key, uploadId)).value;
+  }
+  uploadPart(bucket: BucketRecord, input: multipart.UploadPartInput) {
+    return multipart.uploadPart(this.core, bucket, input);
+  }
+  completeMultipartUpload(bucket: BucketRecord, input: CompleteUploadInput) {
+    return completeUpload(this.core, bucket, input);
+  }
+  abortMultipartUpload(bucket: BucketRecord, key: string, uploadId: string) {
+    return multipart.abortUpload(this.core, bucket, key, uploadId);
+  }
+  listParts(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    input: multipart.ListPartsInput,
+  ) {
+    return multipart.listParts(this.core, bucket, key, uploadId, input);
+  }
+  listMultipartUploads(bucket: BucketRecord, input: multipart.ListUploadsInput) {
+    return multipart.listUploads(this.core, bucket, input);
+  }
+  /** Aborts expired uploads and finishes interrupted multipart cleanups (server/app.ts timer). */
+  multipartMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
+    return multipartMaintenance(this.core, opts);
   }
   sweep(graceMs: number): Promise<SweepResult> {
     return sweepOrphanBlobs(this.core, graceMs);

@@ -72,9 +72,17 @@ export async function commitWithHooks(
   return await op.commit();
 }
 
-/** The blob ids an object record owns (one blob, or its parts). */
-export function blobsOf(rec: { blob: string | null; parts?: { blob: string }[] }): string[] {
+/**
+ * The blob ids an object record owns (one blob, or its parts). A chunked multipart layout (part
+ * list not inline) is represented by `${partsId}.`: a name in its parts' blob group that is
+ * never a file, so reference bookkeeping (`blobGroup`) stays right; the part files themselves
+ * are removed by the multipart maintenance once the group's reference is gone.
+ */
+export function blobsOf(
+  rec: { blob: string | null; parts?: { blob: string }[]; partsId?: string },
+): string[] {
   if (rec.blob) return [rec.blob];
+  if (!rec.parts && rec.partsId) return [`${rec.partsId}.`];
   return rec.parts?.map((p) => p.blob) ?? [];
 }
 

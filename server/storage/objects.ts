@@ -95,7 +95,10 @@ export async function removeBlobs(core: StorageCore, rec: ObjectRecord): Promise
 /** Writes a body into a new blob and verifies Content-MD5 and the additional checksum. */
 export async function writeVerifiedBlob(
   core: StorageCore,
-  input: Pick<PutObjectInput, "body" | "contentLength" | "contentMd5" | "checksum" | "maxSize">,
+  input: Pick<PutObjectInput, "body" | "contentLength" | "contentMd5" | "checksum" | "maxSize"> & {
+    /** Caller-chosen blob id (multipart parts); default random. */
+    blobId?: string;
+  },
 ): Promise<{ blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum }> {
   let expectedMd5: Uint8Array | null = null;
   if (input.contentMd5 !== undefined) {
@@ -112,6 +115,7 @@ export async function writeVerifiedBlob(
   const staged = await core.blobs.write(input.body, {
     hashers,
     maxSize: input.maxSize ?? MAX_PUT_SIZE,
+    id: input.blobId,
     expectedSize: input.contentLength,
   });
   try {

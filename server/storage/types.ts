@@ -55,6 +55,13 @@ export interface ObjectRecord {
   parts?: PartRef[];
   partsChunks?: number;
   partsCount?: number;
+  /** Multipart layout: the upload id (blob group of the parts; key of the part chunks). */
+  partsId?: string;
+  /**
+   * Chunked multipart layout: the part sizes in order as unsigned LEB128 varints, so partNumber
+   * reads and ranges can be resolved without loading the chunks.
+   */
+  partSizes?: Uint8Array;
   size: number;
   /** Quoted ETag as sent on the wire. */
   etag: string;

@@ -19,6 +19,11 @@ export interface StageOptions {
   maxSize?: number;
   /** Declared length; a different byte count is `IncompleteBody`. */
   expectedSize?: number | null;
+  /**
+   * Caller-chosen blob id (multipart parts are `uploadId.partNumber.random` so they share one
+   * reference entry); must be unique, file-name safe and at least 2 characters. Default: random.
+   */
+  id?: string;
 }
 
 export function newBlobId(): string {
@@ -52,7 +57,7 @@ export class BlobStore {
    * On any failure the partial file is removed and the error rethrown.
    */
   async write(body: ReadableStream<Uint8Array>, opts: StageOptions): Promise<StagedBlob> {
-    const id = newBlobId();
+    const id = opts.id ?? newBlobId();
     const tmp = `${this.tmpDir}/${id}`;
     const file = await Deno.open(tmp, { write: true, createNew: true });
     let size = 0;
@@ -100,6 +105,23 @@ export class BlobStore {
     await Deno.remove(this.pathOf(id)).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
+  }
+
+  /**
+   * Ids of the blobs whose id starts with `prefix` (at least 2 characters, so one directory is
+   * read): finds every file of a multipart upload, including parts no record points to.
+   */
+  async listPrefix(prefix: string): Promise<string[]> {
+    if (prefix.length < 2) throw new Error(`Cannot list blobs by prefix "${prefix}": too short`);
+    const out: string[] = [];
+    try {
+      for await (const f of Deno.readDir(`${this.objectsDir}/${prefix.slice(0, 2)}`)) {
+        if (f.isFile && f.name.startsWith(prefix)) out.push(f.name);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return out;
   }
 
   /** Every blob file with its modification time (for the orphan sweep). */

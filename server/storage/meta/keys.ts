@@ -23,13 +23,40 @@ export const bucketStatKey = (bucketId: string, stat: "objects" | "bytes"): Deno
 /** ["obj", bucketId, key] -> ObjectRecord of the current (latest, non-marker) version. */
 export const objectKey = (bucketId: string, key: string): Deno.KvKey => ["obj", bucketId, key];
 export const objectPrefix = (bucketId: string): Deno.KvKey => ["obj", bucketId];
-/** ["objparts", bucketId, key, versionId, chunk] -> PartRef[]: part lists too large to inline. */
-export const objectPartsKey = (
+/**
+ * ["objparts", partsId, chunk] -> { v, parts: PartRef[] }: part lists too large to inline in the
+ * object record. partsId is the upload id (also the blob group of the parts), so the chunks do
+ * not depend on the version id the publish assigns; written in the Complete commit, removed by
+ * the multipart maintenance once the group's ["blob", partsId] reference is gone.
+ */
+export const objectPartsKey = (partsId: string, chunk: number): Deno.KvKey => [
+  "objparts",
+  partsId,
+  chunk,
+];
+export const objectPartsPrefix = (partsId: string): Deno.KvKey => ["objparts", partsId];
+/** ["mpu", uploadId] -> UploadRecord: an open multipart upload (state, headers, seal). */
+export const uploadKey = (uploadId: string): Deno.KvKey => ["mpu", uploadId];
+/**
+ * ["mpul", bucketId, key, initiated, uploadId] -> UploadListing: ListMultipartUploads order
+ * (key, then initiation time); written and removed in the same commits as ["mpu", uploadId].
+ */
+export const uploadListKey = (
   bucketId: string,
   key: string,
-  versionId: string,
-  chunk: number,
-): Deno.KvKey => ["objparts", bucketId, key, versionId, chunk];
+  initiated: number,
+  uploadId: string,
+): Deno.KvKey => ["mpul", bucketId, key, initiated, uploadId];
+export const uploadListPrefix = (bucketId: string): Deno.KvKey => ["mpul", bucketId];
+/** ["mpart", uploadId, partNumber] -> PartRecord: the current blob of one uploaded part. */
+export const partKey = (uploadId: string, n: number): Deno.KvKey => ["mpart", uploadId, n];
+export const partPrefix = (uploadId: string): Deno.KvKey => ["mpart", uploadId];
+/**
+ * ["mpclean", uploadId] -> { v, keep: Uint8Array | null }: an upload that was completed (keep =
+ * bitmap of the part numbers the object uses) or aborted (keep = null) whose leftover part
+ * records and unused part blobs still have to be removed. Written in the Complete/Abort commit.
+ */
+export const uploadCleanKey = (uploadId: string): Deno.KvKey => ["mpclean", uploadId];
 /**
  * ["ver", bucketId, key, sortId] -> ObjectRecord of every stored version and delete marker.
  * sortId is an inverted time-ordered id, so a key's versions list newest first; for versions

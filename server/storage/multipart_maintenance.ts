@@ -1,0 +1,96 @@
+/**
+ * Timer-driven upkeep of multipart state (run at start-up and periodically by server/app.ts):
+ * finish interrupted cleanups, abort uploads older than the configured age or whose bucket was
+ * deleted (S3 deletes a general purpose bucket with open uploads), clear seals a crash left
+ * behind, and drop part chunks of multipart objects that were deleted or overwritten.
+ */
+import { blobRefKey, bucketIdKey, bucketKey } from "./meta/keys.ts";
+import { abortUpload, cleanupUpload, type UploadRecord } from "./multipart.ts";
+import type { StorageCore } from "./core.ts";
+import type { BucketRecord, PartRef } from "./types.ts";
+
+export interface MaintenanceOptions {
+  /** Uploads initiated longer ago than this are aborted. */
+  maxAgeMs: number;
+  /** At start-up no Complete can be running, so every seal is stale and is cleared. */
+  startup: boolean;
+}
+
+export interface MaintenanceResult {
+  cleaned: number;
+  aborted: number;
+  unsealed: number;
+  droppedChunks: number;
+}
+
+async function bucketExists(core: StorageCore, id: string): Promise<boolean> {
+  const ref = await core.kv.get<{ ns: string; name: string }>(bucketIdKey(id));
+  if (!ref.value) return false;
+  const b = await core.kv.get<BucketRecord>(bucketKey(ref.value.ns, ref.value.name));
+  return b.value?.id === id;
+}
+
+export async function multipartMaintenance(
+  core: StorageCore,
+  opts: MaintenanceOptions,
+): Promise<MaintenanceResult> {
+  const out: MaintenanceResult = { cleaned: 0, aborted: 0, unsealed: 0, droppedChunks: 0 };
+  const pending: string[] = [];
+  for await (const e of core.kv.list({ prefix: ["mpclean"] })) pending.push(e.key[1] as string);
+  for (const id of pending) {
+    await cleanupUpload(core, id);
+    out.cleaned++;
+  }
+
+  const cutoff = core.clock.now() - opts.maxAgeMs;
+  const alive = new Map<string, boolean>();
+  const uploads: Deno.KvEntry<UploadRecord>[] = [];
+  for await (const e of core.kv.list<UploadRecord>({ prefix: ["mpu"] })) uploads.push(e);
+  for (const e of uploads) {
+    const up = e.value;
+    if (!alive.has(up.bucketId)) alive.set(up.bucketId, await bucketExists(core, up.bucketId));
+    if (up.initiated < cutoff || !alive.get(up.bucketId)) {
+      await abortUpload(core, null, up.key, up.uploadId).catch((err) =>
+        core.log.warn("multipart expiry abort failed", {
+          uploadId: up.uploadId,
+          error: String(err),
+        })
+      );
+      out.aborted++;
+    } else if (opts.startup && up.sealed) {
+      const { sealed: _, ...open } = up;
+      const res = await core.kv.atomic().check(e).set(e.key, open).commit();
+      if (res.ok) out.unsealed++;
+    }
+  }
+
+  // Part chunks outlive their object only when it was deleted or overwritten (the reference of
+  // the group goes in that commit); their files are unreferenced, remove them now.
+  let current: string | null = null;
+  const chunkKeys: Deno.KvKey[] = [];
+  const dropIfOrphan = async () => {
+    if (current === null) return;
+    const ref = await core.kv.get(blobRefKey(current));
+    if (!ref.value) {
+      for (const id of await core.blobs.listPrefix(`${current}.`)) await core.blobs.remove(id);
+      const op = core.kv.atomic();
+      for (const k of chunkKeys) op.delete(k);
+      await op.commit();
+      out.droppedChunks += chunkKeys.length;
+    }
+    chunkKeys.length = 0;
+  };
+  for await (const e of core.kv.list<{ v: 1; parts: PartRef[] }>({ prefix: ["objparts"] })) {
+    const id = e.key[1] as string;
+    if (id !== current) {
+      await dropIfOrphan();
+      current = id;
+    }
+    chunkKeys.push(e.key);
+  }
+  await dropIfOrphan();
+  if (out.cleaned || out.aborted || out.unsealed || out.droppedChunks) {
+    core.log.info("multipart maintenance", { ...out });
+  }
+  return out;
+}
