@@ -160,3 +160,50 @@ export function objectResponseHeaders(
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * Object Lock settings of a write (PUT, COPY, CreateMultipartUpload): `x-amz-object-lock-mode`
+ * with `-retain-until-date` (both or neither), and `-legal-hold` ON/OFF. Whether the bucket
+ * allows them is checked when the version is published.
+ */
+export function objectLockFrom(
+  h: Headers,
+  now: number,
+): Pick<ObjectRecord, "retention" | "legalHold"> {
+  const out: Pick<ObjectRecord, "retention" | "legalHold"> = {};
+  const mode = h.get("x-amz-object-lock-mode");
+  const until = h.get("x-amz-object-lock-retain-until-date");
+  if ((mode === null) !== (until === null)) {
+    throw new S3Error("InvalidArgument", {
+      message:
+        "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+    });
+  }
+  if (mode !== null && until !== null) {
+    if (mode !== "GOVERNANCE" && mode !== "COMPLIANCE") {
+      throw new S3Error("InvalidArgument", { message: "Unknown wormMode directive." });
+    }
+    const t = Date.parse(until);
+    if (Number.isNaN(t)) {
+      throw new S3Error("InvalidArgument", {
+        message: "The retain until date must be provided in ISO 8601 format",
+      });
+    }
+    if (t <= now) {
+      throw new S3Error("InvalidArgument", {
+        message: "The retain until date must be in the future!",
+      });
+    }
+    out.retention = { mode, until: t };
+  }
+  const hold = h.get("x-amz-object-lock-legal-hold");
+  if (hold !== null) {
+    if (hold !== "ON" && hold !== "OFF") {
+      throw new S3Error("InvalidArgument", {
+        message: "Legal Hold must be either of 'ON' or 'OFF'",
+      });
+    }
+    out.legalHold = hold === "ON";
+  }
+  return out;
+}

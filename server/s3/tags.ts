@@ -1,5 +1,6 @@
 /** Object and bucket tag parsing and limits (`InvalidTag`). */
 import { S3Error } from "./errors.ts";
+import { buildXml, child, children, type XmlNode } from "./xml.ts";
 
 export const MAX_OBJECT_TAGS = 10;
 export const MAX_BUCKET_TAGS = 50;
@@ -7,7 +8,11 @@ export const MAX_BUCKET_TAGS = 50;
 /** Validates a tag set against S3's limits. */
 export function validateTags(tags: [string, string][], max: number): Record<string, string> {
   if (tags.length > max) {
-    throw new S3Error("InvalidTag", { message: `Object tags cannot be greater than ${max}` });
+    throw new S3Error("InvalidTag", {
+      message: max === MAX_BUCKET_TAGS
+        ? `Bucket tag count cannot be greater than ${max}`
+        : `Object tags cannot be greater than ${max}`,
+    });
   }
   const out: Record<string, string> = {};
   for (const [k, v] of tags) {
@@ -49,4 +54,26 @@ export function parseTaggingHeader(v: string | null): Record<string, string> | u
     }
   }
   return validateTags(pairs, MAX_OBJECT_TAGS);
+}
+
+/** Parses a `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>` document. */
+export function parseTaggingXml(doc: XmlNode, max: number): Record<string, string> {
+  if (doc.name !== "Tagging") throw new S3Error("MalformedXML");
+  const set = child(doc, "TagSet");
+  if (!set) throw new S3Error("MalformedXML");
+  const pairs: [string, string][] = [];
+  for (const t of children(set, "Tag")) {
+    const k = child(t, "Key");
+    const v = child(t, "Value");
+    if (!k || !v) throw new S3Error("MalformedXML");
+    pairs.push([k.text, v.text]);
+  }
+  return validateTags(pairs, max);
+}
+
+/** Renders a tag set as S3's `Tagging` document. */
+export function taggingXml(tags: Record<string, string> | undefined): string {
+  return buildXml("Tagging", {
+    TagSet: { Tag: Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value })) },
+  });
 }

@@ -4,7 +4,13 @@
  */
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
-import { contentHeadersFrom, isoTime, userMetadataFrom, writeConditionsFrom } from "../headers.ts";
+import {
+  contentHeadersFrom,
+  isoTime,
+  objectLockFrom,
+  userMetadataFrom,
+  writeConditionsFrom,
+} from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { etagListMatches } from "../../storage/objects.ts";
 import { BlobGone } from "../../storage/objects.ts";
@@ -171,6 +177,8 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const replaceTags = taggingDirective === "REPLACE"
     ? parseTaggingHeader(h.get("x-amz-tagging")) ?? {}
     : null;
+  // The source's retention is not copied: the request's lock headers or the bucket default apply.
+  const lock = objectLockFrom(h, ctx.deps.clock.now());
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const rec = await resolveRecord(ctx, srcBucket, src.key, src.versionId);
@@ -209,6 +217,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       ownerId: ctx.principal!.userId,
       conditions: writeConditionsFrom(h),
       maxSize: MAX_COPY_SOURCE,
+      ...lock,
     });
     return copyResult(written, rec);
   }

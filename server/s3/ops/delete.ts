@@ -3,6 +3,7 @@ import { isS3Error, S3Error } from "../errors.ts";
 import { buildXml, child, children, childText, parseXml, type XmlObject } from "../xml.ts";
 import { expectedChecksumFrom, writeConditionsFrom } from "../headers.ts";
 import { fromBase64, newChecksumHasher, newMd5, toBase64, toHex } from "../../storage/hashing.ts";
+import { bypassGovernance } from "./lock.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, WriteConditions } from "../../storage/types.ts";
 
@@ -30,24 +31,27 @@ export async function deleteKey(
   versionId: string | null,
   conditions?: WriteConditions,
 ): Promise<DeletedKey> {
-  if (versionId !== null && versionId !== "null") {
-    // No version other than "null" exists in a bucket that was never versioned.
-    return { versionId };
+  // Versioning and Object Lock are decided by the storage layer (versions.ts): a marker on
+  // versioned buckets, removal of the version for good with a versionId, locks permitting.
+  const r = await ctx.deps.storage.deleteObject(bucket, key, {
+    conditions,
+    versionId: versionId ?? undefined,
+    bypassGovernance: bypassGovernance(ctx),
+    ownerId: ctx.principal?.userId,
+  });
+  if (versionId !== null) {
+    return r?.deleteMarker
+      ? { versionId, deleteMarker: true, deleteMarkerVersionId: versionId }
+      : { versionId };
   }
-  if (versionId === "null") {
-    const cur = await ctx.deps.storage.getObjectRecord(bucket, key).catch((e) => {
-      if (isS3Error(e) && e.code === "NoSuchKey") return null;
-      throw e;
-    });
-    if (!cur || cur.versionId !== "null") return { versionId };
-  }
-  await ctx.deps.storage.deleteObject(bucket, key, { conditions });
-  return versionId === null ? {} : { versionId };
+  if (r?.deleteMarker) return { deleteMarker: true, deleteMarkerVersionId: r.versionId };
+  return {};
 }
 
 function deletedHeaders(d: DeletedKey): Record<string, string> {
   const h: Record<string, string> = {};
-  if (d.versionId !== undefined) h["x-amz-version-id"] = d.versionId;
+  const v = d.versionId ?? d.deleteMarkerVersionId;
+  if (v !== undefined) h["x-amz-version-id"] = v;
   if (d.deleteMarker) h["x-amz-delete-marker"] = "true";
   return h;
 }

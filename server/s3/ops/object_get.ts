@@ -81,11 +81,9 @@ export async function resolveRecord(
   key: string,
   versionId: string | null,
 ): Promise<ObjectRecord> {
-  const rec = await ctx.deps.storage.getObjectRecord(bucket, key);
-  if (versionId !== null && versionId !== rec.versionId) {
-    throw new S3Error("NoSuchVersion", { fields: { Key: key, VersionId: versionId } });
-  }
-  return rec;
+  // Storage answers NoSuchVersion, 404 + x-amz-delete-marker for a latest marker, and 405
+  // MethodNotAllowed for a marker's versionId.
+  return await ctx.deps.storage.getObjectRecord(bucket, key, versionId);
 }
 
 /** Resolves the record a GET/HEAD addresses (`?versionId=` included). */

@@ -3,6 +3,7 @@ import { S3Error } from "../errors.ts";
 import {
   contentHeadersFrom,
   expectedChecksumFrom,
+  objectLockFrom,
   userMetadataFrom,
   writeConditionsFrom,
 } from "../headers.ts";
@@ -72,6 +73,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     storageClass: storageClassFrom(h),
     ownerId: ctx.principal!.userId,
     conditions: writeConditionsFrom(h),
+    ...objectLockFrom(h, ctx.deps.clock.now()),
   });
   return { headers: writeResponseHeaders(rec) };
 }

@@ -1,15 +1,121 @@
-/** Operations in this family are not implemented yet. */
+/** Bucket versioning state and ListObjectVersions. */
 import { S3Error } from "../errors.ts";
+import { buildXml, childText, readXmlBody, type XmlObject } from "../xml.ts";
+import { isoTime } from "../headers.ts";
+import { encoderFor, parseMaxParam } from "./list.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import type { VersionEntry } from "../../storage/types.ts";
 
-export function getBucketVersioning(ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: `${ctx.ep.op} is not implemented yet` });
+export async function getBucketVersioning(ctx: OpContext): Promise<OpResult> {
+  const b = await ctx.bucket();
+  const body: XmlObject = {};
+  // A bucket that was never versioned answers an empty configuration, as S3 does.
+  if (b.versioning !== "Unversioned") body.Status = b.versioning;
+  return { xml: buildXml("VersioningConfiguration", body) };
 }
 
-export function putBucketVersioning(ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: `${ctx.ep.op} is not implemented yet` });
+export async function putBucketVersioning(ctx: OpContext): Promise<OpResult> {
+  const bucket = await ctx.bucket();
+  const doc = await readXmlBody(ctx.auth.body, {
+    root: "VersioningConfiguration",
+    limit: 64 * 1024,
+  });
+  const status = childText(doc, "Status");
+  const mfa = childText(doc, "MfaDelete");
+  if (status !== undefined && status !== "Enabled" && status !== "Suspended") {
+    throw new S3Error("MalformedXML");
+  }
+  if (mfa !== undefined && mfa !== "Enabled" && mfa !== "Disabled") {
+    throw new S3Error("MalformedXML");
+  }
+  if (mfa === "Enabled") {
+    throw new S3Error("InvalidRequest", { message: "MFA Delete is not supported by this server" });
+  }
+  if (status === undefined) return {};
+  await ctx.deps.storage.updateBucket(bucket, (b) => {
+    if (b.objectLock && status !== "Enabled") {
+      throw new S3Error("InvalidBucketState", {
+        message:
+          "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+      });
+    }
+    // Once versioned, a bucket never returns to Unversioned; Suspended keeps its versions.
+    return { ...b, versioning: status };
+  });
+  return {};
 }
 
-export function listObjectVersions(ctx: OpContext): Promise<OpResult> {
-  throw new S3Error("NotImplemented", { message: `${ctx.ep.op} is not implemented yet` });
+function versionEntry(v: VersionEntry, encode: (s: string) => string): [string, XmlObject] {
+  const r = v.rec;
+  const owner = { ID: r.ownerId, DisplayName: r.ownerId };
+  if (r.deleteMarker) {
+    return ["DeleteMarker", {
+      Key: encode(r.key),
+      VersionId: r.versionId,
+      IsLatest: v.isLatest,
+      LastModified: isoTime(r.lastModified),
+      Owner: owner,
+    }];
+  }
+  const e: XmlObject = {
+    Key: encode(r.key),
+    VersionId: r.versionId,
+    IsLatest: v.isLatest,
+    LastModified: isoTime(r.lastModified),
+    ETag: r.etag,
+    Size: r.size,
+    StorageClass: r.storageClass || "STANDARD",
+    Owner: owner,
+  };
+  if (r.checksum) {
+    e.ChecksumAlgorithm = r.checksum.algorithm;
+    e.ChecksumType = r.checksum.type;
+  }
+  return ["Version", e];
+}
+
+/** Renders one element without the XML declaration (entries are spliced in listing order). */
+function fragment(name: string, body: XmlObject): string {
+  return buildXml(name, body, { ns: null }).replace(/^<\?xml[^>]*\?>\n?/, "");
+}
+
+export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
+  const q = ctx.ep.query;
+  const bucket = await ctx.bucket();
+  const { encode, type } = encoderFor(q);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const keyMarker = q.get("key-marker") ?? "";
+  const versionIdMarker = q.get("version-id-marker") ?? "";
+  const maxKeys = parseMaxParam(q, "max-keys");
+  const page = await ctx.deps.storage.listObjectVersions(bucket, {
+    prefix,
+    delimiter,
+    keyMarker,
+    versionIdMarker,
+    maxKeys,
+  });
+  const head: XmlObject = {
+    Name: bucket.name,
+    Prefix: encode(prefix),
+    KeyMarker: encode(keyMarker),
+    VersionIdMarker: versionIdMarker,
+  };
+  if (page.truncated && page.nextKeyMarker !== null) {
+    head.NextKeyMarker = encode(page.nextKeyMarker);
+    if (page.nextVersionIdMarker !== null) head.NextVersionIdMarker = page.nextVersionIdMarker;
+  }
+  head.MaxKeys = maxKeys;
+  if (delimiter) head.Delimiter = encode(delimiter);
+  head.IsTruncated = page.truncated;
+  if (type) head.EncodingType = type;
+  // Versions and delete markers interleave in listing order, as S3 returns them.
+  const entries = page.versions.map((v) => fragment(...versionEntry(v, encode))).join("");
+  const prefixes = page.commonPrefixes.map((p) => fragment("CommonPrefixes", { Prefix: encode(p) }))
+    .join("");
+  const xml = buildXml("ListVersionsResult", head).replace(
+    /<\/ListVersionsResult>$/,
+    `${entries}${prefixes}</ListVersionsResult>`,
+  );
+  return { xml };
 }
