@@ -37,7 +37,8 @@ export function dispositionParams(v: string): Map<string, string> {
   const out = new Map<string, string>();
   const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
   for (const m of v.matchAll(re)) {
-    const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : m[3].trim();
+    // Browsers send Windows paths with bare backslashes; only an escaped quote is unescaped.
+    const value = m[2] !== undefined ? m[2].replaceAll('\\"', '"') : m[3].trim();
     out.set(m[1].toLowerCase(), value);
   }
   return out;
