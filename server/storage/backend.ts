@@ -237,6 +237,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     backend,
     core,
     close: async () => {
+      blobs.close();
       kv.close();
       await lock.unlock().catch(() => {});
       lock.close();

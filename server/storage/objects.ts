@@ -202,7 +202,7 @@ export async function openObject(
 ): Promise<ReadableStream<Uint8Array>> {
   if (rec.blob) {
     try {
-      return await core.blobs.open(rec.blob, range);
+      return await core.blobs.open(rec.blob, range, rec.size);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) throw new BlobGone();
       throw e;

@@ -32,9 +32,30 @@ export function newBlobId(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** Bytes gathered before one file write: fewer, larger writes than the network's chunks. */
+const WRITE_BUFFER = 1024 * 1024;
+/** Blobs up to this size are read in one call and served from memory. */
+const SMALL_READ = 128 * 1024;
+/** Temp files created ahead of need (see `#takeTemp`). */
+const SPARE_TEMP_FILES = 16;
+
+interface TempFile {
+  id: string;
+  path: string;
+  file: Deno.FsFile;
+}
+
 export class BlobStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
+  /**
+   * Open, empty temp files made ahead of need. Creating a file costs ~0.2 ms of kernel time on
+   * the machines we measured, as much as the rest of a small PUT; taking one from here keeps
+   * that off the request's critical path. Leftovers are removed at the next start (`init`).
+   */
+  #spare: TempFile[] = [];
+  #refilling = false;
+  #closed = false;
 
   constructor(readonly dataDir: string, readonly opts: { fsync: boolean } = { fsync: false }) {
     this.objectsDir = `${dataDir}/objects`;
@@ -48,34 +69,110 @@ export class BlobStore {
     await Deno.mkdir(this.tmpDir, { recursive: true });
   }
 
+  /** Closes and removes the spare temp files (after a crash, the next `init` removes them). */
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#spare.splice(0)) {
+      try {
+        t.file.close();
+        Deno.removeSync(t.path);
+      } catch { /* closed or gone */ }
+    }
+  }
+
   pathOf(id: string): string {
     return `${this.objectsDir}/${id.slice(0, 2)}/${id}`;
+  }
+
+  async #createTemp(id = newBlobId()): Promise<TempFile> {
+    // The temp name only has to be unique: a caller-chosen id may be written twice at once.
+    const path = `${this.tmpDir}/${id}.${newBlobId().slice(0, 8)}`;
+    const file = await Deno.open(path, { write: true, createNew: true });
+    return { id, path, file };
+  }
+
+  async #takeTemp(): Promise<TempFile> {
+    const t = this.#spare.pop();
+    this.#refill();
+    return t ?? await this.#createTemp();
+  }
+
+  #refill(): void {
+    if (this.#refilling || this.#closed) return;
+    this.#refilling = true;
+    (async () => {
+      try {
+        while (!this.#closed && this.#spare.length < SPARE_TEMP_FILES) {
+          const t = await this.#createTemp();
+          if (this.#closed) {
+            t.file.close();
+            break;
+          }
+          this.#spare.push(t);
+        }
+      } catch {
+        /* the next write creates its own file */
+      } finally {
+        this.#refilling = false;
+      }
+    })();
   }
 
   /**
    * Streams `body` into a new blob while feeding the hashers, then moves it into place.
    * On any failure the partial file is removed and the error rethrown.
+   *
+   * Bytes are gathered into buffers of up to 1 MiB; each full buffer is written while the
+   * hashers digest it and the next one fills, so hashing overlaps the disk write (which runs off
+   * the JS thread) instead of following it.
    */
   async write(body: ReadableStream<Uint8Array>, opts: StageOptions): Promise<StagedBlob> {
-    const id = opts.id ?? newBlobId();
-    const tmp = `${this.tmpDir}/${id}`;
-    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const { id, path: tmp, file } = opts.id === undefined
+      ? await this.#takeTemp()
+      : await this.#createTemp(opts.id);
     let size = 0;
+    let pending: Promise<void> | null = null;
     try {
       const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
       const expected = opts.expectedSize ?? null;
+      const bufSize = expected !== null && expected > 0
+        ? Math.min(expected, WRITE_BUFFER)
+        : WRITE_BUFFER;
+      // Two buffers: one being written while the other fills.
+      const bufs: Uint8Array[] = [];
+      let cur = 0;
+      let fill = 0;
+      const dispatch = async () => {
+        const data = bufs[cur].subarray(0, fill);
+        if (pending) await pending;
+        pending = writeAll(file, data);
+        for (const h of opts.hashers) h.update(data);
+        cur ^= 1;
+        fill = 0;
+      };
       for await (const chunk of body) {
         size += chunk.byteLength;
         if (size > max) throw new S3Error("EntityTooLarge");
         if (expected !== null && size > expected) throw new S3Error("IncompleteBody");
-        for (const h of opts.hashers) h.update(chunk);
         let off = 0;
-        while (off < chunk.byteLength) off += await file.write(chunk.subarray(off));
+        while (off < chunk.byteLength) {
+          // Allocated lazily: a body that fits one buffer never needs the second.
+          bufs[cur] ??= new Uint8Array(bufSize);
+          const n = Math.min(bufSize - fill, chunk.byteLength - off);
+          bufs[cur].set(chunk.subarray(off, off + n), fill);
+          fill += n;
+          off += n;
+          if (fill === bufSize) await dispatch();
+        }
       }
       if (expected !== null && size !== expected) throw new S3Error("IncompleteBody");
+      if (fill > 0) await dispatch();
+      if (pending) await pending;
+      pending = null;
       if (this.opts.fsync) await file.sync();
       file.close();
     } catch (e) {
+      if (pending) await (pending as Promise<void>).catch(() => {});
       try {
         file.close();
       } catch { /* already closed */ }
@@ -93,8 +190,20 @@ export class BlobStore {
     return { id, size };
   }
 
-  /** Opens a blob for reading, positioned at `range.start` when given. */
-  async open(id: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
+  /**
+   * Opens a blob for reading, positioned at `range.start` when given. `size` (the blob's length,
+   * when the caller knows it) lets small blobs be read in one call instead of streamed.
+   */
+  async open(id: string, range?: ByteRange, size?: number): Promise<ReadableStream<Uint8Array>> {
+    if (!range && size !== undefined && size <= SMALL_READ) {
+      const data = await Deno.readFile(this.pathOf(id));
+      return new ReadableStream<Uint8Array>({
+        start(ctrl) {
+          if (data.byteLength) ctrl.enqueue(data);
+          ctrl.close();
+        },
+      });
+    }
     const file = await Deno.open(this.pathOf(id), { read: true });
     if (!range) return file.readable;
     await file.seek(range.start, Deno.SeekMode.Start);
@@ -136,6 +245,11 @@ export class BlobStore {
       }
     }
   }
+}
+
+async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.byteLength) off += await file.write(data.subarray(off));
 }
 
 /** A stream of at most `n` bytes read from an open file; closes the file when done. */
