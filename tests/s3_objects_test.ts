@@ -6,7 +6,9 @@ import { createHash } from "node:crypto";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {
   ChecksumAlgorithm,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectAttributesCommand,
   GetObjectCommand,
@@ -14,6 +16,7 @@ import {
   ListObjectsV2Command,
   ObjectAttributes,
   PutObjectCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { bodyBytes, randomBytes, startServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
@@ -376,6 +379,64 @@ Deno.test("S3 objects: headers, digests, ranges, conditionals, keys", async (t) 
       );
       assertEquals(some.ObjectSize, 9);
       assertEquals(some.ETag, undefined);
+      // A multipart object lists its parts, paged by x-amz-max-parts / part-number-marker.
+      const up = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: B,
+          Key: "mp-attrs",
+          ChecksumAlgorithm: ChecksumAlgorithm.CRC32,
+        }),
+      );
+      const sizes = [5 * 1024 * 1024, 5 * 1024 * 1024, 1000];
+      const parts = [];
+      for (const [i, size] of sizes.entries()) {
+        const p = await s3.send(
+          new UploadPartCommand({
+            Bucket: B,
+            Key: "mp-attrs",
+            UploadId: up.UploadId,
+            PartNumber: i + 1,
+            Body: randomBytes(size, i + 1),
+            ChecksumAlgorithm: ChecksumAlgorithm.CRC32,
+          }),
+        );
+        parts.push({ PartNumber: i + 1, ETag: p.ETag, ChecksumCRC32: p.ChecksumCRC32 });
+      }
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: B,
+          Key: "mp-attrs",
+          UploadId: up.UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      const mp = await s3.send(
+        new GetObjectAttributesCommand({
+          Bucket: B,
+          Key: "mp-attrs",
+          ObjectAttributes: [ObjectAttributes.OBJECT_PARTS, ObjectAttributes.OBJECT_SIZE],
+          MaxParts: 2,
+        }),
+      );
+      assertEquals(mp.ObjectSize, sizes[0] + sizes[1] + sizes[2]);
+      assertEquals(mp.ObjectParts?.TotalPartsCount, 3);
+      assertEquals(mp.ObjectParts?.IsTruncated, true);
+      assertEquals(mp.ObjectParts?.NextPartNumberMarker, "2");
+      assertEquals(mp.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]), [
+        [1, sizes[0]],
+        [2, sizes[1]],
+      ]);
+      assertEquals(mp.ObjectParts?.Parts?.[0].ChecksumCRC32, parts[0].ChecksumCRC32);
+      const rest = await s3.send(
+        new GetObjectAttributesCommand({
+          Bucket: B,
+          Key: "mp-attrs",
+          ObjectAttributes: [ObjectAttributes.OBJECT_PARTS],
+          PartNumberMarker: "2",
+        }),
+      );
+      assertEquals(rest.ObjectParts?.IsTruncated, false);
+      assertEquals(rest.ObjectParts?.Parts?.map((p) => p.PartNumber), [3]);
       const bad = await get("attrs", { "x-amz-object-attributes": "ETag,Colour" }, {
         attributes: "",
       });

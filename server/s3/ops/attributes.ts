@@ -3,6 +3,7 @@ import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
 import { readTarget } from "./object_get.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import { partSizesOf } from "../../storage/parts.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
 
 export const OBJECT_ATTRIBUTES = [
@@ -48,18 +49,24 @@ function intHeader(h: Headers, name: string, def: number, max: number): number {
   return Math.min(Number(v.trim()), max);
 }
 
+/** One entry per part: inline part refs carry checksums; chunked lists give sizes only. */
+function partEntries(rec: ObjectRecord): { n: number; size: number; checksum?: string }[] | null {
+  if (rec.parts) return rec.parts.map((p) => ({ n: p.n, size: p.size, checksum: p.checksum }));
+  const sizes = partSizesOf(rec);
+  return sizes ? sizes.map((size, i) => ({ n: i + 1, size })) : null;
+}
+
 /** The `ObjectParts` element of a multipart object (paged by part number). */
 function objectParts(rec: ObjectRecord, h: Headers): XmlObject | undefined {
-  if (!rec.parts && !rec.partsChunks) return undefined; // single-part objects have no parts
+  const parts = partEntries(rec);
+  if (!parts) return undefined; // single-part objects have no parts
   const maxParts = intHeader(h, "x-amz-max-parts", 1000, 1000);
   const marker = intHeader(h, "x-amz-part-number-marker", 0, 10000);
-  const total = rec.partsCount ?? rec.parts?.length ?? 0;
-  const out: XmlObject = { TotalPartsCount: total };
-  // Part lists too large to inline live in separate chunks; then only the count is reported.
-  if (!rec.parts) return out;
-  const after = rec.parts.filter((p) => p.n > marker);
+  const after = parts.filter((p) => p.n > marker);
   const page = after.slice(0, maxParts);
   const truncated = after.length > page.length;
+  // The SDK's TotalPartsCount travels as <PartsCount>.
+  const out: XmlObject = { PartsCount: rec.partsCount ?? parts.length };
   out.PartNumberMarker = marker;
   if (truncated && page.length) out.NextPartNumberMarker = page[page.length - 1].n;
   out.MaxParts = maxParts;
