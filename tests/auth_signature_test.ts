@@ -248,6 +248,43 @@ Deno.test("request signing: SigV4 failures, presigned URLs, SigV2", async (t) =>
         assertEquals(new TextDecoder().decode(await bodyBytes(got.Body)), "presigned v2 put");
       },
     );
+
+    await t.step("s3cmd with signature_v2: put, ls, get, signurl, del", async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const host = new URL(srv.endpoint).host;
+        const cfg = `${dir}/s3cfg`;
+        await Deno.writeTextFile(
+          cfg,
+          `[default]\naccess_key = ${srv.accessKey}\nsecret_key = ${srv.secretKey}\n` +
+            `host_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nsignature_v2 = True\n`,
+        );
+        await Deno.writeTextFile(`${dir}/in.txt`, "s3cmd v2 body");
+        const s3cmd = async (...args: string[]) => {
+          const out = await new Deno.Command("s3cmd", {
+            args: ["-c", cfg, ...args],
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const dec = new TextDecoder();
+          const text = dec.decode(out.stdout) + dec.decode(out.stderr);
+          assert(out.success, `s3cmd ${args.join(" ")}: ${text}`);
+          return text;
+        };
+        const uri = `s3://${BUCKET}/cmd/a file+b.txt`;
+        await s3cmd("put", `${dir}/in.txt`, uri);
+        assert((await s3cmd("ls", `s3://${BUCKET}/cmd/`)).includes(uri));
+        await s3cmd("get", "--force", uri, `${dir}/out.txt`);
+        assertEquals(await Deno.readTextFile(`${dir}/out.txt`), "s3cmd v2 body");
+        const url = (await s3cmd("signurl", uri, "+300")).trim();
+        assert(url.includes("AWSAccessKeyId="), url);
+        const res = await fetch(url);
+        assertEquals([res.status, await res.text()], [200, "s3cmd v2 body"]);
+        await s3cmd("del", uri);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
   } finally {
     s3.destroy();
     await srv.stop();
