@@ -3,12 +3,15 @@ import { createHash } from "node:crypto";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {
   ChecksumAlgorithm,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { bodyBytes, randomBytes, startServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
@@ -235,6 +238,43 @@ Deno.test("S3 CopyObject", async (t) => {
         new HeadObjectCommand({ Bucket: DST, Key: "ck-sha", ChecksumMode: "ENABLED" }),
       );
       assertEquals(h.ChecksumSHA256, sha.CopyObjectResult?.ChecksumSHA256);
+    });
+
+    await t.step("a multipart source becomes a single-part copy with an MD5 ETag", async () => {
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: SRC, Key: "mp" }));
+      const chunks = [randomBytes(5 * 1024 * 1024, 21), randomBytes(1234, 22)];
+      const parts = [];
+      for (const [i, body] of chunks.entries()) {
+        const p = await s3.send(
+          new UploadPartCommand({
+            Bucket: SRC,
+            Key: "mp",
+            UploadId: up.UploadId,
+            PartNumber: i + 1,
+            Body: body,
+          }),
+        );
+        parts.push({ PartNumber: i + 1, ETag: p.ETag });
+      }
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: SRC,
+          Key: "mp",
+          UploadId: up.UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      assert(done.ETag?.endsWith('-2"'), done.ETag);
+      const whole = new Uint8Array(chunks[0].length + chunks[1].length);
+      whole.set(chunks[0]);
+      whole.set(chunks[1], chunks[0].length);
+      const res = await s3.send(
+        new CopyObjectCommand({ Bucket: DST, Key: "mp-copy", CopySource: `${SRC}/mp` }),
+      );
+      assertEquals(res.CopyObjectResult?.ETag, `"${md5hex(whole)}"`);
+      const got = await s3.send(new GetObjectCommand({ Bucket: DST, Key: "mp-copy" }));
+      assertEquals(await bodyBytes(got.Body), whole);
+      assertEquals(got.PartsCount, undefined);
     });
 
     await t.step("copying an empty object and a destination key that is too long", async () => {
