@@ -133,6 +133,29 @@ Deno.test("S3 errors and bucket operations", async (t) => {
       assertEquals([...names].sort(), names, "ListBuckets is sorted by name");
     });
 
+    await t.step("ListBuckets pages with max-buckets and continuation tokens", async () => {
+      const all = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name) ?? [];
+      assert(all.length >= 5);
+      const seen: string[] = [];
+      let token: string | undefined;
+      for (let i = 0; i < 20; i++) {
+        const page = await s3.send(
+          new ListBucketsCommand({ MaxBuckets: 2, ContinuationToken: token }),
+        );
+        assert((page.Buckets?.length ?? 0) <= 2);
+        seen.push(...(page.Buckets?.map((b) => b.Name!) ?? []));
+        token = page.ContinuationToken;
+        if (!token) break;
+      }
+      assertEquals(seen, all);
+      const prefixed = await s3.send(new ListBucketsCommand({ Prefix: "loc-" }));
+      assertEquals(prefixed.Buckets?.map((b) => b.Name), ["loc-same"]);
+      assertEquals(prefixed.Prefix, "loc-");
+      const bad = await raw("GET", "/", { query: { "max-buckets": "0" } });
+      assertEquals(bad.status, 400);
+      assertEquals(await errorCode(bad), "InvalidArgument");
+    });
+
     await t.step("DeleteBucket: BucketNotEmpty, then 204, then NoSuchBucket", async () => {
       await s3.send(new CreateBucketCommand({ Bucket: "to-delete" }));
       await s3.send(new PutObjectCommand({ Bucket: "to-delete", Key: "k", Body: "x" }));
