@@ -144,6 +144,24 @@ Deno.test("browser POST uploads with signed policies", async (t) => {
       assertEquals(await text("uploads/note.txt"), "hello from a form");
     });
 
+    await t.step("V4: the tagging field is stored as object tags", async () => {
+      const tagging =
+        "<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag><Tag><Key>x</Key>" +
+        "<Value>1</Value></Tag></TagSet></Tagging>";
+      const res = await post(
+        srv,
+        v4Form(srv, { key: "tagged", fields: { tagging }, file: "t" }),
+      );
+      assertEquals(res.status, 204, await res.text());
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "tagged" }));
+      assertEquals(head.TagCount, 2);
+      const bad = await post(
+        srv,
+        v4Form(srv, { key: "tagged2", fields: { tagging: "<Tagging><TagSet>" }, file: "t" }),
+      );
+      await expectError(bad, 400, "MalformedXML");
+    });
+
     await t.step("V4: success_action_status 201 returns PostResponse XML", async () => {
       const res = await post(
         srv,

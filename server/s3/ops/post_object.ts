@@ -4,7 +4,8 @@
  * form, checks the policy, authorizes the form's principal, then streams the file into storage.
  */
 import { S3Error } from "../errors.ts";
-import { buildXml } from "../xml.ts";
+import { buildXml, child, children, parseXml } from "../xml.ts";
+import { MAX_OBJECT_TAGS, validateTags } from "../tags.ts";
 import { contentHeadersFrom, expectedChecksumFrom, userMetadataFrom } from "../headers.ts";
 import { storageClassFrom, validateKey, writeResponseHeaders } from "./object_put.ts";
 import { boundaryOf, MultipartReader } from "../auth/multipart_form.ts";
@@ -79,6 +80,20 @@ function lengthChecked(
       },
     }),
   );
+}
+
+/** The `tagging` form field: a `<Tagging><TagSet><Tag>` document, as PutObjectTagging takes. */
+function taggingField(xml: string | undefined): Record<string, string> | undefined {
+  if (xml === undefined) return undefined;
+  const doc = parseXml(xml);
+  const set = doc.name === "Tagging" ? child(doc, "TagSet") : undefined;
+  if (!set) throw new S3Error("MalformedXML");
+  const tags = children(set, "Tag").map((t): [string, string] => {
+    const k = child(t, "Key");
+    if (!k) throw new S3Error("MalformedXML");
+    return [k.text, child(t, "Value")?.text ?? ""];
+  });
+  return validateTags(tags, MAX_OBJECT_TAGS);
 }
 
 function encodeKeyPath(key: string): string {
@@ -163,6 +178,7 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       checksum: expectedChecksumFrom(h, new Map()),
       content: contentHeadersFrom(h),
       meta: userMetadataFrom(h),
+      tags: taggingField(fields.get("tagging")),
       storageClass: storageClassFrom(h),
       ownerId: auth.principal?.userId ?? bucket.ownerId,
     });
