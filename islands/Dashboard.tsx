@@ -97,7 +97,7 @@ export default function Dashboard({ admin, globalAdmin }: DashboardProps) {
       {d.tenants.length > 0 && (
         <div class="panel">
           <h2>{globalAdmin ? "Tenant quotas" : "Your tenant's quota"}</h2>
-          <div class="cards">
+          <div class="cards wide">
             {d.tenants.map((t) => (
               <div class="card" key={t.id}>
                 <strong>{t.displayName || t.name}</strong>{" "}

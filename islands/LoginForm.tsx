@@ -27,8 +27,10 @@ export function loginErrorMessage(e: unknown): string {
       return "Wrong username or password.";
     case "InvalidTotp":
       return "That code is not valid. Enter the current 6-digit code or a backup code.";
-    case "AccountLocked":
-      return `This account is locked after too many failed sign-ins. ${e.message}`;
+    case "AccountLocked": {
+      const wait = e.retryAfter ? ` Try again in ${Math.ceil(e.retryAfter / 60)} min.` : "";
+      return `This account is locked after too many failed sign-ins.${wait}`;
+    }
     case "TooManyRequests":
       return "Too many sign-in attempts from this address. Wait a minute and try again.";
     case "AccountDisabled":

@@ -33,6 +33,14 @@ interface UploadRow {
 
 const PAGE_SIZE = 50;
 
+function FolderIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+      <path d="M1 3.5A1.5 1.5 0 0 1 2.5 2h3l1.5 1.5h6.5A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z" />
+    </svg>
+  );
+}
+
 export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectBrowserProps) {
   const prefix = useSignal(initialPrefix);
   const search = useSignal("");
@@ -161,6 +169,32 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
     }
   };
 
+  /** Deletes every object under a folder prefix, page by page. */
+  const removeFolder = async (folder: string) => {
+    if (!confirm(`Delete the folder "${folder}" and everything in it?`)) return;
+    try {
+      const keys: string[] = [];
+      let token: string | null = null;
+      do {
+        const pg: ListPage = await listPage(bucket, {
+          prefix: folder,
+          token,
+          max: 1000,
+          delimiter: "",
+        });
+        keys.push(...pg.objects.map((o) => o.key));
+        token = pg.nextToken;
+      } while (token);
+      const failed = await deleteKeys(bucket, keys);
+      notice.value = failed.length
+        ? `Could not delete: ${failed.join(", ")}`
+        : `Deleted folder ${folder} (${keys.length} objects).`;
+      await load();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+
   const toggle = (key: string, on: boolean) => {
     const s = new Set(selected.value);
     if (on) s.add(key);
@@ -247,7 +281,7 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
           </div>
           <ul class="uploads" id="uploads">
             {uploads.value.map((r) => (
-              <li key={r.id} data-upload={r.path} data-status={r.status}>
+              <li key={r.id} data-upload={r.path} data-status={r.status} data-loaded={r.loaded}>
                 <span class="name" title={r.path}>{r.path}</span>
                 <progress
                   class={r.status === "done" ? "done" : r.status === "failed" ? "red" : ""}
@@ -260,14 +294,20 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     ? (
                       <>
                         <span class="badge bad" title={r.error}>failed</span>{" "}
-                        <button type="button" onClick={() => start(r).then(() => load())}>
+                        <button
+                          type="button"
+                          onClick={() =>
+                            start(r).then(() => load())}
+                        >
                           Resume
                         </button>{" "}
                         <button
                           type="button"
                           onClick={() => {
                             abortUpload(r.state);
-                            uploads.value = uploads.value.filter((x) => x.id !== r.id);
+                            uploads.value = uploads.value.filter((x) =>
+                              x.id !== r.id
+                            );
                           }}
                         >
                           Discard
@@ -349,12 +389,16 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     <td></td>
                     <td>
                       <button type="button" class="link" onClick={() => go(cp)}>
-                        📁 {name(cp)}
+                        <FolderIcon /> {name(cp)}
                       </button>
                     </td>
                     <td class="num">—</td>
                     <td class="hide-sm"></td>
-                    <td></td>
+                    <td>
+                      <button type="button" onClick={() => removeFolder(cp)}>
+                        Delete<span class="sr-only">folder {name(cp)}</span>
+                      </button>
+                    </td>
                   </tr>
                 ))}
                 {p.objects.filter((o) => o.key !== prefix.value).map((o) => (

@@ -132,7 +132,7 @@ export default function Tenants(_props: Record<string, unknown>) {
         </form>
       </details>
       {tenants.value === null ? <p aria-busy="true">Loading…</p> : (
-        <div class="cards">
+        <div class="cards wide">
           {tenants.value.length === 0 && <p>No tenants yet.</p>}
           {tenants.value.map((t) => (
             <div class="card" key={t.id}>

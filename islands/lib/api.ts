@@ -1,7 +1,13 @@
 /** Browser-side client for the console JSON API (/api/v1). Islands never import server/. */
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Seconds until a lockout or rate limit ends, when the API says. */
+    readonly retryAfter: number | null = null,
+  ) {
     super(message);
   }
 }
@@ -17,7 +23,8 @@ export function errorFrom(status: number, doc: unknown): ApiError {
   const message = String(
     e.message ?? d.message ?? (typeof d.error === "string" ? d.error : "") ?? "",
   ) || `Request failed (${status})`;
-  return new ApiError(status, code, message);
+  const retry = Number(e.retryAfter ?? d.retryAfter);
+  return new ApiError(status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null);
 }
 
 export async function api<T = Json>(

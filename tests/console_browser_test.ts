@@ -1,0 +1,275 @@
+/**
+ * The console in a real browser: playwright-core driving Debian's Chromium against the real
+ * server (main.ts on ephemeral ports). Screenshots of each main page go to test-artifacts/.
+ * Skipped (with a message) when /usr/bin/chromium is not installed.
+ */
+import { Buffer } from "node:buffer";
+import { type Browser, chromium, type Page } from "playwright-core";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { assert, assertEquals, assertRejects } from "./_helpers/assert.ts";
+import { bodyBytes, randomBytes, REGION, startServer } from "./_helpers/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
+const ADMIN = "admin";
+const PASSWORD = "Console-test-Pa55word!";
+const NEW_PASSWORD = "Console-test-Pa55word-2!";
+const BUCKET = "console-e2e";
+const BIG = 20 * 1024 * 1024;
+
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+
+async function shot(page: Page, name: string) {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
+}
+
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Playwright gives each launch a fresh temporary profile (its own --user-data-dir).
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    timeout: 30_000,
+  });
+}
+
+/** Signs in; handles the forced password change of a first login. Returns the password in use. */
+async function signIn(page: Page, base: string, password: string): Promise<string> {
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=username]", ADMIN);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  const which = await Promise.race([
+    page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 20_000 }).then(() => "in"),
+    page.waitForSelector("input[name=new]", { timeout: 20_000 }).then(() => "change"),
+  ]);
+  if (which === "change") {
+    await page.fill("input[name=new]", NEW_PASSWORD);
+    await page.fill("input[name=confirm]", NEW_PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 20_000 });
+    return NEW_PASSWORD;
+  }
+  return password;
+}
+
+Deno.test({
+  name: "console in Chromium: login, buckets, 20 MiB upload, folders, download, access keys",
+  ignore: !haveChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const srv = await startServer({
+      env: { MAXIOFS_ROOT_USER: ADMIN, MAXIOFS_ROOT_PASSWORD: PASSWORD },
+    });
+    const browser = await launch();
+    const base = srv.consoleUrl;
+    const pageErrors: string[] = [];
+    try {
+      const context = await browser.newContext({ acceptDownloads: true });
+      const page = await context.newPage();
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+      page.on("console", (m) => {
+        if (m.type() === "error" && /Content Security Policy/i.test(m.text())) {
+          pageErrors.push(m.text());
+        }
+      });
+      // prompt() for folder names and confirm() for deletes.
+      page.on("dialog", (d) => d.accept(d.type() === "prompt" ? "docs" : undefined));
+
+      await t.step("a failed login shows the message", async () => {
+        await page.goto(`${base}/`);
+        assert(new URL(page.url()).pathname === "/login", "pages redirect to the login");
+        await page.fill("input[name=username]", ADMIN);
+        await page.fill("input[name=password]", "not-the-password");
+        await page.click("button[type=submit]");
+        const alert = page.locator("#login-error");
+        await alert.waitFor({ timeout: 15_000 });
+        assertEquals(await alert.textContent(), "Wrong username or password.");
+        await shot(page, "login-failed");
+      });
+
+      let password = PASSWORD;
+      await t.step("log in and see the dashboard", async () => {
+        password = await signIn(page, base, PASSWORD);
+        await page.waitForSelector("#dashboard", { timeout: 15_000 });
+        await shot(page, "dashboard");
+      });
+
+      await t.step("create a bucket with tags", async () => {
+        await page.goto(`${base}/buckets`);
+        await page.click("details summary");
+        await page.fill("#create-bucket input[name=name]", BUCKET);
+        await page.fill("#create-bucket textarea[name=tags]", "team=console");
+        await page.click("#create-bucket button[type=submit]");
+        await page.waitForSelector(`tr[data-bucket="${BUCKET}"]`, { timeout: 15_000 });
+        await shot(page, "buckets");
+      });
+
+      const big = randomBytes(BIG, 6);
+      await t.step("make a folder and upload 20 MiB into it with progress", async () => {
+        await page.click(`tr[data-bucket="${BUCKET}"] a`);
+        await page.waitForSelector("#object-table", { timeout: 15_000 });
+        await page.click("text=New folder");
+        await page.waitForFunction(() => location.search.includes("prefix=docs"));
+        // Record every progress value the page shows (data-loaded mirrors the bar).
+        await page.evaluate(() => {
+          const seen: number[] = [];
+          (globalThis as unknown as { __seen: number[] }).__seen = seen;
+          new MutationObserver((list) => {
+            for (const m of list) {
+              const v = (m.target as HTMLElement).getAttribute?.("data-loaded");
+              if (v !== null && v !== undefined) seen.push(Number(v));
+            }
+          }).observe(document.body, {
+            subtree: true,
+            childList: true,
+            attributes: true,
+            attributeFilter: ["data-loaded"],
+          });
+        });
+        await page.setInputFiles("#upload-files", {
+          name: "big.bin",
+          mimeType: "application/octet-stream",
+          buffer: Buffer.from(big),
+        });
+        await page.waitForSelector('li[data-upload="big.bin"][data-status="done"]', {
+          timeout: 45_000,
+        });
+        const seen = await page.evaluate(() =>
+          (globalThis as unknown as { __seen: number[] }).__seen
+        );
+        assert(seen.some((v) => v > 0 && v < BIG), `progress between 0 and 100 %: ${seen}`);
+        assertEquals(seen.at(-1), BIG);
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
+        await shot(page, "object-browser-upload");
+      });
+
+      await t.step("browse into the folder from the bucket root and download", async () => {
+        await page.click("#crumbs li:nth-child(2) button");
+        await page.click('tr[data-prefix="docs/"] button');
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
+        const [download] = await Promise.all([
+          page.waitForEvent("download", { timeout: 30_000 }),
+          page.click('tr[data-key="docs/big.bin"] a.btn'),
+        ]);
+        const got = await Deno.readFile((await download.path())!);
+        assertEquals(got.length, BIG);
+        assert(Buffer.from(got).equals(Buffer.from(big)), "downloaded bytes match");
+        await page.click('tr[data-key="docs/big.bin"] td:nth-child(2) button');
+        await page.waitForSelector("#object-details dl.meta", { timeout: 15_000 });
+        await shot(page, "object-details");
+        await page.click("#object-details >> text=Close");
+      });
+
+      let keyId = "";
+      let secret = "";
+      await t.step("create an access key and use it from the AWS SDK", async () => {
+        await page.goto(`${base}/keys`);
+        await page.fill("#create-key input[name=description]", "browser test");
+        await page.click("#create-key button[type=submit]");
+        await page.waitForSelector("#secret-dialog[open]", { timeout: 15_000 });
+        keyId = (await page.textContent("#new-key-id"))!.trim();
+        secret = (await page.textContent("#new-key-secret"))!.trim();
+        assert(/^AKIA[A-Z0-9]{16}$/.test(keyId), keyId);
+        assertEquals(secret.length, 40);
+        await shot(page, "access-key-created");
+        await page.click("#secret-dialog button.primary");
+        const s3 = new S3Client({
+          endpoint: srv.endpoint,
+          region: REGION,
+          forcePathStyle: true,
+          credentials: { accessKeyId: keyId, secretAccessKey: secret },
+          maxAttempts: 1,
+        });
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "sdk.txt", Body: "from sdk" }));
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+        assertEquals(listed.Contents?.map((o) => o.Key).sort(), [
+          "docs/",
+          "docs/big.bin",
+          "sdk.txt",
+        ]);
+        const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "docs/big.bin" }));
+        assertEquals((await bodyBytes(head.Body)).length, BIG);
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "sdk.txt" }));
+        s3.destroy();
+      });
+
+      await t.step("screenshots of the admin pages", async () => {
+        for (
+          const [path, name, ready] of [
+            ["/users", "users", "table"],
+            ["/tenants", "tenants", "details"],
+            ["/audit", "audit", "#audit-table"],
+            ["/profile", "profile", "#password-form"],
+          ]
+        ) {
+          await page.goto(`${base}${path}`);
+          await page.waitForSelector(ready, { timeout: 15_000 });
+          await shot(page, name);
+        }
+      });
+
+      await t.step("delete everything from the console", async () => {
+        await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
+        await page.check('tr[data-key="docs/big.bin"] input[type=checkbox]');
+        await page.click("#delete-selected");
+        await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
+        // The folder keeps its zero-byte marker: delete the folder itself.
+        await page.click("#crumbs li:nth-child(2) button");
+        await page.click('tr[data-prefix="docs/"] >> text=Delete');
+        await page.waitForSelector('tr[data-prefix="docs/"]', {
+          state: "detached",
+          timeout: 15_000,
+        });
+        await page.goto(`${base}/buckets`);
+        await page.click(`tr[data-bucket="${BUCKET}"] >> text=Delete`);
+        await page.fill("dialog[open] input[name=confirm]", BUCKET);
+        await page.click("dialog[open] button.danger");
+        await page.waitForSelector(`tr[data-bucket="${BUCKET}"]`, {
+          state: "detached",
+          timeout: 15_000,
+        });
+        await page.goto(`${base}/keys`);
+        await page.click(`tr[data-key-id="${keyId}"] >> text=Delete`);
+        await page.waitForSelector(`tr[data-key-id="${keyId}"]`, {
+          state: "detached",
+          timeout: 15_000,
+        });
+        const s3 = new S3Client({
+          endpoint: srv.endpoint,
+          region: REGION,
+          forcePathStyle: true,
+          credentials: { accessKeyId: keyId, secretAccessKey: secret },
+          maxAttempts: 1,
+        });
+        const err = await assertRejects(() =>
+          s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))
+        );
+        assertEquals((err as { name?: string }).name, "InvalidAccessKeyId");
+        s3.destroy();
+        void password;
+      });
+
+      assertEquals(pageErrors, [], "no script errors or CSP violations in the page");
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  },
+});
