@@ -179,6 +179,14 @@ async function authenticateV4Header(
   });
   // Chunk and trailer signatures reuse the request's timestamp string.
   const signedDate = amzDate || new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, "");
+  if (signedDate.slice(0, 8) !== parsed.scope.date) {
+    throw new S3Error("AuthorizationHeaderMalformed", {
+      message:
+        `Invalid credential date "${parsed.scope.date}". This date is not the same as X-Amz-Date: "${
+          signedDate.slice(0, 8)
+        }".`,
+    });
+  }
   const sts = stringToSign(signedDate, parsed.scope, canonical);
   const expected = signatureFor(secret, parsed.scope, sts);
   if (!hexEqual(parsed.signature, expected)) {
@@ -235,6 +243,14 @@ async function authenticateV4Presigned(
   if (t === null) {
     throw new S3Error("AuthorizationQueryParametersError", {
       message: "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+    });
+  }
+  if (amzDate.slice(0, 8) !== scope.date) {
+    throw new S3Error("AuthorizationQueryParametersError", {
+      message:
+        `Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${
+          amzDate.slice(0, 8)
+        }".`,
     });
   }
   const expiresRaw = need("X-Amz-Expires");
