@@ -6,6 +6,26 @@ import { objectKey, objectPrefix } from "./meta/keys.ts";
 import type { StorageCore } from "./core.ts";
 import type { ListObjectsInput, ListObjectsPage, ObjectRecord } from "./types.ts";
 
+/**
+ * Compares strings in UTF-8 byte order (= code point order), the order of KV keys and of S3
+ * listings. JS `<` compares UTF-16 units, which puts U+E000..U+FFFF after astral characters.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (astral code points) sort after U+E000..U+FFFF in code point order.
+    if (x >= 0xd800 && x <= 0xdfff) x += 0x2000;
+    else if (x >= 0xe000) x -= 0x800;
+    if (y >= 0xd800 && y <= 0xdfff) y += 0x2000;
+    else if (y >= 0xe000) y -= 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /** Greater than any string that starts with `p` (in KV's byte order), barring U+10FFFF runs. */
 export const pastPrefix = (p: string): string => p + "\u{10FFFF}";
 
@@ -25,7 +45,7 @@ export async function walkWithDelimiter<T>(
   let last: string | null = null;
   let start: string;
   let inclusive: boolean;
-  if (after && after >= prefix) {
+  if (after && compareUtf8(after, prefix) >= 0) {
     start = after;
     inclusive = false;
   } else {

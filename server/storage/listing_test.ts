@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { walkWithDelimiter } from "./listing.ts";
+import { compareUtf8, walkWithDelimiter } from "./listing.ts";
 import type { ListObjectsInput } from "./types.ts";
 
 /** Runs the walk over sorted names and counts the seeks and the entries it reads. */
 async function walk(names: string[], input: Partial<ListObjectsInput>) {
-  const sorted = [...names].sort();
+  const sorted = [...names].sort(compareUtf8);
   const stats = { seeks: 0, reads: 0 };
   const seek = async function* (start: string, inclusive: boolean) {
     stats.seeks++;
     for (const n of sorted) {
-      if (inclusive ? n >= start : n > start) {
+      const c = compareUtf8(n, start);
+      if (inclusive ? c >= 0 : c > 0) {
         stats.reads++;
         yield await Promise.resolve(n);
       }
@@ -84,4 +85,22 @@ Deno.test("a common prefix is skipped with one seek, not by reading its keys", a
   assert.deepEqual([r.items, r.prefixes], [["a", "z"], ["big/"]]);
   assert.ok(r.reads < 10, `read ${r.reads} entries`);
   assert.equal(r.seeks, 2);
+});
+
+Deno.test("order is UTF-8 byte order, not UTF-16 code unit order", async () => {
+  const bmp = "\u{FFFD}"; // sorts before astral characters in UTF-8, after them in UTF-16
+  const astral = "\u{1F600}";
+  assert.ok(compareUtf8(bmp, astral) < 0);
+  assert.ok(compareUtf8("a", "ab") < 0);
+  assert.equal(compareUtf8("x", "x"), 0);
+  const keys = [`${astral}1`, `${bmp}a`, `${astral}2`, `${bmp}b`];
+  assert.deepEqual((await walk(keys, {})).items, [
+    `${bmp}a`,
+    `${bmp}b`,
+    `${astral}1`,
+    `${astral}2`,
+  ]);
+  // A start-after that sorts before the prefix (in UTF-8) must not hide the prefix's keys.
+  const r = await walk(keys, { prefix: astral, after: `${bmp}a` });
+  assert.deepEqual(r.items, [`${astral}1`, `${astral}2`]);
 });
