@@ -19,12 +19,16 @@ export interface Config {
   sweepIntervalSeconds: number;
   /** Age in seconds after which an incomplete multipart upload is aborted. */
   multipartMaxAgeSeconds: number;
+  /** Seconds between bucket lifecycle passes (0 disables the periodic worker). */
+  lifecycleIntervalSeconds: number;
   /** fsync blobs before publishing (power-loss safety at a throughput cost). */
   fsync: boolean;
   rootAccessKey: string | null;
   rootSecretKey: string | null;
   rootUser: string | null;
   rootPassword: string | null;
+  /** Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string;
   configFile: string | null;
 }
 
@@ -37,11 +41,13 @@ export const DEFAULTS: Config = {
   logLevel: "info",
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
+  lifecycleIntervalSeconds: 3600,
   fsync: false,
   rootAccessKey: null,
   rootSecretKey: null,
   rootUser: null,
   rootPassword: null,
+  trustedProxies: "",
   configFile: null,
 };
 
@@ -104,6 +110,13 @@ const OPTIONS: OptionSpec[] = [
     kind: "number",
     help: "seconds after which incomplete multipart uploads are aborted",
   },
+  {
+    key: "lifecycleIntervalSeconds",
+    flag: "lifecycle-interval",
+    env: "MAXIOFS_LIFECYCLE_INTERVAL",
+    kind: "number",
+    help: "seconds between bucket lifecycle passes (0 = never)",
+  },
   { key: "fsync", flag: "fsync", env: "MAXIOFS_FSYNC", kind: "boolean", help: "fsync object data" },
   {
     key: "rootAccessKey",
@@ -132,6 +145,13 @@ const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_ROOT_PASSWORD",
     kind: "nullable",
     help: "console admin password (first start)",
+  },
+  {
+    key: "trustedProxies",
+    flag: "trusted-proxies",
+    env: "MAXIOFS_TRUSTED_PROXIES",
+    kind: "string",
+    help: "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted",
   },
   {
     key: "configFile",
