@@ -12,6 +12,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
@@ -262,6 +263,32 @@ Deno.test("aws-chunked and payload-hash verification end to end", async (t) => {
       assertEquals(bad.status, 400);
       assertEquals(await errorCode(bad), "BadDigest");
       assertEquals(await get("signed-trailer"), data);
+    });
+
+    await t.step("an unsigned aws-chunked body on a presigned URL is decoded", async () => {
+      const data = randomBytes(90_000, 14);
+      const url = await getSignedUrl(
+        s3,
+        new PutObjectCommand({ Bucket: BUCKET, Key: "presigned-chunked" }),
+        { expiresIn: 300 },
+      );
+      const p: ChunkedPut = {
+        mode: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        chunks: [data.subarray(0, 50_000), data.subarray(50_000)],
+        trailer: ["x-amz-checksum-crc32", crc32Base64(data)],
+      };
+      const res = await fetch(url, {
+        method: "PUT",
+        headers: {
+          "content-encoding": "aws-chunked",
+          "x-amz-content-sha256": p.mode,
+          "x-amz-decoded-content-length": String(data.length),
+          "x-amz-trailer": "x-amz-checksum-crc32",
+        },
+        body: (await frame(p, null, null, "")) as BodyInit,
+      });
+      assertEquals(res.status, 200, await res.text());
+      assertEquals(await get("presigned-chunked"), data);
     });
 
     await t.step("a wrong x-amz-content-sha256 is XAmzContentSHA256Mismatch", async () => {

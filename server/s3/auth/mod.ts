@@ -87,7 +87,7 @@ function signatureMismatch(sts: string, canonical: string, accessKeyId: string):
 }
 
 /** Wraps the raw body according to x-amz-content-sha256. */
-function verifiedBody(
+export function verifiedBody(
   req: Request,
   payloadHash: string,
   signing: SigningContext | null,
@@ -311,7 +311,10 @@ async function authenticateV4Presigned(
   const trailers = new Map<string, string>();
   const { body, contentLength } = verifiedBody(
     req,
-    /^[0-9a-f]{64}$/.test(payloadHash) ? payloadHash : "UNSIGNED-PAYLOAD",
+    // An unsigned aws-chunked body still has to be decoded (never stored with its framing).
+    /^[0-9a-f]{64}$/.test(payloadHash) || payloadHash.startsWith("STREAMING-")
+      ? payloadHash
+      : "UNSIGNED-PAYLOAD",
     null,
     trailers,
   );

@@ -7,9 +7,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
 import type { RequestTarget } from "../endpoint.ts";
-import { type AuthDeps, type AuthResult, contentLengthOf, lookupSecret } from "./mod.ts";
+import {
+  type AuthDeps,
+  type AuthResult,
+  contentLengthOf,
+  lookupSecret,
+  verifiedBody,
+} from "./mod.ts";
 import { MAX_SKEW_MS } from "./sigv4.ts";
-import { sha256VerifiedStream } from "./payload.ts";
 
 /**
  * Query parameters that are part of the V2 canonical resource: S3's documented sub-resource
@@ -172,13 +177,15 @@ function mismatch(sts: string, accessKeyId: string, signature: string): S3Error 
   });
 }
 
-function bodyOf(req: Request): Pick<AuthResult, "body" | "contentLength"> {
-  const payloadHash = req.headers.get("x-amz-content-sha256");
-  const contentLength = contentLengthOf(req);
-  if (req.body && payloadHash && /^[0-9a-f]{64}$/.test(payloadHash)) {
-    return { body: sha256VerifiedStream(req.body, payloadHash), contentLength };
+function bodyOf(req: Request): Pick<AuthResult, "body" | "contentLength" | "trailers"> {
+  const payloadHash = req.headers.get("x-amz-content-sha256") ?? "";
+  const trailers = new Map<string, string>();
+  // A declared SHA-256 is still checked, and an unsigned aws-chunked body is decoded; V2 has no
+  // seed signature, so signed streaming modes are refused by the decoder.
+  if (/^[0-9a-f]{64}$/.test(payloadHash) || payloadHash.startsWith("STREAMING-")) {
+    return { ...verifiedBody(req, payloadHash, null, trailers), trailers };
   }
-  return { body: req.body, contentLength };
+  return { body: req.body, contentLength: contentLengthOf(req), trailers };
 }
 
 /** Authenticates a V2 request: `header` is the Authorization value, or null when presigned. */
@@ -236,7 +243,6 @@ export async function authenticateV2(
       principal,
       accessKeyId,
       method: "v2",
-      trailers: new Map(),
       ...bodyOf(req),
     };
   }
@@ -273,7 +279,6 @@ export async function authenticateV2(
     principal,
     accessKeyId,
     method: "v2-presigned",
-    trailers: new Map(),
     ...bodyOf(req),
   };
 }
