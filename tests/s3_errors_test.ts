@@ -221,14 +221,15 @@ Deno.test("S3 errors and bucket operations", async (t) => {
   }
 });
 
-Deno.test("S3 virtual-host style addressing under --domain", async (t) => {
-  const srv = await startServer({ args: ["--domain", "s3.test"] });
+Deno.test("S3 virtual-host style addressing under --domain (server region eu-west-1)", async (t) => {
+  const region = "eu-west-1";
+  const srv = await startServer({ args: ["--domain", "s3.test", "--region", region] });
   // `bucket.s3.test` cannot be resolved here: send every request to the server as a proxy,
   // so the Host header (and the signature over it) stays the virtual-host name.
   const proxy = Deno.createHttpClient({ proxy: { url: srv.endpoint } });
   const vhost = new S3Client({
     endpoint: `http://s3.test:${srv.port}`,
-    region: REGION,
+    region,
     forcePathStyle: false,
     credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
     maxAttempts: 1,
@@ -236,7 +237,13 @@ Deno.test("S3 virtual-host style addressing under --domain", async (t) => {
       requestInit: () => ({ client: proxy }) as RequestInit,
     }),
   });
-  const pathStyle = srv.client();
+  const pathStyle = new S3Client({
+    endpoint: srv.endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
+    maxAttempts: 1,
+  });
   try {
     await t.step("bucket and object operations through bucket.s3.test", async () => {
       await vhost.send(new CreateBucketCommand({ Bucket: "vhost-bucket" }));
@@ -272,12 +279,37 @@ Deno.test("S3 virtual-host style addressing under --domain", async (t) => {
       assertEquals(del.Deleted?.length, 2);
     });
 
+    await t.step("buckets live in the server's region", async () => {
+      const loc = await vhost.send(new GetBucketLocationCommand({ Bucket: "vhost-bucket" }));
+      assertEquals(loc.LocationConstraint, region);
+      const head = await vhost.send(new HeadBucketCommand({ Bucket: "vhost-bucket" }));
+      assertEquals(head.BucketRegion, region);
+      await vhost.send(
+        new CreateBucketCommand({
+          Bucket: "vhost-located",
+          CreateBucketConfiguration: { LocationConstraint: region },
+        }),
+      );
+      await assertS3Error(
+        () =>
+          vhost.send(
+            new CreateBucketCommand({
+              Bucket: "vhost-elsewhere",
+              CreateBucketConfiguration: { LocationConstraint: "us-west-2" },
+            }),
+          ),
+        "IllegalLocationConstraintException",
+        400,
+      );
+    });
+
     await t.step("path style keeps working on the same server", async () => {
       await pathStyle.send(new PutObjectCommand({ Bucket: "vhost-bucket", Key: "p", Body: "x" }));
       const list = await vhost.send(new ListObjectsV2Command({ Bucket: "vhost-bucket" }));
       assertEquals(list.Contents?.map((c) => c.Key), ["p"]);
       const buckets = await vhost.send(new ListBucketsCommand({}));
-      assertEquals(buckets.Buckets?.map((b) => b.Name), ["vhost-bucket"]);
+      assertEquals(buckets.Buckets?.map((b) => b.Name), ["vhost-bucket", "vhost-located"]);
+      assertEquals(buckets.Buckets?.map((b) => b.BucketRegion), [region, region]);
     });
   } finally {
     vhost.destroy();
