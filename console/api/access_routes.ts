@@ -23,7 +23,7 @@ import { isS3Error } from "../../server/s3/errors.ts";
 import type { BucketRecord } from "../../server/storage/types.ts";
 import { inReach, isAdmin, isGlobalAdmin, requireAdmin, scopeTenant } from "./access.ts";
 import { audit } from "./admin_routes.ts";
-import { type Authed, json, noContent, readJson, route, type Route } from "./http.ts";
+import { type Authed, json, noContent, readJson, type Route, route } from "./http.ts";
 
 function groupInReach(ctx: Authed) {
   requireAdmin(ctx);
@@ -73,13 +73,23 @@ const groupRoutes: Route[] = [
   route("PUT", "/groups/:id/members/:userId", (ctx) => {
     const g = groupInReach(ctx);
     addMember(ctx.deps.iam.core, g.id, ctx.params.userId);
-    audit(ctx, { action: "group.member_add", resource: `group/${g.name}`, tenantId: g.tenantId, detail: ctx.params.userId });
+    audit(ctx, {
+      action: "group.member_add",
+      resource: `group/${g.name}`,
+      tenantId: g.tenantId,
+      detail: ctx.params.userId,
+    });
     return noContent();
   }),
   route("DELETE", "/groups/:id/members/:userId", (ctx) => {
     const g = groupInReach(ctx);
     removeMember(ctx.deps.iam.core, g.id, ctx.params.userId);
-    audit(ctx, { action: "group.member_remove", resource: `group/${g.name}`, tenantId: g.tenantId, detail: ctx.params.userId });
+    audit(ctx, {
+      action: "group.member_remove",
+      resource: `group/${g.name}`,
+      tenantId: g.tenantId,
+      detail: ctx.params.userId,
+    });
     return noContent();
   }),
 ];
@@ -148,12 +158,20 @@ function attachment(ctx: Authed): { kind: "user" | "group"; id: string } {
 }
 
 const policyRoutes: Route[] = [
-  route("GET", "/policies", (ctx) => json({ items: listPolicies(ctx.deps.iam.core, listScope(ctx)) })),
+  route(
+    "GET",
+    "/policies",
+    (ctx) => json({ items: listPolicies(ctx.deps.iam.core, listScope(ctx)) }),
+  ),
   route("POST", "/policies", async (ctx) => {
     requireAdmin(ctx);
     const body = await readJson(ctx.req);
     const tenantId = scopeTenant(ctx, body.tenantId);
-    const p = createPolicy(ctx.deps.iam.core, { name: body.name, document: body.document, tenantId });
+    const p = createPolicy(ctx.deps.iam.core, {
+      name: body.name,
+      document: body.document,
+      tenantId,
+    });
     audit(ctx, { action: "policy.create", resource: `policy/${p.name}`, tenantId });
     return json(p, 201);
   }),
@@ -174,14 +192,24 @@ const policyRoutes: Route[] = [
     const p = policyInReach(ctx);
     const a = attachment(ctx);
     attachPolicy(ctx.deps.iam.core, p.id, a.kind, a.id);
-    audit(ctx, { action: "policy.attach", resource: `policy/${p.name}`, tenantId: p.tenantId, detail: `${a.kind} ${a.id}` });
+    audit(ctx, {
+      action: "policy.attach",
+      resource: `policy/${p.name}`,
+      tenantId: p.tenantId,
+      detail: `${a.kind} ${a.id}`,
+    });
     return noContent();
   }),
   route("DELETE", "/policies/:id/attachments/:kind/:subjectId", (ctx) => {
     const p = policyInReach(ctx);
     const a = attachment(ctx);
     detachPolicy(ctx.deps.iam.core, p.id, a.kind, a.id);
-    audit(ctx, { action: "policy.detach", resource: `policy/${p.name}`, tenantId: p.tenantId, detail: `${a.kind} ${a.id}` });
+    audit(ctx, {
+      action: "policy.detach",
+      resource: `policy/${p.name}`,
+      tenantId: p.tenantId,
+      detail: `${a.kind} ${a.id}`,
+    });
     return noContent();
   }),
 ];

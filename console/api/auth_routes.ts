@@ -100,7 +100,7 @@ export const authRoutes: Route[] = [
   }, { duringPasswordChange: true }),
   route("POST", "/auth/password", async (ctx) => {
     const body = await readJson(ctx.req);
-    await changePassword(ctx.deps.iam.core, ctx.user.id, body, ctx.session.id);
+    await changePassword(ctx.deps.iam.core, ctx.user.id, body as never, ctx.session.id);
     audit(ctx, "password.change", `user/${ctx.user.username}`);
     return noContent();
   }, { duringPasswordChange: true }),

@@ -92,7 +92,7 @@ export function route(
   const re = path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:(\w+)/g, (_, n) => {
     names.push(n);
     return "/([^/]+)";
-  }).replace(/\/\\\*(\w+)$/, (_, n) => {
+  }).replace(/\/\*(\w+)$/, (_, n) => {
     names.push(n);
     return "(/.*)?";
   });

@@ -9,6 +9,8 @@ export interface Principal {
   /** Global administrators may act on every bucket in their namespace without grants. */
   isAdmin: boolean;
   displayName: string;
+  /** IAM role of a user principal (tenant admins have `isAdmin` inside their tenant). */
+  role?: "global_admin" | "tenant_admin" | "tenant_user";
 }
 
 export interface Credential {

@@ -1,0 +1,198 @@
+/**
+ * Buckets for the console, and the S3 passthrough: `/api/v1/s3/<bucket>/<key>?<query>` is signed
+ * with the session's S3 credential and handed to the in-process S3 handler, so the console gets
+ * every S3 operation with the same authorization, quotas and audit as any S3 client.
+ */
+import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { IamError } from "../../server/iam/errors.ts";
+import { isS3Error } from "../../server/s3/errors.ts";
+import { sessionS3Credential } from "../../server/iam/sessions.ts";
+import { grantedAccess } from "../../server/iam/grants.ts";
+import { groupIdsOf } from "../../server/iam/groups.ts";
+import { isAdmin, scopeTenant } from "./access.ts";
+import { audit } from "./admin_routes.ts";
+import { type Authed, json, noContent, readJson, type Route, route } from "./http.ts";
+
+/** Request headers that pass through to S3 (everything else is the API's business). */
+const PASS_HEADERS =
+  /^(content-type|content-length|content-md5|content-encoding|content-disposition|content-language|cache-control|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-(?!date$|content-sha256$|security-token$).*)$/;
+
+async function passthrough(ctx: Authed): Promise<Response> {
+  const raw = ctx.req.url;
+  const start = raw.indexOf("/api/v1/s3");
+  const rest = raw.slice(start + "/api/v1/s3".length) || "/";
+  const q = rest.indexOf("?");
+  const path = q < 0 ? rest : rest.slice(0, q);
+  const rawQuery = q < 0 ? "" : rest.slice(q + 1);
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(rawQuery)) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  const headers: Record<string, string> = { host: "127.0.0.1" };
+  for (const [k, v] of ctx.req.headers) if (PASS_HEADERS.test(k)) headers[k] = v;
+  headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+  const cred = sessionS3Credential(ctx.deps.iam.core, ctx.session.id);
+  const signer = new SignatureV4({
+    service: "s3",
+    region: ctx.deps.region,
+    credentials: cred,
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign({
+    method: ctx.req.method,
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    path,
+    query,
+    headers,
+  }, { signingDate: new Date(ctx.deps.iam.core.clock.now()) });
+  const qs = Object.entries(query).flatMap(([k, v]) =>
+    (Array.isArray(v) ? v : [v]).map((x) => x === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(x)}`)
+  ).join("&");
+  const out = new Headers(signed.headers as Record<string, string>);
+  const hasBody = ctx.req.body !== null && !["GET", "HEAD"].includes(ctx.req.method);
+  const s3Req = new Request(`http://127.0.0.1${path}${qs ? "?" + qs : ""}`, {
+    method: ctx.req.method,
+    headers: out,
+    body: hasBody ? ctx.req.body : undefined,
+    // @ts-ignore: Deno's RequestInit accepts duplex for streaming bodies
+    duplex: hasBody ? "half" : undefined,
+  });
+  if (ctx.ip) ctx.deps.iam.peers.set(s3Req, ctx.ip);
+  return await ctx.deps.s3Handler(s3Req);
+}
+
+function rfc3986(s: string): string {
+  return encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
+}
+
+function nsOf(ctx: Authed, requested: unknown): string {
+  return scopeTenant(ctx, requested) ?? "";
+}
+
+export const bucketRoutes: Route[] = [
+  route("GET", "/buckets", async (ctx) => {
+    const ns = nsOf(ctx, ctx.url.searchParams.get("tenantId") ?? undefined);
+    const core = ctx.deps.iam.core;
+    const groupIds = groupIdsOf(core, ctx.user.id);
+    const all = await ctx.deps.storage.listBuckets(ns);
+    const visible = all.filter((b) =>
+      isAdmin(ctx.user) || b.ownerId === ctx.user.id ||
+      grantedAccess(core, b.id, { id: ctx.user.id, tenantId: ctx.user.tenantId, groupIds }) !== null
+    );
+    const items = await Promise.all(visible.map(async (b) => {
+      const s = await ctx.deps.storage.bucketStats(b.id);
+      return {
+        name: b.name,
+        tenantId: b.ns || null,
+        ownerId: b.ownerId,
+        createdAt: b.created,
+        region: b.region,
+        versioning: b.versioning,
+        objectLock: b.objectLock,
+        objects: s.objects,
+        bytes: s.bytes,
+      };
+    }));
+    return json({ items });
+  }),
+  route("POST", "/buckets", async (ctx) => {
+    const body = await readJson(ctx.req);
+    if (typeof body.name !== "string") throw new IamError("InvalidRequest", "name is required");
+    const ns = nsOf(ctx, body.tenantId);
+    if (ns !== (ctx.user.tenantId ?? "")) {
+      // A global admin creating in a tenant's namespace: storage directly, audited here.
+      try {
+        await ctx.deps.storage.createBucket({
+          ns,
+          name: body.name,
+          ownerId: ctx.user.id,
+          region: ctx.deps.region,
+          objectLock: body.objectLock === true,
+        });
+      } catch (e) {
+        throw s3ToApi(e);
+      }
+      audit(ctx, { action: "bucket.create", resource: `bucket/${body.name}`, tenantId: ns });
+    } else {
+      const headers: Record<string, string> = {};
+      if (body.objectLock === true) headers["x-amz-bucket-object-lock-enabled"] = "true";
+      await s3Call(ctx, "PUT", `/${body.name}`, headers);
+    }
+    if (body.versioning === true && body.objectLock !== true) {
+      const b = await ctx.deps.storage.getBucket(ns, body.name);
+      await ctx.deps.storage.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
+    }
+    return json({ name: body.name, tenantId: ns || null }, 201);
+  }),
+  route("DELETE", "/buckets/:bucket", async (ctx) => {
+    const ns = nsOf(ctx, ctx.url.searchParams.get("tenantId") ?? undefined);
+    if (ns !== (ctx.user.tenantId ?? "")) {
+      try {
+        await ctx.deps.storage.deleteBucket(ns, ctx.params.bucket);
+      } catch (e) {
+        throw s3ToApi(e);
+      }
+      audit(ctx, {
+        action: "bucket.delete",
+        resource: `bucket/${ctx.params.bucket}`,
+        tenantId: ns,
+      });
+    } else {
+      await s3Call(ctx, "DELETE", `/${encodeURIComponent(ctx.params.bucket)}`, {});
+    }
+    return noContent();
+  }),
+  route("GET", "/s3/*rest", passthrough),
+  route("HEAD", "/s3/*rest", passthrough),
+  route("PUT", "/s3/*rest", passthrough),
+  route("POST", "/s3/*rest", passthrough),
+  route("DELETE", "/s3/*rest", passthrough),
+];
+
+/** Runs an S3 request as the session user and maps S3 errors to API errors. */
+async function s3Call(ctx: Authed, method: string, path: string, headers: Record<string, string>) {
+  const url = new URL(ctx.req.url);
+  const req = new Request(`${url.origin}/api/v1/s3${path}`, { method, headers });
+  const res = await passthrough({ ...ctx, req });
+  if (res.ok) {
+    await res.body?.cancel();
+    return;
+  }
+  const text = await res.text();
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? "InternalError";
+  throw s3CodeToApi(code, /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? code);
+}
+
+function s3CodeToApi(code: string, message: string): IamError {
+  switch (code) {
+    case "NoSuchBucket":
+      return new IamError("NotFound", message, { s3Code: code });
+    case "AccessDenied":
+      return new IamError("Forbidden", message, { s3Code: code });
+    case "BucketAlreadyExists":
+    case "BucketAlreadyOwnedByYou":
+    case "BucketNotEmpty":
+    case "OperationAborted":
+      return new IamError("Conflict", message, { s3Code: code });
+    case "TooManyBuckets":
+    case "QuotaExceeded":
+      return new IamError("QuotaExceeded", message, { s3Code: code });
+    case "InvalidBucketName":
+    case "InvalidArgument":
+      return new IamError("InvalidRequest", message, { s3Code: code });
+    default:
+      return new IamError("InternalError", message, { s3Code: code });
+  }
+}
+
+function s3ToApi(e: unknown): unknown {
+  return isS3Error(e) ? s3CodeToApi(e.code, e.message) : e;
+}

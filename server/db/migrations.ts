@@ -1,0 +1,137 @@
+/**
+ * Numbered schema migrations for `maxiofs.db`. Never edit a released migration: append a new
+ * one. `tenant_id` is NULL (users) or '' (groups, policies, grants) for the global namespace.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "iam",
+    sql: `
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+  max_bytes INTEGER,
+  max_buckets INTEGER,
+  max_access_keys INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  tenant_id TEXT REFERENCES tenants(id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('global_admin', 'tenant_admin', 'tenant_user')),
+  display_name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  password_hash TEXT NOT NULL,
+  must_change_password INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER,
+  totp_secret TEXT,
+  totp_pending TEXT,
+  totp_enabled INTEGER NOT NULL DEFAULT 0,
+  totp_last_step INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_login_at INTEGER,
+  CHECK ((role = 'global_admin') = (tenant_id IS NULL))
+);
+CREATE TABLE backup_codes (
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at INTEGER,
+  PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE access_keys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  tenant_id TEXT,
+  sealed_secret TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+  description TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+CREATE INDEX access_keys_user ON access_keys(user_id);
+CREATE INDEX access_keys_tenant ON access_keys(tenant_id);
+CREATE TABLE groups (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE group_members (
+  group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members(user_id);
+CREATE TABLE grants (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  bucket_id TEXT NOT NULL,
+  subject_type TEXT NOT NULL CHECK (subject_type IN ('user', 'group', 'tenant')),
+  subject_id TEXT NOT NULL,
+  access TEXT NOT NULL CHECK (access IN ('read', 'write', 'full')),
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  created_by TEXT
+);
+CREATE INDEX grants_bucket ON grants(tenant_id, bucket);
+CREATE TABLE policies (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  document TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE policy_attachments (
+  policy_id TEXT NOT NULL REFERENCES policies(id) ON DELETE CASCADE,
+  subject_type TEXT NOT NULL CHECK (subject_type IN ('user', 'group')),
+  subject_id TEXT NOT NULL,
+  PRIMARY KEY (policy_id, subject_type, subject_id)
+);
+CREATE INDEX policy_attachments_subject ON policy_attachments(subject_type, subject_id);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  ip TEXT,
+  user_agent TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  actor_id TEXT,
+  actor_name TEXT,
+  tenant_id TEXT,
+  action TEXT NOT NULL,
+  resource TEXT,
+  ip TEXT,
+  user_agent TEXT,
+  result TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX audit_time ON audit_log(time);
+CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
+`,
+  },
+];

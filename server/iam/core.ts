@@ -1,0 +1,92 @@
+/**
+ * Shared state of the IAM services (SQLite handle, master-key box, signing key, clock, bucket
+ * storage) and the settings table with its defaults.
+ */
+import type { Db } from "../db/mod.ts";
+import type { SecretBox } from "./secrets.ts";
+import type { Clock } from "../storage/core.ts";
+import type { Backend } from "../storage/backend.ts";
+import type { PasswordPolicy } from "./passwords.ts";
+
+export interface IamCore {
+  db: Db;
+  box: SecretBox;
+  /** Base64 HMAC key for console tokens (secrets.json). */
+  signingKey: string;
+  clock: Clock;
+  /** Bucket metadata; absent in the offline admin CLI when KV is not opened. */
+  storage?: Backend;
+  kv?: Deno.Kv;
+}
+
+export type Role = "global_admin" | "tenant_admin" | "tenant_user";
+export const ROLES: Role[] = ["global_admin", "tenant_admin", "tenant_user"];
+/** Higher is more powerful; nobody grants a role above their own. */
+export const ROLE_RANK: Record<Role, number> = { tenant_user: 0, tenant_admin: 1, global_admin: 2 };
+
+export interface Settings extends PasswordPolicy {
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  loginRateLimitPerMinute: number;
+  sessionHours: number;
+  auditRetentionDays: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  passwordMinLength: 8,
+  passwordRequireUpper: false,
+  passwordRequireLower: false,
+  passwordRequireDigit: false,
+  passwordRequireSymbol: false,
+  lockoutThreshold: 5,
+  lockoutMinutes: 15,
+  loginRateLimitPerMinute: 30,
+  sessionHours: 12,
+  auditRetentionDays: 90,
+};
+
+export function getSettings(core: IamCore): Settings {
+  const out: Settings = { ...DEFAULT_SETTINGS };
+  const rows = core.db.prepare("SELECT key, value FROM settings").all() as {
+    key: string;
+    value: string;
+  }[];
+  for (const r of rows) {
+    if (r.key in out) (out as unknown as Record<string, unknown>)[r.key] = JSON.parse(r.value);
+  }
+  return out;
+}
+
+/** Validates and stores a partial settings object; returns the problem or null. */
+export function updateSettings(core: IamCore, patch: Record<string, unknown>): string | null {
+  for (const [k, v] of Object.entries(patch)) {
+    if (!(k in DEFAULT_SETTINGS)) return `unknown setting "${k}"`;
+    const def = (DEFAULT_SETTINGS as unknown as Record<string, unknown>)[k];
+    if (typeof def === "boolean" && typeof v !== "boolean") return `${k} must be a boolean`;
+    if (typeof def === "number") {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 1e9) {
+        return `${k} must be a non-negative integer`;
+      }
+      if ((k === "sessionHours" || k === "passwordMinLength") && v < 1) return `${k} must be >= 1`;
+    }
+  }
+  const st = core.db.prepare(
+    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  );
+  for (const [k, v] of Object.entries(patch)) st.run(k, JSON.stringify(v));
+  return null;
+}
+
+/** Random id with a readable type prefix. */
+export function newId(prefix: string): string {
+  const b = crypto.getRandomValues(new Uint8Array(10));
+  return prefix + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** node:sqlite rows are null-prototype objects of unknown shape. */
+export type Row = Record<string, unknown>;
+
+export function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return Number(v);
+}

@@ -1,0 +1,202 @@
+/**
+ * The IAM services wired together: SQLite store, S3 credentials (access keys and console
+ * session keys), the S3 authorizer, tenant quotas in the storage commit, the bootstrap admin and
+ * the daily maintenance (audit retention, expired sessions).
+ */
+import { openDb } from "../db/mod.ts";
+import type { Clock, Logger, StorageCore } from "../storage/core.ts";
+import type { Backend } from "../storage/backend.ts";
+import type { Authorizer } from "../s3/context.ts";
+import type { SecretBox } from "./secrets.ts";
+import type { CredentialStore } from "./types.ts";
+import { getSettings, type IamCore, type Row } from "./core.ts";
+import { accessKeyStore, principalOf } from "./access_keys.ts";
+import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
+import { initTenantUsage, tenantQuotaHook } from "./quota.ts";
+import { limitsOf } from "./tenants.ts";
+import { createUser } from "./users.ts";
+import { generatePassword } from "./passwords.ts";
+import { purgeAudit, recordAudit } from "./audit.ts";
+import { liveSession, purgeSessions, sessionS3Credential } from "./sessions.ts";
+import { LoginRateLimiter } from "./auth.ts";
+import { clientIp, ipInCidr, normalizeIp } from "./net.ts";
+import type { RequestInfo } from "../s3/context.ts";
+
+export interface IamOptions {
+  dataDir: string;
+  box: SecretBox;
+  signingKey: string;
+  clock: Clock;
+  log: Logger;
+  /** Storage of the running server (absent in the offline admin CLI without KV). */
+  storage?: { backend: Backend; core: StorageCore };
+  /** Addresses (or CIDRs) of reverse proxies whose X-Forwarded-For is believed. */
+  trustedProxies?: string[];
+}
+
+export interface Iam {
+  core: IamCore;
+  credentials: CredentialStore;
+  authorizer: Authorizer;
+  /** The S3 listener records each request's socket address here. */
+  peers: RequestPeers;
+  limiter: LoginRateLimiter;
+  /** Client address from a socket peer and headers, honouring trusted proxies only. */
+  clientIp(peer: string | null, headers: Headers): string | null;
+  /** Audit hook for S3 requests (bucket create/delete). */
+  onS3Request(info: RequestInfo): void;
+  /** Creates the first admin if there is no user; returns what to print. */
+  bootstrap(opts: { user: string | null; password: string | null }): Promise<
+    { username: string; password: string | null; generated: boolean } | null
+  >;
+  maintenance(): void;
+  close(): void;
+}
+
+export async function createIam(opts: IamOptions): Promise<Iam> {
+  const db = openDb(`${opts.dataDir}/maxiofs.db`);
+  const core: IamCore = {
+    db,
+    box: opts.box,
+    signingKey: opts.signingKey,
+    clock: opts.clock,
+    storage: opts.storage?.backend,
+    kv: opts.storage?.core.kv,
+  };
+  const trusted = opts.trustedProxies ?? [];
+  const peers = new RequestPeers();
+  const ipOf = (peer: string | null, headers: Headers) =>
+    peer === null ? null : clientIp(peer, headers.get("x-forwarded-for"), trusted);
+  const fromTrustedProxy = (req: Request) => {
+    const peer = peers.get(req);
+    return peer !== null && trusted.some((t) => ipInCidr(normalizeIp(peer), t));
+  };
+
+  if (opts.storage) {
+    await initTenantUsage(opts.storage.core.kv);
+    opts.storage.core.commitHooks.push(
+      tenantQuotaHook(opts.storage.core.kv, (ns) => limitsOf(core, ns)),
+    );
+  }
+
+  const keys = accessKeyStore(core);
+  const sessionKeys: CredentialStore = {
+    lookup(id) {
+      if (!id.startsWith("MXS")) return Promise.resolve(null);
+      const s = liveSession(core, id.slice(3));
+      if (!s) return Promise.resolve(null);
+      const u = db.prepare(
+        `SELECT u.*, t.status AS tenant_status FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id
+          WHERE u.id = ? AND u.status = 'active'`,
+      ).get(s.userId) as Row | undefined;
+      if (!u || (u.tenant_id && u.tenant_status !== "active")) return Promise.resolve(null);
+      const cred = sessionS3Credential(core, s.id);
+      return Promise.resolve({
+        ...cred,
+        principal: principalOf(u as unknown as { id: string; username: string; role: string }),
+      });
+    },
+  };
+  const credentials: CredentialStore = {
+    async lookup(id) {
+      return id.startsWith("MXS") ? await sessionKeys.lookup(id) : await keys.lookup(id);
+    },
+    touch(id) {
+      if (!id.startsWith("MXS")) keys.touch?.(id);
+    },
+  };
+
+  const authorizer = iamAuthorizer(core, {
+    clientIp: (req) => ipOf(peers.get(req), req.headers),
+    secure: (req) =>
+      req.url.startsWith("https:") ||
+      (fromTrustedProxy(req) && req.headers.get("x-forwarded-proto") === "https"),
+  });
+
+  return {
+    core,
+    credentials,
+    authorizer,
+    peers,
+    limiter: new LoginRateLimiter(core),
+    clientIp: ipOf,
+    onS3Request(info) {
+      if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
+      const p = info.principal;
+      try {
+        recordAudit(core, {
+          actorId: p?.userId ?? null,
+          actorName: p?.displayName ?? null,
+          tenantId: p?.tenantId ?? null,
+          action: info.op === "CreateBucket" ? "bucket.create" : "bucket.delete",
+          resource: `bucket/${info.bucket}`,
+          result: info.status < 300 ? "success" : info.status === 403 ? "denied" : "failure",
+          detail: `status ${info.status}`,
+        });
+      } catch (e) {
+        opts.log.warn("audit write failed", { error: String(e) });
+      }
+    },
+    async bootstrap(b) {
+      const any = db.prepare("SELECT 1 FROM users LIMIT 1").get();
+      if (any) return null;
+      const username = b.user ?? "admin";
+      const generated = !b.password;
+      const password = b.password ?? generatePassword();
+      await createUser(core, {
+        username,
+        password,
+        role: "global_admin",
+        displayName: "Administrator",
+        mustChangePassword: generated,
+      }, { skipPolicy: true });
+      recordAudit(core, {
+        actorName: "system",
+        action: "user.create",
+        resource: `user/${username}`,
+        result: "success",
+        detail: "bootstrap admin",
+      });
+      return { username, password: generated ? password : null, generated };
+    },
+    maintenance() {
+      try {
+        const purged = purgeAudit(core, getSettings(core).auditRetentionDays);
+        purgeSessions(core);
+        if (purged) opts.log.info("audit retention purge", { entries: purged });
+      } catch (e) {
+        opts.log.error("IAM maintenance failed", { error: String(e) });
+      }
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+/**
+ * Breaks the construction cycle with the S3 app: the S3 app needs a credential store and an
+ * authorizer when it is built, IAM needs the app's storage and secrets. Bound before listening.
+ */
+export function deferredIam(): {
+  credentials: CredentialStore;
+  authorizer: Authorizer;
+  bind(iam: Iam): void;
+} {
+  let bound: Iam | null = null;
+  return {
+    credentials: {
+      lookup: (id) => bound ? bound.credentials.lookup(id) : Promise.resolve(null),
+      touch: (id) => bound?.credentials.touch?.(id),
+    },
+    authorizer: {
+      authorize: (ctx, bucket) =>
+        bound
+          ? bound.authorizer.authorize(ctx, bucket)
+          : Promise.reject(new Error("IAM is not ready")),
+    },
+    bind(iam) {
+      bound = iam;
+    },
+  };
+}

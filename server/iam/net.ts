@@ -1,0 +1,83 @@
+/** IP address helpers: CIDR matching and the client address behind trusted proxies. */
+
+function v4ToBigInt(ip: string): bigint | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return null;
+  let n = 0n;
+  for (const part of m.slice(1)) {
+    const v = Number(part);
+    if (v > 255) return null;
+    n = (n << 8n) | BigInt(v);
+  }
+  return n;
+}
+
+function v6ToBigInt(ip: string): bigint | null {
+  const zone = ip.indexOf("%");
+  if (zone >= 0) ip = ip.slice(0, zone);
+  let tail: bigint[] = [];
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (v4) {
+    const n = v4ToBigInt(v4[1]);
+    if (n === null) return null;
+    tail = [n >> 16n, n & 0xffffn];
+    ip = ip.slice(0, -v4[1].length) + "0:0";
+  }
+  const halves = ip.split("::");
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const rest = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 0) return null;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...rest];
+  let n = 0n;
+  for (const g of groups) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    n = (n << 16n) | BigInt(parseInt(g, 16));
+  }
+  if (tail.length) n = (n & ~0xffffffffn) | (tail[0] << 16n) | tail[1];
+  return n;
+}
+
+/** Normalizes IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4. */
+export function normalizeIp(ip: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip.replace(/^\[|\]$/g, ""));
+  return m ? m[1] : ip.replace(/^\[|\]$/g, "");
+}
+
+/** Whether `ip` is inside `cidr` (a bare address is a /32 or /128). */
+export function ipInCidr(ip: string, cidr: string): boolean {
+  ip = normalizeIp(ip);
+  const [net, bitsRaw] = cidr.split("/");
+  const v4 = v4ToBigInt(ip);
+  const netV4 = v4ToBigInt(normalizeIp(net));
+  if (v4 !== null && netV4 !== null) {
+    const bits = bitsRaw === undefined ? 32 : Number(bitsRaw);
+    if (!(bits >= 0 && bits <= 32)) return false;
+    const mask = bits === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - bits)) - 1n);
+    return (v4 & mask) === (netV4 & mask);
+  }
+  const a = v6ToBigInt(ip);
+  const b = v6ToBigInt(net);
+  if (a === null || b === null) return false;
+  const bits = bitsRaw === undefined ? 128 : Number(bitsRaw);
+  if (!(bits >= 0 && bits <= 128)) return false;
+  const all = (1n << 128n) - 1n;
+  const mask = bits === 0 ? 0n : all ^ ((1n << BigInt(128 - bits)) - 1n);
+  return (a & mask) === (b & mask);
+}
+
+/**
+ * The client address: the socket peer, or — only when the peer is a trusted proxy — the
+ * rightmost X-Forwarded-For entry that is not itself a trusted proxy.
+ */
+export function clientIp(peer: string, xff: string | null, trusted: string[]): string {
+  peer = normalizeIp(peer);
+  const isTrusted = (ip: string) => trusted.some((t) => ipInCidr(ip, t));
+  if (!xff || !isTrusted(peer)) return peer;
+  const hops = xff.split(",").map((s) => normalizeIp(s.trim())).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!isTrusted(hops[i])) return hops[i];
+  }
+  return hops[0] ?? peer;
+}

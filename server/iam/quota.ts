@@ -1,0 +1,123 @@
+/**
+ * Tenant usage counters in Deno KV and quota enforcement inside the storage commit that
+ * publishes a write. `["tstat", ns, "bytes" | "objects" | "buckets"]` (KvU64) are summed in the
+ * same atomic commit as the bucket counters; when a quota applies, the commit also checks the
+ * counter's versionstamp, so concurrent writers of one tenant serialize on it and can never
+ * overshoot the quota together.
+ */
+import { S3Error } from "../s3/errors.ts";
+import { bucketIdKey, bucketPrefix, bucketStatKey, u64Delta } from "../storage/meta/keys.ts";
+import type { CommitHook } from "../storage/core.ts";
+import type { BucketRecord } from "../storage/types.ts";
+
+export type TenantStat = "bytes" | "objects" | "buckets";
+
+/** ["tstat", ns, stat] -> Deno.KvU64: usage of a bucket namespace ("" = global). */
+export const tenantStatKey = (ns: string, stat: TenantStat): Deno.KvKey => ["tstat", ns, stat];
+/** ["tstatmeta"] -> { v, initializedAt }: set once the counters were computed from buckets. */
+export const TENANT_STAT_META: Deno.KvKey = ["tstatmeta"];
+
+export interface QuotaLimits {
+  maxBytes: number | null;
+  maxBuckets: number | null;
+}
+
+export interface TenantUsage {
+  bytes: number;
+  objects: number;
+  buckets: number;
+}
+
+export async function readUsage(kv: Deno.Kv, ns: string): Promise<TenantUsage> {
+  const [b, o, k] = await kv.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64]>([
+    tenantStatKey(ns, "bytes"),
+    tenantStatKey(ns, "objects"),
+    tenantStatKey(ns, "buckets"),
+  ]);
+  const n = (e: Deno.KvEntryMaybe<Deno.KvU64>) => signed(e.value?.value ?? 0n);
+  return { bytes: n(b), objects: n(o), buckets: n(k) };
+}
+
+/** Counters wrap as u64; a transiently "negative" value reads as negative, not 2^64. */
+function signed(v: bigint): number {
+  return Number(v >= 1n << 63n ? v - (1n << 64n) : v);
+}
+
+/**
+ * The storage commit hook: keeps the tenant counters and refuses writes over quota
+ * (`QuotaExceeded` for bytes, `TooManyBuckets` for buckets).
+ */
+export function tenantQuotaHook(
+  kv: Deno.Kv,
+  limitsOf: (ns: string) => QuotaLimits | null,
+): CommitHook {
+  const nsById = new Map<string, string>();
+  const resolveNs = async (bucketId: string): Promise<string | null> => {
+    const known = nsById.get(bucketId);
+    if (known !== undefined) return known;
+    const e = await kv.get<{ ns: string }>(bucketIdKey(bucketId));
+    if (!e.value) return null;
+    nsById.set(bucketId, e.value.ns);
+    return e.value.ns;
+  };
+  return async (op, change) => {
+    const ns = change.ns ?? await resolveNs(change.bucketId);
+    if (ns === null) return;
+    if (change.bytes) op.sum(tenantStatKey(ns, "bytes"), u64Delta(change.bytes));
+    if (change.objects) op.sum(tenantStatKey(ns, "objects"), u64Delta(change.objects));
+    if (change.buckets) op.sum(tenantStatKey(ns, "buckets"), u64Delta(change.buckets));
+    if (change.bytes <= 0 && change.buckets <= 0) return;
+    const limits = limitsOf(ns);
+    if (!limits) return;
+    if (change.bytes > 0 && limits.maxBytes !== null) {
+      const e = await kv.get<Deno.KvU64>(tenantStatKey(ns, "bytes"));
+      if (signed(e.value?.value ?? 0n) + change.bytes > limits.maxBytes) {
+        throw new S3Error("QuotaExceeded");
+      }
+      op.check(e);
+    }
+    if (change.buckets > 0 && limits.maxBuckets !== null) {
+      const e = await kv.get<Deno.KvU64>(tenantStatKey(ns, "buckets"));
+      if (signed(e.value?.value ?? 0n) + change.buckets > limits.maxBuckets) {
+        throw new S3Error("TooManyBuckets");
+      }
+      op.check(e);
+    }
+  };
+}
+
+/**
+ * Computes the tenant counters from the bucket counters once (data written before the counters
+ * existed). Runs at start, before the listeners open.
+ */
+export async function initTenantUsage(kv: Deno.Kv): Promise<void> {
+  if ((await kv.get(TENANT_STAT_META)).value) return;
+  const totals = new Map<string, TenantUsage>();
+  for await (const e of kv.list<BucketRecord>({ prefix: ["bucket"] })) {
+    if (e.key.length !== 3) continue;
+    const b = e.value;
+    const t = totals.get(b.ns) ?? { bytes: 0, objects: 0, buckets: 0 };
+    const [o, by] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      bucketStatKey(b.id, "objects"),
+      bucketStatKey(b.id, "bytes"),
+    ]);
+    t.objects += Number(o.value?.value ?? 0n);
+    t.bytes += Number(by.value?.value ?? 0n);
+    t.buckets += 1;
+    totals.set(b.ns, t);
+  }
+  for (const [ns, t] of totals) {
+    const op = kv.atomic();
+    for (const stat of ["bytes", "objects", "buckets"] as const) {
+      op.set(tenantStatKey(ns, stat), new Deno.KvU64(BigInt(t[stat])));
+    }
+    await op.commit();
+  }
+  await kv.set(TENANT_STAT_META, { v: 1, initializedAt: Date.now() });
+}
+
+/** Whether the namespace holds any bucket (tenant deletion is refused while it does). */
+export async function namespaceHasBuckets(kv: Deno.Kv, ns: string): Promise<boolean> {
+  for await (const _ of kv.list({ prefix: bucketPrefix(ns) }, { limit: 1 })) return true;
+  return false;
+}

@@ -1,0 +1,214 @@
+/**
+ * The S3 authorizer of the IAM issue. Order: authenticated -> tenant boundary and tenant status
+ * -> policies (an explicit Deny wins over everything, ownership and admin roles included) ->
+ * admins of the namespace, the bucket owner, bucket grants, policy Allow -> otherwise denied.
+ * CopyObject and UploadPartCopy also need read access to the source object. Writes with a known
+ * length are refused early when they cannot fit the tenant quota; the exact, atomic check happens
+ * in the publishing commit (quota.ts).
+ */
+import { S3Error } from "../s3/errors.ts";
+import type { Authorizer, OpContext } from "../s3/context.ts";
+import type { BucketRecord } from "../storage/types.ts";
+import type { Principal } from "./types.ts";
+import type { IamCore } from "./core.ts";
+import { evaluatePolicies, type RequestFacts } from "./policy.ts";
+import { documentsFor } from "./policy_store.ts";
+import { groupIdsOf } from "./groups.ts";
+import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
+import { getTenant } from "./tenants.ts";
+import { readUsage } from "./quota.ts";
+import { parseCopySource } from "../s3/ops/copy.ts";
+
+/** S3 action names for ops whose IAM action differs from the op name. */
+const ACTION: Record<string, string> = {
+  HeadObject: "s3:GetObject",
+  GetObjectAttributes: "s3:GetObject",
+  HeadBucket: "s3:ListBucket",
+  ListObjects: "s3:ListBucket",
+  ListObjectsV2: "s3:ListBucket",
+  ListObjectVersions: "s3:ListBucketVersions",
+  ListBuckets: "s3:ListAllMyBuckets",
+  CreateMultipartUpload: "s3:PutObject",
+  UploadPart: "s3:PutObject",
+  UploadPartCopy: "s3:PutObject",
+  CompleteMultipartUpload: "s3:PutObject",
+  CopyObject: "s3:PutObject",
+  PostObject: "s3:PutObject",
+  ListParts: "s3:ListMultipartUploadParts",
+  ListMultipartUploads: "s3:ListBucketMultipartUploads",
+  DeleteObjects: "s3:DeleteObject",
+  GetBucketLifecycleConfiguration: "s3:GetLifecycleConfiguration",
+  PutBucketLifecycleConfiguration: "s3:PutLifecycleConfiguration",
+  DeleteBucketLifecycle: "s3:PutLifecycleConfiguration",
+  GetObjectLockConfiguration: "s3:GetBucketObjectLockConfiguration",
+  PutObjectLockConfiguration: "s3:PutBucketObjectLockConfiguration",
+  DeleteBucketTagging: "s3:PutBucketTagging",
+  GetBucketCors: "s3:GetBucketCORS",
+  PutBucketCors: "s3:PutBucketCORS",
+  DeleteBucketCors: "s3:PutBucketCORS",
+  GetBucketEncryption: "s3:GetEncryptionConfiguration",
+  PutBucketEncryption: "s3:PutEncryptionConfiguration",
+  DeleteBucketEncryption: "s3:PutEncryptionConfiguration",
+  GetPublicAccessBlock: "s3:GetBucketPublicAccessBlock",
+  PutPublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+  DeletePublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+  DeleteBucketOwnershipControls: "s3:PutBucketOwnershipControls",
+  GetBucketNotificationConfiguration: "s3:GetBucketNotification",
+  PutBucketNotificationConfiguration: "s3:PutBucketNotification",
+  GetBucketReplication: "s3:GetReplicationConfiguration",
+  PutBucketReplication: "s3:PutReplicationConfiguration",
+  DeleteBucketReplication: "s3:PutReplicationConfiguration",
+  GetBucketAccelerateConfiguration: "s3:GetAccelerateConfiguration",
+  GetBucketPolicyStatus: "s3:GetBucketPolicyStatus",
+};
+
+export function actionOf(op: string): string {
+  return ACTION[op] ?? `s3:${op}`;
+}
+
+const WRITE_OPS = new Set([
+  "PutObject",
+  "CopyObject",
+  "DeleteObject",
+  "DeleteObjects",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "UploadPartCopy",
+  "CompleteMultipartUpload",
+  "AbortMultipartUpload",
+  "PutObjectTagging",
+  "DeleteObjectTagging",
+  "PutObjectRetention",
+  "PutObjectLegalHold",
+  "PutObjectAcl",
+  "PostObject",
+]);
+
+/** The grant level an op needs: reads, object writes, or bucket administration. */
+export function accessNeeded(op: string): Access {
+  if (/^(Get|Head|List)/.test(op)) return "read";
+  if (WRITE_OPS.has(op)) return "write";
+  return "full";
+}
+
+/** Remembers the socket address of S3 requests (set by the listener wrapper in main.ts). */
+export class RequestPeers {
+  #peers = new WeakMap<Request, string>();
+  set(req: Request, ip: string): void {
+    this.#peers.set(req, ip);
+  }
+  get(req: Request): string | null {
+    return this.#peers.get(req) ?? null;
+  }
+}
+
+export interface IamAuthorizerOptions {
+  /** Resolves the client IP of a request (socket peer, X-Forwarded-For from trusted proxies). */
+  clientIp: (req: Request) => string | null;
+  /** Whether the request reached us over TLS (directly, or via a trusted proxy that says so). */
+  secure: (req: Request) => boolean;
+}
+
+export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Authorizer {
+  const factsFor = (
+    ctx: OpContext,
+    p: Principal,
+    op: string,
+    bucket: string | null,
+    key: string | null,
+  ): RequestFacts => {
+    const q = ctx.ep.query;
+    const secure = opts.secure(ctx.req);
+    return {
+      action: actionOf(op),
+      resource: bucket === null
+        ? "arn:aws:s3:::*"
+        : key === null
+        ? `arn:aws:s3:::${bucket}`
+        : `arn:aws:s3:::${bucket}/${key}`,
+      context: {
+        "aws:sourceip": opts.clientIp(ctx.req) ?? undefined,
+        "aws:securetransport": String(secure),
+        "aws:username": p.displayName,
+        "aws:userid": p.userId,
+        "aws:principaltype": p.kind === "root" ? "Account" : "User",
+        "aws:currenttime": new Date(core.clock.now()).toISOString(),
+        "aws:epochtime": String(Math.floor(core.clock.now() / 1000)),
+        "aws:useragent": ctx.req.headers.get("user-agent") ?? undefined,
+        "aws:referer": ctx.req.headers.get("referer") ?? undefined,
+        "s3:prefix": bucket !== null && key === null ? q.get("prefix") ?? "" : undefined,
+        "s3:delimiter": q.get("delimiter") ?? undefined,
+        "s3:max-keys": q.get("max-keys") ?? undefined,
+        "s3:versionid": q.get("versionId") ?? undefined,
+        "s3:x-amz-acl": ctx.req.headers.get("x-amz-acl") ?? undefined,
+      },
+    };
+  };
+
+  /** Throws AccessDenied unless `p` may run `op` on the bucket (and key). */
+  const check = (
+    ctx: OpContext,
+    p: Principal,
+    op: string,
+    bucket: BucketRecord | null,
+    bucketName: string | null,
+    key: string | null,
+  ): void => {
+    if (p.kind === "root") return;
+    const groupIds = groupIdsOf(core, p.userId);
+    const docs = documentsFor(core, p.userId, groupIds);
+    const decision = docs.length
+      ? evaluatePolicies(docs, factsFor(ctx, p, op, bucketName, key))
+      : "NoMatch";
+    if (decision === "Deny") throw new S3Error("AccessDenied");
+    if (p.isAdmin) return;
+    if (!bucket) {
+      // Service-level calls: listing shows only what the caller owns; creating makes an owner.
+      if (op === "ListBuckets" || op === "CreateBucket") return;
+      throw new S3Error("AccessDenied");
+    }
+    if (bucket.ownerId === p.userId) return;
+    const granted = grantedAccess(core, bucket.id, {
+      id: p.userId,
+      tenantId: p.tenantId,
+      groupIds,
+    });
+    if (granted && ACCESS_RANK[granted] >= ACCESS_RANK[accessNeeded(op)]) return;
+    if (decision === "Allow") return;
+    throw new S3Error("AccessDenied");
+  };
+
+  return {
+    async authorize(ctx, bucket) {
+      const p = ctx.principal;
+      if (!p) throw new S3Error("AccessDenied");
+      if (bucket && bucket.ns !== ctx.ns) throw new S3Error("AccessDenied");
+      if (p.kind !== "root" && p.tenantId !== null) {
+        const t = getTenant(core, p.tenantId);
+        if (!t || t.status !== "active") throw new S3Error("AccessDenied");
+      }
+      const ep = ctx.ep;
+      check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
+      if (ep.op === "CopyObject" || ep.op === "UploadPartCopy") {
+        const header = ctx.req.headers.get("x-amz-copy-source");
+        if (header) {
+          const src = parseCopySource(header);
+          const srcBucket = await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
+          check(ctx, p, "GetObject", srcBucket, src.bucket, src.key);
+        }
+      }
+      await precheckQuota(ctx);
+    },
+  };
+
+  async function precheckQuota(ctx: OpContext): Promise<void> {
+    const op = ctx.ep.op;
+    if (op !== "PutObject" && op !== "UploadPart" || !ctx.ns || !core.kv) return;
+    const len = ctx.auth.contentLength;
+    if (len === null) return;
+    const t = getTenant(core, ctx.ns);
+    if (!t || t.quota.maxBytes === null) return;
+    const used = (await readUsage(core.kv, ctx.ns)).bytes;
+    if (used + len > t.quota.maxBytes) throw new S3Error("QuotaExceeded");
+  }
+}
