@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { checkCopySourceConditions, copyObject, MAX_COPY_SOURCE, parseCopySource } from "./copy.ts";
+import { S3Error } from "../errors.ts";
+import type { OpContext, S3Deps } from "../context.ts";
+import type { Backend } from "../../storage/backend.ts";
+import type { BucketRecord, ObjectRecord, PutObjectInput } from "../../storage/types.ts";
+
+const isCode = (code: string) => (e: unknown) => e instanceof S3Error && e.code === code;
+
+Deno.test("parseCopySource: encoded, with or without slash, with versionId", () => {
+  assert.deepEqual(parseCopySource("bkt/a%20b%2Bc/d"), {
+    bucket: "bkt",
+    key: "a b+c/d",
+    versionId: null,
+  });
+  assert.deepEqual(parseCopySource("/bkt/k%3Fq?versionId=v1"), {
+    bucket: "bkt",
+    key: "k?q",
+    versionId: "v1",
+  });
+  assert.deepEqual(parseCopySource("/bkt/%E2%82%AC//x"), {
+    bucket: "bkt",
+    key: "€//x",
+    versionId: null,
+  });
+  for (const bad of ["", "bkt", "/bkt", "/bkt/", "/", "//key", "bkt/%zz", "bkt/k?versionId="]) {
+    assert.throws(() => parseCopySource(bad), isCode("InvalidArgument"), bad);
+  }
+});
+
+const REC: ObjectRecord = {
+  v: 1,
+  key: "k",
+  versionId: "null",
+  blob: "blob1",
+  size: 3,
+  etag: '"abc"',
+  lastModified: Date.parse("2025-01-01T00:00:00.500Z"),
+  content: {},
+  meta: {},
+  storageClass: "STANDARD",
+  ownerId: "u1",
+};
+
+Deno.test("checkCopySourceConditions: AWS precedence, 412 on failure", () => {
+  const p = "x-amz-copy-source-";
+  const lm = "Wed, 01 Jan 2025 00:00:00 GMT"; // the same second as lastModified
+  const before = "Tue, 31 Dec 2024 00:00:00 GMT";
+  const ok: Record<string, string>[] = [
+    {},
+    { [`${p}if-match`]: '"abc"' },
+    { [`${p}if-match`]: '"x", "abc"' },
+    { [`${p}if-none-match`]: '"x"' },
+    { [`${p}if-unmodified-since`]: lm },
+    { [`${p}if-modified-since`]: before },
+    { [`${p}if-match`]: '"abc"', [`${p}if-unmodified-since`]: before },
+    { [`${p}if-modified-since`]: "garbage" },
+  ];
+  const failing: Record<string, string>[] = [
+    { [`${p}if-match`]: '"x"' },
+    { [`${p}if-none-match`]: '"abc"' },
+    { [`${p}if-none-match`]: "*" },
+    { [`${p}if-unmodified-since`]: before },
+    { [`${p}if-modified-since`]: lm },
+    { [`${p}if-none-match`]: '"abc"', [`${p}if-modified-since`]: before },
+  ];
+  for (const h of ok) checkCopySourceConditions(new Headers(h), REC);
+  for (const h of failing) {
+    assert.throws(
+      () => checkCopySourceConditions(new Headers(h), REC),
+      isCode("PreconditionFailed"),
+      JSON.stringify(h),
+    );
+  }
+});
+
+function bucket(name: string): BucketRecord {
+  return {
+    v: 1,
+    id: `id-${name}`,
+    name,
+    ns: "",
+    created: 0,
+    ownerId: "u1",
+    region: "us-east-1",
+    versioning: "Unversioned",
+    objectLock: false,
+  };
+}
+
+/** A copy request against fake storage; records authorization calls and writes. */
+function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
+  const authorized: { op: string; bucket: string | null }[] = [];
+  const puts: PutObjectInput[] = [];
+  const storage = {
+    getBucket: (_ns: string, name: string) => Promise.resolve(bucket(name)),
+    getObjectRecord: () => Promise.resolve({ ...REC, size: opts.size ?? REC.size }),
+    openObject: () => Promise.resolve(new ReadableStream({ start: (c) => c.close() })),
+    putObject: (_b: BucketRecord, input: PutObjectInput) => {
+      puts.push(input);
+      return Promise.resolve({ ...REC, key: input.key });
+    },
+  } as unknown as Backend;
+  const deps = {
+    storage,
+    authorizer: {
+      authorize(ctx: OpContext, b: BucketRecord | null) {
+        authorized.push({ op: ctx.ep.op, bucket: b?.name ?? null });
+        if (b?.name === opts.deny) return Promise.reject(new S3Error("AccessDenied"));
+        return Promise.resolve();
+      },
+    },
+    clock: { now: () => Date.now() },
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    region: "us-east-1",
+    domain: null,
+  } as unknown as S3Deps;
+  const req = new Request("http://h/dst/out", {
+    method: "PUT",
+    headers: { "x-amz-copy-source": opts.source },
+  });
+  const ctx = {
+    req,
+    ep: {
+      op: "CopyObject",
+      bucket: "dst",
+      key: "out",
+      query: new URLSearchParams(),
+      style: "path",
+    },
+    principal: { kind: "root", userId: "u1", tenantId: null, isAdmin: true, displayName: "root" },
+    ns: "",
+    deps,
+    requestId: "r",
+    bucket: () => Promise.resolve(bucket("dst")),
+  } as unknown as OpContext;
+  return { run: () => copyObject(ctx), authorized, puts };
+}
+
+Deno.test("copyObject authorizes reading the source bucket as GetObject", async () => {
+  const ok = fakeCopy({ source: "/src/k" });
+  const res = await ok.run();
+  assert.ok(res.xml?.includes("<CopyObjectResult"));
+  assert.deepEqual(ok.authorized, [{ op: "GetObject", bucket: "src" }]);
+  assert.equal(ok.puts.length, 1);
+
+  const denied = fakeCopy({ source: "/secret/k", deny: "secret" });
+  await assert.rejects(denied.run(), isCode("AccessDenied"));
+  assert.equal(denied.puts.length, 0, "nothing is written when the source is not readable");
+});
+
+Deno.test("copyObject refuses sources larger than 5 GiB", async () => {
+  const big = fakeCopy({ source: "/src/k", size: MAX_COPY_SOURCE + 1 });
+  await assert.rejects(big.run(), isCode("InvalidRequest"));
+  assert.equal(big.puts.length, 0);
+  const limit = fakeCopy({ source: "/src/k", size: MAX_COPY_SOURCE });
+  await limit.run();
+  assert.equal(limit.puts.length, 1);
+});
