@@ -126,6 +126,7 @@ export function decodeChunkedBody(
   let linePieces: Uint8Array[] = [];
   let lineLen = 0;
   let trailerBytes = 0;
+  let skippedBlank = false;
   const trailerLines: string[] = [];
   // Current chunk.
   let remaining = 0;
@@ -282,7 +283,10 @@ export function decodeChunkedBody(
           if (trailerBytes > MAX_TRAILER_BYTES) throw malformedTrailer("too large");
           pos = r.pos;
           if (r.line === null) break;
-          if (r.line === "") {
+          if (r.line === "" && trailerLines.length === 0 && !skippedBlank) {
+            // Some encoders end the 0-length chunk with its (empty) data CRLF before trailers.
+            skippedBlank = true;
+          } else if (r.line === "") {
             finishTrailers();
             state = "done";
           } else trailerLines.push(r.line);

@@ -293,3 +293,19 @@ Deno.test("signed payload with a signed trailer verifies the trailer signature",
     "SignatureDoesNotMatch",
   );
 });
+
+Deno.test("a blank line between the final chunk and the trailers is tolerated", async () => {
+  const body = cat("5\r\nhello\r\n0\r\n\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n");
+  const trailers = new Map<string, string>();
+  const out = await readAll(
+    decodeChunkedBody(streamOf(body, 3), {
+      mode: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+      signing: null,
+      trailerNames: ["x-amz-checksum-crc32"],
+      trailers,
+      decodedLength: 5,
+    }),
+  );
+  assertEquals(new TextDecoder().decode(out), "hello");
+  assertEquals(trailers.get("x-amz-checksum-crc32"), "NhCmhg==");
+});
