@@ -302,6 +302,10 @@ export function decodeChunkedBody(
   }
 
   function finish(): void {
+    if (state === "trailer" && skippedBlank && trailerLines.length === 0 && lineLen === 0) {
+      // "0\r\n\r\n" and the end: a complete body whose announced trailer never came.
+      throw malformedTrailer(`missing trailer ${opts.trailerNames.join(", ")}`);
+    }
     if (state === "trailer" && lineLen === 0 && trailerLines.length > 0) {
       // Tolerate a trailer section that ends without its blank line.
       finishTrailers();
