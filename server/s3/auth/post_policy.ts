@@ -82,7 +82,7 @@ export async function authenticatePostForm(
     credentials.touch?.(scope.accessKeyId);
     return { principal: cred.principal, accessKeyId: scope.accessKeyId, method: "v4" };
   }
-  if (fields.has("awsaccesskeyid") || fields.has("signature")) {
+  if (fields.has("awsaccesskeyid") || fields.has("signature") || fields.has("policy")) {
     const accessKeyId = need(fields, "awsaccesskeyid", "AWSAccessKeyId");
     const signature = need(fields, "signature", "Signature");
     const policy = need(fields, "policy", "Policy");

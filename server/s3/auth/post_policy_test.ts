@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
 import { S3Error } from "../errors.ts";
-import { checkPostPolicy, parsePostPolicy } from "./post_policy.ts";
+import { authenticatePostForm, checkPostPolicy, parsePostPolicy } from "./post_policy.ts";
 
 const b64 = (o: unknown) => btoa(JSON.stringify(o));
 const NOW = Date.parse("2026-01-01T00:00:00Z");
@@ -76,5 +76,54 @@ Deno.test("conditions: eq, starts-with, extra fields, expiration, length range",
   assertEquals(
     codeOf(() => checkPostPolicy(policy, fields(), { ...opts, now: NOW + 2 * 86400_000 })),
     "AccessDenied",
+  );
+});
+
+Deno.test("form authentication: which fields are required", async () => {
+  const store = {
+    lookup: (id: string) =>
+      Promise.resolve(
+        id === "AKID"
+          ? {
+            accessKeyId: "AKID",
+            secretAccessKey: "secret",
+            principal: {
+              kind: "root" as const,
+              userId: "root",
+              tenantId: null,
+              isAdmin: true,
+              displayName: "root",
+            },
+          }
+          : null,
+      ),
+  };
+  const code = async (f: Record<string, string>) => {
+    try {
+      await authenticatePostForm(new Map(Object.entries(f)), store);
+      return "ok";
+    } catch (e) {
+      assert(e instanceof S3Error, String(e));
+      return e.code;
+    }
+  };
+  assertEquals(await code({ key: "k" }), "ok");
+  assertEquals(await code({ key: "k", policy: "e30=" }), "InvalidArgument");
+  assertEquals(await code({ awsaccesskeyid: "AKID", signature: "x" }), "InvalidArgument");
+  assertEquals(
+    await code({ awsaccesskeyid: "NOPE", signature: "x", policy: "e30=" }),
+    "InvalidAccessKeyId",
+  );
+  assertEquals(
+    await code({ awsaccesskeyid: "AKID", signature: "AAAA", policy: "e30=" }),
+    "SignatureDoesNotMatch",
+  );
+  assertEquals(await code({ "x-amz-algorithm": "AWS4-HMAC-SHA256" }), "InvalidArgument");
+  assertEquals(
+    await code({
+      "x-amz-algorithm": "AWS4-ECDSA-P256-SHA256",
+      "x-amz-credential": "AKID/20260101/us-east-1/s3/aws4_request",
+    }),
+    "InvalidArgument",
   );
 });
