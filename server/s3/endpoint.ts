@@ -267,10 +267,51 @@ const UNIMPLEMENTED_SUBRESOURCES = [
   "metadataConfiguration",
 ];
 
+/**
+ * Subresources that are implemented for some method: reaching a default operation with one of
+ * them means an unsupported method/subresource combination. Without this, `DELETE ?acl` on a key
+ * would fall through to DeleteObject and `PUT ?accelerate` to CreateBucket.
+ */
+const ROUTED_SUBRESOURCES = [
+  "accelerate",
+  "acl",
+  "attributes",
+  "cors",
+  "delete",
+  "encryption",
+  "legal-hold",
+  "lifecycle",
+  "location",
+  "logging",
+  "notification",
+  "object-lock",
+  "ownershipControls",
+  "policy",
+  "policyStatus",
+  "publicAccessBlock",
+  "replication",
+  "requestPayment",
+  "retention",
+  "tagging",
+  "uploadId",
+  "uploads",
+  "versioning",
+  "versions",
+  "website",
+];
+
+/** Called where a method falls through to its default operation (GetObject, DeleteBucket...). */
 function rejectUnknownSubresource(q: URLSearchParams): void {
   for (const k of UNIMPLEMENTED_SUBRESOURCES) {
     if (q.has(k)) {
       throw new S3Error("NotImplemented", { message: `The ${k} subresource is not implemented` });
+    }
+  }
+  for (const k of ROUTED_SUBRESOURCES) {
+    if (q.has(k)) {
+      throw new S3Error("NotImplemented", {
+        message: `The ${k} subresource is not implemented for this method`,
+      });
     }
   }
 }
