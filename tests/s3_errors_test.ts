@@ -204,6 +204,17 @@ Deno.test("S3 errors and bucket operations", async (t) => {
         assertEquals(res.status, 501, `${method} ${path} ${JSON.stringify(query)}`);
         assertEquals(await errorCode(res), "NotImplemented");
       }
+      // A subresource with the wrong method must not fall through to DeleteObject/DeleteBucket.
+      await s3.send(new PutObjectCommand({ Bucket: "errs", Key: "kept", Body: "x" }));
+      for (
+        const [path, query] of [["/errs/kept", { acl: "" }], ["/errs", { logging: "" }]] as const
+      ) {
+        const del = await raw("DELETE", path, { query });
+        assertEquals(del.status, 501, `DELETE ${path}`);
+        await del.body?.cancel();
+      }
+      assertEquals((await raw("HEAD", "/errs/kept")).status, 200);
+      assertEquals((await raw("HEAD", "/errs")).status, 200);
       // Ordinary unknown query parameters are ignored, as S3 does.
       const res = await raw("GET", "/errs", { query: { "x-id": "ListObjects", foo: "bar" } });
       assertEquals(res.status, 200);
