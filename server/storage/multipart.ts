@@ -323,30 +323,64 @@ export function partBitmap(numbers: number[]): Uint8Array {
 
 const hasBit = (b: Uint8Array, n: number) => (b[n >> 3] & (1 << (n & 7))) !== 0;
 
+interface CleanupNote {
+  v: 1;
+  keep: Uint8Array | null;
+  at: number;
+  /** A runner owns the note: others skip it (a crash releases it: start-up ignores claims). */
+  claimed?: boolean;
+  /** Unused files are gone; from here on part records may be partly deleted. */
+  filesDone?: boolean;
+}
+
 /**
- * Finishes a completed or aborted upload (idempotent): removes every file of the upload that the
- * object does not use (unlisted parts, replaced parts, blobs of crashed part uploads), then the
- * part records, then the cleanup note.
+ * Finishes a completed or aborted upload (idempotent, crash-safe): removes every file of the
+ * upload that the object does not use (unlisted parts, replaced parts, blobs of crashed part
+ * uploads), then the part records, then the cleanup note. Which files to keep is derived from
+ * the part records, so it is only decided while all of them still exist (`filesDone` marks the
+ * end of that phase) and by one runner at a time (`claimed`).
  */
-export async function cleanupUpload(core: StorageCore, uploadId: string): Promise<void> {
-  const ce = await core.kv.get<{ v: 1; keep: Uint8Array | null }>(uploadCleanKey(uploadId));
-  if (!ce.value) return;
-  const keep = ce.value.keep;
-  const keepBlobs = new Set<string>();
-  const partKeys: Deno.KvKey[] = [];
-  for await (const e of core.kv.list<PartRecord>({ prefix: partPrefix(uploadId) })) {
-    partKeys.push(e.key);
-    if (keep && hasBit(keep, e.value.n)) keepBlobs.add(e.value.blob);
+export async function cleanupUpload(
+  core: StorageCore,
+  uploadId: string,
+  opts: { startup?: boolean } = {},
+): Promise<void> {
+  const found = await core.kv.get<CleanupNote>(uploadCleanKey(uploadId));
+  if (!found.value || (found.value.claimed && !opts.startup)) return;
+  let note: CleanupNote = { ...found.value, claimed: true };
+  const claim = await core.kv.atomic().check(found).set(found.key, note).commit();
+  if (!claim.ok) return; // another runner claimed it
+  let stamp = claim.versionstamp;
+  try {
+    const partKeys: Deno.KvKey[] = [];
+    const keepBlobs = new Set<string>();
+    for await (const e of core.kv.list<PartRecord>({ prefix: partPrefix(uploadId) })) {
+      partKeys.push(e.key);
+      if (note.keep && hasBit(note.keep, e.value.n)) keepBlobs.add(e.value.blob);
+    }
+    if (!note.filesDone) {
+      for (const id of await core.blobs.listPrefix(`${uploadId}.`)) {
+        if (!keepBlobs.has(id)) await core.blobs.remove(id);
+      }
+      note = { ...note, filesDone: true };
+      const res = await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+        .set(found.key, note).commit();
+      if (!res.ok) return;
+      stamp = res.versionstamp;
+    }
+    for (let i = 0; i < partKeys.length; i += 500) {
+      const op = core.kv.atomic();
+      for (const k of partKeys.slice(i, i + 500)) op.delete(k);
+      await op.commit();
+    }
+    await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+      .delete(found.key).commit();
+  } catch (e) {
+    const { claimed: _, ...released } = note;
+    await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+      .set(found.key, released).commit().catch(() => {});
+    throw e;
   }
-  for (const id of await core.blobs.listPrefix(`${uploadId}.`)) {
-    if (!keepBlobs.has(id)) await core.blobs.remove(id);
-  }
-  for (let i = 0; i < partKeys.length; i += 500) {
-    const op = core.kv.atomic();
-    for (const k of partKeys.slice(i, i + 500)) op.delete(k);
-    await op.commit();
-  }
-  await core.kv.atomic().check(ce).delete(ce.key).commit();
 }
 
 export async function listParts(

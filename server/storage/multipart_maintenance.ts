@@ -38,7 +38,7 @@ export async function multipartMaintenance(
   const pending: string[] = [];
   for await (const e of core.kv.list({ prefix: ["mpclean"] })) pending.push(e.key[1] as string);
   for (const id of pending) {
-    await cleanupUpload(core, id);
+    await cleanupUpload(core, id, { startup: opts.startup });
     out.cleaned++;
   }
 

@@ -86,8 +86,8 @@ export async function openParts(
   }
   const open = async (i: number) => {
     try {
-      const { blob, range } = slices[i];
-      return (await core.blobs.open(blob, range)).getReader();
+      const { blob, range, size } = slices[i];
+      return (await core.blobs.open(blob, range, size)).getReader();
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) throw new BlobGone();
       throw e;

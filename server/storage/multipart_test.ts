@@ -1,0 +1,146 @@
+/**
+ * Storage-level multipart tests on a temp data dir: the chunked part-list layout (more parts
+ * than fit inline), reads across parts, cleanup of unlisted parts, maintenance (expiry, stale
+ * seals, part chunks of deleted objects). Part sizes are tiny: the 5 MiB minimum is lowered.
+ */
+import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
+import { randomBytes } from "../../tests/_helpers/server.ts";
+import { openStorage } from "./backend.ts";
+import { partRange } from "./parts.ts";
+import { INLINE_PARTS } from "./multipart_complete.ts";
+import { uploadKey } from "./meta/keys.ts";
+import type { UploadRecord } from "./multipart.ts";
+import type { Logger } from "./core.ts";
+import type { S3Error } from "../s3/errors.ts";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(s).arrayBuffer());
+}
+
+const body = (b: Uint8Array) =>
+  new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(b);
+      c.close();
+    },
+  });
+
+Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-mp-unit-" });
+  let now = Date.now();
+  const st = await openStorage({ dataDir: dir, log: quiet, clock: { now: () => now } });
+  const be = st.backend;
+  try {
+    const bucket = await be.createBucket({ ns: "", name: "unit", ownerId: "u", region: "r" });
+    const create = (key: string) =>
+      be.createMultipartUpload(bucket, { key, content: {}, meta: {}, ownerId: "u" });
+
+    await t.step("more parts than fit inline are chunked and read back exactly", async () => {
+      const n = INLINE_PARTS + 250;
+      const up = await create("many");
+      const datas: Uint8Array[] = [];
+      const etags: string[] = [];
+      for (let i = 1; i <= n; i++) {
+        const d = randomBytes(1 + (i * 37) % 300, i);
+        datas.push(d);
+        const p = await be.uploadPart(bucket, {
+          key: "many",
+          uploadId: up.uploadId,
+          partNumber: i,
+          body: body(d),
+          contentLength: d.length,
+        });
+        etags.push(p.etag);
+      }
+      // Part 7 is left out of the object: its blob must go after the commit.
+      const listed = etags.map((etag, i) => ({ n: i + 1, etag, checksums: {} }))
+        .filter((p) => p.n !== 7);
+      const rec = await be.completeMultipartUpload(bucket, {
+        key: "many",
+        uploadId: up.uploadId,
+        parts: listed,
+        minPartSize: 0,
+      });
+      assertEquals(rec.parts, undefined);
+      assertEquals(rec.partsCount, n - 1);
+      assertEquals(rec.partsChunks, 2);
+      const used = datas.filter((_, i) => i !== 6);
+      const all = new Uint8Array(used.reduce((s, d) => s + d.length, 0));
+      let off = 0;
+      for (const d of used) {
+        all.set(d, off);
+        off += d.length;
+      }
+      assertEquals(rec.size, all.length);
+      const stored = await be.getObjectRecord(bucket, "many");
+      assertEquals(await readAll(await be.openObject(stored)), all);
+      for (let i = 0; i < 25; i++) {
+        const a = (i * 7919) % all.length;
+        const b = Math.min(all.length - 1, a + (i * 104729) % 5000);
+        const got = await readAll(await be.openObject(stored, { start: a, end: b }));
+        assertEquals(got, all.subarray(a, b + 1), `range ${a}-${b}`);
+      }
+      // partNumber addresses the n-th part of the object.
+      const pr = partRange(stored, "300");
+      const start = used.slice(0, 299).reduce((s, d) => s + d.length, 0);
+      assertEquals(pr, { range: { start, end: start + used[299].length - 1 }, partsCount: n - 1 });
+      const err = await assertRejects(() =>
+        Promise.resolve().then(() => partRange(stored, String(n)))
+      ) as S3Error;
+      assertEquals(err.code, "InvalidPartNumber");
+      assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, n - 1);
+      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["mpart"] }))).length, 0);
+
+      // Deleting the object leaves the chunks and files to the maintenance.
+      await be.deleteObject(bucket, "many");
+      const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
+      assertEquals(res.droppedChunks, 2);
+      assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
+      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
+    });
+
+    await t.step("expired uploads are aborted and their blobs freed", async () => {
+      const up = await create("old");
+      const d = randomBytes(100, 1);
+      await be.uploadPart(bucket, {
+        key: "old",
+        uploadId: up.uploadId,
+        partNumber: 1,
+        body: body(d),
+        contentLength: d.length,
+      });
+      now += 10_000;
+      const keep = await create("young");
+      assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, 1);
+      const res = await be.multipartMaintenance({ maxAgeMs: 5_000, startup: false });
+      assertEquals(res.aborted, 1);
+      await assertRejects(() => be.getMultipartUpload(bucket, "old", up.uploadId));
+      assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
+      assertEquals((await be.getMultipartUpload(bucket, "young", keep.uploadId)).key, "young");
+    });
+
+    await t.step("a seal left by a crash is cleared at start-up", async () => {
+      const up = await create("sealed");
+      const e = await st.core.kv.get<UploadRecord>(uploadKey(up.uploadId));
+      await st.core.kv.set(e.key, { ...e.value!, sealed: Date.now() });
+      await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
+      assert((await st.core.kv.get<UploadRecord>(e.key)).value?.sealed, "kept while running");
+      const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: true });
+      assertEquals(res.unsealed, 1);
+      const d = randomBytes(10, 2);
+      const p = await be.uploadPart(bucket, {
+        key: "sealed",
+        uploadId: up.uploadId,
+        partNumber: 1,
+        body: body(d),
+        contentLength: d.length,
+      });
+      assertEquals(p.size, 10);
+    });
+  } finally {
+    await st.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
