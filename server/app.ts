@@ -11,6 +11,7 @@ import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import type { CredentialStore } from "./iam/types.ts";
 import { ownerOnlyAuthorizer } from "./iam/authorizer.ts";
 import { createS3Handler } from "./s3/handler.ts";
+import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
 import type { Authorizer, S3Deps } from "./s3/context.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
@@ -23,6 +24,8 @@ export interface S3App {
   root: { accessKeyId: string; secretAccessKey: string; generated: boolean };
   handler: (req: Request) => Promise<Response>;
   deps: S3Deps;
+  /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
+  lifecycle: LifecycleWorker;
   /** Stops timers and closes storage. */
   close(): Promise<void>;
 }
@@ -90,6 +93,10 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
         .catch((e) => opts.log.error("multipart maintenance failed", { error: String(e) }))
         .finally(() => mpRunning = false);
     }, Math.max(1000, Math.min(3600_000, mpAgeMs / 2))));
+    const lifecycle = startLifecycleWorker(storage.core, {
+      intervalMs: cfg.lifecycleIntervalSeconds * 1000,
+      log: opts.log,
+    });
     return {
       storage,
       secrets,
@@ -97,7 +104,9 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
       root,
       handler: createS3Handler(deps),
       deps,
+      lifecycle,
       close: async () => {
+        lifecycle.stop();
         for (const t of timers) clearInterval(t);
         await storage.close();
       },

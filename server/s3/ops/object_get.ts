@@ -4,6 +4,7 @@ import { etagListMatches } from "../../storage/objects.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import { objectResponseHeaders } from "../headers.ts";
 import { partRange } from "../../storage/parts.ts";
+import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange, ObjectRecord } from "../../storage/types.ts";
 
@@ -100,6 +101,9 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
     const headers = objectResponseHeaders(rec, {
       checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
     });
+    if (q.get("versionId") === null) {
+      await addExpirationHeader(ctx, await ctx.bucket(), rec, headers);
+    }
     for (const [param, header] of OVERRIDES) {
       const v = q.get(param);
       if (v !== null) headers[header] = v;

@@ -9,6 +9,7 @@ import {
 } from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { checksumHeaderName } from "../../storage/hashing.ts";
+import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
 
@@ -75,5 +76,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     conditions: writeConditionsFrom(h),
     ...objectLockFrom(h, ctx.deps.clock.now()),
   });
-  return { headers: writeResponseHeaders(rec) };
+  const headers = writeResponseHeaders(rec);
+  await addExpirationHeader(ctx, bucket, rec, headers);
+  return { headers };
 }
