@@ -249,7 +249,8 @@ export async function authenticateV2(
 
   const q = target.query;
   const accessKeyId = q.get("AWSAccessKeyId") ?? "";
-  const signature = q.get("Signature") ?? "";
+  // A "+" left unencoded in the base64 signature arrives as a space.
+  const signature = (q.get("Signature") ?? "").replaceAll(" ", "+");
   const expires = q.get("Expires");
   if (expires === null || !/^\d+$/.test(expires)) {
     throw new S3Error("AccessDenied", {
