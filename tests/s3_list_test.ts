@@ -165,7 +165,8 @@ Deno.test("S3 ListObjects v1 and v2", async (t) => {
       assertEquals(zero.MaxKeys, 0);
       const big = await s3.send(new ListObjectsV2Command({ Bucket: B, MaxKeys: 5000 }));
       assertEquals(keysOf(big), KEYS);
-      for (const bad of ["-1", "abc", "1.5"]) {
+      assertEquals(big.MaxKeys, 5000, "the requested value is echoed; pages still hold 1000");
+      for (const bad of ["-1", "abc", "1.5", "2147483648"]) {
         const res = await rawList({ "list-type": "2", "max-keys": bad });
         assertEquals(res.status, 400, bad);
         assertEquals(await errorCode(res), "InvalidArgument");
@@ -234,6 +235,37 @@ Deno.test("S3 ListObjects v1 and v2", async (t) => {
       const bad = await rawList({ "encoding-type": "base64" });
       assertEquals(bad.status, 400);
       assertEquals(await errorCode(bad), "InvalidArgument");
+    });
+
+    await t.step("a page never holds more than 1000 entries", async () => {
+      const many = Array.from({ length: 1001 }, (_, i) => `many/${String(i).padStart(4, "0")}`);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < many.length) {
+            const key = many[next++];
+            await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: "" }));
+          }
+        }),
+      );
+      const v2 = await s3.send(
+        new ListObjectsV2Command({ Bucket: B, Prefix: "many/", MaxKeys: 5000 }),
+      );
+      assertEquals(v2.KeyCount, 1000);
+      assertEquals(v2.IsTruncated, true);
+      const rest = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: B,
+          Prefix: "many/",
+          ContinuationToken: v2.NextContinuationToken,
+        }),
+      );
+      assertEquals(keysOf(rest), [many[1000]]);
+      const v1 = await s3.send(new ListObjectsCommand({ Bucket: B, Prefix: "many/" }));
+      assertEquals(v1.Contents?.length, 1000);
+      assertEquals(v1.IsTruncated, true);
+      const folded = await s3.send(new ListObjectsV2Command({ Bucket: B, Delimiter: "/" }));
+      assertEquals(prefixesOf(folded), ["b/", "c/", "many/"]);
     });
 
     await t.step("listing a missing bucket is NoSuchBucket", async () => {

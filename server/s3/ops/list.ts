@@ -20,6 +20,21 @@ export function parseMaxParam(q: URLSearchParams, name: string, def = 1000, cap 
   return Math.min(Number(v), cap);
 }
 
+/**
+ * `max-keys` of the list operations: the page holds at most 1000 entries, but the document
+ * echoes the value the client asked for (a 32-bit integer), as S3 does.
+ */
+export function listMaxKeys(q: URLSearchParams): { requested: number; page: number } {
+  const requested = parseMaxParam(q, "max-keys", 1000, Number.MAX_SAFE_INTEGER);
+  if (requested > 2 ** 31 - 1) {
+    throw new S3Error("InvalidArgument", {
+      message: "Provided max-keys not an integer or within integer range",
+      fields: { ArgumentName: "max-keys", ArgumentValue: q.get("max-keys") ?? "" },
+    });
+  }
+  return { requested, page: Math.min(requested, 1000) };
+}
+
 /** `encoding-type=url` support: returns the encoder for names in the response. */
 export function encoderFor(q: URLSearchParams): { encode: (s: string) => string; type?: string } {
   const et = q.get("encoding-type");
@@ -58,18 +73,18 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
   const prefix = q.get("prefix") ?? "";
   const delimiter = q.get("delimiter") ?? "";
   const marker = q.get("marker") ?? "";
-  const maxKeys = parseMaxParam(q, "max-keys");
+  const maxKeys = listMaxKeys(q);
   const page = await ctx.deps.storage.listObjects(bucket, {
     prefix,
     delimiter,
     after: marker,
-    maxKeys,
+    maxKeys: maxKeys.page,
   });
   const body: XmlObject = {
     Name: bucket.name,
     Prefix: encode(prefix),
     Marker: encode(marker),
-    MaxKeys: maxKeys,
+    MaxKeys: maxKeys.requested,
   };
   if (delimiter) body.Delimiter = encode(delimiter);
   body.IsTruncated = page.truncated;
@@ -103,7 +118,7 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const startAfter = q.get("start-after") ?? "";
   const token = q.get("continuation-token");
   const fetchOwner = q.get("fetch-owner") === "true";
-  const maxKeys = parseMaxParam(q, "max-keys");
+  const maxKeys = listMaxKeys(q);
   if (token === "") {
     throw new S3Error("InvalidArgument", {
       message: "The continuation token provided is incorrect",
@@ -111,12 +126,17 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
     });
   }
   const after = token !== null ? decodeToken(token) : startAfter;
-  const page = await ctx.deps.storage.listObjects(bucket, { prefix, delimiter, after, maxKeys });
+  const page = await ctx.deps.storage.listObjects(bucket, {
+    prefix,
+    delimiter,
+    after,
+    maxKeys: maxKeys.page,
+  });
   const body: XmlObject = { Name: bucket.name, Prefix: encode(prefix) };
   if (startAfter) body.StartAfter = encode(startAfter);
   if (token !== null) body.ContinuationToken = token;
   body.KeyCount = page.objects.length + page.commonPrefixes.length;
-  body.MaxKeys = maxKeys;
+  body.MaxKeys = maxKeys.requested;
   if (delimiter) body.Delimiter = encode(delimiter);
   body.IsTruncated = page.truncated;
   if (page.truncated && page.last !== null) body.NextContinuationToken = encodeToken(page.last);
