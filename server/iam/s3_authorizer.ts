@@ -209,6 +209,13 @@ export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Author
     const t = getTenant(core, ctx.ns);
     if (!t || t.quota.maxBytes === null) return;
     const used = (await readUsage(core.kv, ctx.ns)).bytes;
-    if (used + len > t.quota.maxBytes) throw new S3Error("QuotaExceeded");
+    // An overwrite frees the replaced bytes (unversioned buckets); the commit hook decides
+    // exactly, this only spares reading a body that cannot fit.
+    let replaced = 0;
+    if (op === "PutObject" && ctx.ep.key !== null) {
+      const b = await ctx.bucket();
+      replaced = await ctx.deps.storage.getObjectRecord(b, ctx.ep.key).then((r) => r.size, () => 0);
+    }
+    if (used - replaced + len > t.quota.maxBytes) throw new S3Error("QuotaExceeded");
   }
 }
