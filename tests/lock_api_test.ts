@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
@@ -13,6 +15,7 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { startServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
@@ -207,6 +210,47 @@ Deno.test("Object Lock through the AWS SDK", async (t) => {
       await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "h", VersionId: vid }));
     });
 
+    await t.step("multipart uploads carry lock headers into the completed version", async () => {
+      const until = inDays(4);
+      const up = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: B,
+          Key: "mp",
+          ObjectLockMode: "COMPLIANCE",
+          ObjectLockRetainUntilDate: until,
+          ObjectLockLegalHoldStatus: "ON",
+        }),
+      );
+      const part = await s3.send(
+        new UploadPartCommand({
+          Bucket: B,
+          Key: "mp",
+          UploadId: up.UploadId,
+          PartNumber: 1,
+          Body: "part",
+        }),
+      );
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: B,
+          Key: "mp",
+          UploadId: up.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      );
+      assert(done.VersionId && done.VersionId !== "null");
+      const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "mp" }));
+      assertEquals(
+        [h.ObjectLockMode, h.ObjectLockRetainUntilDate?.getTime(), h.ObjectLockLegalHoldStatus],
+        ["COMPLIANCE", until.getTime(), "ON"],
+      );
+      await assertS3Error(
+        () => s3.send(new DeleteObjectCommand({ Bucket: B, Key: "mp", VersionId: done.VersionId })),
+        "AccessDenied",
+        403,
+      );
+    });
+
     await t.step("default retention applies to new versions", async () => {
       await s3.send(
         new PutObjectLockConfigurationCommand({
@@ -296,6 +340,18 @@ Deno.test("Object Lock through the AWS SDK", async (t) => {
               Bucket: "plain",
               Key: "x",
               Body: "x",
+              ObjectLockLegalHoldStatus: "ON",
+            }),
+          ),
+        "InvalidRequest",
+        400,
+      );
+      await assertS3Error(
+        () =>
+          s3.send(
+            new CreateMultipartUploadCommand({
+              Bucket: "plain",
+              Key: "x",
               ObjectLockLegalHoldStatus: "ON",
             }),
           ),

@@ -16,9 +16,11 @@ import {
   contentHeadersFrom,
   expectedChecksumFrom,
   isoTime,
+  objectLockFrom,
   userMetadataFrom,
   writeConditionsFrom,
 } from "../headers.ts";
+import { assertLockAllowed } from "../../storage/lock.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { uriEncode } from "../auth/sigv4.ts";
 import { storageClassFrom, validateKey } from "./object_put.ts";
@@ -94,6 +96,9 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
   validateKey(key);
   const h = ctx.req.headers;
   const bucket = await ctx.bucket();
+  // Lock settings are refused up front on a bucket without Object Lock, as S3 does.
+  const lock = objectLockFrom(h, ctx.deps.clock.now());
+  assertLockAllowed(lock, bucket.objectLock);
   const up = await ctx.deps.storage.createMultipartUpload(bucket, {
     key,
     content: contentHeadersFrom(h),
@@ -102,6 +107,7 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
     storageClass: storageClassFrom(h),
     ownerId: ctx.principal!.userId,
     checksum: uploadChecksumFrom(h),
+    ...lock,
   });
   const headers: Record<string, string> = {};
   if (up.checksum) {
