@@ -1,0 +1,173 @@
+/**
+ * Multipart uploads from real clients: `@aws-sdk/lib-storage` (100 MiB, 4 parts in parallel),
+ * `aws s3 cp` of a 200 MiB file up and back, and rclone with 5 MiB chunks. Bytes are compared
+ * by MD5 of the streamed data; temp files are removed.
+ */
+import { createHash } from "node:crypto";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { run, toolStep, which, works } from "./_helpers/cli.ts";
+
+const MiB = 1024 * 1024;
+const BUCKET = "mp-clients";
+
+const awsPath = which("aws");
+const awsOk = !!awsPath && await works(awsPath, ["--version"]);
+const rclonePath = which("rclone");
+const rcloneOk = !!rclonePath && await works(rclonePath, ["version"]);
+
+/** Writes `mib` MiB of pseudo-random data to a file; returns its MD5 (hex). */
+async function writeRandomFile(path: string, mib: number): Promise<string> {
+  const h = createHash("md5");
+  const f = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    const block = randomBytes(MiB, 77);
+    for (let i = 0; i < mib; i++) {
+      // Vary each MiB cheaply so parts differ (a repeated block would hide misordering).
+      new DataView(block.buffer).setUint32(0, i);
+      h.update(block);
+      let off = 0;
+      while (off < block.length) off += await f.write(block.subarray(off));
+    }
+  } finally {
+    f.close();
+  }
+  return h.digest("hex");
+}
+
+async function fileMd5(path: string): Promise<string> {
+  const h = createHash("md5");
+  const f = await Deno.open(path);
+  for await (const c of f.readable) h.update(c);
+  return h.digest("hex");
+}
+
+async function objectMd5(srv: TestServer, key: string): Promise<string> {
+  const s3 = srv.client();
+  try {
+    const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const h = createHash("md5");
+    for await (const c of got.Body as AsyncIterable<Uint8Array>) h.update(c);
+    return h.digest("hex");
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function partsCount(srv: TestServer, key: string): Promise<number> {
+  const s3 = srv.client();
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, PartNumber: 1 }));
+    return head.PartsCount ?? 1;
+  } finally {
+    s3.destroy();
+  }
+}
+
+Deno.test("multipart uploads from real clients", async (t) => {
+  const srv = await startServer();
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-mp-clients-" });
+  const s3 = srv.client();
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+
+    await t.step("lib-storage Upload: 100 MiB, 4 parallel parts", async () => {
+      const data = randomBytes(100 * MiB, 5);
+      const up = new Upload({
+        client: s3,
+        params: { Bucket: BUCKET, Key: "lib-storage/100m", Body: data },
+        queueSize: 4,
+        partSize: 8 * MiB,
+      });
+      const res = await up.done();
+      assert(/-13"$/.test(res.ETag ?? ""), `multipart ETag, got ${res.ETag}`);
+      assertEquals(
+        await objectMd5(srv, "lib-storage/100m"),
+        createHash("md5").update(data).digest("hex"),
+      );
+      assertEquals(await partsCount(srv, "lib-storage/100m"), 13);
+    });
+
+    await t.step(toolStep("aws s3 cp: 200 MiB up and back", awsOk, async () => {
+      const src = `${dir}/aws-src.bin`;
+      const back = `${dir}/aws-back.bin`;
+      const md5 = await writeRandomFile(src, 200);
+      await Deno.writeTextFile(
+        `${dir}/aws-config`,
+        "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n",
+      );
+      const env = {
+        AWS_ACCESS_KEY_ID: srv.accessKey,
+        AWS_SECRET_ACCESS_KEY: srv.secretKey,
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_CONFIG_FILE: `${dir}/aws-config`,
+        AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_PAGER: "",
+      };
+      const aws = (...args: string[]) =>
+        run(awsPath!, ["--endpoint-url", srv.endpoint, ...args], { env, timeoutMs: 180_000 });
+      try {
+        await aws("s3", "cp", "--no-progress", src, `s3://${BUCKET}/aws/200m.bin`);
+        // 8 MiB default chunks: 25 parts.
+        assertEquals(await partsCount(srv, "aws/200m.bin"), 25);
+        await aws("s3", "cp", "--no-progress", `s3://${BUCKET}/aws/200m.bin`, back);
+        assertEquals(await fileMd5(back), md5);
+        assertEquals(await objectMd5(srv, "aws/200m.bin"), md5);
+      } finally {
+        await Deno.remove(src).catch(() => {});
+        await Deno.remove(back).catch(() => {});
+      }
+    }));
+
+    await t.step(toolStep("rclone with --s3-chunk-size 5M", rcloneOk, async () => {
+      await Deno.mkdir(`${dir}/rc`);
+      const src = `${dir}/rc/23m.bin`;
+      const back = `${dir}/rclone-back.bin`;
+      const md5 = await writeRandomFile(src, 23);
+      const env = {
+        RCLONE_CONFIG: `${dir}/rclone.conf`,
+        RCLONE_CONFIG_T_TYPE: "s3",
+        RCLONE_CONFIG_T_PROVIDER: "Other",
+        RCLONE_CONFIG_T_ACCESS_KEY_ID: srv.accessKey,
+        RCLONE_CONFIG_T_SECRET_ACCESS_KEY: srv.secretKey,
+        RCLONE_CONFIG_T_ENDPOINT: srv.endpoint,
+        RCLONE_CONFIG_T_REGION: "us-east-1",
+        RCLONE_CONFIG_T_FORCE_PATH_STYLE: "true",
+      };
+      const rclone = (...args: string[]) =>
+        run(rclonePath!, ["--retries", "1", "--low-level-retries", "1", ...args], {
+          env,
+          unset: ["AWS_CA_BUNDLE"],
+          timeoutMs: 120_000,
+        });
+      try {
+        await rclone(
+          "copyto",
+          "--s3-chunk-size",
+          "5M",
+          "--s3-upload-cutoff",
+          "5M",
+          "--s3-upload-concurrency",
+          "4",
+          src,
+          `T:${BUCKET}/rclone/23m.bin`,
+        );
+        assertEquals(await partsCount(srv, "rclone/23m.bin"), 5);
+        await rclone("copyto", `T:${BUCKET}/rclone/23m.bin`, back);
+        assertEquals(await fileMd5(back), md5);
+        // rclone's own verification against the MD5 it stored with the upload.
+        await rclone("check", "--download", `${dir}/rc`, `T:${BUCKET}/rclone/`);
+      } finally {
+        await Deno.remove(src).catch(() => {});
+        await Deno.remove(back).catch(() => {});
+      }
+    }));
+  } finally {
+    s3.destroy();
+    await srv.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
