@@ -210,3 +210,67 @@ Deno.test("locked versions refuse permanent deletion; markers are still allowed"
     assertEquals(left.map((r) => !!r.deleteMarker), [true]);
   });
 });
+
+Deno.test("concurrent writers and deleters of one key keep the latest pointer consistent", async () => {
+  await withStorage(async (s) => {
+    const be = s.backend;
+    let b = await be.createBucket({ ns: "", name: "cck", ownerId: "o", region: "us-east-1" });
+    b = await be.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
+    const ops: Promise<unknown>[] = [];
+    for (let i = 0; i < 30; i++) {
+      ops.push(i % 3 === 2 ? be.deleteObject(b, "k") : put(s, b, "k", `body-${i}`));
+    }
+    await Promise.all(ops);
+    const page = await be.listObjectVersions(b, {
+      prefix: "",
+      delimiter: "",
+      keyMarker: "",
+      versionIdMarker: "",
+      maxKeys: 1000,
+    });
+    assertEquals(page.versions.length, 30);
+    assertEquals(page.versions.filter((v) => v.isLatest).length, 1);
+    const newest = page.versions[0].rec;
+    const cur = await be.getObjectRecord(b, "k").catch((e) => e as S3Error);
+    if (newest.deleteMarker) assertEquals((cur as S3Error).code, "NoSuchKey");
+    else assertEquals((cur as ObjectRecord).versionId, newest.versionId);
+    const live = page.versions.filter((v) => !v.rec.deleteMarker);
+    assertEquals(await be.bucketStats(b.id), {
+      objects: live.length,
+      bytes: live.reduce((n, v) => n + v.rec.size, 0),
+    });
+    // Remove everything concurrently; nothing may be left behind.
+    await Promise.all(
+      page.versions.map((v) => be.deleteObject(b, "k", { versionId: v.rec.versionId })),
+    );
+    assertEquals(await be.bucketStats(b.id), { objects: 0, bytes: 0 });
+    await be.deleteBucket("", "cck");
+    const left = [];
+    for await (const e of s.core.kv.list({ prefix: [] })) {
+      if (["ver", "vhead", "vnull", "obj", "blob"].includes(e.key[0] as string)) left.push(e.key);
+    }
+    assertEquals(left, []);
+  });
+});
+
+Deno.test("concurrent overwrites of an unversioned key keep one version and one blob", async () => {
+  await withStorage(async (s) => {
+    const be = s.backend;
+    const b = await be.createBucket({ ns: "", name: "uvk", ownerId: "o", region: "us-east-1" });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => put(s, b, "k", "x".repeat(i + 1))));
+    const cur = await be.getObjectRecord(b, "k");
+    assertEquals(cur.versionId, "null");
+    assertEquals(await be.bucketStats(b.id), { objects: 1, bytes: cur.size });
+    const files = [];
+    for await (const f of s.core.blobs.list()) files.push(f.id);
+    assertEquals(files, [cur.blob]);
+    const page = await be.listObjectVersions(b, {
+      prefix: "",
+      delimiter: "",
+      keyMarker: "",
+      versionIdMarker: "",
+      maxKeys: 10,
+    });
+    assertEquals(page.versions.map((v) => [v.rec.versionId, v.isLatest]), [["null", true]]);
+  });
+});
