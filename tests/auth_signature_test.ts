@@ -158,6 +158,41 @@ Deno.test("request signing: SigV4 failures, presigned URLs, SigV2", async (t) =>
       },
     );
 
+    await t.step("malformed SigV4 headers and queries get their AWS error codes", async () => {
+      const url = `${srv.endpoint}/${BUCKET}/obj`;
+      const malformed = await fetch(url, {
+        headers: { authorization: "AWS4-HMAC-SHA256 Credential=garbage", "x-amz-date": "x" },
+      });
+      await expectError(malformed, 400, "AuthorizationHeaderMalformed");
+      await expectError(
+        await fetch(url, { headers: { authorization: "Bearer abc" } }),
+        400,
+        "InvalidArgument",
+      );
+      // A valid signature on a request that lost x-amz-content-sha256.
+      const noHash = await signedFetch(
+        srv,
+        { method: "GET", path: `/${BUCKET}/obj` },
+        { headers: { "x-amz-content-sha256": "" } },
+      );
+      await expectError(noHash, 400, "InvalidRequest");
+      const presigned = await presignUrl(srv, {
+        method: "GET",
+        path: `/${BUCKET}/obj`,
+        expiresIn: 60,
+      });
+      // The credential scope names another day than X-Amz-Date.
+      const otherDay = presigned.replace(
+        /(X-Amz-Credential=[^%]+%2F)(\d{8})/,
+        (_m, a: string, d: string) => a + String(Number(d) - 1),
+      );
+      assert(otherDay !== presigned);
+      await expectError(await fetch(otherDay), 400, "AuthorizationQueryParametersError");
+      const noSig = presigned.replace(/&X-Amz-Signature=[0-9a-f]+/, "");
+      assert(noSig !== presigned);
+      await expectError(await fetch(noSig), 400, "AuthorizationQueryParametersError");
+    });
+
     await t.step("an expired presigned URL is AccessDenied", async () => {
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: "obj" }), {
         expiresIn: 60,
