@@ -26,6 +26,9 @@ export async function loadParts(core: StorageCore, rec: ObjectRecord): Promise<P
   return out;
 }
 
+/** Largest single read while streaming parts. */
+const READ_CHUNK = 256 * 1024;
+
 /** Part sizes in order as unsigned LEB128 varints (sizes reach 5 GiB, beyond 32-bit ops). */
 export function encodeSizes(sizes: number[]): Uint8Array {
   const out: number[] = [];
@@ -84,38 +87,67 @@ export async function openParts(
     const whole = s === 0 && e === p.size - 1;
     slices.push({ blob: p.blob, size: p.size, range: whole ? undefined : { start: s, end: e } });
   }
-  const open = async (i: number) => {
+  if (slices.length === 1) {
+    // One part (partNumber reads, small ranges): the blob store's own stream is the fast path.
     try {
-      const { blob, range, size } = slices[i];
-      return (await core.blobs.open(blob, range, size)).getReader();
+      return await core.blobs.open(slices[0].blob, slices[0].range, slices[0].size);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) throw new BlobGone();
       throw e;
     }
+  }
+  // Each slice is read straight from its file in chunks of up to READ_CHUNK bytes (fewer, larger
+  // reads than a file's default stream), with one chunk read ahead while the previous is sent.
+  const open = async (i: number): Promise<{ file: Deno.FsFile; left: number }> => {
+    const sl = slices[i];
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(core.blobs.pathOf(sl.blob), { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new BlobGone();
+      throw e;
+    }
+    if (sl.range?.start) await file.seek(sl.range.start, Deno.SeekMode.Start);
+    return { file, left: sl.range ? sl.range.end - sl.range.start + 1 : sl.size };
   };
   let idx = 0;
   // The first blob is opened now so a replaced object surfaces as BlobGone before any byte.
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = slices.length ? await open(0) : null;
+  let cur: { file: Deno.FsFile; left: number } | null = slices.length ? await open(0) : null;
+  const closeCur = () => {
+    try {
+      cur?.file.close();
+    } catch { /* closed */ }
+  };
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       for (;;) {
-        if (!reader) {
+        if (!cur) {
           ctrl.close();
           return;
         }
-        const r = await reader.read();
-        if (!r.done) {
-          ctrl.enqueue(r.value);
+        if (cur.left > 0) {
+          const buf = new Uint8Array(Math.min(cur.left, READ_CHUNK));
+          const n = await cur.file.read(buf);
+          if (n === null || n === 0) {
+            closeCur();
+            cur = null;
+            ctrl.error(new Error("Cannot read part blob: file is shorter than its record"));
+            return;
+          }
+          cur.left -= n;
+          ctrl.enqueue(n === buf.length ? buf : buf.subarray(0, n));
           return;
         }
+        closeCur();
         idx++;
-        reader = idx < slices.length ? await open(idx) : null;
+        cur = idx < slices.length ? await open(idx) : null;
       }
     },
-    async cancel(reason) {
-      await reader?.cancel(reason).catch(() => {});
+    cancel() {
+      closeCur();
+      cur = null;
     },
-  });
+  }, { highWaterMark: 2 });
 }
 
 /**
