@@ -36,7 +36,7 @@ export async function deleteKey(
   const r = await ctx.deps.storage.deleteObject(bucket, key, {
     conditions,
     versionId: versionId ?? undefined,
-    bypassGovernance: bypassGovernance(ctx),
+    bypassGovernance: await bypassGovernance(ctx),
     ownerId: ctx.principal?.userId,
   });
   if (versionId !== null) {

@@ -1,5 +1,5 @@
 /** Object Lock: bucket configuration, per-version retention and legal hold. */
-import { S3Error } from "../errors.ts";
+import { isS3Error, S3Error } from "../errors.ts";
 import { buildXml, child, childText, readXmlBody, type XmlObject } from "../xml.ts";
 import {
   assertRetentionChange,
@@ -9,16 +9,26 @@ import {
   type Retention,
 } from "../../storage/lock.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import type { Endpoint } from "../endpoint.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
 
 /**
- * Whether the request asks to bypass GOVERNANCE retention and may. Every caller that passed
- * authorization for the operation may (the owner-only authorizer admits owners and admins);
- * a finer `s3:BypassGovernanceRetention` permission plugs in here.
+ * Whether the request asks to bypass GOVERNANCE retention and the caller may: the authorizer is
+ * asked about the pseudo-operation `BypassGovernanceRetention` (IAM action
+ * `s3:BypassGovernanceRetention`), so owners and admins may, grants need full access, and an
+ * explicit policy Deny wins.
  */
-export function bypassGovernance(ctx: OpContext): boolean {
-  return ctx.req.headers.get("x-amz-bypass-governance-retention")?.trim().toLowerCase() ===
-      "true" && ctx.principal !== null;
+export async function bypassGovernance(ctx: OpContext): Promise<boolean> {
+  const h = ctx.req.headers.get("x-amz-bypass-governance-retention");
+  if (h?.trim().toLowerCase() !== "true" || !ctx.principal) return false;
+  const ep = { ...ctx.ep, op: "BypassGovernanceRetention" } as unknown as Endpoint;
+  try {
+    await ctx.deps.authorizer.authorize({ ...ctx, ep }, await ctx.bucket());
+    return true;
+  } catch (e) {
+    if (isS3Error(e) && e.code === "AccessDenied") return false;
+    throw e;
+  }
 }
 
 function requireLockBucket(b: BucketRecord): void {
@@ -157,7 +167,7 @@ export async function putObjectRetention(ctx: OpContext): Promise<OpResult> {
       });
     }
   }
-  const bypass = bypassGovernance(ctx);
+  const bypass = await bypassGovernance(ctx);
   const rec = await ctx.deps.storage.updateObjectVersion(
     b,
     ctx.ep.key!,
