@@ -119,6 +119,16 @@ Deno.test("multipart uploads through the AWS SDK", async (t) => {
       assertEquals(got.TagCount, 2);
       assertEquals(got.ContentLength, p1.length + p2.length + p3.length);
       assertEquals(md5(await bodyBytes(got.Body)), md5(concat([p1, p2, p3])));
+      // A retried Complete (client timeout after success) gets the same answer.
+      const again = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: "big/one",
+          UploadId: c.UploadId,
+          MultipartUpload: { Parts: completeParts(etags) },
+        }),
+      );
+      assertEquals(again.ETag, done.ETag);
       // The upload is gone once completed.
       await assertS3Error(
         () =>

@@ -9,10 +9,11 @@ import {
   objectPartsKey,
   partPrefix,
   uploadCleanKey,
+  uploadDoneKey,
   uploadKey,
   uploadListKey,
 } from "./meta/keys.ts";
-import { publishObject } from "./objects.ts";
+import { getObjectRecord, publishObject } from "./objects.ts";
 import { encodeSizes } from "./parts.ts";
 import { newMd5, toHex } from "./hashing.ts";
 import { multipartChecksum } from "./multipart_checksum.ts";
@@ -185,12 +186,49 @@ export function buildMultipartRecord(
   return { rec, chunks };
 }
 
+/** What ["mpdone", uploadId] remembers of a completed upload. */
+export interface UploadDone {
+  v: 1;
+  bucketId: string;
+  key: string;
+  versionId: string;
+  etag: string;
+  at: number;
+}
+
+/** How long a completed upload id still answers a retried Complete. */
+export const DONE_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * A retried Complete of an upload that already completed into an object that is still there:
+ * that object, as S3 answers it; otherwise null.
+ */
+async function alreadyCompleted(
+  core: StorageCore,
+  bucket: BucketRecord,
+  input: CompleteUploadInput,
+): Promise<ObjectRecord | null> {
+  const done = (await core.kv.get<UploadDone>(uploadDoneKey(input.uploadId))).value;
+  if (!done || done.bucketId !== bucket.id || done.key !== input.key) return null;
+  const rec = await getObjectRecord(core, bucket, input.key, done.versionId).catch(() => null);
+  return rec && rec.etag === done.etag ? rec : null;
+}
+
 export async function completeUpload(
   core: StorageCore,
   bucket: BucketRecord,
   input: CompleteUploadInput,
 ): Promise<ObjectRecord> {
-  const sealed = await seal(core, bucket, input);
+  let sealed: Deno.KvEntry<UploadRecord>;
+  try {
+    sealed = await seal(core, bucket, input);
+  } catch (e) {
+    if (e instanceof S3Error && e.code === "NoSuchUpload") {
+      const rec = await alreadyCompleted(core, bucket, input);
+      if (rec) return rec;
+    }
+    throw e;
+  }
   const up = sealed.value;
   let published = false;
   try {
@@ -216,8 +254,19 @@ export async function completeUpload(
     await publishObject(core, bucket, rec, {
       conditions: input.conditions,
       checks: [sealed],
-      extra: (op) => {
+      extra: (op, final) => {
         op.delete(uploadKey(up.uploadId));
+        op.set(
+          uploadDoneKey(up.uploadId),
+          {
+            v: 1,
+            bucketId: bucket.id,
+            key: up.key,
+            versionId: final.versionId,
+            etag: final.etag,
+            at: core.clock.now(),
+          } satisfies UploadDone,
+        );
         op.delete(uploadListKey(up.bucketId, up.key, up.initiated, up.uploadId));
         chunks.forEach((c, i) => op.set(objectPartsKey(up.uploadId, i), { v: 1, parts: c }));
         op.set(uploadCleanKey(up.uploadId), { v: 1, keep, at: core.clock.now() });

@@ -6,6 +6,7 @@
  */
 import { blobRefKey, bucketIdKey, bucketKey } from "./meta/keys.ts";
 import { abortUpload, cleanupUpload, type UploadRecord } from "./multipart.ts";
+import { DONE_TTL_MS, type UploadDone } from "./multipart_complete.ts";
 import type { StorageCore } from "./core.ts";
 import type { BucketRecord, PartRef } from "./types.ts";
 
@@ -40,6 +41,11 @@ export async function multipartMaintenance(
   for (const id of pending) {
     await cleanupUpload(core, id, { startup: opts.startup });
     out.cleaned++;
+  }
+
+  const doneCutoff = core.clock.now() - DONE_TTL_MS;
+  for await (const e of core.kv.list<UploadDone>({ prefix: ["mpdone"] })) {
+    if (e.value.at < doneCutoff) await core.kv.atomic().check(e).delete(e.key).commit();
   }
 
   const cutoff = core.clock.now() - opts.maxAgeMs;

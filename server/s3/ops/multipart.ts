@@ -273,8 +273,6 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   const key = ctx.ep.key!;
   const bucket = await ctx.bucket();
   const uploadId = uploadIdOf(ctx);
-  // A missing upload is reported before the body is judged, as S3 does.
-  await ctx.deps.storage.getMultipartUpload(bucket, key, uploadId);
   let parts: CompletePart[];
   try {
     parts = parseCompleteParts(

@@ -58,6 +58,12 @@ export const partPrefix = (uploadId: string): Deno.KvKey => ["mpart", uploadId];
  */
 export const uploadCleanKey = (uploadId: string): Deno.KvKey => ["mpclean", uploadId];
 /**
+ * ["mpdone", uploadId] -> { v, bucketId, key, versionId, etag, at }: a completed upload, so a
+ * retried CompleteMultipartUpload (client timeout after success) gets the same answer instead of
+ * NoSuchUpload. Written in the Complete commit; the maintenance drops it after a day.
+ */
+export const uploadDoneKey = (uploadId: string): Deno.KvKey => ["mpdone", uploadId];
+/**
  * ["ver", bucketId, key, sortId] -> ObjectRecord of every stored version and delete marker.
  * sortId is an inverted time-ordered id, so a key's versions list newest first; for versions
  * other than `null` the versionId is the sortId itself (no separate id index).
