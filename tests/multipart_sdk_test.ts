@@ -3,6 +3,7 @@
  * (ordering, unknown parts, small parts, ETags, checksums, listings, copy, abort, replace).
  */
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -302,6 +303,45 @@ Deno.test("multipart uploads through the AWS SDK", async (t) => {
         new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: "digest", UploadId: uploadId }),
       );
     });
+
+    await t.step(
+      "UploadPart with an aws-chunked streaming body and trailing checksum",
+      async () => {
+        const c = await s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key: "chunked",
+            ChecksumAlgorithm: "CRC32",
+          }),
+        );
+        const data = randomBytes(3 * MiB + 5, 31);
+        // A stream body of known length makes the SDK send aws-chunked with a CRC32 trailer.
+        const stream = Readable.from((function* () {
+          for (let o = 0; o < data.length; o += 65536) yield data.subarray(o, o + 65536);
+        })());
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: "chunked",
+            UploadId: c.UploadId,
+            PartNumber: 1,
+            Body: stream,
+            ContentLength: data.length,
+            ChecksumAlgorithm: "CRC32",
+          }),
+        );
+        const crc = toBase64(digestOf(newChecksumHasher("CRC32"), data));
+        assertEquals(r.ChecksumCRC32, crc);
+        assertEquals(r.ETag, `"${md5(data).toString("hex")}"`);
+        const parts = await s3.send(
+          new ListPartsCommand({ Bucket: BUCKET, Key: "chunked", UploadId: c.UploadId }),
+        );
+        assertEquals(parts.Parts?.map((p) => [p.Size, p.ChecksumCRC32]), [[data.length, crc]]);
+        await s3.send(
+          new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: "chunked", UploadId: c.UploadId }),
+        );
+      },
+    );
 
     await t.step("re-uploading a part replaces it, also concurrently", async () => {
       const { uploadId, etags } = await upload(s3, "replace", [p1, p3]);
