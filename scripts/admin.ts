@@ -1,0 +1,382 @@
+/**
+ * Admin CLI for automation: `deno task admin -- <command> [args] [--flags]`.
+ *
+ * Offline (default): works on `--data-dir` (default ./data) while the server is stopped; it
+ * takes the data-dir lock, so it refuses to run next to a live server.
+ * Online: `--url http://host:console-port --user U --password P` (or MAXIOFS_ADMIN_USER /
+ * MAXIOFS_ADMIN_PASSWORD) drives the console API instead.
+ *
+ * Commands:
+ *   tenant list | tenant create <name> [--max-bytes N] [--max-buckets N] [--max-keys N]
+ *   tenant set <name> [--status active|suspended] [--max-bytes N|none] ... | tenant delete <name>
+ *   user list [--tenant T] | user create <username> --role R [--tenant T] [--password P]
+ *   user delete <username> | user reset-password <username> [--password P] | user unlock <username>
+ *   key list [--user U] | key create <username> [--description D]
+ *   key enable|disable|delete <accessKeyId>
+ *   audit [--limit N] [--action A]
+ * Output is JSON. A generated password is printed once and must be changed at first login.
+ */
+import { lockDataDir } from "../server/storage/backend.ts";
+import { loadOrCreateSecrets, SecretBox } from "../server/iam/secrets.ts";
+import { openDb } from "../server/db/mod.ts";
+import type { IamCore } from "../server/iam/core.ts";
+import { systemClock } from "../server/storage/core.ts";
+import * as tenants from "../server/iam/tenants.ts";
+import * as users from "../server/iam/users.ts";
+import * as keys from "../server/iam/access_keys.ts";
+import { queryAudit, recordAudit } from "../server/iam/audit.ts";
+import { generatePassword } from "../server/iam/passwords.ts";
+import { IamError } from "../server/iam/errors.ts";
+
+type Json = Record<string, unknown>;
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") continue;
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else {flags.set(
+          a.slice(2),
+          argv[i + 1] !== undefined && !argv[i + 1].startsWith("--") ? argv[++i] : "true",
+        );}
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+/** The operations the CLI needs, offline (SQLite) or online (console API). */
+interface AdminOps {
+  listTenants(): Promise<Json[]>;
+  createTenant(body: Json): Promise<Json>;
+  updateTenant(name: string, body: Json): Promise<Json>;
+  deleteTenant(name: string): Promise<void>;
+  listUsers(tenant?: string): Promise<Json[]>;
+  createUser(body: Json): Promise<Json>;
+  deleteUser(username: string): Promise<void>;
+  resetPassword(username: string, password: string): Promise<void>;
+  unlockUser(username: string): Promise<void>;
+  listKeys(username?: string): Promise<Json[]>;
+  createKey(username: string, description: string): Promise<Json>;
+  updateKey(id: string, body: Json): Promise<Json>;
+  deleteKey(id: string): Promise<void>;
+  audit(limit: number, action?: string): Promise<Json[]>;
+  close(): Promise<void>;
+}
+
+async function offlineOps(dataDir: string): Promise<AdminOps> {
+  const lock = await lockDataDir(dataDir);
+  const secrets = await loadOrCreateSecrets(dataDir);
+  const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
+  const core: IamCore = {
+    db: openDb(`${dataDir}/maxiofs.db`),
+    box: new SecretBox(secrets.masterKey),
+    signingKey: secrets.signingKey,
+    clock: systemClock,
+    kv,
+  };
+  const tenantId = (nameOrId: string) => {
+    const t = tenants.getTenantByName(core, nameOrId) ?? tenants.getTenant(core, nameOrId);
+    if (!t) throw new IamError("NotFound", `no tenant "${nameOrId}"`);
+    return t.id;
+  };
+  const userId = (name: string) => {
+    const r = users.getUserByName(core, name);
+    if (!r) throw new IamError("NotFound", `no user "${name}"`);
+    return r.id as string;
+  };
+  const log = (action: string, resource: string) =>
+    recordAudit(core, { actorName: "admin-cli", action, resource, result: "success" });
+  return {
+    listTenants: () =>
+      Promise.all(
+        tenants.listTenants(core).map((t) => tenants.withUsage(core, t)),
+      ) as unknown as Promise<Json[]>,
+    createTenant: (body) => {
+      const t = tenants.createTenant(core, body as never);
+      log("tenant.create", `tenant/${t.name}`);
+      return Promise.resolve(t as unknown as Json);
+    },
+    updateTenant: (name, body) => {
+      const t = tenants.updateTenant(core, tenantId(name), body);
+      log("tenant.update", `tenant/${t.name}`);
+      return Promise.resolve(t as unknown as Json);
+    },
+    deleteTenant: async (name) => {
+      await tenants.deleteTenant(core, tenantId(name));
+      log("tenant.delete", `tenant/${name}`);
+    },
+    listUsers: (tenant) =>
+      Promise.resolve(
+        users.listUsers(core, {
+          tenantId: tenant ? tenantId(tenant) : undefined,
+        }) as unknown as Json[],
+      ),
+    createUser: async (body) => {
+      const u = await users.createUser(core, {
+        ...body,
+        tenantId: body.tenantId ? tenantId(body.tenantId as string) : undefined,
+      } as never);
+      log("user.create", `user/${u.username}`);
+      return u as unknown as Json;
+    },
+    deleteUser: (name) => {
+      users.deleteUser(core, userId(name));
+      log("user.delete", `user/${name}`);
+      return Promise.resolve();
+    },
+    resetPassword: async (name, password) => {
+      await users.setPassword(core, userId(name), password, true);
+      users.unlockUser(core, userId(name));
+      log("password.reset", `user/${name}`);
+    },
+    unlockUser: (name) => {
+      users.unlockUser(core, userId(name));
+      log("user.unlock", `user/${name}`);
+      return Promise.resolve();
+    },
+    listKeys: (name) =>
+      Promise.resolve(
+        keys.listAccessKeys(core, { userId: name ? userId(name) : undefined }) as unknown as Json[],
+      ),
+    createKey: async (name, description) => {
+      const k = await keys.createAccessKey(core, userId(name), description);
+      log("access_key.create", `access_key/${k.accessKeyId}`);
+      return k as unknown as Json;
+    },
+    updateKey: (id, body) => {
+      const k = keys.updateAccessKey(core, id, body);
+      log("access_key.update", `access_key/${id}`);
+      return Promise.resolve(k as unknown as Json);
+    },
+    deleteKey: (id) => {
+      keys.deleteAccessKey(core, id);
+      log("access_key.delete", `access_key/${id}`);
+      return Promise.resolve();
+    },
+    audit: (limit, action) =>
+      Promise.resolve(queryAudit(core, { limit, action }).items as unknown as Json[]),
+    close: async () => {
+      core.db.close();
+      kv.close();
+      await lock.unlock().catch(() => {});
+      lock.close();
+    },
+  };
+}
+
+async function onlineOps(url: string, user: string, password: string): Promise<AdminOps> {
+  const base = url.replace(/\/$/, "") + "/api/v1";
+  let token = "";
+  const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : {};
+    if (!res.ok) {
+      const e = json.error ?? {};
+      throw new Error(`${method} ${path}: ${res.status} ${e.code ?? ""} ${e.message ?? text}`);
+    }
+    return json;
+  };
+  const login = await call("POST", "/auth/login", { username: user, password });
+  if (login.totpRequired) throw new Error("the admin account has 2FA: use the data dir mode");
+  token = login.token as string;
+  const tenantByName = async (name: string) => {
+    const all = (await call("GET", "/tenants")).items as Json[];
+    const t = all.find((x) => x.name === name || x.id === name);
+    if (!t) throw new Error(`no tenant "${name}"`);
+    return t.id as string;
+  };
+  const userByName = async (name: string) => {
+    const all = (await call("GET", `/users?q=${encodeURIComponent(name)}`)).items as Json[];
+    const u = all.find((x) => x.username === name);
+    if (!u) throw new Error(`no user "${name}"`);
+    return u.id as string;
+  };
+  return {
+    listTenants: async () => (await call("GET", "/tenants")).items as Json[],
+    createTenant: (body) => call("POST", "/tenants", body),
+    updateTenant: async (name, body) => call("PATCH", `/tenants/${await tenantByName(name)}`, body),
+    deleteTenant: async (name) => void await call("DELETE", `/tenants/${await tenantByName(name)}`),
+    listUsers: async (tenant) =>
+      (await call("GET", `/users${tenant ? `?tenantId=${await tenantByName(tenant)}` : ""}`))
+        .items as Json[],
+    createUser: async (body) =>
+      call("POST", "/users", {
+        ...body,
+        tenantId: body.tenantId ? await tenantByName(body.tenantId as string) : undefined,
+      }),
+    deleteUser: async (name) => void await call("DELETE", `/users/${await userByName(name)}`),
+    resetPassword: async (name, pw) =>
+      void await call("POST", `/users/${await userByName(name)}/password`, {
+        password: pw,
+        mustChangePassword: true,
+      }),
+    unlockUser: async (name) => void await call("POST", `/users/${await userByName(name)}/unlock`),
+    listKeys: async (name) =>
+      (await call("GET", `/access-keys${name ? `?userId=${await userByName(name)}` : ""}`))
+        .items as Json[],
+    createKey: async (name, description) =>
+      call("POST", "/access-keys", { userId: await userByName(name), description }),
+    updateKey: (id, body) => call("PATCH", `/access-keys/${id}`, body),
+    deleteKey: async (id) => void await call("DELETE", `/access-keys/${id}`),
+    audit: async (limit, action) =>
+      (await call(
+        "GET",
+        `/audit?limit=${limit}${action ? `&action=${encodeURIComponent(action)}` : ""}`,
+      ))
+        .items as Json[],
+    close: async () => void await call("POST", "/auth/logout").catch(() => {}),
+  };
+}
+
+function quotaFlags(flags: Map<string, string>): Json | undefined {
+  const q: Json = {};
+  for (
+    const [flag, field] of [["max-bytes", "maxBytes"], ["max-buckets", "maxBuckets"], [
+      "max-keys",
+      "maxAccessKeys",
+    ]]
+  ) {
+    const v = flags.get(flag);
+    if (v !== undefined) q[field] = v === "none" ? null : Number(v);
+  }
+  return Object.keys(q).length ? q : undefined;
+}
+
+const USAGE =
+  "Usage: deno task admin -- <tenant|user|key|audit> <command> [args] [--data-dir D | --url U --user U --password P]";
+
+export async function runAdmin(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  const [area, cmd, arg] = positional;
+  if (!area || flags.has("help")) {
+    console.log(USAGE);
+    return area ? 0 : 2;
+  }
+  const url = flags.get("url");
+  const ops = url
+    ? await onlineOps(
+      url,
+      flags.get("user") ?? Deno.env.get("MAXIOFS_ADMIN_USER") ?? "admin",
+      flags.get("password") ?? Deno.env.get("MAXIOFS_ADMIN_PASSWORD") ?? "",
+    )
+    : await offlineOps(flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data");
+  const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+  const need = (v: string | undefined, what: string) => {
+    if (!v) throw new Error(`missing ${what}\n${USAGE}`);
+    return v;
+  };
+  try {
+    switch (`${area} ${cmd ?? ""}`.trim()) {
+      case "tenant list":
+        out(await ops.listTenants());
+        break;
+      case "tenant create":
+        out(
+          await ops.createTenant({
+            name: need(arg, "tenant name"),
+            displayName: flags.get("display-name"),
+            quota: quotaFlags(flags),
+          }),
+        );
+        break;
+      case "tenant set":
+        out(
+          await ops.updateTenant(need(arg, "tenant name"), {
+            status: flags.get("status"),
+            quota: quotaFlags(flags),
+          }),
+        );
+        break;
+      case "tenant delete":
+        await ops.deleteTenant(need(arg, "tenant name"));
+        out({ deleted: arg });
+        break;
+      case "user list":
+        out(await ops.listUsers(flags.get("tenant")));
+        break;
+      case "user create": {
+        const generated = !flags.has("password");
+        const password = flags.get("password") ?? generatePassword();
+        const u = await ops.createUser({
+          username: need(arg, "username"),
+          password,
+          role: flags.get("role") ?? "tenant_user",
+          tenantId: flags.get("tenant"),
+          mustChangePassword: generated,
+        });
+        out(generated ? { ...u, password } : u);
+        break;
+      }
+      case "user delete":
+        await ops.deleteUser(need(arg, "username"));
+        out({ deleted: arg });
+        break;
+      case "user reset-password": {
+        const password = flags.get("password") ?? generatePassword();
+        await ops.resetPassword(need(arg, "username"), password);
+        out({ username: arg, password, mustChangePassword: true });
+        break;
+      }
+      case "user unlock":
+        await ops.unlockUser(need(arg, "username"));
+        out({ unlocked: arg });
+        break;
+      case "key list":
+        out(await ops.listKeys(flags.get("user")));
+        break;
+      case "key create":
+        out(await ops.createKey(need(arg, "username"), flags.get("description") ?? ""));
+        break;
+      case "key enable":
+      case "key disable":
+        out(
+          await ops.updateKey(need(arg, "access key id"), {
+            status: cmd === "enable" ? "active" : "inactive",
+          }),
+        );
+        break;
+      case "key delete":
+        await ops.deleteKey(need(arg, "access key id"));
+        out({ deleted: arg });
+        break;
+      case "audit":
+        out(await ops.audit(Number(flags.get("limit") ?? 50), flags.get("action")));
+        break;
+      default:
+        console.error(`Unknown command "${positional.join(" ")}"\n${USAGE}`);
+        return 2;
+    }
+    return 0;
+  } catch (e) {
+    console.error(e instanceof IamError ? `${e.code}: ${e.message}` : (e as Error).message);
+    return 1;
+  } finally {
+    await ops.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await runAdmin(Deno.args));
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+}
