@@ -141,6 +141,26 @@ Deno.test("versioning through the AWS SDK", async (t) => {
       assertEquals(l.Versions?.[3].ETag, nullEtag);
     });
 
+    await t.step("a copy source naming a delete marker is InvalidRequest", async () => {
+      await assertS3Error(
+        () =>
+          s3.send(
+            new CopyObjectCommand({
+              Bucket: B,
+              Key: "from-marker",
+              CopySource: `${B}/doc?versionId=${markerId}`,
+            }),
+          ),
+        "InvalidRequest",
+        400,
+      );
+      await assertS3Error(
+        () => s3.send(new CopyObjectCommand({ Bucket: B, Key: "x", CopySource: `${B}/doc` })),
+        "NoSuchKey",
+        404,
+      );
+    });
+
     await t.step("DELETE with versionId removes versions for good", async () => {
       const d = await s3.send(
         new DeleteObjectCommand({ Bucket: B, Key: "doc", VersionId: markerId }),

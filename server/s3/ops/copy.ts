@@ -15,7 +15,7 @@ import { parseTaggingHeader } from "../tags.ts";
 import { etagListMatches } from "../../storage/objects.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/hashing.ts";
-import { resolveRecord } from "./object_get.ts";
+import { resolveCopySource } from "./object_get.ts";
 import { storageClassFrom, validateKey } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
@@ -181,7 +181,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const lock = objectLockFrom(h, ctx.deps.clock.now());
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const rec = await resolveRecord(ctx, srcBucket, src.key, src.versionId);
+    const rec = await resolveCopySource(ctx, srcBucket, src.key, src.versionId);
     checkCopySourceConditions(h, rec);
     if (
       srcBucket.id === destBucket.id && src.key === destKey &&

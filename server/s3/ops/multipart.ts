@@ -26,7 +26,7 @@ import { uriEncode } from "../auth/sigv4.ts";
 import { storageClassFrom, validateKey } from "./object_put.ts";
 import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
-import { resolveRecord } from "./object_get.ts";
+import { resolveCopySource } from "./object_get.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import {
   CHECKSUM_ALGORITHMS,
@@ -200,7 +200,7 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
   const src = parseCopySource(h.get("x-amz-copy-source") ?? "");
   const srcBucket = await copySourceBucket(ctx, src.bucket, src.key, src.versionId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const rec: ObjectRecord = await resolveRecord(ctx, srcBucket, src.key, src.versionId);
+    const rec: ObjectRecord = await resolveCopySource(ctx, srcBucket, src.key, src.versionId);
     checkCopySourceConditions(h, rec);
     const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), rec.size);
     const length = range ? range.end - range.start + 1 : rec.size;

@@ -87,6 +87,27 @@ export async function resolveRecord(
   return await ctx.deps.storage.getObjectRecord(bucket, key, versionId);
 }
 
+/**
+ * The record a copy source names (CopyObject, UploadPartCopy): as `resolveRecord`, except that
+ * naming a delete marker by version id is `InvalidRequest`, as S3 answers.
+ */
+export async function resolveCopySource(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | null,
+): Promise<ObjectRecord> {
+  try {
+    return await resolveRecord(ctx, bucket, key, versionId);
+  } catch (e) {
+    if (!(e instanceof S3Error) || e.code !== "MethodNotAllowed") throw e;
+    throw new S3Error("InvalidRequest", {
+      message:
+        "The source of a copy request may not specifically refer to a delete marker by version id.",
+    });
+  }
+}
+
 /** Resolves the record a GET/HEAD addresses (`?versionId=` included). */
 export async function readTarget(ctx: OpContext): Promise<ObjectRecord> {
   const bucket = await ctx.bucket();
