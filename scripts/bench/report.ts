@@ -118,11 +118,14 @@ export function formatTargets(results: RunResult[]): { text: string; failed: num
       lines.push(`${pad(t.scenario, 14)} ${pad(t.label, 58)} SKIPPED (${s.skipped})`);
       continue;
     }
-    const [value, pass] = t.check(all.get(`${t.scenario}/baseline`), s, all);
+    const base = all.get(`${t.scenario}/baseline`);
+    const [value, met] = t.check(base, s, all);
+    // Failed requests make any figure meaningless (errors are fast).
+    const invalid = s.errors > 0 || (base?.errors ?? 0) > 0;
+    const pass = met && !invalid;
     if (!pass) failed++;
-    lines.push(
-      `${pad(t.scenario, 14)} ${pad(t.label, 58)} ${lpad(value, 9)}  ${pass ? "ok" : "MISSED"}`,
-    );
+    const verdict = invalid ? "INVALID (request errors)" : met ? "ok" : "MISSED";
+    lines.push(`${pad(t.scenario, 14)} ${pad(t.label, 58)} ${lpad(value, 9)}  ${verdict}`);
   }
   return { text: lines.join("\n"), failed };
 }

@@ -6,6 +6,7 @@
 import { S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
+import { HashOffload, type HashSession } from "./hash_offload.ts";
 
 export interface StagedBlob {
   id: string;
@@ -56,6 +57,8 @@ export class BlobStore {
   #spare: TempFile[] = [];
   #refilling = false;
   #closed = false;
+  /** Worker threads for the digests of large bodies, started on first use. */
+  #offload = new HashOffload();
 
   constructor(readonly dataDir: string, readonly opts: { fsync: boolean } = { fsync: false }) {
     this.objectsDir = `${dataDir}/objects`;
@@ -72,6 +75,7 @@ export class BlobStore {
   /** Closes and removes the spare temp files (after a crash, the next `init` removes them). */
   close(): void {
     this.#closed = true;
+    this.#offload.close();
     for (const t of this.#spare.splice(0)) {
       try {
         t.file.close();
@@ -124,7 +128,9 @@ export class BlobStore {
    *
    * Bytes are gathered into buffers of up to 1 MiB; each full buffer is written while the
    * hashers digest it and the next one fills, so hashing overlaps the disk write (which runs off
-   * the JS thread) instead of following it.
+   * the JS thread) instead of following it. Bodies larger than one buffer have their MD5/SHA
+   * digests computed in a worker thread (see hash_offload.ts) so the JS thread only receives and
+   * writes; the digests are awaited before this returns, so verification still precedes publish.
    */
   async write(body: ReadableStream<Uint8Array>, opts: StageOptions): Promise<StagedBlob> {
     const { id, path: tmp, file } = opts.id === undefined
@@ -132,6 +138,10 @@ export class BlobStore {
       : await this.#createTemp(opts.id);
     let size = 0;
     let pending: Promise<void> | null = null;
+    const remote = opts.hashers.filter((h) => h.offload);
+    const local = opts.hashers.filter((h) => !h.offload);
+    let session: HashSession | null = null;
+    let dispatched = 0;
     try {
       const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
       const expected = opts.expectedSize ?? null;
@@ -146,7 +156,16 @@ export class BlobStore {
         const data = bufs[cur].subarray(0, fill);
         if (pending) await pending;
         pending = writeAll(file, data);
-        for (const h of opts.hashers) h.update(data);
+        // A full first buffer means a large body: worth a worker's round trips.
+        if (dispatched++ === 0 && fill === WRITE_BUFFER && remote.length > 0) {
+          session = this.#offload.open(remote.map((h) => h.offload!.algorithm));
+        }
+        if (session) {
+          await session.update(data);
+          for (const h of local) h.update(data);
+        } else {
+          for (const h of opts.hashers) h.update(data);
+        }
         cur ^= 1;
         fill = 0;
       };
@@ -169,9 +188,14 @@ export class BlobStore {
       if (fill > 0) await dispatch();
       if (pending) await pending;
       pending = null;
+      if (session) {
+        const digests = await (session as HashSession).finish();
+        remote.forEach((h, i) => h.offload!.resolve(digests[i]));
+      }
       if (this.opts.fsync) await file.sync();
       file.close();
     } catch (e) {
+      (session as HashSession | null)?.abort();
       if (pending) await (pending as Promise<void>).catch(() => {});
       try {
         file.close();

@@ -1,0 +1,131 @@
+import { createHash } from "node:crypto";
+import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
+import { newChecksumHasher, newMd5, newSha256, toHex } from "../hashing.ts";
+import { BlobStore } from "./blob_store.ts";
+
+/** A stream of `data` cut into irregular chunks (as a network delivers it). */
+function chunked(data: Uint8Array, sizes = [1, 4093, 65536, 777, 300_000]): ReadableStream<
+  Uint8Array
+> {
+  let off = 0;
+  let i = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (off >= data.length) return c.close();
+      const n = sizes[i++ % sizes.length];
+      c.enqueue(data.slice(off, off + n));
+      off += n;
+    },
+  });
+}
+
+function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+async function tmpFiles(store: BlobStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(store.tmpDir)) out.push(e.name);
+  return out;
+}
+
+Deno.test("blob store writes, digests and reads bodies of every size", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const store = new BlobStore(dir);
+  await store.init();
+  try {
+    // Around the 1 MiB write buffer, where the digests move to a worker thread.
+    for (const size of [0, 1, 4096, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 5_000_017]) {
+      await t.step(`${size} bytes`, async () => {
+        const data = bytes(size, size + 1);
+        const md5 = newMd5();
+        const sha = newSha256();
+        const crc = newChecksumHasher("CRC32C");
+        const staged = await store.write(chunked(data), {
+          hashers: [md5, sha, crc],
+          expectedSize: size,
+        });
+        assertEquals(staged.size, size);
+        const md5Hex = toHex(md5.digest());
+        assertEquals(md5Hex, createHash("md5").update(data).digest("hex"));
+        assertEquals(toHex(sha.digest()), createHash("sha256").update(data).digest("hex"));
+        const crcAgain = newChecksumHasher("CRC32C");
+        crcAgain.update(data);
+        assertEquals(toHex(crc.digest()), toHex(crcAgain.digest()));
+        // Both read paths: in one call (size known and small) and streamed.
+        for (const hint of [size, undefined]) {
+          const got = new Uint8Array(
+            await new Response(await store.open(staged.id, undefined, hint)).arrayBuffer(),
+          );
+          assertEquals(got.length, size);
+          assertEquals(createHash("md5").update(got).digest("hex"), md5Hex);
+        }
+        if (size > 10) {
+          const part = await new Response(await store.open(staged.id, { start: 3, end: 9 }))
+            .arrayBuffer();
+          assertEquals(new Uint8Array(part), data.slice(3, 10));
+        }
+        await store.remove(staged.id);
+      });
+    }
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("blob store removes the temp file of a failed or short body", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BlobStore(dir);
+  await store.init();
+  try {
+    const before = (await tmpFiles(store)).length;
+    const data = bytes(3 * 1024 * 1024, 9);
+    const e = await assertRejects(() =>
+      store.write(chunked(data), { hashers: [newMd5()], expectedSize: data.length + 1 })
+    );
+    assertEquals((e as { code?: string }).code, "IncompleteBody");
+    const failing = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(data.slice(0, 2 * 1024 * 1024 + 5));
+        c.error(new Error("client went away"));
+      },
+    });
+    await assertRejects(() => store.write(failing, { hashers: [newMd5()] }));
+    const tooBig = await assertRejects(() =>
+      store.write(chunked(data), { hashers: [newMd5()], maxSize: 1024 * 1024 })
+    );
+    assertEquals((tooBig as { code?: string }).code, "EntityTooLarge");
+    // Only spare temp files remain (no partial bodies), and no blob was published.
+    const left = await tmpFiles(store);
+    assert(left.length <= Math.max(before, 16), `temp files left: ${left.length}`);
+    for await (const _ of store.list()) throw new Error("a failed write left a blob");
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("blob store takes a caller-chosen id", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BlobStore(dir);
+  await store.init();
+  try {
+    const id = "0123456789abcdef0123456789abcdef.1.abc";
+    const staged = await store.write(chunked(bytes(2 * 1024 * 1024, 3)), {
+      hashers: [newMd5()],
+      id,
+    });
+    assertEquals(staged.id, id);
+    assertEquals((await Deno.stat(store.pathOf(id))).size, 2 * 1024 * 1024);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,158 @@
+/**
+ * Digests computed in Worker threads, so a large upload's MD5 (about 1.5 ms per MiB, the
+ * costliest step of a PUT) runs beside the JS thread that receives and writes the body instead
+ * of on it. Each upload is a session pinned to one worker (messages to a worker keep their
+ * order); chunks are copied into the message, so the caller may reuse its buffer at once.
+ *
+ * The worker's source is inlined and started from a blob: URL, so the single-file bundle
+ * (`deno task bundle`) carries it too.
+ */
+
+/** Algorithms node:crypto digests for us (the ones `Hasher.offload` may name). */
+export type OffloadAlgorithm = "md5" | "sha1" | "sha256";
+
+const WORKER_SOURCE = `
+import { createHash } from "node:crypto";
+const sessions = new Map();
+self.onmessage = (e) => {
+  const m = e.data;
+  try {
+    if (m.t === "open") {
+      sessions.set(m.s, m.algs.map((a) => createHash(a)));
+    } else if (m.t === "data") {
+      for (const h of sessions.get(m.s)) h.update(m.d);
+      self.postMessage({ t: "ack", s: m.s });
+    } else if (m.t === "end") {
+      const hs = sessions.get(m.s);
+      sessions.delete(m.s);
+      self.postMessage({ t: "digest", s: m.s, d: hs.map((h) => new Uint8Array(h.digest())) });
+    } else if (m.t === "drop") {
+      sessions.delete(m.s);
+    }
+  } catch (err) {
+    sessions.delete(m.s);
+    self.postMessage({ t: "error", s: m.s, e: String(err) });
+  }
+};
+`;
+
+/** Chunks a session may have in flight before `update` waits (bounds memory per upload). */
+const MAX_IN_FLIGHT = 4;
+
+interface SessionState {
+  inFlight: number;
+  /** Resolved when an ack brings `inFlight` under the limit. */
+  wake: PromiseWithResolvers<void> | null;
+  done: PromiseWithResolvers<Uint8Array[]>;
+  failed: Error | null;
+}
+
+export interface HashSession {
+  /** Queues a copy of `data`; resolves when the session may take more. */
+  update(data: Uint8Array): Promise<void>;
+  /** The digests, in the order of the algorithms the session was opened with. */
+  finish(): Promise<Uint8Array[]>;
+  /** Drops the session (the upload failed). */
+  abort(): void;
+}
+
+export class HashOffload {
+  #workers: Worker[] = [];
+  #url: string | null = null;
+  #next = 0;
+  #seq = 0;
+  #sessions = new Map<number, SessionState>();
+  #closed = false;
+
+  constructor(readonly size: number = Math.max(1, Math.min(2, navigator.hardwareConcurrency))) {}
+
+  #worker(): Worker {
+    if (this.#workers.length < this.size) {
+      this.#url ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+      const w = new Worker(this.#url, { type: "module" });
+      w.onmessage = (e) => this.#onMessage(e.data);
+      w.onerror = (e) => {
+        e.preventDefault();
+        this.#failAll(new Error(`hash worker failed: ${e.message}`));
+      };
+      this.#workers.push(w);
+    }
+    return this.#workers[this.#next++ % this.#workers.length];
+  }
+
+  #onMessage(m: { t: string; s: number; d?: Uint8Array[]; e?: string }): void {
+    const st = this.#sessions.get(m.s);
+    if (!st) return;
+    if (m.t === "ack") {
+      st.inFlight--;
+      if (st.wake && st.inFlight < MAX_IN_FLIGHT) {
+        st.wake.resolve();
+        st.wake = null;
+      }
+    } else if (m.t === "digest") {
+      this.#sessions.delete(m.s);
+      st.done.resolve(m.d!);
+    } else if (m.t === "error") {
+      this.#sessions.delete(m.s);
+      this.#fail(st, new Error(`hash worker failed: ${m.e}`));
+    }
+  }
+
+  #fail(st: SessionState, err: Error): void {
+    st.failed = err;
+    st.wake?.reject(err);
+    st.wake = null;
+    st.done.reject(err);
+  }
+
+  #failAll(err: Error): void {
+    for (const st of this.#sessions.values()) this.#fail(st, err);
+    this.#sessions.clear();
+  }
+
+  /** Opens a session computing `algorithms` over the bytes it is given. */
+  open(algorithms: OffloadAlgorithm[]): HashSession {
+    if (this.#closed) throw new Error("hash offload is closed");
+    const s = ++this.#seq;
+    const w = this.#worker();
+    const st: SessionState = {
+      inFlight: 0,
+      wake: null,
+      done: Promise.withResolvers<Uint8Array[]>(),
+      failed: null,
+    };
+    st.done.promise.catch(() => {}); // observed through finish()
+    this.#sessions.set(s, st);
+    w.postMessage({ t: "open", s, algs: algorithms });
+    return {
+      update: async (data) => {
+        if (st.failed) throw st.failed;
+        const copy = data.slice();
+        st.inFlight++;
+        w.postMessage({ t: "data", s, d: copy }, [copy.buffer]);
+        if (st.inFlight >= MAX_IN_FLIGHT) {
+          st.wake = Promise.withResolvers<void>();
+          await st.wake.promise;
+        }
+      },
+      finish: () => {
+        if (st.failed) return Promise.reject(st.failed);
+        w.postMessage({ t: "end", s });
+        return st.done.promise;
+      },
+      abort: () => {
+        if (!this.#sessions.delete(s)) return;
+        w.postMessage({ t: "drop", s });
+      },
+    };
+  }
+
+  /** Stops the workers (they would keep the process alive). */
+  close(): void {
+    this.#closed = true;
+    this.#failAll(new Error("hash offload closed"));
+    for (const w of this.#workers.splice(0)) w.terminate();
+    if (this.#url) URL.revokeObjectURL(this.#url);
+    this.#url = null;
+  }
+}
