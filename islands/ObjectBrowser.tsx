@@ -204,6 +204,8 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
 
   const crumbs = prefix.value.split("/").filter(Boolean);
   const p = page.value;
+  // The folder's own zero-byte marker is not shown inside the folder.
+  const visible = p ? p.objects.filter((o) => o.key !== prefix.value) : [];
   const name = (k: string) => k.slice(prefix.value.length);
 
   return (
@@ -368,10 +370,10 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     <input
                       type="checkbox"
                       aria-label="Select all objects on this page"
-                      checked={p.objects.length > 0 && selected.value.size === p.objects.length}
+                      checked={visible.length > 0 && selected.value.size === visible.length}
                       onChange={(e) =>
                         selected.value = (e.currentTarget as HTMLInputElement).checked
-                          ? new Set(p.objects.map((o) => o.key))
+                          ? new Set(visible.map((o) => o.key))
                           : new Set()}
                     />
                   </th>
@@ -401,7 +403,7 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     </td>
                   </tr>
                 ))}
-                {p.objects.filter((o) => o.key !== prefix.value).map((o) => (
+                {visible.map((o) => (
                   <tr key={o.key} data-key={o.key}>
                     <td>
                       <input
@@ -416,8 +418,7 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                       <button
                         type="button"
                         class="link"
-                        onClick={() =>
-                          details.value = o.key}
+                        onClick={() => details.value = o.key}
                       >
                         {name(o.key)}
                       </button>
@@ -441,7 +442,7 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     </td>
                   </tr>
                 ))}
-                {p.prefixes.length === 0 && p.objects.length === 0 && (
+                {p.prefixes.length === 0 && visible.length === 0 && (
                   <tr>
                     <td colSpan={5}>This folder is empty.</td>
                   </tr>

@@ -103,9 +103,8 @@ Deno.test({
         await shot(page, "login-failed");
       });
 
-      let password = PASSWORD;
       await t.step("log in and see the dashboard", async () => {
-        password = await signIn(page, base, PASSWORD);
+        await signIn(page, base, PASSWORD);
         await page.waitForSelector("#dashboard", { timeout: 15_000 });
         await shot(page, "dashboard");
       });
@@ -176,9 +175,48 @@ Deno.test({
         await page.click("#object-details >> text=Close");
       });
 
+      await t.step("a part that keeps failing leaves a resumable upload", async () => {
+        await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
+        let failPart2 = true;
+        let part1Sends = 0;
+        await page.route(/[?&]partNumber=\d+&/, (route) => {
+          const u = route.request().url();
+          if (u.includes("partNumber=1&")) part1Sends++;
+          return failPart2 && u.includes("partNumber=2&") ? route.abort() : route.fallback();
+        });
+        const data = randomBytes(17 * 1024 * 1024, 9);
+        await page.setInputFiles("#upload-files", {
+          name: "resume.bin",
+          mimeType: "application/octet-stream",
+          buffer: Buffer.from(data),
+        });
+        const row = page.locator('li[data-upload="resume.bin"]');
+        await page.waitForSelector('li[data-upload="resume.bin"][data-status="failed"]', {
+          timeout: 45_000,
+        });
+        assertEquals(await row.getAttribute("data-loaded"), String(8 * 1024 * 1024));
+        await shot(page, "upload-failed");
+        failPart2 = false;
+        await row.locator("button", { hasText: "Resume" }).click();
+        await page.waitForSelector('li[data-upload="resume.bin"][data-status="done"]', {
+          timeout: 45_000,
+        });
+        assertEquals(part1Sends, 1, "the finished part is not sent again");
+        await page.unrouteAll();
+        const got = await srv.client().send(
+          new GetObjectCommand({ Bucket: BUCKET, Key: "docs/resume.bin" }),
+        );
+        assert(Buffer.from(await bodyBytes(got.Body)).equals(Buffer.from(data)), "same bytes");
+      });
+
       let keyId = "";
       let secret = "";
       await t.step("create an access key and use it from the AWS SDK", async () => {
+        await page.goto(`${base}/`);
+        await page.waitForSelector('[data-testid="stat-buckets"]', { timeout: 15_000 });
+        assertEquals(await page.textContent('[data-testid="stat-buckets"]'), "1");
+        await shot(page, "dashboard-with-data");
         await page.goto(`${base}/keys`);
         await page.fill("#create-key input[name=description]", "browser test");
         await page.click("#create-key button[type=submit]");
@@ -201,6 +239,7 @@ Deno.test({
         assertEquals(listed.Contents?.map((o) => o.Key).sort(), [
           "docs/",
           "docs/big.bin",
+          "docs/resume.bin",
           "sdk.txt",
         ]);
         const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "docs/big.bin" }));
@@ -228,6 +267,7 @@ Deno.test({
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
         await page.check('tr[data-key="docs/big.bin"] input[type=checkbox]');
+        await page.check('tr[data-key="docs/resume.bin"] input[type=checkbox]');
         await page.click("#delete-selected");
         await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
         // The folder keeps its zero-byte marker: delete the folder itself.
@@ -263,7 +303,6 @@ Deno.test({
         );
         assertEquals((err as { name?: string }).name, "InvalidAccessKeyId");
         s3.destroy();
-        void password;
       });
 
       assertEquals(pageErrors, [], "no script errors or CSP violations in the page");
