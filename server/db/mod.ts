@@ -33,17 +33,21 @@ export function openDb(path: string, opts: OpenDbOptions = {}): Db {
 
 /** The highest applied migration number (0 for a new database). */
 export function schemaVersion(db: Db): number {
+  const exists = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+  ).get();
+  if (!exists) return 0;
   const row = db.prepare("SELECT MAX(version) AS v FROM schema_version").get() as
     | { v: number | null }
     | undefined;
   return row?.v ?? 0;
 }
 
+const VERSION_TABLE =
+  "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+
 /** Applies every migration above the current version, each in one transaction. */
 export function migrate(db: Db, migrations: Migration[]): void {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-  );
   const current = schemaVersion(db);
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const known = sorted.at(-1)?.version ?? 0;
@@ -56,6 +60,7 @@ export function migrate(db: Db, migrations: Migration[]): void {
     if (m.version <= current) continue;
     db.exec("BEGIN IMMEDIATE");
     try {
+      db.exec(VERSION_TABLE);
       db.exec(m.sql);
       db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)")
         .run(m.version, m.name, Date.now());
