@@ -31,8 +31,10 @@ import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "./typ
 
 /** Part lists up to this many stay inline in the object record (well under the 64 KiB value). */
 export const INLINE_PARTS = 200;
-/** Parts per ["objparts", ...] chunk entry. */
-export const PARTS_PER_CHUNK = 250;
+/** Parts per ["objparts", ...] chunk entry (~200 bytes each: well under a 64 KiB value). */
+export const PARTS_PER_CHUNK = 200;
+/** Chunk entries per commit before the publish (a commit carries at most 800 KiB). */
+const CHUNKS_PER_COMMIT = 8;
 
 export interface CompletePart {
   n: number;
@@ -250,6 +252,18 @@ export async function completeUpload(
         });
       }
     }
+    // Large part lists are written before the publish commit, which could not carry them all
+    // (800 KiB per commit). Keyed by the upload id, nothing reads them until the record that
+    // names them is published; if this Complete fails they are overwritten by the next one or
+    // dropped by the maintenance once the upload is gone.
+    for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
+      const op = core.kv.atomic();
+      for (let j = i; j < Math.min(chunks.length, i + CHUNKS_PER_COMMIT); j++) {
+        op.set(objectPartsKey(up.uploadId, j), { v: 1, parts: chunks[j] });
+      }
+      const res = await op.commit();
+      if (!res.ok) throw new S3Error("OperationAborted");
+    }
     const keep = partBitmap(parts.map((p) => p.n));
     await publishObject(core, bucket, rec, {
       conditions: input.conditions,
@@ -268,7 +282,6 @@ export async function completeUpload(
           } satisfies UploadDone,
         );
         op.delete(uploadListKey(up.bucketId, up.key, up.initiated, up.uploadId));
-        chunks.forEach((c, i) => op.set(objectPartsKey(up.uploadId, i), { v: 1, parts: c }));
         op.set(uploadCleanKey(up.uploadId), { v: 1, keep, at: core.clock.now() });
       },
     });

@@ -7,7 +7,7 @@ import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert
 import { randomBytes } from "../../tests/_helpers/server.ts";
 import { openStorage } from "./backend.ts";
 import { partRange } from "./parts.ts";
-import { INLINE_PARTS } from "./multipart_complete.ts";
+import { INLINE_PARTS, PARTS_PER_CHUNK } from "./multipart_complete.ts";
 import { uploadKey } from "./meta/keys.ts";
 import type { UploadRecord } from "./multipart.ts";
 import type { Logger } from "./core.ts";
@@ -65,7 +65,7 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       });
       assertEquals(rec.parts, undefined);
       assertEquals(rec.partsCount, n - 1);
-      assertEquals(rec.partsChunks, 2);
+      assertEquals(rec.partsChunks, Math.ceil((n - 1) / PARTS_PER_CHUNK));
       const used = datas.filter((_, i) => i !== 6);
       const all = new Uint8Array(used.reduce((s, d) => s + d.length, 0));
       let off = 0;
@@ -96,7 +96,7 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       // Deleting the object leaves the chunks and files to the maintenance.
       await be.deleteObject(bucket, "many");
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
-      assertEquals(res.droppedChunks, 2);
+      assertEquals(res.droppedChunks, rec.partsChunks);
       assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
       assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
     });
@@ -139,6 +139,61 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       });
       assertEquals(p.size, 10);
     });
+  } finally {
+    await st.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("multipart storage: 10,000 parts complete in one publish and read back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-mp-10k-" });
+  const st = await openStorage({ dataDir: dir, log: quiet });
+  const be = st.backend;
+  try {
+    const bucket = await be.createBucket({ ns: "", name: "tenk", ownerId: "u", region: "r" });
+    const up = await be.createMultipartUpload(bucket, {
+      key: "k",
+      content: {},
+      meta: {},
+      ownerId: "u",
+      checksum: { algorithm: "SHA256", type: "COMPOSITE" },
+    });
+    const n = 10_000;
+    const parts: { n: number; etag: string; checksums: Record<string, string> }[] = [];
+    let next = 1;
+    // Four writers, as clients upload parts in parallel.
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      while (next <= n) {
+        const i = next++;
+        const d = new Uint8Array([i & 0xff, i >> 8]);
+        const p = await be.uploadPart(bucket, {
+          key: "k",
+          uploadId: up.uploadId,
+          partNumber: i,
+          body: body(d),
+          contentLength: 2,
+        });
+        parts[i - 1] = { n: i, etag: p.etag, checksums: {} };
+      }
+    }));
+    const rec = await be.completeMultipartUpload(bucket, {
+      key: "k",
+      uploadId: up.uploadId,
+      parts,
+      minPartSize: 0,
+    });
+    assertEquals(rec.partsCount, n);
+    assertEquals(rec.size, 2 * n);
+    assert(rec.checksum?.value.endsWith("-10000"));
+    const got = await readAll(await be.openObject(await be.getObjectRecord(bucket, "k")));
+    assertEquals(got.length, 2 * n);
+    for (let i = 1; i <= n; i++) {
+      if (got[2 * (i - 1)] !== (i & 0xff) || got[2 * (i - 1) + 1] !== i >> 8) {
+        throw new Error(`part ${i} out of place`);
+      }
+    }
+    const pr = partRange(rec, "9999");
+    assertEquals(pr.range, { start: 2 * 9998, end: 2 * 9998 + 1 });
   } finally {
     await st.close();
     await Deno.remove(dir, { recursive: true });
