@@ -403,6 +403,49 @@ Deno.test("multipart uploads through the AWS SDK", async (t) => {
       assertEquals(md5(await bodyBytes(got.Body)), md5(concat([v2, racers[winner]])));
     });
 
+    await t.step("a part upload racing Complete never corrupts the object", async () => {
+      const other = randomBytes(200_000, 77);
+      for (let round = 0; round < 4; round++) {
+        const key = `race-${round}`;
+        const { uploadId, etags } = await upload(s3, key, [p1, p3]);
+        const [complete, part] = await Promise.allSettled([
+          s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: BUCKET,
+              Key: key,
+              UploadId: uploadId,
+              MultipartUpload: { Parts: completeParts(etags) },
+            }),
+          ),
+          s3.send(
+            new UploadPartCommand({
+              Bucket: BUCKET,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: 2,
+              Body: other,
+            }),
+          ),
+        ]);
+        if (complete.status === "fulfilled") {
+          // The object is exactly the listed parts; the late part upload found no upload.
+          const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+          assertEquals(md5(await bodyBytes(got.Body)), md5(concat([p1, p3])));
+          if (part.status === "rejected") {
+            assertEquals((part.reason as { name: string }).name, "NoSuchUpload");
+          }
+          assertEquals((await blobFiles(srv, uploadId)).length, 2);
+        } else {
+          // The part replaced #2 first: Complete's ETag no longer matches, the upload stays.
+          assertEquals((complete.reason as { name: string }).name, "InvalidPart");
+          assertEquals(part.status, "fulfilled");
+          await s3.send(
+            new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }),
+          );
+        }
+      }
+    });
+
     await t.step("ListParts: part-number-marker, max-parts and truncation", async () => {
       const bodies = [1, 2, 3, 4, 5].map((i) => randomBytes(100 + i, i));
       const { uploadId } = await upload(s3, "listparts", bodies);

@@ -204,7 +204,13 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
     checkCopySourceConditions(h, rec);
     const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), rec.size);
     const length = range ? range.end - range.start + 1 : rec.size;
-    if (length > MAX_PART_SIZE) throw new S3Error("EntityTooLarge");
+    if (length > MAX_PART_SIZE) {
+      // S3's answer when a copy source (or its range) exceeds the 5 GiB part limit.
+      throw new S3Error("InvalidRequest", {
+        message:
+          `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`,
+      });
+    }
     let body: ReadableStream<Uint8Array>;
     try {
       body = length === 0
