@@ -155,19 +155,21 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
                     </td>
                     <td class="hide-sm">{formatTime(k.createdAt)}</td>
                     <td class="hide-sm">{k.lastUsedAt ? formatTime(k.lastUsedAt) : "never"}</td>
-                    <td class="row">
-                      {k.status === "active"
-                        ? (
-                          <button type="button" onClick={() => setStatus(k, "inactive")}>
-                            Disable
-                          </button>
-                        )
-                        : (
-                          <button type="button" onClick={() => setStatus(k, "active")}>
-                            Enable
-                          </button>
-                        )}
-                      <button type="button" onClick={() => remove(k)}>Delete</button>
+                    <td>
+                      <div class="row">
+                        {k.status === "active"
+                          ? (
+                            <button type="button" onClick={() => setStatus(k, "inactive")}>
+                              Disable
+                            </button>
+                          )
+                          : (
+                            <button type="button" onClick={() => setStatus(k, "active")}>
+                              Enable
+                            </button>
+                          )}
+                        <button type="button" onClick={() => remove(k)}>Delete</button>
+                      </div>
                     </td>
                   </tr>
                 ))}

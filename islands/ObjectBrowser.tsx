@@ -425,20 +425,22 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     </td>
                     <td class="num">{formatBytes(o.size)}</td>
                     <td class="hide-sm">{formatTime(o.lastModified)}</td>
-                    <td class="row">
-                      <a
-                        class="btn"
-                        href={s3Url(bucket, o.key)}
-                        download={name(o.key).split("/").pop()}
-                      >
-                        Download<span class="sr-only">{name(o.key)}</span>
-                      </a>
-                      <button
-                        type="button"
-                        onClick={() => remove([o.key])}
-                      >
-                        Delete<span class="sr-only">{name(o.key)}</span>
-                      </button>
+                    <td>
+                      <div class="row">
+                        <a
+                          class="btn"
+                          href={s3Url(bucket, o.key)}
+                          download={name(o.key).split("/").pop()}
+                        >
+                          Download<span class="sr-only">{name(o.key)}</span>
+                        </a>
+                        <button
+                          type="button"
+                          onClick={() => remove([o.key])}
+                        >
+                          Delete<span class="sr-only">{name(o.key)}</span>
+                        </button>
+                      </div>
                     </td>
                   </tr>
                 ))}

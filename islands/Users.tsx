@@ -152,71 +152,73 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
                       {x.totpEnabled && <span class="badge">2FA</span>}
                     </td>
                     <td class="hide-sm">{x.lastLoginAt ? formatTime(x.lastLoginAt) : "never"}</td>
-                    <td class="row">
-                      {x.id !== selfId && (
+                    <td>
+                      <div class="row">
+                        {x.id !== selfId && (
+                          <button
+                            type="button"
+                            onClick={() =>
+                              act(
+                                () =>
+                                  api(u(x.id), {
+                                    method: "PATCH",
+                                    body: { status: x.status === "active" ? "disabled" : "active" },
+                                  }),
+                                `User ${x.username} updated.`,
+                              )}
+                          >
+                            {x.status === "active" ? "Disable" : "Enable"}
+                          </button>
+                        )}
+                        {locked && (
+                          <button
+                            type="button"
+                            onClick={() =>
+                              act(() => api(`${u(x.id)}/unlock`, { body: {} }), "Unlocked.")}
+                          >
+                            Unlock
+                          </button>
+                        )}
                         <button
                           type="button"
-                          onClick={() =>
-                            act(
-                              () =>
-                                api(u(x.id), {
-                                  method: "PATCH",
-                                  body: { status: x.status === "active" ? "disabled" : "active" },
-                                }),
-                              `User ${x.username} updated.`,
-                            )}
+                          onClick={() => {
+                            const pw = prompt(`New password for ${x.username}`);
+                            if (pw) {
+                              act(
+                                () =>
+                                  api(`${u(x.id)}/password`, {
+                                    body: { password: pw, mustChangePassword: true },
+                                  }),
+                                "Password reset; the user must change it at next sign-in.",
+                              );
+                            }
+                          }}
                         >
-                          {x.status === "active" ? "Disable" : "Enable"}
+                          Reset password
                         </button>
-                      )}
-                      {locked && (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            act(() => api(`${u(x.id)}/unlock`, { body: {} }), "Unlocked.")}
-                        >
-                          Unlock
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        onClick={() => {
-                          const pw = prompt(`New password for ${x.username}`);
-                          if (pw) {
-                            act(
-                              () =>
-                                api(`${u(x.id)}/password`, {
-                                  body: { password: pw, mustChangePassword: true },
-                                }),
-                              "Password reset; the user must change it at next sign-in.",
-                            );
-                          }
-                        }}
-                      >
-                        Reset password
-                      </button>
-                      {x.totpEnabled && (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            act(() => api(`${u(x.id)}/2fa/reset`, { body: {} }), "2FA reset.")}
-                        >
-                          Reset 2FA
-                        </button>
-                      )}
-                      {x.id !== selfId && (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            confirm(`Delete user ${x.username} with its access keys?`) &&
-                            act(
-                              () => api(u(x.id), { method: "DELETE" }),
-                              `User ${x.username} deleted.`,
-                            )}
-                        >
-                          Delete
-                        </button>
-                      )}
+                        {x.totpEnabled && (
+                          <button
+                            type="button"
+                            onClick={() =>
+                              act(() => api(`${u(x.id)}/2fa/reset`, { body: {} }), "2FA reset.")}
+                          >
+                            Reset 2FA
+                          </button>
+                        )}
+                        {x.id !== selfId && (
+                          <button
+                            type="button"
+                            onClick={() =>
+                              confirm(`Delete user ${x.username} with its access keys?`) &&
+                              act(
+                                () => api(u(x.id), { method: "DELETE" }),
+                                `User ${x.username} deleted.`,
+                              )}
+                          >
+                            Delete
+                          </button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 );

@@ -1,0 +1,148 @@
+/**
+ * Console sign-in flows in Chromium against the real server: forced password change, 2FA setup
+ * on the profile page (QR code, backup codes), the TOTP step at login, and the lockout message.
+ * Skipped when /usr/bin/chromium is not installed.
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { startServer } from "./_helpers/server.ts";
+import { base32Decode, totp } from "../server/iam/totp.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+
+async function shot(page: Page, name: string) {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
+}
+
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    timeout: 30_000,
+  });
+}
+
+async function submitLogin(page: Page, username: string, password: string) {
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+}
+
+Deno.test({
+  name: "console sign-in: forced password change, 2FA setup and TOTP step, lockout message",
+  ignore: !haveChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const srv = await startServer({
+      env: { MAXIOFS_ROOT_USER: "admin", MAXIOFS_ROOT_PASSWORD: "Admin-pass-123" },
+    });
+    const browser = await launch();
+    const base = srv.consoleUrl;
+    try {
+      // Set-up through the JSON API as the admin (bearer token, no browser).
+      const call = async (path: string, body: unknown, token?: string) => {
+        const res = await fetch(`${base}/api/v1/${path}`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+        const doc = await res.json();
+        assert(res.ok, `${path}: ${res.status} ${JSON.stringify(doc)}`);
+        return doc;
+      };
+      const { token } = await call("auth/login", { username: "admin", password: "Admin-pass-123" });
+      const tenant = await call("tenants", { name: "acme" }, token);
+      for (const username of ["carol", "dave"]) {
+        await call("users", {
+          username,
+          password: "Initial-pass-1",
+          role: "tenant_user",
+          tenantId: tenant.id,
+          mustChangePassword: true,
+        }, token);
+      }
+
+      const page = await (await browser.newContext()).newPage();
+
+      await t.step("first sign-in asks for a new password", async () => {
+        await page.goto(`${base}/keys`);
+        await submitLogin(page, "carol", "Initial-pass-1");
+        await page.waitForSelector("input[name=new]", { timeout: 15_000 });
+        await shot(page, "login-change-password");
+        await page.fill("input[name=new]", "Carol-new-pass-2");
+        await page.fill("input[name=confirm]", "Carol-new-pass-2");
+        await page.click("button[type=submit]");
+        await page.waitForURL((u) => u.pathname === "/keys", { timeout: 15_000 });
+        const nav = await page.locator("nav.sidebar").textContent();
+        assert(!nav?.includes("Tenants") && !nav?.includes("Users"), "no admin pages for users");
+      });
+
+      let backup = "";
+      await t.step("2FA setup shows a QR code and backup codes", async () => {
+        await page.goto(`${base}/profile`);
+        await page.click("text=Set up 2FA");
+        await page.waitForSelector("img.qr", { timeout: 15_000 });
+        const src = await page.getAttribute("img.qr", "src");
+        assert(src?.startsWith("data:image/svg+xml,"), "QR code as an SVG data URL");
+        const secret = (await page.textContent("#totp-secret"))!.trim();
+        await shot(page, "profile-2fa-setup");
+        await page.fill("input[name=code]", totp(base32Decode(secret), Date.now()));
+        await page.click("text=Turn on 2FA");
+        await page.waitForSelector("#backup-codes li", { timeout: 15_000 });
+        const codes = await page.locator("#backup-codes li").allTextContents();
+        assertEquals(codes.length, 10);
+        backup = codes[0].trim();
+        await shot(page, "profile-backup-codes");
+      });
+
+      await t.step("sign-in with 2FA asks for a code; a wrong one is refused", async () => {
+        await page.click("text=Sign out");
+        await page.waitForURL((u) => u.pathname === "/login", { timeout: 15_000 });
+        await submitLogin(page, "carol", "Carol-new-pass-2");
+        await page.waitForSelector("input[name=code]", { timeout: 15_000 });
+        await page.fill("input[name=code]", "000000");
+        await page.click("button[type=submit]");
+        await page.waitForSelector("#login-error", { timeout: 15_000 });
+        assert((await page.textContent("#login-error"))!.includes("not valid"));
+        await shot(page, "login-totp");
+        await page.fill("input[name=code]", backup);
+        await page.click("button[type=submit]");
+        await page.waitForURL((u) => u.pathname === "/", { timeout: 15_000 });
+      });
+
+      await t.step("repeated wrong passwords lock the account with a message", async () => {
+        const other = await (await browser.newContext()).newPage();
+        await other.goto(`${base}/login`);
+        let text = "";
+        for (let i = 0; i < 6 && !text.includes("locked"); i++) {
+          await submitLogin(other, "dave", `wrong-${i}`);
+          await other.waitForSelector("#login-error", { timeout: 15_000 });
+          await other.waitForFunction(() =>
+            !document.querySelector("button[type=submit]")?.hasAttribute("disabled")
+          );
+          text = (await other.textContent("#login-error")) ?? "";
+        }
+        assert(text.startsWith("This account is locked"), text);
+        await shot(other, "login-locked");
+      });
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  },
+});
