@@ -27,6 +27,7 @@ import { storageClassFrom, validateKey } from "./object_put.ts";
 import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { resolveCopySource } from "./object_get.ts";
+import { addExpirationHeader } from "./lifecycle.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import {
   CHECKSUM_ALGORITHMS,
@@ -310,6 +311,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
   }
   const headers: Record<string, string> = {};
   if (rec.versionId !== "null") headers["x-amz-version-id"] = rec.versionId;
+  await addExpirationHeader(ctx, bucket, rec, headers);
   return { headers, xml: buildXml("CompleteMultipartUploadResult", result) };
 }
 
