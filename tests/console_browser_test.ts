@@ -175,6 +175,35 @@ Deno.test({
         await page.click("#object-details >> text=Close");
       });
 
+      await t.step("upload a folder with the folder picker, then delete it", async () => {
+        const dir = await Deno.makeTempDir({ prefix: "maxiofs-console-" });
+        await Deno.mkdir(`${dir}/photos/sub`, { recursive: true });
+        await Deno.writeTextFile(`${dir}/photos/a.txt`, "alpha");
+        await Deno.writeTextFile(`${dir}/photos/sub/b.txt`, "beta");
+        try {
+          await page.goto(`${base}/buckets/${BUCKET}`);
+          await page.waitForSelector("#object-table", { timeout: 15_000 });
+          await page.setInputFiles("#upload-folder", `${dir}/photos`);
+          for (const f of ["photos/a.txt", "photos/sub/b.txt"]) {
+            await page.waitForSelector(`li[data-upload="${f}"][data-status="done"]`, {
+              timeout: 30_000,
+            });
+          }
+          await page.waitForSelector('tr[data-prefix="photos/"]', { timeout: 15_000 });
+          const got = await srv.client().send(
+            new GetObjectCommand({ Bucket: BUCKET, Key: "photos/sub/b.txt" }),
+          );
+          assertEquals(new TextDecoder().decode(await bodyBytes(got.Body)), "beta");
+          await page.click('tr[data-prefix="photos/"] >> text=Delete');
+          await page.waitForSelector('tr[data-prefix="photos/"]', {
+            state: "detached",
+            timeout: 15_000,
+          });
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      });
+
       await t.step("a part that keeps failing leaves a resumable upload", async () => {
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
@@ -208,6 +237,15 @@ Deno.test({
           new GetObjectCommand({ Bucket: BUCKET, Key: "docs/resume.bin" }),
         );
         assert(Buffer.from(await bodyBytes(got.Body)).equals(Buffer.from(data)), "same bytes");
+        // Prefix search inside the folder.
+        await page.fill('input[aria-label="Search by prefix"]', "res");
+        await page.click("form[role=search] button[type=submit]");
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', {
+          state: "detached",
+          timeout: 15_000,
+        });
+        assertEquals(await page.locator("#object-table tbody tr").count(), 1);
+        await page.waitForSelector('tr[data-key="docs/resume.bin"]', { timeout: 15_000 });
       });
 
       let keyId = "";
@@ -261,6 +299,21 @@ Deno.test({
           await page.waitForSelector(ready, { timeout: 15_000 });
           await shot(page, name);
         }
+      });
+
+      await t.step("dark mode and a narrow screen", async () => {
+        await page.emulateMedia({ colorScheme: "dark" });
+        await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
+        await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assertEquals(bg, "rgb(17, 19, 24)");
+        await shot(page, "object-browser-dark");
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.goto(`${base}/`);
+        await page.waitForSelector("#dashboard", { timeout: 15_000 });
+        await shot(page, "dashboard-mobile");
+        await page.setViewportSize({ width: 1280, height: 720 });
+        await page.emulateMedia({ colorScheme: "light" });
       });
 
       await t.step("delete everything from the console", async () => {
