@@ -106,7 +106,17 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     },
   };
 
+  // Client details of bucket create/delete requests, kept from authorization until the
+  // request's audit entry is written (always, by onS3Request, with the same request id).
+  const auditClients = new Map<string, { ip: string | null; userAgent: string | null }>();
   const authorizer = iamAuthorizer(core, {
+    onAuthorize: (ctx) => {
+      if (ctx.ep.op !== "CreateBucket" && ctx.ep.op !== "DeleteBucket") return;
+      auditClients.set(ctx.requestId, {
+        ip: ipOf(peers.get(ctx.req), ctx.req.headers),
+        userAgent: ctx.req.headers.get("user-agent"),
+      });
+    },
     clientIp: (req) => ipOf(peers.get(req), req.headers),
     secure: (req) =>
       req.url.startsWith("https:") ||
@@ -122,6 +132,8 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     clientIp: ipOf,
     onS3Request(info) {
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
+      const client = auditClients.get(info.requestId);
+      auditClients.delete(info.requestId);
       const p = info.principal;
       try {
         recordAudit(core, {
@@ -130,6 +142,8 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
           tenantId: p?.tenantId ?? null,
           action: info.op === "CreateBucket" ? "bucket.create" : "bucket.delete",
           resource: `bucket/${info.bucket}`,
+          ip: client?.ip ?? null,
+          userAgent: client?.userAgent ?? null,
           result: info.status < 300 ? "success" : info.status === 403 ? "denied" : "failure",
           detail: `status ${info.status}`,
         });

@@ -107,6 +107,8 @@ export interface IamAuthorizerOptions {
   clientIp: (req: Request) => string | null;
   /** Whether the request reached us over TLS (directly, or via a trusted proxy that says so). */
   secure: (req: Request) => boolean;
+  /** Called for every request that reaches authorization (the audit keeps IP and agent). */
+  onAuthorize?: (ctx: OpContext) => void;
 }
 
 export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Authorizer {
@@ -180,6 +182,7 @@ export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Author
 
   return {
     async authorize(ctx, bucket) {
+      opts.onAuthorize?.(ctx);
       const p = ctx.principal;
       if (!p) throw new S3Error("AccessDenied");
       if (bucket && bucket.ns !== ctx.ns) throw new S3Error("AccessDenied");
