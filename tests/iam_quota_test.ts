@@ -56,13 +56,15 @@ Deno.test("tenant quotas", async (t) => {
 
     await t.step("CopyObject and multipart Complete are refused over quota", async () => {
       await assertS3Error(
-        () => c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: "qb1/obj-x" })),
+        () =>
+          c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: "qb1/obj-x" })),
         "NoSuchKey",
       );
       const first = (await s.api("/s3/qb1?list-type=2", { token: q.user.token })).body as string;
       const key = /<Key>([^<]+)<\/Key>/.exec(first)![1];
       await assertS3Error(
-        () => c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: `qb1/${key}` })),
+        () =>
+          c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: `qb1/${key}` })),
         "QuotaExceeded",
         403,
       );
@@ -145,7 +147,9 @@ Deno.test("tenant quotas", async (t) => {
       });
       assertEquals(r.body.quota.maxBytes, 200 * KiB);
       assertEquals(r.body.quota.maxBuckets, 2, "a partial quota patch keeps the other limits");
-      await c.send(new PutObjectCommand({ Bucket: "qb1", Key: "fits-now", Body: randomBytes(KiB) }));
+      await c.send(
+        new PutObjectCommand({ Bucket: "qb1", Key: "fits-now", Body: randomBytes(KiB) }),
+      );
     });
 
     await t.step("a tenant admin cannot raise its own quota", async () => {
