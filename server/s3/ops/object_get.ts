@@ -151,10 +151,10 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
     } else {
       range = parseRange(ctx.req.headers.get("range"), rec.size);
       if (range) status = 206;
-      // A whole-object checksum does not describe a partial body, and clients that validate
-      // it (boto3, the SDKs with checksum mode) would reject the range: S3 omits it.
-      if (range && range.end - range.start + 1 < rec.size) dropChecksumHeaders(headers);
     }
+    // A whole-object checksum does not describe a partial body (a range or one part), and
+    // clients that validate it (boto3, the SDKs with checksum mode) would reject the body.
+    if (range && range.end - range.start + 1 < rec.size) dropChecksumHeaders(headers);
     if (range) {
       headers["content-range"] = `bytes ${range.start}-${range.end}/${rec.size}`;
       headers["content-length"] = String(range.end - range.start + 1);
