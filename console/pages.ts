@@ -22,6 +22,8 @@ export interface RouteConfig {
   public?: boolean;
   /** Only tenant or global admins. */
   admin?: boolean;
+  /** Signed-in users are sent on to `?next=` (the login page). */
+  guestOnly?: boolean;
   title?: string;
 }
 
@@ -49,6 +51,14 @@ export interface PageHandlerOptions {
   session: SessionResolver;
   assetUrls: { css: string; js: string };
   log: Logger;
+}
+
+/** A same-origin path only, so `?next=` cannot send anyone to another site. */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+    return "/";
+  }
+  return next;
 }
 
 function html(body: string, status = 200): Response {
@@ -102,6 +112,12 @@ export function createPageHandler(opts: PageHandlerOptions) {
       if (!cfg.public && !user) {
         const next = encodeURIComponent(url.pathname + url.search);
         return new Response(null, { status: 303, headers: { location: `/login?next=${next}` } });
+      }
+      if (cfg.guestOnly && user && !user.mustChangePassword) {
+        return new Response(null, {
+          status: 303,
+          headers: { location: safeNext(url.searchParams.get("next")) },
+        });
       }
       if (user?.mustChangePassword && !cfg.public && url.pathname !== "/profile") {
         return new Response(null, {

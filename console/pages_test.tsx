@@ -74,6 +74,18 @@ Deno.test("unknown pages answer the 404 page; API and assets are routed first", 
   assertEquals(css.headers.get("content-type"), "text/css; charset=utf-8");
 });
 
+Deno.test("the login page sends signed-in users on, to same-origin paths only", async () => {
+  const h = consoleAs(admin);
+  const on = await get(h, "/login?next=%2Fkeys");
+  assertEquals([on.status, on.headers.get("location")], [303, "/keys"]);
+  for (const evil of ["//evil.example/x", "https://evil.example/", "/\\evil.example"]) {
+    const res = await get(h, `/login?next=${encodeURIComponent(evil)}`);
+    assertEquals(res.headers.get("location"), "/", evil);
+  }
+  const change = await get(consoleAs({ ...admin, mustChangePassword: true }), "/login?step=change");
+  assertEquals(change.status, 200);
+});
+
 Deno.test("a forced password change sends every page to the change step", async () => {
   const res = await get(consoleAs({ ...admin, mustChangePassword: true }), "/buckets");
   assertEquals(res.status, 303);

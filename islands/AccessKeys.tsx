@@ -133,6 +133,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
                 <tr>
                   <th>Access key</th>
                   <th>Description</th>
+                  {admin && <th class="hide-sm">User</th>}
                   <th>Status</th>
                   <th class="hide-sm">Created</th>
                   <th class="hide-sm">Last used</th>
@@ -148,6 +149,11 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
                       <code>{k.accessKeyId}</code>
                     </td>
                     <td>{k.description || "—"}</td>
+                    {admin && (
+                      <td class="hide-sm">
+                        <code>{k.userId}</code>
+                      </td>
+                    )}
                     <td>
                       <span class={`badge ${k.status === "active" ? "ok" : "bad"}`}>
                         {k.status}

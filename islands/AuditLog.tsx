@@ -19,6 +19,7 @@ interface Entry {
 }
 
 interface Filters {
+  tenantId: string;
   actor: string;
   action: string;
   result: string;
@@ -44,6 +45,7 @@ const EXPORT_MAX = 20_000;
 
 function query(f: Filters, cursor: string | null, limit: number) {
   return {
+    tenantId: f.tenantId,
     actor: f.actor,
     action: f.action,
     result: f.result,
@@ -54,8 +56,19 @@ function query(f: Filters, cursor: string | null, limit: number) {
   };
 }
 
-export default function AuditLog(_props: Record<string, unknown>) {
-  const filters = useSignal<Filters>({ actor: "", action: "", result: "", from: "", to: "" });
+export interface AuditLogProps extends Record<string, unknown> {
+  globalAdmin: boolean;
+}
+
+export default function AuditLog({ globalAdmin }: AuditLogProps) {
+  const filters = useSignal<Filters>({
+    tenantId: "",
+    actor: "",
+    action: "",
+    result: "",
+    from: "",
+    to: "",
+  });
   const entries = useSignal<Entry[] | null>(null);
   const cursors = useSignal<(string | null)[]>([null]);
   const next = useSignal<string | null>(null);
@@ -83,6 +96,7 @@ export default function AuditLog(_props: Record<string, unknown>) {
     ev.preventDefault();
     const f = new FormData(ev.currentTarget as HTMLFormElement);
     filters.value = {
+      tenantId: String(f.get("tenantId") ?? ""),
       actor: String(f.get("actor") ?? ""),
       action: String(f.get("action") ?? ""),
       result: String(f.get("result") ?? ""),
@@ -123,6 +137,11 @@ export default function AuditLog(_props: Record<string, unknown>) {
   return (
     <div>
       <form class="panel row" onSubmit={apply} aria-label="Audit filters">
+        {globalAdmin && (
+          <label>
+            Tenant id <input name="tenantId" value={f.tenantId} />
+          </label>
+        )}
         <label>
           Actor <input name="actor" value={f.actor} />
         </label>

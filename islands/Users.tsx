@@ -44,10 +44,11 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
     try {
       await fn();
       notice.value = ok;
-      await load();
     } catch (e) {
       error.value = (e as Error).message;
     }
+    // Reload either way, so a refused change (a role select, say) shows the stored value.
+    await load();
   };
 
   const create = (ev: Event) => {
@@ -142,7 +143,29 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
                       <strong>{x.username}</strong>
                       {x.displayName && <div class="hint">{x.displayName}</div>}
                     </td>
-                    <td>{x.role.replace(/_/g, " ")}</td>
+                    <td>
+                      {x.id === selfId ? x.role.replace(/_/g, " ") : (
+                        <select
+                          aria-label={`Role of ${x.username}`}
+                          value={x.role}
+                          onChange={(e) =>
+                            act(
+                              () =>
+                                api(u(x.id), {
+                                  method: "PATCH",
+                                  body: { role: (e.currentTarget as HTMLSelectElement).value },
+                                }),
+                              `Role of ${x.username} changed.`,
+                            )}
+                        >
+                          <option value="tenant_user">tenant user</option>
+                          <option value="tenant_admin">tenant admin</option>
+                          {(globalAdmin || x.role === "global_admin") && (
+                            <option value="global_admin">global admin</option>
+                          )}
+                        </select>
+                      )}
+                    </td>
                     <td class="hide-sm">{tenantName(x.tenantId)}</td>
                     <td>
                       <span class={`badge ${x.status === "active" ? "ok" : "bad"}`}>
