@@ -200,15 +200,34 @@ async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string
   return { be, cur, head, nul, lock, bucket: be.value } as KeyState;
 }
 
-/** The current `null` version of a key (for in-place replacement), with its entry. */
+/** A stored version: its `ver` key, record, and the entry a commit must check (if any). */
+interface StoredVersion {
+  key: Deno.KvKey;
+  value: ObjectRecord;
+  check?: Deno.KvEntry<ObjectRecord>;
+}
+
+/**
+ * The current `null` version of a key (for in-place replacement). When it is the latest, its
+ * `obj` mirror (already read and checked by the caller, and always rewritten together with the
+ * version entry) stands in for it, which saves a read on every unversioned overwrite.
+ */
 async function nullVersion(
   core: StorageCore,
   s: KeyState,
   key: string,
-): Promise<Deno.KvEntry<ObjectRecord> | null> {
+): Promise<StoredVersion | null> {
   if (!s.nul.value) return null;
-  const e = await core.kv.get<ObjectRecord>(versionKey(s.bucket.id, key, s.nul.value.sort));
-  return e.value ? e as Deno.KvEntry<ObjectRecord> : null;
+  const vKey = versionKey(s.bucket.id, key, s.nul.value.sort);
+  const h = s.head.value;
+  if (
+    h && !h.marker && h.versionId === "null" && h.sort === s.nul.value.sort &&
+    s.cur.value?.versionId === "null"
+  ) {
+    return { key: vKey, value: s.cur.value };
+  }
+  const e = await core.kv.get<ObjectRecord>(vKey);
+  return e.value ? { key: vKey, value: e.value, check: e as Deno.KvEntry<ObjectRecord> } : null;
 }
 
 /**
@@ -240,7 +259,13 @@ export async function publishVersion(
     const old = versioned ? null : await nullVersion(core, s, rec.key);
     // Overwriting in place destroys the old bytes: a locked null version refuses it.
     if (old) assertDeletable(old.value, now, false);
-    const op = core.kv.atomic().check(s.be, s.cur, s.head, s.nul, ...(old ? [old] : []));
+    const op = core.kv.atomic().check(
+      s.be,
+      s.cur,
+      s.head,
+      s.nul,
+      ...(old?.check ? [old.check] : []),
+    );
     op.check(...(opts.checks ?? []));
     op.set(objectKey(b, rec.key), rec);
     op.set(versionKey(b, rec.key, sort), rec);
@@ -289,7 +314,7 @@ async function removeVersionOps(
   core: StorageCore,
   op: Deno.AtomicOperation,
   s: KeyState,
-  target: Deno.KvEntry<ObjectRecord>,
+  target: StoredVersion,
   sort: string,
   tally: Tally,
 ): Promise<void> {
@@ -370,7 +395,7 @@ export async function deleteVersioned(
       const old = await nullVersion(core, s, key);
       if (old) {
         assertDeletable(old.value, now, !!opts.bypassGovernance);
-        op.check(old);
+        if (old.check) op.check(old.check);
       }
       if (s.bucket.versioning === "Unversioned") {
         if (!old) return null;
