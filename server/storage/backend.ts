@@ -11,6 +11,7 @@ import { updateVersion, versionsEmptyCheck } from "./versions.ts";
 import { listObjectVersions } from "./version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
 import * as multipart from "./multipart.ts";
+import { loadParts } from "./parts.ts";
 import { completeUpload, type CompleteUploadInput } from "./multipart_complete.ts";
 import {
   type MaintenanceOptions,
@@ -27,6 +28,7 @@ import type {
   ListVersionsInput,
   ListVersionsPage,
   ObjectRecord,
+  PartRef,
   PutObjectInput,
 } from "./types.ts";
 
@@ -89,6 +91,8 @@ export interface Backend {
     bucket: BucketRecord,
     input: multipart.ListUploadsInput,
   ): Promise<multipart.ListUploadsPage>;
+  /** The part list of a multipart record (inline or chunked); [] for single-blob objects. */
+  objectParts(rec: ObjectRecord): Promise<PartRef[]>;
 }
 
 export class LocalBackend implements Backend {
@@ -169,6 +173,9 @@ export class LocalBackend implements Backend {
   }
   listMultipartUploads(bucket: BucketRecord, input: multipart.ListUploadsInput) {
     return multipart.listUploads(this.core, bucket, input);
+  }
+  objectParts(rec: ObjectRecord) {
+    return loadParts(this.core, rec);
   }
   /** Aborts expired uploads and finishes interrupted multipart cleanups (server/app.ts timer). */
   multipartMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
