@@ -6,6 +6,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import {
+  objectPartsIndexKey,
   objectPartsKey,
   partPrefix,
   uploadCleanKey,
@@ -33,6 +34,14 @@ import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "./typ
 export const INLINE_PARTS = 200;
 /** Parts per ["objparts", ...] chunk entry (~200 bytes each: well under a 64 KiB value). */
 export const PARTS_PER_CHUNK = 200;
+/** Value of ["objpartsidx", partsId]. */
+export interface PartsIndex {
+  v: 1;
+  /** The most chunk entries ever written for this part list. */
+  chunks: number;
+  at: number;
+}
+
 /** Chunk entries per commit before the publish (a commit carries at most 800 KiB). */
 const CHUNKS_PER_COMMIT = 8;
 
@@ -256,6 +265,17 @@ export async function completeUpload(
     // (800 KiB per commit). Keyed by the upload id, nothing reads them until the record that
     // names them is published; if this Complete fails they are overwritten by the next one or
     // dropped by the maintenance once the upload is gone.
+    if (chunks.length) {
+      const idx = await core.kv.get<PartsIndex>(objectPartsIndexKey(up.uploadId));
+      await core.kv.set(
+        objectPartsIndexKey(up.uploadId),
+        {
+          v: 1,
+          chunks: Math.max(idx.value?.chunks ?? 0, chunks.length),
+          at: core.clock.now(),
+        } satisfies PartsIndex,
+      );
+    }
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
       const op = core.kv.atomic();
       for (let j = i; j < Math.min(chunks.length, i + CHUNKS_PER_COMMIT); j++) {

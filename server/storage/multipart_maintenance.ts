@@ -4,11 +4,11 @@
  * deleted (S3 deletes a general purpose bucket with open uploads), clear seals a crash left
  * behind, and drop part chunks of multipart objects that were deleted or overwritten.
  */
-import { blobRefKey, bucketIdKey, bucketKey } from "./meta/keys.ts";
+import { blobRefKey, bucketIdKey, bucketKey, objectPartsKey } from "./meta/keys.ts";
 import { abortUpload, cleanupUpload, type UploadRecord } from "./multipart.ts";
-import { DONE_TTL_MS, type UploadDone } from "./multipart_complete.ts";
+import { DONE_TTL_MS, type PartsIndex, type UploadDone } from "./multipart_complete.ts";
 import type { StorageCore } from "./core.ts";
-import type { BucketRecord, PartRef } from "./types.ts";
+import type { BucketRecord } from "./types.ts";
 
 export interface MaintenanceOptions {
   /** Uploads initiated longer ago than this are aborted. */
@@ -71,30 +71,23 @@ export async function multipartMaintenance(
   }
 
   // Part chunks outlive their object only when it was deleted or overwritten (the reference of
-  // the group goes in that commit); their files are unreferenced, remove them now.
-  let current: string | null = null;
-  const chunkKeys: Deno.KvKey[] = [];
-  const dropIfOrphan = async () => {
-    if (current === null) return;
-    const ref = await core.kv.get(blobRefKey(current));
-    if (!ref.value) {
-      for (const id of await core.blobs.listPrefix(`${current}.`)) await core.blobs.remove(id);
-      const op = core.kv.atomic();
-      for (const k of chunkKeys) op.delete(k);
-      await op.commit();
-      out.droppedChunks += chunkKeys.length;
+  // the group goes in that commit) or when a Complete failed after writing them and the upload
+  // was then aborted: either way the files are unreferenced too. The small index entries are
+  // scanned, never the chunks.
+  const idx: Deno.KvEntry<PartsIndex>[] = [];
+  for await (const e of core.kv.list<PartsIndex>({ prefix: ["objpartsidx"] })) idx.push(e);
+  for (let i = 0; i < idx.length; i += 10) {
+    const batch = idx.slice(i, i + 10);
+    const refs = await core.kv.getMany(batch.map((e) => blobRefKey(e.key[1] as string)));
+    for (const [k, e] of batch.entries()) {
+      if (refs[k].value) continue;
+      const partsId = e.key[1] as string;
+      for (const id of await core.blobs.listPrefix(`${partsId}.`)) await core.blobs.remove(id);
+      const op = core.kv.atomic().check(e).delete(e.key);
+      for (let c = 0; c < e.value.chunks; c++) op.delete(objectPartsKey(partsId, c));
+      if ((await op.commit()).ok) out.droppedChunks += e.value.chunks;
     }
-    chunkKeys.length = 0;
-  };
-  for await (const e of core.kv.list<{ v: 1; parts: PartRef[] }>({ prefix: ["objparts"] })) {
-    const id = e.key[1] as string;
-    if (id !== current) {
-      await dropIfOrphan();
-      current = id;
-    }
-    chunkKeys.push(e.key);
   }
-  await dropIfOrphan();
   if (out.cleaned || out.aborted || out.unsealed || out.droppedChunks) {
     core.log.info("multipart maintenance", { ...out });
   }

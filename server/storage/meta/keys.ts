@@ -35,6 +35,11 @@ export const objectPartsKey = (partsId: string, chunk: number): Deno.KvKey => [
   chunk,
 ];
 export const objectPartsPrefix = (partsId: string): Deno.KvKey => ["objparts", partsId];
+/**
+ * ["objpartsidx", partsId] -> { v, chunks, at }: one small entry per chunked part list (the most
+ * chunks ever written for it), so the maintenance finds orphaned chunks without reading them.
+ */
+export const objectPartsIndexKey = (partsId: string): Deno.KvKey => ["objpartsidx", partsId];
 /** ["mpu", uploadId] -> UploadRecord: an open multipart upload (state, headers, seal). */
 export const uploadKey = (uploadId: string): Deno.KvKey => ["mpu", uploadId];
 /**
