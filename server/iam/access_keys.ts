@@ -5,7 +5,7 @@
  * and only while the sealed value is unchanged.
  */
 import { tx } from "../db/mod.ts";
-import { type IamCore, num, type Row } from "./core.ts";
+import { type IamCore, num, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 import { generateAccessKeyId, generateSecretKey } from "./secrets.ts";
 import type { Credential, CredentialStore, Principal } from "./types.ts";
@@ -34,7 +34,7 @@ function toKey(r: Row): AccessKey {
 }
 
 export function getAccessKey(core: IamCore, id: string): AccessKey | null {
-  const r = core.db.prepare("SELECT * FROM access_keys WHERE id = ?").get(id) as Row | undefined;
+  const r = sql(core, "SELECT * FROM access_keys WHERE id = ?").get(id) as Row | undefined;
   return r ? toKey(r) : null;
 }
 
@@ -46,10 +46,10 @@ export function listAccessKeys(
   const args: string[] = [];
   if (filter.userId) (where.push("user_id = ?"), args.push(filter.userId));
   if (filter.tenantId) (where.push("tenant_id = ?"), args.push(filter.tenantId));
-  const sql = `SELECT * FROM access_keys ${
+  const text = `SELECT * FROM access_keys ${
     where.length ? "WHERE " + where.join(" AND ") : ""
   } ORDER BY created_at`;
-  return (core.db.prepare(sql).all(...args) as Row[]).map(toKey);
+  return (sql(core, text).all(...args) as Row[]).map(toKey);
 }
 
 /** Creates a key; the secret is returned once. Counts against the tenant's key quota. */
@@ -61,18 +61,18 @@ export async function createAccessKey(
   const secret = generateSecretKey();
   const sealed = await core.box.seal(secret);
   const id = tx(core.db, () => {
-    const u = core.db.prepare("SELECT tenant_id FROM users WHERE id = ?").get(userId) as
+    const u = sql(core, "SELECT tenant_id FROM users WHERE id = ?").get(userId) as
       | Row
       | undefined;
     if (!u) throw new IamError("NotFound", "no such user");
     const tenantId = (u.tenant_id as string | null) ?? null;
     if (tenantId) {
-      const t = core.db.prepare("SELECT max_access_keys FROM tenants WHERE id = ?").get(tenantId) as
+      const t = sql(core, "SELECT max_access_keys FROM tenants WHERE id = ?").get(tenantId) as
         | Row
         | undefined;
       const max = num(t?.max_access_keys);
       if (max !== null) {
-        const n = core.db.prepare("SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
+        const n = sql(core, "SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
           .get(tenantId) as { n: number };
         if (Number(n.n) >= max) {
           throw new IamError("QuotaExceeded", `the tenant may hold at most ${max} access keys`);
@@ -80,10 +80,11 @@ export async function createAccessKey(
       }
     }
     let akid = generateAccessKeyId();
-    while (core.db.prepare("SELECT 1 FROM access_keys WHERE id = ?").get(akid)) {
+    while (sql(core, "SELECT 1 FROM access_keys WHERE id = ?").get(akid)) {
       akid = generateAccessKeyId();
     }
-    core.db.prepare(
+    sql(
+      core,
       `INSERT INTO access_keys (id, user_id, tenant_id, sealed_secret, status, description, created_at)
        VALUES (?, ?, ?, ?, 'active', ?, ?)`,
     ).run(akid, userId, tenantId, sealed, description.slice(0, 256), core.clock.now());
@@ -105,7 +106,7 @@ export function updateAccessKey(
   if (patch.description !== undefined && typeof patch.description !== "string") {
     throw new IamError("InvalidRequest", "description must be a string");
   }
-  core.db.prepare("UPDATE access_keys SET status = ?, description = ? WHERE id = ?").run(
+  sql(core, "UPDATE access_keys SET status = ?, description = ? WHERE id = ?").run(
     (patch.status as string | undefined) ?? k.status,
     ((patch.description as string | undefined) ?? k.description).slice(0, 256),
     id,
@@ -114,7 +115,7 @@ export function updateAccessKey(
 }
 
 export function deleteAccessKey(core: IamCore, id: string): void {
-  const res = core.db.prepare("DELETE FROM access_keys WHERE id = ?").run(id);
+  const res = sql(core, "DELETE FROM access_keys WHERE id = ?").run(id);
   if (Number(res.changes) === 0) throw new IamError("NotFound", "no such access key");
 }
 
@@ -135,9 +136,11 @@ export function principalOf(
 /** The S3 credential store over the access_keys table. */
 export function accessKeyStore(core: IamCore): CredentialStore {
   const secrets = new Map<string, { sealed: string; secret: string }>();
+  const touched = new Map<string, number>();
   return {
     async lookup(id): Promise<Credential | null> {
-      const r = core.db.prepare(
+      const r = sql(
+        core,
         `SELECT k.sealed_secret, k.status AS key_status, u.id, u.username, u.tenant_id, u.role,
                 u.status AS user_status, t.status AS tenant_status
            FROM access_keys k JOIN users u ON u.id = k.user_id
@@ -161,9 +164,10 @@ export function accessKeyStore(core: IamCore): CredentialStore {
     touch(id) {
       const now = core.clock.now();
       // Last-used time to the minute: one write per key per minute, not per request.
-      core.db.prepare(
-        "UPDATE access_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-      ).run(now, id, now - 60_000);
+      if (now - (touched.get(id) ?? 0) < 60_000) return;
+      if (touched.size > 10_000) touched.clear();
+      touched.set(id, now);
+      sql(core, "UPDATE access_keys SET last_used_at = ? WHERE id = ?").run(now, id);
     },
   };
 }

@@ -1,4 +1,5 @@
 /** The audit log in SQLite: who did what, when, from where, and with what result. */
+import { sql } from "./core.ts";
 import type { IamCore, Row } from "./core.ts";
 
 export interface AuditEvent {
@@ -19,7 +20,8 @@ export interface AuditEntry extends Required<AuditEvent> {
 }
 
 export function recordAudit(core: IamCore, e: AuditEvent): void {
-  core.db.prepare(
+  sql(
+    core,
     `INSERT INTO audit_log (time, actor_id, actor_name, tenant_id, action, resource, ip, user_agent, result, detail)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -83,10 +85,10 @@ export function queryAudit(
   if (q.result) (where.push("result = ?"), args.push(q.result));
   if (q.before !== undefined) (where.push("id < ?"), args.push(q.before));
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
-  const sql = `SELECT * FROM audit_log ${
+  const text = `SELECT * FROM audit_log ${
     where.length ? "WHERE " + where.join(" AND ") : ""
   } ORDER BY id DESC LIMIT ${limit + 1}`;
-  const rows = core.db.prepare(sql).all(...args) as Row[];
+  const rows = sql(core, text).all(...args) as Row[];
   const items = rows.slice(0, limit).map(toEntry);
   return {
     items,
@@ -98,6 +100,6 @@ export function queryAudit(
 export function purgeAudit(core: IamCore, retentionDays: number): number {
   if (retentionDays <= 0) return 0;
   const cutoff = core.clock.now() - retentionDays * 86_400_000;
-  const res = core.db.prepare("DELETE FROM audit_log WHERE time < ?").run(cutoff);
+  const res = sql(core, "DELETE FROM audit_log WHERE time < ?").run(cutoff);
   return Number(res.changes);
 }

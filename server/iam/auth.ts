@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { tx } from "../db/mod.ts";
-import { getSettings, type IamCore, type Row } from "./core.ts";
+import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 import { DUMMY_HASH, verifyPassword } from "./passwords.ts";
 import { recordAudit } from "./audit.ts";
@@ -94,7 +94,7 @@ function recordFailure(core: IamCore, r: Row, client: ClientInfo, what: string):
   const s = getSettings(core);
   const failures = Number(r.failed_logins) + 1;
   const lock = s.lockoutThreshold > 0 && failures >= s.lockoutThreshold;
-  core.db.prepare("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?").run(
+  sql(core, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?").run(
     lock ? 0 : failures,
     lock ? core.clock.now() + s.lockoutMinutes * 60_000 : null,
     r.id as string,
@@ -116,7 +116,7 @@ function recordFailure(core: IamCore, r: Row, client: ClientInfo, what: string):
 function assertActive(core: IamCore, r: Row, client: ClientInfo): void {
   let ok = r.status === "active";
   if (ok && r.tenant_id) {
-    const t = core.db.prepare("SELECT status FROM tenants WHERE id = ?").get(
+    const t = sql(core, "SELECT status FROM tenants WHERE id = ?").get(
       r.tenant_id as string,
     ) as Row | undefined;
     ok = t?.status === "active";
@@ -128,7 +128,8 @@ function assertActive(core: IamCore, r: Row, client: ClientInfo): void {
 }
 
 function finishLogin(core: IamCore, r: Row, client: ClientInfo): LoginResult {
-  core.db.prepare(
+  sql(
+    core,
     "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
   )
     .run(core.clock.now(), r.id as string);
@@ -150,7 +151,7 @@ export async function login(
   if (typeof input.username !== "string" || typeof input.password !== "string") {
     throw new IamError("InvalidRequest", "username and password are required");
   }
-  const r = core.db.prepare("SELECT * FROM users WHERE username = ?").get(input.username) as
+  const r = sql(core, "SELECT * FROM users WHERE username = ?").get(input.username) as
     | Row
     | undefined;
   if (!r) {
@@ -179,10 +180,11 @@ async function checkSecondFactor(core: IamCore, r: Row, code: string): Promise<b
   const secret = base32Decode(await core.box.open(secrets.totpSecret));
   const step = verifyTotp(secret, code.trim(), core.clock.now(), secrets.totpLastStep);
   if (step !== null) {
-    core.db.prepare("UPDATE users SET totp_last_step = ? WHERE id = ?").run(step, r.id as string);
+    sql(core, "UPDATE users SET totp_last_step = ? WHERE id = ?").run(step, r.id as string);
     return true;
   }
-  const used = core.db.prepare(
+  const used = sql(
+    core,
     "UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
   ).run(core.clock.now(), r.id as string, hashCode(code));
   return Number(used.changes) === 1;
@@ -230,7 +232,7 @@ export async function changePassword(
   }
   await setPassword(core, userId, pw, false);
   // setPassword revoked every session; the caller's own one stays usable.
-  core.db.prepare("UPDATE sessions SET revoked_at = NULL WHERE id = ?").run(keepSession);
+  sql(core, "UPDATE sessions SET revoked_at = NULL WHERE id = ?").run(keepSession);
 }
 
 export async function setupTotp(
@@ -243,7 +245,7 @@ export async function setupTotp(
     throw new IamError("Conflict", "two-factor authentication is already enabled");
   }
   const secret = newTotpSecret();
-  core.db.prepare("UPDATE users SET totp_pending = ? WHERE id = ?").run(
+  sql(core, "UPDATE users SET totp_pending = ? WHERE id = ?").run(
     await core.box.seal(secret),
     userId,
   );
@@ -258,8 +260,8 @@ function newBackupCodes(core: IamCore, userId: string): string[] {
     return `${s.slice(0, 5)}-${s.slice(5)}`;
   });
   tx(core.db, () => {
-    core.db.prepare("DELETE FROM backup_codes WHERE user_id = ?").run(userId);
-    const ins = core.db.prepare("INSERT INTO backup_codes (user_id, code_hash) VALUES (?, ?)");
+    sql(core, "DELETE FROM backup_codes WHERE user_id = ?").run(userId);
+    const ins = sql(core, "INSERT INTO backup_codes (user_id, code_hash) VALUES (?, ?)");
     for (const c of codes) ins.run(userId, hashCode(c));
   });
   return codes;
@@ -276,7 +278,8 @@ export async function enableTotp(core: IamCore, userId: string, code: unknown): 
   const secret = base32Decode(await core.box.open(r.totp_pending as string));
   const step = verifyTotp(secret, code.trim(), core.clock.now());
   if (step === null) throw new IamError("InvalidTotp", "wrong code");
-  core.db.prepare(
+  sql(
+    core,
     "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled = 1, totp_last_step = ? WHERE id = ?",
   ).run(step, userId);
   return newBackupCodes(core, userId);
@@ -303,10 +306,11 @@ export async function disableTotp(
     }
   }
   tx(core.db, () => {
-    core.db.prepare(
+    sql(
+      core,
       "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled = 0, totp_last_step = NULL WHERE id = ?",
     ).run(userId);
-    core.db.prepare("DELETE FROM backup_codes WHERE user_id = ?").run(userId);
+    sql(core, "DELETE FROM backup_codes WHERE user_id = ?").run(userId);
   });
 }
 

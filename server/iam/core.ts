@@ -3,6 +3,7 @@
  * storage) and the settings table with its defaults.
  */
 import type { Db } from "../db/mod.ts";
+import type { StatementSync } from "node:sqlite";
 import type { SecretBox } from "./secrets.ts";
 import type { Clock } from "../storage/core.ts";
 import type { Backend } from "../storage/backend.ts";
@@ -89,4 +90,19 @@ export type Row = Record<string, unknown>;
 export function num(v: unknown): number | null {
   if (v === null || v === undefined) return null;
   return Number(v);
+}
+
+// Prepared statements per database, by SQL text: every S3 request runs a few IAM queries.
+const statements = new WeakMap<Db, Map<string, StatementSync>>();
+
+/** A cached prepared statement. */
+export function sql(core: { db: Db }, text: string): StatementSync {
+  let cache = statements.get(core.db);
+  if (!cache) statements.set(core.db, cache = new Map());
+  let st = cache.get(text);
+  if (!st) {
+    st = core.db.prepare(text);
+    if (cache.size < 500) cache.set(text, st);
+  }
+  return st;
 }

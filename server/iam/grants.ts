@@ -3,7 +3,7 @@
  * tenant, with an optional expiry. A grant is tied to the bucket's id, so a bucket deleted and
  * created again under the same name does not inherit it.
  */
-import { type IamCore, newId, num, type Row } from "./core.ts";
+import { type IamCore, newId, num, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 
 export type Access = "read" | "write" | "full";
@@ -36,13 +36,14 @@ function toGrant(r: Row): Grant {
 }
 
 export function listGrants(core: IamCore, ns: string, bucketId: string): Grant[] {
-  return (core.db.prepare(
+  return (sql(
+    core,
     "SELECT * FROM grants WHERE tenant_id = ? AND bucket_id = ? ORDER BY created_at",
   ).all(ns, bucketId) as Row[]).map(toGrant);
 }
 
 export function getGrant(core: IamCore, id: string): Grant | null {
-  const r = core.db.prepare("SELECT * FROM grants WHERE id = ?").get(id) as Row | undefined;
+  const r = sql(core, "SELECT * FROM grants WHERE id = ?").get(id) as Row | undefined;
   return r ? toGrant(r) : null;
 }
 
@@ -80,14 +81,15 @@ export function createGrant(
   const ok = input.subjectType === "tenant"
     ? subject === ns && ns !== ""
     : input.subjectType === "user"
-    ? !!core.db.prepare("SELECT 1 FROM users WHERE id = ? AND IFNULL(tenant_id, '') = ?").get(
+    ? !!sql(core, "SELECT 1 FROM users WHERE id = ? AND IFNULL(tenant_id, '') = ?").get(
       subject,
       ns,
     )
-    : !!core.db.prepare("SELECT 1 FROM groups WHERE id = ? AND tenant_id = ?").get(subject, ns);
+    : !!sql(core, "SELECT 1 FROM groups WHERE id = ? AND tenant_id = ?").get(subject, ns);
   if (!ok) throw new IamError("InvalidRequest", "the subject is not in the bucket's tenant");
   const id = newId("p");
-  core.db.prepare(
+  sql(
+    core,
     `INSERT INTO grants (id, tenant_id, bucket, bucket_id, subject_type, subject_id, access, expires_at, created_at, created_by)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -106,7 +108,7 @@ export function createGrant(
 }
 
 export function deleteGrant(core: IamCore, id: string): void {
-  core.db.prepare("DELETE FROM grants WHERE id = ?").run(id);
+  sql(core, "DELETE FROM grants WHERE id = ?").run(id);
 }
 
 /** The strongest unexpired access a user has on a bucket through grants, or null. */
@@ -116,7 +118,8 @@ export function grantedAccess(
   user: { id: string; tenantId: string | null; groupIds: string[] },
 ): Access | null {
   const now = core.clock.now();
-  const rows = core.db.prepare(
+  const rows = sql(
+    core,
     `SELECT subject_type, subject_id, access FROM grants
       WHERE bucket_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
   ).all(bucketId, now) as Row[];

@@ -1,6 +1,6 @@
 /** Groups of users inside one tenant ('' = global), for grants and policies. */
 import { tx } from "../db/mod.ts";
-import { type IamCore, newId, type Row } from "./core.ts";
+import { type IamCore, newId, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 
 export interface Group {
@@ -13,9 +13,7 @@ export interface Group {
 }
 
 function toGroup(core: IamCore, r: Row): Group {
-  const members = core.db.prepare(
-    "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id",
-  )
+  const members = sql(core, "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id")
     .all(r.id as string) as Row[];
   return {
     id: r.id as string,
@@ -28,15 +26,15 @@ function toGroup(core: IamCore, r: Row): Group {
 }
 
 export function getGroup(core: IamCore, id: string): Group | null {
-  const r = core.db.prepare("SELECT * FROM groups WHERE id = ?").get(id) as Row | undefined;
+  const r = sql(core, "SELECT * FROM groups WHERE id = ?").get(id) as Row | undefined;
   return r ? toGroup(core, r) : null;
 }
 
 /** `tenantId` undefined lists every group (global admins). */
 export function listGroups(core: IamCore, tenantId?: string | null): Group[] {
   const rows = tenantId === undefined
-    ? core.db.prepare("SELECT * FROM groups ORDER BY tenant_id, name").all()
-    : core.db.prepare("SELECT * FROM groups WHERE tenant_id = ? ORDER BY name").all(tenantId ?? "");
+    ? sql(core, "SELECT * FROM groups ORDER BY tenant_id, name").all()
+    : sql(core, "SELECT * FROM groups WHERE tenant_id = ? ORDER BY name").all(tenantId ?? "");
   return (rows as Row[]).map((r) => toGroup(core, r));
 }
 
@@ -54,7 +52,8 @@ export function createGroup(
   }
   const id = newId("g");
   try {
-    core.db.prepare(
+    sql(
+      core,
       "INSERT INTO groups (id, tenant_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
     ).run(
       id,
@@ -84,7 +83,7 @@ export function updateGroup(
     throw new IamError("InvalidRequest", "description must be a string");
   }
   try {
-    core.db.prepare("UPDATE groups SET name = ?, description = ? WHERE id = ?").run(
+    sql(core, "UPDATE groups SET name = ?, description = ? WHERE id = ?").run(
       (patch.name as string | undefined) ?? g.name,
       (patch.description as string | undefined) ?? g.description,
       id,
@@ -98,12 +97,10 @@ export function updateGroup(
 
 export function deleteGroup(core: IamCore, id: string): void {
   tx(core.db, () => {
-    core.db.prepare(
-      "DELETE FROM policy_attachments WHERE subject_type = 'group' AND subject_id = ?",
-    )
+    sql(core, "DELETE FROM policy_attachments WHERE subject_type = 'group' AND subject_id = ?")
       .run(id);
-    core.db.prepare("DELETE FROM grants WHERE subject_type = 'group' AND subject_id = ?").run(id);
-    const res = core.db.prepare("DELETE FROM groups WHERE id = ?").run(id);
+    sql(core, "DELETE FROM grants WHERE subject_type = 'group' AND subject_id = ?").run(id);
+    const res = sql(core, "DELETE FROM groups WHERE id = ?").run(id);
     if (Number(res.changes) === 0) throw new IamError("NotFound", "no such group");
   });
 }
@@ -111,26 +108,26 @@ export function deleteGroup(core: IamCore, id: string): void {
 export function addMember(core: IamCore, groupId: string, userId: string): void {
   const g = getGroup(core, groupId);
   if (!g) throw new IamError("NotFound", "no such group");
-  const u = core.db.prepare("SELECT tenant_id FROM users WHERE id = ?").get(userId) as
+  const u = sql(core, "SELECT tenant_id FROM users WHERE id = ?").get(userId) as
     | Row
     | undefined;
   if (!u) throw new IamError("NotFound", "no such user");
   if (((u.tenant_id as string | null) ?? null) !== g.tenantId) {
     throw new IamError("InvalidRequest", "the user is not in the group's tenant");
   }
-  core.db.prepare("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)")
+  sql(core, "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)")
     .run(groupId, userId);
 }
 
 export function removeMember(core: IamCore, groupId: string, userId: string): void {
-  core.db.prepare("DELETE FROM group_members WHERE group_id = ? AND user_id = ?").run(
+  sql(core, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?").run(
     groupId,
     userId,
   );
 }
 
 export function groupIdsOf(core: IamCore, userId: string): string[] {
-  return (core.db.prepare("SELECT group_id FROM group_members WHERE user_id = ?").all(
+  return (sql(core, "SELECT group_id FROM group_members WHERE user_id = ?").all(
     userId,
   ) as Row[])
     .map((r) => r.group_id as string);

@@ -9,7 +9,7 @@ import type { Backend } from "../storage/backend.ts";
 import type { Authorizer } from "../s3/context.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
-import { getSettings, type IamCore, type Row } from "./core.ts";
+import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 import { accessKeyStore, principalOf } from "./access_keys.ts";
 import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
 import { initTenantUsage, tenantQuotaHook } from "./quota.ts";
@@ -85,7 +85,8 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
       if (!id.startsWith("MXS")) return Promise.resolve(null);
       const s = liveSession(core, id.slice(3));
       if (!s) return Promise.resolve(null);
-      const u = db.prepare(
+      const u = sql(
+        core,
         `SELECT u.*, t.status AS tenant_status FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id
           WHERE u.id = ? AND u.status = 'active'`,
       ).get(s.userId) as Row | undefined;

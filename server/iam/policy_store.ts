@@ -1,5 +1,5 @@
 /** Stored policies and their attachments to users and groups. */
-import { type IamCore, newId, type Row } from "./core.ts";
+import { type IamCore, newId, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 import { type PolicyDocument, policyProblem } from "./policy.ts";
 
@@ -14,7 +14,8 @@ export interface Policy {
 }
 
 function toPolicy(core: IamCore, r: Row): Policy {
-  const att = core.db.prepare(
+  const att = sql(
+    core,
     "SELECT subject_type, subject_id FROM policy_attachments WHERE policy_id = ?",
   ).all(r.id as string) as Row[];
   return {
@@ -32,14 +33,14 @@ function toPolicy(core: IamCore, r: Row): Policy {
 }
 
 export function getPolicy(core: IamCore, id: string): Policy | null {
-  const r = core.db.prepare("SELECT * FROM policies WHERE id = ?").get(id) as Row | undefined;
+  const r = sql(core, "SELECT * FROM policies WHERE id = ?").get(id) as Row | undefined;
   return r ? toPolicy(core, r) : null;
 }
 
 export function listPolicies(core: IamCore, tenantId?: string | null): Policy[] {
   const rows = tenantId === undefined
-    ? core.db.prepare("SELECT * FROM policies ORDER BY tenant_id, name").all()
-    : core.db.prepare("SELECT * FROM policies WHERE tenant_id = ? ORDER BY name").all(
+    ? sql(core, "SELECT * FROM policies ORDER BY tenant_id, name").all()
+    : sql(core, "SELECT * FROM policies WHERE tenant_id = ? ORDER BY name").all(
       tenantId ?? "",
     );
   return (rows as Row[]).map((r) => toPolicy(core, r));
@@ -73,7 +74,8 @@ export function createPolicy(
   const id = newId("pol");
   const now = core.clock.now();
   try {
-    core.db.prepare(
+    sql(
+      core,
       "INSERT INTO policies (id, tenant_id, name, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     ).run(id, input.tenantId ?? "", input.name, doc, now, now);
   } catch (e) {
@@ -97,7 +99,7 @@ export function updatePolicy(
     ? JSON.stringify(p.document)
     : validDocument(patch.document);
   try {
-    core.db.prepare("UPDATE policies SET name = ?, document = ?, updated_at = ? WHERE id = ?").run(
+    sql(core, "UPDATE policies SET name = ?, document = ?, updated_at = ? WHERE id = ?").run(
       (patch.name as string | undefined) ?? p.name,
       doc,
       core.clock.now(),
@@ -111,7 +113,7 @@ export function updatePolicy(
 }
 
 export function deletePolicy(core: IamCore, id: string): void {
-  const res = core.db.prepare("DELETE FROM policies WHERE id = ?").run(id);
+  const res = sql(core, "DELETE FROM policies WHERE id = ?").run(id);
   if (Number(res.changes) === 0) throw new IamError("NotFound", "no such policy");
 }
 
@@ -125,13 +127,14 @@ export function attachPolicy(
   if (!p) throw new IamError("NotFound", "no such policy");
   const ns = p.tenantId ?? "";
   const ok = subjectType === "user"
-    ? core.db.prepare("SELECT 1 FROM users WHERE id = ? AND IFNULL(tenant_id, '') = ?").get(
+    ? sql(core, "SELECT 1 FROM users WHERE id = ? AND IFNULL(tenant_id, '') = ?").get(
       subjectId,
       ns,
     )
-    : core.db.prepare("SELECT 1 FROM groups WHERE id = ? AND tenant_id = ?").get(subjectId, ns);
+    : sql(core, "SELECT 1 FROM groups WHERE id = ? AND tenant_id = ?").get(subjectId, ns);
   if (!ok) throw new IamError("NotFound", `no such ${subjectType} in the policy's tenant`);
-  core.db.prepare(
+  sql(
+    core,
     "INSERT OR IGNORE INTO policy_attachments (policy_id, subject_type, subject_id) VALUES (?, ?, ?)",
   ).run(policyId, subjectType, subjectId);
 }
@@ -142,7 +145,8 @@ export function detachPolicy(
   subjectType: "user" | "group",
   subjectId: string,
 ): void {
-  core.db.prepare(
+  sql(
+    core,
     "DELETE FROM policy_attachments WHERE policy_id = ? AND subject_type = ? AND subject_id = ?",
   ).run(policyId, subjectType, subjectId);
 }
@@ -150,7 +154,8 @@ export function detachPolicy(
 /** Every policy document that applies to a user (directly or through a group). */
 export function documentsFor(core: IamCore, userId: string, groupIds: string[]): PolicyDocument[] {
   const marks = groupIds.map(() => "?").join(",");
-  const rows = core.db.prepare(
+  const rows = sql(
+    core,
     `SELECT DISTINCT p.document FROM policies p JOIN policy_attachments a ON a.policy_id = p.id
       WHERE (a.subject_type = 'user' AND a.subject_id = ?)
          ${groupIds.length ? `OR (a.subject_type = 'group' AND a.subject_id IN (${marks}))` : ""}`,

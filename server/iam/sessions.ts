@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { getSettings, type IamCore, type Row } from "./core.ts";
+import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 
 function mac(core: IamCore, data: string): string {
   return createHmac("sha256", Buffer.from(core.signingKey, "base64")).update(data).digest(
@@ -55,7 +55,8 @@ export function createSession(
   const id = randomHex(24);
   const now = core.clock.now();
   const expiresAt = now + getSettings(core).sessionHours * 3_600_000;
-  core.db.prepare(
+  sql(
+    core,
     "INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
   ).run(id, userId, now, expiresAt, client.ip, client.userAgent?.slice(0, 512) ?? null);
   return {
@@ -75,20 +76,22 @@ export function sessionOfToken(core: IamCore, token: string): Session | null {
 }
 
 export function liveSession(core: IamCore, id: string): Session | null {
-  const r = core.db.prepare(
+  const r = sql(
+    core,
     "SELECT * FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
   ).get(id, core.clock.now()) as Row | undefined;
   return r ? toSession(r) : null;
 }
 
 export function listSessions(core: IamCore, userId: string): Session[] {
-  return (core.db.prepare(
+  return (sql(
+    core,
     "SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC",
   ).all(userId, core.clock.now()) as Row[]).map(toSession);
 }
 
 export function revokeSession(core: IamCore, id: string): void {
-  core.db.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(
+  sql(core, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(
     core.clock.now(),
     id,
   );
@@ -97,7 +100,7 @@ export function revokeSession(core: IamCore, id: string): void {
 /** Drops sessions that ended more than a day ago (the daily maintenance). */
 export function purgeSessions(core: IamCore): void {
   const cutoff = core.clock.now() - 86_400_000;
-  core.db.prepare("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?").run(
+  sql(core, "DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?").run(
     cutoff,
     cutoff,
   );

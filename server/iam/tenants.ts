@@ -1,6 +1,6 @@
 /** Tenants: a bucket namespace with a status and quotas. */
 import { tx } from "../db/mod.ts";
-import { type IamCore, newId, num, type Row } from "./core.ts";
+import { type IamCore, newId, num, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 import { namespaceHasBuckets, readUsage } from "./quota.ts";
 
@@ -43,22 +43,22 @@ function toTenant(r: Row): Tenant {
 }
 
 export function getTenant(core: IamCore, id: string): Tenant | null {
-  const r = core.db.prepare("SELECT * FROM tenants WHERE id = ?").get(id) as Row | undefined;
+  const r = sql(core, "SELECT * FROM tenants WHERE id = ?").get(id) as Row | undefined;
   return r ? toTenant(r) : null;
 }
 
 export function getTenantByName(core: IamCore, name: string): Tenant | null {
-  const r = core.db.prepare("SELECT * FROM tenants WHERE name = ?").get(name) as Row | undefined;
+  const r = sql(core, "SELECT * FROM tenants WHERE name = ?").get(name) as Row | undefined;
   return r ? toTenant(r) : null;
 }
 
 export function listTenants(core: IamCore): Tenant[] {
-  return (core.db.prepare("SELECT * FROM tenants ORDER BY name").all() as Row[]).map(toTenant);
+  return (sql(core, "SELECT * FROM tenants ORDER BY name").all() as Row[]).map(toTenant);
 }
 
 export async function withUsage(core: IamCore, t: Tenant): Promise<TenantWithUsage> {
   const kv = core.kv ? await readUsage(core.kv, t.id) : { bytes: 0, objects: 0, buckets: 0 };
-  const keys = core.db.prepare("SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
+  const keys = sql(core, "SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
     .get(t.id) as { n: number };
   return { ...t, usage: { ...kv, accessKeys: Number(keys.n) } };
 }
@@ -88,7 +88,8 @@ export function createTenant(
   const now = core.clock.now();
   const id = newId("t");
   try {
-    core.db.prepare(
+    sql(
+      core,
       `INSERT INTO tenants (id, name, display_name, status, max_bytes, max_buckets, max_access_keys, created_at, updated_at)
        VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
     ).run(
@@ -123,7 +124,8 @@ export function updateTenant(
   }
   if (patch.quota !== undefined) validQuota(patch.quota);
   const quota = patch.quota ? { ...t.quota, ...pickDefined(patch.quota) } : t.quota;
-  core.db.prepare(
+  sql(
+    core,
     `UPDATE tenants SET display_name = ?, status = ?, max_bytes = ?, max_buckets = ?, max_access_keys = ?, updated_at = ? WHERE id = ?`,
   ).run(
     (patch.displayName as string | undefined) ?? t.displayName,
@@ -153,25 +155,27 @@ export async function deleteTenant(core: IamCore, id: string): Promise<void> {
     throw new IamError("Conflict", "the tenant still owns buckets; delete them first");
   }
   tx(core.db, () => {
-    core.db.prepare("DELETE FROM access_keys WHERE tenant_id = ?").run(id);
-    core.db.prepare(
+    sql(core, "DELETE FROM access_keys WHERE tenant_id = ?").run(id);
+    sql(
+      core,
       "DELETE FROM policy_attachments WHERE policy_id IN (SELECT id FROM policies WHERE tenant_id = ?)",
     ).run(id);
-    core.db.prepare("DELETE FROM policies WHERE tenant_id = ?").run(id);
-    core.db.prepare(
+    sql(core, "DELETE FROM policies WHERE tenant_id = ?").run(id);
+    sql(
+      core,
       "DELETE FROM grants WHERE tenant_id = ? OR (subject_type = 'tenant' AND subject_id = ?)",
     )
       .run(id, id);
-    core.db.prepare("DELETE FROM groups WHERE tenant_id = ?").run(id);
-    core.db.prepare("DELETE FROM users WHERE tenant_id = ?").run(id);
-    core.db.prepare("DELETE FROM tenants WHERE id = ?").run(id);
+    sql(core, "DELETE FROM groups WHERE tenant_id = ?").run(id);
+    sql(core, "DELETE FROM users WHERE tenant_id = ?").run(id);
+    sql(core, "DELETE FROM tenants WHERE id = ?").run(id);
   });
 }
 
 /** Quota limits by namespace for the storage commit hook ("" = global: unlimited). */
 export function limitsOf(core: IamCore, ns: string) {
   if (ns === "") return null;
-  const r = core.db.prepare("SELECT max_bytes, max_buckets FROM tenants WHERE id = ?").get(ns) as
+  const r = sql(core, "SELECT max_bytes, max_buckets FROM tenants WHERE id = ?").get(ns) as
     | Row
     | undefined;
   if (!r) return null;

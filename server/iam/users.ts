@@ -1,6 +1,6 @@
 /** Console users: roles, passwords, status, lockout state and TOTP. */
 import { tx } from "../db/mod.ts";
-import { getSettings, type IamCore, newId, num, type Role, ROLES, type Row } from "./core.ts";
+import { getSettings, type IamCore, newId, num, type Role, ROLES, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
 import { hashPassword, passwordProblem } from "./passwords.ts";
 import { getTenant } from "./tenants.ts";
@@ -59,7 +59,7 @@ export function toSecrets(r: Row): UserSecrets {
 }
 
 export function getUserRow(core: IamCore, id: string): Row | null {
-  return (core.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as Row | undefined) ?? null;
+  return (sql(core, "SELECT * FROM users WHERE id = ?").get(id) as Row | undefined) ?? null;
 }
 
 export function getUser(core: IamCore, id: string): User | null {
@@ -68,7 +68,7 @@ export function getUser(core: IamCore, id: string): User | null {
 }
 
 export function getUserByName(core: IamCore, username: string): Row | null {
-  return (core.db.prepare("SELECT * FROM users WHERE username = ?").get(username) as
+  return (sql(core, "SELECT * FROM users WHERE username = ?").get(username) as
     | Row
     | undefined) ?? null;
 }
@@ -85,9 +85,9 @@ export function listUsers(core: IamCore, filter: { tenantId?: string | null; q?:
     const like = `%${filter.q}%`;
     args.push(like, like, like);
   }
-  const sql = `SELECT * FROM users ${where.length ? "WHERE " + where.join(" AND ") : ""}
+  const text = `SELECT * FROM users ${where.length ? "WHERE " + where.join(" AND ") : ""}
     ORDER BY username`;
-  return (core.db.prepare(sql).all(...args) as Row[]).map(toUser);
+  return (sql(core, text).all(...args) as Row[]).map(toUser);
 }
 
 export function checkPassword(core: IamCore, password: unknown): string {
@@ -140,7 +140,8 @@ export async function createUser(
   const now = core.clock.now();
   const id = newId("u");
   try {
-    core.db.prepare(
+    sql(
+      core,
       `INSERT INTO users (id, username, tenant_id, role, display_name, email, password_hash, must_change_password, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -192,7 +193,7 @@ export function updateUser(core: IamCore, id: string, patch: UserPatch): User {
   }
   if (tenantId !== u.tenantId) {
     // A user's keys live in the tenant's namespace: moving tenants would carry access along.
-    const keys = core.db.prepare("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?").get(
+    const keys = sql(core, "SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?").get(
       id,
     ) as {
       n: number;
@@ -205,7 +206,8 @@ export function updateUser(core: IamCore, id: string, patch: UserPatch): User {
     }
   }
   tx(core.db, () => {
-    core.db.prepare(
+    sql(
+      core,
       `UPDATE users SET display_name = ?, email = ?, role = ?, status = ?, tenant_id = ?, updated_at = ? WHERE id = ?`,
     ).run(
       (patch.displayName as string | undefined) ?? u.displayName,
@@ -217,7 +219,7 @@ export function updateUser(core: IamCore, id: string, patch: UserPatch): User {
       id,
     );
     if (tenantId !== u.tenantId) {
-      core.db.prepare("DELETE FROM group_members WHERE user_id = ?").run(id);
+      sql(core, "DELETE FROM group_members WHERE user_id = ?").run(id);
     }
     if (patch.status === "disabled" || role !== u.role || tenantId !== u.tenantId) {
       revokeUserSessions(core, id);
@@ -229,10 +231,10 @@ export function updateUser(core: IamCore, id: string, patch: UserPatch): User {
 export function deleteUser(core: IamCore, id: string): void {
   if (!getUser(core, id)) throw new IamError("NotFound", "no such user");
   tx(core.db, () => {
-    core.db.prepare("DELETE FROM policy_attachments WHERE subject_type = 'user' AND subject_id = ?")
+    sql(core, "DELETE FROM policy_attachments WHERE subject_type = 'user' AND subject_id = ?")
       .run(id);
-    core.db.prepare("DELETE FROM grants WHERE subject_type = 'user' AND subject_id = ?").run(id);
-    core.db.prepare("DELETE FROM users WHERE id = ?").run(id);
+    sql(core, "DELETE FROM grants WHERE subject_type = 'user' AND subject_id = ?").run(id);
+    sql(core, "DELETE FROM users WHERE id = ?").run(id);
   });
 }
 
@@ -244,7 +246,8 @@ export async function setPassword(
 ): Promise<void> {
   const hash = await hashPassword(password);
   tx(core.db, () => {
-    core.db.prepare(
+    sql(
+      core,
       "UPDATE users SET password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?",
     ).run(hash, mustChange ? 1 : 0, core.clock.now(), id);
     revokeUserSessions(core, id);
@@ -252,17 +255,19 @@ export async function setPassword(
 }
 
 export function unlockUser(core: IamCore, id: string): void {
-  core.db.prepare("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?").run(id);
+  sql(core, "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?").run(id);
 }
 
 export function revokeUserSessions(core: IamCore, userId: string, except?: string): void {
-  core.db.prepare(
+  sql(
+    core,
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id != ?",
   ).run(core.clock.now(), userId, except ?? "");
 }
 
 export function countGlobalAdmins(core: IamCore): number {
-  const r = core.db.prepare(
+  const r = sql(
+    core,
     "SELECT COUNT(*) AS n FROM users WHERE role = 'global_admin' AND status = 'active'",
   ).get() as { n: number };
   return Number(r.n);
