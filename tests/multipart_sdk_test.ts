@@ -446,6 +446,27 @@ Deno.test("multipart uploads through the AWS SDK", async (t) => {
       }
     });
 
+    await t.step("conditional Complete: a failed If-None-Match keeps the upload", async () => {
+      const { uploadId, etags } = await upload(s3, "big/one", [p3]);
+      const complete = (IfNoneMatch?: string) =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: BUCKET,
+            Key: "big/one",
+            UploadId: uploadId,
+            IfNoneMatch,
+            MultipartUpload: { Parts: completeParts(etags) },
+          }),
+        );
+      await assertS3Error(() => complete("*"), "PreconditionFailed", 412);
+      const parts = await s3.send(
+        new ListPartsCommand({ Bucket: BUCKET, Key: "big/one", UploadId: uploadId }),
+      );
+      assertEquals(parts.Parts?.length, 1);
+      const done = await complete();
+      assertEquals(done.ETag, expectedEtag([p3]));
+    });
+
     await t.step("ListParts: part-number-marker, max-parts and truncation", async () => {
       const bodies = [1, 2, 3, 4, 5].map((i) => randomBytes(100 + i, i));
       const { uploadId } = await upload(s3, "listparts", bodies);
