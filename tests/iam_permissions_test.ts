@@ -6,6 +6,7 @@
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -185,6 +186,27 @@ Deno.test("permissions inside a tenant", async (t) => {
       });
       await user.send(new PutObjectCommand({ Bucket: "user-own", Key: "k2", Body: "v" }));
     });
+
+    await t.step(
+      "grants go with their bucket: a new bucket of the same name has none",
+      async () => {
+        await owner.send(new CreateBucketCommand({ Bucket: "temp-g" }));
+        const g = await s.api("/buckets/temp-g/permissions", {
+          token: a.admin.token,
+          body: { subjectType: "user", subjectId: a.user.id, access: "full" },
+        });
+        assertEquals(g.status, 201);
+        await owner.send(new DeleteBucketCommand({ Bucket: "temp-g" }));
+        await owner.send(new CreateBucketCommand({ Bucket: "temp-g" }));
+        const list = await s.api("/buckets/temp-g/permissions", { token: a.admin.token });
+        assertEquals(list.body.items, []);
+        await assertS3Error(
+          () => user.send(new PutObjectCommand({ Bucket: "temp-g", Key: "k", Body: "v" })),
+          "AccessDenied",
+          403,
+        );
+      },
+    );
 
     await t.step("invalid policy documents are refused with the problem named", async () => {
       const bad = await s.api("/policies", {

@@ -8,7 +8,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { IamError } from "../../server/iam/errors.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
 import { sessionS3Credential } from "../../server/iam/sessions.ts";
-import { grantedAccess } from "../../server/iam/grants.ts";
+import { dropBucketGrants, grantedAccess } from "../../server/iam/grants.ts";
 import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, scopeTenant } from "./access.ts";
 import { audit } from "./admin_routes.ts";
@@ -140,6 +140,7 @@ export const bucketRoutes: Route[] = [
       } catch (e) {
         throw s3ToApi(e);
       }
+      dropBucketGrants(ctx.deps.iam.core, ns, ctx.params.bucket);
       audit(ctx, {
         action: "bucket.delete",
         resource: `bucket/${ctx.params.bucket}`,

@@ -107,6 +107,11 @@ export function createGrant(
   return getGrant(core, id)!;
 }
 
+/** Drops the grants of a deleted bucket (they are bound to its id and would never apply). */
+export function dropBucketGrants(core: IamCore, ns: string, bucket: string): void {
+  sql(core, "DELETE FROM grants WHERE tenant_id = ? AND bucket = ?").run(ns, bucket);
+}
+
 export function deleteGrant(core: IamCore, id: string): void {
   sql(core, "DELETE FROM grants WHERE id = ?").run(id);
 }

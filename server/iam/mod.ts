@@ -14,6 +14,7 @@ import { accessKeyStore, principalOf } from "./access_keys.ts";
 import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
 import { initTenantUsage, tenantQuotaHook } from "./quota.ts";
 import { limitsOf } from "./tenants.ts";
+import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
@@ -137,6 +138,9 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
       auditClients.delete(info.requestId);
       const p = info.principal;
       try {
+        if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
+          dropBucketGrants(core, p?.tenantId ?? "", info.bucket);
+        }
         recordAudit(core, {
           actorId: p?.userId ?? null,
           actorName: p?.displayName ?? null,
