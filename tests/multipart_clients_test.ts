@@ -1,6 +1,6 @@
 /**
  * Multipart uploads from real clients: `@aws-sdk/lib-storage` (100 MiB, 4 parts in parallel),
- * `aws s3 cp` of a 200 MiB file up and back, and rclone with 5 MiB chunks. Bytes are compared
+ * `aws s3 cp` of a 200 MiB file up and back, rclone with 5 MiB chunks, s3cmd and boto3. Bytes are compared
  * by MD5 of the streamed data; temp files are removed.
  */
 import { createHash } from "node:crypto";
@@ -18,6 +18,10 @@ const awsPaths: string[] = [];
 for (const p of [which("aws"), "/usr/bin/aws"]) {
   if (p && !awsPaths.includes(p) && await works(p, ["--version"])) awsPaths.push(p);
 }
+const s3cmdPath = which("s3cmd");
+const s3cmdOk = !!s3cmdPath && await works(s3cmdPath, ["--version"]);
+const pythonPath = which("python3");
+const boto3Ok = !!pythonPath && await works(pythonPath, ["-c", "import boto3"]);
 const rclonePath = which("rclone");
 const rcloneOk = !!rclonePath && await works(rclonePath, ["version"]);
 
@@ -172,6 +176,80 @@ Deno.test("multipart uploads from real clients", async (t) => {
         await Deno.remove(back).catch(() => {});
       }
     }));
+
+    await t.step(toolStep("s3cmd with --multipart-chunk-size-mb=5", s3cmdOk, async () => {
+      const src = `${dir}/s3cmd-src.bin`;
+      const back = `${dir}/s3cmd-back.bin`;
+      const md5 = await writeRandomFile(src, 12);
+      const host = new URL(srv.endpoint).host;
+      const cfg = `${dir}/s3cfg`;
+      await Deno.writeTextFile(
+        cfg,
+        [
+          "[default]",
+          `access_key = ${srv.accessKey}`,
+          `secret_key = ${srv.secretKey}`,
+          `host_base = ${host}`,
+          `host_bucket = ${host}`,
+          "bucket_location = us-east-1",
+          "use_https = False",
+          "signature_v2 = False",
+          "",
+        ].join("\n"),
+      );
+      const s3cmd = (...args: string[]) =>
+        run(s3cmdPath!, ["-c", cfg, ...args], { timeoutMs: 120_000 });
+      try {
+        await s3cmd("put", "--multipart-chunk-size-mb=5", src, `s3://${BUCKET}/s3cmd/12m.bin`);
+        assertEquals(await partsCount(srv, "s3cmd/12m.bin"), 3);
+        await s3cmd("get", "--force", `s3://${BUCKET}/s3cmd/12m.bin`, back);
+        assertEquals(await fileMd5(back), md5);
+        // ListMultipartUploads through s3cmd: nothing is left open.
+        const open = await s3cmd("multipart", `s3://${BUCKET}`);
+        assert(!open.stdout.includes("s3cmd/12m.bin"), open.stdout);
+      } finally {
+        await Deno.remove(src).catch(() => {});
+        await Deno.remove(back).catch(() => {});
+      }
+    }));
+
+    await t.step(
+      toolStep("boto3 upload_file / download_file, 5 MiB parts x4", boto3Ok, async () => {
+        const src = `${dir}/boto3-src.bin`;
+        const back = `${dir}/boto3-back.bin`;
+        const md5 = await writeRandomFile(src, 33);
+        const script = [
+          "import sys, boto3",
+          "from boto3.s3.transfer import TransferConfig",
+          "from botocore.config import Config",
+          "s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',",
+          "    aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],",
+          "    config=Config(s3={'addressing_style': 'path'}))",
+          "cfg = TransferConfig(multipart_threshold=5*1024*1024, multipart_chunksize=5*1024*1024,",
+          "    max_concurrency=4)",
+          "s3.upload_file(sys.argv[4], sys.argv[6], 'boto3/33m.bin', Config=cfg)",
+          "s3.download_file(sys.argv[6], 'boto3/33m.bin', sys.argv[5], Config=cfg)",
+        ].join("\n");
+        try {
+          await run(pythonPath!, [
+            "-c",
+            script,
+            srv.endpoint,
+            srv.accessKey,
+            srv.secretKey,
+            src,
+            back,
+            BUCKET,
+          ], { timeoutMs: 120_000, unset: ["AWS_CA_BUNDLE"] });
+          assertEquals(await partsCount(srv, "boto3/33m.bin"), 7);
+          assertEquals(await fileMd5(back), md5);
+          assertEquals(await objectMd5(srv, "boto3/33m.bin"), md5);
+        } finally {
+          await Deno.remove(src).catch(() => {});
+          await Deno.remove(back).catch(() => {});
+        }
+      }),
+    );
   } finally {
     s3.destroy();
     await srv.stop();
