@@ -10,6 +10,7 @@ import { partRange } from "./parts.ts";
 import { INLINE_PARTS, PARTS_PER_CHUNK } from "./multipart_complete.ts";
 import { uploadKey } from "./meta/keys.ts";
 import type { UploadRecord } from "./multipart.ts";
+import type { CompletePart } from "./multipart_complete.ts";
 import type { Logger } from "./core.ts";
 import type { S3Error } from "../s3/errors.ts";
 
@@ -93,12 +94,95 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, n - 1);
       assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["mpart"] }))).length, 0);
 
+      // Counters count the object once, with its full size.
+      assertEquals(await be.bucketStats(bucket.id), { objects: 1, bytes: all.length });
+
       // Deleting the object leaves the chunks and files to the maintenance.
       await be.deleteObject(bucket, "many");
+      assertEquals(await be.bucketStats(bucket.id), { objects: 0, bytes: 0 });
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
       assertEquals(res.droppedChunks, rec.partsChunks);
       assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
       assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
+    });
+
+    await t.step("a failed chunked Complete keeps the upload; abort drops its chunks", async () => {
+      const n = INLINE_PARTS + 1; // chunked: 2 chunk entries
+      const uploadAll = async (key: string) => {
+        const up = await create(key);
+        const parts = [];
+        for (let i = 1; i <= n; i++) {
+          const p = await be.uploadPart(bucket, {
+            key,
+            uploadId: up.uploadId,
+            partNumber: i,
+            body: body(new Uint8Array([i & 0xff])),
+            contentLength: 1,
+          });
+          parts.push({ n: i, etag: p.etag, checksums: {} });
+        }
+        return { uploadId: up.uploadId, parts };
+      };
+      const failComplete = async (key: string, uploadId: string, parts: CompletePart[]) => {
+        // If-None-Match: * fails in the publish commit, after the chunks were written.
+        const err = await assertRejects(() =>
+          be.completeMultipartUpload(bucket, {
+            key,
+            uploadId,
+            parts,
+            minPartSize: 0,
+            conditions: { ifNoneMatch: "*" },
+          })
+        ) as S3Error;
+        assertEquals(err.code, "PreconditionFailed");
+      };
+      for (const key of ["taken", "dropme"]) {
+        await be.putObject(bucket, {
+          key,
+          body: body(new Uint8Array([1, 2, 3])),
+          contentLength: 3,
+          content: {},
+          meta: {},
+          ownerId: "u",
+        });
+      }
+      const before = await be.bucketStats(bucket.id);
+
+      const a = await uploadAll("taken");
+      await failComplete("taken", a.uploadId, a.parts);
+      // The upload is intact and unsealed; the object is unchanged.
+      const open = await be.getMultipartUpload(bucket, "taken", a.uploadId);
+      assertEquals(open.sealed, undefined);
+      assertEquals((await be.getObjectRecord(bucket, "taken")).size, 3);
+      const rec = await be.completeMultipartUpload(bucket, {
+        key: "taken",
+        uploadId: a.uploadId,
+        parts: a.parts,
+        minPartSize: 0,
+      });
+      assertEquals(rec.partsChunks, 2);
+      const got = await readAll(await be.openObject(await be.getObjectRecord(bucket, "taken")));
+      assertEquals(got, new Uint8Array(a.parts.map((p) => p.n & 0xff)));
+      assertEquals(await be.bucketStats(bucket.id), {
+        objects: before.objects,
+        bytes: before.bytes - 3 + n,
+      });
+
+      const b = await uploadAll("dropme");
+      await failComplete("dropme", b.uploadId, b.parts);
+      await be.abortMultipartUpload(bucket, "dropme", b.uploadId);
+      assertEquals(await st.core.blobs.listPrefix(`${b.uploadId}.`), []);
+      const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
+      assertEquals(res.droppedChunks, 2);
+      const left = await Array.fromAsync(st.core.kv.list({ prefix: ["objparts", b.uploadId] }));
+      assertEquals(left.length, 0);
+      // The completed object's chunks are untouched.
+      const still = await Array.fromAsync(st.core.kv.list({ prefix: ["objparts", a.uploadId] }));
+      assertEquals(still.length, 2);
+      assertEquals(await be.bucketStats(bucket.id), {
+        objects: before.objects,
+        bytes: before.bytes - 3 + n,
+      });
     });
 
     await t.step("expired uploads are aborted and their blobs freed", async () => {
