@@ -2,9 +2,9 @@
  * The S3 authorizer of the IAM issue. Order: authenticated -> tenant boundary and tenant status
  * -> policies (an explicit Deny wins over everything, ownership and admin roles included) ->
  * admins of the namespace, the bucket owner, bucket grants, policy Allow -> otherwise denied.
- * CopyObject and UploadPartCopy also need read access to the source object. Writes with a known
- * length are refused early when they cannot fit the tenant quota; the exact, atomic check happens
- * in the publishing commit (quota.ts).
+ * CopyObject and UploadPartCopy ask again for `GetObject` on their source (the ops do that
+ * themselves, through this authorizer). Writes with a known length are refused early when they
+ * cannot fit the tenant quota; the exact, atomic check happens in the publishing commit.
  */
 import { S3Error } from "../s3/errors.ts";
 import type { Authorizer, OpContext } from "../s3/context.ts";
@@ -17,7 +17,6 @@ import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
 import { getTenant } from "./tenants.ts";
 import { readUsage } from "./quota.ts";
-import { parseCopySource } from "../s3/ops/copy.ts";
 
 /** S3 action names for ops whose IAM action differs from the op name. */
 const ACTION: Record<string, string> = {
@@ -192,14 +191,6 @@ export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Author
       }
       const ep = ctx.ep;
       check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
-      if (ep.op === "CopyObject" || ep.op === "UploadPartCopy") {
-        const header = ctx.req.headers.get("x-amz-copy-source");
-        if (header) {
-          const src = parseCopySource(header);
-          const srcBucket = await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
-          check(ctx, p, "GetObject", srcBucket, src.bucket, src.key);
-        }
-      }
       await precheckQuota(ctx);
     },
   };
