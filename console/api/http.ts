@@ -53,6 +53,9 @@ export function errorResponse(e: IamError): Response {
 
 /** Reads a JSON object body (at most 1 MiB). */
 export async function readJson(req: Request): Promise<Record<string, unknown>> {
+  if (Number(req.headers.get("content-length") ?? 0) > 1 << 20) {
+    throw new IamError("InvalidRequest", "body too large");
+  }
   const text = await req.text();
   if (text.length > 1 << 20) throw new IamError("InvalidRequest", "body too large");
   if (!text.trim()) return {};
