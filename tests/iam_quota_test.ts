@@ -8,6 +8,8 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
@@ -84,28 +86,38 @@ Deno.test("tenant quotas", async (t) => {
           PartNumber: 1,
           Body: randomBytes(9 * KiB, 3),
         }),
-      ).catch((e) => e);
-      if (part instanceof Error) {
-        // Multipart may not be built yet in this checkout; quota is still enforced at Complete.
-        assert(["NotImplemented", "QuotaExceeded"].includes(part.name), part.name);
-      } else {
-        await c.send(
-          new PutObjectCommand({ Bucket: "qb1", Key: "filler", Body: randomBytes(5 * KiB) }),
-        );
-        await assertS3Error(
-          () =>
-            c.send(
-              new CompleteMultipartUploadCommand({
-                Bucket: "qb1",
-                Key: "mp",
-                UploadId: mp.UploadId,
-                MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
-              }),
-            ),
-          "QuotaExceeded",
-          403,
-        );
-      }
+      );
+      await c.send(
+        new PutObjectCommand({ Bucket: "qb1", Key: "filler", Body: randomBytes(5 * KiB) }),
+      );
+      await assertS3Error(
+        () =>
+          c.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: "qb1",
+              Key: "mp",
+              UploadId: mp.UploadId,
+              MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+            }),
+          ),
+        "QuotaExceeded",
+        403,
+      );
+      // UploadPart with a length that cannot fit is refused before its body is read.
+      await assertS3Error(
+        () =>
+          c.send(
+            new UploadPartCommand({
+              Bucket: "qb1",
+              Key: "mp",
+              UploadId: mp.UploadId,
+              PartNumber: 2,
+              Body: randomBytes(6 * KiB, 4),
+            }),
+          ),
+        "QuotaExceeded",
+        403,
+      );
     });
 
     await t.step("an overwrite that shrinks an object is allowed at the limit", async () => {
@@ -139,13 +151,38 @@ Deno.test("tenant quotas", async (t) => {
       assertEquals((await usage()).accessKeys, 3);
     });
 
+    await t.step("versioned buckets count every version; delete markers free nothing", async () => {
+      await s.api(`/tenants/${q.tenantId}`, {
+        method: "PATCH",
+        token: s.adminToken,
+        body: { quota: { maxBytes: 1024 * KiB } },
+      });
+      await c.send(
+        new PutBucketVersioningCommand({
+          Bucket: "qb2",
+          VersioningConfiguration: { Status: "Enabled" },
+        }),
+      );
+      const before = (await usage()).bytes;
+      await c.send(new PutObjectCommand({ Bucket: "qb2", Key: "v", Body: randomBytes(3 * KiB) }));
+      await c.send(new PutObjectCommand({ Bucket: "qb2", Key: "v", Body: randomBytes(2 * KiB) }));
+      assertEquals((await usage()).bytes, before + 5 * KiB);
+      await c.send(new DeleteObjectCommand({ Bucket: "qb2", Key: "v" }));
+      assertEquals((await usage()).bytes, before + 5 * KiB);
+      const versions = await c.send(new ListObjectVersionsCommand({ Bucket: "qb2" }));
+      for (const v of versions.Versions ?? []) {
+        await c.send(new DeleteObjectCommand({ Bucket: "qb2", Key: "v", VersionId: v.VersionId }));
+      }
+      assertEquals((await usage()).bytes, before);
+    });
+
     await t.step("raising the quota lets writes through again", async () => {
       const r = await s.api(`/tenants/${q.tenantId}`, {
         method: "PATCH",
         token: s.adminToken,
-        body: { quota: { maxBytes: 200 * KiB } },
+        body: { quota: { maxBytes: 2048 * KiB } },
       });
-      assertEquals(r.body.quota.maxBytes, 200 * KiB);
+      assertEquals(r.body.quota.maxBytes, 2048 * KiB);
       assertEquals(r.body.quota.maxBuckets, 2, "a partial quota patch keeps the other limits");
       await c.send(
         new PutObjectCommand({ Bucket: "qb1", Key: "fits-now", Body: randomBytes(KiB) }),
