@@ -14,6 +14,7 @@
  *   key list [--user U] | key create <username> [--description D]
  *   key enable|disable|delete <accessKeyId>
  *   audit [--limit N] [--action A]
+ *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  * Output is JSON. A generated password is printed once and must be changed at first login.
  */
 import { lockDataDir } from "../server/storage/backend.ts";
@@ -25,6 +26,7 @@ import * as tenants from "../server/iam/tenants.ts";
 import * as users from "../server/iam/users.ts";
 import * as keys from "../server/iam/access_keys.ts";
 import { queryAudit, recordAudit } from "../server/iam/audit.ts";
+import { recountTenantUsage } from "../server/iam/quota.ts";
 import { generatePassword } from "../server/iam/passwords.ts";
 import { IamError } from "../server/iam/errors.ts";
 
@@ -69,6 +71,7 @@ interface AdminOps {
   updateKey(id: string, body: Json): Promise<Json>;
   deleteKey(id: string): Promise<void>;
   audit(limit: number, action?: string): Promise<Json[]>;
+  recountUsage(): Promise<Json[]>;
   close(): Promise<void>;
 }
 
@@ -164,6 +167,16 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
     },
     audit: (limit, action) =>
       Promise.resolve(queryAudit(core, { limit, action }).items as unknown as Json[]),
+    recountUsage: async () => {
+      await recountTenantUsage(kv);
+      log("usage.recount", "tstat");
+      return await Promise.all(
+        tenants.listTenants(core).map(async (t) => ({
+          tenant: t.name,
+          usage: (await tenants.withUsage(core, t)).usage,
+        })),
+      );
+    },
     close: async () => {
       core.db.close();
       kv.close();
@@ -241,6 +254,8 @@ async function onlineOps(url: string, user: string, password: string): Promise<A
         `/audit?limit=${limit}${action ? `&action=${encodeURIComponent(action)}` : ""}`,
       ))
         .items as Json[],
+    recountUsage: () =>
+      Promise.reject(new Error("usage recount works on a stopped server's data dir only")),
     close: async () => void await call("POST", "/auth/logout").catch(() => {}),
   };
 }
@@ -355,6 +370,9 @@ export async function runAdmin(argv: string[]): Promise<number> {
       case "key delete":
         await ops.deleteKey(need(arg, "access key id"));
         out({ deleted: arg });
+        break;
+      case "usage recount":
+        out(await ops.recountUsage());
         break;
       case "audit":
         out(await ops.audit(Number(flags.get("limit") ?? 50), flags.get("action")));

@@ -2,7 +2,12 @@
  * The admin CLI: offline on a stopped server's data dir (refused while the server runs), and
  * online against the console API. Keys it creates work for S3 right away.
  */
-import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { REGION, startServer } from "./_helpers/server.ts";
 import { ADMIN_PASSWORD, ADMIN_USER } from "./iam_fixture.ts";
@@ -71,6 +76,8 @@ Deno.test("admin CLI offline and online", async (t) => {
           maxAttempts: 1,
         });
         await c.send(new ListBucketsCommand({}));
+        await c.send(new CreateBucketCommand({ Bucket: "cli-bucket" }));
+        await c.send(new PutObjectCommand({ Bucket: "cli-bucket", Key: "k", Body: "12345" }));
         const locked = await cli("tenant", "list", "--data-dir", dataDir);
         assertEquals(locked.code, 1);
         assert(/in use by another MaxIOFS process/.test(locked.stderr), locked.stderr);
@@ -90,6 +97,15 @@ Deno.test("admin CLI offline and online", async (t) => {
       assert(actions.includes("access_key.update") && actions.includes("access_key.create"));
     });
     await srv.stop({ keepData: true });
+
+    await t.step("offline usage recount matches the stored data", async () => {
+      const r = await cli("usage", "recount", "--data-dir", dataDir);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.json, [{
+        tenant: "cli-t",
+        usage: { bytes: 5, objects: 1, buckets: 1, accessKeys: 1 },
+      }]);
+    });
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

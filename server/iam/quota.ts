@@ -116,6 +116,22 @@ export async function initTenantUsage(kv: Deno.Kv): Promise<void> {
   await kv.set(TENANT_STAT_META, { v: 1, initializedAt: Date.now() });
 }
 
+/**
+ * Recomputes every tenant counter from the bucket counters (admin CLI, server stopped): a repair
+ * for counters that drifted, e.g. after restoring KV from a backup.
+ */
+export async function recountTenantUsage(kv: Deno.Kv): Promise<void> {
+  const stale: Deno.KvKey[] = [];
+  for await (const e of kv.list({ prefix: ["tstat"] })) stale.push(e.key);
+  for (let i = 0; i < stale.length; i += 500) {
+    const op = kv.atomic();
+    for (const k of stale.slice(i, i + 500)) op.delete(k);
+    await op.commit();
+  }
+  await kv.delete(TENANT_STAT_META);
+  await initTenantUsage(kv);
+}
+
 /** Whether the namespace holds any bucket (tenant deletion is refused while it does). */
 export async function namespaceHasBuckets(kv: Deno.Kv, ns: string): Promise<boolean> {
   for await (const _ of kv.list({ prefix: bucketPrefix(ns) }, { limit: 1 })) return true;
