@@ -13,6 +13,12 @@ interface Bucket {
   bytes?: number;
 }
 
+function versioningLabel(v: Bucket["versioning"]): string {
+  if (v === true) return "Enabled";
+  if (v === false || v === undefined || v === "Unversioned") return "Off";
+  return v;
+}
+
 export default function BucketList(_props: Record<string, unknown>) {
   const buckets = useSignal<Bucket[] | null>(null);
   const error = useSignal("");
@@ -71,6 +77,22 @@ export default function BucketList(_props: Record<string, unknown>) {
       error.value = (e as Error).message;
     } finally {
       creating.value = false;
+    }
+  };
+
+  /** Turns versioning on or suspends it (PutBucketVersioning through the passthrough). */
+  const setVersioning = async (b: Bucket, status: "Enabled" | "Suspended") => {
+    error.value = "";
+    try {
+      await s3("PUT", b.name, "", { versioning: "" }, {
+        body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+          `<Status>${status}</Status></VersioningConfiguration>`,
+        headers: { "content-type": "application/xml" },
+      });
+      notice.value = `Versioning of ${b.name}: ${status}.`;
+      await load();
+    } catch (e) {
+      error.value = (e as Error).message;
     }
   };
 
@@ -165,9 +187,20 @@ export default function BucketList(_props: Record<string, unknown>) {
                     <td class="num">{b.objects ?? "—"}</td>
                     <td class="num">{formatBytes(b.bytes)}</td>
                     <td class="hide-sm">
-                      {typeof b.versioning === "boolean"
-                        ? (b.versioning ? "Enabled" : "Off")
-                        : b.versioning ?? "—"}
+                      <div class="row">
+                        <span>{versioningLabel(b.versioning)}</span>
+                        {!b.objectLock && (versioningLabel(b.versioning) === "Enabled"
+                          ? (
+                            <button type="button" onClick={() => setVersioning(b, "Suspended")}>
+                              Suspend
+                            </button>
+                          )
+                          : (
+                            <button type="button" onClick={() => setVersioning(b, "Enabled")}>
+                              Enable
+                            </button>
+                          ))}
+                      </div>
                     </td>
                     <td class="hide-sm">{formatTime(b.createdAt)}</td>
                     <td>

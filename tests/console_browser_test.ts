@@ -88,10 +88,20 @@ Deno.test({
           pageErrors.push(m.text());
         }
       });
+      // A failing step leaves a screenshot of the page as it was.
+      const step = (name: string, fn: () => Promise<void>) =>
+        t.step(name, async () => {
+          try {
+            await fn();
+          } catch (e) {
+            await shot(page, `failed-${name.replace(/\W+/g, "-")}`).catch(() => {});
+            throw e;
+          }
+        });
       // prompt() for folder names and confirm() for deletes.
       page.on("dialog", (d) => d.accept(d.type() === "prompt" ? "docs" : undefined));
 
-      await t.step("a failed login shows the message", async () => {
+      await step("a failed login shows the message", async () => {
         await page.goto(`${base}/`);
         assert(new URL(page.url()).pathname === "/login", "pages redirect to the login");
         await page.fill("input[name=username]", ADMIN);
@@ -103,13 +113,13 @@ Deno.test({
         await shot(page, "login-failed");
       });
 
-      await t.step("log in and see the dashboard", async () => {
+      await step("log in and see the dashboard", async () => {
         await signIn(page, base, PASSWORD);
         await page.waitForSelector("#dashboard", { timeout: 15_000 });
         await shot(page, "dashboard");
       });
 
-      await t.step("create a bucket with tags", async () => {
+      await step("create a bucket with tags", async () => {
         await page.goto(`${base}/buckets`);
         await page.click("details summary");
         await page.fill("#create-bucket input[name=name]", BUCKET);
@@ -120,7 +130,7 @@ Deno.test({
       });
 
       const big = randomBytes(BIG, 6);
-      await t.step("make a folder and upload 20 MiB into it with progress", async () => {
+      await step("make a folder and upload 20 MiB into it with progress", async () => {
         await page.click(`tr[data-bucket="${BUCKET}"] a`);
         await page.waitForSelector("#object-table", { timeout: 15_000 });
         await page.click("text=New folder");
@@ -158,7 +168,7 @@ Deno.test({
         await shot(page, "object-browser-upload");
       });
 
-      await t.step("browse into the folder from the bucket root and download", async () => {
+      await step("browse into the folder from the bucket root and download", async () => {
         await page.click("#crumbs li:nth-child(2) button");
         await page.click('tr[data-prefix="docs/"] button');
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
@@ -175,7 +185,7 @@ Deno.test({
         await page.click("#object-details >> text=Close");
       });
 
-      await t.step("upload a folder with the folder picker, then delete it", async () => {
+      await step("upload a folder with the folder picker, then delete it", async () => {
         const dir = await Deno.makeTempDir({ prefix: "maxiofs-console-" });
         await Deno.mkdir(`${dir}/photos/sub`, { recursive: true });
         await Deno.writeTextFile(`${dir}/photos/a.txt`, "alpha");
@@ -204,7 +214,7 @@ Deno.test({
         }
       });
 
-      await t.step("a part that keeps failing leaves a resumable upload", async () => {
+      await step("a part that keeps failing leaves a resumable upload", async () => {
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
         let failPart2 = true;
@@ -250,7 +260,7 @@ Deno.test({
 
       let keyId = "";
       let secret = "";
-      await t.step("create an access key and use it from the AWS SDK", async () => {
+      await step("create an access key and use it from the AWS SDK", async () => {
         await page.goto(`${base}/`);
         await page.waitForSelector('[data-testid="stat-buckets"]', { timeout: 15_000 });
         assertEquals(await page.textContent('[data-testid="stat-buckets"]'), "1");
@@ -286,7 +296,7 @@ Deno.test({
         s3.destroy();
       });
 
-      await t.step("screenshots of the admin pages", async () => {
+      await step("screenshots of the admin pages", async () => {
         for (
           const [path, name, ready] of [
             ["/users", "users", "table"],
@@ -301,7 +311,63 @@ Deno.test({
         }
       });
 
-      await t.step("dark mode and a narrow screen", async () => {
+      await step(
+        "versions: two uploads of one key, listed and deleted in the details",
+        async () => {
+          const vb = "console-versions";
+          await page.goto(`${base}/buckets`);
+          await page.click("details summary");
+          await page.fill("#create-bucket input[name=name]", vb);
+          await page.check("#create-bucket input[name=versioning]");
+          await page.click("#create-bucket button[type=submit]");
+          await page.waitForSelector(`tr[data-bucket="${vb}"]`, { timeout: 15_000 });
+          assert((await page.textContent(`tr[data-bucket="${vb}"]`))!.includes("Enabled"));
+          await page.goto(`${base}/buckets/${vb}`);
+          await page.waitForSelector("#object-table", { timeout: 15_000 });
+          for (const text of ["first", "second!"]) {
+            const clear = page.locator("button", { hasText: "Clear finished" });
+            if (await clear.count()) await clear.click();
+            await page.setInputFiles("#upload-files", {
+              name: "note.txt",
+              mimeType: "text/plain",
+              buffer: Buffer.from(text),
+            });
+            await page.waitForSelector('li[data-upload="note.txt"][data-status="done"]', {
+              timeout: 15_000,
+            });
+          }
+          await page.click('tr[data-key="note.txt"] td:nth-child(2) button');
+          const rows = page.locator("#object-details table tbody tr");
+          await page.waitForFunction(
+            () => document.querySelectorAll("#object-details table tbody tr").length === 2,
+            undefined,
+            { timeout: 15_000 },
+          );
+          assert((await rows.first().textContent())!.includes("latest"));
+          await shot(page, "object-versions");
+          for (let left = 2; left > 0; left--) {
+            await rows.first().locator("button", { hasText: "Delete" }).click();
+            await page.waitForFunction(
+              (n) => document.querySelectorAll("#object-details table tbody tr").length === n,
+              left - 1,
+              { timeout: 15_000 },
+            );
+          }
+          await page.click("#object-details >> text=Close");
+          await page.click("text=Refresh");
+          await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
+          await page.goto(`${base}/buckets`);
+          await page.click(`tr[data-bucket="${vb}"] >> text=Delete`);
+          await page.fill("dialog[open] input[name=confirm]", vb);
+          await page.click("dialog[open] button.danger");
+          await page.waitForSelector(`tr[data-bucket="${vb}"]`, {
+            state: "detached",
+            timeout: 15_000,
+          });
+        },
+      );
+
+      await step("dark mode and a narrow screen", async () => {
         await page.emulateMedia({ colorScheme: "dark" });
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
@@ -316,7 +382,7 @@ Deno.test({
         await page.emulateMedia({ colorScheme: "light" });
       });
 
-      await t.step("delete everything from the console", async () => {
+      await step("delete everything from the console", async () => {
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });
         await page.check('tr[data-key="docs/big.bin"] input[type=checkbox]');

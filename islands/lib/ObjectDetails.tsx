@@ -62,11 +62,24 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
       getTags(bucket, objectKey)
         .then((t) => tags.value = Object.entries(t).map(([k, v]) => `${k}=${v}`).join("\n"))
         .catch(() => {});
-      listVersions(bucket, objectKey)
-        .then((v) => versions.value = v)
-        .catch((e) => versionsNote.value = `Versions are not available: ${e.message}`);
+      loadVersions();
     })();
   }, [objectKey]);
+
+  const loadVersions = () =>
+    listVersions(bucket, objectKey)
+      .then((v) => versions.value = v)
+      .catch((e) => versionsNote.value = `Versions are not available: ${e.message}`);
+
+  const deleteVersion = async (v: VersionEntry) => {
+    if (!confirm(`Delete version ${v.versionId} of "${objectKey}" permanently?`)) return;
+    try {
+      await s3("DELETE", bucket, objectKey, { versionId: v.versionId });
+      await loadVersions();
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
 
   const saveTags = async () => {
     saved.value = "";
@@ -135,11 +148,21 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
                 <td class="num">{v.deleteMarker ? "—" : formatBytes(v.size)}</td>
                 <td>{formatTime(v.lastModified)}</td>
                 <td>
-                  {!v.deleteMarker && (
-                    <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
-                      Download
-                    </a>
-                  )}
+                  <div class="row">
+                    {!v.deleteMarker && (
+                      <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
+                        Download
+                      </a>
+                    )}
+                    {v.versionId !== "null" && (
+                      <button
+                        type="button"
+                        onClick={() => deleteVersion(v)}
+                      >
+                        Delete
+                      </button>
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}
