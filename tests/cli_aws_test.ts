@@ -1,0 +1,123 @@
+/**
+ * aws cli round trips against the real server: mb, cp --recursive up and down, ls, s3api
+ * head-object, sync (incl. --delete), rm, rb. Every installed aws cli is tested (Debian's v2
+ * and a pip-installed v1 send different signing and checksum headers).
+ */
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { startServer, type TestServer } from "./_helpers/server.ts";
+import {
+  assertSameTree,
+  FIXTURE,
+  readTree,
+  run,
+  serverTree,
+  toolStep,
+  which,
+  workDir,
+  works,
+} from "./_helpers/cli.ts";
+
+/** Distinct working aws executables: the one on PATH and Debian's. */
+async function awsCandidates(): Promise<{ path: string; version: string }[]> {
+  const out: { path: string; version: string }[] = [];
+  const seen = new Set<string>();
+  for (const p of [which("aws"), "/usr/bin/aws"]) {
+    if (!p || seen.has(p) || !(await works(p, ["--version"]))) continue;
+    seen.add(p);
+    const v = await run(p, ["--version"]);
+    out.push({ path: p, version: (v.stdout + v.stderr).trim().split(" ")[0] });
+  }
+  return out;
+}
+
+async function awsEnv(srv: TestServer, dir: string): Promise<Record<string, string>> {
+  const config = `${dir}/aws-config`;
+  await Deno.writeTextFile(
+    config,
+    "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n",
+  );
+  return {
+    AWS_ACCESS_KEY_ID: srv.accessKey,
+    AWS_SECRET_ACCESS_KEY: srv.secretKey,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+  };
+}
+
+const candidates = await awsCandidates();
+
+Deno.test("aws cli round trips", async (t) => {
+  const srv = await startServer();
+  try {
+    const tools = candidates.length ? candidates : [{ path: "aws", version: "aws" }];
+    for (const [i, tool] of tools.entries()) {
+      await t.step(toolStep(`${tool.version} (${tool.path})`, candidates.length > 0, async () => {
+        const w = await workDir();
+        const bucket = `cli-aws-${i}`;
+        const env = await awsEnv(srv, w.root);
+        const aws = (...args: string[]) =>
+          run(tool.path, ["--endpoint-url", srv.endpoint, ...args], { env, timeoutMs: 120_000 });
+        try {
+          await aws("s3", "mb", `s3://${bucket}`);
+          await aws("s3", "cp", "--recursive", "--no-progress", w.src, `s3://${bucket}/up/`);
+          assertSameTree(await serverTree(srv, bucket, "up/"), FIXTURE, "uploaded by aws s3 cp");
+
+          const ls = await aws("s3", "ls", "--recursive", `s3://${bucket}/up/`);
+          const listed = ls.stdout.trim().split("\n").map((l) =>
+            l.replace(/^\S+\s+\S+\s+\d+\s+/, "")
+          );
+          assertEquals(listed.sort(), Object.keys(FIXTURE).map((k) => `up/${k}`).sort());
+
+          const odd = "up/nested/odd name + ünï (1) & 100%.txt";
+          const head = JSON.parse(
+            (await aws("s3api", "head-object", "--bucket", bucket, "--key", odd)).stdout,
+          );
+          assertEquals(head.ContentLength, FIXTURE["nested/odd name + ünï (1) & 100%.txt"].length);
+
+          await aws("s3", "cp", "--recursive", "--no-progress", `s3://${bucket}/up/`, w.dl);
+          assertSameTree(await readTree(w.dl), FIXTURE, "downloaded by aws s3 cp");
+
+          // sync: first a full upload, then a change, an addition and a removal with --delete.
+          await aws("s3", "sync", "--no-progress", w.src, `s3://${bucket}/sync/`);
+          assertSameTree(await serverTree(srv, bucket, "sync/"), FIXTURE, "after first sync");
+          const changed = { ...FIXTURE };
+          changed["hello.txt"] = new TextEncoder().encode("hello again, a longer world\n");
+          changed["nested/new.txt"] = new TextEncoder().encode("new\n");
+          delete changed["data.bin"];
+          await Deno.writeFile(`${w.src}/hello.txt`, changed["hello.txt"]);
+          await Deno.writeFile(`${w.src}/nested/new.txt`, changed["nested/new.txt"]);
+          await Deno.remove(`${w.src}/data.bin`);
+          const second = await aws(
+            "s3",
+            "sync",
+            "--delete",
+            "--no-progress",
+            w.src,
+            `s3://${bucket}/sync/`,
+          );
+          assert(second.stdout.includes("delete: s3://"), second.stdout);
+          assertSameTree(await serverTree(srv, bucket, "sync/"), changed, "after sync --delete");
+          const back = `${w.root}/back`;
+          await aws("s3", "sync", "--no-progress", `s3://${bucket}/sync/`, back);
+          assertSameTree(await readTree(back), changed, "synced back down");
+
+          await aws("s3", "rm", "--recursive", `s3://${bucket}/`);
+          assertEquals(await serverTree(srv, bucket, ""), {}, "after aws s3 rm --recursive");
+          await aws("s3", "rb", `s3://${bucket}`);
+          const buckets = JSON.parse((await aws("s3api", "list-buckets")).stdout);
+          assertEquals(
+            (buckets.Buckets ?? []).some((b: { Name: string }) => b.Name === bucket),
+            false,
+          );
+        } finally {
+          await Deno.remove(w.root, { recursive: true }).catch(() => {});
+        }
+      }));
+    }
+  } finally {
+    await srv.stop();
+  }
+});
