@@ -59,7 +59,7 @@ export function apiSessionResolver(
   return {
     async current(req) {
       const headers = new Headers();
-      for (const name of ["cookie", "authorization", "x-forwarded-for", "user-agent"]) {
+      for (const name of ["cookie", "authorization", "user-agent"]) {
         const v = req.headers.get(name);
         if (v) headers.set(name, v);
       }

@@ -26,7 +26,7 @@ interface UploadRow {
   path: string;
   loaded: number;
   total: number;
-  status: "queued" | "uploading" | "done" | "failed";
+  status: "queued" | "uploading" | "done" | "failed" | "cancelled";
   error?: string;
   state: UploadState;
 }
@@ -52,6 +52,7 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
   const uploads = useSignal<UploadRow[]>([]);
   const over = useSignal(false);
   const details = useSignal<string | null>(null);
+  const folderForm = useSignal(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const nextId = useRef(1);
@@ -102,7 +103,12 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
       await runUpload(row.state, (loaded, total) => updateRow(row.id, { loaded, total }));
       updateRow(row.id, { status: "done", loaded: row.total });
     } catch (e) {
-      updateRow(row.id, { status: "failed", error: (e as Error).message });
+      if ((e as { code?: string }).code === "Aborted") {
+        await abortUpload(row.state);
+        updateRow(row.id, { status: "cancelled" });
+      } else {
+        updateRow(row.id, { status: "failed", error: (e as Error).message });
+      }
     }
   };
 
@@ -142,12 +148,15 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
     if (ev.dataTransfer) enqueue(await filesFromDrop(ev.dataTransfer));
   };
 
-  const newFolder = async () => {
-    const name = prompt("Folder name")?.trim().replace(/^\/+|\/+$/g, "");
+  const newFolder = async (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const name = String(new FormData(form).get("folder") ?? "").trim().replace(/^\/+|\/+$/g, "");
     if (!name) return;
     try {
       // A zero-byte marker keeps an empty folder visible, as the AWS console does.
       await s3("PUT", bucket, `${prefix.value}${name}/`, {}, { body: "" });
+      folderForm.value = false;
       go(`${prefix.value}${name}/`);
     } catch (e) {
       error.value = (e as Error).message;
@@ -248,8 +257,23 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
         <div class="row center-x">
           <button type="button" onClick={() => fileInput.current?.click()}>Choose files</button>
           <button type="button" onClick={() => folderInput.current?.click()}>Choose folder</button>
-          <button type="button" onClick={newFolder}>New folder</button>
+          <button
+            type="button"
+            aria-expanded={folderForm.value}
+            onClick={() => folderForm.value = !folderForm.value}
+          >
+            New folder
+          </button>
         </div>
+        {folderForm.value && (
+          <form class="row center-x mt" onSubmit={newFolder} id="new-folder">
+            <label class="row">
+              Folder name
+              <input name="folder" required autoFocus pattern="[^/].*" />
+            </label>
+            <button class="primary" type="submit">Create folder</button>
+          </form>
+        )}
         <input
           ref={fileInput}
           type="file"
@@ -276,7 +300,10 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
             <h2>Uploads</h2>
             <button
               type="button"
-              onClick={() => uploads.value = uploads.value.filter((r) => r.status !== "done")}
+              onClick={() =>
+                uploads.value = uploads.value.filter((r) =>
+                  r.status !== "done" && r.status !== "cancelled"
+                )}
             >
               Clear finished
             </button>
@@ -318,6 +345,20 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
                     )
                     : r.status === "done"
                     ? <span class="badge ok">done</span>
+                    : r.status === "cancelled"
+                    ? <span class="badge">cancelled</span>
+                    : r.status === "uploading"
+                    ? (
+                      <>
+                        {`${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}% `}
+                        <button
+                          type="button"
+                          onClick={() => r.state.abort?.abort()}
+                        >
+                          Cancel<span class="sr-only">upload of {r.path}</span>
+                        </button>
+                      </>
+                    )
                     : `${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}%`}
                 </span>
               </li>

@@ -8,6 +8,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -98,8 +99,8 @@ Deno.test({
             throw e;
           }
         });
-      // prompt() for folder names and confirm() for deletes.
-      page.on("dialog", (d) => d.accept(d.type() === "prompt" ? "docs" : undefined));
+      // confirm() before deletes.
+      page.on("dialog", (d) => d.accept());
 
       await step("a failed login shows the message", async () => {
         await page.goto(`${base}/`);
@@ -134,6 +135,8 @@ Deno.test({
         await page.click(`tr[data-bucket="${BUCKET}"] a`);
         await page.waitForSelector("#object-table", { timeout: 15_000 });
         await page.click("text=New folder");
+        await page.fill("#new-folder input[name=folder]", "docs");
+        await page.click("#new-folder button[type=submit]");
         await page.waitForFunction(() => location.search.includes("prefix=docs"));
         // Record every progress value the page shows (data-loaded mirrors the bar).
         await page.evaluate(() => {
@@ -256,6 +259,27 @@ Deno.test({
         });
         assertEquals(await page.locator("#object-table tbody tr").count(), 1);
         await page.waitForSelector('tr[data-key="docs/resume.bin"]', { timeout: 15_000 });
+      });
+
+      await step("a running upload can be cancelled and leaves no multipart upload", async () => {
+        const held = Promise.withResolvers<import("playwright-core").Route>();
+        await page.route(/cancel\.bin\?partNumber=2&/, (route) => held.resolve(route));
+        await page.setInputFiles("#upload-files", {
+          name: "cancel.bin",
+          mimeType: "application/octet-stream",
+          buffer: Buffer.from(randomBytes(17 * 1024 * 1024, 3)),
+        });
+        const route = await held.promise;
+        await page.locator('li[data-upload="cancel.bin"] button', { hasText: "Cancel" }).click();
+        await page.waitForSelector('li[data-upload="cancel.bin"][data-status="cancelled"]', {
+          timeout: 15_000,
+        });
+        await route.abort().catch(() => {});
+        await page.unrouteAll();
+        const uploads = await srv.client().send(
+          new ListMultipartUploadsCommand({ Bucket: BUCKET }),
+        );
+        assertEquals(uploads.Uploads ?? [], []);
       });
 
       let keyId = "";

@@ -17,6 +17,8 @@ export interface UploadState {
   uploadId: string | null;
   /** ETags of finished parts by part number. */
   parts: Map<number, string>;
+  /** Cancels the running request (set while an upload runs). */
+  abort?: AbortController;
 }
 
 export type Progress = (loaded: number, total: number) => void;
@@ -27,9 +29,15 @@ function xhrPut(
   body: Blob,
   headers: Record<string, string>,
   onProgress: (loaded: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ etag: string }> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ApiError(0, "Aborted", "The upload was cancelled."));
+      return;
+    }
     const xhr = new XMLHttpRequest();
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.open("PUT", url);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
@@ -67,6 +75,7 @@ async function singlePut(st: UploadState, onProgress: Progress) {
     st.file,
     { "content-type": type },
     (n) => onProgress(n, st.file.size),
+    st.abort?.signal,
   );
 }
 
@@ -75,6 +84,15 @@ async function singlePut(st: UploadState, onProgress: Progress) {
  * still holds the UploadId and the finished parts.
  */
 export async function runUpload(st: UploadState, onProgress: Progress): Promise<void> {
+  st.abort = new AbortController();
+  try {
+    await upload(st, onProgress);
+  } finally {
+    st.abort = undefined;
+  }
+}
+
+async function upload(st: UploadState, onProgress: Progress): Promise<void> {
   const file = st.file;
   if (file.size <= MULTIPART_THRESHOLD) return await singlePut(st, onProgress);
   if (!st.uploadId) {
@@ -105,7 +123,13 @@ export async function runUpload(st: UploadState, onProgress: Progress): Promise<
     for (let attempt = 1;; attempt++) {
       try {
         const url = s3Url(st.bucket, st.key, { partNumber: String(n), uploadId: st.uploadId });
-        const { etag } = await xhrPut(url, blob, {}, (l) => onProgress(base + l, file.size));
+        const { etag } = await xhrPut(
+          url,
+          blob,
+          {},
+          (l) => onProgress(base + l, file.size),
+          st.abort?.signal,
+        );
         st.parts.set(n, etag);
         break;
       } catch (e) {
