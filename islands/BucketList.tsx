@@ -19,7 +19,12 @@ function versioningLabel(v: Bucket["versioning"]): string {
   return v;
 }
 
-export default function BucketList(_props: Record<string, unknown>) {
+export interface BucketListProps extends Record<string, unknown> {
+  /** Global admins may switch to a tenant's namespace (list, create, delete). */
+  globalAdmin: boolean;
+}
+
+export default function BucketList({ globalAdmin }: BucketListProps) {
   const buckets = useSignal<Bucket[] | null>(null);
   const error = useSignal("");
   const notice = useSignal("");
@@ -27,17 +32,25 @@ export default function BucketList(_props: Record<string, unknown>) {
   const toDelete = useSignal<Bucket | null>(null);
   const confirmText = useSignal("");
   const dialog = useRef<HTMLDialogElement>(null);
+  const tenants = useSignal<{ id: string; name: string }[]>([]);
+  /** "" = the caller's own namespace. */
+  const tenantId = useSignal("");
 
   const load = async () => {
     try {
-      buckets.value = listOf<Bucket>(await api("buckets"));
+      buckets.value = listOf<Bucket>(
+        await api("buckets", { query: { tenantId: tenantId.value } }),
+      );
     } catch (e) {
       error.value = (e as Error).message;
     }
   };
   useEffect(() => {
     load();
+    if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
   }, []);
+  // The object browser and the S3 passthrough work in the caller's own namespace only.
+  const own = tenantId.value === "";
 
   const onCreate = async (ev: Event) => {
     ev.preventDefault();
@@ -53,16 +66,21 @@ export default function BucketList(_props: Record<string, unknown>) {
       error.value = (e as Error).message;
       return;
     }
+    if (!own && Object.keys(tags).length) {
+      error.value = "Tags can be set only on buckets of your own namespace.";
+      return;
+    }
     creating.value = true;
     try {
       await api("buckets", {
         body: {
           name,
+          ...(own ? {} : { tenantId: tenantId.value }),
           versioning: f.get("versioning") === "on",
           objectLock: f.get("objectLock") === "on",
         },
       });
-      if (Object.keys(tags).length) {
+      if (Object.keys(tags).length && own) {
         await s3("PUT", name, "", { tagging: "" }, {
           body: taggingXml(tags),
           headers: { "content-type": "application/xml" },
@@ -106,7 +124,10 @@ export default function BucketList(_props: Record<string, unknown>) {
     const b = toDelete.value;
     if (!b) return;
     try {
-      await api(`buckets/${encodeURIComponent(b.name)}`, { method: "DELETE" });
+      await api(`buckets/${encodeURIComponent(b.name)}`, {
+        method: "DELETE",
+        query: { tenantId: tenantId.value },
+      });
       notice.value = `Bucket ${b.name} deleted.`;
       error.value = "";
       dialog.current?.close();
@@ -124,6 +145,29 @@ export default function BucketList(_props: Record<string, unknown>) {
     <div>
       {error.value && <div class="alert error" role="alert">{error.value}</div>}
       {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      {globalAdmin && tenants.value.length > 0 && (
+        <div class="panel row">
+          <label class="row">
+            Namespace
+            <select
+              value={tenantId.value}
+              onChange={(e) => {
+                tenantId.value = (e.currentTarget as HTMLSelectElement).value;
+                buckets.value = null;
+                load();
+              }}
+            >
+              <option value="">Global</option>
+              {tenants.value.map((t) => <option key={t.id} value={t.id}>Tenant {t.name}</option>)}
+            </select>
+          </label>
+          {!own && (
+            <span class="hint">
+              Objects in a tenant's buckets are managed by that tenant's users.
+            </span>
+          )}
+        </div>
+      )}
       <details class="panel">
         <summary>
           <strong>Create bucket</strong>
@@ -181,7 +225,9 @@ export default function BucketList(_props: Record<string, unknown>) {
                 {buckets.value.map((b) => (
                   <tr key={b.name} data-bucket={b.name}>
                     <td>
-                      <a href={`/buckets/${encodeURIComponent(b.name)}`}>{b.name}</a>
+                      {own
+                        ? <a href={`/buckets/${encodeURIComponent(b.name)}`}>{b.name}</a>
+                        : <strong>{b.name}</strong>}
                       {b.objectLock && <span class="badge">lock</span>}
                     </td>
                     <td class="num">{b.objects ?? "—"}</td>
@@ -189,7 +235,7 @@ export default function BucketList(_props: Record<string, unknown>) {
                     <td class="hide-sm">
                       <div class="row">
                         <span>{versioningLabel(b.versioning)}</span>
-                        {!b.objectLock && (versioningLabel(b.versioning) === "Enabled"
+                        {own && !b.objectLock && (versioningLabel(b.versioning) === "Enabled"
                           ? (
                             <button type="button" onClick={() => setVersioning(b, "Suspended")}>
                               Suspend

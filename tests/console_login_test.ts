@@ -77,6 +77,18 @@ Deno.test({
         }, token);
       }
 
+      const patch = async (path: string, body: unknown) => {
+        const res = await fetch(`${base}/api/v1/${path}`, {
+          method: "PATCH",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+        assert(res.ok, `${path}: ${res.status} ${await res.text()}`);
+      };
+      await patch(`tenants/${tenant.id}`, {
+        quota: { maxBytes: null, maxBuckets: 2, maxAccessKeys: 10 },
+      });
+
       const page = await (await browser.newContext()).newPage();
 
       await t.step("first sign-in asks for a new password", async () => {
@@ -123,6 +135,46 @@ Deno.test({
         await page.fill("input[name=code]", backup);
         await page.click("button[type=submit]");
         await page.waitForURL((u) => u.pathname === "/", { timeout: 15_000 });
+      });
+
+      await t.step("a global admin manages a tenant's buckets and sees its quota", async () => {
+        const admin = await (await browser.newContext()).newPage();
+        await admin.goto(`${base}/login`);
+        await submitLogin(admin, "admin", "Admin-pass-123");
+        await admin.waitForURL((u) => u.pathname === "/", { timeout: 15_000 });
+        await admin.goto(`${base}/buckets`);
+        await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
+        await admin.waitForSelector("text=No buckets yet.", { timeout: 15_000 });
+        await admin.click("details summary");
+        for (const name of ["acme-data", "acme-logs"]) {
+          await admin.fill("#create-bucket input[name=name]", name);
+          await admin.click("#create-bucket button[type=submit]");
+          await admin.waitForSelector(`tr[data-bucket="${name}"]`, { timeout: 15_000 });
+        }
+        // A third bucket is over the tenant's quota of two: the API's refusal is shown.
+        await admin.fill("#create-bucket input[name=name]", "acme-more");
+        await admin.click("#create-bucket button[type=submit]");
+        await admin.waitForSelector(".alert.error", { timeout: 15_000 });
+        assertEquals(await admin.locator('tr[data-bucket="acme-more"]').count(), 0);
+        await admin.selectOption("select:near(:text('Namespace'))", { label: "Global" });
+        await admin.waitForSelector("text=No buckets yet.", { timeout: 15_000 });
+        assertEquals(await admin.locator('tr[data-bucket="acme-data"]').count(), 0);
+        await admin.goto(`${base}/tenants`);
+        const bar = admin.locator('progress[aria-label^="Buckets"]').first();
+        await bar.waitFor({ timeout: 15_000 });
+        assertEquals(await bar.getAttribute("data-level"), "red");
+        await shot(admin, "tenants-quota");
+        await admin.goto(`${base}/buckets`);
+        await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
+        for (const name of ["acme-data", "acme-logs"]) {
+          await admin.click(`tr[data-bucket="${name}"] >> text=Delete`);
+          await admin.fill("dialog[open] input[name=confirm]", name);
+          await admin.click("dialog[open] button.danger");
+          await admin.waitForSelector(`tr[data-bucket="${name}"]`, {
+            state: "detached",
+            timeout: 15_000,
+          });
+        }
       });
 
       await t.step("repeated wrong passwords lock the account with a message", async () => {
