@@ -301,6 +301,20 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
       requestId,
       bytesIn: null,
     });
+    closeUnansweredExpect(req, response);
     return addCors(req, response);
   };
+}
+
+/**
+ * A request with `Expect: 100-continue` may get its final status without a 100 Continue: the
+ * server sends that only when a body is read, never for an empty one, nor when an error answers
+ * first. botocore then keeps the early status for the next request on the same connection and
+ * hangs until its read timeout; asking the client to close the connection resets it.
+ */
+function closeUnansweredExpect(req: Request, res: Response): void {
+  if ((req.headers.get("expect") ?? "").toLowerCase() !== "100-continue") return;
+  if (req.headers.get("content-length") === "0" || res.status >= 300) {
+    res.headers.set("connection", "close");
+  }
 }
