@@ -103,7 +103,7 @@ Deno.test("admin CLI offline and online", async (t) => {
       assertEquals(r.code, 0, r.stderr);
       assertEquals(r.json, [{
         tenant: "cli-t",
-        usage: { bytes: 5, objects: 1, buckets: 1, accessKeys: 1 },
+        usage: { bytes: 5, objects: 1, buckets: 1, reserved: 0, accessKeys: 1 },
       }]);
     });
   } finally {

@@ -3,6 +3,7 @@
  * access-key quotas; usage counters stay exact after overwrites and deletes.
  */
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
@@ -56,69 +57,64 @@ Deno.test("tenant quotas", async (t) => {
       },
     );
 
-    await t.step("CopyObject and multipart Complete are refused over quota", async () => {
-      await assertS3Error(
-        () =>
-          c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: "qb1/obj-x" })),
-        "NoSuchKey",
-      );
-      const first = (await s.api("/s3/qb1?list-type=2", { token: q.user.token })).body as string;
-      const key = /<Key>([^<]+)<\/Key>/.exec(first)![1];
-      await assertS3Error(
-        () =>
-          c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: `qb1/${key}` })),
-        "QuotaExceeded",
-        403,
-      );
-      await assertS3Error(
-        () => c.send(new PutObjectCommand({ Bucket: "qb1", Key: "one-more", Body: "x" })),
-        "QuotaExceeded",
-        403,
-      );
-      await c.send(new DeleteObjectCommand({ Bucket: "qb1", Key: key }));
-      assertEquals((await usage()).bytes, 90 * KiB);
-      const mp = await c.send(new CreateMultipartUploadCommand({ Bucket: "qb1", Key: "mp" }));
-      const part = await c.send(
-        new UploadPartCommand({
-          Bucket: "qb1",
-          Key: "mp",
-          UploadId: mp.UploadId,
-          PartNumber: 1,
-          Body: randomBytes(9 * KiB, 3),
-        }),
-      );
-      await c.send(
-        new PutObjectCommand({ Bucket: "qb1", Key: "filler", Body: randomBytes(5 * KiB) }),
-      );
-      await assertS3Error(
-        () =>
-          c.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: "qb1",
-              Key: "mp",
-              UploadId: mp.UploadId,
-              MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
-            }),
-          ),
-        "QuotaExceeded",
-        403,
-      );
-      // UploadPart with a length that cannot fit is refused before its body is read.
-      await assertS3Error(
-        () =>
+    await t.step(
+      "CopyObject, UploadPart and PutObject refused over quota; Complete of reserved parts fits",
+      async () => {
+        await assertS3Error(
+          () =>
+            c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: "qb1/obj-x" })),
+          "NoSuchKey",
+        );
+        const first = (await s.api("/s3/qb1?list-type=2", { token: q.user.token })).body as string;
+        const key = /<Key>([^<]+)<\/Key>/.exec(first)![1];
+        await assertS3Error(
+          () =>
+            c.send(new CopyObjectCommand({ Bucket: "qb1", Key: "copy", CopySource: `qb1/${key}` })),
+          "QuotaExceeded",
+          403,
+        );
+        await assertS3Error(
+          () => c.send(new PutObjectCommand({ Bucket: "qb1", Key: "one-more", Body: "x" })),
+          "QuotaExceeded",
+          403,
+        );
+        await c.send(new DeleteObjectCommand({ Bucket: "qb1", Key: key }));
+        assertEquals((await usage()).bytes, 90 * KiB);
+        // Accepted parts reserve their bytes: 9 KiB fits (90 + 9), 2 KiB more does not.
+        const mp = await c.send(new CreateMultipartUploadCommand({ Bucket: "qb1", Key: "mp" }));
+        const uploadPart = (n: number, size: number) =>
           c.send(
             new UploadPartCommand({
               Bucket: "qb1",
               Key: "mp",
               UploadId: mp.UploadId,
-              PartNumber: 2,
-              Body: randomBytes(6 * KiB, 4),
+              PartNumber: n,
+              Body: randomBytes(size, n),
             }),
-          ),
-        "QuotaExceeded",
-        403,
-      );
-    });
+          );
+        const part = await uploadPart(1, 9 * KiB);
+        assertEquals((await usage()).reserved, 9 * KiB);
+        await assertS3Error(() => uploadPart(2, 2 * KiB), "QuotaExceeded", 403);
+        await assertS3Error(
+          () =>
+            c.send(
+              new PutObjectCommand({ Bucket: "qb1", Key: "filler", Body: randomBytes(2 * KiB) }),
+            ),
+          "QuotaExceeded",
+          403,
+        );
+        await c.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: "qb1",
+            Key: "mp",
+            UploadId: mp.UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          }),
+        );
+        await eventually(async () => (await usage()).reserved === 0);
+        assertEquals((await usage()).bytes, 99 * KiB);
+      },
+    );
 
     await t.step("an overwrite that shrinks an object is allowed at the limit", async () => {
       const before = await usage();
@@ -189,6 +185,42 @@ Deno.test("tenant quotas", async (t) => {
       );
     });
 
+    await t.step(
+      "32 parallel UploadParts cannot reserve past the quota; Abort frees them",
+      async () => {
+        const u0 = await usage();
+        await s.api(`/tenants/${q.tenantId}`, {
+          method: "PATCH",
+          token: s.adminToken,
+          body: { quota: { maxBytes: u0.bytes + 50 * KiB } },
+        });
+        const mp = await c.send(new CreateMultipartUploadCommand({ Bucket: "qb1", Key: "race" }));
+        const results = await Promise.allSettled(
+          Array.from({ length: 32 }, (_, i) =>
+            c.send(
+              new UploadPartCommand({
+                Bucket: "qb1",
+                Key: "race",
+                UploadId: mp.UploadId,
+                PartNumber: i + 1,
+                Body: randomBytes(10 * KiB, i + 1),
+              }),
+            )),
+        );
+        const ok = results.filter((r) => r.status === "fulfilled").length;
+        for (const r of results) {
+          if (r.status === "rejected") assertEquals(r.reason.name, "QuotaExceeded");
+        }
+        assertEquals(ok, 5);
+        assertEquals((await usage()).reserved, 50 * KiB);
+        await c.send(
+          new AbortMultipartUploadCommand({ Bucket: "qb1", Key: "race", UploadId: mp.UploadId }),
+        );
+        await eventually(async () => (await usage()).reserved === 0);
+        assertEquals((await usage()).bytes, u0.bytes);
+      },
+    );
+
     await t.step("a tenant admin cannot raise its own quota", async () => {
       const r = await s.api(`/tenants/${q.tenantId}`, {
         method: "PATCH",
@@ -201,3 +233,12 @@ Deno.test("tenant quotas", async (t) => {
     await s.stop();
   }
 });
+
+/** Polls a condition that becomes true shortly after a response (post-response bookkeeping). */
+async function eventually(cond: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("condition not met within 5 s");
+}

@@ -12,7 +12,7 @@ import type { CredentialStore } from "./types.ts";
 import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 import { accessKeyStore, principalOf } from "./access_keys.ts";
 import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
-import { initTenantUsage, tenantQuotaHook } from "./quota.ts";
+import { initTenantUsage, reconcileReservations, tenantQuotaHook } from "./quota.ts";
 import { limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
@@ -73,8 +73,17 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     return peer !== null && trusted.some((t) => ipInCidr(normalizeIp(peer), t));
   };
 
+  const timers: ReturnType<typeof setInterval>[] = [];
   if (opts.storage) {
-    await initTenantUsage(opts.storage.core.kv);
+    const kv = opts.storage.core.kv;
+    await initTenantUsage(kv);
+    // Reservations of uploads that expired or went with their bucket are released here.
+    const reconcile = () =>
+      reconcileReservations(kv).catch((e) =>
+        opts.log.warn("reservation reconcile failed", { error: String(e) })
+      );
+    await reconcile();
+    timers.push(setInterval(reconcile, 3600 * 1000));
     opts.storage.core.commitHooks.push(
       tenantQuotaHook(opts.storage.core.kv, (ns) => limitsOf(core, ns)),
     );
@@ -133,6 +142,7 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     limiter: new LoginRateLimiter(core),
     clientIp: ipOf,
     onS3Request(info) {
+      authorizer.finish(info);
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
       const client = auditClients.get(info.requestId);
       auditClients.delete(info.requestId);
@@ -188,6 +198,7 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
       }
     },
     close() {
+      for (const t of timers) clearInterval(t);
       db.close();
     },
   };

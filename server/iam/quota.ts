@@ -6,11 +6,17 @@
  * overshoot the quota together.
  */
 import { S3Error } from "../s3/errors.ts";
-import { bucketIdKey, bucketPrefix, bucketStatKey, u64Delta } from "../storage/meta/keys.ts";
+import {
+  bucketIdKey,
+  bucketPrefix,
+  bucketStatKey,
+  u64Delta,
+  uploadKey,
+} from "../storage/meta/keys.ts";
 import type { CommitHook } from "../storage/core.ts";
 import type { BucketRecord } from "../storage/types.ts";
 
-export type TenantStat = "bytes" | "objects" | "buckets";
+export type TenantStat = "bytes" | "objects" | "buckets" | "reserved";
 
 /** ["tstat", ns, stat] -> Deno.KvU64: usage of a bucket namespace ("" = global). */
 export const tenantStatKey = (ns: string, stat: TenantStat): Deno.KvKey => ["tstat", ns, stat];
@@ -26,16 +32,19 @@ export interface TenantUsage {
   bytes: number;
   objects: number;
   buckets: number;
+  /** Bytes reserved by parts of open multipart uploads (see `reservePart`). */
+  reserved: number;
 }
 
 export async function readUsage(kv: Deno.Kv, ns: string): Promise<TenantUsage> {
-  const [b, o, k] = await kv.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64]>([
+  const [b, o, k, r] = await kv.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64, Deno.KvU64]>([
     tenantStatKey(ns, "bytes"),
     tenantStatKey(ns, "objects"),
     tenantStatKey(ns, "buckets"),
+    tenantStatKey(ns, "reserved"),
   ]);
   const n = (e: Deno.KvEntryMaybe<Deno.KvU64>) => signed(e.value?.value ?? 0n);
-  return { bytes: n(b), objects: n(o), buckets: n(k) };
+  return { bytes: n(b), objects: n(o), buckets: n(k), reserved: n(r) };
 }
 
 /** Counters wrap as u64; a transiently "negative" value reads as negative, not 2^64. */
@@ -92,7 +101,7 @@ export function tenantQuotaHook(
  */
 export async function initTenantUsage(kv: Deno.Kv): Promise<void> {
   if ((await kv.get(TENANT_STAT_META)).value) return;
-  const totals = new Map<string, TenantUsage>();
+  const totals = new Map<string, Omit<TenantUsage, "reserved">>();
   for await (const e of kv.list<BucketRecord>({ prefix: ["bucket"] })) {
     if (e.key.length !== 3) continue;
     const b = e.value;
@@ -130,6 +139,85 @@ export async function recountTenantUsage(kv: Deno.Kv): Promise<void> {
   }
   await kv.delete(TENANT_STAT_META);
   await initTenantUsage(kv);
+  await reconcileReservations(kv);
+  const reserved = new Map<string, bigint>();
+  for await (const e of kv.list<Deno.KvU64>({ prefix: ["tresv"] })) {
+    const ns = e.key[1] as string;
+    reserved.set(ns, (reserved.get(ns) ?? 0n) + e.value.value);
+  }
+  for (const [ns, v] of reserved) await kv.set(tenantStatKey(ns, "reserved"), new Deno.KvU64(v));
+}
+
+/**
+ * ["tresv", ns, uploadId] -> Deno.KvU64: bytes reserved by accepted UploadPart requests of one
+ * open upload; their sum per tenant is `["tstat", ns, "reserved"]`.
+ */
+export const reservationKey = (ns: string, uploadId: string): Deno.KvKey => [
+  "tresv",
+  ns,
+  uploadId,
+];
+
+/**
+ * Reserves room for an UploadPart before its body is read: one commit, checked against the
+ * stored and reserved counters, so parallel parts cannot together pass the quota. The
+ * reservation is released when the upload ends (Complete, Abort, expiry) or the part fails.
+ */
+export async function reservePart(
+  kv: Deno.Kv,
+  ns: string,
+  uploadId: string,
+  len: number,
+  maxBytes: number,
+): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [b, r] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      tenantStatKey(ns, "bytes"),
+      tenantStatKey(ns, "reserved"),
+    ]);
+    const used = signed(b.value?.value ?? 0n) + signed(r.value?.value ?? 0n);
+    if (used + len > maxBytes) throw new S3Error("QuotaExceeded");
+    const res = await kv.atomic().check(b, r)
+      .sum(tenantStatKey(ns, "reserved"), u64Delta(len))
+      .sum(reservationKey(ns, uploadId), u64Delta(len))
+      .commit();
+    if (res.ok) return;
+  }
+  throw new S3Error("OperationAborted");
+}
+
+/** Releases `len` bytes of an upload's reservation (a failed part), or all of it with null. */
+export async function releaseReservation(
+  kv: Deno.Kv,
+  ns: string,
+  uploadId: string,
+  len: number | null,
+): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const e = await kv.get<Deno.KvU64>(reservationKey(ns, uploadId));
+    if (!e.value) return;
+    const have = signed(e.value.value);
+    const take = len === null ? have : Math.min(len, have);
+    const op = kv.atomic().check(e).sum(tenantStatKey(ns, "reserved"), u64Delta(-take));
+    if (take >= have) op.delete(e.key);
+    else op.sum(e.key, u64Delta(-take));
+    if ((await op.commit()).ok) return;
+  }
+}
+
+/** Releases the reservations of uploads that no longer exist (expired or gone with a bucket). */
+export async function reconcileReservations(kv: Deno.Kv): Promise<number> {
+  const found: [string, string][] = [];
+  for await (const e of kv.list({ prefix: ["tresv"] })) {
+    found.push([e.key[1] as string, e.key[2] as string]);
+  }
+  let released = 0;
+  for (const [ns, uploadId] of found) {
+    if ((await kv.get(uploadKey(uploadId))).value) continue;
+    await releaseReservation(kv, ns, uploadId, null);
+    released++;
+  }
+  return released;
 }
 
 /** Whether the namespace holds any bucket (tenant deletion is refused while it does). */

@@ -7,7 +7,9 @@
  * cannot fit the tenant quota; the exact, atomic check happens in the publishing commit.
  */
 import { S3Error } from "../s3/errors.ts";
-import type { Authorizer, OpContext } from "../s3/context.ts";
+import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
+import { parseCopySource } from "../s3/ops/copy.ts";
+import { uploadKey } from "../storage/meta/keys.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import type { Principal } from "./types.ts";
 import type { IamCore } from "./core.ts";
@@ -16,7 +18,7 @@ import { documentsFor } from "./policy_store.ts";
 import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
 import { getTenant } from "./tenants.ts";
-import { readUsage } from "./quota.ts";
+import { readUsage, releaseReservation, reservePart } from "./quota.ts";
 
 /** S3 action names for ops whose IAM action differs from the op name. */
 const ACTION: Record<string, string> = {
@@ -110,7 +112,12 @@ export interface IamAuthorizerOptions {
   onAuthorize?: (ctx: OpContext) => void;
 }
 
-export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Authorizer {
+export function iamAuthorizer(
+  core: IamCore,
+  opts: IamAuthorizerOptions,
+): Authorizer & { finish(info: RequestInfo): void } {
+  // Part reservations and upload ends by request id, from authorization until `finish`.
+  const pending = new Map<string, { ns: string; uploadId: string; len: number | null }>();
   const factsFor = (
     ctx: OpContext,
     p: Principal,
@@ -193,23 +200,80 @@ export function iamAuthorizer(core: IamCore, opts: IamAuthorizerOptions): Author
       check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
       await precheckQuota(ctx);
     },
+    finish,
   };
 
+  /**
+   * Early refusals and part reservations. PutObject with a length that cannot fit (stored +
+   * reserved - replaced + length) is refused before its body is read; UploadPart and
+   * UploadPartCopy reserve their length atomically (quota.ts `reservePart`); Complete and Abort
+   * are remembered so `finish` releases the upload's reservation once they succeeded.
+   */
   async function precheckQuota(ctx: OpContext): Promise<void> {
     const op = ctx.ep.op;
-    if (op !== "PutObject" && op !== "UploadPart" || !ctx.ns || !core.kv) return;
-    const len = ctx.auth.contentLength;
-    if (len === null) return;
+    const kv = core.kv;
+    if (!ctx.ns || !kv) return;
+    const uploadId = ctx.ep.query.get("uploadId");
+    if ((op === "CompleteMultipartUpload" || op === "AbortMultipartUpload") && uploadId) {
+      pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len: null });
+      return;
+    }
+    if (op !== "PutObject" && op !== "UploadPart" && op !== "UploadPartCopy") return;
     const t = getTenant(core, ctx.ns);
     if (!t || t.quota.maxBytes === null) return;
-    const used = (await readUsage(core.kv, ctx.ns)).bytes;
-    // An overwrite frees the replaced bytes (unversioned buckets); the commit hook decides
-    // exactly, this only spares reading a body that cannot fit.
-    let replaced = 0;
-    if (op === "PutObject" && ctx.ep.key !== null) {
+    if (op === "PutObject") {
+      const len = ctx.auth.contentLength;
+      if (len === null || ctx.ep.key === null) return;
+      const usage = await readUsage(kv, ctx.ns);
+      // An overwrite frees the replaced bytes (unversioned buckets); the commit hook decides
+      // exactly, this only spares reading a body that cannot fit.
       const b = await ctx.bucket();
-      replaced = await ctx.deps.storage.getObjectRecord(b, ctx.ep.key).then((r) => r.size, () => 0);
+      const replaced = await ctx.deps.storage.getObjectRecord(b, ctx.ep.key).then(
+        (r) => r.size,
+        () => 0,
+      );
+      if (usage.bytes + usage.reserved - replaced + len > t.quota.maxBytes) {
+        throw new S3Error("QuotaExceeded");
+      }
+      return;
     }
-    if (used - replaced + len > t.quota.maxBytes) throw new S3Error("QuotaExceeded");
+    if (!uploadId) return;
+    const len = op === "UploadPart" ? ctx.auth.contentLength : await copyLength(ctx);
+    if (len === null) return;
+    await reservePart(kv, ctx.ns, uploadId, len, t.quota.maxBytes);
+    pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len });
+  }
+
+  /** Bytes an UploadPartCopy will add: its range, else the whole source object. */
+  async function copyLength(ctx: OpContext): Promise<number | null> {
+    const range = /^bytes=(\d+)-(\d+)$/.exec(ctx.req.headers.get("x-amz-copy-source-range") ?? "");
+    if (range) return Number(range[2]) - Number(range[1]) + 1;
+    const header = ctx.req.headers.get("x-amz-copy-source");
+    if (!header) return null;
+    try {
+      const src = parseCopySource(header);
+      const b = await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
+      return (await ctx.deps.storage.getObjectRecord(b, src.key)).size;
+    } catch {
+      return null; // the op itself reports the bad source
+    }
+  }
+
+  /** After the response: release reservations of failed parts and of ended uploads. */
+  function finish(info: RequestInfo): void {
+    const p = pending.get(info.requestId);
+    if (!p || !core.kv) return;
+    pending.delete(info.requestId);
+    const kv = core.kv;
+    const failed = info.status >= 300;
+    const work = p.len !== null
+      ? (failed ? releaseReservation(kv, p.ns, p.uploadId, p.len) : Promise.resolve())
+      : failed
+      ? Promise.resolve()
+      : kv.get(uploadKey(p.uploadId)).then((up) =>
+        // A Complete may answer 200 with an error document: release only once the upload is gone.
+        up.value ? undefined : releaseReservation(kv, p.ns, p.uploadId, null)
+      );
+    work.catch(() => {/* reconcileReservations catches up */});
   }
 }

@@ -18,7 +18,13 @@ import { accessKeyStore, createAccessKey, updateAccessKey } from "./access_keys.
 import { createSession, revokeSession, sessionOfToken } from "./sessions.ts";
 import { createGrant, grantedAccess } from "./grants.ts";
 import { purgeAudit, queryAudit, recordAudit } from "./audit.ts";
-import { readUsage, tenantQuotaHook } from "./quota.ts";
+import {
+  readUsage,
+  reconcileReservations,
+  releaseReservation,
+  reservePart,
+  tenantQuotaHook,
+} from "./quota.ts";
 import { limitsOf } from "./tenants.ts";
 
 async function testCore(): Promise<IamCore & { clock: { now(): number; t: number } }> {
@@ -242,4 +248,22 @@ Deno.test("tenant deletion is refused while it owns buckets", async () => {
   await core.kv!.delete(["bucket", t.id, "somebucket"]);
   await deleteTenant(core, t.id);
   core.kv!.close();
+});
+
+Deno.test("part reservations: atomic under concurrency, released per part, reconciled", async () => {
+  const core = await testCore();
+  const kv = core.kv!;
+  const results = await Promise.allSettled(
+    Array.from({ length: 20 }, () => reservePart(kv, "t1", "up1", 100, 1000)),
+  );
+  assertEquals(results.filter((r) => r.status === "fulfilled").length, 10);
+  assertEquals((await readUsage(kv, "t1")).reserved, 1000);
+  await releaseReservation(kv, "t1", "up1", 300);
+  assertEquals((await readUsage(kv, "t1")).reserved, 700);
+  // The upload does not exist (no ["mpu", "up1"]): the reconcile frees the rest.
+  await kv.set(["mpu", "up2"], { v: 1 });
+  await reservePart(kv, "t1", "up2", 50, 1000);
+  assertEquals(await reconcileReservations(kv), 1);
+  assertEquals((await readUsage(kv, "t1")).reserved, 50);
+  kv.close();
 });
