@@ -57,7 +57,9 @@ export function listTenants(core: IamCore): Tenant[] {
 }
 
 export async function withUsage(core: IamCore, t: Tenant): Promise<TenantWithUsage> {
-  const kv = core.kv ? await readUsage(core.kv, t.id) : { bytes: 0, objects: 0, buckets: 0, reserved: 0 };
+  const kv = core.kv
+    ? await readUsage(core.kv, t.id)
+    : { bytes: 0, objects: 0, buckets: 0, reserved: 0 };
   const keys = sql(core, "SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
     .get(t.id) as { n: number };
   return { ...t, usage: { ...kv, accessKeys: Number(keys.n) } };
