@@ -134,4 +134,10 @@ CREATE INDEX audit_time ON audit_log(time);
 CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
 `,
   },
+  {
+    version: 2,
+    name: "grant-lookup-index",
+    // The S3 authorizer looks grants up by bucket id on every non-owner request.
+    sql: `CREATE INDEX grants_bucket_id ON grants(bucket_id, expires_at);`,
+  },
 ];
