@@ -186,6 +186,22 @@ Deno.test("S3 CopyObject", async (t) => {
       }
     });
 
+    await t.step("If-None-Match: * guards the destination of a copy", async () => {
+      const source = `${SRC}/${encodeURIComponent(srcKey)}`;
+      const first = await copy(
+        { "x-amz-copy-source": source, "if-none-match": "*" },
+        `/${DST}/once`,
+      );
+      assertEquals(first.status, 200);
+      await first.body?.cancel();
+      const second = await copy(
+        { "x-amz-copy-source": source, "if-none-match": "*" },
+        `/${DST}/once`,
+      );
+      assertEquals(second.status, 412);
+      assertEquals(await errorCode(second), "PreconditionFailed");
+    });
+
     await t.step("missing source, missing bucket and malformed copy source", async () => {
       const noKey = await copy({ "x-amz-copy-source": `${SRC}/missing` });
       assertEquals(noKey.status, 404);
