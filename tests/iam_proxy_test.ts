@@ -76,6 +76,43 @@ Deno.test("X-Forwarded-For from a trusted proxy", async (t) => {
       // Without the proxy header the admin (no policy) is unaffected.
       await s.s3(a.admin.key, a.admin.secret).send(new CreateBucketCommand({ Bucket: "adm-b" }));
     });
+
+    await t.step(
+      "aws:SecureTransport is true only for https forwarded by a trusted proxy",
+      async () => {
+        const p = await s.api("/policies", {
+          token: a.admin.token,
+          body: {
+            name: "tls-only",
+            document: {
+              Statement: [{
+                Effect: "Deny",
+                Action: "s3:*",
+                Resource: "*",
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              }],
+            },
+          },
+        });
+        await s.api(`/policies/${p.body.id}/attachments/users/${a.admin.id}`, {
+          method: "PUT",
+          token: a.admin.token,
+        });
+        const list = (headers?: Record<string, string>) =>
+          signedFetch(s.srv, {
+            method: "GET",
+            path: "/",
+            accessKey: a.admin.key,
+            secretKey: a.admin.secret,
+          }, headers ? { headers } : undefined);
+        const plain = await list();
+        assertEquals(plain.status, 403);
+        await plain.body?.cancel();
+        const tls = await list({ "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7" });
+        assertEquals(tls.status, 200);
+        await tls.body?.cancel();
+      },
+    );
   } finally {
     await s.stop();
   }
