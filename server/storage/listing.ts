@@ -93,6 +93,16 @@ export async function walkWithDelimiter<T>(
   }
 }
 
+/**
+ * The first read of a seek. With a delimiter, a seek often ends after one entry (the next common
+ * prefix), so it starts small and grows; reading a full page per folded prefix made listing N
+ * prefixes cost N pages.
+ */
+export function seekBatch(input: ListObjectsInput): number {
+  const page = Math.min(1000, input.maxKeys + 1);
+  return input.delimiter ? Math.min(page, 16) : page;
+}
+
 /** ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. */
 export async function listObjects(
   core: StorageCore,
@@ -102,14 +112,20 @@ export async function listObjects(
   const objects: ObjectRecord[] = [];
   const commonPrefixes: string[] = [];
   const seek = async function* (start: string, inclusive: boolean) {
-    const iter = core.kv.list<ObjectRecord>(
-      {
-        prefix: objectPrefix(bucketId),
-        start: objectKey(bucketId, inclusive ? start : start + "\0"),
-      },
-      { batchSize: Math.min(1000, input.maxKeys + 1) },
-    );
-    for await (const e of iter) yield e.value;
+    let from = inclusive ? start : start + "\0";
+    for (let batch = seekBatch(input);; batch = Math.min(batch * 4, 1000)) {
+      const iter = core.kv.list<ObjectRecord>(
+        { prefix: objectPrefix(bucketId), start: objectKey(bucketId, from) },
+        { limit: batch, batchSize: batch },
+      );
+      let n = 0;
+      for await (const e of iter) {
+        n++;
+        from = e.value.key + "\0";
+        yield e.value;
+      }
+      if (n < batch) return;
+    }
   };
   const r = await walkWithDelimiter(
     input,

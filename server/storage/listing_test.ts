@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { compareUtf8, walkWithDelimiter } from "./listing.ts";
+import { compareUtf8, listObjects, walkWithDelimiter } from "./listing.ts";
+import { objectKey } from "./meta/keys.ts";
+import type { StorageCore } from "./core.ts";
 import type { ListObjectsInput } from "./types.ts";
 
 /** Runs the walk over sorted names and counts the seeks and the entries it reads. */
@@ -103,4 +105,54 @@ Deno.test("order is UTF-8 byte order, not UTF-16 code unit order", async () => {
   // A start-after that sorts before the prefix (in UTF-8) must not hide the prefix's keys.
   const r = await walk(keys, { prefix: astral, after: `${bmp}a` });
   assert.deepEqual(r.items, [`${astral}1`, `${astral}2`]);
+});
+
+Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const rec = (key: string) => ({
+      v: 1,
+      key,
+      versionId: "null",
+      blob: "b",
+      size: 1,
+      etag: '"e"',
+    });
+    let op = kv.atomic();
+    for (let d = 0; d < 50; d++) {
+      for (let f = 0; f < 100; f++) {
+        const key = `d${String(d).padStart(2, "0")}/f${f}`;
+        op.set(objectKey("B", key), rec(key));
+      }
+      await op.commit();
+      op = kv.atomic();
+    }
+    // KV fetches entries in batches of `batchSize`: the sum over all list calls bounds the
+    // entries it reads and deserializes.
+    let fetched = 0;
+    const counting = {
+      list: (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+        fetched += Math.min(opts?.batchSize ?? 100, opts?.limit ?? Infinity);
+        return kv.list(sel, opts);
+      },
+    };
+    const core = { kv: counting } as unknown as StorageCore;
+    const page = await listObjects(core, "B", {
+      prefix: "",
+      delimiter: "/",
+      after: "",
+      maxKeys: 1000,
+    });
+    assert.equal(page.commonPrefixes.length, 50);
+    assert.ok(fetched < 50 * 40, `fetched up to ${fetched} entries for 50 prefixes`);
+    const flat = await listObjects(core, "B", {
+      prefix: "d07/",
+      delimiter: "/",
+      after: "",
+      maxKeys: 1000,
+    });
+    assert.equal(flat.objects.length, 100);
+  } finally {
+    kv.close();
+  }
 });
