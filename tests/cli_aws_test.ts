@@ -34,7 +34,8 @@ async function awsEnv(srv: TestServer, dir: string): Promise<Record<string, stri
   const config = `${dir}/aws-config`;
   await Deno.writeTextFile(
     config,
-    "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n",
+    // One attempt: a stalled or failed request must fail the test, not hide behind a retry.
+    "[default]\nregion = us-east-1\nretry_mode = standard\nmax_attempts = 1\ns3 =\n  addressing_style = path\n",
   );
   return {
     AWS_ACCESS_KEY_ID: srv.accessKey,
@@ -59,7 +60,10 @@ Deno.test("aws cli round trips", async (t) => {
         const bucket = `cli-aws-${i}`;
         const env = await awsEnv(srv, w.root);
         const aws = (...args: string[]) =>
-          run(tool.path, ["--endpoint-url", srv.endpoint, ...args], { env, timeoutMs: 120_000 });
+          run(tool.path, ["--endpoint-url", srv.endpoint, "--cli-read-timeout", "20", ...args], {
+            env,
+            timeoutMs: 120_000,
+          });
         try {
           await aws("s3", "mb", `s3://${bucket}`);
           await aws("s3", "cp", "--recursive", "--no-progress", w.src, `s3://${bucket}/up/`);

@@ -30,7 +30,8 @@ s3 = boto3.client(
     aws_access_key_id=access_key,
     aws_secret_access_key=secret_key,
     region_name="us-east-1",
-    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    # One attempt and a bounded read: a stalled response must fail here, not hide behind a retry.
+    config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, read_timeout=20),
 )
 out = {}
 if phase == "upload":
