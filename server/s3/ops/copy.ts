@@ -205,20 +205,27 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       if (e instanceof BlobGone) continue; // source replaced between read and open: read again
       throw e;
     }
-    const written = await ctx.deps.storage.putObject(destBucket, {
-      key: destKey,
-      body,
-      contentLength: rec.size,
-      checksum: copyChecksum(h, rec),
-      content: replaceContent ? replaceContent.content : { ...rec.content },
-      meta: replaceContent ? replaceContent.meta : { ...rec.meta },
-      tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
-      storageClass,
-      ownerId: ctx.principal!.userId,
-      conditions: writeConditionsFrom(h),
-      maxSize: MAX_COPY_SOURCE,
-      ...lock,
-    });
+    let written: ObjectRecord;
+    try {
+      written = await ctx.deps.storage.putObject(destBucket, {
+        key: destKey,
+        body,
+        contentLength: rec.size,
+        checksum: copyChecksum(h, rec),
+        content: replaceContent ? replaceContent.content : { ...rec.content },
+        meta: replaceContent ? replaceContent.meta : { ...rec.meta },
+        tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
+        storageClass,
+        ownerId: ctx.principal!.userId,
+        conditions: writeConditionsFrom(h),
+        maxSize: MAX_COPY_SOURCE,
+        ...lock,
+      });
+    } catch (e) {
+      // A multipart source replaced mid-copy loses its later parts: copy the new version.
+      if (e instanceof BlobGone) continue;
+      throw e;
+    }
     return copyResult(written, rec);
   }
   throw new S3Error("InternalError");
