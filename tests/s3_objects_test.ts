@@ -309,6 +309,19 @@ Deno.test("S3 objects: headers, digests, ranges, conditionals, keys", async (t) 
       assertEquals(got.ContentEncoding, "gzip");
       assertEquals(got.Expires?.toISOString(), "2031-01-01T00:00:00.000Z");
       await bodyBytes(got.Body);
+      // Non-ASCII override values travel as their UTF-8 bytes; line breaks are refused.
+      const disposition = "attachment; filename*=UTF-8''日本.txt; name=\"ü\"";
+      const utf8 = await get("headers.bin", {}, { "response-content-disposition": disposition });
+      assertEquals(utf8.status, 200);
+      const raw = utf8.headers.get("content-disposition")!;
+      assertEquals(
+        new TextDecoder().decode(Uint8Array.from(raw, (c) => c.charCodeAt(0))),
+        disposition,
+      );
+      await utf8.body?.cancel();
+      const crlf = await get("headers.bin", {}, { "response-content-type": "a\r\nx-evil: 1" });
+      assertEquals(crlf.status, 400);
+      assertEquals(await errorCode(crlf), "InvalidArgument");
       const stored = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "headers.bin" }));
       assertEquals(stored.ContentType, "application/x-test");
     });

@@ -69,6 +69,23 @@ function dropChecksumHeaders(headers: Record<string, string>): void {
   }
 }
 
+/**
+ * A `response-*` value as a header: its UTF-8 bytes go on the wire unchanged (header strings
+ * are byte strings, so `日本` would otherwise fail the response); line breaks are refused.
+ */
+export function overrideValue(param: string, v: string): string {
+  if (/[\r\n\0]/.test(v)) {
+    throw new S3Error("InvalidArgument", {
+      message: `Invalid value for ${param}`,
+      fields: { ArgumentName: param },
+    });
+  }
+  if (!/[^ -~\t]/.test(v)) return v;
+  let out = "";
+  for (const b of new TextEncoder().encode(v)) out += String.fromCharCode(b);
+  return out;
+}
+
 const OVERRIDES: [string, string][] = [
   ["response-content-type", "content-type"],
   ["response-content-language", "content-language"],
@@ -133,7 +150,7 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
     }
     for (const [param, header] of OVERRIDES) {
       const v = q.get(param);
-      if (v !== null) headers[header] = v;
+      if (v !== null) headers[header] = overrideValue(param, v);
     }
     let range: ByteRange | null = null;
     let status = 200;
