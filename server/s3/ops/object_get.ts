@@ -71,10 +71,11 @@ function dropChecksumHeaders(headers: Record<string, string>): void {
 
 /**
  * A `response-*` value as a header: its UTF-8 bytes go on the wire unchanged (header strings
- * are byte strings, so `日本` would otherwise fail the response); line breaks are refused.
+ * are byte strings, so `日本` would otherwise fail the response); control characters such as
+ * line breaks are refused.
  */
 export function overrideValue(param: string, v: string): string {
-  if (/[\r\n\0]/.test(v)) {
+  if ([...v].some((c) => (c < " " && c !== "\t") || c === "\x7f")) {
     throw new S3Error("InvalidArgument", {
       message: `Invalid value for ${param}`,
       fields: { ArgumentName: param },
