@@ -13,7 +13,7 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   if (text.trim()) {
     const doc = parseXml(text);
     if (doc.name !== "CreateBucketConfiguration") throw new S3Error("MalformedXML");
-    const lc = childText(doc, "LocationConstraint");
+    const lc = childText(doc, "LocationConstraint")?.trim();
     if (lc !== undefined && lc !== "") {
       if (lc !== ctx.deps.region) {
         // A well-formed region other than ours is "illegal here"; anything else is invalid.
