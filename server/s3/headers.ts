@@ -54,7 +54,9 @@ export function userMetadataFrom(h: Headers): Record<string, string> {
     if (!k.startsWith("x-amz-meta-")) continue;
     const name = k.slice("x-amz-meta-".length);
     meta[name] = v;
-    size += new TextEncoder().encode(name).length + new TextEncoder().encode(v).length;
+    // Header values are byte strings (one char per byte as received), so length is bytes;
+    // re-encoding them as UTF-8 would count every non-ASCII byte twice.
+    size += name.length + v.length;
   }
   if (size > MAX_USER_METADATA) {
     throw new S3Error("MetadataTooLarge", { fields: { MaxSizeAllowed: "2048" } });
