@@ -371,6 +371,15 @@ Deno.test("S3 objects: headers, digests, ranges, conditionals, keys", async (t) 
       assertEquals(empty.status, 200);
       assertEquals(empty.headers.get("connection"), "close");
       await empty.body?.cancel();
+      const early = await signedFetch(srv, {
+        method: "PUT",
+        path: "/no-such-bucket/k",
+        body: new Uint8Array(10),
+        headers: { expect: "100-continue" },
+      });
+      assertEquals(early.status, 404);
+      assertEquals(early.headers.get("connection"), "close");
+      await early.body?.cancel();
       const plain = await put("expect-none", new Uint8Array(0));
       assertEquals(plain.headers.get("connection"), null);
       await plain.body?.cancel();
