@@ -8,9 +8,10 @@ import $i3 from "../islands/Dashboard.tsx";
 import $i4 from "../islands/LoginForm.tsx";
 import $i5 from "../islands/ObjectBrowser.tsx";
 import $i6 from "../islands/Profile.tsx";
-import $i7 from "../islands/Tenants.tsx";
-import $i8 from "../islands/UserMenu.tsx";
-import $i9 from "../islands/Users.tsx";
+import $i7 from "../islands/Settings.tsx";
+import $i8 from "../islands/Tenants.tsx";
+import $i9 from "../islands/UserMenu.tsx";
+import $i10 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessKeys": $i0,
@@ -20,7 +21,8 @@ hydrateIslands({
   "LoginForm": $i4,
   "ObjectBrowser": $i5,
   "Profile": $i6,
-  "Tenants": $i7,
-  "UserMenu": $i8,
-  "Users": $i9,
+  "Settings": $i7,
+  "Tenants": $i8,
+  "UserMenu": $i9,
+  "Users": $i10,
 });

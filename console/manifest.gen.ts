@@ -10,8 +10,9 @@ import * as $r6 from "../routes/index.tsx";
 import * as $r7 from "../routes/keys.tsx";
 import * as $r8 from "../routes/login.tsx";
 import * as $r9 from "../routes/profile.tsx";
-import * as $r10 from "../routes/tenants.tsx";
-import * as $r11 from "../routes/users.tsx";
+import * as $r10 from "../routes/settings.tsx";
+import * as $r11 from "../routes/tenants.tsx";
+import * as $r12 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessKeys.tsx";
 import * as $i1 from "../islands/AuditLog.tsx";
 import * as $i2 from "../islands/BucketList.tsx";
@@ -19,9 +20,10 @@ import * as $i3 from "../islands/Dashboard.tsx";
 import * as $i4 from "../islands/LoginForm.tsx";
 import * as $i5 from "../islands/ObjectBrowser.tsx";
 import * as $i6 from "../islands/Profile.tsx";
-import * as $i7 from "../islands/Tenants.tsx";
-import * as $i8 from "../islands/UserMenu.tsx";
-import * as $i9 from "../islands/Users.tsx";
+import * as $i7 from "../islands/Settings.tsx";
+import * as $i8 from "../islands/Tenants.tsx";
+import * as $i9 from "../islands/UserMenu.tsx";
+import * as $i10 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -35,8 +37,9 @@ export const manifest = {
     "keys.tsx": $r7,
     "login.tsx": $r8,
     "profile.tsx": $r9,
-    "tenants.tsx": $r10,
-    "users.tsx": $r11,
+    "settings.tsx": $r10,
+    "tenants.tsx": $r11,
+    "users.tsx": $r12,
   },
   islands: {
     "AccessKeys": $i0,
@@ -46,8 +49,9 @@ export const manifest = {
     "LoginForm": $i4,
     "ObjectBrowser": $i5,
     "Profile": $i6,
-    "Tenants": $i7,
-    "UserMenu": $i8,
-    "Users": $i9,
+    "Settings": $i7,
+    "Tenants": $i8,
+    "UserMenu": $i9,
+    "Users": $i10,
   },
 };

@@ -6,7 +6,7 @@ import { type ComponentChildren, type ComponentType, h } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { compileRoutes, matchRoute } from "./router.ts";
 import { IslandContext, type IslandRegistry } from "./island.tsx";
-import { isAdmin, type SessionResolver, type SessionUser } from "./session.ts";
+import { isAdmin, isGlobalAdmin, type SessionResolver, type SessionUser } from "./session.ts";
 import type { Logger } from "../server/storage/core.ts";
 
 /** What every page component receives; serializable so pages can pass it on to islands. */
@@ -22,6 +22,8 @@ export interface RouteConfig {
   public?: boolean;
   /** Only tenant or global admins. */
   admin?: boolean;
+  /** Only global admins. */
+  globalAdmin?: boolean;
   /** Signed-in users are sent on to `?next=` (the login page). */
   guestOnly?: boolean;
   title?: string;
@@ -125,7 +127,7 @@ export function createPageHandler(opts: PageHandlerOptions) {
           headers: { location: "/login?step=change" },
         });
       }
-      if (cfg.admin && !isAdmin(user)) {
+      if ((cfg.admin && !isAdmin(user)) || (cfg.globalAdmin && !isGlobalAdmin(user))) {
         return NotFound ? render(NotFound, { ...base, user }, 404) : null;
       }
       return render(mod, { ...base, params: match.params, user }, 200);

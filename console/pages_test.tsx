@@ -58,6 +58,9 @@ Deno.test("signed-in pages render in the layout; admin pages are hidden from use
   assert(html.includes('href="/tenants"'), "admins see the tenants link");
   const asUser = await get(consoleAs(plain), "/tenants");
   assertEquals(asUser.status, 404);
+  const tenantAdmin = consoleAs({ ...plain, role: "tenant_admin", tenantId: "t1" });
+  assertEquals((await get(tenantAdmin, "/users")).status, 200);
+  assertEquals((await get(tenantAdmin, "/settings")).status, 404);
   assert(!(await asUser.text()).includes('href="/tenants"'));
 });
 

@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
 import { parseTags, s3, taggingXml } from "./lib/s3.ts";
+import BucketPermissions from "./lib/BucketPermissions.tsx";
 
 interface Bucket {
   name: string;
@@ -25,6 +26,8 @@ export interface BucketListProps extends Record<string, unknown> {
 }
 
 export default function BucketList({ globalAdmin }: BucketListProps) {
+  /** The create form stays open across re-renders (it is a controlled <details>). */
+  const createOpen = useSignal(false);
   const buckets = useSignal<Bucket[] | null>(null);
   const error = useSignal("");
   const notice = useSignal("");
@@ -35,6 +38,7 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
   const tenants = useSignal<{ id: string; name: string }[]>([]);
   /** "" = the caller's own namespace. */
   const tenantId = useSignal("");
+  const permissionsOf = useSignal<string | null>(null);
 
   const load = async () => {
     try {
@@ -168,7 +172,11 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
           )}
         </div>
       )}
-      <details class="panel">
+      <details
+        class="panel"
+        open={createOpen.value}
+        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
+      >
         <summary>
           <strong>Create bucket</strong>
         </summary>
@@ -250,9 +258,14 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
                     </td>
                     <td class="hide-sm">{formatTime(b.createdAt)}</td>
                     <td>
-                      <button type="button" onClick={() => askDelete(b)}>
-                        Delete<span class="sr-only">bucket {b.name}</span>
-                      </button>
+                      <div class="row">
+                        <button type="button" onClick={() => permissionsOf.value = b.name}>
+                          Permissions<span class="sr-only">of bucket {b.name}</span>
+                        </button>
+                        <button type="button" onClick={() => askDelete(b)}>
+                          Delete<span class="sr-only">bucket {b.name}</span>
+                        </button>
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -260,6 +273,13 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
             </table>
           )}
       </div>
+      {permissionsOf.value && (
+        <BucketPermissions
+          bucket={permissionsOf.value}
+          tenantId={tenantId.value}
+          onClose={() => permissionsOf.value = null}
+        />
+      )}
       <dialog ref={dialog} aria-labelledby="del-title">
         <h2 id="del-title">Delete bucket {toDelete.value?.name}?</h2>
         <p>This cannot be undone. Type the bucket name to confirm.</p>

@@ -54,6 +54,8 @@ function QuotaFields({ t }: { t?: Tenant }) {
 }
 
 export default function Tenants(_props: Record<string, unknown>) {
+  /** The create form stays open across re-renders (it is a controlled <details>). */
+  const createOpen = useSignal(false);
   const tenants = useSignal<Tenant[] | null>(null);
   const editing = useSignal<string | null>(null);
   const error = useSignal("");
@@ -113,7 +115,11 @@ export default function Tenants(_props: Record<string, unknown>) {
     <div>
       {error.value && <div class="alert error" role="alert">{error.value}</div>}
       {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
-      <details class="panel">
+      <details
+        class="panel"
+        open={createOpen.value}
+        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
+      >
         <summary>
           <strong>Create tenant</strong>
         </summary>

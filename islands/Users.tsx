@@ -21,6 +21,8 @@ export interface UsersProps extends Record<string, unknown> {
 }
 
 export default function Users({ globalAdmin, selfId }: UsersProps) {
+  /** The create form stays open across re-renders (it is a controlled <details>). */
+  const createOpen = useSignal(false);
   const users = useSignal<User[] | null>(null);
   const tenants = useSignal<{ id: string; name: string }[]>([]);
   const error = useSignal("");
@@ -78,7 +80,11 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
     <div>
       {error.value && <div class="alert error" role="alert">{error.value}</div>}
       {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
-      <details class="panel">
+      <details
+        class="panel"
+        open={createOpen.value}
+        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
+      >
         <summary>
           <strong>Create user</strong>
         </summary>

@@ -11,6 +11,7 @@ const NAV = [
   { href: "/users", label: "Users", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
+  { href: "/settings", label: "Settings", show: isGlobalAdmin },
   { href: "/profile", label: "Profile", show: () => true },
 ];
 

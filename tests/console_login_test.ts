@@ -3,6 +3,7 @@
  * on the profile page (QR code, backup codes), the TOTP step at login, and the lockout message.
  * Skipped when /usr/bin/chromium is not installed.
  */
+import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
@@ -40,7 +41,7 @@ async function submitLogin(page: Page, username: string, password: string) {
 }
 
 Deno.test({
-  name: "console sign-in: forced password change, 2FA setup and TOTP step, lockout message",
+  name: "console sign-in, 2FA, tenant buckets with grants and quota, settings, lockout",
   ignore: !haveChromium,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -156,6 +157,37 @@ Deno.test({
         await admin.click("#create-bucket button[type=submit]");
         await admin.waitForSelector(".alert.error", { timeout: 15_000 });
         assertEquals(await admin.locator('tr[data-bucket="acme-more"]').count(), 0);
+        // Grant carol read access to acme-data; she then browses it but cannot upload.
+        await admin.click('tr[data-bucket="acme-data"] >> text=Permissions');
+        await admin.waitForSelector("#permissions-dialog[open] #grant-form", { timeout: 15_000 });
+        await admin.waitForSelector('#grant-form select[name=subjectId] option:text("carol")', {
+          state: "attached",
+          timeout: 15_000,
+        });
+        await admin.selectOption("#grant-form select[name=subjectId]", { label: "carol" });
+        await admin.selectOption("#grant-form select[name=access]", "read");
+        await admin.click("#grant-form button[type=submit]");
+        await admin.waitForSelector("#permissions-dialog tr[data-grant]", { timeout: 15_000 });
+        assert((await admin.textContent("#permissions-dialog tr[data-grant]"))!.includes("carol"));
+        await shot(admin, "bucket-permissions");
+        await admin.click("#permissions-dialog >> text=Close");
+
+        await page.goto(`${base}/buckets`);
+        await page.waitForSelector('tr[data-bucket="acme-data"]', { timeout: 15_000 });
+        assertEquals(await page.locator('tr[data-bucket="acme-logs"]').count(), 0);
+        await page.goto(`${base}/buckets/acme-data`);
+        await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
+        await page.setInputFiles("#upload-files", {
+          name: "nope.txt",
+          mimeType: "text/plain",
+          buffer: Buffer.from("x"),
+        });
+        await page.waitForSelector('li[data-upload="nope.txt"][data-status="failed"]', {
+          timeout: 15_000,
+        });
+        const why = await page.getAttribute('li[data-upload="nope.txt"] .badge', "title");
+        assert(/denied/i.test(why ?? ""), `upload refused with S3's message: ${why}`);
+
         await admin.selectOption("select:near(:text('Namespace'))", { label: "Global" });
         await admin.waitForSelector("text=No buckets yet.", { timeout: 15_000 });
         assertEquals(await admin.locator('tr[data-bucket="acme-data"]').count(), 0);
@@ -164,6 +196,14 @@ Deno.test({
         await bar.waitFor({ timeout: 15_000 });
         assertEquals(await bar.getAttribute("data-level"), "red");
         await shot(admin, "tenants-quota");
+        await admin.goto(`${base}/settings`);
+        await admin.fill("#settings-form input[name=lockoutThreshold]", "3");
+        await admin.click("#settings-form button[type=submit]");
+        await admin.waitForSelector("text=Settings saved.", { timeout: 15_000 });
+        await admin.reload();
+        await admin.waitForSelector("#settings-form", { timeout: 15_000 });
+        assertEquals(await admin.inputValue("#settings-form input[name=lockoutThreshold]"), "3");
+        await shot(admin, "settings");
         await admin.goto(`${base}/buckets`);
         await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
         for (const name of ["acme-data", "acme-logs"]) {
@@ -181,7 +221,9 @@ Deno.test({
         const other = await (await browser.newContext()).newPage();
         await other.goto(`${base}/login`);
         let text = "";
+        let attempts = 0;
         for (let i = 0; i < 6 && !text.includes("locked"); i++) {
+          attempts++;
           await submitLogin(other, "dave", `wrong-${i}`);
           await other.waitForSelector("#login-error", { timeout: 15_000 });
           await other.waitForFunction(() =>
@@ -190,6 +232,7 @@ Deno.test({
           text = (await other.textContent("#login-error")) ?? "";
         }
         assert(text.startsWith("This account is locked"), text);
+        assertEquals(attempts, 4, "locked on the attempt after the 3 failures set in settings");
         await shot(other, "login-locked");
       });
     } finally {
