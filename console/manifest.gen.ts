@@ -3,55 +3,59 @@
 import * as $r0 from "../routes/_404.tsx";
 import * as $r1 from "../routes/_500.tsx";
 import * as $r2 from "../routes/_app.tsx";
-import * as $r3 from "../routes/audit.tsx";
-import * as $r4 from "../routes/buckets/[bucket].tsx";
-import * as $r5 from "../routes/buckets/index.tsx";
-import * as $r6 from "../routes/index.tsx";
-import * as $r7 from "../routes/keys.tsx";
-import * as $r8 from "../routes/login.tsx";
-import * as $r9 from "../routes/profile.tsx";
-import * as $r10 from "../routes/settings.tsx";
-import * as $r11 from "../routes/tenants.tsx";
-import * as $r12 from "../routes/users.tsx";
-import * as $i0 from "../islands/AccessKeys.tsx";
-import * as $i1 from "../islands/AuditLog.tsx";
-import * as $i2 from "../islands/BucketList.tsx";
-import * as $i3 from "../islands/Dashboard.tsx";
-import * as $i4 from "../islands/LoginForm.tsx";
-import * as $i5 from "../islands/ObjectBrowser.tsx";
-import * as $i6 from "../islands/Profile.tsx";
-import * as $i7 from "../islands/Settings.tsx";
-import * as $i8 from "../islands/Tenants.tsx";
-import * as $i9 from "../islands/UserMenu.tsx";
-import * as $i10 from "../islands/Users.tsx";
+import * as $r3 from "../routes/access.tsx";
+import * as $r4 from "../routes/audit.tsx";
+import * as $r5 from "../routes/buckets/[bucket].tsx";
+import * as $r6 from "../routes/buckets/index.tsx";
+import * as $r7 from "../routes/index.tsx";
+import * as $r8 from "../routes/keys.tsx";
+import * as $r9 from "../routes/login.tsx";
+import * as $r10 from "../routes/profile.tsx";
+import * as $r11 from "../routes/settings.tsx";
+import * as $r12 from "../routes/tenants.tsx";
+import * as $r13 from "../routes/users.tsx";
+import * as $i0 from "../islands/AccessControl.tsx";
+import * as $i1 from "../islands/AccessKeys.tsx";
+import * as $i2 from "../islands/AuditLog.tsx";
+import * as $i3 from "../islands/BucketList.tsx";
+import * as $i4 from "../islands/Dashboard.tsx";
+import * as $i5 from "../islands/LoginForm.tsx";
+import * as $i6 from "../islands/ObjectBrowser.tsx";
+import * as $i7 from "../islands/Profile.tsx";
+import * as $i8 from "../islands/Settings.tsx";
+import * as $i9 from "../islands/Tenants.tsx";
+import * as $i10 from "../islands/UserMenu.tsx";
+import * as $i11 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
     "_404.tsx": $r0,
     "_500.tsx": $r1,
     "_app.tsx": $r2,
-    "audit.tsx": $r3,
-    "buckets/[bucket].tsx": $r4,
-    "buckets/index.tsx": $r5,
-    "index.tsx": $r6,
-    "keys.tsx": $r7,
-    "login.tsx": $r8,
-    "profile.tsx": $r9,
-    "settings.tsx": $r10,
-    "tenants.tsx": $r11,
-    "users.tsx": $r12,
+    "access.tsx": $r3,
+    "audit.tsx": $r4,
+    "buckets/[bucket].tsx": $r5,
+    "buckets/index.tsx": $r6,
+    "index.tsx": $r7,
+    "keys.tsx": $r8,
+    "login.tsx": $r9,
+    "profile.tsx": $r10,
+    "settings.tsx": $r11,
+    "tenants.tsx": $r12,
+    "users.tsx": $r13,
   },
   islands: {
-    "AccessKeys": $i0,
-    "AuditLog": $i1,
-    "BucketList": $i2,
-    "Dashboard": $i3,
-    "LoginForm": $i4,
-    "ObjectBrowser": $i5,
-    "Profile": $i6,
-    "Settings": $i7,
-    "Tenants": $i8,
-    "UserMenu": $i9,
-    "Users": $i10,
+    "AccessControl": $i0,
+    "AccessKeys": $i1,
+    "AuditLog": $i2,
+    "BucketList": $i3,
+    "Dashboard": $i4,
+    "LoginForm": $i5,
+    "ObjectBrowser": $i6,
+    "Profile": $i7,
+    "Settings": $i8,
+    "Tenants": $i9,
+    "UserMenu": $i10,
+    "Users": $i11,
   },
 };

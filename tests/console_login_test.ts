@@ -204,6 +204,30 @@ Deno.test({
         await admin.waitForSelector("#settings-form", { timeout: 15_000 });
         assertEquals(await admin.inputValue("#settings-form input[name=lockoutThreshold]"), "3");
         await shot(admin, "settings");
+
+        await admin.goto(`${base}/access`);
+        await admin.fill("#create-group input[name=name]", "auditors");
+        await admin.selectOption("#create-group select[name=tenantId]", { label: "acme" });
+        await admin.click("#create-group button[type=submit]");
+        const group = admin.locator('[data-group="auditors"]');
+        await group.waitFor({ timeout: 15_000 });
+        await group.locator("select[name=userId]").selectOption({ label: "carol" });
+        await group.locator("button", { hasText: "Add member" }).click();
+        await admin.waitForSelector('[data-group="auditors"] .chips li:has-text("carol")', {
+          timeout: 15_000,
+        });
+        await admin.click("text=Create policy");
+        await admin.fill("#create-policy input[name=name]", "read-data");
+        await admin.selectOption("#create-policy select[name=tenantId]", { label: "acme" });
+        await admin.click("#create-policy button[type=submit]");
+        const policy = admin.locator('[data-policy="read-data"]');
+        await policy.waitFor({ timeout: 15_000 });
+        await policy.locator("select[name=target]").selectOption({ label: "group auditors" });
+        await policy.locator("button", { hasText: "Attach" }).click();
+        await admin.waitForSelector('[data-policy="read-data"] .chips li:has-text("auditors")', {
+          timeout: 15_000,
+        });
+        await shot(admin, "groups-policies");
         await admin.goto(`${base}/buckets`);
         await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
         for (const name of ["acme-data", "acme-logs"]) {

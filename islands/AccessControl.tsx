@@ -1,0 +1,390 @@
+/**
+ * Groups and policies (admins): groups with members; AWS-style JSON policies attached to users
+ * and groups. Grants per bucket live in the buckets page's permissions dialog.
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { api, listOf } from "./lib/api.ts";
+
+interface User {
+  id: string;
+  username: string;
+  tenantId: string | null;
+}
+
+interface Group {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  description?: string;
+  members: string[];
+}
+
+interface Policy {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  document: unknown;
+  attachments: { users: string[]; groups: string[] };
+}
+
+export interface AccessControlProps extends Record<string, unknown> {
+  globalAdmin: boolean;
+}
+
+const TEMPLATE = JSON.stringify(
+  {
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:ListBucket"],
+      Resource: ["arn:aws:s3:::example-bucket", "arn:aws:s3:::example-bucket/*"],
+    }],
+  },
+  null,
+  2,
+);
+
+export default function AccessControl({ globalAdmin }: AccessControlProps) {
+  const users = useSignal<User[]>([]);
+  const groups = useSignal<Group[] | null>(null);
+  const policies = useSignal<Policy[] | null>(null);
+  const tenants = useSignal<{ id: string; name: string }[]>([]);
+  const editing = useSignal<string | null>(null);
+  const createOpen = useSignal(false);
+  const error = useSignal("");
+  const notice = useSignal("");
+
+  const load = async () => {
+    try {
+      const [u, g, p] = await Promise.all([api("users"), api("groups"), api("policies")]);
+      users.value = listOf<User>(u);
+      groups.value = listOf<Group>(g);
+      policies.value = listOf<Policy>(p);
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  };
+  useEffect(() => {
+    load();
+    if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
+  }, []);
+
+  const act = async (fn: () => Promise<unknown>, ok: string) => {
+    error.value = "";
+    notice.value = "";
+    try {
+      await fn();
+      notice.value = ok;
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+    await load();
+  };
+
+  const tenantName = (id: string | null) =>
+    id ? tenants.value.find((t) => t.id === id)?.name ?? id : "global";
+  const userName = (id: string) => users.value.find((u) => u.id === id)?.username ?? id;
+  const groupName = (id: string) => groups.value?.find((g) => g.id === id)?.name ?? id;
+  const sameTenant = (t: string | null) => (u: { tenantId: string | null }) =>
+    (u.tenantId ?? null) === (t ?? null);
+  const enc = encodeURIComponent;
+
+  const createGroup = (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const f = new FormData(form);
+    const body: Record<string, string> = {
+      name: String(f.get("name")),
+      description: String(f.get("description") ?? ""),
+    };
+    if (f.get("tenantId")) body.tenantId = String(f.get("tenantId"));
+    act(async () => {
+      await api("groups", { body });
+      form.reset();
+    }, `Group ${body.name} created.`);
+  };
+
+  const createPolicy = (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const f = new FormData(form);
+    let document: unknown;
+    try {
+      document = JSON.parse(String(f.get("document")));
+    } catch (e) {
+      error.value = `The policy is not valid JSON: ${(e as Error).message}`;
+      return;
+    }
+    const body: Record<string, unknown> = { name: String(f.get("name")), document };
+    if (f.get("tenantId")) body.tenantId = String(f.get("tenantId"));
+    act(async () => {
+      await api("policies", { body });
+      form.reset();
+    }, `Policy ${body.name} created.`);
+  };
+
+  const saveDocument = (p: Policy) => (ev: Event) => {
+    ev.preventDefault();
+    const text = String(new FormData(ev.currentTarget as HTMLFormElement).get("document"));
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (e) {
+      error.value = `The policy is not valid JSON: ${(e as Error).message}`;
+      return;
+    }
+    act(async () => {
+      await api(`policies/${enc(p.id)}`, { method: "PATCH", body: { document } });
+      editing.value = null;
+    }, `Policy ${p.name} saved.`);
+  };
+
+  const tenantField = globalAdmin && tenants.value.length > 0 && (
+    <label>
+      Tenant
+      <select name="tenantId">
+        <option value="">(global)</option>
+        {tenants.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+      </select>
+    </label>
+  );
+
+  return (
+    <div>
+      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <div class="panel">
+        <h2>Groups</h2>
+        <form class="row" onSubmit={createGroup} id="create-group">
+          <label>
+            Name <input name="name" required />
+          </label>
+          <label>
+            Description <input name="description" />
+          </label>
+          {tenantField}
+          <button class="primary" type="submit">Create group</button>
+        </form>
+        {groups.value === null ? <p aria-busy="true">Loading…</p> : (
+          <div class="cards wide mt">
+            {groups.value.length === 0 && <p>No groups yet.</p>}
+            {groups.value.map((g) => (
+              <div class="card" key={g.id} data-group={g.name}>
+                <div class="row spread">
+                  <strong>{g.name}</strong>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      confirm(`Delete group ${g.name}?`) &&
+                      act(() => api(`groups/${enc(g.id)}`, { method: "DELETE" }), "Group deleted.")}
+                  >
+                    Delete<span class="sr-only">group {g.name}</span>
+                  </button>
+                </div>
+                <div class="hint">
+                  {globalAdmin && <>tenant {tenantName(g.tenantId)}</>}
+                  {globalAdmin && g.description && " · "}
+                  {g.description}
+                </div>
+                <ul class="chips">
+                  {g.members.map((m) => (
+                    <li key={m}>
+                      {userName(m)}
+                      <button
+                        type="button"
+                        class="link"
+                        aria-label={`Remove ${userName(m)} from ${g.name}`}
+                        onClick={() =>
+                          act(
+                            () =>
+                              api(`groups/${enc(g.id)}/members/${enc(m)}`, { method: "DELETE" }),
+                            "Member removed.",
+                          )}
+                      >
+                        ×
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+                <form
+                  class="row"
+                  onSubmit={(ev) => {
+                    ev.preventDefault();
+                    const id = String(
+                      new FormData(ev.currentTarget as HTMLFormElement).get("userId") ?? "",
+                    );
+                    if (id) {
+                      act(
+                        () => api(`groups/${enc(g.id)}/members/${enc(id)}`, { method: "PUT" }),
+                        "Member added.",
+                      );
+                    }
+                  }}
+                >
+                  <label class="row">
+                    <span class="sr-only">User to add to {g.name}</span>
+                    <select name="userId" aria-label={`User to add to ${g.name}`}>
+                      {users.value.filter(sameTenant(g.tenantId))
+                        .filter((u) => !g.members.includes(u.id))
+                        .map((u) => <option key={u.id} value={u.id}>{u.username}</option>)}
+                    </select>
+                  </label>
+                  <button type="submit">Add member</button>
+                </form>
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+      <div class="panel">
+        <h2>Policies</h2>
+        <p class="hint">
+          AWS-style JSON: Effect, Action, Resource, Condition (e.g. aws:SourceIp, s3:prefix). An
+          explicit Deny wins. See docs/security.md.
+        </p>
+        <details
+          open={createOpen.value}
+          onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
+        >
+          <summary>Create policy</summary>
+          <form class="stack" onSubmit={createPolicy} id="create-policy">
+            <label>
+              Name <input name="name" required />
+            </label>
+            {tenantField}
+            <label>
+              Document
+              <textarea name="document" rows={12} class="mono" value={TEMPLATE} />
+            </label>
+            <div>
+              <button class="primary" type="submit">Create policy</button>
+            </div>
+          </form>
+        </details>
+        {policies.value === null ? <p aria-busy="true">Loading…</p> : (
+          <div class="stack-wide mt">
+            {policies.value.length === 0 && <p>No policies yet.</p>}
+            {policies.value.map((p) => (
+              <div class="card" key={p.id} data-policy={p.name}>
+                <div class="row spread">
+                  <strong>{p.name}</strong>
+                  <div class="row">
+                    <button
+                      type="button"
+                      onClick={() => editing.value = editing.value === p.id ? null : p.id}
+                    >
+                      {editing.value === p.id ? "Cancel" : "Edit"}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        confirm(`Delete policy ${p.name}?`) &&
+                        act(
+                          () => api(`policies/${enc(p.id)}`, { method: "DELETE" }),
+                          "Policy deleted.",
+                        )}
+                    >
+                      Delete<span class="sr-only">policy {p.name}</span>
+                    </button>
+                  </div>
+                </div>
+                {editing.value === p.id
+                  ? (
+                    <form class="stack" onSubmit={saveDocument(p)}>
+                      <label>
+                        <span class="sr-only">Policy document</span>
+                        <textarea
+                          name="document"
+                          rows={12}
+                          class="mono"
+                          value={JSON.stringify(p.document, null, 2)}
+                        />
+                      </label>
+                      <div>
+                        <button class="primary" type="submit">Save</button>
+                      </div>
+                    </form>
+                  )
+                  : <pre class="mono policy">{JSON.stringify(p.document, null, 2)}</pre>}
+                <div class="hint">Attached to:</div>
+                <ul class="chips">
+                  {p.attachments.users.map((id) => (
+                    <li key={`u${id}`}>
+                      user {userName(id)}
+                      <button
+                        type="button"
+                        class="link"
+                        aria-label={`Detach from ${userName(id)}`}
+                        onClick={() =>
+                          act(
+                            () =>
+                              api(`policies/${enc(p.id)}/attachments/users/${enc(id)}`, {
+                                method: "DELETE",
+                              }),
+                            "Detached.",
+                          )}
+                      >
+                        ×
+                      </button>
+                    </li>
+                  ))}
+                  {p.attachments.groups.map((id) => (
+                    <li key={`g${id}`}>
+                      group {groupName(id)}
+                      <button
+                        type="button"
+                        class="link"
+                        aria-label={`Detach from group ${groupName(id)}`}
+                        onClick={() =>
+                          act(
+                            () =>
+                              api(`policies/${enc(p.id)}/attachments/groups/${enc(id)}`, {
+                                method: "DELETE",
+                              }),
+                            "Detached.",
+                          )}
+                      >
+                        ×
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+                <form
+                  class="row"
+                  onSubmit={(ev) => {
+                    ev.preventDefault();
+                    const v = String(
+                      new FormData(ev.currentTarget as HTMLFormElement).get("target") ?? "",
+                    );
+                    const [kind, id] = [v.slice(0, 1), v.slice(2)];
+                    if (!id) return;
+                    const path = kind === "u" ? "users" : "groups";
+                    act(
+                      () =>
+                        api(`policies/${enc(p.id)}/attachments/${path}/${enc(id)}`, {
+                          method: "PUT",
+                        }),
+                      "Attached.",
+                    );
+                  }}
+                >
+                  <select name="target" aria-label={`Attach ${p.name} to`}>
+                    {users.value.filter(sameTenant(p.tenantId))
+                      .filter((u) => !p.attachments.users.includes(u.id))
+                      .map((u) => <option key={u.id} value={`u:${u.id}`}>user {u.username}
+                      </option>)}
+                    {(groups.value ?? []).filter(sameTenant(p.tenantId))
+                      .filter((g) => !p.attachments.groups.includes(g.id))
+                      .map((g) => <option key={g.id} value={`g:${g.id}`}>group {g.name}</option>)}
+                  </select>
+                  <button type="submit">Attach</button>
+                </form>
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
