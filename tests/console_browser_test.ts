@@ -335,6 +335,34 @@ Deno.test({
         }
       });
 
+      await step("audit log: filter and CSV export", async () => {
+        await page.goto(`${base}/audit`);
+        await page.waitForSelector("#audit-table", { timeout: 15_000 });
+        await page.fill('input[name="action"]', "login");
+        await page.selectOption('select[name="result"]', "failure");
+        await page.click('form[aria-label="Audit filters"] button[type=submit]');
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll("#audit-table tbody code")]
+              .every((c) => c.textContent === "login.failure") &&
+            document.querySelectorAll("#audit-table tbody code").length > 0,
+          undefined,
+          { timeout: 15_000 },
+        );
+        const [download] = await Promise.all([
+          page.waitForEvent("download", { timeout: 15_000 }),
+          page.click("text=Export CSV"),
+        ]);
+        const csv = await Deno.readTextFile((await download.path())!);
+        const lines = csv.trim().split("\r\n");
+        assertEquals(
+          lines[0],
+          "time,actorName,actorId,tenantId,action,resource,ip,userAgent,result,detail",
+        );
+        assert(lines.length >= 2, csv);
+        assert(lines.slice(1).every((l) => l.includes(",login.failure,")), csv);
+      });
+
       await step(
         "versions: two uploads of one key, listed and deleted in the details",
         async () => {
