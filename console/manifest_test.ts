@@ -8,3 +8,9 @@ Deno.test("console/manifest.gen.ts and client.gen.ts match routes/ and islands/"
   assertEquals(await read("./manifest.gen.ts"), await manifestSource());
   assertEquals(await read("./client.gen.ts"), await clientSource());
 });
+
+Deno.test("console/assets.gen.ts carries the current console/static/app.css", async () => {
+  const { assets } = await import("./assets.gen.ts");
+  const css = await Deno.readTextFile(new URL("./static/app.css", import.meta.url));
+  assertEquals(assets["app.css"].body, css);
+});
