@@ -135,8 +135,9 @@ export function splitTarget(req: Request): RequestTarget {
 /** The bucket named by a virtual-host request (`bucket.domain`), or null for path style. */
 export function vhostBucket(host: string, domain: string | null): string | null {
   if (!domain) return null;
-  const h = host.replace(/:\d+$/, "");
-  const d = domain.toLowerCase();
+  const h = host.replace(/:\d+$/, "").replace(/\.$/, "");
+  // The domain may be configured with a port (`s3.example.com:9000`); the Host's port is ignored.
+  const d = domain.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
   if (h === d || !h.endsWith("." + d)) return null;
   return h.slice(0, -(d.length + 1));
 }

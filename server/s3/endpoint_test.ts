@@ -141,11 +141,15 @@ Deno.test("virtual-host style takes the bucket from the Host under the domain", 
     ["GET", "/a//b", "my.dotted.bucket.s3.test:80", "GetObject", "my.dotted.bucket", "a//b"],
     ["POST", "/?delete", "photos.s3.test", "DeleteObjects", "photos", null],
     ["GET", "/", "S3.TEST:9000", "ListBuckets", null, null],
+    ["GET", "/k", "photos.s3.test.:9000", "GetObject", "photos", "k"],
     ["GET", "/photos/puppy.jpg", "s3.test", "GetObject", "photos", "puppy.jpg"],
     ["GET", "/photos/puppy.jpg", "127.0.0.1:9000", "GetObject", "photos", "puppy.jpg"],
   ];
   for (const [method, target, host, op, bucket, key] of rows) {
     const ep = parseEndpoint(request(method, target, host, {}), { domain: "s3.test" });
+    // A domain configured with a port or a trailing dot means the same.
+    const ported = parseEndpoint(request(method, target, host, {}), { domain: "S3.test:9000" });
+    assert.deepEqual([ported.op, ported.bucket, ported.key], [ep.op, ep.bucket, ep.key]);
     const label = `${method} ${host}${target}`;
     assert.equal(ep.op, op, label);
     assert.equal(ep.bucket, bucket, label);
