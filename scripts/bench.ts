@@ -2,7 +2,8 @@
  * `deno task bench`: starts a raw baseline (plain Deno.serve streaming bodies to files) and the
  * real server (main.ts, temp data dir), each in its own process, then drives both with one load
  * generator process, scenario by scenario, and prints figures and ratios against the targets
- * (docs/performance.md). Loopback only.
+ * (docs/performance.md). Each scenario runs in slices that alternate between the two targets, so
+ * load from other processes on a shared machine falls on both sides alike. Loopback only.
  *
  * Flags: --seconds N (per timed scenario, default 3), --payload unsigned|sha256 (default
  * unsigned), --only a,b (scenario names), --keep (keep temp dirs), --json (raw results too).
@@ -116,7 +117,7 @@ async function main() {
   );
   console.log(
     `baseline ${baseline.url} (plain Deno.serve, files)  server ${server.url} (main.ts)  ` +
-      `loopback, ${seconds} s per timed scenario`,
+      `loopback, ${seconds} s per timed scenario and target, in alternating slices`,
   );
   console.log(
     `payload hash: ${
