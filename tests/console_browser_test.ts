@@ -317,6 +317,17 @@ Deno.test({
         const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "docs/big.bin" }));
         assertEquals((await bodyBytes(head.Body)).length, BIG);
         await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "sdk.txt" }));
+        // Disabling the key in the console takes effect on the next request; enabling restores it.
+        const row = page.locator(`tr[data-key-id="${keyId}"]`);
+        await row.locator("button", { hasText: "Disable" }).click();
+        await page.waitForSelector(`tr[data-key-id="${keyId}"] .badge.bad`, { timeout: 15_000 });
+        const denied = await assertRejects(() =>
+          s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))
+        );
+        assertEquals((denied as { name?: string }).name, "InvalidAccessKeyId");
+        await row.locator("button", { hasText: "Enable" }).click();
+        await page.waitForSelector(`tr[data-key-id="${keyId}"] .badge.ok`, { timeout: 15_000 });
+        await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
         s3.destroy();
       });
 
