@@ -281,6 +281,13 @@ Deno.test("S3 CopyObject", async (t) => {
         }),
       );
       assert(done.ETag?.endsWith('-2"'), done.ETag);
+      // The part count is only reported for ?partNumber= reads, as AWS does.
+      const plainHead = await s3.send(new HeadObjectCommand({ Bucket: SRC, Key: "mp" }));
+      assertEquals(plainHead.PartsCount, undefined);
+      const partHead = await s3.send(
+        new HeadObjectCommand({ Bucket: SRC, Key: "mp", PartNumber: 1 }),
+      );
+      assertEquals(partHead.PartsCount, 2);
       const whole = new Uint8Array(chunks[0].length + chunks[1].length);
       whole.set(chunks[0]);
       whole.set(chunks[1], chunks[0].length);

@@ -142,7 +142,7 @@ export function objectResponseHeaders(
   if (rec.storageClass && rec.storageClass !== "STANDARD") {
     h["x-amz-storage-class"] = rec.storageClass;
   }
-  if (rec.partsCount) h["x-amz-mp-parts-count"] = String(rec.partsCount);
+  // x-amz-mp-parts-count is sent only with ?partNumber= (GetObject/HeadObject set it), as AWS.
   if (rec.tags && Object.keys(rec.tags).length) {
     h["x-amz-tagging-count"] = String(Object.keys(rec.tags).length);
   }
