@@ -2,7 +2,7 @@
  * Server rendering of routes/: match the URL, check the session, render the page inside the
  * `_app` layout with preact-render-to-string, and answer 404/500 with `_404` / `_500`.
  */
-import { type ComponentChildren, type ComponentType, h } from "preact";
+import { type ComponentChildren, type ComponentType, h, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { compileRoutes, matchRoute } from "./router.ts";
 import { IslandContext, type IslandRegistry } from "./island.tsx";
@@ -82,7 +82,25 @@ export function createPageHandler(opts: PageHandlerOptions) {
     registry.set(mod.default, name);
   }
 
-  const render = (mod: RouteModule, props: PageProps, status: number) => {
+  /** `_layout.tsx` files from the routes root down to the route's folder, outermost first. */
+  const layoutsOf = (
+    file: string,
+  ): ComponentType<PageProps & { children: ComponentChildren }>[] => {
+    const dirs = file.split("/").slice(0, -1);
+    const out = [];
+    for (let i = 0; i <= dirs.length; i++) {
+      const path = [...dirs.slice(0, i), "_layout.tsx"].join("/");
+      const layout = mods[path]?.default;
+      if (layout) out.push(layout as ComponentType<PageProps & { children: ComponentChildren }>);
+    }
+    return out;
+  };
+
+  const render = (mod: RouteModule, props: PageProps, status: number, file = "") => {
+    let body: VNode = h(mod.default, props) as VNode;
+    for (const Layout of layoutsOf(file).reverse()) {
+      body = h(Layout, { ...props, children: body }) as VNode;
+    }
     const page = h(
       App,
       {
@@ -91,7 +109,7 @@ export function createPageHandler(opts: PageHandlerOptions) {
         path: props.path,
         css: opts.assetUrls.css,
         js: opts.assetUrls.js,
-        children: h(mod.default, props),
+        children: body,
       },
     );
     return html(renderToString(h(IslandContext.Provider, { value: registry }, page)), status);
@@ -130,7 +148,7 @@ export function createPageHandler(opts: PageHandlerOptions) {
       if ((cfg.admin && !isAdmin(user)) || (cfg.globalAdmin && !isGlobalAdmin(user))) {
         return NotFound ? render(NotFound, { ...base, user }, 404) : null;
       }
-      return render(mod, { ...base, params: match.params, user }, 200);
+      return render(mod, { ...base, params: match.params, user }, 200, match.route.file);
     } catch (e) {
       opts.log.error("console page failed", {
         path: url.pathname,

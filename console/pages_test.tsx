@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { assert, assertEquals } from "../tests/_helpers/assert.ts";
 import { createConsoleHandler } from "./mod.ts";
 import { createPageHandler, type Manifest, type PageProps } from "./pages.ts";
@@ -126,6 +127,37 @@ Deno.test("a page that throws renders the 500 page and is logged", async () => {
     '<!DOCTYPE html><div data-island="Counter" data-props="{&quot;n&quot;:1}" class="island"><b>1</b></div>',
   );
   assertEquals(await pages(new Request("http://x/fine", { method: "POST" })), null);
+});
+
+Deno.test("_layout.tsx files wrap the pages below them, outermost first", async () => {
+  const Outer = ({ children }: PageProps & { children?: ComponentChildren }) => (
+    <main>{children}</main>
+  );
+  const Inner = ({ children, params }: PageProps & { children?: ComponentChildren }) => (
+    <section data-b={params.b}>{children}</section>
+  );
+  const manifest: Manifest = {
+    routes: {
+      "_layout.tsx": { default: Outer as never },
+      "b/_layout.tsx": { default: Inner as never },
+      "b/[b].tsx": { default: () => <i>page</i> },
+      "top.tsx": { default: () => <i>top</i> },
+    },
+    islands: {},
+  };
+  const pages = createPageHandler({
+    manifest,
+    session: { current: () => Promise.resolve(admin) },
+    assetUrls: { css: "/c", js: "/j" },
+    log: quiet,
+  });
+  const nested = (await pages(new Request("http://x/b/one")))!;
+  assertEquals(
+    await nested.text(),
+    '<!DOCTYPE html><main><section data-b="one"><i>page</i></section></main>',
+  );
+  const top = (await pages(new Request("http://x/top")))!;
+  assertEquals(await top.text(), "<!DOCTYPE html><main><i>top</i></main>");
 });
 
 Deno.test("parseMe reads the API's me document", () => {

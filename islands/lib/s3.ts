@@ -48,6 +48,10 @@ export async function s3(
     credentials: "same-origin",
     ...init,
   });
+  if (res.status === 401) {
+    // The console session ended (S3 itself never answers 401 here): sign in again.
+    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+  }
   if (!res.ok) throw await s3Error(res);
   return res;
 }
