@@ -71,6 +71,8 @@ function objectParts(rec: ObjectRecord, h: Headers): XmlObject | undefined {
   if (truncated && page.length) out.NextPartNumberMarker = page[page.length - 1].n;
   out.MaxParts = maxParts;
   out.IsTruncated = truncated;
+  // General purpose buckets list parts only for objects with an additional checksum (AWS).
+  if (!rec.checksum) return out;
   out.Part = page.map((p) => {
     const part: XmlObject = { PartNumber: p.n, Size: p.size };
     if (p.checksum && rec.checksum) part[`Checksum${rec.checksum.algorithm}`] = p.checksum;
