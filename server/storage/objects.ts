@@ -86,7 +86,7 @@ export function publishObject(
 /** Removes the files of a record that is no longer referenced. Failures are left to the sweep. */
 export async function removeBlobs(core: StorageCore, rec: ObjectRecord): Promise<void> {
   for (const b of blobsOf(rec)) {
-    await core.blobs.remove(b).catch((e) =>
+    await core.blobs.remove(b, rec.blob ? rec.size : undefined).catch((e) =>
       core.log.warn("blob removal failed; the sweep will retry", { blob: b, error: String(e) })
     );
   }

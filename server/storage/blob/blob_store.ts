@@ -246,10 +246,17 @@ export class BlobStore {
     return limitStream(file, range.end - range.start + 1);
   }
 
-  async remove(id: string): Promise<void> {
-    await Deno.remove(this.pathOf(id)).catch((e) => {
+  /**
+   * Removes a blob; absent is fine. `size` (when known) lets a small file be unlinked with a
+   * synchronous call (quick for a file of a few extents; a large one may take longer to free).
+   */
+  async remove(id: string, size?: number): Promise<void> {
+    try {
+      if (size !== undefined && size <= SYNC_WRITE_MAX) Deno.removeSync(this.pathOf(id));
+      else await Deno.remove(this.pathOf(id));
+    } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    }
   }
 
   /**
