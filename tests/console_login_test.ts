@@ -106,13 +106,14 @@ Deno.test({
       });
 
       let backup = "";
+      let secret = "";
       await t.step("2FA setup shows a QR code and backup codes", async () => {
         await page.goto(`${base}/profile`);
         await page.click("text=Set up 2FA");
         await page.waitForSelector("img.qr", { timeout: 15_000 });
         const src = await page.getAttribute("img.qr", "src");
         assert(src?.startsWith("data:image/svg+xml,"), "QR code as an SVG data URL");
-        const secret = (await page.textContent("#totp-secret"))!.trim();
+        secret = (await page.textContent("#totp-secret"))!.trim();
         await shot(page, "profile-2fa-setup");
         await page.fill("input[name=code]", totp(base32Decode(secret), Date.now()));
         await page.click("text=Turn on 2FA");
@@ -136,6 +137,20 @@ Deno.test({
         await page.fill("input[name=code]", backup);
         await page.click("button[type=submit]");
         await page.waitForURL((u) => u.pathname === "/", { timeout: 15_000 });
+      });
+
+      await t.step("new backup codes replace the old ones", async () => {
+        await page.goto(`${base}/profile`);
+        const form = page.locator("form", { hasText: "New backup codes" });
+        // The next 30-second step: the enabling code's step was used and replays are refused.
+        await form.locator("input[name=code]").fill(
+          totp(base32Decode(secret), Date.now() + 30_000),
+        );
+        await form.locator("button[type=submit]").click();
+        await page.waitForSelector("#backup-codes li", { timeout: 15_000 });
+        const fresh = await page.locator("#backup-codes li").allTextContents();
+        assertEquals(fresh.length, 10);
+        assert(!fresh.includes(backup), "a used code is not reissued");
       });
 
       await t.step("a global admin manages a tenant's buckets and sees its quota", async () => {
