@@ -61,6 +61,15 @@ async function spawnListening(
   }
 }
 
+/** 1, 5 and 15 minute load averages: how busy the shared machine was during the run. */
+function loadAverage(): string {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
 async function stop(child: Deno.ChildProcess) {
   try {
     child.kill("SIGTERM");
@@ -113,7 +122,7 @@ async function main() {
   };
   console.log(
     `MaxIOFS bench ${new Date().toISOString()}  deno ${Deno.version.deno}  ` +
-      `${navigator.hardwareConcurrency} cores`,
+      `${navigator.hardwareConcurrency} cores  load average ${loadAverage()}`,
   );
   console.log(
     `baseline ${baseline.url} (plain Deno.serve, files)  server ${server.url} (main.ts)  ` +
@@ -158,6 +167,7 @@ async function main() {
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }
   }
+  console.log(`load average at the end: ${loadAverage()}\n`);
   console.log(formatTable(results));
   console.log("\nTargets (ratios from this run):");
   const t = formatTargets(results);

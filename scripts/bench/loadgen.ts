@@ -198,7 +198,7 @@ const BIG = fill(64 * MiB, 11);
 const PART_SIZE = 8 * MiB;
 const MP_SIZE = 256 * MiB;
 const MP_CONCURRENCY = 4;
-const MP_ROUNDS = 2;
+const MP_ROUNDS = 3;
 const BUCKET = "bench";
 let mpBody: Uint8Array | null = null;
 const multipartBody = () => mpBody ??= fill(MP_SIZE, 13);
