@@ -37,7 +37,7 @@ self.onmessage = (e) => {
 `;
 
 /** Chunks a session may have in flight before `update` waits (bounds memory per upload). */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 3;
 
 interface SessionState {
   inFlight: number;
@@ -72,7 +72,11 @@ export class HashOffload {
       const w = new Worker(this.#url, { type: "module" });
       w.onmessage = (e) => this.#onMessage(e.data);
       w.onerror = (e) => {
+        // A dead worker would leave its sessions waiting forever: fail them all (their uploads
+        // answer InternalError) and let the next session start a fresh worker.
         e.preventDefault();
+        this.#workers = this.#workers.filter((x) => x !== w);
+        w.terminate();
         this.#failAll(new Error(`hash worker failed: ${e.message}`));
       };
       this.#workers.push(w);
