@@ -1,16 +1,21 @@
 /**
- * Layer check (STYLE.md rule 9): `server/` never imports from `console/`, `routes/` or
- * `islands/`, and `islands/` never imports from `server/`. The S3 data path must not depend
- * on the console, and browser bundles must not pull server code (secrets, KV, files).
+ * Layer check (STYLE.md rule 9): `server/` never imports from `console/`, `routes/`,
+ * `islands/` or `components/`, and `islands/` and `components/` never import from `server/`.
+ * The S3 data path must not depend on the console, and browser bundles must not pull server
+ * code (secrets, KV, files).
  *
  * Run: `deno run --allow-read scripts/check_layers.ts [root]`; exits 1 and lists every
  * offending import when a rule is broken.
  */
 
-/** Top-level folders a layer may not import from. */
+/**
+ * Top-level folders a layer may not import from. `components/` holds console UI shared by
+ * routes and islands, so it follows the islands' rule and is off limits to server/.
+ */
 export const RULES: Record<string, string[]> = {
-  server: ["console", "routes", "islands"],
+  server: ["console", "routes", "islands", "components"],
   islands: ["server"],
+  components: ["server"],
 };
 
 export interface Violation {

@@ -60,13 +60,17 @@ Deno.test("checkLayers flags server -> console/routes/islands and islands -> ser
     "islands/Fine.tsx": `import { h } from "preact";`,
     "console/mod.ts": `import { x } from "../server/util.ts";`, // console may use server
     "routes/index.tsx": `import { y } from "../islands/Fine.tsx";`,
+    "components/Bar.tsx": `import { k } from "../server/storage/types.ts";`,
+    "server/bad_component.ts": `import { Bar } from "../components/Bar.tsx";`,
   });
   try {
     const v = await checkLayers(root);
     assertEquals(
       v.map((x) => `${x.file}:${x.line}->${x.target}`).sort(),
       [
+        "components/Bar.tsx:1->server",
         "islands/Counter.tsx:1->server",
+        "server/bad_component.ts:1->components",
         "server/bad_island.ts:1->islands",
         "server/bad_route.ts:1->routes",
         "server/s3/bad.ts:1->console",
