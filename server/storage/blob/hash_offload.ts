@@ -64,7 +64,10 @@ export class HashOffload {
   #sessions = new Map<number, SessionState>();
   #closed = false;
 
-  constructor(readonly size: number = Math.max(1, Math.min(2, navigator.hardwareConcurrency))) {}
+  /** Two workers even on 2 cores (concurrent multipart parts hash in parallel), up to four. */
+  constructor(
+    readonly size: number = Math.min(4, Math.max(2, Math.ceil(navigator.hardwareConcurrency / 2))),
+  ) {}
 
   #worker(): Worker {
     if (this.#workers.length < this.size) {
