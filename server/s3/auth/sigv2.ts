@@ -65,6 +65,8 @@ const V2_NEWER_SUBRESOURCES = new Set([
   "encryption",
   "intelligent-tiering",
   "legal-hold",
+  // Older botocore (Debian's 1.29) signs ListObjectsV2 over `?list-type=2`.
+  "list-type",
   "ownershipControls",
   "policyStatus",
   "publicAccessBlock",
