@@ -277,7 +277,11 @@ export class BlobStore {
     return out;
   }
 
-  /** Every blob file with its modification time (for the orphan sweep). */
+  /**
+   * Every blob file with the time it last changed (for the orphan sweep): the later of its
+   * modification and status-change times. A rename into `objects/` sets the latter, so a blob
+   * staged from an old spare temp file (an empty body never writes to it) counts as new.
+   */
   async *list(): AsyncGenerator<{ id: string; mtime: number }> {
     for await (const d of Deno.readDir(this.objectsDir)) {
       if (!d.isDirectory) continue;
@@ -285,7 +289,9 @@ export class BlobStore {
       for await (const f of Deno.readDir(dir)) {
         if (!f.isFile) continue;
         const st = await Deno.stat(`${dir}/${f.name}`).catch(() => null);
-        if (st) yield { id: f.name, mtime: st.mtime?.getTime() ?? 0 };
+        if (st) {
+          yield { id: f.name, mtime: Math.max(st.mtime?.getTime() ?? 0, st.ctime?.getTime() ?? 0) };
+        }
       }
     }
   }
