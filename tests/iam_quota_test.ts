@@ -15,7 +15,9 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
-import { randomBytes } from "./_helpers/server.ts";
+import { randomBytes, REGION } from "./_helpers/server.ts";
+import { errorCode } from "./_helpers/signed_fetch.ts";
+import { createHmac } from "node:crypto";
 import { makeTenant, startIamServer } from "./iam_fixture.ts";
 
 const KiB = 1024;
@@ -221,6 +223,128 @@ Deno.test("tenant quotas", async (t) => {
       },
     );
 
+    await t.step(
+      "reservation gaps: re-uploaded parts, COPY/POST, mixed PUT/UploadPart race",
+      async (t) => {
+        const g = await makeTenant(s, "quota-gaps", { maxBytes: 100 * KiB });
+        const gc = s.s3(g.user.key, g.user.secret);
+        await gc.send(new CreateBucketCommand({ Bucket: "gapb" }));
+        const gUsage = async () =>
+          (await s.api(`/tenants/${g.tenantId}`, { token: s.adminToken })).body.usage;
+        const mp = await gc.send(new CreateMultipartUploadCommand({ Bucket: "gapb", Key: "mp" }));
+        const uploadPart = (n: number, size: number) =>
+          gc.send(
+            new UploadPartCommand({
+              Bucket: "gapb",
+              Key: "mp",
+              UploadId: mp.UploadId,
+              PartNumber: n,
+              Body: randomBytes(size, n),
+            }),
+          );
+
+        await t.step(
+          "a re-uploaded part number gives back the reservation it replaces",
+          async () => {
+            for (let i = 0; i < 3; i++) await uploadPart(1, 10 * KiB);
+            await eventually(async () => (await gUsage()).reserved === 10 * KiB);
+            await uploadPart(1, 4 * KiB);
+            await eventually(async () => (await gUsage()).reserved === 4 * KiB);
+            // 10 more KiB fit now only because the replaced reservations were released.
+            for (let n = 2; n <= 9; n++) await uploadPart(n, 10 * KiB);
+            await eventually(async () => (await gUsage()).reserved === 84 * KiB);
+          },
+        );
+
+        await t.step("CopyObject and PostObject count multipart reservations", async () => {
+          await uploadPart(9, 1 * KiB); // reserved: 4 + 70 + 1 = 75 KiB
+          await eventually(async () => (await gUsage()).reserved === 75 * KiB);
+          await gc.send(
+            new PutObjectCommand({ Bucket: "gapb", Key: "src", Body: randomBytes(20 * KiB) }),
+          );
+          // stored 20 + reserved 75 = 95: a 20 KiB copy or POST would end at 115 KiB.
+          await assertS3Error(
+            () =>
+              gc.send(
+                new CopyObjectCommand({ Bucket: "gapb", Key: "copy", CopySource: "gapb/src" }),
+              ),
+            "QuotaExceeded",
+            403,
+          );
+          const res = await postObject(
+            s.srv.endpoint,
+            "gapb",
+            "posted",
+            g.user,
+            randomBytes(20 * KiB),
+          );
+          assertEquals(res.status, 403);
+          assertEquals(await errorCode(res), "QuotaExceeded");
+          const u = await gUsage();
+          assertEquals(u.bytes + u.reserved, 95 * KiB);
+          await gc.send(
+            new AbortMultipartUploadCommand({ Bucket: "gapb", Key: "mp", UploadId: mp.UploadId }),
+          );
+          await eventually(async () => (await gUsage()).reserved === 0);
+          await gc.send(
+            new CopyObjectCommand({ Bucket: "gapb", Key: "copy", CopySource: "gapb/src" }),
+          );
+          const ok = await postObject(
+            s.srv.endpoint,
+            "gapb",
+            "posted",
+            g.user,
+            randomBytes(20 * KiB),
+          );
+          assertEquals(ok.status, 204);
+          assertEquals((await gUsage()).bytes, 60 * KiB);
+        });
+
+        await t.step(
+          "32 mixed parallel PutObject and UploadPart requests stop at the quota",
+          async () => {
+            // 40 KiB left: exactly 4 of the 32 10-KiB writes fit, whichever kind wins.
+            const up = await gc.send(
+              new CreateMultipartUploadCommand({ Bucket: "gapb", Key: "race" }),
+            );
+            const results = await Promise.allSettled(
+              Array.from({ length: 32 }, (_, i) =>
+                i % 2
+                  ? gc.send(
+                    new PutObjectCommand({
+                      Bucket: "gapb",
+                      Key: `p${i}`,
+                      Body: randomBytes(10 * KiB, i),
+                    }),
+                  )
+                  : gc.send(
+                    new UploadPartCommand({
+                      Bucket: "gapb",
+                      Key: "race",
+                      UploadId: up.UploadId,
+                      PartNumber: i + 1,
+                      Body: randomBytes(10 * KiB, i),
+                    }),
+                  )),
+            );
+            for (const r of results) {
+              if (r.status === "rejected") assertEquals(r.reason.name, "QuotaExceeded");
+            }
+            assertEquals(results.filter((r) => r.status === "fulfilled").length, 4);
+            const u = await gUsage();
+            assertEquals(u.bytes + u.reserved, 100 * KiB);
+            await gc.send(
+              new AbortMultipartUploadCommand({
+                Bucket: "gapb",
+                Key: "race",
+                UploadId: up.UploadId,
+              }),
+            );
+          },
+        );
+      },
+    );
+
     await t.step("a tenant admin cannot raise its own quota", async () => {
       const r = await s.api(`/tenants/${q.tenantId}`, {
         method: "PATCH",
@@ -241,4 +365,40 @@ async function eventually(cond: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("condition not met within 5 s");
+}
+
+/** A browser-style POST upload signed with SigV4 (policy limited to the bucket and key). */
+async function postObject(
+  endpoint: string,
+  bucket: string,
+  key: string,
+  cred: { key: string; secret: string },
+  file: Uint8Array,
+): Promise<Response> {
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
+  const day = amzDate.slice(0, 8);
+  const credential = `${cred.key}/${day}/${REGION}/s3/aws4_request`;
+  const policy = btoa(JSON.stringify({
+    expiration: new Date(Date.now() + 600_000).toISOString(),
+    conditions: [
+      { bucket },
+      { key },
+      { "x-amz-algorithm": "AWS4-HMAC-SHA256" },
+      { "x-amz-credential": credential },
+      { "x-amz-date": amzDate },
+    ],
+  }));
+  let k: Uint8Array = createHmac("sha256", "AWS4" + cred.secret).update(day).digest();
+  for (const part of [REGION, "s3", "aws4_request"]) {
+    k = createHmac("sha256", k).update(part).digest();
+  }
+  const form = new FormData();
+  form.append("key", key);
+  form.append("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
+  form.append("X-Amz-Credential", credential);
+  form.append("X-Amz-Date", amzDate);
+  form.append("Policy", policy);
+  form.append("X-Amz-Signature", createHmac("sha256", k).update(policy).digest("hex"));
+  form.append("file", new Blob([file as BlobPart]), "upload.bin");
+  return await fetch(`${endpoint}/${bucket}`, { method: "POST", body: form });
 }

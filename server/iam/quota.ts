@@ -2,7 +2,8 @@
  * Tenant usage counters in Deno KV and quota enforcement inside the storage commit that
  * publishes a write. `["tstat", ns, "bytes" | "objects" | "buckets"]` (KvU64) are summed in the
  * same atomic commit as the bucket counters; when a quota applies, the commit also checks the
- * counter's versionstamp, so concurrent writers of one tenant serialize on it and can never
+ * versionstamps of the stored and reserved counters (the same pair `reservePart` checks), so
+ * concurrent object writes and part reservations of one tenant serialize on them and can never
  * overshoot the quota together.
  */
 import { S3Error } from "../s3/errors.ts";
@@ -75,15 +76,29 @@ export function tenantQuotaHook(
     if (change.bytes) op.sum(tenantStatKey(ns, "bytes"), u64Delta(change.bytes));
     if (change.objects) op.sum(tenantStatKey(ns, "objects"), u64Delta(change.objects));
     if (change.buckets) op.sum(tenantStatKey(ns, "buckets"), u64Delta(change.buckets));
+    // A completing upload hands its reservation over to the stored bytes in the same commit,
+    // so its parts are never counted twice (reserved and stored) and never dropped early.
+    const own = change.uploadId
+      ? await kv.get<Deno.KvU64>(reservationKey(ns, change.uploadId))
+      : null;
+    const ownBytes = own?.value ? signed(own.value.value) : 0;
+    if (own?.value) {
+      op.check(own).sum(tenantStatKey(ns, "reserved"), u64Delta(-ownBytes)).delete(own.key);
+    }
     if (change.bytes <= 0 && change.buckets <= 0) return;
     const limits = limitsOf(ns);
     if (!limits) return;
     if (change.bytes > 0 && limits.maxBytes !== null) {
-      const e = await kv.get<Deno.KvU64>(tenantStatKey(ns, "bytes"));
-      if (signed(e.value?.value ?? 0n) + change.bytes > limits.maxBytes) {
-        throw new S3Error("QuotaExceeded");
-      }
-      op.check(e);
+      // The one byte check of every write path (PUT, COPY, POST, Complete): stored + reserved,
+      // checked on both counters' versionstamps, exactly as `reservePart` checks them, so
+      // object writes and part reservations serialize on the same pair of counters.
+      const [b, r] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+        tenantStatKey(ns, "bytes"),
+        tenantStatKey(ns, "reserved"),
+      ]);
+      const used = signed(b.value?.value ?? 0n) + signed(r.value?.value ?? 0n) - ownBytes;
+      if (used + change.bytes > limits.maxBytes) throw new S3Error("QuotaExceeded");
+      op.check(b, r);
     }
     if (change.buckets > 0 && limits.maxBuckets !== null) {
       const e = await kv.get<Deno.KvU64>(tenantStatKey(ns, "buckets"));
@@ -161,7 +176,9 @@ export const reservationKey = (ns: string, uploadId: string): Deno.KvKey => [
 /**
  * Reserves room for an UploadPart before its body is read: one commit, checked against the
  * stored and reserved counters, so parallel parts cannot together pass the quota. The
- * reservation is released when the upload ends (Complete, Abort, expiry) or the part fails.
+ * reservation is released when the upload ends (Abort, expiry; Complete converts it into stored
+ * bytes in its publishing commit), when the part fails, or when a later part of the same number
+ * replaces it (`settlePart`).
  */
 export async function reservePart(
   kv: Deno.Kv,
@@ -186,6 +203,45 @@ export async function reservePart(
   throw new S3Error("OperationAborted");
 }
 
+/**
+ * ["tresvp", ns, uploadId, partNumber] -> Deno.KvU64: the reservation held by the stored part of
+ * that number, so that a re-uploaded part releases the one it replaces.
+ */
+export const partReservationKey = (ns: string, uploadId: string, partNumber: number) => [
+  "tresvp",
+  ns,
+  uploadId,
+  partNumber,
+];
+
+/**
+ * Settles a successful UploadPart: the part of that number it replaced (if any) gives back its
+ * reservation, and the new part's length is remembered under its number.
+ */
+export async function settlePart(
+  kv: Deno.Kv,
+  ns: string,
+  uploadId: string,
+  partNumber: number,
+  len: number,
+): Promise<void> {
+  const pKey = partReservationKey(ns, uploadId, partNumber);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [total, prev] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      reservationKey(ns, uploadId),
+      pKey,
+    ]);
+    if (!total.value) return; // the upload ended meanwhile and released everything
+    const have = signed(total.value.value);
+    const give = Math.min(prev.value ? signed(prev.value.value) : 0, have);
+    const op = kv.atomic().check(total, prev).set(pKey, new Deno.KvU64(BigInt(len)));
+    if (give > 0) {
+      op.sum(tenantStatKey(ns, "reserved"), u64Delta(-give)).sum(total.key, u64Delta(-give));
+    }
+    if ((await op.commit()).ok) return;
+  }
+}
+
 /** Releases `len` bytes of an upload's reservation (a failed part), or all of it with null. */
 export async function releaseReservation(
   kv: Deno.Kv,
@@ -193,6 +249,10 @@ export async function releaseReservation(
   uploadId: string,
   len: number | null,
 ): Promise<void> {
+  if (len === null) {
+    // The per-part entries only matter while the upload is open.
+    for await (const e of kv.list({ prefix: ["tresvp", ns, uploadId] })) await kv.delete(e.key);
+  }
   for (let attempt = 0; attempt < 50; attempt++) {
     const e = await kv.get<Deno.KvU64>(reservationKey(ns, uploadId));
     if (!e.value) return;
@@ -207,12 +267,15 @@ export async function releaseReservation(
 
 /** Releases the reservations of uploads that no longer exist (expired or gone with a bucket). */
 export async function reconcileReservations(kv: Deno.Kv): Promise<number> {
-  const found: [string, string][] = [];
-  for await (const e of kv.list({ prefix: ["tresv"] })) {
-    found.push([e.key[1] as string, e.key[2] as string]);
+  const found = new Map<string, [string, string]>();
+  for (const prefix of ["tresv", "tresvp"]) {
+    for await (const e of kv.list({ prefix: [prefix] })) {
+      const [ns, uploadId] = [e.key[1] as string, e.key[2] as string];
+      found.set(`${ns}\n${uploadId}`, [ns, uploadId]);
+    }
   }
   let released = 0;
-  for (const [ns, uploadId] of found) {
+  for (const [ns, uploadId] of found.values()) {
     if ((await kv.get(uploadKey(uploadId))).value) continue;
     await releaseReservation(kv, ns, uploadId, null);
     released++;

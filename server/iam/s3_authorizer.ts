@@ -18,7 +18,7 @@ import { documentsFor } from "./policy_store.ts";
 import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
 import { getTenant } from "./tenants.ts";
-import { readUsage, releaseReservation, reservePart } from "./quota.ts";
+import { readUsage, releaseReservation, reservePart, settlePart } from "./quota.ts";
 
 /** S3 action names for ops whose IAM action differs from the op name. */
 const ACTION: Record<string, string> = {
@@ -117,7 +117,10 @@ export function iamAuthorizer(
   opts: IamAuthorizerOptions,
 ): Authorizer & { finish(info: RequestInfo): void } {
   // Part reservations and upload ends by request id, from authorization until `finish`.
-  const pending = new Map<string, { ns: string; uploadId: string; len: number | null }>();
+  const pending = new Map<
+    string,
+    { ns: string; uploadId: string; len: number | null; partNumber?: number }
+  >();
   const factsFor = (
     ctx: OpContext,
     p: Principal,
@@ -206,8 +209,11 @@ export function iamAuthorizer(
   /**
    * Early refusals and part reservations. PutObject with a length that cannot fit (stored +
    * reserved - replaced + length) is refused before its body is read; UploadPart and
-   * UploadPartCopy reserve their length atomically (quota.ts `reservePart`); Complete and Abort
-   * are remembered so `finish` releases the upload's reservation once they succeeded.
+   * UploadPartCopy reserve their length atomically (quota.ts `reservePart`) and, once stored,
+   * give back the reservation of the part they replaced (`settlePart`); Complete and Abort are
+   * remembered so `finish` releases what is left of the upload's reservation. CopyObject,
+   * PostObject and Complete have no early check: the publishing commit's hook is the one exact
+   * check of every write path (stored + reserved).
    */
   async function precheckQuota(ctx: OpContext): Promise<void> {
     const op = ctx.ep.op;
@@ -241,7 +247,8 @@ export function iamAuthorizer(
     const len = op === "UploadPart" ? ctx.auth.contentLength : await copyLength(ctx);
     if (len === null) return;
     await reservePart(kv, ctx.ns, uploadId, len, t.quota.maxBytes);
-    pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len });
+    const partNumber = Number(ctx.ep.query.get("partNumber"));
+    pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len, partNumber });
   }
 
   /** Bytes an UploadPartCopy will add: its range, else the whole source object. */
@@ -267,7 +274,10 @@ export function iamAuthorizer(
     const kv = core.kv;
     const failed = info.status >= 300;
     const work = p.len !== null
-      ? (failed ? releaseReservation(kv, p.ns, p.uploadId, p.len) : Promise.resolve())
+      ? (failed ? releaseReservation(kv, p.ns, p.uploadId, p.len) : Number.isInteger(p.partNumber)
+        // A part number uploaded again replaces the earlier part: its reservation goes back.
+        ? settlePart(kv, p.ns, p.uploadId, p.partNumber!, p.len)
+        : Promise.resolve())
       : failed
       ? Promise.resolve()
       : kv.get(uploadKey(p.uploadId)).then((up) =>

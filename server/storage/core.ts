@@ -41,6 +41,8 @@ export interface StatChange {
   objects: number;
   bytes: number;
   buckets: number;
+  /** A multipart upload this commit completes (the quota hook settles its part reservation). */
+  uploadId?: string;
 }
 
 export type CommitHook = (op: Deno.AtomicOperation, change: StatChange) => Promise<void>;
@@ -59,6 +61,7 @@ export function noteStatChange(
   cur.bytes += change.bytes ?? 0;
   cur.buckets += change.buckets ?? 0;
   cur.ns ??= change.ns;
+  cur.uploadId ??= change.uploadId;
   notedChanges.set(op, cur);
 }
 

@@ -26,7 +26,7 @@ import {
   type PartRecord,
   type UploadRecord,
 } from "./multipart.ts";
-import type { StorageCore } from "./core.ts";
+import { noteStatChange, type StorageCore } from "./core.ts";
 import type { ChecksumAlgorithm } from "./hashing.ts";
 import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "./types.ts";
 
@@ -303,6 +303,7 @@ export async function completeUpload(
         );
         op.delete(uploadListKey(up.bucketId, up.key, up.initiated, up.uploadId));
         op.set(uploadCleanKey(up.uploadId), { v: 1, keep, at: core.clock.now() });
+        noteStatChange(op, { bucketId: bucket.id, ns: bucket.ns, uploadId: up.uploadId });
       },
     });
     published = true;
