@@ -3,8 +3,6 @@
  * deletes of the same keys, and a client that hangs up mid-body leaves nothing behind (no object,
  * no partial file, counters unchanged). Counters and files are checked in the data dir itself.
  */
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "@aws-crypto/sha256-js";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -14,6 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { rawSignedRequest } from "./_helpers/raw_http.ts";
 
 const PLAIN = "review-plain";
 const VERSIONED = "review-versioned";
@@ -72,50 +71,14 @@ async function partialTempFiles(dataDir: string): Promise<string[]> {
   return out;
 }
 
-/**
- * Sends a signed PUT whose headers announce `declared` bytes, writes only `sent` of them and
- * closes the connection: a client that dies mid-upload.
- */
-async function truncatedPut(
-  srv: TestServer,
-  path: string,
-  declared: number,
-  sent: number,
-): Promise<void> {
-  const u = new URL(srv.endpoint);
-  const signer = new SignatureV4({
-    service: "s3",
-    region: "us-east-1",
-    credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
-    sha256: Sha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign({
+/** A client that announces `declared` bytes, sends `sent` of them and hangs up. */
+async function truncatedPut(srv: TestServer, path: string, declared: number, sent: number) {
+  await rawSignedRequest(srv, {
     method: "PUT",
-    protocol: "http:",
-    hostname: u.hostname,
-    port: Number(u.port),
     path,
-    query: {},
-    headers: {
-      host: u.host,
-      "content-length": String(declared),
-      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-    },
+    headers: { "content-length": String(declared) },
+    body: randomBytes(sent, 3),
   });
-  const head = `PUT ${path} HTTP/1.1\r\n` +
-    Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
-  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-  try {
-    await conn.write(new TextEncoder().encode(head));
-    const body = randomBytes(sent, 3);
-    let off = 0;
-    while (off < body.length) off += await conn.write(body.subarray(off));
-    // Let the server take the bytes in before the connection drops.
-    await new Promise((r) => setTimeout(r, 200));
-  } finally {
-    conn.close();
-  }
 }
 
 Deno.test("data path: exact counters under concurrency, nothing left by cut uploads", async (t) => {

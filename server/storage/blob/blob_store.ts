@@ -136,6 +136,11 @@ export class BlobStore {
    * publish.
    */
   async write(body: ReadableStream<Uint8Array>, opts: StageOptions): Promise<StagedBlob> {
+    // A declared length past the limit is refused before any byte is read, as S3 does; the
+    // client would otherwise stream up to the limit for nothing.
+    if ((opts.expectedSize ?? 0) > (opts.maxSize ?? Number.MAX_SAFE_INTEGER)) {
+      throw new S3Error("EntityTooLarge");
+    }
     const { id, path: tmp, file } = opts.id === undefined
       ? await this.#takeTemp()
       : await this.#createTemp(opts.id);
