@@ -15,7 +15,9 @@ import {
   uploadListKey,
 } from "./meta/keys.ts";
 import { getObjectRecord, publishObject } from "./objects.ts";
-import { encodeSizes } from "./parts.ts";
+import { encodeSizes, type PartsIndex } from "./parts.ts";
+
+export type { PartsIndex };
 import { newMd5, toHex } from "./hashing.ts";
 import { multipartChecksum } from "./multipart_checksum.ts";
 import {
@@ -34,14 +36,6 @@ import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "./typ
 export const INLINE_PARTS = 200;
 /** Parts per ["objparts", ...] chunk entry (~200 bytes each: well under a 64 KiB value). */
 export const PARTS_PER_CHUNK = 200;
-/** Value of ["objpartsidx", partsId]. */
-export interface PartsIndex {
-  v: 1;
-  /** The most chunk entries ever written for this part list. */
-  chunks: number;
-  at: number;
-}
-
 /** Chunk entries per commit before the publish (a commit carries at most 800 KiB). */
 const CHUNKS_PER_COMMIT = 8;
 

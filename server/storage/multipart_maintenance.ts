@@ -4,9 +4,10 @@
  * deleted (S3 deletes a general purpose bucket with open uploads), clear seals a crash left
  * behind, and drop part chunks of multipart objects that were deleted or overwritten.
  */
-import { blobRefKey, bucketIdKey, bucketKey, objectPartsKey } from "./meta/keys.ts";
+import { blobRefKey, bucketIdKey, bucketKey } from "./meta/keys.ts";
 import { abortUpload, cleanupUpload, type UploadRecord } from "./multipart.ts";
-import { DONE_TTL_MS, type PartsIndex, type UploadDone } from "./multipart_complete.ts";
+import { DONE_TTL_MS, type UploadDone } from "./multipart_complete.ts";
+import { freePartsGroup, type PartsIndex } from "./parts.ts";
 import type { StorageCore } from "./core.ts";
 import type { BucketRecord } from "./types.ts";
 
@@ -80,12 +81,7 @@ export async function multipartMaintenance(
     const batch = idx.slice(i, i + 10);
     const refs = await core.kv.getMany(batch.map((e) => blobRefKey(e.key[1] as string)));
     for (const [k, e] of batch.entries()) {
-      if (refs[k].value) continue;
-      const partsId = e.key[1] as string;
-      for (const id of await core.blobs.listPrefix(`${partsId}.`)) await core.blobs.remove(id);
-      const op = core.kv.atomic().check(e).delete(e.key);
-      for (let c = 0; c < e.value.chunks; c++) op.delete(objectPartsKey(partsId, c));
-      if ((await op.commit()).ok) out.droppedChunks += e.value.chunks;
+      if (!refs[k].value) out.droppedChunks += await freePartsGroup(core, e.key[1] as string);
     }
   }
   if (out.cleaned || out.aborted || out.unsealed || out.droppedChunks) {

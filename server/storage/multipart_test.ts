@@ -97,14 +97,94 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       // Counters count the object once, with its full size.
       assertEquals(await be.bucketStats(bucket.id), { objects: 1, bytes: all.length });
 
-      // Deleting the object leaves the chunks and files to the maintenance.
+      // Deleting the object frees its part files and chunks right after the commit, like a
+      // single-blob object; nothing is left for the maintenance.
       await be.deleteObject(bucket, "many");
       assertEquals(await be.bucketStats(bucket.id), { objects: 0, bytes: 0 });
+      assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
+      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
+      assertEquals(
+        (await Array.fromAsync(st.core.kv.list({ prefix: ["objpartsidx"] }))).length,
+        0,
+      );
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
-      assertEquals(res.droppedChunks, rec.partsChunks);
+      assertEquals(res.droppedChunks, 0);
+    });
+
+    await t.step("a crash after deleting a chunked object: the maintenance frees it", async () => {
+      const n = INLINE_PARTS + 1;
+      const up = await create("crashed");
+      const parts = [];
+      for (let i = 1; i <= n; i++) {
+        const p = await be.uploadPart(bucket, {
+          key: "crashed",
+          uploadId: up.uploadId,
+          partNumber: i,
+          body: body(new Uint8Array([i & 0xff])),
+          contentLength: 1,
+        });
+        parts.push({ n: i, etag: p.etag, checksums: {} });
+      }
+      await be.completeMultipartUpload(bucket, {
+        key: "crashed",
+        uploadId: up.uploadId,
+        parts,
+        minPartSize: 0,
+      });
+      // What a crash between the delete commit and freeing leaves: the object and its group
+      // reference are gone, the files, chunks and index entry are still there.
+      const cur = (await st.core.kv.get<{ blob: null }>(["obj", bucket.id, "crashed"])).value!;
+      const op = st.core.kv.atomic();
+      for await (const e of st.core.kv.list({ prefix: ["ver", bucket.id, "crashed"] })) {
+        op.delete(e.key);
+      }
+      await op.delete(["obj", bucket.id, "crashed"]).delete(["vhead", bucket.id, "crashed"])
+        .delete(["vnull", bucket.id, "crashed"]).delete(["blob", up.uploadId]).commit();
+      assert(cur);
+      assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, n);
+      const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: true });
+      assertEquals(res.droppedChunks, 2);
       assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
       assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
     });
+
+    await t.step(
+      "a replaced part whose old blob a crash left behind is freed on Complete",
+      async () => {
+        const up = await create("replaced");
+        const first = await be.uploadPart(bucket, {
+          key: "replaced",
+          uploadId: up.uploadId,
+          partNumber: 1,
+          body: body(new Uint8Array([1, 2, 3])),
+          contentLength: 3,
+        });
+        const second = await be.uploadPart(bucket, {
+          key: "replaced",
+          uploadId: up.uploadId,
+          partNumber: 1,
+          body: body(new Uint8Array([4, 5, 6])),
+          contentLength: 3,
+        });
+        assert(first.blob !== second.blob);
+        // The process died between the part-record commit and removing the old blob: the old
+        // file is still on disk (put it back, as the removal never ran).
+        await Deno.writeFile(st.core.blobs.pathOf(first.blob), new Uint8Array([1, 2, 3]));
+        assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, 2);
+        // A restart's sweep keeps it: the open upload references its whole blob group.
+        await be.sweep(0);
+        assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, 2);
+        await be.completeMultipartUpload(bucket, {
+          key: "replaced",
+          uploadId: up.uploadId,
+          parts: [{ n: 1, etag: second.etag, checksums: {} }],
+          minPartSize: 0,
+        });
+        assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), [second.blob]);
+        const rec = await be.getObjectRecord(bucket, "replaced");
+        assertEquals(await readAll(await be.openObject(rec)), new Uint8Array([4, 5, 6]));
+      },
+    );
 
     await t.step("a failed chunked Complete keeps the upload; abort drops its chunks", async () => {
       const n = INLINE_PARTS + 1; // chunked: 2 chunk entries

@@ -4,7 +4,7 @@
  * ["objparts", partsId, chunk] entries) and a read streams them one after another.
  */
 import { S3Error } from "../s3/errors.ts";
-import { objectPartsKey } from "./meta/keys.ts";
+import { blobRefKey, objectPartsIndexKey, objectPartsKey } from "./meta/keys.ts";
 import type { StorageCore } from "./core.ts";
 import { BlobGone } from "./objects.ts";
 import type { ByteRange, ObjectRecord, PartRef } from "./types.ts";
@@ -24,6 +24,33 @@ export async function loadParts(core: StorageCore, rec: ObjectRecord): Promise<P
     }
   }
   return out;
+}
+
+/** Value of ["objpartsidx", partsId]. */
+export interface PartsIndex {
+  v: 1;
+  /** The most chunk entries ever written for this part list. */
+  chunks: number;
+  at: number;
+}
+
+/**
+ * Frees a chunked part list (part files, chunk entries, index entry) once nothing references
+ * its group: right after the commit that deleted or replaced its object, and from the multipart
+ * maintenance for what a crash left behind. Returns the chunk entries dropped (0 when the group
+ * is still referenced or already freed). Idempotent; the index entry goes last, so a failure
+ * half way leaves it for the maintenance to finish.
+ */
+export async function freePartsGroup(core: StorageCore, partsId: string): Promise<number> {
+  const [ref, idx] = await core.kv.getMany<[unknown, PartsIndex]>([
+    blobRefKey(partsId),
+    objectPartsIndexKey(partsId),
+  ]);
+  if (ref.value || !idx.value) return 0;
+  for (const id of await core.blobs.listPrefix(`${partsId}.`)) await core.blobs.remove(id);
+  const op = core.kv.atomic().check(idx).delete(idx.key);
+  for (let c = 0; c < idx.value.chunks; c++) op.delete(objectPartsKey(partsId, c));
+  return (await op.commit()).ok ? idx.value.chunks : 0;
 }
 
 /** Largest single read while streaming parts. */

@@ -22,6 +22,7 @@ import {
 } from "./meta/keys.ts";
 import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
+import { freePartsGroup } from "./parts.ts";
 import {
   assertDeletable,
   assertLockAllowed,
@@ -146,10 +147,25 @@ export async function getObjectRecord(
 
 /**
  * Adds the mutations that drop a version's blob references. Spilled part lists are keyed by
- * their upload id and removed by the multipart maintenance once the reference is gone.
+ * their upload id and freed once the reference is gone (`freeRecord`).
  */
 function dropVersionData(op: Deno.AtomicOperation, rec: ObjectRecord): void {
   for (const b of new Set(blobsOf(rec).map(blobGroup))) op.delete(blobRefKey(b));
+}
+
+/**
+ * Frees the bytes of a record whose references the last commit dropped: its blob or part files
+ * now, and a chunked part list (files, chunk entries) too, like a single blob. A crash before
+ * this leaves unreferenced files for the sweep and chunk indexes for the multipart maintenance.
+ */
+async function freeRecord(core: StorageCore, rec: ObjectRecord): Promise<void> {
+  if (rec.blob || rec.parts || !rec.partsId) return await removeBlobs(core, rec);
+  await freePartsGroup(core, rec.partsId).catch((e) =>
+    core.log.warn("part list removal failed; the multipart maintenance will retry", {
+      partsId: rec.partsId,
+      error: String(e),
+    })
+  );
 }
 
 function refValue(bucketId: string, rec: ObjectRecord) {
@@ -283,7 +299,7 @@ export async function publishVersion(
     opts.extra?.(op, rec);
     const res = await commitWithHooks(core, op);
     if (!res.ok) continue;
-    if (old) await removeBlobs(core, old.value);
+    if (old) await freeRecord(core, old.value);
     return old?.value ?? null;
   }
   throw new S3Error("OperationAborted");
@@ -420,7 +436,7 @@ export async function deleteVersioned(
     applyStats(op, s.bucket, tally);
     const res = await commitWithHooks(core, op);
     if (!res.ok) continue;
-    if (removed) await removeBlobs(core, removed);
+    if (removed) await freeRecord(core, removed);
     return result;
   }
   throw new S3Error("OperationAborted");

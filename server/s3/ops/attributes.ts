@@ -2,6 +2,7 @@
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
 import { readTarget } from "./object_get.ts";
+import { setVersionIdHeader } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { partSizesOf } from "../../storage/parts.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
@@ -49,33 +50,32 @@ function intHeader(h: Headers, name: string, def: number, max: number): number {
   return Math.min(Number(v.trim()), max);
 }
 
-/** One entry per part: inline part refs carry checksums; chunked lists give sizes only. */
-function partEntries(rec: ObjectRecord): { n: number; size: number; checksum?: string }[] | null {
-  if (rec.parts) return rec.parts.map((p) => ({ n: p.n, size: p.size, checksum: p.checksum }));
-  const sizes = partSizesOf(rec);
-  return sizes ? sizes.map((size, i) => ({ n: i + 1, size })) : null;
-}
-
 /** The `ObjectParts` element of a multipart object (paged by part number). */
-function objectParts(rec: ObjectRecord, h: Headers): XmlObject | undefined {
-  const parts = partEntries(rec);
-  if (!parts) return undefined; // single-part objects have no parts
+async function objectParts(ctx: OpContext, rec: ObjectRecord): Promise<XmlObject | undefined> {
+  const h = ctx.req.headers;
+  const sizes = partSizesOf(rec);
+  if (!sizes) return undefined; // single-part objects have no parts
   const maxParts = intHeader(h, "x-amz-max-parts", 1000, 1000);
   const marker = intHeader(h, "x-amz-part-number-marker", 0, 10000);
-  const after = parts.filter((p) => p.n > marker);
+  // The SDK's TotalPartsCount travels as <PartsCount>.
+  const out: XmlObject = { PartsCount: rec.partsCount ?? sizes.length };
+  out.PartNumberMarker = marker;
+  // General purpose buckets list parts only for objects with an additional checksum (AWS). The
+  // part list (inline, or chunked beyond 200 parts) is loaded only then: part numbers and
+  // checksums are not in the size list.
+  const parts = rec.parts ?? (rec.checksum ? await ctx.deps.storage.objectParts(rec) : null);
+  const numbers = parts ? parts.map((p) => p.n) : sizes.map((_, i) => i + 1);
+  const after = numbers.filter((n) => n > marker);
   const page = after.slice(0, maxParts);
   const truncated = after.length > page.length;
-  // The SDK's TotalPartsCount travels as <PartsCount>.
-  const out: XmlObject = { PartsCount: rec.partsCount ?? parts.length };
-  out.PartNumberMarker = marker;
-  if (truncated && page.length) out.NextPartNumberMarker = page[page.length - 1].n;
+  if (truncated && page.length) out.NextPartNumberMarker = page[page.length - 1];
   out.MaxParts = maxParts;
   out.IsTruncated = truncated;
-  // General purpose buckets list parts only for objects with an additional checksum (AWS).
-  if (!rec.checksum) return out;
-  out.Part = page.map((p) => {
+  if (!parts || !rec.checksum) return out;
+  const alg = rec.checksum.algorithm;
+  out.Part = parts.filter((p) => p.n > marker).slice(0, maxParts).map((p) => {
     const part: XmlObject = { PartNumber: p.n, Size: p.size };
-    if (p.checksum && rec.checksum) part[`Checksum${rec.checksum.algorithm}`] = p.checksum;
+    if (p.checksum) part[`Checksum${alg}`] = p.checksum;
     return part;
   });
   return out;
@@ -95,7 +95,7 @@ export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
     };
   }
   if (wanted.has("ObjectParts")) {
-    const parts = objectParts(rec, h);
+    const parts = await objectParts(ctx, rec);
     if (parts) body.ObjectParts = parts;
   }
   if (wanted.has("StorageClass")) body.StorageClass = rec.storageClass || "STANDARD";
@@ -103,6 +103,6 @@ export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
   const headers: Record<string, string> = {
     "last-modified": new Date(rec.lastModified).toUTCString(),
   };
-  if (rec.versionId !== "null") headers["x-amz-version-id"] = rec.versionId;
+  setVersionIdHeader(headers, rec, await ctx.bucket());
   return { headers, xml: buildXml("GetObjectAttributesResponse", body) };
 }

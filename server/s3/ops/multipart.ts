@@ -23,7 +23,7 @@ import {
 import { assertLockAllowed } from "../../storage/lock.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { uriEncode } from "../auth/sigv4.ts";
-import { storageClassFrom, validateKey } from "./object_put.ts";
+import { setVersionIdHeader, storageClassFrom, validateKey } from "./object_put.ts";
 import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { resolveCopySource } from "./object_get.ts";
@@ -310,7 +310,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     result.ChecksumType = rec.checksum.type;
   }
   const headers: Record<string, string> = {};
-  if (rec.versionId !== "null") headers["x-amz-version-id"] = rec.versionId;
+  setVersionIdHeader(headers, rec);
   await addExpirationHeader(ctx, bucket, rec, headers);
   return { headers, xml: buildXml("CompleteMultipartUploadResult", result) };
 }

@@ -5,6 +5,7 @@ import { BlobGone } from "../../storage/objects.ts";
 import { objectResponseHeaders } from "../headers.ts";
 import { partRange } from "../../storage/parts.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
+import { setVersionIdHeader } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange, ObjectRecord } from "../../storage/types.ts";
 
@@ -146,6 +147,7 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
     const headers = objectResponseHeaders(rec, {
       checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
     });
+    setVersionIdHeader(headers, rec, await ctx.bucket());
     if (q.get("versionId") === null) {
       await addExpirationHeader(ctx, await ctx.bucket(), rec, headers);
     }

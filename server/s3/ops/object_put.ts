@@ -11,7 +11,7 @@ import { parseTaggingHeader } from "../tags.ts";
 import { checksumHeaderName } from "../../storage/hashing.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
 
 export const STORAGE_CLASSES = [
   "STANDARD",
@@ -44,10 +44,25 @@ export function storageClassFrom(h: Headers): string | undefined {
   return sc;
 }
 
+/**
+ * Sets `x-amz-version-id`. With `bucket` (reads: GET, HEAD, GetObjectAttributes) the `null`
+ * version is named too once the bucket has had versioning (Enabled or Suspended), as S3 does;
+ * an unversioned bucket never sends the header. Writes of a `null` version send none (the
+ * earlier behaviour, kept until checked against AWS).
+ */
+export function setVersionIdHeader(
+  h: Record<string, string>,
+  rec: Pick<ObjectRecord, "versionId">,
+  bucket?: Pick<BucketRecord, "versioning">,
+): void {
+  if (rec.versionId !== "null") h["x-amz-version-id"] = rec.versionId;
+  else if (bucket && bucket.versioning !== "Unversioned") h["x-amz-version-id"] = "null";
+}
+
 /** Headers returned by every successful write (ETag, version, checksum). */
 export function writeResponseHeaders(rec: ObjectRecord): Record<string, string> {
   const h: Record<string, string> = { etag: rec.etag };
-  if (rec.versionId !== "null") h["x-amz-version-id"] = rec.versionId;
+  setVersionIdHeader(h, rec);
   if (rec.checksum) {
     h[checksumHeaderName(rec.checksum.algorithm)] = rec.checksum.value;
     h["x-amz-checksum-type"] = rec.checksum.type;
