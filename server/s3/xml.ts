@@ -3,6 +3,7 @@
  * request bodies (DeleteObjects, CompleteMultipartUpload, configurations). DOCTYPE is refused.
  */
 import { S3Error } from "./errors.ts";
+import { readBodyBytes, utf8Text } from "./body.ts";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -223,25 +224,7 @@ export async function readBodyText(
   body: ReadableStream<Uint8Array> | null,
   limit = 1024 * 1024,
 ): Promise<string> {
-  if (!body) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of body) {
-    total += c.byteLength;
-    if (total > limit) throw new S3Error("MaxMessageLengthExceeded");
-    chunks.push(c);
-  }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.byteLength;
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(all);
-  } catch {
-    throw new S3Error("MalformedXML");
-  }
+  return utf8Text(await readBodyBytes(body, limit));
 }
 
 /** Reads and parses an XML request body; an empty body is `MissingRequestBodyError` unless allowed. */

@@ -1,8 +1,8 @@
 /** DeleteObject and DeleteObjects (multi-object delete). */
 import { isS3Error, S3Error } from "../errors.ts";
 import { buildXml, child, children, childText, parseXml, type XmlObject } from "../xml.ts";
-import { expectedChecksumFrom, writeConditionsFrom } from "../headers.ts";
-import { fromBase64, newChecksumHasher, newMd5, toBase64, toHex } from "../../storage/hashing.ts";
+import { writeConditionsFrom } from "../headers.ts";
+import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
 import { bypassGovernance } from "./lock.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, WriteConditions } from "../../storage/types.ts";
@@ -68,61 +68,6 @@ export async function deleteObject(ctx: OpContext): Promise<OpResult> {
   return { status: 204, headers: deletedHeaders(d) };
 }
 
-async function readBytes(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of body) {
-    total += c.byteLength;
-    if (total > MAX_DELETE_BODY) throw new S3Error("MaxMessageLengthExceeded");
-    chunks.push(c);
-  }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.byteLength;
-  }
-  return all;
-}
-
-/**
- * Reads the request body and checks its integrity: S3 requires Content-MD5 or an
- * `x-amz-checksum-*` value on DeleteObjects, and rejects the request when it does not match.
- */
-async function readCheckedBody(ctx: OpContext): Promise<Uint8Array> {
-  const h = ctx.req.headers;
-  const md5Header = h.get("content-md5");
-  let expectedMd5: Uint8Array | null = null;
-  if (md5Header !== null) {
-    expectedMd5 = fromBase64(md5Header.trim());
-    if (!expectedMd5 || expectedMd5.length !== 16) throw new S3Error("InvalidDigest");
-  }
-  const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
-  const bytes = await readBytes(ctx.auth.body);
-  const expectedChecksum = checksum?.expected();
-  if (!expectedMd5 && expectedChecksum === undefined) {
-    throw new S3Error("InvalidRequest", {
-      message: "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
-    });
-  }
-  if (expectedMd5) {
-    const md5 = newMd5();
-    md5.update(bytes);
-    if (toHex(md5.digest()) !== toHex(expectedMd5)) throw new S3Error("BadDigest");
-  }
-  if (checksum && expectedChecksum !== undefined) {
-    const hasher = newChecksumHasher(checksum.algorithm);
-    hasher.update(bytes);
-    if (toBase64(hasher.digest()) !== expectedChecksum) {
-      throw new S3Error("BadDigest", {
-        message: `The ${checksum.algorithm} you specified did not match the calculated checksum.`,
-      });
-    }
-  }
-  return bytes;
-}
-
 export interface DeleteRequest {
   quiet: boolean;
   objects: { key: string; versionId: string | null }[];
@@ -150,14 +95,13 @@ export function parseDeleteRequest(text: string): DeleteRequest {
 
 export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
-  const bytes = await readCheckedBody(ctx);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new S3Error("MalformedXML");
-  }
-  const req = parseDeleteRequest(text);
+  const bytes = await readIntegrityCheckedBody(
+    ctx.req,
+    ctx.auth.body,
+    ctx.auth.trailers,
+    MAX_DELETE_BODY,
+  );
+  const req = parseDeleteRequest(utf8Text(bytes));
   const results: XmlObject[] = new Array(req.objects.length);
   const failed: boolean[] = new Array(req.objects.length).fill(false);
   let next = 0;
