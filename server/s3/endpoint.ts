@@ -317,9 +317,12 @@ function rejectUnknownSubresource(q: URLSearchParams): void {
   }
 }
 
-/** Parses method, host and path into an operation. */
-export function parseEndpoint(req: Request, opts: { domain: string | null }): Endpoint {
-  const target = splitTarget(req);
+/** Parses method, host and path into an operation (`target`: the request's, when already split). */
+export function parseEndpoint(
+  req: Request,
+  opts: { domain: string | null },
+  target: RequestTarget = splitTarget(req),
+): Endpoint {
   const method = req.method.toUpperCase();
   const vb = vhostBucket(target.host, opts.domain);
   let bucket: string | null;

@@ -244,7 +244,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
     try {
       const target = splitTarget(req);
       path = target.path;
-      ep = parseEndpoint(req, { domain: deps.domain });
+      ep = parseEndpoint(req, { domain: deps.domain }, target);
       const auth = await authenticate(req, target, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
