@@ -1,9 +1,16 @@
 /**
  * Review findings on request edges, end to end: each step is a case that once answered wrongly.
  */
-import { CreateBucketCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { assert, assertS3Error } from "./_helpers/assert.ts";
+import {
+  CreateBucketCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
+import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
 import { rawSignedRequest } from "./_helpers/raw_http.ts";
 
 const B = "review-edges";
@@ -33,6 +40,35 @@ Deno.test("S3 request edges (review)", async (t) => {
         );
       },
     );
+
+    await t.step("XML character references to non-characters are MalformedXML", async () => {
+      await s3.send(new PutObjectCommand({ Bucket: B, Key: "tagged", Body: "x" }));
+      for (const ref of ["&#0;", "&#x1;", "&#xD800;", "&#xFFFF;", "&#x110000;"]) {
+        const body =
+          `<Tagging><TagSet><Tag><Key>k</Key><Value>a${ref}b</Value></Tag></TagSet></Tagging>`;
+        const res = await signedFetch(srv, {
+          method: "PUT",
+          path: `/${B}/tagged`,
+          query: { tagging: "" },
+          body,
+          headers: { "content-md5": createHash("md5").update(body).digest("base64") },
+        });
+        assertEquals([res.status, await errorCode(res)], [400, "MalformedXML"], ref);
+      }
+      const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "tagged" }));
+      assertEquals(tags.TagSet, []);
+      // Tab, line feed and astral characters are XML characters.
+      const ok =
+        "<Tagging><TagSet><Tag><Key>k</Key><Value>a&#9;&#x1F600;</Value></Tag></TagSet></Tagging>";
+      const res = await signedFetch(srv, {
+        method: "PUT",
+        path: `/${B}/tagged`,
+        query: { tagging: "" },
+        body: ok,
+        headers: { "content-md5": createHash("md5").update(ok).digest("base64") },
+      });
+      assertEquals(res.status, 200, await res.text());
+    });
   } finally {
     s3.destroy();
     await srv.stop();

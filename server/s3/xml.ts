@@ -106,9 +106,15 @@ function decodeEntities(s: string): string {
     if (e === "quot") return '"';
     if (e === "apos") return "'";
     const cp = e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    if (!(cp >= 0 && cp <= 0x10ffff)) throw malformed("bad character reference");
+    if (!isXmlChar(cp)) throw malformed("character reference to a non-character");
     return String.fromCodePoint(cp);
   });
+}
+
+/** XML 1.0 `Char`: tab, line feed, carriage return and the rest minus surrogates, FFFE, FFFF. */
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
 function localName(qname: string): string {
