@@ -23,9 +23,11 @@ function versioningLabel(v: Bucket["versioning"]): string {
 export interface BucketListProps extends Record<string, unknown> {
   /** Global admins may switch to a tenant's namespace (list, create, delete). */
   globalAdmin: boolean;
+  /** The namespace shown first ("" = own), e.g. when coming back from a tenant's bucket. */
+  initialTenantId?: string;
 }
 
-export default function BucketList({ globalAdmin }: BucketListProps) {
+export default function BucketList({ globalAdmin, initialTenantId = "" }: BucketListProps) {
   /** The create form stays open across re-renders (it is a controlled <details>). */
   const createOpen = useSignal(false);
   const buckets = useSignal<Bucket[] | null>(null);
@@ -37,7 +39,7 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const tenants = useSignal<{ id: string; name: string }[]>([]);
   /** "" = the caller's own namespace. */
-  const tenantId = useSignal("");
+  const tenantId = useSignal(globalAdmin ? initialTenantId : "");
   const permissionsOf = useSignal<string | null>(null);
 
   const load = async () => {
@@ -53,8 +55,12 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
     load();
     if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
   }, []);
-  // The object browser and the S3 passthrough work in the caller's own namespace only.
   const own = tenantId.value === "";
+  // A tenant's bucket opens in the object browser through the passthrough's `tenantId`.
+  const browseUrl = (bucket: string) =>
+    `/buckets/${encodeURIComponent(bucket)}${
+      own ? "" : `?tenantId=${encodeURIComponent(tenantId.value)}`
+    }`;
 
   const onCreate = async (ev: Event) => {
     ev.preventDefault();
@@ -165,11 +171,6 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
               {tenants.value.map((t) => <option key={t.id} value={t.id}>Tenant {t.name}</option>)}
             </select>
           </label>
-          {!own && (
-            <span class="hint">
-              Objects in a tenant's buckets are managed by that tenant's users.
-            </span>
-          )}
         </div>
       )}
       <details
@@ -233,9 +234,7 @@ export default function BucketList({ globalAdmin }: BucketListProps) {
                 {buckets.value.map((b) => (
                   <tr key={b.name} data-bucket={b.name}>
                     <td>
-                      {own
-                        ? <a href={`/buckets/${encodeURIComponent(b.name)}`}>{b.name}</a>
-                        : <strong>{b.name}</strong>}
+                      <a href={browseUrl(b.name)}>{b.name}</a>
                       {b.objectLock && <span class="badge">lock</span>}
                     </td>
                     <td class="num">{b.objects ?? "—"}</td>

@@ -6,7 +6,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatBytes, formatTime } from "./lib/api.ts";
-import { deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
+import { type BucketRef, deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
 import {
   abortUpload,
   filesFromDrop,
@@ -19,6 +19,8 @@ import ObjectDetails from "./lib/ObjectDetails.tsx";
 export interface ObjectBrowserProps extends Record<string, unknown> {
   bucket: string;
   prefix: string;
+  /** A tenant's namespace, when a global administrator opened one of its buckets. */
+  tenantId?: string;
 }
 
 interface UploadRow {
@@ -41,7 +43,10 @@ function FolderIcon() {
   );
 }
 
-export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectBrowserProps) {
+export default function ObjectBrowser(
+  { bucket: bucketName, prefix: initialPrefix, tenantId }: ObjectBrowserProps,
+) {
+  const bucket: BucketRef = tenantId ? { name: bucketName, tenantId } : bucketName;
   const prefix = useSignal(initialPrefix);
   const search = useSignal("");
   const page = useSignal<ListPage | null>(null);
@@ -222,10 +227,12 @@ export default function ObjectBrowser({ bucket, prefix: initialPrefix }: ObjectB
       <nav aria-label="Folder">
         <ol class="crumbs" id="crumbs">
           <li>
-            <a href="/buckets">Buckets</a>
+            <a href={tenantId ? `/buckets?tenantId=${encodeURIComponent(tenantId)}` : "/buckets"}>
+              Buckets
+            </a>
           </li>
           <li>
-            <button type="button" class="link" onClick={() => go("")}>{bucket}</button>
+            <button type="button" class="link" onClick={() => go("")}>{bucketName}</button>
           </li>
           {crumbs.map((c, i) => (
             <li key={i}>

@@ -445,6 +445,45 @@ Deno.test({
         await page.emulateMedia({ colorScheme: "light" });
       });
 
+      await step("a global admin browses and uploads into a tenant's bucket", async () => {
+        // The API from inside the page: same origin, the session cookie.
+        const call = (method: string, path: string, body?: unknown) =>
+          page.evaluate(async ([m, p, b]) => {
+            const r = await fetch(`/api/v1${p}`, {
+              method: m as string,
+              headers: b === undefined ? {} : { "content-type": "application/json" },
+              body: b === undefined ? undefined : JSON.stringify(b),
+            });
+            return { status: r.status, text: await r.text() };
+          }, [method, path, body] as const);
+        const tenant = await call("POST", "/tenants", { name: "browse-tenant" });
+        assertEquals(tenant.status, 201, tenant.text);
+        const tid = JSON.parse(tenant.text).id as string;
+        const tb = "tenant-files";
+        assertEquals((await call("POST", "/buckets", { name: tb, tenantId: tid })).status, 201);
+        await page.goto(`${base}/buckets?tenantId=${tid}`);
+        await page.click(`tr[data-bucket="${tb}"] a`);
+        await page.waitForSelector("#object-table", { timeout: 15_000 });
+        assert(page.url().includes(`tenantId=${tid}`), page.url());
+        await page.setInputFiles("#upload-files", {
+          name: "hello.txt",
+          mimeType: "text/plain",
+          buffer: Buffer.from("hello tenant"),
+        });
+        await page.waitForSelector('li[data-upload="hello.txt"][data-status="done"]', {
+          timeout: 15_000,
+        });
+        await page.waitForSelector('tr[data-key="hello.txt"]', { timeout: 15_000 });
+        await shot(page, "object-browser-tenant-bucket");
+        const got = await call("GET", `/s3/${tb}/hello.txt?tenantId=${tid}`);
+        assertEquals(got.text, "hello tenant");
+        const global = await call("GET", `/s3/${tb}?list-type=2`);
+        assertEquals(global.status, 404, "not in the global namespace");
+        assertEquals((await call("DELETE", `/s3/${tb}/hello.txt?tenantId=${tid}`)).status, 204);
+        assertEquals((await call("DELETE", `/buckets/${tb}?tenantId=${tid}`)).status, 204);
+        assertEquals((await call("DELETE", `/tenants/${tid}`)).status, 204);
+      });
+
       await step("delete everything from the console", async () => {
         await page.goto(`${base}/buckets/${BUCKET}?prefix=docs%2F`);
         await page.waitForSelector('tr[data-key="docs/big.bin"]', { timeout: 15_000 });

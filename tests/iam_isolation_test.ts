@@ -221,6 +221,84 @@ Deno.test("tenant isolation", async (t) => {
       },
     );
 
+    const raw = (path: string, token: string, init: RequestInit = {}) =>
+      fetch(`${s.srv.consoleUrl}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...init.headers },
+      });
+
+    await t.step(
+      "the S3 passthrough's tenantId is refused for everyone but global admins",
+      async () => {
+        const q = `tenantId=${b.tenantId}`;
+        const attempts: [string, string, string?][] = [
+          ["GET", `/s3/b-only/secret.txt?${q}`],
+          ["HEAD", `/s3/b-only/secret.txt?${q}`],
+          ["GET", `/s3/b-only?list-type=2&${q}`],
+          ["GET", `/s3?${q}`],
+          ["PUT", `/s3/b-only/planted.txt?${q}`, "A was here"],
+          ["PUT", `/s3/b-only/secret.txt?${q}`, "overwritten"],
+          ["DELETE", `/s3/b-only/secret.txt?${q}`],
+          ["PUT", `/s3/a-new-bucket?${q}`],
+          ["DELETE", `/s3/b-only?${q}`],
+        ];
+        for (const token of [a.user.token, a.admin.token]) {
+          for (const [method, path, body] of attempts) {
+            const r = await raw(path, token, { method, body });
+            await r.body?.cancel();
+            assertEquals(r.status, 403, `${method} ${path}`);
+          }
+        }
+        // Naming one's own tenant is allowed (and changes nothing).
+        const own = await raw(`/s3/backups?list-type=2&tenantId=${a.tenantId}`, a.user.token);
+        assertEquals(own.status, 200);
+        await own.body?.cancel();
+        await assertS3Error(
+          () => bS3.send(new GetObjectCommand({ Bucket: "b-only", Key: "planted.txt" })),
+          "NoSuchKey",
+          404,
+        );
+      },
+    );
+
+    await t.step(
+      "a global admin browses and uploads in a tenant's bucket with ?tenantId=",
+      async () => {
+        const q = `tenantId=${b.tenantId}`;
+        const noScope = await raw("/s3/b-only?list-type=2", s.adminToken);
+        assertEquals(noScope.status, 404, "without tenantId: the global namespace");
+        assertEquals(await errorCode(noScope), "NoSuchBucket");
+        const list = await raw(`/s3/b-only?list-type=2&${q}`, s.adminToken);
+        assertEquals(list.status, 200);
+        assert((await list.text()).includes("<Key>secret.txt</Key>"));
+        const buckets = await raw(`/s3?${q}`, s.adminToken);
+        const names = [...(await buckets.text()).matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) =>
+          m[1]
+        );
+        assertEquals(names.sort(), ["b-only", "backups"]);
+        const put = await raw(`/s3/b-only/from-admin.txt?${q}`, s.adminToken, {
+          method: "PUT",
+          body: "uploaded by the global admin",
+        });
+        assertEquals(put.status, 200);
+        await put.body?.cancel();
+        const got = await bS3.send(
+          new GetObjectCommand({ Bucket: "b-only", Key: "from-admin.txt" }),
+        );
+        assertEquals(
+          new TextDecoder().decode(await bodyBytes(got.Body)),
+          "uploaded by the global admin",
+        );
+        const dl = await raw(`/s3/b-only/secret.txt?${q}`, s.adminToken);
+        assertEquals(await dl.text(), "B data");
+        const del = await raw(`/s3/b-only/from-admin.txt?${q}`, s.adminToken, { method: "DELETE" });
+        assertEquals(del.status, 204);
+        const unknown = await raw("/s3/b-only?list-type=2&tenantId=t-none", s.adminToken);
+        assertEquals(unknown.status, 404);
+        await unknown.body?.cancel();
+      },
+    );
+
     await t.step("lists show only the caller's tenant", async () => {
       const users = await s.api("/users", { token: a.admin.token });
       assertEquals(users.status, 200);

@@ -1,7 +1,8 @@
 /**
  * Buckets for the console, and the S3 passthrough: `/api/v1/s3/<bucket>/<key>?<query>` is signed
  * with the session's S3 credential and handed to the in-process S3 handler, so the console gets
- * every S3 operation with the same authorization, quotas and audit as any S3 client.
+ * every S3 operation with the same authorization, quotas and audit as any S3 client. Global
+ * administrators add `?tenantId=<id>` to work in a tenant's bucket namespace.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
@@ -10,7 +11,8 @@ import { isS3Error } from "../../server/s3/errors.ts";
 import { sessionS3Credential } from "../../server/iam/sessions.ts";
 import { dropBucketGrants, grantedAccess } from "../../server/iam/grants.ts";
 import { groupIdsOf } from "../../server/iam/groups.ts";
-import { isAdmin, scopeTenant } from "./access.ts";
+import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
+import { getTenant } from "../../server/iam/tenants.ts";
 import { audit } from "./admin_routes.ts";
 import { type Authed, json, noContent, readJson, type Route, route } from "./http.ts";
 
@@ -26,14 +28,24 @@ async function passthrough(ctx: Authed): Promise<Response> {
   const path = q < 0 ? rest : rest.slice(0, q);
   const rawQuery = q < 0 ? "" : rest.slice(q + 1);
   const query: Record<string, string | string[]> = {};
+  let tenantId: string | null = null;
   for (const [k, v] of new URLSearchParams(rawQuery)) {
+    // `tenantId` names the bucket namespace (not an S3 parameter): see `passthroughScope`.
+    if (k === "tenantId") {
+      tenantId = v;
+      continue;
+    }
     const prev = query[k];
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   const headers: Record<string, string> = { host: "127.0.0.1" };
   for (const [k, v] of ctx.req.headers) if (PASS_HEADERS.test(k)) headers[k] = v;
   headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
-  const cred = sessionS3Credential(ctx.deps.iam.core, ctx.session.id);
+  const cred = sessionS3Credential(
+    ctx.deps.iam.core,
+    ctx.session.id,
+    passthroughScope(ctx, tenantId),
+  );
   const signer = new SignatureV4({
     service: "s3",
     region: ctx.deps.region,
@@ -64,6 +76,21 @@ async function passthrough(ctx: Authed): Promise<Response> {
   });
   if (ctx.ip) ctx.deps.iam.peers.set(s3Req, ctx.ip);
   return await ctx.deps.s3Handler(s3Req);
+}
+
+/**
+ * The namespace a passthrough request addresses: `?tenantId=` lets a global administrator reach
+ * a tenant's buckets (the session credential is then scoped to that tenant, see
+ * `sessionS3Credential`). Anyone else may only name their own tenant (a no-op); naming another
+ * one is refused before any S3 request is made, so it cannot reveal whether a bucket exists.
+ */
+function passthroughScope(ctx: Authed, tenantId: string | null): string | null {
+  if (tenantId === null || tenantId === "" || tenantId === ctx.user.tenantId) return null;
+  if (!isGlobalAdmin(ctx.user)) {
+    throw new IamError("Forbidden", "tenantId is only for global administrators");
+  }
+  if (!getTenant(ctx.deps.iam.core, tenantId)) throw new IamError("NotFound", "no such tenant");
+  return tenantId;
 }
 
 function rfc3986(s: string): string {

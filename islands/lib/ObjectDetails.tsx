@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatBytes, formatTime } from "./api.ts";
 import {
+  type BucketRef,
   getTags,
   listVersions,
   parseTags,
@@ -13,7 +14,7 @@ import {
 } from "./s3.ts";
 
 export interface ObjectDetailsProps {
-  bucket: string;
+  bucket: BucketRef;
   objectKey: string;
   onClose: () => void;
 }

@@ -5,11 +5,23 @@
  */
 import { ApiError } from "./api.ts";
 
+/**
+ * A bucket by name in the caller's namespace, or in a tenant's namespace (global administrators
+ * only; the passthrough's `tenantId` parameter).
+ */
+export type BucketRef = string | { name: string; tenantId: string };
+
+export const bucketName = (b: BucketRef): string => typeof b === "string" ? b : b.name;
+
 /** Path-style URL; each key segment is percent-encoded, `/` kept. */
-export function s3Url(bucket: string, key = "", query: Record<string, string> = {}): string {
+export function s3Url(bucket: BucketRef, key = "", query: Record<string, string> = {}): string {
   const k = key.split("/").map(encodeURIComponent).join("/");
-  const q = new URLSearchParams(query).toString();
-  return `/api/v1/s3/${encodeURIComponent(bucket)}${key ? "/" + k : ""}${q ? "?" + q : ""}`
+  const params = new URLSearchParams(query);
+  if (typeof bucket !== "string") params.set("tenantId", bucket.tenantId);
+  const q = params.toString();
+  return `/api/v1/s3/${encodeURIComponent(bucketName(bucket))}${key ? "/" + k : ""}${
+    q ? "?" + q : ""
+  }`
     .replace(/\?$/, "");
 }
 
@@ -38,7 +50,7 @@ export async function s3Error(res: Response): Promise<ApiError> {
 
 export async function s3(
   method: string,
-  bucket: string,
+  bucket: BucketRef,
   key = "",
   query: Record<string, string> = {},
   init: RequestInit = {},
@@ -70,7 +82,7 @@ export interface ListPage {
 }
 
 export async function listPage(
-  bucket: string,
+  bucket: BucketRef,
   opts: { prefix: string; token?: string | null; max?: number; delimiter?: string },
 ): Promise<ListPage> {
   const q: Record<string, string> = {
@@ -102,7 +114,7 @@ export interface VersionEntry {
   lastModified: string;
 }
 
-export async function listVersions(bucket: string, key: string): Promise<VersionEntry[]> {
+export async function listVersions(bucket: BucketRef, key: string): Promise<VersionEntry[]> {
   const d = xmlDoc(await (await s3("GET", bucket, "", { versions: "", prefix: key })).text());
   const out: VersionEntry[] = [];
   for (const el of Array.from(d.documentElement.children)) {
@@ -119,7 +131,7 @@ export async function listVersions(bucket: string, key: string): Promise<Version
   return out;
 }
 
-export async function getTags(bucket: string, key: string): Promise<Record<string, string>> {
+export async function getTags(bucket: BucketRef, key: string): Promise<Record<string, string>> {
   const d = xmlDoc(await (await s3("GET", bucket, key, { tagging: "" })).text());
   const out: Record<string, string> = {};
   for (const t of Array.from(d.getElementsByTagName("Tag"))) {
@@ -145,7 +157,7 @@ export function deleteObjectsXml(keys: string[]): string {
 }
 
 /** Deletes keys with DeleteObjects, falling back to one DELETE each where it is not available. */
-export async function deleteKeys(bucket: string, keys: string[]): Promise<string[]> {
+export async function deleteKeys(bucket: BucketRef, keys: string[]): Promise<string[]> {
   const failed: string[] = [];
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000);

@@ -15,6 +15,14 @@ Deno.test("s3Url encodes key segments and keeps slashes", () => {
   assertEquals(s3Url("b", "", { "list-type": "2" }), "/api/v1/s3/b?list-type=2");
 });
 
+Deno.test("s3Url adds tenantId for a tenant bucket reference", () => {
+  assertEquals(s3Url({ name: "b", tenantId: "t1" }, "k"), "/api/v1/s3/b/k?tenantId=t1");
+  assertEquals(
+    s3Url({ name: "b", tenantId: "t1" }, "", { "list-type": "2" }),
+    "/api/v1/s3/b?list-type=2&tenantId=t1",
+  );
+});
+
 Deno.test("parseTags reads key=value lines", () => {
   assertEquals(parseTags("a=1\n b = two ,c="), { a: "1", b: "two", c: "" });
 });

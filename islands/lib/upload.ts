@@ -4,14 +4,14 @@
  * fails keeps its UploadId and finished parts so `resume()` sends only what is missing.
  */
 import { ApiError } from "./api.ts";
-import { s3, s3Error, s3Url } from "./s3.ts";
+import { type BucketRef, s3, s3Error, s3Url } from "./s3.ts";
 
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const PART_SIZE = 8 * 1024 * 1024;
 const PART_ATTEMPTS = 3;
 
 export interface UploadState {
-  bucket: string;
+  bucket: BucketRef;
   key: string;
   file: File;
   uploadId: string | null;
@@ -57,7 +57,7 @@ function xhrPut(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function newUpload(bucket: string, key: string, file: File): UploadState {
+export function newUpload(bucket: BucketRef, key: string, file: File): UploadState {
   return { bucket, key, file, uploadId: null, parts: new Map() };
 }
 

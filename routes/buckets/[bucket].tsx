@@ -5,6 +5,9 @@ import ObjectBrowser from "../../islands/ObjectBrowser.tsx";
 export const config: RouteConfig = { title: "Object browser" };
 
 export default function Browser({ params, search }: PageProps) {
-  const prefix = new URLSearchParams(search).get("prefix") ?? "";
-  return island(ObjectBrowser, { bucket: params.bucket, prefix });
+  const q = new URLSearchParams(search);
+  const prefix = q.get("prefix") ?? "";
+  // `tenantId` (global administrators): the API refuses it for anyone else.
+  const tenantId = q.get("tenantId") ?? "";
+  return island(ObjectBrowser, { bucket: params.bucket, prefix, tenantId });
 }

@@ -5,6 +5,7 @@ import BucketList from "../../islands/BucketList.tsx";
 
 export const config: RouteConfig = { title: "Buckets" };
 
-export default function Buckets({ user }: PageProps) {
-  return island(BucketList, { globalAdmin: isGlobalAdmin(user) });
+export default function Buckets({ user, search }: PageProps) {
+  const initialTenantId = new URLSearchParams(search).get("tenantId") ?? "";
+  return island(BucketList, { globalAdmin: isGlobalAdmin(user), initialTenantId });
 }

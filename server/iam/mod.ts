@@ -13,12 +13,12 @@ import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 import { accessKeyStore, principalOf } from "./access_keys.ts";
 import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
 import { initTenantUsage, reconcileReservations, tenantQuotaHook } from "./quota.ts";
-import { limitsOf } from "./tenants.ts";
+import { getTenant, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
-import { liveSession, purgeSessions, sessionS3Credential } from "./sessions.ts";
+import { liveSession, parseSessionKeyId, purgeSessions, sessionS3Credential } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
 import { clientIp, ipInCidr, normalizeIp } from "./net.ts";
 import type { RequestInfo } from "../s3/context.ts";
@@ -92,8 +92,9 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
   const keys = accessKeyStore(core);
   const sessionKeys: CredentialStore = {
     lookup(id) {
-      if (!id.startsWith("MXS")) return Promise.resolve(null);
-      const s = liveSession(core, id.slice(3));
+      const parsed = parseSessionKeyId(id);
+      if (!parsed) return Promise.resolve(null);
+      const s = liveSession(core, parsed.sessionId);
       if (!s) return Promise.resolve(null);
       const u = sql(
         core,
@@ -101,11 +102,17 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
           WHERE u.id = ? AND u.status = 'active'`,
       ).get(s.userId) as Row | undefined;
       if (!u || (u.tenant_id && u.tenant_status !== "active")) return Promise.resolve(null);
-      const cred = sessionS3Credential(core, s.id);
-      return Promise.resolve({
-        ...cred,
-        principal: principalOf(u as unknown as { id: string; username: string; role: string }),
-      });
+      const principal = principalOf(u as unknown as { id: string; username: string; role: string });
+      if (parsed.tenantId !== null) {
+        // A tenant-scoped session key: only a global administrator may address another
+        // tenant's namespace; for anyone else the key does not exist.
+        if (principal.role !== "global_admin" || !getTenant(core, parsed.tenantId)) {
+          return Promise.resolve(null);
+        }
+        principal.tenantId = parsed.tenantId;
+      }
+      const cred = sessionS3Credential(core, s.id, parsed.tenantId);
+      return Promise.resolve({ ...cred, principal });
     },
   };
   const credentials: CredentialStore = {
