@@ -6,12 +6,14 @@
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
-import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { createHash } from "node:crypto";
 import { rawSignedRequest } from "./_helpers/raw_http.ts";
 
 const PLAIN = "review-plain";
@@ -143,6 +145,29 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
       const results = await Promise.allSettled(ops);
       const failed = results.filter((r) => r.status === "rejected");
       assertEquals(failed.map((r) => String((r as PromiseRejectedResult).reason)), []);
+    });
+
+    await t.step("GETs racing overwrites return one complete body each", async () => {
+      const bodies = [1, 2, 3, 4].map((seed) => randomBytes(150 * 1024 + seed, seed));
+      const md5s = new Set(bodies.map((b) => createHash("md5").update(b).digest("hex")));
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: "race", Body: bodies[0] }));
+      const ops: Promise<void>[] = [];
+      for (let i = 0; i < 40; i++) {
+        ops.push((async () => {
+          if (i % 2 === 0) {
+            await s3.send(
+              new PutObjectCommand({ Bucket: PLAIN, Key: "race", Body: bodies[i % 4] }),
+            );
+            return;
+          }
+          const res = await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: "race" }));
+          const got = await bodyBytes(res.Body);
+          const md5 = createHash("md5").update(got).digest("hex");
+          assert(md5s.has(md5), "a GET returned bytes that were never written whole");
+          assertEquals(res.ETag, `"${md5}"`);
+        })());
+      }
+      await Promise.all(ops);
     });
 
     await srv.stop({ keepData: true });
