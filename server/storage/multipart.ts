@@ -17,7 +17,7 @@ import {
 } from "./meta/keys.ts";
 import { newBlobId } from "./blob/blob_store.ts";
 import { writeVerifiedBlob } from "./objects.ts";
-import { walkWithDelimiter } from "./listing.ts";
+import { seekBatch, walkWithDelimiter } from "./listing.ts";
 import type { StorageCore } from "./core.ts";
 import type { ChecksumAlgorithm } from "./hashing.ts";
 import type { ChecksumType } from "./multipart_checksum.ts";
@@ -405,47 +405,64 @@ export async function listParts(
   return { upload, parts, truncated };
 }
 
-/** ListMultipartUploads: key order, then initiation time; delimiter folding as in ListObjects. */
+/**
+ * ListMultipartUploads: key order, then initiation time; delimiter folding as in ListObjects.
+ * Each seek reads small batches first (`seekBatch`), so folding N common prefixes costs about
+ * N entries, not N pages.
+ */
 export async function listUploads(
   core: StorageCore,
   bucket: BucketRecord,
   input: ListUploadsInput,
 ): Promise<ListUploadsPage> {
-  // upload-id-marker only counts together with key-marker: resume after that upload.
+  // upload-id-marker only counts together with key-marker: resume after that upload. When it is
+  // gone (completed or aborted since the last page) its place is unknown; S3's rule then applies
+  // literally: uploads of key-marker whose id sorts after upload-id-marker.
   let resume: Deno.KvKey | null = null;
+  let idAfter: string | null = null;
   if (input.keyMarker && input.uploadIdMarker) {
-    const m = await core.kv.get<UploadRecord>(uploadKey(input.uploadIdMarker));
-    if (m.value && m.value.bucketId === bucket.id && m.value.key === input.keyMarker) {
+    const m = /^[0-9a-f]{32}$/.test(input.uploadIdMarker)
+      ? await core.kv.get<UploadRecord>(uploadKey(input.uploadIdMarker))
+      : null;
+    if (m?.value && m.value.bucketId === bucket.id && m.value.key === input.keyMarker) {
       resume = uploadListKey(bucket.id, m.value.key, m.value.initiated, m.value.uploadId);
-    }
+    } else idAfter = input.uploadIdMarker;
   }
   const prefixKey = uploadListPrefix(bucket.id);
+  const walkInput = {
+    prefix: input.prefix,
+    delimiter: input.delimiter,
+    after: input.keyMarker,
+    maxKeys: input.maxUploads,
+  };
   const seek = async function* (start: string, inclusive: boolean) {
-    let startKey: Deno.KvKey;
+    let from: Deno.KvKey;
     if (!inclusive && resume && start === input.keyMarker) {
-      startKey = [...resume, ""]; // just past the marker upload
+      from = [...resume, ""]; // just past the marker upload
     } else if (!inclusive && start === input.keyMarker && input.uploadIdMarker) {
-      startKey = [...prefixKey, start, -1];
-    } else startKey = [...prefixKey, inclusive ? start : start + "\0"];
-    const iter = core.kv.list<UploadListing>(
-      { prefix: prefixKey, start: startKey },
-      { batchSize: Math.min(1000, input.maxUploads + 1) },
-    );
-    for await (const e of iter) {
-      const [, , key, initiated, uploadId] = e.key as [string, string, string, number, string];
-      yield { ...e.value, key, initiated, uploadId };
+      from = [...prefixKey, start, -1];
+    } else from = [...prefixKey, inclusive ? start : start + "\0"];
+    for (let batch = seekBatch(walkInput);; batch = Math.min(batch * 4, 1000)) {
+      const iter = core.kv.list<UploadListing>(
+        { prefix: prefixKey, start: from },
+        { limit: batch, batchSize: batch },
+      );
+      let n = 0;
+      for await (const e of iter) {
+        n++;
+        from = [...e.key, ""];
+        const [, , key, initiated, uploadId] = e.key as [string, string, string, number, string];
+        if (idAfter !== null && key === input.keyMarker && uploadId <= idAfter) continue;
+        yield { ...e.value, key, initiated, uploadId };
+      }
+      if (n < batch) return;
     }
   };
   const uploads: UploadSummary[] = [];
   const commonPrefixes: string[] = [];
   let lastWasUpload = false;
   const r = await walkWithDelimiter(
-    {
-      prefix: input.prefix,
-      delimiter: input.delimiter,
-      after: input.keyMarker,
-      maxKeys: input.maxUploads,
-    },
+    walkInput,
     seek,
     (u) => u.key,
     (u) => {

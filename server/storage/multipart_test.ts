@@ -9,7 +9,7 @@ import { openStorage } from "./backend.ts";
 import { partRange } from "./parts.ts";
 import { INLINE_PARTS, PARTS_PER_CHUNK } from "./multipart_complete.ts";
 import { uploadKey } from "./meta/keys.ts";
-import type { UploadRecord } from "./multipart.ts";
+import { listUploads, type UploadRecord } from "./multipart.ts";
 import type { CompletePart } from "./multipart_complete.ts";
 import type { Logger } from "./core.ts";
 import type { S3Error } from "../s3/errors.ts";
@@ -358,6 +358,61 @@ Deno.test("multipart storage: 10,000 parts complete in one publish and read back
     }
     const pr = partRange(rec, "9999");
     assertEquals(pr.range, { start: 2 * 9998, end: 2 * 9998 + 1 });
+  } finally {
+    await st.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ListMultipartUploads folds prefixes reading few entries each", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-mp-list-" });
+  const st = await openStorage({ dataDir: dir, log: quiet });
+  const be = st.backend;
+  try {
+    const lb = await be.createBucket({ ns: "", name: "unit-list", ownerId: "u", region: "r" });
+    for (let d = 0; d < 30; d++) {
+      for (let f = 0; f < 10; f++) {
+        await be.createMultipartUpload(lb, {
+          key: `d${String(d).padStart(2, "0")}/f${f}`,
+          content: {},
+          meta: {},
+          ownerId: "u",
+        });
+      }
+    }
+    // KV fetches entries in batches of `batchSize`: the sum over all list calls bounds the
+    // entries read.
+    let fetched = 0;
+    const kv = st.core.kv;
+    const counting = {
+      ...st.core,
+      kv: {
+        get: kv.get.bind(kv),
+        list: (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+          fetched += Math.min(opts?.batchSize ?? 100, opts?.limit ?? Infinity);
+          return kv.list(sel, opts);
+        },
+      },
+    } as unknown as typeof st.core;
+    const page = await listUploads(counting, lb, {
+      prefix: "",
+      delimiter: "/",
+      keyMarker: "",
+      uploadIdMarker: "",
+      maxUploads: 1000,
+    });
+    assertEquals(page.commonPrefixes.length, 30);
+    assertEquals(page.truncated, false);
+    assert(fetched < 30 * 20, `fetched up to ${fetched} entries for 30 prefixes`);
+    const flat = await listUploads(counting, lb, {
+      prefix: "d07/",
+      delimiter: "/",
+      keyMarker: "",
+      uploadIdMarker: "",
+      maxUploads: 4,
+    });
+    assertEquals(flat.uploads.map((u) => u.key), ["d07/f0", "d07/f1", "d07/f2", "d07/f3"]);
+    assertEquals(flat.truncated, true);
   } finally {
     await st.close();
     await Deno.remove(dir, { recursive: true });
