@@ -124,6 +124,8 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
       const kept = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: "keep" }));
       assertEquals(kept.ContentLength, 10);
       assertEquals((await blobFiles(srv.dataDir)).sort(), before.sort());
+      // A client hanging up is the client's failure (IncompleteBody), not a server error.
+      assertEquals(srv.output.filter((l) => l.includes("ERROR")), []);
     });
 
     await t.step("concurrent PUT and DELETE of the same keys", async () => {

@@ -3,7 +3,7 @@
  * `tmp/` while hashing and are renamed into place; nothing is visible to S3 until the metadata
  * store publishes the id.
  */
-import { S3Error } from "../../s3/errors.ts";
+import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
@@ -183,7 +183,7 @@ export class BlobStore {
         cur ^= 1;
         fill = 0;
       };
-      for await (const chunk of body) {
+      for await (const chunk of chunksOf(body)) {
         size += chunk.byteLength;
         if (size > max) throw new S3Error("EntityTooLarge");
         if (expected !== null && size > expected) throw new S3Error("IncompleteBody");
@@ -299,6 +299,29 @@ export class BlobStore {
         }
       }
     }
+  }
+}
+
+/**
+ * The chunks of a request body. A read that fails without an S3 error means the client hung up
+ * or broke the framing mid-body: that is `IncompleteBody`, not a server error worth a stack trace.
+ */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        throw isS3Error(e) ? e : new S3Error("IncompleteBody");
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // Stops an unfinished body (a limit was hit); a finished one ignores it.
+    reader.cancel().catch(() => {});
   }
 }
 
