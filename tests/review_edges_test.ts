@@ -3,8 +3,12 @@
  */
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketLifecycleCommand,
+  DeleteObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
@@ -68,6 +72,41 @@ Deno.test("S3 request edges (review)", async (t) => {
         headers: { "content-md5": createHash("md5").update(ok).digest("base64") },
       });
       assertEquals(res.status, 200, await res.text());
+    });
+
+    await t.step("bucket configuration changes show at once on object requests", async () => {
+      const rules = (id: string) =>
+        s3.send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket: B,
+            LifecycleConfiguration: {
+              Rules: [{
+                ID: id,
+                Status: "Enabled",
+                Filter: { Prefix: "" },
+                Expiration: { Days: 3 },
+              }],
+            },
+          }),
+        );
+      const expiration = async () =>
+        (await s3.send(new HeadObjectCommand({ Bucket: B, Key: "tagged" }))).Expiration;
+      assertEquals(await expiration(), undefined);
+      await rules("first");
+      assert((await expiration())?.includes('rule-id="first"'));
+      await rules("second");
+      assert((await expiration())?.includes('rule-id="second"'));
+      await s3.send(new DeleteBucketLifecycleCommand({ Bucket: B }));
+      assertEquals(await expiration(), undefined);
+      // A bucket created again under the same name starts without the old configuration.
+      await rules("third");
+      for (const Key of ["tagged", "huge"]) {
+        await s3.send(new DeleteObjectCommand({ Bucket: B, Key }));
+      }
+      await s3.send(new DeleteBucketCommand({ Bucket: B }));
+      await s3.send(new CreateBucketCommand({ Bucket: B }));
+      await s3.send(new PutObjectCommand({ Bucket: B, Key: "tagged", Body: "x" }));
+      assertEquals(await expiration(), undefined);
     });
   } finally {
     s3.destroy();

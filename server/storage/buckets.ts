@@ -152,9 +152,43 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
     for (const k of cfgs.slice(0, 900)) op.delete(k);
     noteStatChange(op, { bucketId: id, ns, buckets: -1 });
     const res = await commitWithHooks(core, op);
-    if (res.ok) return;
+    if (res.ok) {
+      forgetConfig(core, id);
+      return;
+    }
   }
   throw new S3Error("OperationAborted");
+}
+
+/**
+ * Bucket configurations in memory. Every object request asks for one (the lifecycle rules behind
+ * `x-amz-expiration`), and one process owns the data dir, so every change passes through
+ * `putBucketConfig` or `deleteBucket` here and drops the entry. `gen` moves on every change: a
+ * read that started before a change does not store what it read.
+ */
+interface ConfigCache {
+  values: Map<string, { value: unknown }>;
+  gen: number;
+}
+const configCaches = new WeakMap<StorageCore, ConfigCache>();
+
+function configCache(core: StorageCore): ConfigCache {
+  let c = configCaches.get(core);
+  if (!c) configCaches.set(core, c = { values: new Map(), gen: 0 });
+  return c;
+}
+
+const cacheId = (bucketId: string, kind: string) => `${bucketId}\n${kind}`;
+
+/** Forgets the cached configurations of a bucket (all kinds, or one). */
+function forgetConfig(core: StorageCore, bucketId: string, kind?: string): void {
+  const c = configCache(core);
+  c.gen++;
+  if (kind !== undefined) {
+    c.values.delete(cacheId(bucketId, kind));
+    return;
+  }
+  for (const id of c.values.keys()) if (id.startsWith(bucketId + "\n")) c.values.delete(id);
 }
 
 /** Reads a bucket configuration document (policy JSON, lifecycle XML...), or null. */
@@ -163,8 +197,15 @@ export async function getBucketConfig<T>(
   bucketId: string,
   kind: string,
 ): Promise<T | null> {
+  const c = configCache(core);
+  const id = cacheId(bucketId, kind);
+  const hit = c.values.get(id);
+  if (hit) return hit.value as T | null;
+  const gen = c.gen;
   const e = await core.kv.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
-  return e.value?.value ?? null;
+  const value = e.value?.value ?? null;
+  if (c.gen === gen) c.values.set(id, { value });
+  return value;
 }
 
 /** Stores (or with null removes) a bucket configuration document. */
@@ -175,6 +216,10 @@ export async function putBucketConfig<T>(
   value: T | null,
 ): Promise<void> {
   const key = bucketConfigKey(bucketId, kind);
-  if (value === null) await core.kv.delete(key);
-  else await core.kv.set(key, { v: 1, value });
+  try {
+    if (value === null) await core.kv.delete(key);
+    else await core.kv.set(key, { v: 1, value });
+  } finally {
+    forgetConfig(core, bucketId, kind);
+  }
 }
