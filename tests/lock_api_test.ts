@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {
   CompleteMultipartUploadCommand,
@@ -303,6 +304,7 @@ Deno.test("Object Lock through the AWS SDK", async (t) => {
           method: "PUT",
           path: `/${B}`,
           query: { "object-lock": "" },
+          headers: { "content-md5": createHash("md5").update(body).digest("base64") },
           body,
         });
         assertEquals([res.status, await errorCode(res)], [status, code], body);

@@ -1,6 +1,7 @@
 /** Object Lock: bucket configuration, per-version retention and legal hold. */
 import { isS3Error, S3Error } from "../errors.ts";
-import { buildXml, child, childText, readXmlBody, type XmlObject } from "../xml.ts";
+import { buildXml, child, childText, parseXml, type XmlObject } from "../xml.ts";
+import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
 import {
   assertRetentionChange,
   type DefaultRetentionRule,
@@ -29,6 +30,20 @@ export async function bypassGovernance(ctx: OpContext): Promise<boolean> {
     if (isS3Error(e) && e.code === "AccessDenied") return false;
     throw e;
   }
+}
+
+/**
+ * The XML body of PutObjectLockConfiguration, PutObjectRetention and PutObjectLegalHold. Like
+ * DeleteObjects and PutBucketLifecycleConfiguration these require Content-MD5 or an
+ * `x-amz-checksum-*` value (the AWS API model marks them "request checksum required").
+ */
+async function readLockXml(ctx: OpContext, root: string) {
+  const bytes = await readIntegrityCheckedBody(ctx.req, ctx.auth.body, ctx.auth.trailers, 1 << 16);
+  const text = utf8Text(bytes);
+  if (!text.trim()) throw new S3Error("MissingRequestBodyError");
+  const doc = parseXml(text);
+  if (doc.name !== root) throw new S3Error("MalformedXML");
+  return doc;
 }
 
 function requireLockBucket(b: BucketRecord): void {
@@ -73,10 +88,7 @@ function positiveInt(s: string | undefined, name: string): number | undefined {
 
 export async function putObjectLockConfiguration(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.bucket();
-  const doc = await readXmlBody(ctx.auth.body, {
-    root: "ObjectLockConfiguration",
-    limit: 64 * 1024,
-  });
+  const doc = await readLockXml(ctx, "ObjectLockConfiguration");
   if (childText(doc, "ObjectLockEnabled") !== "Enabled") throw new S3Error("MalformedXML");
   const cfg: LockConfig = { enabled: true };
   const rule = child(doc, "Rule");
@@ -152,7 +164,7 @@ export function parseRetainUntil(s: string): number {
 
 export async function putObjectRetention(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.bucket();
-  const doc = await readXmlBody(ctx.auth.body, { root: "Retention", limit: 64 * 1024 });
+  const doc = await readLockXml(ctx, "Retention");
   requireLockBucket(b);
   const mode = childText(doc, "Mode");
   const until = childText(doc, "RetainUntilDate");
@@ -198,7 +210,7 @@ export async function getObjectLegalHold(ctx: OpContext): Promise<OpResult> {
 
 export async function putObjectLegalHold(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.bucket();
-  const doc = await readXmlBody(ctx.auth.body, { root: "LegalHold", limit: 64 * 1024 });
+  const doc = await readLockXml(ctx, "LegalHold");
   requireLockBucket(b);
   const status = childText(doc, "Status");
   if (status !== "ON" && status !== "OFF") throw new S3Error("MalformedXML");

@@ -9,6 +9,7 @@ import {
 } from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { checksumHeaderName } from "../../storage/hashing.ts";
+import { LOCK_CONFIG, type LockConfig } from "../../storage/lock.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
@@ -70,12 +71,40 @@ export function writeResponseHeaders(rec: ObjectRecord): Record<string, string> 
   return h;
 }
 
+/**
+ * S3 requires an integrity value on a PUT that locks the object: Content-MD5 or an
+ * `x-amz-checksum-*` header (or declared trailer) when the request carries Object Lock headers
+ * or the bucket applies a default retention.
+ */
+async function requireLockIntegrity(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  lock: Pick<ObjectRecord, "retention" | "legalHold">,
+): Promise<void> {
+  if (!bucket.objectLock) return; // other buckets refuse lock headers in storage
+  const h = ctx.req.headers;
+  if (h.has("content-md5") || expectedChecksumFrom(h, ctx.auth.trailers)) return;
+  let locking = lock.retention !== undefined || lock.legalHold !== undefined;
+  if (!locking) {
+    const cfg = await ctx.deps.storage.getBucketConfig<LockConfig>(bucket.id, LOCK_CONFIG);
+    locking = !!cfg?.rule;
+  }
+  if (locking) {
+    throw new S3Error("InvalidRequest", {
+      message:
+        "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",
+    });
+  }
+}
+
 export async function putObject(ctx: OpContext): Promise<OpResult> {
   const key = ctx.ep.key!;
   validateKey(key);
   const h = ctx.req.headers;
   const bucket = await ctx.bucket();
   if (ctx.auth.contentLength === null) throw new S3Error("MissingContentLength");
+  const lock = objectLockFrom(h, ctx.deps.clock.now());
+  await requireLockIntegrity(ctx, bucket, lock);
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const rec = await ctx.deps.storage.putObject(bucket, {
     key,
@@ -89,7 +118,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     storageClass: storageClassFrom(h),
     ownerId: ctx.principal!.userId,
     conditions: writeConditionsFrom(h),
-    ...objectLockFrom(h, ctx.deps.clock.now()),
+    ...lock,
   });
   const headers = writeResponseHeaders(rec);
   await addExpirationHeader(ctx, bucket, rec, headers);
