@@ -12,10 +12,9 @@ import {
   writeConditionsFrom,
 } from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
-import { etagListMatches } from "../../storage/objects.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/hashing.ts";
-import { resolveCopySource } from "./object_get.ts";
+import { failedCondition, resolveCopySource } from "./object_get.ts";
 import { storageClassFrom, validateKey } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
@@ -65,33 +64,21 @@ export function parseCopySource(header: string): CopySource {
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId };
 }
 
-function httpDate(s: string | null): number | null {
-  if (!s) return null;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : t;
-}
-
 /**
- * `x-amz-copy-source-if-*` with AWS precedence: if-match decides over if-unmodified-since,
- * if-none-match over if-modified-since. Every failure is 412 (a copy never answers 304).
+ * `x-amz-copy-source-if-*` with the precedence of GET's conditionals; every failure is 412
+ * (a copy never answers 304).
  */
 export function checkCopySourceConditions(h: Headers, rec: ObjectRecord): void {
-  const lastModSec = Math.floor(rec.lastModified / 1000) * 1000;
-  const ifMatch = h.get("x-amz-copy-source-if-match");
-  const ifNoneMatch = h.get("x-amz-copy-source-if-none-match");
-  const ius = httpDate(h.get("x-amz-copy-source-if-unmodified-since"));
-  const ims = httpDate(h.get("x-amz-copy-source-if-modified-since"));
-  const fail = (condition: string) =>
-    new S3Error("PreconditionFailed", { fields: { Condition: condition } });
-  if (ifMatch !== null) {
-    if (!etagListMatches(ifMatch, rec.etag)) throw fail("x-amz-copy-source-If-Match");
-  } else if (ius !== null && lastModSec > ius) {
-    throw fail("x-amz-copy-source-If-Unmodified-Since");
-  }
-  if (ifNoneMatch !== null) {
-    if (etagListMatches(ifNoneMatch, rec.etag)) throw fail("x-amz-copy-source-If-None-Match");
-  } else if (ims !== null && lastModSec <= ims) {
-    throw fail("x-amz-copy-source-If-Modified-Since");
+  const failed = failedCondition({
+    ifMatch: h.get("x-amz-copy-source-if-match"),
+    ifNoneMatch: h.get("x-amz-copy-source-if-none-match"),
+    ifUnmodifiedSince: h.get("x-amz-copy-source-if-unmodified-since"),
+    ifModifiedSince: h.get("x-amz-copy-source-if-modified-since"),
+  }, rec);
+  if (failed !== null) {
+    throw new S3Error("PreconditionFailed", {
+      fields: { Condition: `x-amz-copy-source-${failed}` },
+    });
   }
 }
 

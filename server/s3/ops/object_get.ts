@@ -39,28 +39,57 @@ function httpDate(s: string | null): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
-/** Read conditionals with AWS precedence: If-Match over If-Unmodified-Since, If-None-Match over If-Modified-Since. */
-export function checkReadConditions(h: Headers, rec: ObjectRecord): void {
+/** The four conditional request headers (GET/HEAD's own, or CopyObject's `x-amz-copy-source-if-*`). */
+export interface ReadConditions {
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  ifUnmodifiedSince: string | null;
+  ifModifiedSince: string | null;
+}
+
+export type FailedCondition =
+  | "If-Match"
+  | "If-Unmodified-Since"
+  | "If-None-Match"
+  | "If-Modified-Since";
+
+/**
+ * The condition that fails for a record, with AWS precedence (If-Match decides over
+ * If-Unmodified-Since, If-None-Match over If-Modified-Since; the first pair first), or null.
+ * Times compare at whole seconds, as Last-Modified is sent.
+ */
+export function failedCondition(c: ReadConditions, rec: ObjectRecord): FailedCondition | null {
   const lastModSec = Math.floor(rec.lastModified / 1000) * 1000;
-  const ifMatch = h.get("if-match");
-  const ifNoneMatch = h.get("if-none-match");
-  const ius = httpDate(h.get("if-unmodified-since"));
-  const ims = httpDate(h.get("if-modified-since"));
-  const notModified = () =>
-    new S3Error("NotModified", {
+  const ius = httpDate(c.ifUnmodifiedSince);
+  const ims = httpDate(c.ifModifiedSince);
+  if (c.ifMatch !== null) {
+    if (!etagListMatches(c.ifMatch, rec.etag)) return "If-Match";
+  } else if (ius !== null && lastModSec > ius) {
+    return "If-Unmodified-Since";
+  }
+  if (c.ifNoneMatch !== null) {
+    if (etagListMatches(c.ifNoneMatch, rec.etag)) return "If-None-Match";
+  } else if (ims !== null && lastModSec <= ims) {
+    return "If-Modified-Since";
+  }
+  return null;
+}
+
+/** GET/HEAD conditionals: a failed If-Match/If-Unmodified-Since is 412, the others 304. */
+export function checkReadConditions(h: Headers, rec: ObjectRecord): void {
+  const failed = failedCondition({
+    ifMatch: h.get("if-match"),
+    ifNoneMatch: h.get("if-none-match"),
+    ifUnmodifiedSince: h.get("if-unmodified-since"),
+    ifModifiedSince: h.get("if-modified-since"),
+  }, rec);
+  if (failed === "If-Match" || failed === "If-Unmodified-Since") {
+    throw new S3Error("PreconditionFailed", { fields: { Condition: failed } });
+  }
+  if (failed !== null) {
+    throw new S3Error("NotModified", {
       headers: { etag: rec.etag, "last-modified": new Date(rec.lastModified).toUTCString() },
     });
-  if (ifMatch !== null) {
-    if (!etagListMatches(ifMatch, rec.etag)) {
-      throw new S3Error("PreconditionFailed", { fields: { Condition: "If-Match" } });
-    }
-  } else if (ius !== null && lastModSec > ius) {
-    throw new S3Error("PreconditionFailed", { fields: { Condition: "If-Unmodified-Since" } });
-  }
-  if (ifNoneMatch !== null) {
-    if (etagListMatches(ifNoneMatch, rec.etag)) throw notModified();
-  } else if (ims !== null && lastModSec <= ims) {
-    throw notModified();
   }
 }
 
