@@ -108,6 +108,26 @@ Deno.test("S3 request edges (review)", async (t) => {
       await s3.send(new PutObjectCommand({ Bucket: B, Key: "tagged", Body: "x" }));
       assertEquals(await expiration(), undefined);
     });
+
+    await t.step("ListObjectVersions reads max-keys like ListObjects", async () => {
+      const big = await signedFetch(srv, {
+        method: "GET",
+        path: `/${B}`,
+        query: { versions: "", "max-keys": "5000", "encoding-type": "url", prefix: "a b" },
+      });
+      const xml = await big.text();
+      assertEquals(big.status, 200, xml);
+      assert(xml.includes("<MaxKeys>5000</MaxKeys>"), xml);
+      assert(xml.includes("<Prefix>a%20b</Prefix>"), xml);
+      for (const bad of ["-1", "abc", "2147483648"]) {
+        const res = await signedFetch(srv, {
+          method: "GET",
+          path: `/${B}`,
+          query: { versions: "", "max-keys": bad },
+        });
+        assertEquals([res.status, await errorCode(res)], [400, "InvalidArgument"], bad);
+      }
+    });
   } finally {
     s3.destroy();
     await srv.stop();

@@ -48,6 +48,27 @@ export function encoderFor(q: URLSearchParams): { encode: (s: string) => string;
   return { encode: (s) => uriEncode(s, true), type: "url" };
 }
 
+/** The parameters every listing shares (objects v1/v2, versions). */
+export interface ListParams {
+  prefix: string;
+  delimiter: string;
+  maxKeys: { requested: number; page: number };
+  /** Encodes a name for the document (`encoding-type=url`), identity otherwise. */
+  encode: (s: string) => string;
+  encodingType?: string;
+}
+
+export function listParams(q: URLSearchParams): ListParams {
+  const { encode, type } = encoderFor(q);
+  return {
+    prefix: q.get("prefix") ?? "",
+    delimiter: q.get("delimiter") ?? "",
+    maxKeys: listMaxKeys(q),
+    encode,
+    encodingType: type,
+  };
+}
+
 export function contentsEntry(
   o: ObjectRecord,
   encode: (s: string) => string,
@@ -69,11 +90,8 @@ export function contentsEntry(
 export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
   const q = ctx.ep.query;
   const bucket = await ctx.bucket();
-  const { encode, type } = encoderFor(q);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
+  const { prefix, delimiter, maxKeys, encode, encodingType: type } = listParams(q);
   const marker = q.get("marker") ?? "";
-  const maxKeys = listMaxKeys(q);
   const page = await ctx.deps.storage.listObjects(bucket, {
     prefix,
     delimiter,
@@ -112,13 +130,10 @@ export function decodeToken(token: string): string {
 export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const q = ctx.ep.query;
   const bucket = await ctx.bucket();
-  const { encode, type } = encoderFor(q);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
+  const { prefix, delimiter, maxKeys, encode, encodingType: type } = listParams(q);
   const startAfter = q.get("start-after") ?? "";
   const token = q.get("continuation-token");
   const fetchOwner = q.get("fetch-owner") === "true";
-  const maxKeys = listMaxKeys(q);
   if (token === "") {
     throw new S3Error("InvalidArgument", {
       message: "The continuation token provided is incorrect",

@@ -2,7 +2,7 @@
 import { S3Error } from "../errors.ts";
 import { buildXml, childText, readXmlBody, type XmlObject } from "../xml.ts";
 import { isoTime } from "../headers.ts";
-import { encoderFor, parseMaxParam } from "./list.ts";
+import { listParams } from "./list.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { VersionEntry } from "../../storage/types.ts";
 
@@ -82,18 +82,15 @@ function fragment(name: string, body: XmlObject): string {
 export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
   const q = ctx.ep.query;
   const bucket = await ctx.bucket();
-  const { encode, type } = encoderFor(q);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
+  const { prefix, delimiter, maxKeys, encode, encodingType: type } = listParams(q);
   const keyMarker = q.get("key-marker") ?? "";
   const versionIdMarker = q.get("version-id-marker") ?? "";
-  const maxKeys = parseMaxParam(q, "max-keys");
   const page = await ctx.deps.storage.listObjectVersions(bucket, {
     prefix,
     delimiter,
     keyMarker,
     versionIdMarker,
-    maxKeys,
+    maxKeys: maxKeys.page,
   });
   const head: XmlObject = {
     Name: bucket.name,
@@ -105,7 +102,7 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
     head.NextKeyMarker = encode(page.nextKeyMarker);
     if (page.nextVersionIdMarker !== null) head.NextVersionIdMarker = page.nextVersionIdMarker;
   }
-  head.MaxKeys = maxKeys;
+  head.MaxKeys = maxKeys.requested;
   if (delimiter) head.Delimiter = encode(delimiter);
   head.IsTruncated = page.truncated;
   if (type) head.EncodingType = type;
