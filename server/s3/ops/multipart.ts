@@ -28,6 +28,8 @@ import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { resolveCopySource } from "./object_get.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
+import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
+import { afterDays, rulePrefix } from "../../features/lifecycle/rules.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import {
   CHECKSUM_ALGORITHMS,
@@ -88,6 +90,31 @@ function uploadChecksumFrom(
   return { algorithm, type };
 }
 
+/**
+ * `x-amz-abort-date` / `x-amz-abort-rule-id` of CreateMultipartUpload and ListParts: when an
+ * enabled lifecycle rule with AbortIncompleteMultipartUpload covers the key, the date the
+ * lifecycle worker aborts the upload (same matching: the rule's prefix; days after initiation,
+ * rounded up to midnight UTC) and that rule's id; the earliest when several match.
+ */
+async function addAbortHeaders(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  up: { key: string; initiated: number },
+  headers: Record<string, string>,
+): Promise<void> {
+  const cfg = await ctx.deps.storage.getBucketConfig<LifecycleConfig>(bucket.id, LIFECYCLE_CONFIG);
+  let best: { at: number; ruleId: string } | null = null;
+  for (const r of cfg?.rules ?? []) {
+    if (r.status !== "Enabled" || r.abortIncompleteDays === undefined) continue;
+    if (!up.key.startsWith(rulePrefix(r))) continue;
+    const at = afterDays(up.initiated, r.abortIncompleteDays);
+    if (best === null || at < best.at) best = { at, ruleId: r.id };
+  }
+  if (!best) return;
+  headers["x-amz-abort-date"] = new Date(best.at).toUTCString();
+  headers["x-amz-abort-rule-id"] = best.ruleId;
+}
+
 function partChecksumHeaders(p: PartRecord, out: Record<string, string>): void {
   if (p.checksum) out[checksumHeaderName(p.checksum.algorithm)] = p.checksum.value;
 }
@@ -115,6 +142,7 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
     headers["x-amz-checksum-algorithm"] = up.checksum.algorithm;
     headers["x-amz-checksum-type"] = up.checksum.type;
   }
+  await addAbortHeaders(ctx, bucket, up, headers);
   return {
     headers,
     xml: buildXml("InitiateMultipartUploadResult", {
@@ -370,7 +398,9 @@ export async function listParts(ctx: OpContext): Promise<OpResult> {
     body.ChecksumAlgorithm = up.checksum.algorithm;
     body.ChecksumType = up.checksum.type;
   }
-  return { xml: buildXml("ListPartsResult", body) };
+  const headers: Record<string, string> = {};
+  await addAbortHeaders(ctx, bucket, up, headers);
+  return { headers, xml: buildXml("ListPartsResult", body) };
 }
 
 export async function listMultipartUploads(ctx: OpContext): Promise<OpResult> {
