@@ -27,6 +27,13 @@ async function main(): Promise<number> {
     console.log(helpText());
     return 0;
   }
+  // Listen for stop signals before anything opens: a SIGTERM that arrives during start-up (or
+  // right after the listeners print their address) then stops the server gracefully once it is
+  // up, instead of killing it with the default action halfway through.
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
   const log = createLogger(cfg.logLevel);
   let app;
   const iamSlot = deferredIam();
@@ -113,10 +120,6 @@ async function main(): Promise<number> {
     ),
   );
 
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   log.info("shutting down");
   await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
