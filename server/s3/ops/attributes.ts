@@ -5,6 +5,7 @@ import { readTarget } from "./object_get.ts";
 import { setVersionIdHeader } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { partSizesOf } from "../../storage/parts.ts";
+import { BlobGone } from "../../storage/objects.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
 
 export const OBJECT_ATTRIBUTES = [
@@ -84,7 +85,19 @@ async function objectParts(ctx: OpContext, rec: ObjectRecord): Promise<XmlObject
 export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
   const h = ctx.req.headers;
   const wanted = parseObjectAttributes(h.get("x-amz-object-attributes"));
-  const rec = await readTarget(ctx);
+  let rec = await readTarget(ctx);
+  // A chunked part list vanishes when the object is replaced between reading the record and
+  // loading the list (BlobGone): the new record is read again.
+  let parts: XmlObject | undefined;
+  for (let attempt = 0; wanted.has("ObjectParts"); attempt++) {
+    try {
+      parts = await objectParts(ctx, rec);
+      break;
+    } catch (e) {
+      if (!(e instanceof BlobGone) || attempt >= 4) throw e;
+      rec = await readTarget(ctx);
+    }
+  }
   const body: XmlObject = {};
   // AWS answers the ETag of GetObjectAttributes without quotes.
   if (wanted.has("ETag")) body.ETag = rec.etag.replace(/^"|"$/g, "");
@@ -94,10 +107,7 @@ export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
       ChecksumType: rec.checksum.type,
     };
   }
-  if (wanted.has("ObjectParts")) {
-    const parts = await objectParts(ctx, rec);
-    if (parts) body.ObjectParts = parts;
-  }
+  if (parts) body.ObjectParts = parts;
   if (wanted.has("StorageClass")) body.StorageClass = rec.storageClass || "STANDARD";
   if (wanted.has("ObjectSize")) body.ObjectSize = rec.size;
   const headers: Record<string, string> = {
