@@ -35,3 +35,27 @@ Deno.test("sweep keeps a just-staged empty blob whose spare temp file is old", a
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("with fsync, blobs in new and existing directories are staged and readable", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "maxiofs-review-fsync-" });
+  const storage = await openStorage({ dataDir, log: quiet, fsync: true });
+  try {
+    const blobs = storage.core.blobs;
+    for (let i = 0; i < 3; i++) {
+      const data = new TextEncoder().encode(`blob ${i}`);
+      const staged = await blobs.write(
+        new ReadableStream({ start: (c) => (c.enqueue(data), c.close()) }),
+        {
+          hashers: [],
+          expectedSize: data.length,
+          // Two in the same directory, one in a directory that does not exist yet.
+          id: i < 2 ? `ab${i}review` : `cd${i}review`,
+        },
+      );
+      assertEquals(await Deno.readFile(blobs.pathOf(staged.id)), data);
+    }
+  } finally {
+    await storage.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});

@@ -220,14 +220,23 @@ export class BlobStore {
       throw e;
     }
     const dest = this.pathOf(id);
+    const dir = `${this.objectsDir}/${id.slice(0, 2)}`;
+    let newDir = false;
     try {
       // Same reasoning as for small writes: a rename is one quick metadata update.
       if (size <= SYNC_WRITE_MAX) Deno.renameSync(tmp, dest);
       else await Deno.rename(tmp, dest);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await Deno.mkdir(`${this.objectsDir}/${id.slice(0, 2)}`, { recursive: true });
+      await Deno.mkdir(dir, { recursive: true });
+      newDir = true;
       await Deno.rename(tmp, dest);
+    }
+    if (this.opts.fsync) {
+      // The bytes are on disk; the file's new name must be too before the KV commit points at
+      // it, or a power cut could keep the commit and lose the rename (a published, absent blob).
+      await syncDir(dir);
+      if (newDir) await syncDir(this.objectsDir);
     }
     return { id, size };
   }
@@ -322,6 +331,15 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
   } finally {
     // Stops an unfinished body (a limit was hit); a finished one ignores it.
     reader.cancel().catch(() => {});
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const d = await Deno.open(path, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
   }
 }
 
