@@ -149,6 +149,43 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
       assertEquals(failed.map((r) => String((r as PromiseRejectedResult).reason)), []);
     });
 
+    await t.step(
+      "then versions deleted by id while a suspended bucket is overwritten",
+      async () => {
+        const ids: { key: string; versionId: string }[] = [];
+        for (const key of KEYS) {
+          for (let i = 0; i < 3; i++) {
+            const r = await s3.send(
+              new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: randomBytes(100 * i, i) }),
+            );
+            ids.push({ key, versionId: r.VersionId! });
+          }
+        }
+        await s3.send(
+          new PutBucketVersioningCommand({
+            Bucket: VERSIONED,
+            VersioningConfiguration: { Status: "Suspended" },
+          }),
+        );
+        const ops: Promise<unknown>[] = ids.map(({ key, versionId }) =>
+          s3.send(new DeleteObjectCommand({ Bucket: VERSIONED, Key: key, VersionId: versionId }))
+        );
+        for (let i = 0; i < 30; i++) {
+          const key = KEYS[i % KEYS.length];
+          ops.push(
+            i % 4 === 3
+              ? s3.send(new DeleteObjectCommand({ Bucket: VERSIONED, Key: key }))
+              : s3.send(
+                new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: randomBytes(i * 10, i) }),
+              ),
+          );
+        }
+        const results = await Promise.allSettled(ops);
+        const failed = results.filter((r) => r.status === "rejected");
+        assertEquals(failed.map((r) => String((r as PromiseRejectedResult).reason)), []);
+      },
+    );
+
     await t.step("GETs racing overwrites return one complete body each", async () => {
       const bodies = [1, 2, 3, 4].map((seed) => randomBytes(150 * 1024 + seed, seed));
       const md5s = new Set(bodies.map((b) => createHash("md5").update(b).digest("hex")));
