@@ -346,9 +346,13 @@ async function removeVersionOps(
     return;
   }
   let next: Deno.KvEntry<ObjectRecord> | null = null;
-  for await (
-    const e of core.kv.list<ObjectRecord>({ prefix: versionKeyPrefix(b, key) }, { limit: 2 })
-  ) {
+  // A bucket that was never versioned holds one version per key: no successor to look up (saves
+  // a KV round trip on every DeleteObject there).
+  const versionsLeft = s.bucket.versioning === "Unversioned" ? [] : core.kv.list<ObjectRecord>(
+    { prefix: versionKeyPrefix(b, key) },
+    { limit: 2 },
+  );
+  for await (const e of versionsLeft) {
     if (e.key[3] !== sort) {
       next = e;
       break;
