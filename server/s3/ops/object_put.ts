@@ -48,8 +48,8 @@ export function storageClassFrom(h: Headers): string | undefined {
 /**
  * Sets `x-amz-version-id`. With `bucket` (reads: GET, HEAD, GetObjectAttributes) the `null`
  * version is named too once the bucket has had versioning (Enabled or Suspended), as S3 does;
- * an unversioned bucket never sends the header. Writes of a `null` version send none (the
- * earlier behaviour, kept until checked against AWS).
+ * an unversioned bucket never sends the header. Writes of a `null` version send none: the
+ * PutObject API reference's "versioning suspended" sample response has no x-amz-version-id.
  */
 export function setVersionIdHeader(
   h: Record<string, string>,
