@@ -197,6 +197,12 @@ const userRoutes: Route[] = [
       throw new IamError("Forbidden", "you may not manage this user");
     }
     revokeUserSessions(ctx.deps.iam.core, target.id);
+    audit(ctx, {
+      action: "session.revoke",
+      resource: `user/${target.username}`,
+      tenantId: target.tenantId,
+      detail: "all sessions",
+    });
     return noContent();
   }),
 ];

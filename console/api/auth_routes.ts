@@ -119,12 +119,17 @@ export const authRoutes: Route[] = [
     const mine = listSessions(ctx.deps.iam.core, ctx.user.id).some((s) => s.id === ctx.params.id);
     if (!mine) throw new IamError("NotFound", "no such session");
     revokeSession(ctx.deps.iam.core, ctx.params.id);
+    audit(ctx, "session.revoke", `user/${ctx.user.username}`);
     return noContent();
   }),
   route(
     "POST",
     "/auth/2fa/setup",
-    async (ctx) => json(await setupTotp(ctx.deps.iam.core, ctx.user.id)),
+    async (ctx) => {
+      const setup = await setupTotp(ctx.deps.iam.core, ctx.user.id);
+      audit(ctx, "2fa.setup", `user/${ctx.user.username}`, "pending until enabled");
+      return json(setup);
+    },
   ),
   route("POST", "/auth/2fa/enable", async (ctx) => {
     const body = await readJson(ctx.req);

@@ -14,7 +14,7 @@ import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { audit } from "./admin_routes.ts";
-import { type Authed, json, noContent, readJson, type Route, route } from "./http.ts";
+import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
 
 /** Request headers that pass through to S3 (everything else is the API's business). */
 const PASS_HEADERS =
@@ -196,7 +196,8 @@ async function s3Call(ctx: Authed, method: string, path: string, headers: Record
   }
   const text = await res.text();
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? "InternalError";
-  throw s3CodeToApi(code, /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? code);
+  // The S3 handler has audited this bucket create/delete, failure included.
+  throw markAudited(s3CodeToApi(code, /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? code));
 }
 
 function s3CodeToApi(code: string, message: string): IamError {

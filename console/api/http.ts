@@ -78,6 +78,8 @@ export interface Route {
   method: string;
   pattern: RegExp;
   names: string[];
+  /** The declared path (`/users/:id`), e.g. for the audit of failed changes. */
+  path: string;
   auth: boolean;
   /** Usable while the user must change the password. */
   duringPasswordChange?: boolean;
@@ -103,6 +105,7 @@ export function route(
     method,
     pattern: new RegExp(`^${re}$`),
     names,
+    path,
     auth: true,
     handler,
     duringPasswordChange: opts.duringPasswordChange,
@@ -119,4 +122,16 @@ export function intParam(url: URL, name: string, def?: number): number | undefin
   const n = Number(v);
   if (!Number.isFinite(n)) throw new IamError("InvalidRequest", `${name} must be a number`);
   return n;
+}
+
+const AUDITED = Symbol("audited");
+
+/** Marks an error whose failure was already audited elsewhere (the S3 handler's bucket audit). */
+export function markAudited<E extends object>(e: E): E {
+  Object.defineProperty(e, AUDITED, { value: true });
+  return e;
+}
+
+export function isAudited(e: unknown): boolean {
+  return typeof e === "object" && e !== null && AUDITED in e;
 }

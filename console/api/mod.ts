@@ -13,6 +13,7 @@ import { authRoutes, SESSION_COOKIE } from "./auth_routes.ts";
 import { adminRoutes } from "./admin_routes.ts";
 import { accessRoutes } from "./access_routes.ts";
 import { bucketRoutes } from "./bucket_routes.ts";
+import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -58,6 +59,19 @@ function authenticate(ctx: ApiCtx): Authed {
     }
   }
   return { ...ctx, session, user, viaCookie: t.viaCookie };
+}
+
+/** The JSON object of a request copy, or null (no body, too large, not an object). */
+async function jsonOf(copy: Request | null): Promise<Record<string, unknown> | null> {
+  if (!copy) return null;
+  try {
+    const text = await copy.text();
+    if (text.length > 1 << 16) return null;
+    const v = JSON.parse(text);
+    return v && typeof v === "object" && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 function match(
@@ -122,7 +136,14 @@ export function createApiHandler(
           "change your password first (POST /api/v1/auth/password)",
         );
       }
-      return await m.route.handler(authed);
+      // Audited changes carry small JSON bodies: a copy names the target if the change fails.
+      const copy = isAuditedChange(m.route) && req.body ? req.clone() : null;
+      try {
+        return await m.route.handler(authed);
+      } catch (e) {
+        auditFailure(authed, m.route, path, e, await jsonOf(copy));
+        throw e;
+      }
     } catch (e) {
       if (req.body && !req.bodyUsed) req.body.cancel().catch(() => {});
       if (e instanceof IamError) return errorResponse(e);

@@ -124,17 +124,7 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     },
   };
 
-  // Client details of bucket create/delete requests, kept from authorization until the
-  // request's audit entry is written (always, by onS3Request, with the same request id).
-  const auditClients = new Map<string, { ip: string | null; userAgent: string | null }>();
   const authorizer = iamAuthorizer(core, {
-    onAuthorize: (ctx) => {
-      if (ctx.ep.op !== "CreateBucket" && ctx.ep.op !== "DeleteBucket") return;
-      auditClients.set(ctx.requestId, {
-        ip: ipOf(peers.get(ctx.req), ctx.req.headers),
-        userAgent: ctx.req.headers.get("user-agent"),
-      });
-    },
     clientIp: (req) => ipOf(peers.get(req), req.headers),
     secure: (req) =>
       req.url.startsWith("https:") ||
@@ -151,8 +141,14 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     onS3Request(info) {
       authorizer.finish(info);
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
-      const client = auditClients.get(info.requestId);
-      auditClients.delete(info.requestId);
+      // From the request itself: also for requests refused before authorization (no such
+      // bucket, bad signature), which are audited too.
+      const client = info.req
+        ? {
+          ip: ipOf(peers.get(info.req), info.req.headers),
+          userAgent: info.req.headers.get("user-agent"),
+        }
+        : null;
       const p = info.principal;
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {

@@ -108,8 +108,6 @@ export interface IamAuthorizerOptions {
   clientIp: (req: Request) => string | null;
   /** Whether the request reached us over TLS (directly, or via a trusted proxy that says so). */
   secure: (req: Request) => boolean;
-  /** Called for every request that reaches authorization (the audit keeps IP and agent). */
-  onAuthorize?: (ctx: OpContext) => void;
 }
 
 export function iamAuthorizer(
@@ -191,7 +189,6 @@ export function iamAuthorizer(
 
   return {
     async authorize(ctx, bucket) {
-      opts.onAuthorize?.(ctx);
       const p = ctx.principal;
       if (!p) throw new S3Error("AccessDenied");
       if (bucket && bucket.ns !== ctx.ns) throw new S3Error("AccessDenied");

@@ -32,6 +32,8 @@ export interface RequestInfo {
   principal: Principal | null;
   requestId: string;
   bytesIn: number | null;
+  /** The request itself (client address and user agent for the audit, even when it failed). */
+  req?: Request;
 }
 
 export interface OpContext {

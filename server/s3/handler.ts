@@ -300,6 +300,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
       principal,
       requestId,
       bytesIn: null,
+      req,
     });
     closeUnansweredExpect(req, response);
     return addCors(req, response);
