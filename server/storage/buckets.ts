@@ -35,14 +35,46 @@ export async function listBuckets(core: StorageCore, ns: string): Promise<Bucket
   return out;
 }
 
+/**
+ * Bucket records in memory: every S3 request starts by looking its bucket up. One process owns
+ * the data dir and every change of a bucket record is a commit in this module, which drops the
+ * entry afterwards; `gen` moves on every change, so a read that started before one does not
+ * store what it read. Writes never trust this copy: they check the stored record in their commit.
+ */
+interface RecordCache {
+  values: Map<string, BucketRecord>;
+  gen: number;
+}
+const recordCaches = new WeakMap<StorageCore, RecordCache>();
+
+function recordCache(core: StorageCore): RecordCache {
+  let c = recordCaches.get(core);
+  if (!c) recordCaches.set(core, c = { values: new Map(), gen: 0 });
+  return c;
+}
+
+function forgetBucket(core: StorageCore, ns: string, name: string): void {
+  const c = recordCache(core);
+  c.gen++;
+  c.values.delete(`${ns}\n${name}`);
+}
+
 export async function getBucket(
   core: StorageCore,
   ns: string,
   name: string,
 ): Promise<BucketRecord> {
+  const c = recordCache(core);
+  const id = `${ns}\n${name}`;
+  const hit = c.values.get(id);
+  if (hit) return hit;
+  const gen = c.gen;
   const e = await core.kv.get<BucketRecord>(bucketKey(ns, name));
   if (!e.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
-  return e.value;
+  // Frozen: the cached record is shared by every request that reads it.
+  const rec = Object.freeze(e.value);
+  if (c.gen === gen) c.values.set(id, rec);
+  return rec;
 }
 
 export async function getBucketById(core: StorageCore, id: string): Promise<BucketRecord | null> {
@@ -92,6 +124,7 @@ export async function createBucket(
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
   noteStatChange(op, { bucketId: rec.id, ns: rec.ns, buckets: 1 });
   const res = await commitWithHooks(core, op);
+  forgetBucket(core, input.ns, input.name);
   if (!res.ok) throw new S3Error("OperationAborted");
   return rec;
 }
@@ -107,7 +140,10 @@ export async function updateBucket(
     if (!e.value || e.value.id !== bucket.id) throw new S3Error("NoSuchBucket");
     const next = patch(e.value);
     const res = await core.kv.atomic().check(e).set(e.key, next).commit();
-    if (res.ok) return next;
+    if (res.ok) {
+      forgetBucket(core, bucket.ns, bucket.name);
+      return next;
+    }
   }
   throw new S3Error("OperationAborted");
 }
@@ -153,6 +189,7 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
     noteStatChange(op, { bucketId: id, ns, buckets: -1 });
     const res = await commitWithHooks(core, op);
     if (res.ok) {
+      forgetBucket(core, ns, name);
       forgetConfig(core, id);
       return;
     }
