@@ -23,6 +23,7 @@ import {
   reconcileReservations,
   releaseReservation,
   reservePart,
+  settlePart,
   tenantQuotaHook,
 } from "./quota.ts";
 import { limitsOf } from "./tenants.ts";
@@ -265,5 +266,36 @@ Deno.test("part reservations: atomic under concurrency, released per part, recon
   await reservePart(kv, "t1", "up2", 50, 1000);
   assertEquals(await reconcileReservations(kv), 1);
   assertEquals((await readUsage(kv, "t1")).reserved, 50);
+  kv.close();
+});
+
+Deno.test("quota hook: reservations count; a completing upload converts its own", async () => {
+  const core = await testCore();
+  const kv = core.kv!;
+  const t = createTenant(core, { name: "rq", quota: { maxBytes: 1000 } });
+  const fakeCore = {
+    kv,
+    commitHooks: [tenantQuotaHook(kv, (ns) => limitsOf(core, ns))],
+  } as unknown as Parameters<typeof commitWithHooks>[0];
+  await reservePart(kv, t.id, "up1", 600, 1000);
+  // A re-uploaded part number gives the replaced reservation back once it is stored.
+  await settlePart(kv, t.id, "up1", 1, 600);
+  await reservePart(kv, t.id, "up1", 300, 1000);
+  assertEquals((await readUsage(kv, t.id)).reserved, 900);
+  await settlePart(kv, t.id, "up1", 1, 300);
+  assertEquals((await readUsage(kv, t.id)).reserved, 300);
+  // Stored + reserved: a 800-byte object does not fit next to the 300 reserved bytes.
+  const put = kv.atomic().set(["w", 1], 1);
+  noteStatChange(put, { bucketId: "b1", ns: t.id, objects: 1, bytes: 800 });
+  const e = await assertRejects(() => commitWithHooks(fakeCore, put));
+  assertEquals((e as S3Error).code, "QuotaExceeded");
+  // Completing the upload (300 bytes) moves its reservation to stored bytes in one commit.
+  const done = kv.atomic().set(["w", 2], 1);
+  noteStatChange(done, { bucketId: "b1", ns: t.id, objects: 1, bytes: 300, uploadId: "up1" });
+  assert((await commitWithHooks(fakeCore, done)).ok);
+  assertEquals((await readUsage(kv, t.id)).reserved, 0);
+  assertEquals((await readUsage(kv, t.id)).bytes, 300);
+  await releaseReservation(kv, t.id, "up1", null);
+  assertEquals((await kv.get(["tresvp", t.id, "up1", 1])).value, null);
   kv.close();
 });
