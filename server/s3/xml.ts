@@ -20,7 +20,11 @@ export interface XmlObject {
   [name: string]: XmlValue;
 }
 
+const NEEDS_ESCAPE = /[&<>"'\r]/;
+
 export function escapeXml(s: string): string {
+  // Most names and values need nothing: a test is cheaper than a replace with a callback.
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(
     /[&<>"'\r]/g,
     (c) =>
@@ -65,6 +69,15 @@ export function buildXml(root: string, body: XmlObject, opts: { ns?: string | nu
   for (const [k, v] of Object.entries(body)) emit(k, v, out);
   out.push(`</${root}>`);
   return out.join("");
+}
+
+/**
+ * Renders `root` with `body` and then `tail` (already rendered elements, e.g. the entries of a
+ * listing built directly for speed) as its last children.
+ */
+export function buildXmlWithTail(root: string, body: XmlObject, tail: string): string {
+  const doc = buildXml(root, body);
+  return doc.slice(0, -(root.length + 3)) + tail + `</${root}>`;
 }
 
 /** A parsed element: local name (namespace prefix dropped), attributes, children and text. */

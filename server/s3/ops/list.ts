@@ -1,7 +1,7 @@
 /** ListObjects (v1) and ListObjectsV2. */
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
-import { buildXml, type XmlObject } from "../xml.ts";
+import { buildXmlWithTail, escapeXml, type XmlObject } from "../xml.ts";
 import { isoTime } from "../headers.ts";
 import { uriEncode } from "../auth/sigv4.ts";
 import type { OpContext, OpResult } from "../context.ts";
@@ -69,22 +69,43 @@ export function listParams(q: URLSearchParams): ListParams {
   };
 }
 
-export function contentsEntry(
+/**
+ * One `<Contents>` element, written directly: a page of 1000 of them was a quarter of a LIST's
+ * CPU through the generic builder.
+ */
+export function contentsXml(
   o: ObjectRecord,
   encode: (s: string) => string,
   owner: boolean,
-): XmlObject {
-  const e: XmlObject = {
-    Key: encode(o.key),
-    LastModified: isoTime(o.lastModified),
-    ETag: o.etag,
-    Size: o.size,
-    StorageClass: o.storageClass || "STANDARD",
-  };
-  if (o.checksum) e.ChecksumAlgorithm = o.checksum.algorithm;
-  if (o.checksum) e.ChecksumType = o.checksum.type;
-  if (owner) e.Owner = { ID: o.ownerId, DisplayName: o.ownerId };
-  return e;
+): string {
+  let s = `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${
+    isoTime(o.lastModified)
+  }</LastModified><ETag>${escapeXml(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>${
+    escapeXml(o.storageClass || "STANDARD")
+  }</StorageClass>`;
+  if (o.checksum) {
+    s +=
+      `<ChecksumAlgorithm>${o.checksum.algorithm}</ChecksumAlgorithm><ChecksumType>${o.checksum.type}</ChecksumType>`;
+  }
+  if (owner) {
+    const id = escapeXml(o.ownerId);
+    s += `<Owner><ID>${id}</ID><DisplayName>${id}</DisplayName></Owner>`;
+  }
+  return s + "</Contents>";
+}
+
+/** The entries of a page: objects, then common prefixes, as S3 orders them. */
+function pageXml(
+  page: { objects: ObjectRecord[]; commonPrefixes: string[] },
+  encode: (s: string) => string,
+  owner: boolean,
+): string {
+  let out = "";
+  for (const o of page.objects) out += contentsXml(o, encode, owner);
+  for (const p of page.commonPrefixes) {
+    out += `<CommonPrefixes><Prefix>${escapeXml(encode(p))}</Prefix></CommonPrefixes>`;
+  }
+  return out;
 }
 
 export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
@@ -108,9 +129,7 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
   body.IsTruncated = page.truncated;
   if (page.truncated && delimiter && page.last !== null) body.NextMarker = encode(page.last);
   if (type) body.EncodingType = type;
-  body.Contents = page.objects.map((o) => contentsEntry(o, encode, true));
-  body.CommonPrefixes = page.commonPrefixes.map((p) => ({ Prefix: encode(p) }));
-  return { xml: buildXml("ListBucketResult", body) };
+  return { xml: buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, true)) };
 }
 
 export function encodeToken(key: string): string {
@@ -156,7 +175,5 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   body.IsTruncated = page.truncated;
   if (page.truncated && page.last !== null) body.NextContinuationToken = encodeToken(page.last);
   if (type) body.EncodingType = type;
-  body.Contents = page.objects.map((o) => contentsEntry(o, encode, fetchOwner));
-  body.CommonPrefixes = page.commonPrefixes.map((p) => ({ Prefix: encode(p) }));
-  return { xml: buildXml("ListBucketResult", body) };
+  return { xml: buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, fetchOwner)) };
 }
