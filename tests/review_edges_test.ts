@@ -128,6 +128,56 @@ Deno.test("S3 request edges (review)", async (t) => {
         assertEquals([res.status, await errorCode(res)], [400, "InvalidArgument"], bad);
       }
     });
+
+    await t.step("listing a prefix: markers before, inside and past its range", async () => {
+      for (const Key of ["p/1", "p/2", "p/3/x", "q/1", "r"]) {
+        await s3.send(new PutObjectCommand({ Bucket: B, Key, Body: "x" }));
+      }
+      const list = async (query: Record<string, string>) => {
+        const res = await signedFetch(srv, { method: "GET", path: `/${B}`, query });
+        const xml = await res.text();
+        assertEquals(res.status, 200, xml);
+        return {
+          keys: [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]),
+          prefixes: [...xml.matchAll(/<Prefix>([^<]*)<\/Prefix><\/CommonPrefixes>/g)].map((m) =>
+            m[1]
+          ),
+          truncated: xml.includes("<IsTruncated>true</IsTruncated>"),
+        };
+      };
+      assertEquals(await list({ prefix: "p/" }), {
+        keys: ["p/1", "p/2", "p/3/x"],
+        prefixes: [],
+        truncated: false,
+      });
+      assertEquals(await list({ prefix: "p/", marker: "a" }), {
+        keys: ["p/1", "p/2", "p/3/x"],
+        prefixes: [],
+        truncated: false,
+      });
+      assertEquals(await list({ prefix: "p/", marker: "p/1", delimiter: "/" }), {
+        keys: ["p/2"],
+        prefixes: ["p/3/"],
+        truncated: false,
+      });
+      for (const marker of ["p/3/x", "p0", "q", "zzz"]) {
+        assertEquals(await list({ prefix: "p/", marker }), {
+          keys: [],
+          prefixes: [],
+          truncated: false,
+        }, marker);
+        assertEquals(
+          await list({ "list-type": "2", prefix: "p/", "start-after": marker }),
+          { keys: [], prefixes: [], truncated: false },
+          marker,
+        );
+      }
+      assertEquals(await list({ "list-type": "2", prefix: "p/", "max-keys": "2" }), {
+        keys: ["p/1", "p/2"],
+        prefixes: [],
+        truncated: true,
+      });
+    });
   } finally {
     s3.destroy();
     await srv.stop();

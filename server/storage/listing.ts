@@ -111,11 +111,18 @@ export async function listObjects(
 ): Promise<ListObjectsPage> {
   const objects: ObjectRecord[] = [];
   const commonPrefixes: string[] = [];
+  // With a prefix the range ends where the prefix does: KV fetches (and decodes) a whole batch
+  // per round trip, and without the bound a short prefix read up to 1000 records past its end.
+  const endName = input.prefix ? pastPrefix(input.prefix) : null;
+  const end = endName === null ? null : objectKey(bucketId, endName);
   const seek = async function* (start: string, inclusive: boolean) {
     let from = inclusive ? start : start + "\0";
     for (let batch = seekBatch(input);; batch = Math.min(batch * 4, 1000)) {
+      // A start past the prefix's range (a marker after it) has nothing to list.
+      if (endName !== null && compareUtf8(from, endName) >= 0) return;
+      const first = objectKey(bucketId, from);
       const iter = core.kv.list<ObjectRecord>(
-        { prefix: objectPrefix(bucketId), start: objectKey(bucketId, from) },
+        end ? { start: first, end } : { prefix: objectPrefix(bucketId), start: first },
         { limit: batch, batchSize: batch },
       );
       let n = 0;
