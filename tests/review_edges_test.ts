@@ -177,6 +177,27 @@ Deno.test("S3 request edges (review)", async (t) => {
         prefixes: [],
         truncated: true,
       });
+      // ListObjectVersions walks the same ranges.
+      assertEquals(await list({ versions: "", prefix: "p/" }), {
+        keys: ["p/1", "p/2", "p/3/x"],
+        prefixes: [],
+        truncated: false,
+      });
+      assertEquals(
+        await list({ versions: "", prefix: "p/", "key-marker": "p/1", delimiter: "/" }),
+        {
+          keys: ["p/2"],
+          prefixes: ["p/3/"],
+          truncated: false,
+        },
+      );
+      for (const marker of ["p/3/x", "p0", "zzz"]) {
+        assertEquals(await list({ versions: "", prefix: "p/", "key-marker": marker }), {
+          keys: [],
+          prefixes: [],
+          truncated: false,
+        }, marker);
+      }
     });
   } finally {
     s3.destroy();

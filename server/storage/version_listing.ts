@@ -5,7 +5,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { versionKey, versionNullKey, versionPrefix } from "./meta/keys.ts";
-import { pastPrefix } from "./listing.ts";
+import { compareUtf8, pastPrefix } from "./listing.ts";
 import { validateVersionId } from "./versions.ts";
 import type { StorageCore } from "./core.ts";
 import type { ListVersionsInput, ListVersionsPage, ObjectRecord } from "./types.ts";
@@ -73,10 +73,15 @@ export async function listObjectVersions(
   let count = 0;
   let lastName: string | null = null;
   let lastVersion: string | null = null;
+  // With a prefix the range ends where the prefix does (see listing.ts: a batch is read whole).
+  const endName = prefix ? pastPrefix(prefix) : null;
   for (;;) {
+    if (endName !== null && compareUtf8(start[2] as string, endName) >= 0) return page;
     let reseek: Deno.KvKey | null = null;
     const iter = core.kv.list<ObjectRecord>(
-      { prefix: versionPrefix(bucketId), start },
+      endName !== null
+        ? { start, end: ["ver", bucketId, endName] }
+        : { prefix: versionPrefix(bucketId), start },
       { batchSize: Math.min(1000, maxKeys + 1) },
     );
     for await (const e of iter) {
