@@ -103,6 +103,17 @@ export function seekBatch(input: ListObjectsInput): number {
   return input.delimiter ? Math.min(page, 16) : page;
 }
 
+/**
+ * The read after a full batch. Without a delimiter every entry counts, so exactly the rest of the
+ * page plus one (to know whether it is truncated) is fetched: a full page of 1000 used to fetch
+ * and decode a second batch of 1000 for that one entry. With a delimiter entries fold, so the
+ * batch grows.
+ */
+export function nextBatch(input: ListObjectsInput, batch: number, read: number): number {
+  if (input.delimiter) return Math.min(batch * 4, 1000);
+  return Math.max(1, Math.min(1000, input.maxKeys + 1 - read));
+}
+
 /** ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. */
 export async function listObjects(
   core: StorageCore,
@@ -117,7 +128,8 @@ export async function listObjects(
   const end = endName === null ? null : objectKey(bucketId, endName);
   const seek = async function* (start: string, inclusive: boolean) {
     let from = inclusive ? start : start + "\0";
-    for (let batch = seekBatch(input);; batch = Math.min(batch * 4, 1000)) {
+    let read = 0;
+    for (let batch = seekBatch(input);; batch = nextBatch(input, batch, read)) {
       // A start past the prefix's range (a marker after it) has nothing to list.
       if (endName !== null && compareUtf8(from, endName) >= 0) return;
       const first = objectKey(bucketId, from);
@@ -131,6 +143,7 @@ export async function listObjects(
         from = e.value.key + "\0";
         yield e.value;
       }
+      read += n;
       if (n < batch) return;
     }
   };
