@@ -29,14 +29,14 @@ export async function deleteKey(
   bucket: BucketRecord,
   key: string,
   versionId: string | null,
-  conditions?: WriteConditions,
+  opts: { conditions?: WriteConditions; bypassGovernance: boolean },
 ): Promise<DeletedKey> {
   // Versioning and Object Lock are decided by the storage layer (versions.ts): a marker on
   // versioned buckets, removal of the version for good with a versionId, locks permitting.
   const r = await ctx.deps.storage.deleteObject(bucket, key, {
-    conditions,
+    conditions: opts.conditions,
     versionId: versionId ?? undefined,
-    bypassGovernance: await bypassGovernance(ctx),
+    bypassGovernance: opts.bypassGovernance,
     ownerId: ctx.principal?.userId,
   });
   if (versionId !== null) {
@@ -63,7 +63,10 @@ export async function deleteObject(ctx: OpContext): Promise<OpResult> {
     bucket,
     ctx.ep.key!,
     ctx.ep.query.get("versionId"),
-    writeConditionsFrom(ctx.req.headers),
+    {
+      conditions: writeConditionsFrom(ctx.req.headers),
+      bypassGovernance: await bypassGovernance(ctx),
+    },
   );
   return { status: 204, headers: deletedHeaders(d) };
 }
@@ -102,6 +105,8 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
     MAX_DELETE_BODY,
   );
   const req = parseDeleteRequest(utf8Text(bytes));
+  // Asked once for the request, not once per key (it may consult the authorizer).
+  const bypass = await bypassGovernance(ctx);
   const results: XmlObject[] = new Array(req.objects.length);
   const failed: boolean[] = new Array(req.objects.length).fill(false);
   let next = 0;
@@ -110,7 +115,7 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
       const i = next++;
       const { key, versionId } = req.objects[i];
       try {
-        const d = await deleteKey(ctx, bucket, key, versionId);
+        const d = await deleteKey(ctx, bucket, key, versionId, { bypassGovernance: bypass });
         const entry: XmlObject = { Key: key };
         if (d.versionId !== undefined) entry.VersionId = d.versionId;
         if (d.deleteMarker) entry.DeleteMarker = true;
