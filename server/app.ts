@@ -74,10 +74,14 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
     };
     const timers: ReturnType<typeof setInterval>[] = [];
     if (cfg.sweepIntervalSeconds > 0) {
+      // One sweep at a time: on a large data dir a pass can outlast a short interval.
+      let sweeping = false;
       timers.push(setInterval(() => {
-        storage.backend.sweep(SWEEP_GRACE_MS).catch((e) =>
-          opts.log.error("sweep failed", { error: String(e) })
-        );
+        if (sweeping) return;
+        sweeping = true;
+        storage.backend.sweep(SWEEP_GRACE_MS)
+          .catch((e) => opts.log.error("sweep failed", { error: String(e) }))
+          .finally(() => sweeping = false);
       }, cfg.sweepIntervalSeconds * 1000));
     }
     // Multipart upkeep: at start (no Complete can be running, so seals left by a crash are
