@@ -36,45 +36,55 @@ export async function listBuckets(core: StorageCore, ns: string): Promise<Bucket
 }
 
 /**
- * Bucket records in memory: every S3 request starts by looking its bucket up. One process owns
- * the data dir and every change of a bucket record is a commit in this module, which drops the
- * entry afterwards; `gen` moves on every change, so a read that started before one does not
- * store what it read. Writes never trust this copy: they check the stored record in their commit.
+ * KV values that only this process changes, kept in memory. One process owns the data dir and
+ * every change of a bucket record or configuration is made in this module, which drops the
+ * entry afterwards. `gen` moves on every change, so a read that started before one does not
+ * store what it read. Writes never trust these copies: they check the stored record in their
+ * commit.
  */
-interface RecordCache {
-  values: Map<string, BucketRecord>;
-  gen: number;
-}
-const recordCaches = new WeakMap<StorageCore, RecordCache>();
+class ReadCache<V> {
+  #values = new Map<string, V>();
+  #gen = 0;
 
-function recordCache(core: StorageCore): RecordCache {
-  let c = recordCaches.get(core);
-  if (!c) recordCaches.set(core, c = { values: new Map(), gen: 0 });
+  /** The cached value, else `load()`'s (kept unless something changed meanwhile). */
+  async get(id: string, load: () => Promise<V>): Promise<V> {
+    if (this.#values.has(id)) return this.#values.get(id)!;
+    const gen = this.#gen;
+    const v = await load();
+    if (gen === this.#gen) this.#values.set(id, v);
+    return v;
+  }
+
+  /** Drops one entry, or every entry whose id starts with `prefix`. */
+  forget(id: string, opts: { prefix?: boolean } = {}): void {
+    this.#gen++;
+    if (!opts.prefix) this.#values.delete(id);
+    else for (const k of this.#values.keys()) if (k.startsWith(id)) this.#values.delete(k);
+  }
+}
+
+/** Per storage core: bucket records by `ns\nname` (every S3 request looks its bucket up). */
+const recordCaches = new WeakMap<StorageCore, ReadCache<BucketRecord>>();
+/** Per storage core: configurations by `bucketId\nkind` (x-amz-expiration on object requests). */
+const configCaches = new WeakMap<StorageCore, ReadCache<unknown>>();
+
+function cacheOf<V>(caches: WeakMap<StorageCore, ReadCache<V>>, core: StorageCore): ReadCache<V> {
+  let c = caches.get(core);
+  if (!c) caches.set(core, c = new ReadCache<V>());
   return c;
 }
 
 function forgetBucket(core: StorageCore, ns: string, name: string): void {
-  const c = recordCache(core);
-  c.gen++;
-  c.values.delete(`${ns}\n${name}`);
+  cacheOf(recordCaches, core).forget(`${ns}\n${name}`);
 }
 
-export async function getBucket(
-  core: StorageCore,
-  ns: string,
-  name: string,
-): Promise<BucketRecord> {
-  const c = recordCache(core);
-  const id = `${ns}\n${name}`;
-  const hit = c.values.get(id);
-  if (hit) return hit;
-  const gen = c.gen;
-  const e = await core.kv.get<BucketRecord>(bucketKey(ns, name));
-  if (!e.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
-  // Frozen: the cached record is shared by every request that reads it.
-  const rec = Object.freeze(e.value);
-  if (c.gen === gen) c.values.set(id, rec);
-  return rec;
+export function getBucket(core: StorageCore, ns: string, name: string): Promise<BucketRecord> {
+  return cacheOf(recordCaches, core).get(`${ns}\n${name}`, async () => {
+    const e = await core.kv.get<BucketRecord>(bucketKey(ns, name));
+    if (!e.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
+    // Frozen: the cached record is shared by every request that reads it.
+    return Object.freeze(e.value);
+  });
 }
 
 export async function getBucketById(core: StorageCore, id: string): Promise<BucketRecord | null> {
@@ -197,35 +207,13 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
   throw new S3Error("OperationAborted");
 }
 
-/**
- * Bucket configurations in memory. Every object request asks for one (the lifecycle rules behind
- * `x-amz-expiration`), and one process owns the data dir, so every change passes through
- * `putBucketConfig` or `deleteBucket` here and drops the entry. `gen` moves on every change: a
- * read that started before a change does not store what it read.
- */
-interface ConfigCache {
-  values: Map<string, { value: unknown }>;
-  gen: number;
-}
-const configCaches = new WeakMap<StorageCore, ConfigCache>();
-
-function configCache(core: StorageCore): ConfigCache {
-  let c = configCaches.get(core);
-  if (!c) configCaches.set(core, c = { values: new Map(), gen: 0 });
-  return c;
-}
-
 const cacheId = (bucketId: string, kind: string) => `${bucketId}\n${kind}`;
 
 /** Forgets the cached configurations of a bucket (all kinds, or one). */
 function forgetConfig(core: StorageCore, bucketId: string, kind?: string): void {
-  const c = configCache(core);
-  c.gen++;
-  if (kind !== undefined) {
-    c.values.delete(cacheId(bucketId, kind));
-    return;
-  }
-  for (const id of c.values.keys()) if (id.startsWith(bucketId + "\n")) c.values.delete(id);
+  const c = cacheOf(configCaches, core);
+  if (kind !== undefined) c.forget(cacheId(bucketId, kind));
+  else c.forget(`${bucketId}\n`, { prefix: true });
 }
 
 /** Reads a bucket configuration document (policy JSON, lifecycle XML...), or null. */
@@ -234,15 +222,10 @@ export async function getBucketConfig<T>(
   bucketId: string,
   kind: string,
 ): Promise<T | null> {
-  const c = configCache(core);
-  const id = cacheId(bucketId, kind);
-  const hit = c.values.get(id);
-  if (hit) return hit.value as T | null;
-  const gen = c.gen;
-  const e = await core.kv.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
-  const value = e.value?.value ?? null;
-  if (c.gen === gen) c.values.set(id, { value });
-  return value;
+  return await cacheOf(configCaches, core).get(cacheId(bucketId, kind), async () => {
+    const e = await core.kv.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
+    return e.value?.value ?? null;
+  }) as T | null;
 }
 
 /** Stores (or with null removes) a bucket configuration document. */
