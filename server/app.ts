@@ -43,6 +43,7 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
+    bodyIdleMs: cfg.bodyTimeoutSeconds * 1000,
     clock,
     log: opts.log,
   });

@@ -23,6 +23,8 @@ export interface Config {
   lifecycleIntervalSeconds: number;
   /** fsync blobs before publishing (power-loss safety at a throughput cost). */
   fsync: boolean;
+  /** Seconds a request body may send nothing before it is `RequestTimeout` (0 = no limit). */
+  bodyTimeoutSeconds: number;
   rootAccessKey: string | null;
   rootSecretKey: string | null;
   rootUser: string | null;
@@ -43,6 +45,7 @@ export const DEFAULTS: Config = {
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
   fsync: false,
+  bodyTimeoutSeconds: 60,
   rootAccessKey: null,
   rootSecretKey: null,
   rootUser: null,
@@ -118,6 +121,13 @@ const OPTIONS: OptionSpec[] = [
     help: "seconds between bucket lifecycle passes (0 = never)",
   },
   { key: "fsync", flag: "fsync", env: "MAXIOFS_FSYNC", kind: "boolean", help: "fsync object data" },
+  {
+    key: "bodyTimeoutSeconds",
+    flag: "body-timeout",
+    env: "MAXIOFS_BODY_TIMEOUT",
+    kind: "number",
+    help: "seconds an upload may send nothing before it fails with RequestTimeout (0 = never)",
+  },
   {
     key: "rootAccessKey",
     flag: "root-access-key",

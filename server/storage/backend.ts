@@ -213,6 +213,8 @@ export async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
 export interface OpenStorageOptions {
   dataDir: string;
   fsync?: boolean;
+  /** A request body that sends nothing this long fails with RequestTimeout (0: never). */
+  bodyIdleMs?: number;
   clock?: Clock;
   log: Logger;
 }
@@ -226,7 +228,10 @@ export interface OpenedStorage {
 /** Locks the data dir, opens KV and the blob store, and sweeps orphans left by a crash. */
 export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStorage> {
   const lock = await lockDataDir(opts.dataDir);
-  const blobs = new BlobStore(opts.dataDir, { fsync: !!opts.fsync });
+  const blobs = new BlobStore(opts.dataDir, {
+    fsync: !!opts.fsync,
+    bodyIdleMs: opts.bodyIdleMs ?? 0,
+  });
   await blobs.init();
   const kv = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
   const core: StorageCore = {

@@ -62,7 +62,11 @@ export class BlobStore {
   /** Worker threads for the digests of large bodies, started on first use. */
   #offload = new HashOffload();
 
-  constructor(readonly dataDir: string, readonly opts: { fsync: boolean } = { fsync: false }) {
+  constructor(
+    readonly dataDir: string,
+    /** `bodyIdleMs`: a body that sends nothing this long is `RequestTimeout` (0: no limit). */
+    readonly opts: { fsync: boolean; bodyIdleMs?: number } = { fsync: false },
+  ) {
     this.objectsDir = `${dataDir}/objects`;
     this.tmpDir = `${dataDir}/tmp`;
   }
@@ -183,7 +187,7 @@ export class BlobStore {
         cur ^= 1;
         fill = 0;
       };
-      for await (const chunk of chunksOf(body)) {
+      for await (const chunk of chunksOf(body, this.opts.bodyIdleMs ?? 0)) {
         size += chunk.byteLength;
         if (size > max) throw new S3Error("EntityTooLarge");
         if (expected !== null && size > expected) throw new S3Error("IncompleteBody");
@@ -314,22 +318,37 @@ export class BlobStore {
 /**
  * The chunks of a request body. A read that fails without an S3 error means the client hung up
  * or broke the framing mid-body: that is `IncompleteBody`, not a server error worth a stack trace.
+ * A body that sends nothing for `idleMs` (when > 0) is `RequestTimeout`, so a stalled client
+ * cannot hold a connection, a temp file and graceful shutdown forever.
  */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        r = await reader.read();
+        r = idleMs > 0
+          ? await Promise.race([
+            reader.read(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new S3Error("RequestTimeout")), idleMs);
+            }),
+          ])
+          : await reader.read();
       } catch (e) {
         throw isS3Error(e) ? e : new S3Error("IncompleteBody");
+      } finally {
+        clearTimeout(timer);
       }
       if (r.done) return;
       yield r.value;
     }
   } finally {
-    // Stops an unfinished body (a limit was hit); a finished one ignores it.
+    // Stops an unfinished body (a limit was hit, or it stalled); a finished one ignores it.
     reader.cancel().catch(() => {});
   }
 }
