@@ -295,22 +295,32 @@ export class BlobStore {
     return out;
   }
 
-  /**
-   * Every blob file with the time it last changed (for the orphan sweep): the later of its
-   * modification and status-change times. A rename into `objects/` sets the latter, so a blob
-   * staged from an old spare temp file (an empty body never writes to it) counts as new.
-   */
-  async *list(): AsyncGenerator<{ id: string; mtime: number }> {
+  /** Every blob id (file names only: no per-file call, for the orphan sweep). */
+  async *listIds(): AsyncGenerator<string> {
     for await (const d of Deno.readDir(this.objectsDir)) {
       if (!d.isDirectory) continue;
-      const dir = `${this.objectsDir}/${d.name}`;
-      for await (const f of Deno.readDir(dir)) {
-        if (!f.isFile) continue;
-        const st = await Deno.stat(`${dir}/${f.name}`).catch(() => null);
-        if (st) {
-          yield { id: f.name, mtime: Math.max(st.mtime?.getTime() ?? 0, st.ctime?.getTime() ?? 0) };
-        }
+      for await (const f of Deno.readDir(`${this.objectsDir}/${d.name}`)) {
+        if (f.isFile) yield f.name;
       }
+    }
+  }
+
+  /**
+   * When a blob last changed (ms), or null when it is gone: the later of its modification and
+   * status-change times. A rename into `objects/` sets the latter, so a blob staged from an old
+   * spare temp file (an empty body never writes to it) counts as new.
+   */
+  async changedAt(id: string): Promise<number | null> {
+    const st = await Deno.stat(this.pathOf(id)).catch(() => null);
+    if (!st) return null;
+    return Math.max(st.mtime?.getTime() ?? 0, st.ctime?.getTime() ?? 0);
+  }
+
+  /** Every blob file with the time it last changed (see `changedAt`). */
+  async *list(): AsyncGenerator<{ id: string; mtime: number }> {
+    for await (const id of this.listIds()) {
+      const mtime = await this.changedAt(id);
+      if (mtime !== null) yield { id, mtime };
     }
   }
 }
