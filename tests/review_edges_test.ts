@@ -199,6 +199,20 @@ Deno.test("S3 request edges (review)", async (t) => {
         }, marker);
       }
     });
+
+    await t.step("reserved bucket name prefixes and suffixes are InvalidBucketName", async () => {
+      for (
+        const Bucket of ["amzn-s3-demo-bucket", "sthree-configurator-x", "xn--abc", "abc--ol-s3"]
+      ) {
+        await assertS3Error(
+          () => s3.send(new CreateBucketCommand({ Bucket })),
+          "InvalidBucketName",
+          400,
+        );
+      }
+      await s3.send(new CreateBucketCommand({ Bucket: "amzn-s3-demo" }));
+      await s3.send(new DeleteBucketCommand({ Bucket: "amzn-s3-demo" }));
+    });
   } finally {
     s3.destroy();
     await srv.stop();

@@ -22,6 +22,7 @@ export function validateBucketName(name: string): void {
     /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
     name.startsWith("xn--") ||
     name.startsWith("sthree-") ||
+    name.startsWith("amzn-s3-demo-") ||
     name.endsWith("-s3alias") ||
     name.endsWith("--ol-s3") ||
     name.endsWith(".mrap") ||
