@@ -103,6 +103,14 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
       await truncatedPut(srv, `/${PLAIN}/cut-small`, 10_000, 4_000);
       await truncatedPut(srv, `/${PLAIN}/cut-large`, 8 * 1024 * 1024, 3 * 1024 * 1024 + 17);
       await truncatedPut(srv, `/${PLAIN}/keep`, 50_000, 10);
+      // An XML body cut short (DeleteObjects) is the client's failure too.
+      await rawSignedRequest(srv, {
+        method: "POST",
+        path: `/${PLAIN}`,
+        query: { delete: "" },
+        headers: { "content-length": "5000", "content-md5": "1B2M2Y8AsgTpgAmY7PhCfg==" },
+        body: new TextEncoder().encode("<Delete><Object><Key>keep</Key></Object>"),
+      });
       // The server notices the hang-up when it next reads; give it a moment, bounded.
       let partial: string[] = [];
       for (let i = 0; i < 50; i++) {

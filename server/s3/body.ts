@@ -2,7 +2,7 @@
  * Small request bodies read whole (XML documents, DeleteObjects): bounded reads and the
  * integrity check S3 requires on some of them. Object data never comes through here.
  */
-import { S3Error } from "./errors.ts";
+import { isS3Error, S3Error } from "./errors.ts";
 import { expectedChecksumFrom } from "./headers.ts";
 import { fromBase64, newChecksumHasher, newMd5, toBase64, toHex } from "../storage/hashing.ts";
 
@@ -14,10 +14,15 @@ export async function readBodyBytes(
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const c of body) {
-    total += c.byteLength;
-    if (total > limit) throw new S3Error("MaxMessageLengthExceeded");
-    chunks.push(c);
+  try {
+    for await (const c of body) {
+      total += c.byteLength;
+      if (total > limit) throw new S3Error("MaxMessageLengthExceeded");
+      chunks.push(c);
+    }
+  } catch (e) {
+    // A read that fails without an S3 error is a client that hung up mid-body.
+    throw isS3Error(e) ? e : new S3Error("IncompleteBody");
   }
   if (chunks.length === 1) return chunks[0];
   const all = new Uint8Array(total);

@@ -11,6 +11,8 @@ export interface RawRequest {
   method: string;
   /** Path as it goes on the wire (already URI-encoded). */
   path: string;
+  /** Query parameters (signed; written URI-encoded). */
+  query?: Record<string, string>;
   /** Extra headers; the payload is signed as UNSIGNED-PAYLOAD. */
   headers?: Record<string, string>;
   /** Bytes written after the headers (may be fewer than the Content-Length announces). */
@@ -35,10 +37,13 @@ export async function rawSignedRequest(srv: TestServer, r: RawRequest): Promise<
     hostname: u.hostname,
     port: Number(u.port),
     path: r.path,
-    query: {},
+    query: r.query ?? {},
     headers: { host: u.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...r.headers },
   });
-  const head = `${r.method} ${r.path} HTTP/1.1\r\n` +
+  const qs = Object.entries(r.query ?? {}).map(([k, v]) =>
+    v === "" ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`
+  ).join("&");
+  const head = `${r.method} ${r.path}${qs ? "?" + qs : ""} HTTP/1.1\r\n` +
     Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
   const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
   const timer = setTimeout(() => conn.close(), r.waitMs ?? 200);
