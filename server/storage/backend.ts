@@ -3,6 +3,7 @@
  * (Deno KV metadata + blob files). One process owns a data dir; a lock file enforces it.
  */
 import { BlobStore } from "./blob/blob_store.ts";
+import { GroupCommitter } from "./meta/group_commit.ts";
 import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
@@ -234,8 +235,10 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   });
   await blobs.init();
   const kv = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
+  const committer = new GroupCommitter(kv);
   const core: StorageCore = {
     kv,
+    atomic: () => committer.atomic(),
     blobs,
     clock: opts.clock ?? systemClock,
     log: opts.log,

@@ -17,6 +17,12 @@ export interface Logger {
 
 export interface StorageCore {
   kv: Deno.Kv;
+  /**
+   * A new atomic operation for the object write paths: its commit goes through the group
+   * committer (`meta/group_commit.ts`), which merges independent concurrent commits into one KV
+   * transaction. Same results as `kv.atomic()`.
+   */
+  atomic(): Deno.AtomicOperation;
   blobs: BlobStore;
   clock: Clock;
   log: Logger;

@@ -271,7 +271,7 @@ async function commitPart(
       await sleep(50);
       continue;
     }
-    const res = await core.kv.atomic().check(ue, pe).set(pKey, part).commit();
+    const res = await core.atomic().check(ue, pe).set(pKey, part).commit();
     if (!res.ok) continue;
     if (pe.value && pe.value.blob !== part.blob) {
       await core.blobs.remove(pe.value.blob).catch((e) =>

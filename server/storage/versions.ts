@@ -275,7 +275,7 @@ export async function publishVersion(
     const old = versioned ? null : await nullVersion(core, s, rec.key);
     // Overwriting in place destroys the old bytes: a locked null version refuses it.
     if (old) assertDeletable(old.value, now, false);
-    const op = core.kv.atomic().check(
+    const op = core.atomic().check(
       s.be,
       s.cur,
       s.head,
@@ -394,7 +394,7 @@ export async function deleteVersioned(
     if (!s.cur.value && opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
     checkWriteConditions(s.cur.value, opts.conditions);
     const now = core.clock.now();
-    const op = core.kv.atomic().check(s.be, s.cur, s.head, s.nul);
+    const op = core.atomic().check(s.be, s.cur, s.head, s.nul);
     const tally: Tally = { objects: 0, bytes: 0 };
     let removed: ObjectRecord | null = null;
     let result: ObjectRecord | null;

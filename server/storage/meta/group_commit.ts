@@ -1,0 +1,353 @@
+/**
+ * Group commit for Deno KV. Deno KV runs every commit on one SQLite thread and fsyncs each one,
+ * so at many concurrent writers the commit queue, not the work, bounds throughput. A
+ * `GroupCommitter` hands out recorders that look like `Deno.AtomicOperation`; `commit()` queues
+ * the recorded checks and mutations. When no commit is in flight an operation commits at once
+ * (no added latency for a lone writer); operations that arrive while one is in flight are merged
+ * into the next real atomic operation, as long as they are independent (no key mutated by one is
+ * checked or mutated by another; sums on the same key commute) and the merged operation stays
+ * well inside Deno KV's limits. A merged commit that fails a check (or throws) is replayed one
+ * operation at a time, so every caller gets the result its own operation would have had.
+ */
+
+/** Caps of one merged commit, conservative against Deno KV's 100 / 1000 / 800 KiB / 80 KiB. */
+export interface GroupLimits {
+  checks: number;
+  mutations: number;
+  /** Estimated bytes of mutation keys and values. */
+  bytes: number;
+  /** Estimated bytes of all keys (checks and mutations). */
+  keyBytes: number;
+}
+
+export const DEFAULT_GROUP_LIMITS: GroupLimits = {
+  checks: 100,
+  mutations: 800,
+  bytes: 512 * 1024,
+  keyBytes: 64 * 1024,
+};
+
+export type CommitOutcome = Deno.KvCommitResult | Deno.KvCommitError;
+
+type Mutation =
+  | { type: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
+  | { type: "delete"; key: Deno.KvKey }
+  | { type: "sum" | "min" | "max"; key: Deno.KvKey; value: Deno.KvU64 };
+
+interface Enqueued {
+  value: unknown;
+  options?: { delay?: number; keysIfUndelivered?: Deno.KvKey[]; backoffSchedule?: number[] };
+}
+
+/** What one recorded operation touches, computed once when it is queued. */
+interface Pending {
+  checks: Deno.AtomicCheck[];
+  mutations: Mutation[];
+  enqueues: Enqueued[];
+  /** Checked key -> versionstamp. */
+  checked: Map<string, string | null>;
+  /** Keys mutated by anything other than a sum. */
+  written: Set<string>;
+  /** Keys only summed. */
+  summed: Set<string>;
+  bytes: number;
+  keyBytes: number;
+  resolve: (r: CommitOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** An identity string for a KV key (parts are typed, so ["1"] and [1] differ). */
+export function keyId(key: Deno.KvKey): string {
+  return JSON.stringify(key.map((p) => {
+    if (p instanceof Uint8Array) return "u" + Array.from(p).join(",");
+    return (typeof p)[0] + String(p);
+  }));
+}
+
+function utf8Len(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  }
+  return n;
+}
+
+function keySize(key: Deno.KvKey): number {
+  let n = 0;
+  for (const p of key) {
+    if (typeof p === "string") n += utf8Len(p) + 2;
+    else if (p instanceof Uint8Array) n += p.byteLength * 2 + 2;
+    else n += 12;
+  }
+  return n;
+}
+
+/** An upper estimate of a value's serialized size (V8 serialization, two-byte strings). */
+export function valueSize(v: unknown, depth = 0): number {
+  if (depth > 64) return 1 << 20;
+  if (typeof v === "string") return v.length * 2 + 6;
+  if (v === null || v === undefined || typeof v !== "object") return 12;
+  if (v instanceof Deno.KvU64) return 12;
+  if (ArrayBuffer.isView(v)) return v.byteLength + 12;
+  if (v instanceof ArrayBuffer) return v.byteLength + 12;
+  let n = 8;
+  if (Array.isArray(v)) {
+    for (const x of v) n += valueSize(x, depth + 1);
+    return n;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) n += valueSize(k, depth + 1) + valueSize(x, depth + 1);
+    return n;
+  }
+  for (const k in v as Record<string, unknown>) {
+    n += k.length * 2 + 6 + valueSize((v as Record<string, unknown>)[k], depth + 1);
+  }
+  return n;
+}
+
+/** The recorder `GroupCommitter.atomic()` returns; usable wherever an AtomicOperation is. */
+class GroupAtomic {
+  #checks: Deno.AtomicCheck[] = [];
+  #mutations: Mutation[] = [];
+  #enqueues: Enqueued[] = [];
+  #committed = false;
+
+  constructor(private readonly committer: GroupCommitter) {}
+
+  check(...checks: Deno.AtomicCheck[]): this {
+    for (const c of checks) this.#checks.push({ key: c.key, versionstamp: c.versionstamp });
+    return this;
+  }
+
+  mutate(...mutations: Deno.KvMutation[]): this {
+    for (const m of mutations) {
+      if (m.type === "set") this.set(m.key, m.value, { expireIn: m.expireIn });
+      else if (m.type === "delete") this.delete(m.key);
+      else this.#mutations.push({ type: m.type, key: m.key, value: m.value });
+    }
+    return this;
+  }
+
+  sum(key: Deno.KvKey, n: bigint): this {
+    this.#mutations.push({ type: "sum", key, value: new Deno.KvU64(n) });
+    return this;
+  }
+
+  min(key: Deno.KvKey, n: bigint): this {
+    this.#mutations.push({ type: "min", key, value: new Deno.KvU64(n) });
+    return this;
+  }
+
+  max(key: Deno.KvKey, n: bigint): this {
+    this.#mutations.push({ type: "max", key, value: new Deno.KvU64(n) });
+    return this;
+  }
+
+  set(key: Deno.KvKey, value: unknown, options?: { expireIn?: number }): this {
+    this.#mutations.push({ type: "set", key, value, expireIn: options?.expireIn });
+    return this;
+  }
+
+  delete(key: Deno.KvKey): this {
+    this.#mutations.push({ type: "delete", key });
+    return this;
+  }
+
+  enqueue(value: unknown, options?: Enqueued["options"]): this {
+    this.#enqueues.push({ value, options });
+    return this;
+  }
+
+  commit(): Promise<CommitOutcome> {
+    if (this.#committed) return Promise.reject(new TypeError("Atomic operation already committed"));
+    this.#committed = true;
+    return this.committer.submit(this.#checks, this.#mutations, this.#enqueues);
+  }
+}
+
+/** Applies recorded checks and mutations to a real atomic operation. */
+function apply(op: Deno.AtomicOperation, p: Pending): void {
+  if (p.checks.length) op.check(...p.checks);
+  for (const m of p.mutations) {
+    if (m.type === "set") {
+      op.set(m.key, m.value, m.expireIn === undefined ? undefined : { expireIn: m.expireIn });
+    } else if (m.type === "delete") op.delete(m.key);
+    else op[m.type](m.key, m.value.value);
+  }
+  for (const e of p.enqueues) op.enqueue(e.value, e.options);
+}
+
+export class GroupCommitter {
+  #queue: Pending[] = [];
+  #running = false;
+  /** Commits issued to KV (merged or single), for tests and diagnostics. */
+  commits = 0;
+  /** Merged commits that failed or threw and were replayed one by one. */
+  fallbacks = 0;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
+  ) {}
+
+  /** A recorder whose `commit()` goes through this committer. */
+  atomic(): Deno.AtomicOperation {
+    return new GroupAtomic(this) as unknown as Deno.AtomicOperation;
+  }
+
+  submit(
+    checks: Deno.AtomicCheck[],
+    mutations: Mutation[],
+    enqueues: Enqueued[],
+  ): Promise<CommitOutcome> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        checks,
+        mutations,
+        enqueues,
+        checked: new Map(),
+        written: new Set(),
+        summed: new Set(),
+        bytes: 0,
+        keyBytes: 0,
+        resolve,
+        reject,
+      };
+      for (const c of checks) {
+        const id = keyId(c.key);
+        // Two checks of one key with different stamps cannot both pass: never merge this op.
+        if (p.checked.has(id) && p.checked.get(id) !== c.versionstamp) p.bytes = Infinity;
+        p.checked.set(id, c.versionstamp);
+        p.keyBytes += keySize(c.key);
+      }
+      for (const m of mutations) {
+        const id = keyId(m.key);
+        const ks = keySize(m.key);
+        p.keyBytes += ks;
+        p.bytes += ks + (m.type === "delete" ? 0 : valueSize(m.value));
+        if (m.type === "sum") p.summed.add(id);
+        else p.written.add(id);
+      }
+      for (const e of enqueues) p.bytes += valueSize(e.value) + 64;
+      for (const id of p.written) p.summed.delete(id);
+      this.#queue.push(p);
+      if (!this.#running) this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length) {
+        const batch = this.#takeBatch();
+        if (batch.length === 1) await this.#commitOne(batch[0]);
+        else await this.#commitMerged(batch);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /**
+   * The next batch: the oldest queued op, then every later one independent of all ops taken or
+   * passed over before it (so two conflicting ops always commit in queue order) and within the
+   * limits. The rest stays queued, in order.
+   */
+  #takeBatch(): Pending[] {
+    const first = this.#queue[0];
+    const batch = [first];
+    if (this.#queue.length === 1) {
+      this.#queue = [];
+      return batch;
+    }
+    const lim = this.limits;
+    const fits = (p: Pending) =>
+      p.checks.length <= lim.checks && p.mutations.length <= lim.mutations &&
+      p.bytes <= lim.bytes && p.keyBytes <= lim.keyBytes;
+    const rest: Pending[] = [];
+    // Claims by the batch and by ops passed over: key -> stamp checked / written / summed.
+    const checked = new Map<string, string | null>(first.checked);
+    const written = new Set(first.written);
+    const summed = new Set(first.summed);
+    let nChecks = first.checks.length;
+    let nMut = first.mutations.length + first.enqueues.length;
+    let bytes = first.bytes;
+    let keyBytes = first.keyBytes;
+    const open = fits(first);
+    for (let i = 1; i < this.#queue.length; i++) {
+      const p = this.#queue[i];
+      const independent = conflictFree(p, checked, written, summed);
+      if (
+        open && independent && fits(p) &&
+        nChecks + p.checks.length <= lim.checks &&
+        nMut + p.mutations.length + p.enqueues.length <= lim.mutations &&
+        bytes + p.bytes <= lim.bytes && keyBytes + p.keyBytes <= lim.keyBytes
+      ) {
+        batch.push(p);
+        nChecks += p.checks.length;
+        nMut += p.mutations.length + p.enqueues.length;
+        bytes += p.bytes;
+        keyBytes += p.keyBytes;
+      } else {
+        rest.push(p);
+      }
+      // Either way its keys are claimed: a later op touching them must wait behind it.
+      for (const [id, s] of p.checked) if (!checked.has(id)) checked.set(id, s);
+      for (const id of p.written) written.add(id);
+      for (const id of p.summed) summed.add(id);
+    }
+    this.#queue = rest;
+    return batch;
+  }
+
+  async #commitOne(p: Pending): Promise<void> {
+    try {
+      const op = this.kv.atomic();
+      apply(op, p);
+      this.commits++;
+      p.resolve(await op.commit());
+    } catch (e) {
+      p.reject(e);
+    }
+  }
+
+  async #commitMerged(batch: Pending[]): Promise<void> {
+    let res: CommitOutcome | null = null;
+    try {
+      const op = this.kv.atomic();
+      for (const p of batch) apply(op, p);
+      this.commits++;
+      res = await op.commit();
+    } catch {
+      res = null;
+    }
+    if (res?.ok) {
+      for (const p of batch) p.resolve({ ok: true, versionstamp: res.versionstamp });
+      return;
+    }
+    // Some op's check failed (or the merged op was refused): each op learns its own outcome.
+    this.fallbacks++;
+    for (const p of batch) await this.#commitOne(p);
+  }
+}
+
+/** True when `p` neither checks nor touches a key the claims mutate, nor mutates a claimed key. */
+function conflictFree(
+  p: Pending,
+  checked: Map<string, string | null>,
+  written: Set<string>,
+  summed: Set<string>,
+): boolean {
+  for (const [id, stamp] of p.checked) {
+    if (written.has(id) || summed.has(id)) return false;
+    if (checked.has(id) && checked.get(id) !== stamp) return false;
+  }
+  for (const id of p.written) {
+    if (written.has(id) || summed.has(id) || checked.has(id)) return false;
+  }
+  for (const id of p.summed) {
+    if (written.has(id) || checked.has(id)) return false;
+  }
+  return true;
+}
