@@ -1,6 +1,7 @@
 /** The one S3 error table: code -> HTTP status and AWS's message. */
 export const S3_ERRORS = {
   AccessDenied: [403, "Access Denied"],
+  AccessControlListNotSupported: [400, "The bucket does not allow ACLs"],
   AccountProblem: [403, "There is a problem with your AWS account that prevents the operation."],
   AuthorizationHeaderMalformed: [400, "The authorization header is malformed."],
   AuthorizationQueryParametersError: [

@@ -1,0 +1,91 @@
+import {
+  CreateBucketCommand,
+  GetBucketAclCommand,
+  GetObjectAclCommand,
+  PutBucketAclCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
+import { assertEquals, assertS3Error } from "./_helpers/assert.ts";
+import { startServer } from "./_helpers/server.ts";
+import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
+
+Deno.test("ACLs behave as on buckets with ACLs disabled (BucketOwnerEnforced)", async (t) => {
+  const srv = await startServer();
+  const s3 = srv.client();
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: "acl" }));
+    await s3.send(new PutObjectCommand({ Bucket: "acl", Key: "k", Body: "x" }));
+
+    await t.step("reads report the owner's FULL_CONTROL", async () => {
+      const b = await s3.send(new GetBucketAclCommand({ Bucket: "acl" }));
+      assertEquals(b.Grants?.map((g) => g.Permission), ["FULL_CONTROL"]);
+      assertEquals(b.Grants?.[0].Grantee?.ID, b.Owner?.ID);
+      const o = await s3.send(new GetObjectAclCommand({ Bucket: "acl", Key: "k" }));
+      assertEquals(o.Grants?.map((g) => g.Permission), ["FULL_CONTROL"]);
+    });
+
+    await t.step("owner-only ACLs are accepted, others refused", async () => {
+      await s3.send(new PutBucketAclCommand({ Bucket: "acl", ACL: "private" }));
+      await s3.send(
+        new PutObjectAclCommand({ Bucket: "acl", Key: "k", ACL: "bucket-owner-full-control" }),
+      );
+      await assertS3Error(
+        () => s3.send(new PutBucketAclCommand({ Bucket: "acl", ACL: "public-read" })),
+        "AccessControlListNotSupported",
+        400,
+      );
+      const owner = (await s3.send(new GetBucketAclCommand({ Bucket: "acl" }))).Owner!;
+      await s3.send(
+        new PutObjectAclCommand({
+          Bucket: "acl",
+          Key: "k",
+          AccessControlPolicy: {
+            Owner: owner,
+            Grants: [{
+              Grantee: { Type: "CanonicalUser", ID: owner.ID },
+              Permission: "FULL_CONTROL",
+            }],
+          },
+        }),
+      );
+      await assertS3Error(
+        () =>
+          s3.send(
+            new PutObjectAclCommand({
+              Bucket: "acl",
+              Key: "k",
+              AccessControlPolicy: {
+                Owner: owner,
+                Grants: [{
+                  Grantee: {
+                    Type: "Group",
+                    URI: "http://acs.amazonaws.com/groups/global/AllUsers",
+                  },
+                  Permission: "READ",
+                }],
+              },
+            }),
+          ),
+        "AccessControlListNotSupported",
+        400,
+      );
+    });
+
+    await t.step("missing objects and malformed bodies", async () => {
+      await assertS3Error(
+        () => s3.send(new GetObjectAclCommand({ Bucket: "acl", Key: "nope" })),
+        "NoSuchKey",
+        404,
+      );
+      await assertS3Error(
+        () => s3.send(new GetBucketAclCommand({ Bucket: "nope" })),
+        "NoSuchBucket",
+        404,
+      );
+    });
+  } finally {
+    s3.destroy();
+    await srv.stop();
+  }
+});
