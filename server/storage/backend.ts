@@ -8,6 +8,7 @@ import { type Clock, type Logger, type StorageCore, systemClock } from "./core.t
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
 import { listObjects } from "./listing.ts";
+import { buildListIndex } from "./list_index.ts";
 import { updateVersion, versionsEmptyCheck } from "./versions.ts";
 import { listObjectVersions } from "./version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
@@ -246,6 +247,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     commitHooks: [],
   };
   core.bucketEmptyChecks.push(versionsEmptyCheck(core));
+  await buildListIndex(core);
   const backend = new LocalBackend(core);
   await backend.sweep(0);
   return {

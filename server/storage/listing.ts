@@ -2,9 +2,10 @@
  * Listing the latest objects of a bucket. A common prefix is skipped with one new seek past it,
  * never by walking every key under it, so a page costs O(page), not O(keys under prefixes).
  */
-import { objectKey, objectPrefix } from "./meta/keys.ts";
+import { objectListKey, objectListPrefix } from "./meta/keys.ts";
+import { decodeListEntry } from "./list_index.ts";
 import type { StorageCore } from "./core.ts";
-import type { ListObjectsInput, ListObjectsPage, ObjectRecord } from "./types.ts";
+import type { ListedObject, ListObjectsInput, ListObjectsPage } from "./types.ts";
 
 /**
  * Compares strings in UTF-8 byte order (= code point order), the order of KV keys and of S3
@@ -30,12 +31,29 @@ export function compareUtf8(a: string, b: string): number {
 export const pastPrefix = (p: string): string => p + "\u{10FFFF}";
 
 /**
- * Generic delimiter walk shared by object, version and upload listings: `seek(after)` returns an
- * iterator of entries whose name is strictly greater than `after` in byte order.
+ * Generic delimiter walk shared by object and upload listings: `seek(after)` returns an iterator
+ * of entries whose name is strictly greater than `after` in byte order.
  */
-export async function walkWithDelimiter<T>(
+export function walkWithDelimiter<T>(
   input: ListObjectsInput,
   seek: (start: string, inclusive: boolean) => AsyncIterable<T>,
+  nameOf: (item: T) => string,
+  onItem: (item: T) => void,
+  onPrefix: (prefix: string) => void,
+): Promise<{ truncated: boolean; last: string | null }> {
+  const batches = async function* (start: string, inclusive: boolean) {
+    for await (const item of seek(start, inclusive)) yield [item];
+  };
+  return walkBatches(input, batches, nameOf, onItem, onPrefix);
+}
+
+/**
+ * `walkWithDelimiter` over a seek that yields whole KV batches: a 1000-key page then costs a
+ * few awaits instead of two async-generator hops per entry.
+ */
+export async function walkBatches<T>(
+  input: ListObjectsInput,
+  seek: (start: string, inclusive: boolean) => AsyncIterable<T[]>,
   nameOf: (item: T) => string,
   onItem: (item: T) => void,
   onPrefix: (prefix: string) => void,
@@ -66,26 +84,28 @@ export async function walkWithDelimiter<T>(
   if (maxKeys <= 0) return { truncated: false, last: null };
   for (let seeks = 0;; seeks++) {
     let reseek: string | null = null;
-    for await (const item of seek(start, inclusive)) {
-      const name = nameOf(item);
-      if (!name.startsWith(prefix)) return { truncated: false, last };
-      if (delimiter) {
-        const i = name.indexOf(delimiter, prefix.length);
-        if (i >= 0) {
-          const cp = name.slice(0, i + delimiter.length);
-          if (cp === last) continue;
-          if (count >= maxKeys) return { truncated: true, last };
-          onPrefix(cp);
-          count++;
-          last = cp;
-          reseek = pastPrefix(cp);
-          break;
+    batches: for await (const batch of seek(start, inclusive)) {
+      for (const item of batch) {
+        const name = nameOf(item);
+        if (!name.startsWith(prefix)) return { truncated: false, last };
+        if (delimiter) {
+          const i = name.indexOf(delimiter, prefix.length);
+          if (i >= 0) {
+            const cp = name.slice(0, i + delimiter.length);
+            if (cp === last) continue;
+            if (count >= maxKeys) return { truncated: true, last };
+            onPrefix(cp);
+            count++;
+            last = cp;
+            reseek = pastPrefix(cp);
+            break batches;
+          }
         }
+        if (count >= maxKeys) return { truncated: true, last };
+        onItem(item);
+        count++;
+        last = name;
       }
-      if (count >= maxKeys) return { truncated: true, last };
-      onItem(item);
-      count++;
-      last = name;
     }
     if (reseek === null) return { truncated: false, last };
     start = reseek;
@@ -114,44 +134,56 @@ export function nextBatch(input: ListObjectsInput, batch: number, read: number):
   return Math.max(1, Math.min(1000, input.maxKeys + 1 - read));
 }
 
-/** ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. */
+/**
+ * ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. Reads
+ * the slim listing entries (`list_index.ts`), not the object records.
+ */
 export async function listObjects(
   core: StorageCore,
   bucketId: string,
   input: ListObjectsInput,
 ): Promise<ListObjectsPage> {
-  const objects: ObjectRecord[] = [];
+  const objects: ListedObject[] = [];
   const commonPrefixes: string[] = [];
   // With a prefix the range ends where the prefix does: KV fetches (and decodes) a whole batch
   // per round trip, and without the bound a short prefix read up to 1000 records past its end.
   const endName = input.prefix ? pastPrefix(input.prefix) : null;
-  const end = endName === null ? null : objectKey(bucketId, endName);
+  const end = endName === null ? null : objectListKey(bucketId, endName);
   const seek = async function* (start: string, inclusive: boolean) {
     let from = inclusive ? start : start + "\0";
     let read = 0;
     for (let batch = seekBatch(input);; batch = nextBatch(input, batch, read)) {
       // A start past the prefix's range (a marker after it) has nothing to list.
       if (endName !== null && compareUtf8(from, endName) >= 0) return;
-      const first = objectKey(bucketId, from);
-      const iter = core.kv.list<ObjectRecord>(
-        end ? { start: first, end } : { prefix: objectPrefix(bucketId), start: first },
-        { limit: batch, batchSize: batch },
-      );
-      let n = 0;
-      for await (const e of iter) {
-        n++;
-        from = e.value.key + "\0";
-        yield e.value;
-      }
+      const first = objectListKey(bucketId, from);
+      const sel: Deno.KvListSelector = end
+        ? { start: first, end }
+        : { prefix: objectListPrefix(bucketId), start: first };
+      // A full page of 1000 needs one entry more to know whether it is truncated, which KV
+      // cannot return in the same call: ask for the range's last key alongside, so a listing
+      // that ends with the batch needs no second sequential round trip.
+      const lastOfRange = !input.delimiter && batch === 1000
+        ? Array.fromAsync(core.kv.list(sel, { limit: 1, reverse: true })).catch(() => null)
+        : null;
+      const iter = core.kv.list<Uint8Array>(sel, { limit: batch, batchSize: batch });
+      // Entries are decoded only when they make the page (a folded prefix skips the rest).
+      const out: Deno.KvEntry<Uint8Array>[] = [];
+      for await (const e of iter) out.push(e);
+      const n = out.length;
+      const lastName = n ? out[n - 1].key[2] as string : null;
+      if (lastName !== null) from = lastName + "\0";
+      if (n) yield out;
       read += n;
       if (n < batch) return;
+      const tail = lastOfRange ? await lastOfRange : null;
+      if (tail && (tail.length === 0 || tail[0].key[2] === lastName)) return;
     }
   };
-  const r = await walkWithDelimiter(
+  const r = await walkBatches(
     input,
     seek,
-    (o) => o.key,
-    (o) => objects.push(o),
+    (e) => e.key[2] as string,
+    (e) => objects.push(decodeListEntry(e.key[2] as string, e.value)),
     (p) => commonPrefixes.push(p),
   );
   return { objects, commonPrefixes, truncated: r.truncated, last: r.last };

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { compareUtf8, listObjects, walkWithDelimiter } from "./listing.ts";
-import { objectKey } from "./meta/keys.ts";
+import { objectListKey } from "./meta/keys.ts";
+import { decodeListEntry, listEntry } from "./list_index.ts";
 import type { StorageCore } from "./core.ts";
-import type { ListObjectsInput } from "./types.ts";
+import type { ListObjectsInput, ObjectRecord } from "./types.ts";
 
 /** Runs the walk over sorted names and counts the seeks and the entries it reads. */
 async function walk(names: string[], input: Partial<ListObjectsInput>) {
@@ -110,19 +111,23 @@ Deno.test("order is UTF-8 byte order, not UTF-16 code unit order", async () => {
 Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const rec = (key: string) => ({
-      v: 1,
-      key,
-      versionId: "null",
-      blob: "b",
-      size: 1,
-      etag: '"e"',
-    });
+    const rec = (key: string) =>
+      ({
+        v: 1,
+        key,
+        versionId: "null",
+        blob: "b",
+        size: 1,
+        etag: '"e"',
+        lastModified: 0,
+        storageClass: "STANDARD",
+        ownerId: "o",
+      }) as ObjectRecord;
     let op = kv.atomic();
     for (let d = 0; d < 50; d++) {
       for (let f = 0; f < 100; f++) {
         const key = `d${String(d).padStart(2, "0")}/f${f}`;
-        op.set(objectKey("B", key), rec(key));
+        op.set(objectListKey("B", key), listEntry(rec(key)));
       }
       await op.commit();
       op = kv.atomic();
@@ -152,6 +157,92 @@ Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
       maxKeys: 1000,
     });
     assert.equal(flat.objects.length, 100);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("listing entries round-trip what <Contents> shows", () => {
+  const base = {
+    v: 1,
+    key: 'a/é\t"x',
+    versionId: "null",
+    blob: "b",
+    size: 12345,
+    etag: '"0123456789abcdef0123456789abcdef-3"',
+    lastModified: 1_700_000_000_123,
+    content: { contentType: "text/plain" },
+    meta: { m: "v" },
+    storageClass: "STANDARD_IA",
+    ownerId: "owner-1",
+  } as ObjectRecord;
+  assert.deepEqual(decodeListEntry(base.key, listEntry(base)), {
+    key: base.key,
+    size: 12345,
+    etag: base.etag,
+    lastModified: base.lastModified,
+    storageClass: "STANDARD_IA",
+    ownerId: "owner-1",
+  });
+  const withSum = {
+    ...base,
+    checksum: { algorithm: "CRC32C", value: "AAAAAA==", type: "FULL_OBJECT" },
+  } as ObjectRecord;
+  assert.deepEqual(decodeListEntry(base.key, listEntry(withSum)).checksum, {
+    algorithm: "CRC32C",
+    type: "FULL_OBJECT",
+  });
+});
+
+Deno.test("a page of exactly 1000 keys is complete; 1001 keys truncate (KV)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const rec = (key: string) =>
+      ({
+        key,
+        size: 1,
+        etag: '"e"',
+        lastModified: 0,
+        storageClass: "STANDARD",
+        ownerId: "o",
+      }) as ObjectRecord;
+    const write = async (keys: string[]) => {
+      for (let i = 0; i < keys.length; i += 500) {
+        const op = kv.atomic();
+        for (const k of keys.slice(i, i + 500)) op.set(objectListKey("B", k), listEntry(rec(k)));
+        await op.commit();
+      }
+    };
+    const names = (p: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(4, "0")}`);
+    await write(names("a/", 1000));
+    await write(names("b/", 1001));
+    await write(["c"]);
+    const core = { kv } as unknown as StorageCore;
+    const list = (prefix: string, after = "") =>
+      listObjects(core, "B", { prefix, delimiter: "", after, maxKeys: 1000 });
+    const a = await list("a/");
+    assert.equal(a.objects.length, 1000);
+    assert.equal(a.truncated, false);
+    const b = await list("b/");
+    assert.equal(b.objects.length, 1000);
+    assert.equal(b.truncated, true);
+    const b2 = await list("b/", b.last!);
+    assert.deepEqual(b2.objects.map((o) => o.key), ["b/1000"]);
+    assert.equal(b2.truncated, false);
+    // Without a prefix the range is the whole bucket.
+    const all = await list("", "a/0999");
+    assert.equal(all.objects.length, 1000);
+    assert.equal(all.truncated, true);
+    const rest = await list("", all.last!);
+    assert.deepEqual(rest.objects.map((o) => o.key), ["b/1000", "c"]);
+    assert.equal(rest.truncated, false);
+    const lastThousand = await list("", "b/0000");
+    assert.equal(lastThousand.objects.length, 1000);
+    assert.equal(lastThousand.truncated, true);
+    const tailOnly = await list("", "b/0001");
+    assert.equal(tailOnly.objects.length, 1000);
+    assert.equal(tailOnly.truncated, false);
   } finally {
     kv.close();
   }

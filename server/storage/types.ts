@@ -123,8 +123,19 @@ export interface ListObjectsInput {
   maxKeys: number;
 }
 
+/** What ListObjects shows of an object (its slim `["objl", ...]` listing entry). */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+  storageClass: string;
+  ownerId: string;
+  checksum?: Pick<StoredChecksum, "algorithm" | "type">;
+}
+
 export interface ListObjectsPage {
-  objects: ObjectRecord[];
+  objects: ListedObject[];
   commonPrefixes: string[];
   truncated: boolean;
   /** Last key or prefix returned (the next marker when truncated). */

@@ -23,6 +23,7 @@ import {
 import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
+import { clearLatest, setLatest } from "./list_index.ts";
 import {
   assertDeletable,
   assertLockAllowed,
@@ -124,11 +125,11 @@ export async function getObjectRecord(
   versionId?: string | null,
 ): Promise<ObjectRecord> {
   if (versionId === undefined || versionId === null) {
-    const [o, h] = await core.kv.getMany<[ObjectRecord, VersionHead]>([
-      objectKey(bucket.id, key),
-      versionHeadKey(bucket.id, key),
-    ]);
+    // The head is only needed to tell a delete marker from no key: read it on a miss only (a
+    // one-key get is cheaper on KV's single thread than a two-key getMany on every GET).
+    const o = await core.kv.get<ObjectRecord>(objectKey(bucket.id, key));
     if (o.value) return o.value;
+    const h = await core.kv.get<VersionHead>(versionHeadKey(bucket.id, key));
     const headers = h.value?.marker ? markerHeaders(h.value.versionId) : undefined;
     throw new S3Error("NoSuchKey", { fields: { Key: key }, headers });
   }
@@ -283,7 +284,7 @@ export async function publishVersion(
       ...(old?.check ? [old.check] : []),
     );
     op.check(...(opts.checks ?? []));
-    op.set(objectKey(b, rec.key), rec);
+    setLatest(op, b, rec);
     op.set(versionKey(b, rec.key, sort), rec);
     op.set(versionHeadKey(b, rec.key), { v: 1, sort, versionId: rec.versionId, marker: false });
     if (!versioned) op.set(versionNullKey(b, rec.key), { v: 1, sort });
@@ -360,7 +361,7 @@ async function removeVersionOps(
   }
   if (!next) {
     op.delete(versionHeadKey(b, key));
-    op.delete(objectKey(b, key));
+    clearLatest(op, b, key);
     return;
   }
   op.check(next);
@@ -371,8 +372,8 @@ async function removeVersionOps(
     versionId: n.versionId,
     marker: !!n.deleteMarker,
   });
-  if (n.deleteMarker) op.delete(objectKey(b, key));
-  else op.set(objectKey(b, key), n);
+  if (n.deleteMarker) clearLatest(op, b, key);
+  else setLatest(op, b, n);
 }
 
 /**
@@ -410,7 +411,7 @@ export async function deleteVersioned(
       result = markerRecord(key, sort, now, opts.ownerId ?? s.bucket.ownerId);
       op.set(versionKey(b, key, sort), result);
       op.set(versionHeadKey(b, key), { v: 1, sort, versionId: sort, marker: true });
-      op.delete(objectKey(b, key));
+      clearLatest(op, b, key);
     } else {
       const old = await nullVersion(core, s, key);
       if (old) {
@@ -434,7 +435,7 @@ export async function deleteVersioned(
         op.set(versionKey(b, key, sort), result);
         op.set(versionNullKey(b, key), { v: 1, sort });
         op.set(versionHeadKey(b, key), { v: 1, sort, versionId: "null", marker: true });
-        op.delete(objectKey(b, key));
+        clearLatest(op, b, key);
       }
     }
     applyStats(op, s.bucket, tally);
@@ -469,7 +470,7 @@ export async function updateVersion(
     if (!ve.value || ve.value.versionId !== rec.versionId) continue;
     const next = patch(ve.value, core.clock.now());
     const op = core.kv.atomic().check(ve, oe).set(ve.key, next);
-    if (oe.value?.versionId === rec.versionId) op.set(oe.key, next);
+    if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
     if ((await op.commit()).ok) return next;
   }
   throw new S3Error("OperationAborted");

@@ -24,6 +24,14 @@ export const bucketStatKey = (bucketId: string, stat: "objects" | "bytes"): Deno
 export const objectKey = (bucketId: string, key: string): Deno.KvKey => ["obj", bucketId, key];
 export const objectPrefix = (bucketId: string): Deno.KvKey => ["obj", bucketId];
 /**
+ * ["objl", bucketId, key] -> Uint8Array (UTF-8 JSON `[1, size, etag, lastModified, storageClass,
+ * ownerId, checksumAlgorithm?, checksumType?]`): the slim listing entry of ["obj", bucketId, key],
+ * written and deleted in the same commits. ListObjects reads only these (decoding 1000 full
+ * records was most of a LIST). See server/storage/list_index.ts.
+ */
+export const objectListKey = (bucketId: string, key: string): Deno.KvKey => ["objl", bucketId, key];
+export const objectListPrefix = (bucketId: string): Deno.KvKey => ["objl", bucketId];
+/**
  * ["objparts", partsId, chunk] -> { v, parts: PartRef[] }: part lists too large to inline in the
  * object record. partsId is the upload id (also the blob group of the parts), so the chunks do
  * not depend on the version id the publish assigns; written in the Complete commit, removed by
