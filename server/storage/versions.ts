@@ -24,6 +24,7 @@ import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore }
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
 import { clearLatest, setLatest } from "./list_index.ts";
+import { cachedLatest, forgetLatest } from "./latest_cache.ts";
 import {
   assertDeletable,
   assertLockAllowed,
@@ -127,8 +128,10 @@ export async function getObjectRecord(
   if (versionId === undefined || versionId === null) {
     // The head is only needed to tell a delete marker from no key: read it on a miss only (a
     // one-key get is cheaper on KV's single thread than a two-key getMany on every GET).
-    const o = await core.kv.get<ObjectRecord>(objectKey(bucket.id, key));
-    if (o.value) return o.value;
+    const o = await cachedLatest(core, bucket.id, key, async () => {
+      return (await core.kv.get<ObjectRecord>(objectKey(bucket.id, key))).value;
+    });
+    if (o) return o;
     const h = await core.kv.get<VersionHead>(versionHeadKey(bucket.id, key));
     const headers = h.value?.marker ? markerHeaders(h.value.versionId) : undefined;
     throw new S3Error("NoSuchKey", { fields: { Key: key }, headers });
@@ -171,6 +174,24 @@ async function freeRecord(core: StorageCore, rec: ObjectRecord): Promise<void> {
 
 function refValue(bucketId: string, rec: ObjectRecord) {
   return { v: 1, bucketId, key: rec.key, versionId: rec.versionId };
+}
+
+/**
+ * Commits a change of one key's versions and drops the key's cached latest record when the
+ * commit returns (or throws: its outcome is then unknown), before any replaced blob is freed.
+ */
+async function commitKey(
+  core: StorageCore,
+  op: Deno.AtomicOperation,
+  bucketId: string,
+  key: string,
+  hooks = true,
+): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  try {
+    return hooks ? await commitWithHooks(core, op) : await op.commit();
+  } finally {
+    forgetLatest(core, bucketId, key);
+  }
 }
 
 /** Counter deltas of one commit. */
@@ -298,7 +319,7 @@ export async function publishVersion(
       bytes: rec.size - (old?.value.size ?? 0),
     });
     opts.extra?.(op, rec);
-    const res = await commitWithHooks(core, op);
+    const res = await commitKey(core, op, b, rec.key);
     if (!res.ok) continue;
     if (old) await freeRecord(core, old.value);
     return old?.value ?? null;
@@ -439,7 +460,7 @@ export async function deleteVersioned(
       }
     }
     applyStats(op, s.bucket, tally);
-    const res = await commitWithHooks(core, op);
+    const res = await commitKey(core, op, b, key);
     if (!res.ok) continue;
     if (removed) await freeRecord(core, removed);
     return result;
@@ -471,7 +492,7 @@ export async function updateVersion(
     const next = patch(ve.value, core.clock.now());
     const op = core.kv.atomic().check(ve, oe).set(ve.key, next);
     if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
-    if ((await op.commit()).ok) return next;
+    if ((await commitKey(core, op, b, key, false)).ok) return next;
   }
   throw new S3Error("OperationAborted");
 }

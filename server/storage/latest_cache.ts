@@ -1,0 +1,73 @@
+/**
+ * The latest object records of recently read keys, in memory: a GET or HEAD of a cached key needs
+ * no KV read (every KV call queues on Deno KV's one SQLite thread). One process owns the data
+ * dir and every commit that changes an `["obj", bucket, key]` entry is made in versions.ts,
+ * which calls `forgetLatest` when it returns (before the replaced blob is freed, so a reader
+ * that finds its blob gone and re-reads never gets the replaced record back). `gen` moves on
+ * every forget: a read that started before a commit finished does not store what it read.
+ * Writes never trust these copies: they check the stored entries in their commit. Only present
+ * records are kept (a miss also needs the version head, and costs a KV read as before).
+ */
+import type { StorageCore } from "./core.ts";
+import type { ObjectRecord } from "./types.ts";
+
+/** Entries kept per storage core; the oldest inserted go first (~0.5-1 KiB each). */
+const MAX_ENTRIES = 20_000;
+
+class LatestCache {
+  #values = new Map<string, ObjectRecord>();
+  #gen = 0;
+
+  async get(id: string, load: () => Promise<ObjectRecord | null>): Promise<ObjectRecord | null> {
+    const hit = this.#values.get(id);
+    if (hit) return hit;
+    const gen = this.#gen;
+    const v = await load();
+    if (v && gen === this.#gen) {
+      if (this.#values.size >= MAX_ENTRIES) {
+        this.#values.delete(this.#values.keys().next().value!);
+      }
+      this.#values.set(id, deepFreeze(v));
+    }
+    return v;
+  }
+
+  forget(id: string): void {
+    this.#gen++;
+    this.#values.delete(id);
+  }
+}
+
+/** Frozen: the cached record is shared by every request that reads it. */
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v) && !ArrayBuffer.isView(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+const caches = new WeakMap<StorageCore, LatestCache>();
+
+function cacheOf(core: StorageCore): LatestCache {
+  let c = caches.get(core);
+  if (!c) caches.set(core, c = new LatestCache());
+  return c;
+}
+
+const idOf = (bucketId: string, key: string) => `${bucketId}\n${key}`;
+
+/** The latest record of a key from memory, else from `load()` (kept if nothing changed). */
+export function cachedLatest(
+  core: StorageCore,
+  bucketId: string,
+  key: string,
+  load: () => Promise<ObjectRecord | null>,
+): Promise<ObjectRecord | null> {
+  return cacheOf(core).get(idOf(bucketId, key), load);
+}
+
+/** Called after every commit that may have changed the key's `obj` entry. */
+export function forgetLatest(core: StorageCore, bucketId: string, key: string): void {
+  cacheOf(core).forget(idOf(bucketId, key));
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { openStorage } from "./backend.ts";
+import { cachedLatest, forgetLatest } from "./latest_cache.ts";
+import type { Logger } from "./core.ts";
+import type { ObjectRecord } from "./types.ts";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+Deno.test("latest cache: reads follow overwrites, deletes, markers and tag changes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-latest-" });
+  const s = await openStorage({ dataDir: dir, log: quiet });
+  try {
+    const be = s.backend;
+    let b = await be.createBucket({ ns: "", name: "latest-a", ownerId: "o", region: "us-east-1" });
+    const put = (v: string) =>
+      be.putObject(b, {
+        key: "k",
+        body: new Blob([v]).stream(),
+        contentLength: v.length,
+        content: {},
+        meta: {},
+        ownerId: "o",
+      });
+    await put("1");
+    assert.equal((await be.getObjectRecord(b, "k")).size, 1);
+    assert.equal((await be.getObjectRecord(b, "k")).size, 1);
+    await put("22");
+    assert.equal((await be.getObjectRecord(b, "k")).size, 2);
+    // Cached records are shared: they are frozen.
+    const rec = await be.getObjectRecord(b, "k");
+    assert.throws(() => {
+      (rec as { size: number }).size = 9;
+    });
+    await be.updateObjectVersion(b, "k", null, (r) => ({ ...r, tags: { a: "b" } }));
+    assert.deepEqual((await be.getObjectRecord(b, "k")).tags, { a: "b" });
+    await be.deleteObject(b, "k");
+    await assert.rejects(() => be.getObjectRecord(b, "k"), { code: "NoSuchKey" });
+    b = await be.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
+    const v = await put("333");
+    assert.equal((await be.getObjectRecord(b, "k")).versionId, v.versionId);
+    await be.deleteObject(b, "k");
+    // A marker hides the key; removing it brings the previous version back.
+    await assert.rejects(() => be.getObjectRecord(b, "k"), { code: "NoSuchKey" });
+    await be.deleteObject(b, "k", {
+      versionId: (await be.listObjectVersions(b, {
+        prefix: "",
+        delimiter: "",
+        keyMarker: "",
+        versionIdMarker: "",
+        maxKeys: 10,
+      })).versions[0].rec.versionId,
+    });
+    assert.equal((await be.getObjectRecord(b, "k")).size, 3);
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("latest cache: a read that overlaps a forget does not store what it read", async () => {
+  const core = {} as Parameters<typeof cachedLatest>[0];
+  const old = { key: "k", size: 1 } as ObjectRecord;
+  const fresh = { key: "k", size: 2 } as ObjectRecord;
+  let release!: () => void;
+  const slow = cachedLatest(core, "B", "k", async () => {
+    await new Promise<void>((r) => release = r);
+    return old;
+  });
+  forgetLatest(core, "B", "k");
+  release();
+  assert.equal((await slow)?.size, 1);
+  // The stale value was not kept: the next read loads again.
+  let loads = 0;
+  const next = await cachedLatest(core, "B", "k", () => {
+    loads++;
+    return Promise.resolve(fresh);
+  });
+  assert.equal(next?.size, 2);
+  assert.equal(loads, 1);
+  assert.equal((await cachedLatest(core, "B", "k", () => Promise.resolve(null)))?.size, 2);
+  // Misses are not cached.
+  assert.equal(await cachedLatest(core, "B", "none", () => Promise.resolve(null)), null);
+  assert.equal((await cachedLatest(core, "B", "none", () => Promise.resolve(fresh)))?.size, 2);
+});
