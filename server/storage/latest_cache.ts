@@ -32,6 +32,10 @@ class LatestCache {
     return v;
   }
 
+  has(id: string): boolean {
+    return this.#values.has(id);
+  }
+
   forget(id: string): void {
     this.#gen++;
     this.#values.delete(id);
@@ -70,4 +74,9 @@ export function cachedLatest(
 /** Called after every commit that may have changed the key's `obj` entry. */
 export function forgetLatest(core: StorageCore, bucketId: string, key: string): void {
   cacheOf(core).forget(idOf(bucketId, key));
+}
+
+/** Whether the key's latest record is cached (the key exists, as far as this process knows). */
+export function hasLatest(core: StorageCore, bucketId: string, key: string): boolean {
+  return cacheOf(core).has(idOf(bucketId, key));
 }

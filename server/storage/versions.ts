@@ -24,7 +24,8 @@ import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore }
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
 import { clearLatest, setLatest } from "./list_index.ts";
-import { cachedLatest, forgetLatest } from "./latest_cache.ts";
+import { cachedLatest, forgetLatest, hasLatest } from "./latest_cache.ts";
+import { guessBucket, guessMissed, rememberBucket } from "./new_keys.ts";
 import {
   assertDeletable,
   assertLockAllowed,
@@ -235,7 +236,37 @@ async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string
   if (!be.value || be.value.id !== bucket.id) {
     throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
   }
+  rememberBucket(core, be as Deno.KvEntry<BucketRecord>);
   return { be, cur, head, nul, lock, bucket: be.value } as KeyState;
+}
+
+/**
+ * The state of a key guessed to be new (see new_keys.ts): every per-key entry absent, the bucket
+ * as last read. Null when the guess is not worth making: write conditions or extra checks (the
+ * caller needs the real state), object lock (needs its configuration), a key known to exist.
+ */
+function guessNewKeyState(
+  core: StorageCore,
+  bucket: BucketRecord,
+  rec: ObjectRecord,
+  opts: PublishOptions,
+): KeyState | null {
+  const key = rec.key;
+  if (opts.conditions || opts.checks?.length || opts.extra) return null;
+  // Lock settings are judged against the bucket as stored, not as last read.
+  if (rec.retention || rec.legalHold !== undefined) return null;
+  if (hasLatest(core, bucket.id, key)) return null;
+  const be = guessBucket(core, bucket.id);
+  if (!be || be.value.objectLock) return null;
+  const none = (k: Deno.KvKey) => ({ key: k, value: null, versionstamp: null });
+  return {
+    be,
+    cur: none(objectKey(bucket.id, key)),
+    head: none(versionHeadKey(bucket.id, key)),
+    nul: none(versionNullKey(bucket.id, key)),
+    lock: none(bucketConfigKey(bucket.id, LOCK_CONFIG)),
+    bucket: be.value,
+  };
 }
 
 /** A stored version: its `ver` key, record, and the entry a commit must check (if any). */
@@ -282,8 +313,11 @@ export async function publishVersion(
 ): Promise<ObjectRecord | null> {
   const explicitRetention = rec.retention;
   const b = bucket.id;
+  let guess = guessNewKeyState(core, bucket, rec, opts);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const s = await readKeyState(core, bucket, rec.key);
+    const guessed = guess !== null;
+    const s = guess ?? await readKeyState(core, bucket, rec.key);
+    guess = null;
     checkWriteConditions(s.cur.value, opts.conditions);
     const now = core.clock.now();
     rec.retention = explicitRetention;
@@ -319,8 +353,19 @@ export async function publishVersion(
       bytes: rec.size - (old?.value.size ?? 0),
     });
     opts.extra?.(op, rec);
-    const res = await commitKey(core, op, b, rec.key);
-    if (!res.ok) continue;
+    let res: Deno.KvCommitResult | Deno.KvCommitError;
+    try {
+      res = await commitKey(core, op, b, rec.key);
+    } catch (e) {
+      // A commit hook (quota) judged the guessed change (a new key); an overwrite frees bytes,
+      // so it is judged again on the key's real state. Hooks refuse before committing.
+      if (guessed && e instanceof S3Error) continue;
+      throw e;
+    }
+    if (!res.ok) {
+      if (guessed) guessMissed(core, b);
+      continue;
+    }
     if (old) await freeRecord(core, old.value);
     return old?.value ?? null;
   }
