@@ -83,6 +83,20 @@ Deno.test("ACLs behave as on buckets with ACLs disabled (BucketOwnerEnforced)", 
         "NoSuchBucket",
         404,
       );
+      const bad = await signedFetch(srv, {
+        method: "PUT",
+        path: "/acl",
+        query: { acl: "" },
+        body: "<AccessControlPolicy><Owner>",
+      });
+      assertEquals([bad.status, await errorCode(bad)], [400, "MalformedXML"]);
+      const noList = await signedFetch(srv, {
+        method: "PUT",
+        path: "/acl",
+        query: { acl: "" },
+        body: "<AccessControlPolicy></AccessControlPolicy>",
+      });
+      assertEquals([noList.status, await errorCode(noList)], [400, "MalformedACLError"]);
     });
   } finally {
     s3.destroy();
