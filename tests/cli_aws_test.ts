@@ -4,9 +4,10 @@
  * and a pip-installed v1 send different signing and checksum headers).
  */
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { startServer, type TestServer } from "./_helpers/server.ts";
+import { startServer } from "./_helpers/server.ts";
 import {
   assertSameTree,
+  awsEnv,
   FIXTURE,
   readTree,
   run,
@@ -14,38 +15,17 @@ import {
   toolStep,
   which,
   workDir,
-  works,
+  workingPaths,
 } from "./_helpers/cli.ts";
 
-/** Distinct working aws executables: the one on PATH and Debian's. */
+/** Distinct working aws executables: the one on PATH and Debian's, with their versions. */
 async function awsCandidates(): Promise<{ path: string; version: string }[]> {
   const out: { path: string; version: string }[] = [];
-  const seen = new Set<string>();
-  for (const p of [which("aws"), "/usr/bin/aws"]) {
-    if (!p || seen.has(p) || !(await works(p, ["--version"]))) continue;
-    seen.add(p);
+  for (const p of await workingPaths([which("aws"), "/usr/bin/aws"], ["--version"])) {
     const v = await run(p, ["--version"]);
     out.push({ path: p, version: (v.stdout + v.stderr).trim().split(" ")[0] });
   }
   return out;
-}
-
-async function awsEnv(srv: TestServer, dir: string): Promise<Record<string, string>> {
-  const config = `${dir}/aws-config`;
-  await Deno.writeTextFile(
-    config,
-    // One attempt: a stalled or failed request must fail the test, not hide behind a retry.
-    "[default]\nregion = us-east-1\nretry_mode = standard\nmax_attempts = 1\ns3 =\n  addressing_style = path\n",
-  );
-  return {
-    AWS_ACCESS_KEY_ID: srv.accessKey,
-    AWS_SECRET_ACCESS_KEY: srv.secretKey,
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_PAGER: "",
-  };
 }
 
 const candidates = await awsCandidates();
@@ -58,7 +38,7 @@ Deno.test("aws cli round trips", async (t) => {
       await t.step(toolStep(`${tool.version} (${tool.path})`, candidates.length > 0, async () => {
         const w = await workDir();
         const bucket = `cli-aws-${i}`;
-        const env = await awsEnv(srv, w.root);
+        const env = await awsEnv(srv, w.root, { oneAttempt: true });
         const aws = (...args: string[]) =>
           run(tool.path, ["--endpoint-url", srv.endpoint, "--cli-read-timeout", "20", ...args], {
             env,

@@ -15,7 +15,7 @@ import {
   toolStep,
   which,
   workDir,
-  works,
+  workingPaths,
 } from "./_helpers/cli.ts";
 
 const SCRIPT = `
@@ -65,10 +65,9 @@ print(json.dumps(out))
 /** Distinct python3 interpreters that can import boto3. */
 async function pythons(): Promise<{ path: string; version: string }[]> {
   const out: { path: string; version: string }[] = [];
-  const seen = new Set<string>();
-  for (const p of [which("python3"), "/usr/bin/python3"]) {
-    if (!p || seen.has(p) || !(await works(p, ["-c", "import boto3"]))) continue;
-    seen.add(p);
+  for (
+    const p of await workingPaths([which("python3"), "/usr/bin/python3"], ["-c", "import boto3"])
+  ) {
     const v = await run(p, ["-c", "import boto3; print(boto3.__version__)"]);
     out.push({ path: p, version: v.stdout.trim() });
   }

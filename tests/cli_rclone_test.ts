@@ -3,48 +3,26 @@
  * compares its own MD5 with our ETags), sync with deletions, delete, rmdir.
  */
 import { assertEquals } from "./_helpers/assert.ts";
-import { startServer, type TestServer } from "./_helpers/server.ts";
+import { startServer } from "./_helpers/server.ts";
 import {
   assertSameTree,
+  findTool,
   FIXTURE,
+  rcloneRunner,
   readTree,
-  run,
   serverTree,
   toolStep,
-  which,
   workDir,
-  works,
 } from "./_helpers/cli.ts";
 
-const rclonePath = which("rclone");
-const available = !!rclonePath && await works(rclonePath, ["version"]);
-
-/** rclone configured purely from the environment: remote `maxio:`. */
-function rcloneEnv(srv: TestServer, dir: string): Record<string, string> {
-  return {
-    RCLONE_CONFIG: `${dir}/rclone.conf`,
-    RCLONE_CONFIG_MAXIO_TYPE: "s3",
-    RCLONE_CONFIG_MAXIO_PROVIDER: "Other",
-    RCLONE_CONFIG_MAXIO_ACCESS_KEY_ID: srv.accessKey,
-    RCLONE_CONFIG_MAXIO_SECRET_ACCESS_KEY: srv.secretKey,
-    RCLONE_CONFIG_MAXIO_ENDPOINT: srv.endpoint,
-    RCLONE_CONFIG_MAXIO_REGION: "us-east-1",
-    RCLONE_CONFIG_MAXIO_FORCE_PATH_STYLE: "true",
-  };
-}
+const rclonePath = await findTool("rclone", ["version"]);
 
 Deno.test("rclone round trips", async (t) => {
   const srv = await startServer();
   try {
-    await t.step(toolStep("rclone", available, async () => {
+    await t.step(toolStep("rclone", !!rclonePath, async () => {
       const w = await workDir();
-      const env = rcloneEnv(srv, w.root);
-      const rclone = (...args: string[]) =>
-        run(rclonePath!, ["--retries", "1", "--low-level-retries", "1", ...args], {
-          env,
-          unset: ["AWS_CA_BUNDLE"],
-          timeoutMs: 120_000,
-        });
+      const rclone = rcloneRunner(rclonePath!, srv, w.root, "maxio");
       try {
         await rclone("mkdir", "maxio:cli-rclone");
         await rclone("copy", w.src, "maxio:cli-rclone/up");

@@ -8,22 +8,25 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-s
 import { Upload } from "@aws-sdk/lib-storage";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
-import { run, toolStep, which, works } from "./_helpers/cli.ts";
+import {
+  awsEnv,
+  findTool,
+  rcloneRunner,
+  run,
+  toolStep,
+  which,
+  workingPaths,
+  writeS3cmdConfig,
+} from "./_helpers/cli.ts";
 
 const MiB = 1024 * 1024;
 const BUCKET = "mp-clients";
 
 /** Distinct working aws executables (PATH's and Debian's v2 may differ). */
-const awsPaths: string[] = [];
-for (const p of [which("aws"), "/usr/bin/aws"]) {
-  if (p && !awsPaths.includes(p) && await works(p, ["--version"])) awsPaths.push(p);
-}
-const s3cmdPath = which("s3cmd");
-const s3cmdOk = !!s3cmdPath && await works(s3cmdPath, ["--version"]);
-const pythonPath = which("python3");
-const boto3Ok = !!pythonPath && await works(pythonPath, ["-c", "import boto3"]);
-const rclonePath = which("rclone");
-const rcloneOk = !!rclonePath && await works(rclonePath, ["version"]);
+const awsPaths = await workingPaths([which("aws"), "/usr/bin/aws"], ["--version"]);
+const s3cmdPath = await findTool("s3cmd", ["--version"]);
+const pythonPath = await findTool("python3", ["-c", "import boto3"]);
+const rclonePath = await findTool("rclone", ["version"]);
 
 /** Writes `mib` MiB of pseudo-random data to a file; returns its MD5 (hex). */
 async function writeRandomFile(path: string, mib: number): Promise<string> {
@@ -103,19 +106,7 @@ Deno.test("multipart uploads from real clients", async (t) => {
           const src = `${dir}/aws-src.bin`;
           const back = `${dir}/aws-back.bin`;
           const md5 = await writeRandomFile(src, 200);
-          await Deno.writeTextFile(
-            `${dir}/aws-config`,
-            "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n",
-          );
-          const env = {
-            AWS_ACCESS_KEY_ID: srv.accessKey,
-            AWS_SECRET_ACCESS_KEY: srv.secretKey,
-            AWS_DEFAULT_REGION: "us-east-1",
-            AWS_CONFIG_FILE: `${dir}/aws-config`,
-            AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
-            AWS_EC2_METADATA_DISABLED: "true",
-            AWS_PAGER: "",
-          };
+          const env = await awsEnv(srv, dir);
           const aws = (...args: string[]) =>
             run(awsPath, ["--endpoint-url", srv.endpoint, ...args], { env, timeoutMs: 180_000 });
           try {
@@ -133,27 +124,12 @@ Deno.test("multipart uploads from real clients", async (t) => {
       );
     }
 
-    await t.step(toolStep("rclone with --s3-chunk-size 5M", rcloneOk, async () => {
+    await t.step(toolStep("rclone with --s3-chunk-size 5M", !!rclonePath, async () => {
       await Deno.mkdir(`${dir}/rc`);
       const src = `${dir}/rc/23m.bin`;
       const back = `${dir}/rclone-back.bin`;
       const md5 = await writeRandomFile(src, 23);
-      const env = {
-        RCLONE_CONFIG: `${dir}/rclone.conf`,
-        RCLONE_CONFIG_T_TYPE: "s3",
-        RCLONE_CONFIG_T_PROVIDER: "Other",
-        RCLONE_CONFIG_T_ACCESS_KEY_ID: srv.accessKey,
-        RCLONE_CONFIG_T_SECRET_ACCESS_KEY: srv.secretKey,
-        RCLONE_CONFIG_T_ENDPOINT: srv.endpoint,
-        RCLONE_CONFIG_T_REGION: "us-east-1",
-        RCLONE_CONFIG_T_FORCE_PATH_STYLE: "true",
-      };
-      const rclone = (...args: string[]) =>
-        run(rclonePath!, ["--retries", "1", "--low-level-retries", "1", ...args], {
-          env,
-          unset: ["AWS_CA_BUNDLE"],
-          timeoutMs: 120_000,
-        });
+      const rclone = rcloneRunner(rclonePath!, srv, dir, "T");
       try {
         await rclone(
           "copyto",
@@ -177,26 +153,12 @@ Deno.test("multipart uploads from real clients", async (t) => {
       }
     }));
 
-    await t.step(toolStep("s3cmd with --multipart-chunk-size-mb=5", s3cmdOk, async () => {
+    await t.step(toolStep("s3cmd with --multipart-chunk-size-mb=5", !!s3cmdPath, async () => {
       const src = `${dir}/s3cmd-src.bin`;
       const back = `${dir}/s3cmd-back.bin`;
       const md5 = await writeRandomFile(src, 12);
-      const host = new URL(srv.endpoint).host;
       const cfg = `${dir}/s3cfg`;
-      await Deno.writeTextFile(
-        cfg,
-        [
-          "[default]",
-          `access_key = ${srv.accessKey}`,
-          `secret_key = ${srv.secretKey}`,
-          `host_base = ${host}`,
-          `host_bucket = ${host}`,
-          "bucket_location = us-east-1",
-          "use_https = False",
-          "signature_v2 = False",
-          "",
-        ].join("\n"),
-      );
+      await writeS3cmdConfig(srv, cfg);
       const s3cmd = (...args: string[]) =>
         run(s3cmdPath!, ["-c", cfg, ...args], { timeoutMs: 120_000 });
       try {
@@ -214,7 +176,7 @@ Deno.test("multipart uploads from real clients", async (t) => {
     }));
 
     await t.step(
-      toolStep("boto3 upload_file / download_file, 5 MiB parts x4", boto3Ok, async () => {
+      toolStep("boto3 upload_file / download_file, 5 MiB parts x4", !!pythonPath, async () => {
         const src = `${dir}/boto3-src.bin`;
         const back = `${dir}/boto3-back.bin`;
         const md5 = await writeRandomFile(src, 33);

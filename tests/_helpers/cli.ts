@@ -186,3 +186,99 @@ export async function workDir(): Promise<{ root: string; src: string; dl: string
   await Deno.mkdir(dl);
   return { root, src, dl };
 }
+
+/** `name` on PATH when `name probe` exits 0 (pyenv shims exist even when the tool does not). */
+export async function findTool(name: string, probe: string[]): Promise<string | null> {
+  const path = which(name);
+  return path && await works(path, probe) ? path : null;
+}
+
+/** The distinct paths among `paths` whose `path probe` exits 0 (PATH's and Debian's may differ). */
+export async function workingPaths(paths: (string | null)[], probe: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (p && !out.includes(p) && await works(p, probe)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Environment for the aws cli with path-style addressing and no inherited credentials or config
+ * (the config file is written under `dir`). `oneAttempt` turns off retries, so a stalled or
+ * failed request fails the test instead of hiding behind a retry.
+ */
+export async function awsEnv(
+  srv: TestServer,
+  dir: string,
+  opts: { oneAttempt?: boolean } = {},
+): Promise<Record<string, string>> {
+  const config = `${dir}/aws-config`;
+  await Deno.writeTextFile(
+    config,
+    "[default]\nregion = us-east-1\n" +
+      (opts.oneAttempt ? "retry_mode = standard\nmax_attempts = 1\n" : "") +
+      "s3 =\n  addressing_style = path\n",
+  );
+  return {
+    AWS_ACCESS_KEY_ID: srv.accessKey,
+    AWS_SECRET_ACCESS_KEY: srv.secretKey,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+  };
+}
+
+/**
+ * rclone configured purely from the environment (remote `<remote>:`), with one retry and a
+ * bounded run time. AWS_CA_BUNDLE is dropped: rclone cannot use it over plain http.
+ */
+export function rcloneRunner(
+  rclonePath: string,
+  srv: TestServer,
+  dir: string,
+  remote: string,
+): (...args: string[]) => Promise<RunResult> {
+  const r = `RCLONE_CONFIG_${remote.toUpperCase()}`;
+  const env = {
+    RCLONE_CONFIG: `${dir}/rclone.conf`,
+    [`${r}_TYPE`]: "s3",
+    [`${r}_PROVIDER`]: "Other",
+    [`${r}_ACCESS_KEY_ID`]: srv.accessKey,
+    [`${r}_SECRET_ACCESS_KEY`]: srv.secretKey,
+    [`${r}_ENDPOINT`]: srv.endpoint,
+    [`${r}_REGION`]: "us-east-1",
+    [`${r}_FORCE_PATH_STYLE`]: "true",
+  };
+  return (...args: string[]) =>
+    run(rclonePath, ["--retries", "1", "--low-level-retries", "1", ...args], {
+      env,
+      unset: ["AWS_CA_BUNDLE"],
+      timeoutMs: 120_000,
+    });
+}
+
+/** Writes an s3cmd config for the server (SigV4, path style over plain http) plus `extra` lines. */
+export async function writeS3cmdConfig(
+  srv: TestServer,
+  path: string,
+  extra: string[] = [],
+): Promise<void> {
+  const host = new URL(srv.endpoint).host;
+  await Deno.writeTextFile(
+    path,
+    [
+      "[default]",
+      `access_key = ${srv.accessKey}`,
+      `secret_key = ${srv.secretKey}`,
+      `host_base = ${host}`,
+      `host_bucket = ${host}`,
+      "bucket_location = us-east-1",
+      "use_https = False",
+      "signature_v2 = False",
+      ...extra,
+      "",
+    ].join("\n"),
+  );
+}
