@@ -4,7 +4,7 @@
  * Skipped (with a message) when /usr/bin/chromium is not installed.
  */
 import { Buffer } from "node:buffer";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -15,45 +15,25 @@ import {
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertRejects } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, REGION, startServer } from "./_helpers/server.ts";
+import {
+  haveChromium,
+  launch,
+  pickFile,
+  shot,
+  submitLogin,
+  waitForUpload,
+} from "./_helpers/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const ADMIN = "admin";
 const PASSWORD = "Console-test-Pa55word!";
 const NEW_PASSWORD = "Console-test-Pa55word-2!";
 const BUCKET = "console-e2e";
 const BIG = 20 * 1024 * 1024;
 
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-
-async function shot(page: Page, name: string) {
-  await Deno.mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
-}
-
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // Playwright gives each launch a fresh temporary profile (its own --user-data-dir).
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    timeout: 30_000,
-  });
-}
-
 /** Signs in; handles the forced password change of a first login. Returns the password in use. */
 async function signIn(page: Page, base: string, password: string): Promise<string> {
   await page.goto(`${base}/login`);
-  await page.fill("input[name=username]", ADMIN);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
+  await submitLogin(page, ADMIN, password);
   const which = await Promise.race([
     page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 20_000 }).then(() => "in"),
     page.waitForSelector("input[name=new]", { timeout: 20_000 }).then(() => "change"),
@@ -105,9 +85,7 @@ Deno.test({
       await step("a failed login shows the message", async () => {
         await page.goto(`${base}/`);
         assert(new URL(page.url()).pathname === "/login", "pages redirect to the login");
-        await page.fill("input[name=username]", ADMIN);
-        await page.fill("input[name=password]", "not-the-password");
-        await page.click("button[type=submit]");
+        await submitLogin(page, ADMIN, "not-the-password");
         const alert = page.locator("#login-error");
         await alert.waitFor({ timeout: 15_000 });
         assertEquals(await alert.textContent(), "Wrong username or password.");
@@ -154,14 +132,8 @@ Deno.test({
             attributeFilter: ["data-loaded"],
           });
         });
-        await page.setInputFiles("#upload-files", {
-          name: "big.bin",
-          mimeType: "application/octet-stream",
-          buffer: Buffer.from(big),
-        });
-        await page.waitForSelector('li[data-upload="big.bin"][data-status="done"]', {
-          timeout: 45_000,
-        });
+        await pickFile(page, "big.bin", "application/octet-stream", big);
+        await waitForUpload(page, "big.bin", "done", 45_000);
         const seen = await page.evaluate(() =>
           (globalThis as unknown as { __seen: number[] }).__seen
         );
@@ -228,22 +200,14 @@ Deno.test({
           return failPart2 && u.includes("partNumber=2&") ? route.abort() : route.fallback();
         });
         const data = randomBytes(17 * 1024 * 1024, 9);
-        await page.setInputFiles("#upload-files", {
-          name: "resume.bin",
-          mimeType: "application/octet-stream",
-          buffer: Buffer.from(data),
-        });
+        await pickFile(page, "resume.bin", "application/octet-stream", data);
         const row = page.locator('li[data-upload="resume.bin"]');
-        await page.waitForSelector('li[data-upload="resume.bin"][data-status="failed"]', {
-          timeout: 45_000,
-        });
+        await waitForUpload(page, "resume.bin", "failed", 45_000);
         assertEquals(await row.getAttribute("data-loaded"), String(8 * 1024 * 1024));
         await shot(page, "upload-failed");
         failPart2 = false;
         await row.locator("button", { hasText: "Resume" }).click();
-        await page.waitForSelector('li[data-upload="resume.bin"][data-status="done"]', {
-          timeout: 45_000,
-        });
+        await waitForUpload(page, "resume.bin", "done", 45_000);
         assertEquals(part1Sends, 1, "the finished part is not sent again");
         await page.unrouteAll();
         const got = await srv.client().send(
@@ -264,16 +228,15 @@ Deno.test({
       await step("a running upload can be cancelled and leaves no multipart upload", async () => {
         const held = Promise.withResolvers<import("playwright-core").Route>();
         await page.route(/cancel\.bin\?partNumber=2&/, (route) => held.resolve(route));
-        await page.setInputFiles("#upload-files", {
-          name: "cancel.bin",
-          mimeType: "application/octet-stream",
-          buffer: Buffer.from(randomBytes(17 * 1024 * 1024, 3)),
-        });
+        await pickFile(
+          page,
+          "cancel.bin",
+          "application/octet-stream",
+          randomBytes(17 * 1024 * 1024, 3),
+        );
         const route = await held.promise;
         await page.locator('li[data-upload="cancel.bin"] button', { hasText: "Cancel" }).click();
-        await page.waitForSelector('li[data-upload="cancel.bin"][data-status="cancelled"]', {
-          timeout: 15_000,
-        });
+        await waitForUpload(page, "cancel.bin", "cancelled", 15_000);
         await route.abort().catch(() => {});
         await page.unrouteAll();
         const uploads = await srv.client().send(
@@ -390,14 +353,8 @@ Deno.test({
           for (const text of ["first", "second!"]) {
             const clear = page.locator("button", { hasText: "Clear finished" });
             if (await clear.count()) await clear.click();
-            await page.setInputFiles("#upload-files", {
-              name: "note.txt",
-              mimeType: "text/plain",
-              buffer: Buffer.from(text),
-            });
-            await page.waitForSelector('li[data-upload="note.txt"][data-status="done"]', {
-              timeout: 15_000,
-            });
+            await pickFile(page, "note.txt", "text/plain", text);
+            await waitForUpload(page, "note.txt", "done", 15_000);
           }
           await page.click('tr[data-key="note.txt"] td:nth-child(2) button');
           const rows = page.locator("#object-details table tbody tr");
@@ -465,14 +422,8 @@ Deno.test({
         await page.click(`tr[data-bucket="${tb}"] a`);
         await page.waitForSelector("#object-table", { timeout: 15_000 });
         assert(page.url().includes(`tenantId=${tid}`), page.url());
-        await page.setInputFiles("#upload-files", {
-          name: "hello.txt",
-          mimeType: "text/plain",
-          buffer: Buffer.from("hello tenant"),
-        });
-        await page.waitForSelector('li[data-upload="hello.txt"][data-status="done"]', {
-          timeout: 15_000,
-        });
+        await pickFile(page, "hello.txt", "text/plain", "hello tenant");
+        await waitForUpload(page, "hello.txt", "done", 15_000);
         await page.waitForSelector('tr[data-key="hello.txt"]', { timeout: 15_000 });
         await shot(page, "object-browser-tenant-bucket");
         const got = await call("GET", `/s3/${tb}/hello.txt?tenantId=${tid}`);

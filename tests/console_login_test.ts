@@ -3,42 +3,17 @@
  * on the profile page (QR code, backup codes), the TOTP step at login, and the lockout message.
  * Skipped when /usr/bin/chromium is not installed.
  */
-import { Buffer } from "node:buffer";
-import { type Browser, chromium, type Page } from "playwright-core";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
+import {
+  haveChromium,
+  launch,
+  pickFile,
+  shot,
+  submitLogin,
+  waitForUpload,
+} from "./_helpers/browser.ts";
 import { base32Decode, totp } from "../server/iam/totp.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-
-async function shot(page: Page, name: string) {
-  await Deno.mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
-}
-
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    timeout: 30_000,
-  });
-}
-
-async function submitLogin(page: Page, username: string, password: string) {
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-}
 
 Deno.test({
   name: "console sign-in, 2FA, tenant buckets with grants and quota, settings, lockout",
@@ -192,14 +167,8 @@ Deno.test({
         assertEquals(await page.locator('tr[data-bucket="acme-logs"]').count(), 0);
         await page.goto(`${base}/buckets/acme-data`);
         await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
-        await page.setInputFiles("#upload-files", {
-          name: "nope.txt",
-          mimeType: "text/plain",
-          buffer: Buffer.from("x"),
-        });
-        await page.waitForSelector('li[data-upload="nope.txt"][data-status="failed"]', {
-          timeout: 15_000,
-        });
+        await pickFile(page, "nope.txt", "text/plain", "x");
+        await waitForUpload(page, "nope.txt", "failed", 15_000);
         const why = await page.getAttribute('li[data-upload="nope.txt"] .badge', "title");
         assert(/denied/i.test(why ?? ""), `upload refused with S3's message: ${why}`);
 

@@ -1,0 +1,64 @@
+/**
+ * Driving the console in Debian's Chromium with playwright-core: launching, screenshots to
+ * test-artifacts/, the login form and the object browser's file picker.
+ */
+import { Buffer } from "node:buffer";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
+
+/** Browser tests are skipped (with a message) where Chromium is not installed. */
+export const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+
+/** Saves a full-page screenshot as test-artifacts/console-<name>.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Playwright gives each launch a fresh temporary profile (its own --user-data-dir).
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    timeout: 30_000,
+  });
+}
+
+/** Fills and submits the login form already on the page. */
+export async function submitLogin(page: Page, username: string, password: string): Promise<void> {
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+}
+
+/** Hands one file to the object browser's upload picker. */
+export async function pickFile(
+  page: Page,
+  name: string,
+  mimeType: string,
+  data: Uint8Array | string,
+): Promise<void> {
+  await page.setInputFiles("#upload-files", { name, mimeType, buffer: Buffer.from(data) });
+}
+
+/** Waits until the upload row of `name` reaches `status` (done, failed, cancelled, ...). */
+export async function waitForUpload(
+  page: Page,
+  name: string,
+  status: string,
+  timeoutMs: number,
+): Promise<void> {
+  await page.waitForSelector(`li[data-upload="${name}"][data-status="${status}"]`, {
+    timeout: timeoutMs,
+  });
+}
