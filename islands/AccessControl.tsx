@@ -4,7 +4,9 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { useActions } from "./lib/actions.ts";
 import { api, listOf } from "./lib/api.ts";
+import { Alerts, Loading } from "./lib/ui.tsx";
 
 interface User {
   id: string;
@@ -52,8 +54,8 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
   const tenants = useSignal<{ id: string; name: string }[]>([]);
   const editing = useSignal<string | null>(null);
   const createOpen = useSignal(false);
-  const error = useSignal("");
-  const notice = useSignal("");
+  // Reloads after every change (load is defined below; the arrow reads it when an action runs).
+  const { error, notice, act } = useActions(() => load());
 
   const load = async () => {
     try {
@@ -69,18 +71,6 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
     load();
     if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
   }, []);
-
-  const act = async (fn: () => Promise<unknown>, ok: string) => {
-    error.value = "";
-    notice.value = "";
-    try {
-      await fn();
-      notice.value = ok;
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-    await load();
-  };
 
   const tenantName = (id: string | null) =>
     id ? tenants.value.find((t) => t.id === id)?.name ?? id : "global";
@@ -152,8 +142,7 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
 
   return (
     <div>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <Alerts error={error.value} notice={notice.value} />
       <div class="panel">
         <h2>Groups</h2>
         <form class="row" onSubmit={createGroup} id="create-group">
@@ -166,7 +155,7 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
           {tenantField}
           <button class="primary" type="submit">Create group</button>
         </form>
-        {groups.value === null ? <p aria-busy="true">Loading…</p> : (
+        {groups.value === null ? <Loading /> : (
           <div class="cards wide mt">
             {groups.value.length === 0 && <p>No groups yet.</p>}
             {groups.value.map((g) => (
@@ -262,7 +251,7 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
             </div>
           </form>
         </details>
-        {policies.value === null ? <p aria-busy="true">Loading…</p> : (
+        {policies.value === null ? <Loading /> : (
           <div class="stack-wide mt">
             {policies.value.length === 0 && <p>No policies yet.</p>}
             {policies.value.map((p) => (

@@ -2,6 +2,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, formatTime, listOf } from "./lib/api.ts";
+import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
 
 interface AccessKey {
   accessKeyId: string;
@@ -105,7 +106,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
   const c = created.value;
   return (
     <div>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      <Alerts error={error.value} />
       <div class="panel">
         <h2>Create access key</h2>
         <form class="row" onSubmit={create} id="create-key">
@@ -124,7 +125,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
       </div>
       <div class="panel table-wrap">
         {keys.value === null
-          ? <p aria-busy="true">Loading…</p>
+          ? <Loading />
           : keys.value.length === 0
           ? <p>No access keys yet.</p>
           : (
@@ -137,9 +138,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
                   <th>Status</th>
                   <th class="hide-sm">Created</th>
                   <th class="hide-sm">Last used</th>
-                  <th>
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <ActionsTh />
                 </tr>
               </thead>
               <tbody>

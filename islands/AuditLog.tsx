@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatTime, listOf } from "./lib/api.ts";
 import { toCsv } from "./lib/csv.ts";
+import { Alerts, Loading } from "./lib/ui.tsx";
 
 interface Entry {
   id: string;
@@ -168,9 +169,9 @@ export default function AuditLog({ globalAdmin }: AuditLogProps) {
           {exporting.value ? "Exporting…" : "Export CSV"}
         </button>
       </form>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      <Alerts error={error.value} />
       <div class="panel table-wrap">
-        {entries.value === null ? <p aria-busy="true">Loading…</p> : (
+        {entries.value === null ? <Loading /> : (
           <table id="audit-table">
             <thead>
               <tr>

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
 import { parseTags, s3, taggingXml } from "./lib/s3.ts";
 import BucketPermissions from "./lib/BucketPermissions.tsx";
+import { ActionsTh, Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
 interface Bucket {
   name: string;
@@ -153,8 +154,7 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
 
   return (
     <div>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <Alerts error={error.value} notice={notice.value} />
       {globalAdmin && tenants.value.length > 0 && (
         <div class="panel row">
           <label class="row">
@@ -173,14 +173,7 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
           </label>
         </div>
       )}
-      <details
-        class="panel"
-        open={createOpen.value}
-        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
-      >
-        <summary>
-          <strong>Create bucket</strong>
-        </summary>
+      <CreatePanel open={createOpen} title="Create bucket">
         <form class="stack" onSubmit={onCreate} id="create-bucket">
           <label>
             Name
@@ -210,10 +203,10 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
             <button class="primary" type="submit" disabled={creating.value}>Create bucket</button>
           </div>
         </form>
-      </details>
+      </CreatePanel>
       <div class="panel table-wrap">
         {buckets.value === null
-          ? <p aria-busy="true">Loading…</p>
+          ? <Loading />
           : buckets.value.length === 0
           ? <p>No buckets yet.</p>
           : (
@@ -225,9 +218,7 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
                   <th class="num">Size</th>
                   <th class="hide-sm">Versioning</th>
                   <th class="hide-sm">Created</th>
-                  <th>
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <ActionsTh />
                 </tr>
               </thead>
               <tbody>

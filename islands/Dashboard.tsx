@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatBytes, listOf } from "./lib/api.ts";
 import { QuotaBar } from "../components/QuotaBar.tsx";
+import { Loading } from "./lib/ui.tsx";
 
 export interface DashboardProps extends Record<string, unknown> {
   admin: boolean;
@@ -63,7 +64,7 @@ export default function Dashboard({ admin, globalAdmin }: DashboardProps) {
   }, []);
   if (error.value) return <div class="alert error" role="alert">{error.value}</div>;
   const d = data.value;
-  if (!d) return <p aria-busy="true">Loading…</p>;
+  if (!d) return <Loading />;
   const objects = d.buckets.reduce((n, b) => n + (b.objects ?? 0), 0);
   const bytes = d.buckets.reduce((n, b) => n + (b.bytes ?? 0), 0);
   return (

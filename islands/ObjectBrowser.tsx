@@ -15,6 +15,7 @@ import {
   type UploadState,
 } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
+import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
 
 export interface ObjectBrowserProps extends Record<string, unknown> {
   bucket: string;
@@ -248,8 +249,7 @@ export default function ObjectBrowser(
           ))}
         </ol>
       </nav>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
+      <Alerts error={error.value} notice={notice.value} />
       <div
         class={`dropzone${over.value ? " over" : ""}`}
         id="dropzone"
@@ -410,7 +410,7 @@ export default function ObjectBrowser(
           </div>
         </div>
         <div class="table-wrap">
-          {!p ? <p aria-busy="true">Loading…</p> : (
+          {!p ? <Loading /> : (
             <table id="object-table">
               <thead>
                 <tr>
@@ -428,9 +428,7 @@ export default function ObjectBrowser(
                   <th>Name</th>
                   <th class="num">Size</th>
                   <th class="hide-sm">Last modified</th>
-                  <th>
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <ActionsTh />
                 </tr>
               </thead>
               <tbody>

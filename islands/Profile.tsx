@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatTime, listOf } from "./lib/api.ts";
 import { qrSvgDataUrl } from "./lib/qr.ts";
+import { ActionsTh } from "./lib/ui.tsx";
 
 export interface ProfileProps extends Record<string, unknown> {
   username: string;
@@ -199,9 +200,7 @@ export default function Profile({ username, twoFactorEnabled }: ProfileProps) {
               <th>Started</th>
               <th>Expires</th>
               <th class="hide-sm">From</th>
-              <th>
-                <span class="sr-only">Actions</span>
-              </th>
+              <ActionsTh />
             </tr>
           </thead>
           <tbody>

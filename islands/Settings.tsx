@@ -2,6 +2,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api } from "./lib/api.ts";
+import { Loading } from "./lib/ui.tsx";
 
 type Settings = Record<string, number | boolean>;
 
@@ -51,31 +52,29 @@ export default function SettingsForm(_props: Record<string, unknown>) {
       {msg.value && (
         <div class={`alert ${msg.value.ok ? "ok" : "error"}`} role="status">{msg.value.text}</div>
       )}
-      {!s
-        ? <p aria-busy="true">Loading…</p>
-        : (
-          <form class="stack" onSubmit={save} id="settings-form">
-            <h2>Password policy</h2>
-            {FLAGS.map(([k, label]) => (
-              <label class="check" key={k}>
-                <input type="checkbox" name={k} checked={!!s[k]} /> {label}
-              </label>
-            ))}
-            <h2>Sign-in and sessions</h2>
-            {NUMBERS.map(([k, label, unit]) => (
-              <label key={k}>
-                {label}
-                <span class="row">
-                  <input type="number" name={k} min="0" required value={Number(s[k] ?? 0)} />
-                  <span class="hint">{unit}</span>
-                </span>
-              </label>
-            ))}
-            <div>
-              <button class="primary" type="submit">Save settings</button>
-            </div>
-          </form>
-        )}
+      {!s ? <Loading /> : (
+        <form class="stack" onSubmit={save} id="settings-form">
+          <h2>Password policy</h2>
+          {FLAGS.map(([k, label]) => (
+            <label class="check" key={k}>
+              <input type="checkbox" name={k} checked={!!s[k]} /> {label}
+            </label>
+          ))}
+          <h2>Sign-in and sessions</h2>
+          {NUMBERS.map(([k, label, unit]) => (
+            <label key={k}>
+              {label}
+              <span class="row">
+                <input type="number" name={k} min="0" required value={Number(s[k] ?? 0)} />
+                <span class="hint">{unit}</span>
+              </span>
+            </label>
+          ))}
+          <div>
+            <button class="primary" type="submit">Save settings</button>
+          </div>
+        </form>
+      )}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatTime, listOf } from "./lib/api.ts";
 import { TenantQuotas } from "./Dashboard.tsx";
+import { Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
 interface Tenant {
   id: string;
@@ -113,16 +114,8 @@ export default function Tenants(_props: Record<string, unknown>) {
 
   return (
     <div>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
-      <details
-        class="panel"
-        open={createOpen.value}
-        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
-      >
-        <summary>
-          <strong>Create tenant</strong>
-        </summary>
+      <Alerts error={error.value} notice={notice.value} />
+      <CreatePanel open={createOpen} title="Create tenant">
         <form class="stack" onSubmit={create}>
           <label>
             Name <input name="name" required pattern="[a-z0-9][a-z0-9\-]{1,62}" />
@@ -136,8 +129,8 @@ export default function Tenants(_props: Record<string, unknown>) {
             <button class="primary" type="submit">Create tenant</button>
           </div>
         </form>
-      </details>
-      {tenants.value === null ? <p aria-busy="true">Loading…</p> : (
+      </CreatePanel>
+      {tenants.value === null ? <Loading /> : (
         <div class="cards wide">
           {tenants.value.length === 0 && <p>No tenants yet.</p>}
           {tenants.value.map((t) => (

@@ -1,7 +1,9 @@
 /** Users (admins): list, create, disable/enable, unlock, reset password, reset 2FA, delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { useActions } from "./lib/actions.ts";
 import { api, formatTime, listOf } from "./lib/api.ts";
+import { ActionsTh, Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
 interface User {
   id: string;
@@ -25,8 +27,8 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
   const createOpen = useSignal(false);
   const users = useSignal<User[] | null>(null);
   const tenants = useSignal<{ id: string; name: string }[]>([]);
-  const error = useSignal("");
-  const notice = useSignal("");
+  // Reloads after every change (load is defined below; the arrow reads it when an action runs).
+  const { error, notice, act } = useActions(() => load());
 
   const load = async () => {
     try {
@@ -39,19 +41,6 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
     load();
     if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});
   }, []);
-
-  const act = async (fn: () => Promise<unknown>, ok: string) => {
-    error.value = "";
-    notice.value = "";
-    try {
-      await fn();
-      notice.value = ok;
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-    // Reload either way, so a refused change (a role select, say) shows the stored value.
-    await load();
-  };
 
   const create = (ev: Event) => {
     ev.preventDefault();
@@ -78,16 +67,8 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
 
   return (
     <div>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {notice.value && <div class="alert ok" role="status">{notice.value}</div>}
-      <details
-        class="panel"
-        open={createOpen.value}
-        onToggle={(e) => createOpen.value = (e.currentTarget as HTMLDetailsElement).open}
-      >
-        <summary>
-          <strong>Create user</strong>
-        </summary>
+      <Alerts error={error.value} notice={notice.value} />
+      <CreatePanel open={createOpen} title="Create user">
         <form class="stack" onSubmit={create}>
           <label>
             Username <input name="username" required autocomplete="off" />
@@ -124,9 +105,9 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
             <button class="primary" type="submit">Create user</button>
           </div>
         </form>
-      </details>
+      </CreatePanel>
       <div class="panel table-wrap">
-        {users.value === null ? <p aria-busy="true">Loading…</p> : (
+        {users.value === null ? <Loading /> : (
           <table>
             <thead>
               <tr>
@@ -135,9 +116,7 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
                 <th class="hide-sm">Tenant</th>
                 <th>Status</th>
                 <th class="hide-sm">Last sign-in</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
+                <ActionsTh />
               </tr>
             </thead>
             <tbody>

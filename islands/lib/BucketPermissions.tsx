@@ -2,6 +2,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, formatTime, listOf } from "./api.ts";
+import { ActionsTh, Alerts, Loading } from "./ui.tsx";
 
 interface Grant {
   id: string;
@@ -103,44 +104,38 @@ export default function BucketPermissions({ bucket, tenantId, onClose }: BucketP
         read: list and download · write: also upload and delete · full: also bucket settings and
         deleting the bucket. The owner and administrators always have full access.
       </p>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
-      {grants.value === null
-        ? <p aria-busy="true">Loading…</p>
-        : grants.value.length === 0
-        ? <p>No grants.</p>
-        : (
-          <table>
-            <thead>
-              <tr>
-                <th>Subject</th>
-                <th>Access</th>
-                <th>Expires</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
+      <Alerts error={error.value} />
+      {grants.value === null ? <Loading /> : grants.value.length === 0 ? <p>No grants.</p> : (
+        <table>
+          <thead>
+            <tr>
+              <th>Subject</th>
+              <th>Access</th>
+              <th>Expires</th>
+              <ActionsTh />
+            </tr>
+          </thead>
+          <tbody>
+            {grants.value.map((g) => (
+              <tr key={g.id} data-grant={g.id}>
+                <td>
+                  <span class="badge">{g.subjectType}</span> {nameOf(g)}
+                </td>
+                <td>{g.access}</td>
+                <td>{g.expiresAt ? formatTime(g.expiresAt) : "never"}</td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() => remove(g)}
+                  >
+                    Remove
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {grants.value.map((g) => (
-                <tr key={g.id} data-grant={g.id}>
-                  <td>
-                    <span class="badge">{g.subjectType}</span> {nameOf(g)}
-                  </td>
-                  <td>{g.access}</td>
-                  <td>{g.expiresAt ? formatTime(g.expiresAt) : "never"}</td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => remove(g)}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+            ))}
+          </tbody>
+        </table>
+      )}
       <form class="stack mt" onSubmit={add} id="grant-form">
         <div class="row">
           <label>

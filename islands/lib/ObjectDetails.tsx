@@ -12,6 +12,7 @@ import {
   taggingXml,
   type VersionEntry,
 } from "./s3.ts";
+import { Alerts, Loading } from "./ui.tsx";
 
 export interface ObjectDetailsProps {
   bucket: BucketRef;
@@ -98,7 +99,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
   return (
     <dialog ref={dialog} aria-labelledby="details-title" onClose={onClose} id="object-details">
       <h2 id="details-title">{objectKey}</h2>
-      {error.value && <div class="alert error" role="alert">{error.value}</div>}
+      <Alerts error={error.value} />
       <h3>Metadata</h3>
       {meta.value
         ? (
@@ -111,7 +112,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
             ))}
           </dl>
         )
-        : <p aria-busy="true">Loading…</p>}
+        : <Loading />}
       <h3>Tags</h3>
       <label>
         <span class="sr-only">Tags, one key=value per line</span>

@@ -1,0 +1,30 @@
+/** The admin islands' way to run one change against the API and report how it went. */
+import { type Signal, useSignal } from "@preact/signals";
+
+export interface Actions {
+  error: Signal<string>;
+  notice: Signal<string>;
+  /** Runs `fn`; shows `ok` or the API's error, then reloads either way. */
+  act: (fn: () => Promise<unknown>, ok: string) => Promise<void>;
+}
+
+/**
+ * `load` runs after every action, failed or not, so a refused change (a role select, say) shows
+ * the stored value again.
+ */
+export function useActions(load: () => Promise<void>): Actions {
+  const error = useSignal("");
+  const notice = useSignal("");
+  const act = async (fn: () => Promise<unknown>, ok: string) => {
+    error.value = "";
+    notice.value = "";
+    try {
+      await fn();
+      notice.value = ok;
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+    await load();
+  };
+  return { error, notice, act };
+}

@@ -1,0 +1,51 @@
+/**
+ * Small pieces of console UI the islands share: the error/notice alerts, the loading line, the
+ * hidden "Actions" column header and the controlled "Create …" panel. They render exactly the
+ * markup each island used to write inline, so server HTML and hydration are unchanged.
+ */
+import type { Signal } from "@preact/signals";
+import type { ComponentChildren } from "preact";
+
+/** The API error (role=alert) and the last success message (role=status), when set. */
+export function Alerts({ error, notice }: { error: string; notice?: string }) {
+  return (
+    <>
+      {error && <div class="alert error" role="alert">{error}</div>}
+      {notice && <div class="alert ok" role="status">{notice}</div>}
+    </>
+  );
+}
+
+export function Loading() {
+  return <p aria-busy="true">Loading…</p>;
+}
+
+/** Header of a table's row-actions column: named for screen readers, blank on screen. */
+export function ActionsTh() {
+  return (
+    <th>
+      <span class="sr-only">Actions</span>
+    </th>
+  );
+}
+
+/**
+ * A `<details class="panel">` holding a create form. It is controlled by `open`, so the form
+ * stays open across the island's re-renders.
+ */
+export function CreatePanel(
+  { open, title, children }: { open: Signal<boolean>; title: string; children: ComponentChildren },
+) {
+  return (
+    <details
+      class="panel"
+      open={open.value}
+      onToggle={(e) => open.value = (e.currentTarget as HTMLDetailsElement).open}
+    >
+      <summary>
+        <strong>{title}</strong>
+      </summary>
+      {children}
+    </details>
+  );
+}
