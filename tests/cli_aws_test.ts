@@ -15,20 +15,18 @@ import {
   toolStep,
   which,
   workDir,
-  workingPaths,
+  workingVersions,
 } from "./_helpers/cli.ts";
 
 /** Distinct working aws executables: the one on PATH and Debian's, with their versions. */
-async function awsCandidates(): Promise<{ path: string; version: string }[]> {
-  const out: { path: string; version: string }[] = [];
-  for (const p of await workingPaths([which("aws"), "/usr/bin/aws"], ["--version"])) {
+const candidates = await workingVersions(
+  [which("aws"), "/usr/bin/aws"],
+  ["--version"],
+  async (p) => {
     const v = await run(p, ["--version"]);
-    out.push({ path: p, version: (v.stdout + v.stderr).trim().split(" ")[0] });
-  }
-  return out;
-}
-
-const candidates = await awsCandidates();
+    return (v.stdout + v.stderr).trim().split(" ")[0];
+  },
+);
 
 Deno.test("aws cli round trips", async (t) => {
   const srv = await startServer();

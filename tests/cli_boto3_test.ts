@@ -15,7 +15,7 @@ import {
   toolStep,
   which,
   workDir,
-  workingPaths,
+  workingVersions,
 } from "./_helpers/cli.ts";
 
 const SCRIPT = `
@@ -62,19 +62,12 @@ elif phase == "delete":
 print(json.dumps(out))
 `;
 
-/** Distinct python3 interpreters that can import boto3. */
-async function pythons(): Promise<{ path: string; version: string }[]> {
-  const out: { path: string; version: string }[] = [];
-  for (
-    const p of await workingPaths([which("python3"), "/usr/bin/python3"], ["-c", "import boto3"])
-  ) {
-    const v = await run(p, ["-c", "import boto3; print(boto3.__version__)"]);
-    out.push({ path: p, version: v.stdout.trim() });
-  }
-  return out;
-}
-
-const candidates = await pythons();
+/** Distinct python3 interpreters that can import boto3, with boto3's version. */
+const candidates = await workingVersions(
+  [which("python3"), "/usr/bin/python3"],
+  ["-c", "import boto3"],
+  async (p) => (await run(p, ["-c", "import boto3; print(boto3.__version__)"])).stdout.trim(),
+);
 
 Deno.test("boto3 round trips", async (t) => {
   const srv = await startServer();

@@ -202,6 +202,19 @@ export async function workingPaths(paths: (string | null)[], probe: string[]): P
   return out;
 }
 
+/** Like `workingPaths`, each with the version `versionOf` reads from it (for step names). */
+export async function workingVersions(
+  paths: (string | null)[],
+  probe: string[],
+  versionOf: (path: string) => Promise<string>,
+): Promise<{ path: string; version: string }[]> {
+  const out: { path: string; version: string }[] = [];
+  for (const path of await workingPaths(paths, probe)) {
+    out.push({ path, version: await versionOf(path) });
+  }
+  return out;
+}
+
 /**
  * Environment for the aws cli with path-style addressing and no inherited credentials or config
  * (the config file is written under `dir`). `oneAttempt` turns off retries, so a stalled or
