@@ -16,6 +16,7 @@ import {
 import { assert, assertEquals, assertRejects } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, REGION, startServer } from "./_helpers/server.ts";
 import {
+  deleteBucketRow,
   haveChromium,
   launch,
   pickFile,
@@ -377,13 +378,7 @@ Deno.test({
           await page.click("text=Refresh");
           await page.waitForSelector("text=This folder is empty.", { timeout: 15_000 });
           await page.goto(`${base}/buckets`);
-          await page.click(`tr[data-bucket="${vb}"] >> text=Delete`);
-          await page.fill("dialog[open] input[name=confirm]", vb);
-          await page.click("dialog[open] button.danger");
-          await page.waitForSelector(`tr[data-bucket="${vb}"]`, {
-            state: "detached",
-            timeout: 15_000,
-          });
+          await deleteBucketRow(page, vb);
         },
       );
 
@@ -450,13 +445,7 @@ Deno.test({
           timeout: 15_000,
         });
         await page.goto(`${base}/buckets`);
-        await page.click(`tr[data-bucket="${BUCKET}"] >> text=Delete`);
-        await page.fill("dialog[open] input[name=confirm]", BUCKET);
-        await page.click("dialog[open] button.danger");
-        await page.waitForSelector(`tr[data-bucket="${BUCKET}"]`, {
-          state: "detached",
-          timeout: 15_000,
-        });
+        await deleteBucketRow(page, BUCKET);
         await page.goto(`${base}/keys`);
         await page.click(`tr[data-key-id="${keyId}"] >> text=Delete`);
         await page.waitForSelector(`tr[data-key-id="${keyId}"]`, {

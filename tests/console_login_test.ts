@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
 import {
+  deleteBucketRow,
   haveChromium,
   launch,
   pickFile,
@@ -215,13 +216,7 @@ Deno.test({
         await admin.goto(`${base}/buckets`);
         await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
         for (const name of ["acme-data", "acme-logs"]) {
-          await admin.click(`tr[data-bucket="${name}"] >> text=Delete`);
-          await admin.fill("dialog[open] input[name=confirm]", name);
-          await admin.click("dialog[open] button.danger");
-          await admin.waitForSelector(`tr[data-bucket="${name}"]`, {
-            state: "detached",
-            timeout: 15_000,
-          });
+          await deleteBucketRow(admin, name);
         }
       });
 

@@ -62,3 +62,11 @@ export async function waitForUpload(
     timeout: timeoutMs,
   });
 }
+
+/** Deletes a bucket from the buckets page: its Delete button, the typed confirmation, gone. */
+export async function deleteBucketRow(page: Page, name: string): Promise<void> {
+  await page.click(`tr[data-bucket="${name}"] >> text=Delete`);
+  await page.fill("dialog[open] input[name=confirm]", name);
+  await page.click("dialog[open] button.danger");
+  await page.waitForSelector(`tr[data-bucket="${name}"]`, { state: "detached", timeout: 15_000 });
+}
