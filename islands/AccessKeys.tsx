@@ -1,7 +1,8 @@
 /** Access keys: create (the secret is shown once, with copy buttons), disable/enable, delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { api, formatTime, listOf } from "./lib/api.ts";
+import { loadList } from "./lib/actions.ts";
+import { api, formatTime } from "./lib/api.ts";
 import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
 
 interface AccessKey {
@@ -50,13 +51,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
   const created = useSignal<AccessKey | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
 
-  const load = async () => {
-    try {
-      keys.value = listOf<AccessKey>(await api("access-keys"));
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-  };
+  const load = () => loadList(keys, error, "access-keys");
   useEffect(() => {
     load();
   }, []);

@@ -1,6 +1,7 @@
 /** Buckets: list with size and object count, create (versioning, object lock, tags), delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { loadList } from "./lib/actions.ts";
 import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
 import { parseTags, s3, taggingXml } from "./lib/s3.ts";
 import BucketPermissions from "./lib/BucketPermissions.tsx";
@@ -43,15 +44,7 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
   const tenantId = useSignal(globalAdmin ? initialTenantId : "");
   const permissionsOf = useSignal<string | null>(null);
 
-  const load = async () => {
-    try {
-      buckets.value = listOf<Bucket>(
-        await api("buckets", { query: { tenantId: tenantId.value } }),
-      );
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-  };
+  const load = () => loadList(buckets, error, "buckets", { tenantId: tenantId.value });
   useEffect(() => {
     load();
     if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});

@@ -1,7 +1,8 @@
 /** Tenants (global admins): quotas and usage, create, edit quotas, suspend, delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { api, formatTime, listOf } from "./lib/api.ts";
+import { loadList } from "./lib/actions.ts";
+import { api, formatTime } from "./lib/api.ts";
 import { TenantQuotas } from "./Dashboard.tsx";
 import { Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
@@ -62,13 +63,7 @@ export default function Tenants(_props: Record<string, unknown>) {
   const error = useSignal("");
   const notice = useSignal("");
 
-  const load = async () => {
-    try {
-      tenants.value = listOf<Tenant>(await api("tenants"));
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-  };
+  const load = () => loadList(tenants, error, "tenants");
   useEffect(() => {
     load();
   }, []);

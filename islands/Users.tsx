@@ -1,7 +1,7 @@
 /** Users (admins): list, create, disable/enable, unlock, reset password, reset 2FA, delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { useActions } from "./lib/actions.ts";
+import { loadList, useActions } from "./lib/actions.ts";
 import { api, formatTime, listOf } from "./lib/api.ts";
 import { ActionsTh, Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
@@ -30,13 +30,7 @@ export default function Users({ globalAdmin, selfId }: UsersProps) {
   // Reloads after every change (load is defined below; the arrow reads it when an action runs).
   const { error, notice, act } = useActions(() => load());
 
-  const load = async () => {
-    try {
-      users.value = listOf<User>(await api("users"));
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-  };
+  const load = () => loadList(users, error, "users");
   useEffect(() => {
     load();
     if (globalAdmin) api("tenants").then((t) => tenants.value = listOf(t)).catch(() => {});

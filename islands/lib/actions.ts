@@ -1,5 +1,6 @@
 /** The admin islands' way to run one change against the API and report how it went. */
 import { type Signal, useSignal } from "@preact/signals";
+import { api, listOf } from "./api.ts";
 
 export interface Actions {
   error: Signal<string>;
@@ -27,4 +28,21 @@ export function useActions(load: () => Promise<void>): Actions {
     await load();
   };
   return { error, notice, act };
+}
+
+/**
+ * Fetches the list at `path` (with `query`) into `into`; a failure goes to `error` and leaves
+ * the list as it was.
+ */
+export async function loadList<T>(
+  into: Signal<T[] | null>,
+  error: Signal<string>,
+  path: string,
+  query?: Record<string, unknown>,
+): Promise<void> {
+  try {
+    into.value = listOf<T>(await api(path, query ? { query } : {}));
+  } catch (e) {
+    error.value = (e as Error).message;
+  }
 }
