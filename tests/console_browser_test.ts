@@ -248,6 +248,15 @@ Deno.test({
 
       let keyId = "";
       let secret = "";
+      /** An SDK client signing with the access key the console created (one attempt). */
+      const keyClient = () =>
+        new S3Client({
+          endpoint: srv.endpoint,
+          region: REGION,
+          forcePathStyle: true,
+          credentials: { accessKeyId: keyId, secretAccessKey: secret },
+          maxAttempts: 1,
+        });
       await step("create an access key and use it from the AWS SDK", async () => {
         await page.goto(`${base}/`);
         await page.waitForSelector('[data-testid="stat-buckets"]', { timeout: 15_000 });
@@ -263,13 +272,7 @@ Deno.test({
         assertEquals(secret.length, 40);
         await shot(page, "access-key-created");
         await page.click("#secret-dialog button.primary");
-        const s3 = new S3Client({
-          endpoint: srv.endpoint,
-          region: REGION,
-          forcePathStyle: true,
-          credentials: { accessKeyId: keyId, secretAccessKey: secret },
-          maxAttempts: 1,
-        });
+        const s3 = keyClient();
         await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "sdk.txt", Body: "from sdk" }));
         const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
         assertEquals(listed.Contents?.map((o) => o.Key).sort(), [
@@ -452,13 +455,7 @@ Deno.test({
           state: "detached",
           timeout: 15_000,
         });
-        const s3 = new S3Client({
-          endpoint: srv.endpoint,
-          region: REGION,
-          forcePathStyle: true,
-          credentials: { accessKeyId: keyId, secretAccessKey: secret },
-          maxAttempts: 1,
-        });
+        const s3 = keyClient();
         const err = await assertRejects(() =>
           s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))
         );
