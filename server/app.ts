@@ -44,6 +44,8 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
     bodyIdleMs: cfg.bodyTimeoutSeconds * 1000,
+    hotCacheBytes: cfg.objectCacheMiB * 1024 * 1024,
+    listCacheEntries: cfg.listCacheEntries,
     clock,
     log: opts.log,
   });

@@ -25,6 +25,10 @@ export interface Config {
   fsync: boolean;
   /** Seconds a request body may send nothing before it is `RequestTimeout` (0 = no limit). */
   bodyTimeoutSeconds: number;
+  /** MiB of memory for the bytes of small objects (<= 64 KiB) recently written or read. */
+  objectCacheMiB: number;
+  /** Listing entries held in memory over all buckets (0 = always list from KV). */
+  listCacheEntries: number;
   rootAccessKey: string | null;
   rootSecretKey: string | null;
   rootUser: string | null;
@@ -46,6 +50,8 @@ export const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 3600,
   fsync: false,
   bodyTimeoutSeconds: 60,
+  objectCacheMiB: 128,
+  listCacheEntries: 1_000_000,
   rootAccessKey: null,
   rootSecretKey: null,
   rootUser: null,
@@ -127,6 +133,14 @@ const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_BODY_TIMEOUT",
     kind: "number",
     help: "seconds an upload may send nothing before it fails with RequestTimeout (0 = never)",
+  },
+  {
+    key: "objectCacheMiB",
+    flag: "object-cache",
+    env: "MAXIOFS_OBJECT_CACHE",
+    kind: "number",
+    help:
+      "MiB of memory for the bytes of small objects (<= 64 KiB) recently written or read (0 = none)",
   },
   {
     key: "rootAccessKey",

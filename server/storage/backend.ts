@@ -8,6 +8,7 @@ import { type Clock, type Logger, type StorageCore, systemClock } from "./core.t
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
 import { listObjects } from "./listing.ts";
+import { DEFAULT_LIST_MEMORY, listMemoryOf, setListMemory } from "./list_memory.ts";
 import { buildListIndex } from "./list_index.ts";
 import { updateVersion, versionsEmptyCheck } from "./versions.ts";
 import { listObjectVersions } from "./version_listing.ts";
@@ -148,7 +149,8 @@ export class LocalBackend implements Backend {
     return listObjectVersions(this.core, bucket.id, input);
   }
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
-    return listObjects(this.core, bucket.id, input);
+    return listMemoryOf(this.core).list(bucket.id, input) ??
+      listObjects(this.core, bucket.id, input);
   }
   createMultipartUpload(bucket: BucketRecord, input: multipart.CreateUploadInput) {
     return multipart.createUpload(this.core, bucket, input);
@@ -217,6 +219,10 @@ export interface OpenStorageOptions {
   fsync?: boolean;
   /** A request body that sends nothing this long fails with RequestTimeout (0: never). */
   bodyIdleMs?: number;
+  /** Memory for the bytes of small blobs (see blob/hot_cache.ts); default none. */
+  hotCacheBytes?: number;
+  /** Listing entries held in memory over all buckets (see list_memory.ts; 0 disables). */
+  listCacheEntries?: number;
   clock?: Clock;
   log: Logger;
 }
@@ -233,6 +239,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   const blobs = new BlobStore(opts.dataDir, {
     fsync: !!opts.fsync,
     bodyIdleMs: opts.bodyIdleMs ?? 0,
+    hotCacheBytes: opts.hotCacheBytes ?? 0,
   });
   await blobs.init();
   const kv = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
@@ -247,6 +254,12 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     commitHooks: [],
   };
   core.bucketEmptyChecks.push(versionsEmptyCheck(core));
+  if (opts.listCacheEntries !== undefined) {
+    setListMemory(core, {
+      maxEntries: opts.listCacheEntries,
+      maxBucketEntries: Math.min(DEFAULT_LIST_MEMORY.maxBucketEntries, opts.listCacheEntries),
+    });
+  }
   await buildListIndex(core);
   const backend = new LocalBackend(core);
   await backend.sweep(0);
@@ -254,6 +267,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     backend,
     core,
     close: async () => {
+      await listMemoryOf(core).idle();
       blobs.close();
       kv.close();
       await lock.unlock().catch(() => {});

@@ -40,6 +40,14 @@ class LatestCache {
     this.#gen++;
     this.#values.delete(id);
   }
+
+  put(id: string, v: ObjectRecord): void {
+    this.forget(id);
+    if (this.#values.size >= MAX_ENTRIES) {
+      this.#values.delete(this.#values.keys().next().value!);
+    }
+    this.#values.set(id, deepFreeze(v));
+  }
 }
 
 /** Frozen: the cached record is shared by every request that reads it. */
@@ -74,6 +82,19 @@ export function cachedLatest(
 /** Called after every commit that may have changed the key's `obj` entry. */
 export function forgetLatest(core: StorageCore, bucketId: string, key: string): void {
   cacheOf(core).forget(idOf(bucketId, key));
+}
+
+/**
+ * Called instead of `forgetLatest` after a commit that made `rec` the key's latest record (a
+ * copy is kept: the caller's object stays its own).
+ */
+export function rememberLatest(
+  core: StorageCore,
+  bucketId: string,
+  key: string,
+  rec: ObjectRecord,
+): void {
+  cacheOf(core).put(idOf(bucketId, key), structuredClone(rec));
 }
 
 /** Whether the key's latest record is cached (the key exists, as far as this process knows). */

@@ -9,6 +9,7 @@
 import { objectKey, objectListKey } from "./meta/keys.ts";
 import type { StorageCore } from "./core.ts";
 import type { ListedObject, ObjectRecord } from "./types.ts";
+import type { ListChange } from "./list_memory.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -21,6 +22,20 @@ export function listEntry(rec: ObjectRecord): Uint8Array {
   const v: unknown[] = [1, rec.size, rec.etag, rec.lastModified, rec.storageClass, rec.ownerId];
   if (rec.checksum) v.push(rec.checksum.algorithm, rec.checksum.type);
   return enc.encode(JSON.stringify(v));
+}
+
+/** What `decodeListEntry(rec.key, listEntry(rec))` gives, without the round trip. */
+export function listedOf(rec: ObjectRecord): ListedObject {
+  const o: ListedObject = {
+    key: rec.key,
+    size: rec.size,
+    etag: rec.etag,
+    lastModified: rec.lastModified,
+    storageClass: rec.storageClass,
+    ownerId: rec.ownerId,
+  };
+  if (rec.checksum) o.checksum = { algorithm: rec.checksum.algorithm, type: rec.checksum.type };
+  return o;
 }
 
 /** Decodes a listing entry of `key`. */
@@ -40,14 +55,31 @@ export function decodeListEntry(key: string, bytes: Uint8Array): ListedObject {
 
 /** Makes `rec` the latest object of its key: the `obj` record and its listing entry. */
 export function setLatest(op: Deno.AtomicOperation, bucketId: string, rec: ObjectRecord): void {
+  const entry = listEntry(rec);
   op.set(objectKey(bucketId, rec.key), rec);
-  op.set(objectListKey(bucketId, rec.key), listEntry(rec));
+  op.set(objectListKey(bucketId, rec.key), entry);
+  noteChange(op, { key: rec.key, entry: listedOf(rec) });
 }
 
 /** The key has no latest object (none, or a delete marker): drops both entries. */
 export function clearLatest(op: Deno.AtomicOperation, bucketId: string, key: string): void {
   op.delete(objectKey(bucketId, key));
   op.delete(objectListKey(bucketId, key));
+  noteChange(op, { key, entry: null });
+}
+
+// The listing changes an atomic operation makes, for the in-memory copy (list_memory.ts).
+const notedChanges = new WeakMap<Deno.AtomicOperation, ListChange[]>();
+
+function noteChange(op: Deno.AtomicOperation, ch: ListChange): void {
+  const list = notedChanges.get(op);
+  if (list) list.push(ch);
+  else notedChanges.set(op, [ch]);
+}
+
+/** The listing changes `setLatest` / `clearLatest` added to `op`, in order. */
+export function listChangesOf(op: Deno.AtomicOperation): ListChange[] {
+  return notedChanges.get(op) ?? [];
 }
 
 /**

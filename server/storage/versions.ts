@@ -23,8 +23,9 @@ import {
 import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
-import { clearLatest, setLatest } from "./list_index.ts";
-import { cachedLatest, forgetLatest, hasLatest } from "./latest_cache.ts";
+import { clearLatest, listChangesOf, setLatest } from "./list_index.ts";
+import { listMemoryOf } from "./list_memory.ts";
+import { cachedLatest, forgetLatest, hasLatest, rememberLatest } from "./latest_cache.ts";
 import { guessBucket, guessMissed, rememberBucket } from "./new_keys.ts";
 import {
   assertDeletable,
@@ -180,6 +181,10 @@ function refValue(bucketId: string, rec: ObjectRecord) {
 /**
  * Commits a change of one key's versions and drops the key's cached latest record when the
  * commit returns (or throws: its outcome is then unknown), before any replaced blob is freed.
+ * The in-memory listing copy gets the commit's listing changes (or drops the bucket when the
+ * outcome is unknown).
+ * `latest`: the record the commit makes the key's latest, cached instead when it succeeds (a
+ * GET soon after a PUT is common; the record is exactly what was committed).
  */
 async function commitKey(
   core: StorageCore,
@@ -187,11 +192,19 @@ async function commitKey(
   bucketId: string,
   key: string,
   hooks = true,
+  latest?: ObjectRecord,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
-    return hooks ? await commitWithHooks(core, op) : await op.commit();
+    res = hooks ? await commitWithHooks(core, op) : await op.commit();
+    if (res.ok) listMemoryOf(core).committed(bucketId, listChangesOf(op));
+    return res;
+  } catch (e) {
+    listMemoryOf(core).drop(bucketId);
+    throw e;
   } finally {
-    forgetLatest(core, bucketId, key);
+    if (latest && res?.ok) rememberLatest(core, bucketId, key, latest);
+    else forgetLatest(core, bucketId, key);
   }
 }
 
@@ -355,7 +368,7 @@ export async function publishVersion(
     opts.extra?.(op, rec);
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await commitKey(core, op, b, rec.key);
+      res = await commitKey(core, op, b, rec.key, true, rec);
     } catch (e) {
       // A commit hook (quota) judged the guessed change (a new key); an overwrite frees bytes,
       // so it is judged again on the key's real state. Hooks refuse before committing.

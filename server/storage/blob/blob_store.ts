@@ -7,6 +7,7 @@ import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
+import { HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
 
 export interface StagedBlob {
   id: string;
@@ -61,14 +62,22 @@ export class BlobStore {
   #closed = false;
   /** Worker threads for the digests of large bodies, started on first use. */
   #offload = new HashOffload();
+  /** Bytes of small blobs recently written or read (see hot_cache.ts). */
+  readonly hot: HotBlobCache;
 
   constructor(
     readonly dataDir: string,
-    /** `bodyIdleMs`: a body that sends nothing this long is `RequestTimeout` (0: no limit). */
-    readonly opts: { fsync: boolean; bodyIdleMs?: number } = { fsync: false },
+    /**
+     * `bodyIdleMs`: a body that sends nothing this long is `RequestTimeout` (0: no limit).
+     * `hotCacheBytes`: memory for the bytes of small blobs (default 0: none kept).
+     */
+    readonly opts: { fsync: boolean; bodyIdleMs?: number; hotCacheBytes?: number } = {
+      fsync: false,
+    },
   ) {
     this.objectsDir = `${dataDir}/objects`;
     this.tmpDir = `${dataDir}/tmp`;
+    this.hot = new HotBlobCache(opts.hotCacheBytes ?? 0);
   }
 
   async init(): Promise<void> {
@@ -154,6 +163,8 @@ export class BlobStore {
     const local = opts.hashers.filter((h) => !h.offload);
     let session: HashSession | null = null;
     let dispatched = 0;
+    // A small body written in one piece, kept for the hot cache once the blob is in place.
+    let whole: Uint8Array | null = null;
     try {
       const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
       const expected = opts.expectedSize ?? null;
@@ -171,6 +182,7 @@ export class BlobStore {
         // round trip through the blocking-task pool, which is most of a small PUT's latency.
         if (final && dispatched === 0 && data.byteLength <= SYNC_WRITE_MAX) {
           writeAllSync(file, data);
+          whole = data;
         } else {
           pending = writeAll(file, data);
         }
@@ -242,6 +254,12 @@ export class BlobStore {
       await syncDir(dir);
       if (newDir) await syncDir(this.objectsDir);
     }
+    if (size === 0) this.hot.set(id, new Uint8Array(0));
+    else if (whole !== null && size <= HOT_BLOB_MAX) {
+      const w = whole as Uint8Array;
+      // A view into a larger buffer (body of unknown length) would pin all of it: copy.
+      this.hot.set(id, w.byteLength === w.buffer.byteLength ? w : w.slice());
+    }
     return { id, size };
   }
 
@@ -250,14 +268,12 @@ export class BlobStore {
    * when the caller knows it) lets small blobs be read in one call instead of streamed.
    */
   async open(id: string, range?: ByteRange, size?: number): Promise<ReadableStream<Uint8Array>> {
+    const hot = this.hot.get(id);
+    if (hot) return streamOf(range ? hot.subarray(range.start, range.end + 1) : hot);
     if (!range && size !== undefined && size <= SMALL_READ) {
       const data = await Deno.readFile(this.pathOf(id));
-      return new ReadableStream<Uint8Array>({
-        start(ctrl) {
-          if (data.byteLength) ctrl.enqueue(data);
-          ctrl.close();
-        },
-      });
+      if (data.byteLength <= HOT_BLOB_MAX) this.hot.set(id, data);
+      return streamOf(data);
     }
     const file = await Deno.open(this.pathOf(id), { read: true });
     if (!range) return file.readable;
@@ -270,6 +286,7 @@ export class BlobStore {
    * synchronous call (quick for a file of a few extents; a large one may take longer to free).
    */
   async remove(id: string, size?: number): Promise<void> {
+    this.hot.delete(id);
     try {
       if (size !== undefined && size <= SYNC_WRITE_MAX) Deno.removeSync(this.pathOf(id));
       else await Deno.remove(this.pathOf(id));
@@ -380,6 +397,16 @@ function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {
 async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.byteLength) off += await file.write(data.subarray(off));
+}
+
+/** A stream of one buffer (none when empty). Readers must not change the bytes. */
+function streamOf(data: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      if (data.byteLength) ctrl.enqueue(data);
+      ctrl.close();
+    },
+  });
 }
 
 /** A stream of at most `n` bytes read from an open file; closes the file when done. */
