@@ -110,7 +110,10 @@ async function verifyKeys(s3: S3Client, sent: Map<string, SentWrite[]>): Promise
   return present;
 }
 
-/** Every file under objects/ must be referenced by a ["blob", group] entry. */
+/**
+ * Every file under objects/ must be referenced by a ["blob", group] entry, and every inline
+ * body (["blobd", id], small objects) by a version record.
+ */
 async function assertNoOrphans(dataDir: string, expectObjects: number): Promise<void> {
   const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
   try {
@@ -125,7 +128,16 @@ async function assertNoOrphans(dataDir: string, expectObjects: number): Promise<
       const ref = await kv.get(["blob", group]);
       assert(ref.value !== null, `orphan blob ${id} survived the start-up sweep`);
     }
-    assert(files.length >= expectObjects, "fewer blob files than objects");
+    const versionBlobs = new Set<string>();
+    for await (const e of kv.list<{ blob: string | null }>({ prefix: ["ver"] })) {
+      if (e.value.blob) versionBlobs.add(e.value.blob);
+    }
+    let inline = 0;
+    for await (const e of kv.list({ prefix: ["blobd"] })) {
+      assert(versionBlobs.has(e.key[1] as string), `orphan inline body ${String(e.key[1])}`);
+      inline++;
+    }
+    assert(files.length + inline >= expectObjects, "fewer stored bodies than objects");
     // Bucket counters are updated in the publish commits, so they survive the crash exactly.
     for await (const b of kv.list<{ id: string; name: string }>({ prefix: ["bucket"] })) {
       if (b.value?.name !== BUCKET) continue;

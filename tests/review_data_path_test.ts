@@ -231,9 +231,21 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
           const ref = await kv.get(["blob", id.split(".")[0]]);
           assert(ref.value !== null, `unreferenced blob ${id}`);
         }
-        for await (const e of kv.list<{ key: string; blob: string | null }>({ prefix: ["ver"] })) {
-          if (e.value.blob) assert(files.has(e.value.blob), `${e.value.key}: blob file missing`);
+        // Small bodies live in KV (["blobd", id]), larger ones in files; none is orphaned.
+        const inline = new Set<string>();
+        for await (const e of kv.list({ prefix: ["blobd"] })) inline.add(e.key[1] as string);
+        const owned = new Set<string>();
+        for await (
+          const e of kv.list<{ key: string; blob: string | null; inline?: true }>({
+            prefix: ["ver"],
+          })
+        ) {
+          if (!e.value.blob) continue;
+          owned.add(e.value.blob);
+          const where = e.value.inline ? inline : files;
+          assert(where.has(e.value.blob), `${e.value.key}: stored body missing`);
         }
+        for (const id of inline) assert(owned.has(id), `unreferenced inline body ${id}`);
       } finally {
         kv.close();
       }

@@ -82,14 +82,16 @@ export async function commitWithHooks(
 }
 
 /**
- * The blob ids an object record owns (one blob, or its parts). A chunked multipart layout (part
+ * The blob files an object record owns (one blob, or its parts; none for inline bytes, which
+ * live in KV). A chunked multipart layout (part
  * list not inline) is represented by `${partsId}.`: a name in its parts' blob group that is
  * never a file, so reference bookkeeping (`blobGroup`) stays right; the part files themselves
  * are removed by the multipart maintenance once the group's reference is gone.
  */
 export function blobsOf(
-  rec: { blob: string | null; parts?: { blob: string }[]; partsId?: string },
+  rec: { blob: string | null; inline?: true; parts?: { blob: string }[]; partsId?: string },
 ): string[] {
+  if (rec.inline) return [];
   if (rec.blob) return [rec.blob];
   if (!rec.parts && rec.partsId) return [`${rec.partsId}.`];
   return rec.parts?.map((p) => p.blob) ?? [];

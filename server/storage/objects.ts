@@ -4,7 +4,8 @@
  * after the commit. A crash at any point leaves the old or the new object, never a mix.
  */
 import { S3Error } from "../s3/errors.ts";
-import { objectKey } from "./meta/keys.ts";
+import { inlineDataKey, objectKey } from "./meta/keys.ts";
+import { bytesStream } from "./blob/hot_cache.ts";
 import { blobsOf, type StorageCore } from "./core.ts";
 import {
   deleteVersioned,
@@ -24,6 +25,12 @@ import type {
 } from "./types.ts";
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+/**
+ * PutObject bodies up to this size (declared length) are stored in KV with their record
+ * (`["blobd", id]`, `rec.inline`) instead of a file: one commit publishes metadata and bytes
+ * together, and a small object costs no file creation, rename or unlink.
+ */
+export const INLINE_MAX = 16 * 1024;
 
 /** `If-Match` / `If-None-Match` on writes against the current record (412 when they fail). */
 export function checkWriteConditions(
@@ -67,6 +74,8 @@ export interface PublishOptions {
   extra?: (op: Deno.AtomicOperation, rec: ObjectRecord) => void;
   /** Entries that must be unchanged for the commit (e.g. the multipart upload record). */
   checks?: Deno.KvEntryMaybe<unknown>[];
+  /** The bytes of an `inline` record, stored by the same commit. */
+  inlineData?: Uint8Array;
 }
 
 /**
@@ -85,6 +94,8 @@ export function publishObject(
 
 /** Removes the files of a record that is no longer referenced. Failures are left to the sweep. */
 export async function removeBlobs(core: StorageCore, rec: ObjectRecord): Promise<void> {
+  // Inline bytes went with the commit that dropped the record; only the cached copy is left.
+  if (rec.inline && rec.blob) core.blobs.hot.delete(rec.blob);
   for (const b of blobsOf(rec)) {
     await core.blobs.remove(b, rec.blob ? rec.size : undefined).catch((e) =>
       core.log.warn("blob removal failed; the sweep will retry", { blob: b, error: String(e) })
@@ -98,8 +109,12 @@ export async function writeVerifiedBlob(
   input: Pick<PutObjectInput, "body" | "contentLength" | "contentMd5" | "checksum" | "maxSize"> & {
     /** Caller-chosen blob id (multipart parts); default random. */
     blobId?: string;
+    /** Keep a body of at most this declared length in memory (returned as `data`), no file. */
+    inlineMax?: number;
   },
-): Promise<{ blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum }> {
+): Promise<
+  { blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum; data?: Uint8Array }
+> {
   let expectedMd5: Uint8Array | null = null;
   if (input.contentMd5 !== undefined) {
     expectedMd5 = fromBase64(input.contentMd5.trim());
@@ -117,6 +132,7 @@ export async function writeVerifiedBlob(
     maxSize: input.maxSize ?? MAX_PUT_SIZE,
     id: input.blobId,
     expectedSize: input.contentLength,
+    inlineMax: input.inlineMax,
   });
   try {
     const digest = md5.digest();
@@ -133,7 +149,7 @@ export async function writeVerifiedBlob(
       }
       checksum = { algorithm: input.checksum.algorithm, value, type: "FULL_OBJECT" };
     }
-    return { blob: staged.id, size: staged.size, md5: digest, checksum };
+    return { blob: staged.id, size: staged.size, md5: digest, checksum, data: staged.data };
   } catch (e) {
     await core.blobs.remove(staged.id);
     throw e;
@@ -151,12 +167,13 @@ export async function putObject(
     : null;
   // Fail fast on a precondition before reading the body; re-checked atomically on publish.
   checkWriteConditions(cur, input.conditions);
-  const w = await writeVerifiedBlob(core, input);
+  const w = await writeVerifiedBlob(core, { ...input, inlineMax: INLINE_MAX });
   const rec: ObjectRecord = {
     v: 1,
     key: input.key,
     versionId: "null",
     blob: w.blob,
+    ...(w.data ? { inline: true as const } : {}),
     size: w.size,
     etag: `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
@@ -170,7 +187,7 @@ export async function putObject(
     ownerId: input.ownerId,
   };
   try {
-    await publishObject(core, bucket, rec, { conditions: input.conditions });
+    await publishObject(core, bucket, rec, { conditions: input.conditions, inlineData: w.data });
   } catch (e) {
     await core.blobs.remove(w.blob);
     throw e;
@@ -200,6 +217,11 @@ export async function openObject(
   rec: ObjectRecord,
   range?: ByteRange,
 ): Promise<ReadableStream<Uint8Array>> {
+  if (rec.inline && rec.blob) {
+    const data = await readInline(core, rec.blob);
+    if (!data) throw new BlobGone();
+    return bytesStream(range ? data.subarray(range.start, range.end + 1) : data);
+  }
   if (rec.blob) {
     try {
       return await core.blobs.open(rec.blob, range, rec.size);
@@ -212,6 +234,16 @@ export async function openObject(
     return new ReadableStream({ start: (c) => c.close() });
   }
   return await openParts(core, rec, range);
+}
+
+/** The bytes of an inline blob: from the hot cache, else from KV (null once dropped). */
+async function readInline(core: StorageCore, id: string): Promise<Uint8Array | null> {
+  const hot = core.blobs.hot.get(id);
+  if (hot) return hot;
+  const e = await core.kv.get<Uint8Array>(inlineDataKey(id));
+  if (!e.value) return null;
+  core.blobs.hot.set(id, e.value);
+  return e.value;
 }
 
 /** Signals that a blob vanished under a reader because the object was replaced. */

@@ -51,6 +51,8 @@ export interface ObjectRecord {
   deleteMarker?: boolean;
   /** Single-blob objects; null for delete markers and multipart layouts. */
   blob: string | null;
+  /** The blob's bytes are in KV (`["blobd", blob]`), not in a file (small PutObject bodies). */
+  inline?: true;
   /** Multipart layout: parts stored inline when few, else in ["objparts", ...] chunks. */
   parts?: PartRef[];
   partsChunks?: number;

@@ -12,6 +12,7 @@ import {
   bucketConfigKey,
   bucketKey,
   bucketStatKey,
+  inlineDataKey,
   objectKey,
   u64Delta,
   versionHeadKey,
@@ -156,6 +157,7 @@ export async function getObjectRecord(
  * their upload id and freed once the reference is gone (`freeRecord`).
  */
 function dropVersionData(op: Deno.AtomicOperation, rec: ObjectRecord): void {
+  if (rec.inline && rec.blob) op.delete(inlineDataKey(rec.blob));
   for (const b of new Set(blobsOf(rec).map(blobGroup))) op.delete(blobRefKey(b));
 }
 
@@ -354,6 +356,10 @@ export async function publishVersion(
     op.check(...(opts.checks ?? []));
     setLatest(op, b, rec);
     op.set(versionKey(b, rec.key, sort), rec);
+    if (rec.inline) {
+      if (!rec.blob || !opts.inlineData) throw new Error("inline record without its bytes");
+      op.set(inlineDataKey(rec.blob), opts.inlineData);
+    }
     op.set(versionHeadKey(b, rec.key), { v: 1, sort, versionId: rec.versionId, marker: false });
     if (!versioned) op.set(versionNullKey(b, rec.key), { v: 1, sort });
     if (old) {

@@ -7,11 +7,13 @@ import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
-import { HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
+import { bytesStream, HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
 
 export interface StagedBlob {
   id: string;
   size: number;
+  /** The bytes, when the body was kept in memory instead of a file (`inlineMax`). */
+  data?: Uint8Array;
 }
 
 export interface StageOptions {
@@ -26,6 +28,11 @@ export interface StageOptions {
    * reference entry); must be unique, file-name safe and at least 2 characters. Default: random.
    */
   id?: string;
+  /**
+   * A body whose declared length is at most this many bytes is read into memory and returned
+   * as `data`, with no file written (the caller stores it elsewhere). Needs `expectedSize`.
+   */
+  inlineMax?: number;
 }
 
 export function newBlobId(): string {
@@ -154,6 +161,10 @@ export class BlobStore {
     if ((opts.expectedSize ?? 0) > (opts.maxSize ?? Number.MAX_SAFE_INTEGER)) {
       throw new S3Error("EntityTooLarge");
     }
+    const expectedSize = opts.expectedSize ?? null;
+    if (opts.inlineMax !== undefined && expectedSize !== null && expectedSize <= opts.inlineMax) {
+      return await this.#collect(body, opts, expectedSize);
+    }
     const { id, path: tmp, file } = opts.id === undefined
       ? await this.#takeTemp()
       : await this.#createTemp(opts.id);
@@ -263,17 +274,39 @@ export class BlobStore {
     return { id, size };
   }
 
+  /** `write` for a small body of known length kept in memory: no file, same checks. */
+  async #collect(
+    body: ReadableStream<Uint8Array>,
+    opts: StageOptions,
+    expected: number,
+  ): Promise<StagedBlob> {
+    const data = new Uint8Array(expected);
+    const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
+    let size = 0;
+    for await (const chunk of chunksOf(body, this.opts.bodyIdleMs ?? 0)) {
+      if (size + chunk.byteLength > max) throw new S3Error("EntityTooLarge");
+      if (size + chunk.byteLength > expected) throw new S3Error("IncompleteBody");
+      data.set(chunk, size);
+      size += chunk.byteLength;
+    }
+    if (size !== expected) throw new S3Error("IncompleteBody");
+    for (const h of opts.hashers) h.update(data);
+    const id = opts.id ?? newBlobId();
+    this.hot.set(id, data);
+    return { id, size, data };
+  }
+
   /**
    * Opens a blob for reading, positioned at `range.start` when given. `size` (the blob's length,
    * when the caller knows it) lets small blobs be read in one call instead of streamed.
    */
   async open(id: string, range?: ByteRange, size?: number): Promise<ReadableStream<Uint8Array>> {
     const hot = this.hot.get(id);
-    if (hot) return streamOf(range ? hot.subarray(range.start, range.end + 1) : hot);
+    if (hot) return bytesStream(range ? hot.subarray(range.start, range.end + 1) : hot);
     if (!range && size !== undefined && size <= SMALL_READ) {
       const data = await Deno.readFile(this.pathOf(id));
       if (data.byteLength <= HOT_BLOB_MAX) this.hot.set(id, data);
-      return streamOf(data);
+      return bytesStream(data);
     }
     const file = await Deno.open(this.pathOf(id), { read: true });
     if (!range) return file.readable;
@@ -397,16 +430,6 @@ function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {
 async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.byteLength) off += await file.write(data.subarray(off));
-}
-
-/** A stream of one buffer (none when empty). Readers must not change the bytes. */
-function streamOf(data: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(ctrl) {
-      if (data.byteLength) ctrl.enqueue(data);
-      ctrl.close();
-    },
-  });
 }
 
 /** A stream of at most `n` bytes read from an open file; closes the file when done. */

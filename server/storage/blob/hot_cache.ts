@@ -13,6 +13,16 @@ const ENTRY_OVERHEAD = 96;
 
 const cost = (data: Uint8Array) => data.byteLength + ENTRY_OVERHEAD;
 
+/** A stream of one buffer (none when empty). Readers must not change the bytes. */
+export function bytesStream(data: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      if (data.byteLength) ctrl.enqueue(data);
+      ctrl.close();
+    },
+  });
+}
+
 export class HotBlobCache {
   #entries = new Map<string, Uint8Array>();
   #bytes = 0;

@@ -107,6 +107,12 @@ export const versionNullKey = (bucketId: string, key: string): Deno.KvKey => [
 ];
 /** ["blob", blobId] -> { v, bucketId, key, kind }: every referenced blob (orphan sweep). */
 export const blobRefKey = (blobId: string): Deno.KvKey => ["blob", blobId];
+/**
+ * ["blobd", blobId] -> Uint8Array: the bytes of a small object stored in KV instead of a file
+ * (`inline` records, see objects.ts); written and deleted in the commits that publish and drop
+ * the version that owns it.
+ */
+export const inlineDataKey = (blobId: string): Deno.KvKey => ["blobd", blobId];
 
 /** Wrap-around u64 delta for `atomic().sum` (negative deltas subtract). */
 export function u64Delta(n: number): bigint {
