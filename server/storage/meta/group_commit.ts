@@ -42,6 +42,8 @@ interface Enqueued {
 /** What one recorded operation touches, computed once when it is queued. */
 interface Pending {
   checks: Deno.AtomicCheck[];
+  /** `keyId` of each check, in order. */
+  checkIds: string[];
   mutations: Mutation[];
   enqueues: Enqueued[];
   /** Checked key -> versionstamp. */
@@ -178,6 +180,42 @@ function apply(op: Deno.AtomicOperation, p: Pending): void {
   for (const e of p.enqueues) op.enqueue(e.value, e.options);
 }
 
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * Applies a batch of independent ops to one atomic operation. Identical checks (same key and
+ * versionstamp: every write of a bucket checks its bucket entry) are made once, and the sums on
+ * one key are added up into one sum (u64 sums wrap, so adding the deltas first is the same):
+ * a batch of PUTs touches the same few counters many times, and each sum is a read and a write
+ * of that row for SQLite.
+ */
+function applyMerged(op: Deno.AtomicOperation, batch: Pending[]): void {
+  const seen = new Set<string>();
+  const sums = new Map<string, { key: Deno.KvKey; n: bigint }>();
+  for (const p of batch) {
+    p.checks.forEach((c, i) => {
+      const id = `${p.checkIds[i]}@${c.versionstamp}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+      op.check(c);
+    });
+    for (const m of p.mutations) {
+      const id = m.type === "sum" ? keyId(m.key) : "";
+      // A key the op also sets keeps its place in the op's order.
+      if (m.type === "sum" && !p.written.has(id)) {
+        const s = sums.get(id);
+        if (s) s.n = (s.n + m.value.value) & U64;
+        else sums.set(id, { key: m.key, n: m.value.value });
+      } else if (m.type === "set") {
+        op.set(m.key, m.value, m.expireIn === undefined ? undefined : { expireIn: m.expireIn });
+      } else if (m.type === "delete") op.delete(m.key);
+      else op[m.type](m.key, m.value.value);
+    }
+    for (const e of p.enqueues) op.enqueue(e.value, e.options);
+  }
+  for (const s of sums.values()) op.sum(s.key, s.n);
+}
+
 export class GroupCommitter {
   #queue: Pending[] = [];
   #running = false;
@@ -204,6 +242,7 @@ export class GroupCommitter {
     return new Promise((resolve, reject) => {
       const p: Pending = {
         checks,
+        checkIds: [],
         mutations,
         enqueues,
         checked: new Map(),
@@ -216,6 +255,7 @@ export class GroupCommitter {
       };
       for (const c of checks) {
         const id = keyId(c.key);
+        p.checkIds.push(id);
         // Two checks of one key with different stamps cannot both pass: never merge this op.
         if (p.checked.has(id) && p.checked.get(id) !== c.versionstamp) p.bytes = Infinity;
         p.checked.set(id, c.versionstamp);
@@ -316,7 +356,7 @@ export class GroupCommitter {
     let res: CommitOutcome | null = null;
     try {
       const op = this.kv.atomic();
-      for (const p of batch) apply(op, p);
+      applyMerged(op, batch);
       this.commits++;
       res = await op.commit();
     } catch {

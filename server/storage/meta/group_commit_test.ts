@@ -212,3 +212,22 @@ Deno.test("group commit: key identities and size estimates", () => {
   assert.ok(valueSize({ a: "x".repeat(1000), b: [1, 2, 3] }) > 2000);
   assert.ok(valueSize(new Uint8Array(5000)) >= 5000);
 });
+
+Deno.test("group commit: sums on one key are added up in a merged commit, wrapping as u64", async () => {
+  const { kv, gc } = await setup();
+  await kv.set(["c"], new Deno.KvU64(10n));
+  const first = inFlight(gc);
+  const neg = (n: bigint) => (1n << 64n) - n;
+  // +5, -3, -1 as u64 deltas, and an op that sets its own key before summing it.
+  const ops = [5n, neg(3n), neg(1n)].map((d, i) =>
+    gc.atomic().check({ key: ["solo", i], versionstamp: null }).set(["solo", i], i).sum(["c"], d)
+      .commit()
+  );
+  ops.push(gc.atomic().set(["own"], new Deno.KvU64(7n)).sum(["own"], 2n).commit());
+  const results = await Promise.all([first, ...ops]);
+  assert.ok(results.every((r) => r.ok));
+  assert.equal(gc.commits, 2, "one merged commit after the first");
+  assert.equal((await kv.get<Deno.KvU64>(["c"])).value?.value, 11n);
+  assert.equal((await kv.get<Deno.KvU64>(["own"])).value?.value, 9n);
+  kv.close();
+});
