@@ -29,6 +29,7 @@ import {
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 
 const md5 = (b: Uint8Array) => `"${createHash("md5").update(b).digest("hex")}"`;
 const INLINE_MAX = 16 * 1024;
@@ -362,6 +363,81 @@ Deno.test("inline objects: every deletion path drops their bytes, reads return t
       assertEquals((await get(s3, "rv-rd", "mp")).bytes, randomBytes(12, 1));
     });
 
+    await t.step("failed inline writes leave the stored object and its bytes alone", async () => {
+      const body = randomBytes(321, 8);
+      const ok = await put(s3, "rv-rd", "f", body);
+      await assertS3Error(
+        () =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: "rv-rd",
+              Key: "f",
+              Body: randomBytes(321, 9),
+              ContentMD5: btoa(String.fromCharCode(...createHash("md5").update(body).digest())),
+            }),
+          ),
+        "BadDigest",
+        400,
+      );
+      await assertS3Error(
+        () =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: "rv-rd",
+              Key: "f",
+              Body: randomBytes(5, 1),
+              IfNoneMatch: "*",
+            }),
+          ),
+        "PreconditionFailed",
+        412,
+      );
+      await assertS3Error(
+        () =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: "rv-rd",
+              Key: "f",
+              Body: randomBytes(5, 1),
+              IfMatch: '"00"',
+            }),
+          ),
+        "PreconditionFailed",
+        412,
+      );
+      const g = await get(s3, "rv-rd", "f");
+      assertEquals([g.bytes, g.etag], [body, ok.ETag]);
+      // A conditional overwrite that passes, then the previous bytes are gone for good.
+      const next = randomBytes(322, 10);
+      await s3.send(
+        new PutObjectCommand({ Bucket: "rv-rd", Key: "f", Body: next, IfMatch: ok.ETag }),
+      );
+      assertEquals((await get(s3, "rv-rd", "f")).bytes, next);
+    });
+
+    await t.step(
+      "a streamed (aws-chunked) small body is stored inline with the right bytes",
+      async () => {
+        const body = randomBytes(9000, 12);
+        const r = await s3.send(
+          new PutObjectCommand({
+            Bucket: "rv-rd",
+            Key: "streamed",
+            // Two pieces: the SDK sends aws-chunked with a trailing checksum.
+            Body: Readable.from([body.subarray(0, 5000), body.subarray(5000)]),
+            ContentLength: body.length,
+            ChecksumAlgorithm: "CRC32",
+          }),
+        );
+        assertEquals(r.ETag, md5(body));
+        assertEquals((await get(s3, "rv-rd", "streamed")).bytes, body);
+        assertEquals(
+          (await get(s3, "rv-rd", "streamed", { Range: "bytes=8990-" })).bytes,
+          body.subarray(8990),
+        );
+      },
+    );
+
     await t.step("KV after stop: inline bytes and inline versions own each other", async () => {
       s3.destroy();
       await srv.stop({ keepData: true });
@@ -593,7 +669,7 @@ async function churn(
 
 /** Many writers of the same key at once: afterwards LIST, HEAD and GET agree. */
 async function sameKeyRace(s3: S3Client, Bucket: string) {
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 8; round++) {
     const key = `race/${round}`;
     const bodies = Array.from(
       { length: 8 },
@@ -628,14 +704,14 @@ async function runChurn(srv: TestServer, t: Deno.TestContext, label: string) {
       await s3.send(new CreateBucketCommand({ Bucket: "rv-cu" }));
       // Listed before any write: the copy loads while the writers run.
       await s3.send(new ListObjectsV2Command({ Bucket: "rv-cu" }));
-      const truth = await churn(s3, "rv-cu", false, 6, 40);
+      const truth = await churn(s3, "rv-cu", false, 8, 80);
       await sameKeyRace(s3, "rv-cu");
       assert(truth.size > 0);
     });
     await t.step(`${label}: versioned bucket`, async () => {
       await s3.send(new CreateBucketCommand({ Bucket: "rv-cv" }));
       await setVersioning(s3, "rv-cv", "Enabled");
-      await churn(s3, "rv-cv", true, 6, 30);
+      await churn(s3, "rv-cv", true, 8, 60);
       await sameKeyRace(s3, "rv-cv");
     });
   } finally {
