@@ -24,6 +24,7 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   type S3Client,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
@@ -631,6 +632,30 @@ async function churn(
         );
         truth.set(key, { ...known });
         assertEquals((await s3.send(new HeadObjectCommand({ Bucket, Key: key }))).ETag, known.etag);
+      } else if (op < 9 && rnd(2)) {
+        // A one-part multipart upload completed onto the key.
+        const body = randomBytes(rnd(3) * 9000 + 1, w * 1000 + i + 500);
+        const up = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
+        const part = await s3.send(
+          new UploadPartCommand({
+            Bucket,
+            Key: key,
+            UploadId: up.UploadId,
+            PartNumber: 1,
+            Body: body,
+          }),
+        );
+        const done = await s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            UploadId: up.UploadId,
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+          }),
+        );
+        truth.set(key, { etag: done.ETag!, size: body.length });
+        const g = await get(s3, Bucket, key);
+        assertEquals([g.bytes, g.etag], [body, done.ETag], `read after Complete ${key}`);
       } else if (op < 9) {
         if (!truth.has(key)) continue;
         await s3.send(
