@@ -211,6 +211,20 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
     await Promise.all([churn(150), put(s, b, "e/v", 12)]);
     await s.backend.deleteObject(b, "e/v", { versionId: v1.versionId });
     await compareAll(s, b, [...keys]);
+
+    // The counters, summed by merged commits under all that concurrency, match the versions.
+    let objects = 0;
+    let bytes = 0;
+    for await (
+      const e of s.core.kv.list<{ deleteMarker?: boolean; size: number }>({
+        prefix: ["ver", b.id],
+      })
+    ) {
+      if (e.value.deleteMarker) continue;
+      objects++;
+      bytes += e.value.size;
+    }
+    assertEquals(await s.backend.bucketStats(b.id), { objects, bytes });
   } finally {
     await s.close();
     await Deno.remove(dir, { recursive: true });
