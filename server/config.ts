@@ -60,7 +60,7 @@ export const DEFAULTS: Config = {
   configFile: null,
 };
 
-interface OptionSpec {
+export interface OptionSpec {
   key: keyof Config;
   flag: string;
   env: string;
@@ -68,7 +68,7 @@ interface OptionSpec {
   help: string;
 }
 
-const OPTIONS: OptionSpec[] = [
+export const OPTIONS: OptionSpec[] = [
   {
     key: "dataDir",
     flag: "data-dir",
@@ -141,6 +141,13 @@ const OPTIONS: OptionSpec[] = [
     kind: "number",
     help:
       "MiB of memory for the bytes of small objects (<= 64 KiB) recently written or read (0 = none)",
+  },
+  {
+    key: "listCacheEntries",
+    flag: "list-cache",
+    env: "MAXIOFS_LIST_CACHE",
+    kind: "number",
+    help: "listing entries of recently listed buckets held in memory (0 = list from KV)",
   },
   {
     key: "rootAccessKey",

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../tests/_helpers/assert.ts";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
-import { ConfigError, DEFAULTS, helpText, loadConfig, parseListen } from "./config.ts";
+import { ConfigError, DEFAULTS, helpText, loadConfig, OPTIONS, parseListen } from "./config.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -399,4 +399,17 @@ Deno.test("main.ts --help prints usage and exits 0; a bad flag exits 2", async (
   const bad = await runToEnd(["run", "-A", "--unstable-kv", "main.ts", "--listen", "nowhere"]);
   assertEquals(bad.code, 2);
   assert(bad.stderr.includes("nowhere"), bad.stderr);
+});
+
+Deno.test("every setting has a flag, a variable and a config-file key", () => {
+  for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
+    assert(OPTIONS.some((o) => o.key === key), `no option for ${key}`);
+  }
+  const cfg = loadConfig({ args: ["--object-cache", "0", "--list-cache", "0"], env: {} });
+  assertEquals([cfg.objectCacheMiB, cfg.listCacheEntries], [0, 0]);
+  const env = loadConfig({
+    args: [],
+    env: { MAXIOFS_OBJECT_CACHE: "16", MAXIOFS_LIST_CACHE: "5000" },
+  });
+  assertEquals([env.objectCacheMiB, env.listCacheEntries], [16, 5000]);
 });

@@ -758,7 +758,10 @@ Deno.test("memory paths under concurrency: reads and every LIST page match ackno
       await srv.stop({ keepData: true });
       stopped = true;
       await checkInlineOwnership(srv.dataDir);
-      const again = await startServer({ dataDir: srv.dataDir, args: ["--object-cache", "0"] });
+      const again = await startServer({
+        dataDir: srv.dataDir,
+        args: ["--object-cache", "0", "--list-cache", "0"],
+      });
       const s3b = again.client();
       try {
         assertEquals(await listAllV2(s3b, "rv-cu", 1000), before);
@@ -778,10 +781,10 @@ Deno.test("memory paths under concurrency: reads and every LIST page match ackno
   }
 });
 
-Deno.test("memory paths without the object cache behave the same", async (t) => {
-  const srv = await startServer({ args: ["--object-cache", "0"] });
+Deno.test("memory paths without the object cache and the listing copy behave the same", async (t) => {
+  const srv = await startServer({ args: ["--object-cache", "0", "--list-cache", "0"] });
   try {
-    await runChurn(srv, t, "object cache off");
+    await runChurn(srv, t, "object cache and listing copy off");
   } finally {
     await srv.stop();
   }

@@ -4,6 +4,7 @@ import { listObjects } from "./listing.ts";
 import { ListMemory, listMemoryOf } from "./list_memory.ts";
 import type { Logger } from "./core.ts";
 import type { BucketRecord, ListObjectsInput } from "./types.ts";
+import { S3Error } from "../s3/errors.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 type Opened = Awaited<ReturnType<typeof openStorage>>;
@@ -201,4 +202,21 @@ Deno.test("listing copy: changes committed mid-scan are replayed; an unknown out
   release2();
   await loading2;
   assert(!mem2.has("B"), "a load that saw an unknown outcome is discarded");
+});
+
+Deno.test("listing copy: a write a commit hook refuses (quota) keeps the copy", async () => {
+  await withStorage(async (s, b) => {
+    await put(s, b, "k", "v");
+    await names(s, b);
+    await listMemoryOf(s.core).idle();
+    assert(listMemoryOf(s.core).has(b.id));
+    s.core.commitHooks.push((_op, change) => {
+      if (change.bytes > 100) throw new S3Error("QuotaExceeded");
+      return Promise.resolve();
+    });
+    const refused = await put(s, b, "big", "x".repeat(200)).catch((e) => e);
+    assertEquals((refused as S3Error).code, "QuotaExceeded");
+    assert(listMemoryOf(s.core).has(b.id), "nothing was committed: the copy stays");
+    assertEquals(await names(s, b), ["k:1"]);
+  });
 });

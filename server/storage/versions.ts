@@ -202,7 +202,9 @@ async function commitKey(
     if (res.ok) listMemoryOf(core).committed(bucketId, listChangesOf(op));
     return res;
   } catch (e) {
-    listMemoryOf(core).drop(bucketId);
+    // A commit hook's refusal (quota: an S3Error) comes before the commit: nothing changed.
+    // Anything else leaves the outcome unknown, and the bucket is listed from KV until reloaded.
+    if (!(e instanceof S3Error)) listMemoryOf(core).drop(bucketId);
     throw e;
   } finally {
     if (latest && res?.ok) rememberLatest(core, bucketId, key, latest);
