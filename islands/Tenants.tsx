@@ -1,7 +1,7 @@
 /** Tenants (global admins): quotas and usage, create, edit quotas, suspend, delete. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { loadList } from "./lib/actions.ts";
+import { loadList, useActions } from "./lib/actions.ts";
 import { api, formatTime } from "./lib/api.ts";
 import { TenantQuotas } from "./Dashboard.tsx";
 import { Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
@@ -60,26 +60,19 @@ export default function Tenants(_props: Record<string, unknown>) {
   const createOpen = useSignal(false);
   const tenants = useSignal<Tenant[] | null>(null);
   const editing = useSignal<string | null>(null);
-  const error = useSignal("");
-  const notice = useSignal("");
-
+  const actions = useActions(() => load());
+  const { error, notice } = actions;
   const load = () => loadList(tenants, error, "tenants");
   useEffect(() => {
     load();
   }, []);
 
-  const act = async (fn: () => Promise<unknown>, ok: string) => {
-    error.value = "";
-    notice.value = "";
-    try {
+  // A change that went through also closes the quota editor.
+  const act = (fn: () => Promise<unknown>, ok: string) =>
+    actions.act(async () => {
       await fn();
-      notice.value = ok;
       editing.value = null;
-      await load();
-    } catch (e) {
-      error.value = (e as Error).message;
-    }
-  };
+    }, ok);
 
   const create = (ev: Event) => {
     ev.preventDefault();

@@ -55,9 +55,8 @@ export function decodeListEntry(key: string, bytes: Uint8Array): ListedObject {
 
 /** Makes `rec` the latest object of its key: the `obj` record and its listing entry. */
 export function setLatest(op: Deno.AtomicOperation, bucketId: string, rec: ObjectRecord): void {
-  const entry = listEntry(rec);
   op.set(objectKey(bucketId, rec.key), rec);
-  op.set(objectListKey(bucketId, rec.key), entry);
+  op.set(objectListKey(bucketId, rec.key), listEntry(rec));
   noteChange(op, { key: rec.key, entry: listedOf(rec) });
 }
 

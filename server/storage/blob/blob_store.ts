@@ -161,9 +161,9 @@ export class BlobStore {
     if ((opts.expectedSize ?? 0) > (opts.maxSize ?? Number.MAX_SAFE_INTEGER)) {
       throw new S3Error("EntityTooLarge");
     }
-    const expectedSize = opts.expectedSize ?? null;
-    if (opts.inlineMax !== undefined && expectedSize !== null && expectedSize <= opts.inlineMax) {
-      return await this.#collect(body, opts, expectedSize);
+    const expected = opts.expectedSize ?? null;
+    if (opts.inlineMax !== undefined && expected !== null && expected <= opts.inlineMax) {
+      return await this.#collect(body, opts, expected);
     }
     const { id, path: tmp, file } = opts.id === undefined
       ? await this.#takeTemp()
@@ -178,7 +178,6 @@ export class BlobStore {
     let whole: Uint8Array | null = null;
     try {
       const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
-      const expected = opts.expectedSize ?? null;
       const bufSize = expected !== null && expected > 0
         ? Math.min(expected, WRITE_BUFFER)
         : WRITE_BUFFER;

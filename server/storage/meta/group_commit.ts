@@ -168,28 +168,17 @@ class GroupAtomic {
   }
 }
 
-/** Applies recorded checks and mutations to a real atomic operation. */
-function apply(op: Deno.AtomicOperation, p: Pending): void {
-  if (p.checks.length) op.check(...p.checks);
-  for (const m of p.mutations) {
-    if (m.type === "set") {
-      op.set(m.key, m.value, m.expireIn === undefined ? undefined : { expireIn: m.expireIn });
-    } else if (m.type === "delete") op.delete(m.key);
-    else op[m.type](m.key, m.value.value);
-  }
-  for (const e of p.enqueues) op.enqueue(e.value, e.options);
-}
-
 const U64 = (1n << 64n) - 1n;
 
 /**
- * Applies a batch of independent ops to one atomic operation. Identical checks (same key and
+ * Applies recorded ops (one, or a batch of independent ones) to a real atomic operation.
+ * Identical checks (same key and
  * versionstamp: every write of a bucket checks its bucket entry) are made once, and the sums on
  * one key are added up into one sum (u64 sums wrap, so adding the deltas first is the same):
  * a batch of PUTs touches the same few counters many times, and each sum is a read and a write
  * of that row for SQLite.
  */
-function applyMerged(op: Deno.AtomicOperation, batch: Pending[]): void {
+function apply(op: Deno.AtomicOperation, batch: Pending[]): void {
   const seen = new Set<string>();
   const sums = new Map<string, { key: Deno.KvKey; n: bigint }>();
   for (const p of batch) {
@@ -344,7 +333,7 @@ export class GroupCommitter {
   async #commitOne(p: Pending): Promise<void> {
     try {
       const op = this.kv.atomic();
-      apply(op, p);
+      apply(op, [p]);
       this.commits++;
       p.resolve(await op.commit());
     } catch (e) {
@@ -356,7 +345,7 @@ export class GroupCommitter {
     let res: CommitOutcome | null = null;
     try {
       const op = this.kv.atomic();
-      applyMerged(op, batch);
+      apply(op, batch);
       this.commits++;
       res = await op.commit();
     } catch {
