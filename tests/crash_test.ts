@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { assertInlineOwnership } from "./_helpers/inline.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { bodyBytes, startServer, type TestServer } from "./_helpers/server.ts";
 
@@ -128,15 +129,7 @@ async function assertNoOrphans(dataDir: string, expectObjects: number): Promise<
       const ref = await kv.get(["blob", group]);
       assert(ref.value !== null, `orphan blob ${id} survived the start-up sweep`);
     }
-    const versionBlobs = new Set<string>();
-    for await (const e of kv.list<{ blob: string | null }>({ prefix: ["ver"] })) {
-      if (e.value.blob) versionBlobs.add(e.value.blob);
-    }
-    let inline = 0;
-    for await (const e of kv.list({ prefix: ["blobd"] })) {
-      assert(versionBlobs.has(e.key[1] as string), `orphan inline body ${String(e.key[1])}`);
-      inline++;
-    }
+    const inline = await assertInlineOwnership(kv);
     assert(files.length + inline >= expectObjects, "fewer stored bodies than objects");
     // Bucket counters are updated in the publish commits, so they survive the crash exactly.
     for await (const b of kv.list<{ id: string; name: string }>({ prefix: ["bucket"] })) {

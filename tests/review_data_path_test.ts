@@ -15,6 +15,7 @@ import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
 import { createHash } from "node:crypto";
 import { rawSignedRequest } from "./_helpers/raw_http.ts";
+import { assertInlineOwnership } from "./_helpers/inline.ts";
 
 const PLAIN = "review-plain";
 const VERSIONED = "review-versioned";
@@ -231,21 +232,18 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
           const ref = await kv.get(["blob", id.split(".")[0]]);
           assert(ref.value !== null, `unreferenced blob ${id}`);
         }
-        // Small bodies live in KV (["blobd", id]), larger ones in files; none is orphaned.
-        const inline = new Set<string>();
-        for await (const e of kv.list({ prefix: ["blobd"] })) inline.add(e.key[1] as string);
-        const owned = new Set<string>();
+        // Small bodies live in KV (["blobd", id]) and must be owned one to one; larger ones are
+        // files.
+        await assertInlineOwnership(kv);
         for await (
           const e of kv.list<{ key: string; blob: string | null; inline?: true }>({
             prefix: ["ver"],
           })
         ) {
-          if (!e.value.blob) continue;
-          owned.add(e.value.blob);
-          const where = e.value.inline ? inline : files;
-          assert(where.has(e.value.blob), `${e.value.key}: stored body missing`);
+          if (e.value.blob && !e.value.inline) {
+            assert(files.has(e.value.blob), `${e.value.key}: blob file missing`);
+          }
         }
-        for (const id of inline) assert(owned.has(id), `unreferenced inline body ${id}`);
       } finally {
         kv.close();
       }

@@ -29,11 +29,12 @@ import {
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { checkInlineOwnership } from "./_helpers/inline.ts";
+import { INLINE_MAX } from "../server/storage/objects.ts";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 
 const md5 = (b: Uint8Array) => `"${createHash("md5").update(b).digest("hex")}"`;
-const INLINE_MAX = 16 * 1024;
 
 async function get(s3: S3Client, Bucket: string, Key: string, extra: Record<string, unknown> = {}) {
   const r = await s3.send(new GetObjectCommand({ Bucket, Key, ...extra }));
@@ -48,42 +49,6 @@ async function setVersioning(s3: S3Client, Bucket: string, Status: "Enabled" | "
   await s3.send(
     new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status } }),
   );
-}
-
-/**
- * Opens the stopped server's KV and checks that inline bytes and inline version records own
- * each other one to one. Returns the number of inline entries.
- */
-async function checkInlineOwnership(dataDir: string): Promise<number> {
-  const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
-  try {
-    const owned = new Map<string, string>();
-    for await (
-      const e of kv.list<{ blob: string | null; inline?: true; key: string }>({ prefix: ["ver"] })
-    ) {
-      const r = e.value;
-      if (!r.inline) continue;
-      assert(r.blob, `inline record without a blob id: ${JSON.stringify(e.key)}`);
-      assert(!owned.has(r.blob), `two versions own inline blob ${r.blob}`);
-      owned.set(r.blob, JSON.stringify(e.key));
-    }
-    const stored = new Set<string>();
-    for await (const e of kv.list<Uint8Array>({ prefix: ["blobd"] })) {
-      const id = e.key[1] as string;
-      stored.add(id);
-      assert(owned.has(id), `["blobd", ${id}] is owned by no version (leaked)`);
-    }
-    for (const [id, where] of owned) {
-      assert(stored.has(id), `version ${where} is inline but ["blobd", ${id}] is gone`);
-    }
-    // Every latest record that is inline names bytes that exist too.
-    for await (const e of kv.list<{ blob: string | null; inline?: true }>({ prefix: ["obj"] })) {
-      if (e.value.inline) assert(stored.has(e.value.blob!), `obj ${e.key} has no inline bytes`);
-    }
-    return stored.size;
-  } finally {
-    kv.close();
-  }
 }
 
 Deno.test("inline objects: every deletion path drops their bytes, reads return the right bytes", async (t) => {
@@ -477,48 +442,59 @@ function keyName(w: number, j: number): string {
 
 const SIZES = [0, 1, 100, INLINE_MAX, INLINE_MAX + 1, 30_000];
 
-/** Everything a LIST (v2, no delimiter) returns, paged with `MaxKeys`. */
-async function listAllV2(
-  s3: S3Client,
-  Bucket: string,
-  MaxKeys: number,
-  extra: Record<string, unknown> = {},
+interface Page {
+  Contents?: { Key?: string; ETag?: string; Size?: number }[];
+  CommonPrefixes?: { Prefix?: string }[];
+  IsTruncated?: boolean;
+}
+
+/** Every entry of a paged listing; `next` fetches the page after `cursor` and names the next cursor. */
+async function collectPages(
+  next: (cursor: string | undefined) => Promise<{ page: Page; cursor?: string }>,
 ) {
   const out: [string, string, number][] = [];
   const prefixes: string[] = [];
-  let ContinuationToken: string | undefined;
+  let cursor: string | undefined;
   for (let pages = 0; pages < 500; pages++) {
-    const r = await s3.send(
-      new ListObjectsV2Command({ Bucket, MaxKeys, ContinuationToken, ...extra }),
-    );
-    for (const o of r.Contents ?? []) out.push([o.Key!, o.ETag!, o.Size!]);
-    for (const p of r.CommonPrefixes ?? []) prefixes.push(p.Prefix!);
-    if (!r.IsTruncated) return { out, prefixes };
-    ContinuationToken = r.NextContinuationToken;
+    const r = await next(cursor);
+    for (const o of r.page.Contents ?? []) out.push([o.Key!, o.ETag!, o.Size!]);
+    for (const p of r.page.CommonPrefixes ?? []) prefixes.push(p.Prefix!);
+    if (!r.page.IsTruncated) return { out, prefixes };
+    cursor = r.cursor;
   }
   throw new Error("listing did not end");
 }
 
-/** The same through ListObjects v1 with markers. */
-async function listAllV1(
+/** Everything ListObjectsV2 returns, paged with `MaxKeys` and continuation tokens. */
+function listAllV2(
   s3: S3Client,
   Bucket: string,
   MaxKeys: number,
   extra: Record<string, unknown> = {},
 ) {
-  const out: [string, string, number][] = [];
-  const prefixes: string[] = [];
-  let Marker: string | undefined;
-  for (let pages = 0; pages < 500; pages++) {
-    const r = await s3.send(new ListObjectsCommand({ Bucket, MaxKeys, Marker, ...extra }));
-    for (const o of r.Contents ?? []) out.push([o.Key!, o.ETag!, o.Size!]);
-    for (const p of r.CommonPrefixes ?? []) prefixes.push(p.Prefix!);
-    if (!r.IsTruncated) return { out, prefixes };
-    const lastKey = r.Contents?.at(-1)?.Key;
-    const lastPrefix = r.CommonPrefixes?.at(-1)?.Prefix;
-    Marker = r.NextMarker ?? [lastKey, lastPrefix].filter((x) => x).sort(cmpUtf8).at(-1);
-  }
-  throw new Error("listing did not end");
+  return collectPages(async (ContinuationToken) => {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket, MaxKeys, ContinuationToken, ...extra }),
+    );
+    return { page, cursor: page.NextContinuationToken };
+  });
+}
+
+/** The same through ListObjects v1 with markers (NextMarker, else the last entry). */
+function listAllV1(
+  s3: S3Client,
+  Bucket: string,
+  MaxKeys: number,
+  extra: Record<string, unknown> = {},
+) {
+  return collectPages(async (Marker) => {
+    const page = await s3.send(new ListObjectsCommand({ Bucket, MaxKeys, Marker, ...extra }));
+    const lastKey = page.Contents?.at(-1)?.Key;
+    const lastPrefix = page.CommonPrefixes?.at(-1)?.Prefix;
+    const cursor = page.NextMarker ??
+      [lastKey, lastPrefix].filter((x) => x).sort(cmpUtf8).at(-1);
+    return { page, cursor };
+  });
 }
 
 const enc = new TextEncoder();

@@ -1,0 +1,48 @@
+/**
+ * The S3 app in-process (the same `createS3App` main.ts uses), for tests that drive background
+ * workers directly (e.g. `app.lifecycle.runOnce(now)` "days later"), with an SDK client on it.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import { loadConfig } from "../../server/config.ts";
+import { createS3App } from "../../server/app.ts";
+import { REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./server.ts";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function startApp() {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-lc-" });
+  const cfg = loadConfig({
+    args: [
+      "--data-dir",
+      dir,
+      "--lifecycle-interval",
+      "0",
+      "--sweep-interval",
+      "0",
+      "--root-access-key",
+      TEST_ACCESS_KEY,
+      "--root-secret-key",
+      TEST_SECRET_KEY,
+    ],
+    env: {},
+  });
+  const app = await createS3App(cfg, { log: quiet });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET_KEY },
+    maxAttempts: 1,
+  });
+  return {
+    app,
+    s3,
+    async stop() {
+      s3.destroy();
+      await server.shutdown();
+      await app.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
