@@ -16,6 +16,7 @@ import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers
 import { createHash } from "node:crypto";
 import { rawSignedRequest } from "./_helpers/raw_http.ts";
 import { assertInlineOwnership } from "./_helpers/inline.ts";
+import { storedVersions } from "./_helpers/versions.ts";
 
 const PLAIN = "review-plain";
 const VERSIONED = "review-versioned";
@@ -38,7 +39,7 @@ async function bucketTruth(kv: Deno.Kv, name: string): Promise<BucketTruth> {
   let objects = 0;
   let bytes = 0;
   for await (
-    const e of kv.list<{ size: number; deleteMarker?: boolean }>({ prefix: ["ver", id] })
+    const e of storedVersions<{ size: number; deleteMarker?: boolean }>(kv, id)
   ) {
     if (e.value.deleteMarker) continue;
     objects++;
@@ -236,9 +237,7 @@ Deno.test("data path: exact counters under concurrency, nothing left by cut uplo
         // files.
         await assertInlineOwnership(kv);
         for await (
-          const e of kv.list<{ key: string; blob: string | null; inline?: true }>({
-            prefix: ["ver"],
-          })
+          const e of storedVersions<{ key: string; blob: string | null; inline?: true }>(kv)
         ) {
           if (e.value.blob && !e.value.inline) {
             assert(files.has(e.value.blob), `${e.value.key}: blob file missing`);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
+import { putText } from "../../tests/_helpers/storage.ts";
 import { decodeListEntry, LIST_INDEX_META, listEntry } from "./list_index.ts";
 import { objectListKey } from "./meta/keys.ts";
 import type { Logger } from "./core.ts";
@@ -17,16 +18,7 @@ async function withDir(fn: (dir: string) => Promise<void>) {
   }
 }
 
-function put(s: Opened, b: BucketRecord, key: string, v: string) {
-  return s.backend.putObject(b, {
-    key,
-    body: new Blob([v]).stream(),
-    contentLength: v.length,
-    content: {},
-    meta: {},
-    ownerId: "o",
-  });
-}
+const put = putText;
 
 /** Every `obj` entry has the listing entry it implies, and no listing entry is left over. */
 async function assertIndexInSync(s: Opened) {

@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
+import { putText } from "../../tests/_helpers/storage.ts";
 import type { Logger } from "./core.ts";
-import type { BucketRecord } from "./types.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 type Opened = Awaited<ReturnType<typeof openStorage>>;
 
-function put(s: Opened, b: BucketRecord, key: string, v: string) {
-  return s.backend.putObject(b, {
-    key,
-    body: new Blob([v]).stream(),
-    contentLength: v.length,
-    content: {},
-    meta: {},
-    ownerId: "o",
-  });
-}
+const put = putText;
 
 /** Blob ids stored, as files or as inline KV entries (`["blobd", id]`). */
 async function storedBlobs(s: Awaited<ReturnType<typeof openStorage>>): Promise<string[]> {

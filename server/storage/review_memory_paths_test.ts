@@ -7,6 +7,7 @@
  * - lifecycle expiration (current and noncurrent) of inline objects drops their bytes.
  */
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
+import { storedVersions } from "../../tests/_helpers/versions.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
 import { openStorage } from "./backend.ts";
 import { listObjects } from "./listing.ts";
@@ -216,9 +217,7 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
     let objects = 0;
     let bytes = 0;
     for await (
-      const e of s.core.kv.list<{ deleteMarker?: boolean; size: number }>({
-        prefix: ["ver", b.id],
-      })
+      const e of storedVersions<{ deleteMarker?: boolean; size: number }>(s.core.kv, b.id)
     ) {
       if (e.value.deleteMarker) continue;
       objects++;

@@ -53,6 +53,11 @@ export interface ObjectRecord {
   blob: string | null;
   /** The blob's bytes are in KV (`["blobd", blob]`), not in a file (small PutObject bodies). */
   inline?: true;
+  /**
+   * The key's only version, the `null` version of a never-versioned bucket, stored as this
+   * `["obj"]` record alone: no `["ver"]`, `["vhead"]` or `["vnull"]` entries (versions.ts).
+   */
+  solo?: true;
   /** Multipart layout: parts stored inline when few, else in ["objparts", ...] chunks. */
   parts?: PartRef[];
   partsChunks?: number;

@@ -1,24 +1,26 @@
 /**
- * ListObjectVersions over `["ver", bucket, key, sortId]`: keys in byte order, each key's versions
- * newest first. A page costs O(page): the walk starts at the marker with one seek, and a common
- * prefix is skipped with one new seek past it instead of walking the versions under it.
+ * ListObjectVersions over every stored version (`walkVersions`: `["ver", bucket, key, sortId]`
+ * entries and solo records): keys in byte order, each key's versions newest first. A page costs
+ * O(page): the walk starts at the marker with one seek, and a common prefix is skipped with one
+ * new seek past it instead of walking the versions under it.
  */
 import { S3Error } from "../s3/errors.ts";
-import { versionKey, versionNullKey, versionPrefix } from "./meta/keys.ts";
+import { versionNullKey } from "./meta/keys.ts";
 import { compareUtf8, pastPrefix } from "./listing.ts";
 import { validateVersionId } from "./versions.ts";
+import { type WalkStart, walkVersions } from "./version_walk.ts";
 import type { StorageCore } from "./core.ts";
-import type { ListVersionsInput, ListVersionsPage, ObjectRecord } from "./types.ts";
+import type { ListVersionsInput, ListVersionsPage } from "./types.ts";
 
-/** The KV key just after every version of `key` (the next key's versions sort after it). */
-const afterKey = (bucketId: string, key: string): Deno.KvKey => ["ver", bucketId, key + "\0"];
+/** The position just after every version of `key` (the next key's versions sort after it). */
+const afterKey = (key: string): WalkStart => ({ name: key + "\0" });
 
 /** Where the walk starts, and the key whose versions before that point were already listed. */
 async function startOf(
   core: StorageCore,
   bucketId: string,
   input: ListVersionsInput,
-): Promise<{ start: Deno.KvKey; resumedKey: string | null }> {
+): Promise<{ start: WalkStart; resumedKey: string | null }> {
   const { prefix, delimiter, keyMarker, versionIdMarker } = input;
   if (versionIdMarker && !keyMarker) {
     throw new S3Error("InvalidArgument", {
@@ -27,7 +29,7 @@ async function startOf(
     });
   }
   if (!keyMarker || keyMarker < prefix) {
-    return { start: ["ver", bucketId, prefix], resumedKey: null };
+    return { start: { name: prefix }, resumedKey: null };
   }
   // A marker inside a common prefix means that prefix was already returned: skip all of it.
   if (delimiter && keyMarker.startsWith(prefix)) {
@@ -35,7 +37,7 @@ async function startOf(
     if (i >= 0) {
       const cp = keyMarker.slice(0, i + delimiter.length);
       if (keyMarker !== cp || !versionIdMarker) {
-        return { start: ["ver", bucketId, pastPrefix(cp)], resumedKey: null };
+        return { start: { name: pastPrefix(cp) }, resumedKey: null };
       }
     }
   }
@@ -46,11 +48,10 @@ async function startOf(
       const p = await core.kv.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
       sort = p.value?.sort ?? null;
     }
-    if (sort) {
-      return { start: versionKey(bucketId, keyMarker, sort + "\0"), resumedKey: keyMarker };
-    }
+    // A solo version has no null pointer: the key's one version was listed, go past it.
+    if (sort) return { start: { name: keyMarker, afterSort: sort }, resumedKey: keyMarker };
   }
-  return { start: afterKey(bucketId, keyMarker), resumedKey: null };
+  return { start: afterKey(keyMarker), resumedKey: null };
 }
 
 export async function listObjectVersions(
@@ -76,16 +77,11 @@ export async function listObjectVersions(
   // With a prefix the range ends where the prefix does (see listing.ts: a batch is read whole).
   const endName = prefix ? pastPrefix(prefix) : null;
   for (;;) {
-    if (endName !== null && compareUtf8(start[2] as string, endName) >= 0) return page;
-    let reseek: Deno.KvKey | null = null;
-    const iter = core.kv.list<ObjectRecord>(
-      endName !== null
-        ? { start, end: ["ver", bucketId, endName] }
-        : { prefix: versionPrefix(bucketId), start },
-      { batchSize: Math.min(1000, maxKeys + 1) },
-    );
-    for await (const e of iter) {
-      const key = e.key[2] as string;
+    if (endName !== null && compareUtf8(start.name, endName) >= 0) return page;
+    let reseek: WalkStart | null = null;
+    const batchSize = Math.min(1000, maxKeys + 1);
+    for await (const e of walkVersions(core, bucketId, start, endName, batchSize)) {
+      const key = e.name;
       if (!key.startsWith(prefix)) {
         if (key > prefix) return page;
         continue;
@@ -100,16 +96,16 @@ export async function listObjectVersions(
           lastName = cp;
           lastVersion = null;
           prevKey = null;
-          reseek = ["ver", bucketId, pastPrefix(cp)];
+          reseek = { name: pastPrefix(cp) };
           break;
         }
       }
       if (count >= maxKeys) return truncate(page, lastName, lastVersion);
-      page.versions.push({ rec: e.value, isLatest: key !== prevKey });
+      page.versions.push({ rec: e.rec, isLatest: key !== prevKey });
       prevKey = key;
       count++;
       lastName = key;
-      lastVersion = e.value.versionId;
+      lastVersion = e.rec.versionId;
     }
     if (reseek === null) return page;
     start = reseek;

@@ -5,6 +5,12 @@
  * `["vhead", ...]` names the latest entry and is rewritten by every commit that changes a key's
  * versions, which serializes concurrent writers of one key. The bucket's versioning state is
  * read inside the retry loop, so a write racing PutBucketVersioning commits under one state.
+ *
+ * Solo versions: in an Unversioned bucket a key has one version, the `null` one, and it is
+ * stored as its `["obj"]` record alone, marked `solo` (no `ver`, `vhead` or `vnull` entries: a
+ * small PUT's commit writes half as many rows). Readers see a solo key as one version whose sort
+ * id is `soloSort(rec)`; the first write that keeps it as a noncurrent version (the bucket is
+ * versioned now) gives it those entries in the same commit.
  */
 import { S3Error } from "../s3/errors.ts";
 import {
@@ -27,6 +33,7 @@ import { freePartsGroup } from "./parts.ts";
 import { clearLatest, listChangesOf, setLatest } from "./list_index.ts";
 import { listMemoryOf } from "./list_memory.ts";
 import { cachedLatest, forgetLatest, hasLatest, rememberLatest } from "./latest_cache.ts";
+import { soloSort, unsolo } from "./version_walk.ts";
 import { guessBucket, guessMissed, rememberBucket } from "./new_keys.ts";
 import {
   assertDeletable,
@@ -87,31 +94,35 @@ export function validateVersionId(v: string): void {
   });
 }
 
-/** The sort id of `versionId` of a key, or null when no such version exists. */
-async function sortOf(
-  core: StorageCore,
-  bucketId: string,
-  key: string,
-  versionId: string,
-): Promise<string | null> {
-  if (versionId !== "null") return versionId;
-  const p = await core.kv.get<NullPointer>(versionNullKey(bucketId, key));
-  return p.value?.sort ?? null;
+/** A stored version found by id: its sort id and entry (the `obj` entry of a solo version). */
+interface FoundVersion {
+  sort: string;
+  entry: Deno.KvEntry<ObjectRecord>;
 }
 
-/** A stored version entry by id (markers included), or null. */
-export async function getVersionEntry(
+/** A stored version by id (markers included), or null. */
+async function findVersion(
   core: StorageCore,
   bucketId: string,
   key: string,
   versionId: string,
-): Promise<Deno.KvEntry<ObjectRecord> | null> {
+): Promise<FoundVersion | null> {
   validateVersionId(versionId);
-  const sort = await sortOf(core, bucketId, key, versionId);
-  if (!sort) return null;
+  let sort = versionId;
+  if (versionId === "null") {
+    const [p, o] = await core.kv.getMany<[NullPointer, ObjectRecord]>([
+      versionNullKey(bucketId, key),
+      objectKey(bucketId, key),
+    ]);
+    if (o.value?.solo) {
+      return { sort: soloSort(o.value), entry: o as Deno.KvEntry<ObjectRecord> };
+    }
+    if (!p.value) return null;
+    sort = p.value.sort;
+  }
   const e = await core.kv.get<ObjectRecord>(versionKey(bucketId, key, sort));
   if (!e.value || e.value.versionId !== versionId) return null;
-  return e as Deno.KvEntry<ObjectRecord>;
+  return { sort, entry: e as Deno.KvEntry<ObjectRecord> };
 }
 
 function markerHeaders(versionId: string, extra: Record<string, string> = {}) {
@@ -139,7 +150,7 @@ export async function getObjectRecord(
     const headers = h.value?.marker ? markerHeaders(h.value.versionId) : undefined;
     throw new S3Error("NoSuchKey", { fields: { Key: key }, headers });
   }
-  const e = await getVersionEntry(core, bucket.id, key, versionId);
+  const e = (await findVersion(core, bucket.id, key, versionId))?.entry;
   if (!e) throw new S3Error("NoSuchVersion", { fields: { Key: key, VersionId: versionId } });
   if (e.value.deleteMarker) {
     throw new S3Error("MethodNotAllowed", {
@@ -238,6 +249,25 @@ interface KeyState {
   nul: Deno.KvEntryMaybe<NullPointer>;
   lock: Deno.KvEntryMaybe<{ v: 1; value: LockConfig }>;
   bucket: BucketRecord;
+  /**
+   * The key's only version is its solo `obj` record. `head` and `nul` then describe it
+   * (values derived, versionstamps null: the entries do not exist and commits check that).
+   */
+  solo: boolean;
+}
+
+/** Makes a solo key's state read like any other: one null version, the latest. */
+function withSolo(s: KeyState): KeyState {
+  const rec = s.cur.value;
+  if (!rec?.solo) return s;
+  const sort = soloSort(rec);
+  const virtual = <T>(key: Deno.KvKey, value: T) => ({ key, value, versionstamp: null });
+  return {
+    ...s,
+    solo: true,
+    head: virtual(s.head.key, { v: 1, sort, versionId: "null", marker: false }),
+    nul: virtual(s.nul.key, { v: 1, sort }),
+  } as unknown as KeyState;
 }
 
 async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string) {
@@ -254,7 +284,7 @@ async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string
     throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
   }
   rememberBucket(core, be as Deno.KvEntry<BucketRecord>);
-  return { be, cur, head, nul, lock, bucket: be.value } as KeyState;
+  return withSolo({ be, cur, head, nul, lock, bucket: be.value, solo: false } as KeyState);
 }
 
 /**
@@ -283,6 +313,7 @@ function guessNewKeyState(
     nul: none(versionNullKey(bucket.id, key)),
     lock: none(bucketConfigKey(bucket.id, LOCK_CONFIG)),
     bucket: be.value,
+    solo: false,
   };
 }
 
@@ -356,16 +387,27 @@ export async function publishVersion(
       ...(old?.check ? [old.check] : []),
     );
     op.check(...(opts.checks ?? []));
+    // An Unversioned bucket's key keeps one version: it is stored solo (the `obj` record only).
+    const solo = s.bucket.versioning === "Unversioned";
+    if (solo) rec.solo = true;
+    else delete rec.solo;
     setLatest(op, b, rec);
-    op.set(versionKey(b, rec.key, sort), rec);
     if (rec.inline) {
       if (!rec.blob || !opts.inlineData) throw new Error("inline record without its bytes");
       op.set(inlineDataKey(rec.blob), opts.inlineData);
     }
-    op.set(versionHeadKey(b, rec.key), { v: 1, sort, versionId: rec.versionId, marker: false });
-    if (!versioned) op.set(versionNullKey(b, rec.key), { v: 1, sort });
+    if (solo) {
+      // Entries of a key written before solo records existed go.
+      if (s.head.versionstamp) op.delete(versionHeadKey(b, rec.key));
+      if (s.nul.versionstamp) op.delete(versionNullKey(b, rec.key));
+    } else {
+      op.set(versionKey(b, rec.key, sort), rec);
+      op.set(versionHeadKey(b, rec.key), { v: 1, sort, versionId: rec.versionId, marker: false });
+      if (!versioned) op.set(versionNullKey(b, rec.key), { v: 1, sort });
+      if (versioned) keepSoloAsNoncurrent(op, s);
+    }
     if (old) {
-      op.delete(old.key);
+      if (!s.solo) op.delete(old.key);
       dropVersionData(op, old.value);
     }
     for (const g of new Set(blobsOf(rec).map(blobGroup))) op.set(blobRefKey(g), refValue(b, rec));
@@ -391,6 +433,17 @@ export async function publishVersion(
     return old?.value ?? null;
   }
   throw new S3Error("OperationAborted");
+}
+
+/**
+ * A solo version that a new version (or marker) of a versioned bucket leaves noncurrent gets
+ * the entries of a version in the same commit (its `obj` record is replaced by that commit).
+ */
+function keepSoloAsNoncurrent(op: Deno.AtomicOperation, s: KeyState): void {
+  if (!s.solo) return;
+  const sort = s.nul.value!.sort;
+  op.set(versionKey(s.bucket.id, s.cur.value!.key, sort), unsolo(s.cur.value!));
+  op.set(versionNullKey(s.bucket.id, s.cur.value!.key), { v: 1, sort });
 }
 
 function markerRecord(key: string, versionId: string, now: number, ownerId: string): ObjectRecord {
@@ -424,11 +477,16 @@ async function removeVersionOps(
 ): Promise<void> {
   const b = s.bucket.id;
   const key = target.value.key;
-  op.delete(target.key);
   dropVersionData(op, target.value);
-  if (target.value.versionId === "null") op.delete(versionNullKey(b, key));
   tally.objects -= countOf(target.value);
   tally.bytes -= target.value.size;
+  if (s.solo) {
+    // The key's only version, stored as its `obj` record alone.
+    clearLatest(op, b, key);
+    return;
+  }
+  op.delete(target.key);
+  if (target.value.versionId === "null") op.delete(versionNullKey(b, key));
   if (s.head.value?.sort !== sort) {
     if (s.head.value) op.set(versionHeadKey(b, key), s.head.value);
     return;
@@ -487,15 +545,18 @@ export async function deleteVersioned(
     let removed: ObjectRecord | null = null;
     let result: ObjectRecord | null;
     if (opts.versionId !== undefined) {
-      const target = await getVersionEntry(core, b, key, opts.versionId);
-      if (!target) return null;
+      const found = await findVersion(core, b, key, opts.versionId);
+      if (!found) return null;
+      const target = found.entry;
       assertDeletable(target.value, now, !!opts.bypassGovernance);
       op.check(target);
-      await removeVersionOps(core, op, s, target, target.key[3] as string, tally);
+      const stored = { key: versionKey(b, key, found.sort), value: target.value };
+      await removeVersionOps(core, op, s, stored, found.sort, tally);
       removed = result = target.value;
     } else if (s.bucket.versioning === "Enabled") {
       const sort = newSortId(now, s.head.value?.sort ?? null);
       result = markerRecord(key, sort, now, opts.ownerId ?? s.bucket.ownerId);
+      keepSoloAsNoncurrent(op, s);
       op.set(versionKey(b, key, sort), result);
       op.set(versionHeadKey(b, key), { v: 1, sort, versionId: sort, marker: true });
       clearLatest(op, b, key);
@@ -513,7 +574,7 @@ export async function deleteVersioned(
         const sort = newSortId(now, s.head.value?.sort ?? null);
         result = markerRecord(key, "null", now, opts.ownerId ?? s.bucket.ownerId);
         if (old) {
-          op.delete(old.key);
+          if (!s.solo) op.delete(old.key);
           dropVersionData(op, old.value);
           tally.objects -= countOf(old.value);
           tally.bytes -= old.value.size;
@@ -548,10 +609,17 @@ export async function updateVersion(
   const b = bucket.id;
   for (let attempt = 0; attempt < 50; attempt++) {
     const rec = await getObjectRecord(core, bucket, key, versionId);
-    const sort = await sortOf(core, b, key, rec.versionId);
-    if (!sort) continue;
+    const found = await findVersion(core, b, key, rec.versionId);
+    if (!found) continue;
+    if (found.entry.value.solo) {
+      const next: ObjectRecord = { ...patch(found.entry.value, core.clock.now()), solo: true };
+      const op = core.kv.atomic().check(found.entry);
+      setLatest(op, b, next);
+      if ((await commitKey(core, op, b, key, false)).ok) return next;
+      continue;
+    }
     const [ve, oe] = await core.kv.getMany<[ObjectRecord, ObjectRecord]>([
-      versionKey(b, key, sort),
+      versionKey(b, key, found.sort),
       objectKey(b, key),
     ]);
     if (!ve.value || ve.value.versionId !== rec.versionId) continue;
@@ -561,19 +629,6 @@ export async function updateVersion(
     if ((await commitKey(core, op, b, key, false)).ok) return next;
   }
   throw new S3Error("OperationAborted");
-}
-
-/** Every version of one key, newest first (background work; a key's versions are few). */
-export async function keyVersions(
-  core: StorageCore,
-  bucketId: string,
-  key: string,
-): Promise<ObjectRecord[]> {
-  const out: ObjectRecord[] = [];
-  for await (const e of core.kv.list<ObjectRecord>({ prefix: versionKeyPrefix(bucketId, key) })) {
-    out.push(e.value);
-  }
-  return out;
 }
 
 /** DeleteBucket's check: no versions or markers remain. */

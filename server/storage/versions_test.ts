@@ -1,46 +1,18 @@
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
-import { openStorage } from "./backend.ts";
+import {
+  putText,
+  type Storage,
+  withStorage as withStorageIn,
+} from "../../tests/_helpers/storage.ts";
 import { newSortId } from "./versions.ts";
-import type { Logger } from "./core.ts";
-import type { BucketRecord, ObjectRecord } from "./types.ts";
+import type { ObjectRecord } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function body(s: string) {
-  return new Blob([s]).stream();
-}
-
-async function withStorage(fn: (s: Awaited<ReturnType<typeof openStorage>>) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-ver-" });
-  let t = 1_700_000_000_000;
-  const s = await openStorage({ dataDir: dir, log: quiet, clock: { now: () => (t += 1000) } });
-  try {
-    await fn(s);
-  } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function put(
-  s: Awaited<ReturnType<typeof openStorage>>,
-  b: BucketRecord,
-  key: string,
-  v: string,
-) {
-  return await s.backend.putObject(b, {
-    key,
-    body: body(v),
-    contentLength: v.length,
-    content: {},
-    meta: {},
-    ownerId: "o",
-  });
-}
+const withStorage = (fn: (s: Storage) => Promise<void>) => withStorageIn("maxiofs-ver-", fn);
+const put = putText;
 
 /** Blob ids stored, as files or as inline KV entries (`["blobd", id]`). */
-async function storedBlobs(s: Awaited<ReturnType<typeof openStorage>>): Promise<string[]> {
+async function storedBlobs(s: Storage): Promise<string[]> {
   const out: string[] = [];
   for await (const id of s.core.blobs.listIds()) out.push(id);
   for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
@@ -194,7 +166,7 @@ Deno.test("locked versions refuse permanent deletion; markers are still allowed"
     const far = Date.now() + 1e12;
     const rec = await be.putObject(b, {
       key: "k",
-      body: body("x"),
+      body: new Blob(["x"]).stream(),
       contentLength: 1,
       content: {},
       meta: {},

@@ -3,13 +3,12 @@
  * must own each other one to one: no leaked bytes, no inline version without its bytes.
  */
 import { assert } from "./assert.ts";
+import { storedVersions } from "./versions.ts";
 
 /** Asserts the one-to-one ownership in `kv`; returns the number of inline bodies. */
 export async function assertInlineOwnership(kv: Deno.Kv): Promise<number> {
   const owned = new Map<string, string>();
-  for await (
-    const e of kv.list<{ blob: string | null; inline?: true }>({ prefix: ["ver"] })
-  ) {
+  for await (const e of storedVersions<{ blob: string | null; inline?: true }>(kv)) {
     const r = e.value;
     if (!r.inline) continue;
     assert(r.blob, `inline record without a blob id: ${JSON.stringify(e.key)}`);

@@ -8,8 +8,8 @@
 import { getBucketById, getBucketConfig } from "../../storage/buckets.ts";
 import { deleteObject } from "../../storage/objects.ts";
 import { isLocked } from "../../storage/lock.ts";
-import { keyVersions } from "../../storage/versions.ts";
-import { uploadListPrefix, versionPrefix } from "../../storage/meta/keys.ts";
+import { keyVersions, walkVersions } from "../../storage/version_walk.ts";
+import { uploadListPrefix } from "../../storage/meta/keys.ts";
 import { abortUpload } from "../../storage/multipart.ts";
 import { isS3Error } from "../../s3/errors.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig, type LifecycleRule } from "./config.ts";
@@ -98,19 +98,14 @@ async function applyToVersions(
 ): Promise<void> {
   const prefix = rulePrefix(rule);
   let group: ObjectRecord[] = [];
-  const iter = core.kv.list<ObjectRecord>({
-    prefix: versionPrefix(bucket.id),
-    start: [...versionPrefix(bucket.id), prefix],
-  });
-  for await (const e of iter) {
-    const key = e.key[2] as string;
-    if (!key.startsWith(prefix)) break;
-    if (group.length && group[0].key !== key) {
+  for await (const v of walkVersions(core, bucket.id, { name: prefix }, null)) {
+    if (!v.name.startsWith(prefix)) break;
+    if (group.length && group[0].key !== v.name) {
       // The listing has moved past this key, so changing its versions cannot disturb it.
       await applyToKey(core, bucket, rule, group, now, res);
       group = [];
     }
-    group.push(e.value);
+    group.push(v.rec);
   }
   if (group.length) await applyToKey(core, bucket, rule, group, now, res);
 }
