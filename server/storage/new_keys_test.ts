@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
-import { putText } from "../../tests/_helpers/storage.ts";
+import { putText, storedBlobs } from "../../tests/_helpers/storage.ts";
 import type { Logger } from "./core.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 type Opened = Awaited<ReturnType<typeof openStorage>>;
 
 const put = putText;
-
-/** Blob ids stored, as files or as inline KV entries (`["blobd", id]`). */
-async function storedBlobs(s: Awaited<ReturnType<typeof openStorage>>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const id of s.core.blobs.listIds()) out.push(id);
-  for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
-  return out;
-}
 
 Deno.test("guessed-new publishes: overwrites of unseen keys, versioning changes, counters", async () => {
   const dir = await Deno.makeTempDir({ prefix: "maxiofs-newkeys-" });

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert
 import {
   putText,
   type Storage,
+  storedBlobs,
   withStorage as withStorageIn,
 } from "../../tests/_helpers/storage.ts";
 import { newSortId } from "./versions.ts";
@@ -10,14 +11,6 @@ import { S3Error } from "../s3/errors.ts";
 
 const withStorage = (fn: (s: Storage) => Promise<void>) => withStorageIn("maxiofs-ver-", fn);
 const put = putText;
-
-/** Blob ids stored, as files or as inline KV entries (`["blobd", id]`). */
-async function storedBlobs(s: Storage): Promise<string[]> {
-  const out: string[] = [];
-  for await (const id of s.core.blobs.listIds()) out.push(id);
-  for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
-  return out;
-}
 
 Deno.test("sort ids order newest first and never collide within a millisecond", () => {
   const a = newSortId(1000, null);

@@ -33,3 +33,11 @@ export function putText(s: Storage, b: BucketRecord, key: string, v: string) {
     ownerId: "o",
   });
 }
+
+/** Blob ids stored, as files or as inline KV entries (`["blobd", id]`). */
+export async function storedBlobs(s: Storage): Promise<string[]> {
+  const out: string[] = [];
+  for await (const id of s.core.blobs.listIds()) out.push(id);
+  for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
+  return out;
+}
