@@ -24,16 +24,25 @@ export interface WalkStart {
   afterSort?: string;
 }
 
-const INV_BASE = 9_000_000_000_000_000;
-const SORT_HEAD = 14;
+/** Hex digits of a sort id's time part (the rest is 18 random or zero digits). */
+export const SORT_HEAD = 14;
+
+/** The time part of a sort id: an inverted microsecond-scaled clock, so newer sorts first. */
+export function invertedTime(ms: number): number {
+  return 9_000_000_000_000_000 - Math.floor(ms) * 1000;
+}
+
+/** A sort id from its time part and tail digits. */
+export function sortIdOf(inv: number, tail: string): string {
+  return inv.toString(16).padStart(SORT_HEAD, "0") + tail;
+}
 
 /**
  * The sort id a solo version takes when it becomes one of several (derived from its time, so
  * every reader agrees; a newer version's `newSortId` sorts before it).
  */
 export function soloSort(rec: ObjectRecord): string {
-  const inv = INV_BASE - Math.floor(rec.lastModified) * 1000;
-  return inv.toString(16).padStart(SORT_HEAD, "0") + "0".repeat(18);
+  return sortIdOf(invertedTime(rec.lastModified), "0".repeat(18));
 }
 
 /** The record as a `["ver"]` entry holds it (without the solo mark). */

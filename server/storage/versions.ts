@@ -33,7 +33,7 @@ import { freePartsGroup } from "./parts.ts";
 import { clearLatest, listChangesOf, setLatest } from "./list_index.ts";
 import { listMemoryOf } from "./list_memory.ts";
 import { cachedLatest, forgetLatest, hasLatest, rememberLatest } from "./latest_cache.ts";
-import { soloSort, unsolo } from "./version_walk.ts";
+import { invertedTime, soloSort, SORT_HEAD, sortIdOf, unsolo } from "./version_walk.ts";
 import { guessBucket, guessMissed, rememberBucket } from "./new_keys.ts";
 import {
   assertDeletable,
@@ -58,9 +58,6 @@ export interface NullPointer {
   sort: string;
 }
 
-const INV_BASE = 9_000_000_000_000_000;
-const SORT_HEAD = 14;
-
 /** A version id (and sort id): 32 lower-case hex digits. */
 export const VERSION_ID_RE = /^[0-9a-f]{32}$/;
 
@@ -77,12 +74,12 @@ function randomHex(bytes: number): string {
  * key's versions is always the commit order.
  */
 export function newSortId(now: number, headSort: string | null): string {
-  let inv = INV_BASE - Math.floor(now) * 1000;
+  let inv = invertedTime(now);
   if (headSort) {
     const h = parseInt(headSort.slice(0, SORT_HEAD), 16);
     if (inv >= h) inv = h - 1;
   }
-  return inv.toString(16).padStart(SORT_HEAD, "0") + randomHex(9);
+  return sortIdOf(inv, randomHex(9));
 }
 
 /** Validates a `versionId` parameter (`null` or an id this server issued). */
@@ -374,7 +371,10 @@ export async function publishVersion(
       rec.retention = defaultRetention(s.lock.value?.value ?? null, now);
     }
     const versioned = s.bucket.versioning === "Enabled";
-    const sort = newSortId(now, s.head.value?.sort ?? null);
+    // An Unversioned bucket's key keeps one version: it is stored solo (the `obj` record only,
+    // so it needs no sort id).
+    const solo = s.bucket.versioning === "Unversioned";
+    const sort = solo ? "" : newSortId(now, s.head.value?.sort ?? null);
     rec.versionId = versioned ? sort : "null";
     const old = versioned ? null : await nullVersion(core, s, rec.key);
     // Overwriting in place destroys the old bytes: a locked null version refuses it.
@@ -387,8 +387,6 @@ export async function publishVersion(
       ...(old?.check ? [old.check] : []),
     );
     op.check(...(opts.checks ?? []));
-    // An Unversioned bucket's key keeps one version: it is stored solo (the `obj` record only).
-    const solo = s.bucket.versioning === "Unversioned";
     if (solo) rec.solo = true;
     else delete rec.solo;
     setLatest(op, b, rec);
