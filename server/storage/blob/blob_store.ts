@@ -8,6 +8,7 @@ import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
 import { bytesStream, HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
+import { IdleWatch } from "./idle_watch.ts";
 
 export interface StagedBlob {
   id: string;
@@ -35,10 +36,24 @@ export interface StageOptions {
   inlineMax?: number;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 export function newBlobId(): string {
-  const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  let id = "";
+  for (let i = 0; i < 16; i++) id += HEX[b[i]];
+  return id;
+}
+
+/**
+ * The id of a blob kept in KV (`["blobd", id]`), never a file: 12 hex digits of the time in
+ * milliseconds, then 80 random bits. Ids made close in time sort together, so a merged commit's
+ * inline bytes go to one B-tree leaf of Deno KV instead of one random leaf each (measured: the
+ * writer thread's time per small PUT fell by ~45% in a stand-alone reproduction). Same length
+ * and alphabet as `newBlobId`, and still unguessable.
+ */
+export function newInlineId(now = Date.now()): string {
+  return now.toString(16).padStart(12, "0") + newBlobId().slice(12);
 }
 
 /** Bytes gathered before one file write: fewer, larger writes than the network's chunks. */
@@ -71,6 +86,8 @@ export class BlobStore {
   #offload = new HashOffload();
   /** Bytes of small blobs recently written or read (see hot_cache.ts). */
   readonly hot: HotBlobCache;
+  /** Stops silent request bodies (`opts.bodyIdleMs`); null when there is no limit. */
+  #idle: IdleWatch | null;
 
   constructor(
     readonly dataDir: string,
@@ -85,6 +102,7 @@ export class BlobStore {
     this.objectsDir = `${dataDir}/objects`;
     this.tmpDir = `${dataDir}/tmp`;
     this.hot = new HotBlobCache(opts.hotCacheBytes ?? 0);
+    this.#idle = opts.bodyIdleMs ? new IdleWatch(opts.bodyIdleMs) : null;
   }
 
   async init(): Promise<void> {
@@ -209,7 +227,7 @@ export class BlobStore {
         cur ^= 1;
         fill = 0;
       };
-      for await (const chunk of chunksOf(body, this.opts.bodyIdleMs ?? 0)) {
+      for await (const chunk of chunksOf(body, this.#idle)) {
         size += chunk.byteLength;
         if (size > max) throw new S3Error("EntityTooLarge");
         if (expected !== null && size > expected) throw new S3Error("IncompleteBody");
@@ -282,7 +300,7 @@ export class BlobStore {
     const data = new Uint8Array(expected);
     const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
     let size = 0;
-    for await (const chunk of chunksOf(body, this.opts.bodyIdleMs ?? 0)) {
+    for await (const chunk of chunksOf(body, this.#idle)) {
       if (size + chunk.byteLength > max) throw new S3Error("EntityTooLarge");
       if (size + chunk.byteLength > expected) throw new S3Error("IncompleteBody");
       data.set(chunk, size);
@@ -290,7 +308,7 @@ export class BlobStore {
     }
     if (size !== expected) throw new S3Error("IncompleteBody");
     for (const h of opts.hashers) h.update(data);
-    const id = opts.id ?? newBlobId();
+    const id = opts.id ?? newInlineId();
     this.hot.set(id, data);
     return { id, size, data };
   }
@@ -377,36 +395,32 @@ export class BlobStore {
 /**
  * The chunks of a request body. A read that fails without an S3 error means the client hung up
  * or broke the framing mid-body: that is `IncompleteBody`, not a server error worth a stack trace.
- * A body that sends nothing for `idleMs` (when > 0) is `RequestTimeout`, so a stalled client
- * cannot hold a connection, a temp file and graceful shutdown forever.
+ * A body that `idle` finds silent for too long is `RequestTimeout`, so a stalled client cannot
+ * hold a connection, a temp file and graceful shutdown forever.
  */
 async function* chunksOf(
   body: ReadableStream<Uint8Array>,
-  idleMs: number,
+  idle: IdleWatch | null,
 ): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
+  const watched = idle?.watch(reader);
   try {
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        r = idleMs > 0
-          ? await Promise.race([
-            reader.read(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new S3Error("RequestTimeout")), idleMs);
-            }),
-          ])
-          : await reader.read();
+        r = await reader.read();
       } catch (e) {
-        throw isS3Error(e) ? e : new S3Error("IncompleteBody");
-      } finally {
-        clearTimeout(timer);
+        if (!watched?.timedOut) throw isS3Error(e) ? e : new S3Error("IncompleteBody");
+        r = { done: true, value: undefined };
       }
+      // A reader the watch cancelled reads as ended.
+      if (watched?.timedOut) throw new S3Error("RequestTimeout");
       if (r.done) return;
+      watched?.touch();
       yield r.value;
     }
   } finally {
+    watched?.release();
     // Stops an unfinished body (a limit was hit, or it stalled); a finished one ignores it.
     reader.cancel().catch(() => {});
   }

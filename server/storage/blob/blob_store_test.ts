@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
 import { newChecksumHasher, newMd5, newSha256, toHex } from "../hashing.ts";
-import { BlobStore } from "./blob_store.ts";
+import { BlobStore, newBlobId, newInlineId } from "./blob_store.ts";
 
 /** A stream of `data` cut into irregular chunks (as a network delivers it). */
 function chunked(data: Uint8Array, sizes = [1, 4093, 65536, 777, 300_000]): ReadableStream<
@@ -128,4 +128,19 @@ Deno.test("blob store takes a caller-chosen id", async () => {
     store.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("inline ids: blob-id shaped, ordered by time, unique within a millisecond", () => {
+  const t = Date.UTC(2026, 10, 21, 12, 0, 0);
+  const ids = [
+    newInlineId(t),
+    newInlineId(t + 1),
+    newInlineId(t + 1000),
+    newInlineId(t + 86_400_000),
+  ];
+  for (const id of [...ids, newBlobId()]) assert(/^[0-9a-f]{32}$/.test(id), id);
+  assertEquals([...ids].sort(), ids);
+  assertEquals(ids[0].slice(0, 12), t.toString(16).padStart(12, "0"));
+  const same = new Set(Array.from({ length: 1000 }, () => newInlineId(t)));
+  assertEquals(same.size, 1000);
 });

@@ -1,0 +1,76 @@
+/**
+ * Stops request bodies that send nothing for a while, with one timer for all of them. A timer
+ * per read (armed and cleared around every chunk) cost more than the rest of reading a small
+ * body; here a read only notes the time, and a sweep every quarter of the limit cancels the
+ * readers that have been silent too long. A body times out between `idleMs` and 1.25 × `idleMs`
+ * after its last chunk.
+ */
+
+/** One watched body. */
+export interface Watched {
+  /** Set by the sweep that cancelled the reader: the body stalled (not the client hanging up). */
+  timedOut: boolean;
+  /** Marks activity: call on every chunk. */
+  touch(): void;
+  /** Stops watching (the body ended, failed or was abandoned). */
+  release(): void;
+}
+
+export class IdleWatch {
+  #bodies = new Set<Entry>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly idleMs: number) {}
+
+  /** Watches `reader` until `release()`; it is cancelled if it stays silent for `idleMs`. */
+  watch(reader: ReadableStreamDefaultReader<unknown>): Watched {
+    const e = new Entry(this, reader);
+    this.#bodies.add(e);
+    if (this.#timer === undefined) {
+      // Not unref'd: it runs only while some body is being read, and it must fire then.
+      this.#timer = setInterval(() => this.#sweep(), Math.max(10, Math.floor(this.idleMs / 4)));
+    }
+    return e;
+  }
+
+  /** Bodies being watched (for tests). */
+  get size(): number {
+    return this.#bodies.size;
+  }
+
+  drop(e: Entry): void {
+    this.#bodies.delete(e);
+    if (this.#bodies.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const e of this.#bodies) {
+      if (now - e.last < this.idleMs) continue;
+      e.timedOut = true;
+      this.drop(e);
+      e.reader.cancel().catch(() => {});
+    }
+  }
+}
+
+class Entry implements Watched {
+  timedOut = false;
+  last = performance.now();
+
+  constructor(
+    private readonly watch: IdleWatch,
+    readonly reader: ReadableStreamDefaultReader<unknown>,
+  ) {}
+
+  touch(): void {
+    this.last = performance.now();
+  }
+
+  release(): void {
+    this.watch.drop(this);
+  }
+}
