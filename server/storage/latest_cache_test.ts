@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
-import { cachedLatest, forgetLatest } from "./latest_cache.ts";
+import { cachedLatest, copyRecord, forgetLatest } from "./latest_cache.ts";
 import type { Logger } from "./core.ts";
 import type { ObjectRecord } from "./types.ts";
 
@@ -81,4 +81,33 @@ Deno.test("latest cache: a read that overlaps a forget does not store what it re
   // Misses are not cached.
   assert.equal(await cachedLatest(core, "B", "none", () => Promise.resolve(null)), null);
   assert.equal((await cachedLatest(core, "B", "none", () => Promise.resolve(fresh)))?.size, 2);
+});
+
+Deno.test("copyRecord: an equal copy sharing nothing with the original", () => {
+  const rec = {
+    v: 1,
+    key: "a/b",
+    size: 3,
+    content: { type: "text/plain" },
+    meta: { x: "1" },
+    parts: [{ n: 1, size: 3 }],
+    partSizes: new Uint8Array([3, 4]),
+    retention: { mode: "GOVERNANCE", until: 5 },
+    tags: undefined,
+    when: new Date(7),
+    big: 2n,
+  };
+  const copy = copyRecord(rec);
+  assert.deepEqual(copy, rec);
+  assert.notEqual(copy.content, rec.content);
+  assert.notEqual(copy.parts[0], rec.parts[0]);
+  assert.notEqual(copy.partSizes, rec.partSizes);
+  assert.notEqual(copy.when, rec.when);
+  rec.content.type = "changed";
+  rec.partSizes[0] = 9;
+  rec.parts[0].size = 9;
+  assert.equal(copy.content.type, "text/plain");
+  assert.equal(copy.partSizes[0], 3);
+  assert.equal(copy.parts[0].size, 3);
+  assert.ok(copy.when instanceof Date && copy.when.getTime() === 7);
 });

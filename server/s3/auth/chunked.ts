@@ -10,8 +10,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { S3Error } from "../errors.ts";
-import { EMPTY_SHA256, hexEqual, hmac, type Scope, sha256Hex, signingKey } from "./sigv4.ts";
-import { Buffer } from "node:buffer";
+import { EMPTY_SHA256, hexEqual, hmacHex, type Scope, sha256Hex, signingKey } from "./sigv4.ts";
 
 export interface SigningContext {
   secret: string;
@@ -77,7 +76,7 @@ export function trailerStringToSign(
 
 function sign(ctx: SigningContext, sts: string): string {
   const key = signingKey(ctx.secret, ctx.scope.date, ctx.scope.region, ctx.scope.service);
-  return Buffer.from(hmac(key, sts)).toString("hex");
+  return hmacHex(key, sts);
 }
 
 const incomplete = (why: string) =>

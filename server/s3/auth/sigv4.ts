@@ -1,6 +1,5 @@
 /** AWS Signature Version 4: canonical request, signing key, header and presigned verification. */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { createHash, createHmac } from "node:crypto";
 import { S3Error } from "../errors.ts";
 import type { RequestTarget } from "../endpoint.ts";
 
@@ -73,6 +72,11 @@ export function hmac(key: Uint8Array | string, data: string): Uint8Array {
   return new Uint8Array(createHmac("sha256", key).update(data).digest());
 }
 
+/** HMAC-SHA256 of `data` as lowercase hex (a signature). */
+export function hmacHex(key: Uint8Array, data: string): string {
+  return createHmac("sha256", key).update(data).digest("hex");
+}
+
 const signingKeyCache = new Map<string, Uint8Array>();
 
 /** kSigning = HMAC chain over date, region, service, "aws4_request" (cached per scope). */
@@ -94,9 +98,12 @@ export function signingKey(
   return k;
 }
 
+/** Constant-time equality of two lowercase hex strings (false when `a` is not one). */
 export function hexEqual(a: string, b: string): boolean {
   if (a.length !== b.length || !/^[0-9a-f]*$/.test(a)) return false;
-  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 export interface Scope {
@@ -198,8 +205,5 @@ export function stringToSign(amzDate: string, scope: Scope, canonical: string): 
 }
 
 export function signatureFor(secret: string, scope: Scope, sts: string): string {
-  return Buffer.from(hmac(signingKey(secret, scope.date, scope.region, scope.service), sts))
-    .toString(
-      "hex",
-    );
+  return hmacHex(signingKey(secret, scope.date, scope.region, scope.service), sts);
 }
