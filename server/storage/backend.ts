@@ -4,6 +4,7 @@
  */
 import { BlobStore } from "./blob/blob_store.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
+import { splitKv } from "./meta/split_kv.ts";
 import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
@@ -242,8 +243,10 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     hotCacheBytes: opts.hotCacheBytes ?? 0,
   });
   await blobs.init();
-  const kv = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
-  const committer = new GroupCommitter(kv);
+  const writer = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
+  // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
+  const kv = splitKv(writer, await Deno.openKv(`${opts.dataDir}/kv.sqlite3`));
+  const committer = new GroupCommitter(writer);
   const core: StorageCore = {
     kv,
     atomic: () => committer.atomic(),

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { splitKv } from "./split_kv.ts";
+
+Deno.test("split KV: a resolved commit is read back at once, with its versionstamp, while others run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-split-" });
+  const path = `${dir}/kv.sqlite3`;
+  const kv = splitKv(await Deno.openKv(path), await Deno.openKv(path));
+  try {
+    // Background load on the writer, so reads race real commits.
+    let stop = false;
+    const load = (async () => {
+      for (let i = 0; !stop; i++) {
+        const op = kv.atomic();
+        for (let j = 0; j < 50; j++) op.set(["load", i, j], new Uint8Array(2048));
+        await op.commit();
+      }
+    })();
+    for (let i = 0; i < 300; i++) {
+      const key = ["k", i % 7];
+      const before = await kv.get<number>(key);
+      const res = await kv.atomic().check(before).set(key, i).sum(["n"], 1n).commit();
+      assert.ok(res.ok, `commit ${i}`);
+      const after = await kv.get<number>(key);
+      assert.equal(after.value, i);
+      assert.equal(after.versionstamp, res.versionstamp);
+      const [again, n] = await kv.getMany<[number, Deno.KvU64]>([key, ["n"]]);
+      assert.equal(again.versionstamp, res.versionstamp);
+      assert.equal(n.value?.value, BigInt(i + 1));
+      const listed = await Array.fromAsync(kv.list<number>({ prefix: ["k"] }));
+      assert.equal(listed.find((e) => e.key[1] === i % 7)?.value, i);
+    }
+    stop = true;
+    await load;
+    // A stale stamp from a read still fails the writer's check.
+    const old = await kv.get(["k", 0]);
+    await kv.set(["k", 0], "changed");
+    assert.equal((await kv.atomic().check(old).set(["k", 0], "lost").commit()).ok, false);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
