@@ -5,6 +5,7 @@
 import { BlobStore } from "./blob/blob_store.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
 import { splitKv } from "./meta/split_kv.ts";
+import { prepareKvFile } from "./meta/kv_file.ts";
 import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
@@ -243,9 +244,13 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     hotCacheBytes: opts.hotCacheBytes ?? 0,
   });
   await blobs.init();
-  const writer = await Deno.openKv(`${opts.dataDir}/kv.sqlite3`);
+  const kvPath = `${opts.dataDir}/kv.sqlite3`;
+  if (await prepareKvFile(kvPath) === "unknown schema") {
+    opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
+  }
+  const writer = await Deno.openKv(kvPath);
   // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
-  const kv = splitKv(writer, await Deno.openKv(`${opts.dataDir}/kv.sqlite3`));
+  const kv = splitKv(writer, await Deno.openKv(kvPath));
   const committer = new GroupCommitter(writer);
   const core: StorageCore = {
     kv,
