@@ -253,6 +253,20 @@ interface KeyState {
   solo: boolean;
 }
 
+/**
+ * The checks a commit makes on the key's `vhead` and `vnull` entries. In an Unversioned bucket
+ * (as the checked bucket entry says) a key is solo or absent, or a key written before solo
+ * records existed, whose `obj` entry every write of it rewrites; so when neither entry exists,
+ * the check on `obj` already covers them, and the two lookups are left out of the commit (the KV
+ * thread is what bounds small writes). Entries that exist are checked as always.
+ */
+function versionChecks(s: KeyState): Deno.AtomicCheck[] {
+  if (s.bucket.versioning === "Unversioned" && !s.head.versionstamp && !s.nul.versionstamp) {
+    return [];
+  }
+  return [s.head, s.nul];
+}
+
 /** Makes a solo key's state read like any other: one null version, the latest. */
 function withSolo(s: KeyState): KeyState {
   const rec = s.cur.value;
@@ -379,13 +393,8 @@ export async function publishVersion(
     const old = versioned ? null : await nullVersion(core, s, rec.key);
     // Overwriting in place destroys the old bytes: a locked null version refuses it.
     if (old) assertDeletable(old.value, now, false);
-    const op = core.atomic().check(
-      s.be,
-      s.cur,
-      s.head,
-      s.nul,
-      ...(old?.check ? [old.check] : []),
-    );
+    const op = core.atomic().check(s.be, s.cur, ...versionChecks(s));
+    if (old?.check) op.check(old.check);
     op.check(...(opts.checks ?? []));
     if (solo) rec.solo = true;
     else delete rec.solo;
@@ -538,7 +547,7 @@ export async function deleteVersioned(
     if (!s.cur.value && opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
     checkWriteConditions(s.cur.value, opts.conditions);
     const now = core.clock.now();
-    const op = core.atomic().check(s.be, s.cur, s.head, s.nul);
+    const op = core.atomic().check(s.be, s.cur, ...versionChecks(s));
     const tally: Tally = { objects: 0, bytes: 0 };
     let removed: ObjectRecord | null = null;
     let result: ObjectRecord | null;
