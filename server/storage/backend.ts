@@ -251,7 +251,8 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   const writer = await Deno.openKv(kvPath);
   // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
   const kv = splitKv(writer, await Deno.openKv(kvPath));
-  const committer = new GroupCommitter(writer);
+  // Two merged commits in flight: the next is built and queued while one waits for its fsync.
+  const committer = new GroupCommitter(writer, undefined, 2);
   const core: StorageCore = {
     kv,
     atomic: () => committer.atomic(),

@@ -207,15 +207,24 @@ function apply(op: Deno.AtomicOperation, batch: Pending[]): void {
 
 export class GroupCommitter {
   #queue: Pending[] = [];
-  #running = false;
+  /** Batches handed to KV and not finished (their keys are claimed: see `#takeBatch`). */
+  #inFlight = new Set<Pending[]>();
   /** Commits issued to KV (merged or single), for tests and diagnostics. */
   commits = 0;
   /** Merged commits that failed or threw and were replayed one by one. */
   fallbacks = 0;
 
+  /**
+   * `maxInFlight`: batches handed to KV at once. Deno KV still commits them one after the other
+   * on its thread, but a second one in flight is built, serialized and queued while the first
+   * waits for its `fsync`, and the first one's completion does not hold up the next (measured at
+   * 32 clients: ~9% more small PUTs per second with 2). Batches in flight never share a key
+   * (other than sums), so their order cannot matter.
+   */
   constructor(
     private readonly kv: Deno.Kv,
     private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
+    private readonly maxInFlight = 1,
   ) {}
 
   /** A recorder whose `commit()` goes through this committer. */
@@ -261,53 +270,62 @@ export class GroupCommitter {
       for (const e of enqueues) p.bytes += valueSize(e.value) + 64;
       for (const id of p.written) p.summed.delete(id);
       this.#queue.push(p);
-      if (!this.#running) this.#run();
+      this.#run();
     });
   }
 
-  async #run(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length) {
-        const batch = this.#takeBatch();
-        if (batch.length === 1) await this.#commitOne(batch[0]);
-        else await this.#commitMerged(batch);
-      }
-    } finally {
-      this.#running = false;
+  /** Hands batches to KV while fewer than `maxInFlight` are there and the queue has any. */
+  #run(): void {
+    while (this.#queue.length && this.#inFlight.size < this.maxInFlight) {
+      const batch = this.#takeBatch();
+      // Everything queued conflicts with a batch in flight: its completion calls back here.
+      if (!batch.length) return;
+      this.#inFlight.add(batch);
+      const done = batch.length === 1 ? this.#commitOne(batch[0]) : this.#commitMerged(batch);
+      done.finally(() => {
+        this.#inFlight.delete(batch);
+        this.#run();
+      });
     }
   }
 
   /**
-   * The next batch: the oldest queued op, then every later one independent of all ops taken or
-   * passed over before it (so two conflicting ops always commit in queue order) and within the
-   * limits. The rest stays queued, in order.
+   * The next batch: the oldest queued op independent of the batches in flight, then every later
+   * one independent of those and of all ops taken or passed over before it (so two conflicting
+   * ops always commit in queue order, and never in two batches at once), within the limits. An
+   * op over the limits on its own goes alone. The rest stays queued, in order. Empty when every
+   * queued op conflicts with a batch in flight.
    */
   #takeBatch(): Pending[] {
-    const first = this.#queue[0];
-    const batch = [first];
-    if (this.#queue.length === 1) {
-      this.#queue = [];
-      return batch;
-    }
     const lim = this.limits;
     const fits = (p: Pending) =>
       p.checks.length <= lim.checks && p.mutations.length <= lim.mutations &&
       p.bytes <= lim.bytes && p.keyBytes <= lim.keyBytes;
+    // Claims by batches in flight and by ops taken or passed over: key -> stamp checked, or
+    // written, or summed.
+    const checked = new Map<string, string | null>();
+    const written = new Set<string>();
+    const summed = new Set<string>();
+    const claim = (p: Pending) => {
+      for (const [id, st] of p.checked) if (!checked.has(id)) checked.set(id, st);
+      for (const id of p.written) written.add(id);
+      for (const id of p.summed) summed.add(id);
+    };
+    for (const b of this.#inFlight) for (const p of b) claim(p);
+    const batch: Pending[] = [];
     const rest: Pending[] = [];
-    // Claims by the batch and by ops passed over: key -> stamp checked / written / summed.
-    const checked = new Map<string, string | null>(first.checked);
-    const written = new Set(first.written);
-    const summed = new Set(first.summed);
-    let nChecks = first.checks.length;
-    let nMut = first.mutations.length + first.enqueues.length;
-    let bytes = first.bytes;
-    let keyBytes = first.keyBytes;
-    const open = fits(first);
-    for (let i = 1; i < this.#queue.length; i++) {
-      const p = this.#queue[i];
+    let nChecks = 0;
+    let nMut = 0;
+    let bytes = 0;
+    let keyBytes = 0;
+    // Closed once an op too large to share a commit was taken alone.
+    let open = true;
+    for (const p of this.#queue) {
       const independent = conflictFree(p, checked, written, summed);
-      if (
+      if (open && independent && batch.length === 0 && !fits(p)) {
+        batch.push(p);
+        open = false;
+      } else if (
         open && independent && fits(p) &&
         nChecks + p.checks.length <= lim.checks &&
         nMut + p.mutations.length + p.enqueues.length <= lim.mutations &&
@@ -322,9 +340,7 @@ export class GroupCommitter {
         rest.push(p);
       }
       // Either way its keys are claimed: a later op touching them must wait behind it.
-      for (const [id, s] of p.checked) if (!checked.has(id)) checked.set(id, s);
-      for (const id of p.written) written.add(id);
-      for (const id of p.summed) summed.add(id);
+      claim(p);
     }
     this.#queue = rest;
     return batch;
