@@ -182,9 +182,9 @@ Deno.test("group commit: an op behind a passed-over conflicting op waits for it"
   kv.close();
 });
 
-Deno.test("group commit: concurrent read-check-write increments lose no update", async () => {
-  const { kv, gc } = await setup();
-  const incr = async (k: Deno.KvKey) => {
+/** Adds one to `k` by read, check and write through `gc` (retrying on conflicts), and to ["total"]. */
+function incrementer(kv: Deno.Kv, gc: GroupCommitter) {
+  return async (k: Deno.KvKey) => {
     for (;;) {
       const e = await kv.get<number>(k);
       const res = await gc.atomic().check(e).set(k, (e.value ?? 0) + 1).sum(["total"], 1n)
@@ -192,6 +192,11 @@ Deno.test("group commit: concurrent read-check-write increments lose no update",
       if (res.ok) return;
     }
   };
+}
+
+Deno.test("group commit: concurrent read-check-write increments lose no update", async () => {
+  const { kv, gc } = await setup();
+  const incr = incrementer(kv, gc);
   await Promise.all(Array.from({ length: 120 }, (_, i) => incr(["ctr", i % 4])));
   let sum = 0;
   for (let i = 0; i < 4; i++) sum += (await kv.get<number>(["ctr", i])).value ?? 0;
@@ -263,14 +268,7 @@ Deno.test("group commit, two in flight: an independent op goes at once, a confli
 Deno.test("group commit, two in flight: read-check-write increments lose no update", async () => {
   const kv = await Deno.openKv(":memory:");
   const gc = new GroupCommitter(kv, undefined, 2);
-  const incr = async (k: Deno.KvKey) => {
-    for (;;) {
-      const e = await kv.get<number>(k);
-      const res = await gc.atomic().check(e).set(k, (e.value ?? 0) + 1).sum(["total"], 1n)
-        .commit();
-      if (res.ok) return;
-    }
-  };
+  const incr = incrementer(kv, gc);
   await Promise.all(Array.from({ length: 160 }, (_, i) => incr(["ctr", i % 5])));
   let sum = 0;
   for (let i = 0; i < 5; i++) sum += (await kv.get<number>(["ctr", i])).value ?? 0;
