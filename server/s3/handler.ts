@@ -25,10 +25,16 @@ import * as lockOps from "./ops/lock.ts";
 import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
 
+const HEX_UPPER = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0").toUpperCase(),
+);
+
 export function newRequestId(): string {
-  const b = new Uint8Array(8);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("").toUpperCase();
+  const b = crypto.getRandomValues(new Uint8Array(8));
+  let id = "";
+  for (let i = 0; i < 8; i++) id += HEX_UPPER[b[i]];
+  return id;
 }
 
 function notImplemented(ep: Endpoint): never {

@@ -116,6 +116,7 @@ export class BlobStore {
   close(): void {
     this.#closed = true;
     this.#offload.close();
+    this.#idle?.close();
     for (const t of this.#spare.splice(0)) {
       try {
         t.file.close();

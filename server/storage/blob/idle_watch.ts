@@ -38,15 +38,31 @@ export class IdleWatch {
     return this.#bodies.size;
   }
 
+  /** Whether the sweep timer runs (for tests). */
+  get ticking(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Stops the timer; bodies still watched are no longer timed out. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#bodies.clear();
+  }
+
   drop(e: Entry): void {
     this.#bodies.delete(e);
-    if (this.#bodies.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
   }
 
   #sweep(): void {
+    // The timer stops at a sweep that finds nothing to watch (not at every last release: under
+    // load the set empties and refills constantly, and re-arming the timer each time cost more
+    // than the sweeps).
+    if (this.#bodies.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
     const now = performance.now();
     for (const e of this.#bodies) {
       if (now - e.last < this.idleMs) continue;
