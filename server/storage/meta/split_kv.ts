@@ -10,8 +10,14 @@
 const READS = new Set<PropertyKey>(["get", "getMany", "list"]);
 
 export function splitKv(writer: Deno.Kv, reader: Deno.Kv): Deno.Kv {
-  // Properties assigned on the split handle (tests wrap `list` or `getMany` to count calls).
+  // Properties assigned on the split handle (tests wrap `list` or `getMany` to count calls), and
+  // methods bound once (every storage call goes through here).
   const own = new Map<PropertyKey, unknown>();
+  const bound = new Map<PropertyKey, unknown>();
+  const close = () => {
+    reader.close();
+    writer.close();
+  };
   return new Proxy(writer, {
     set(_target, prop, value) {
       own.set(prop, value);
@@ -19,18 +25,16 @@ export function splitKv(writer: Deno.Kv, reader: Deno.Kv): Deno.Kv {
     },
     get(target, prop) {
       if (own.has(prop)) return own.get(prop);
-      if (READS.has(prop)) {
-        const f = Reflect.get(reader, prop) as (...a: unknown[]) => unknown;
-        return f.bind(reader);
+      if (prop === "close") return close;
+      let f = bound.get(prop);
+      if (f === undefined) {
+        const from = READS.has(prop) ? reader : target;
+        const v = Reflect.get(from, prop);
+        if (typeof v !== "function") return v;
+        f = v.bind(from);
+        bound.set(prop, f);
       }
-      if (prop === "close") {
-        return () => {
-          reader.close();
-          target.close();
-        };
-      }
-      const v = Reflect.get(target, prop);
-      return typeof v === "function" ? v.bind(target) : v;
+      return f;
     },
   });
 }
