@@ -2,6 +2,7 @@
  * Shared state of the IAM services (SQLite handle, master-key box, signing key, clock, bucket
  * storage) and the settings table with its defaults.
  */
+import { randomHex } from "../hex.ts";
 import type { Db } from "../db/mod.ts";
 import type { StatementSync } from "node:sqlite";
 import type { SecretBox } from "./secrets.ts";
@@ -80,8 +81,7 @@ export function updateSettings(core: IamCore, patch: Record<string, unknown>): s
 
 /** Random id with a readable type prefix. */
 export function newId(prefix: string): string {
-  const b = crypto.getRandomValues(new Uint8Array(10));
-  return prefix + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return prefix + randomHex(10);
 }
 
 /** node:sqlite rows are null-prototype objects of unknown shape. */

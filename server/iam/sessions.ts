@@ -4,6 +4,7 @@
  * revocable (logout, password change, user disabled). Login challenges for the TOTP step are
  * signed the same way and expire after five minutes.
  */
+import { randomHex } from "../hex.ts";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { getSettings, type IamCore, type Row, sql } from "./core.ts";
@@ -18,13 +19,6 @@ function macEquals(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function randomHex(n: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(n)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
 }
 
 export interface Session {

@@ -2,6 +2,7 @@
  * The S3 front end: parse -> authenticate -> authorize -> dispatch -> write. Only this module
  * writes responses, request ids and error documents.
  */
+import { randomHex } from "../hex.ts";
 import { isS3Error, S3Error } from "./errors.ts";
 import { type Endpoint, parseEndpoint, splitTarget } from "./endpoint.ts";
 import { authenticate } from "./auth/mod.ts";
@@ -25,16 +26,8 @@ import * as lockOps from "./ops/lock.ts";
 import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
 
-const HEX_UPPER = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0").toUpperCase(),
-);
-
 export function newRequestId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(8));
-  let id = "";
-  for (let i = 0; i < 8; i++) id += HEX_UPPER[b[i]];
-  return id;
+  return randomHex(8).toUpperCase();
 }
 
 function notImplemented(ep: Endpoint): never {

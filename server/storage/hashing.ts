@@ -2,6 +2,7 @@
  * Streaming digests for object data: MD5 (ETag), SHA-256 (payload signing) and the S3
  * additional checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256). Native code where Deno has it.
  */
+import { hex } from "../hex.ts";
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { Buffer } from "node:buffer";
@@ -152,9 +153,7 @@ export const newSha256 = (): Hasher => nodeHasher("sha256");
 export function toBase64(b: Uint8Array): string {
   return Buffer.from(b).toString("base64");
 }
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b).toString("hex");
-}
+export const toHex = hex;
 export function fromBase64(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
   return new Uint8Array(Buffer.from(s, "base64"));

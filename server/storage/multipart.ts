@@ -19,7 +19,7 @@ import { newBlobId } from "./blob/blob_store.ts";
 import { writeVerifiedBlob } from "./objects.ts";
 import { seekBatch, walkWithDelimiter } from "./listing.ts";
 import type { StorageCore } from "./core.ts";
-import type { ChecksumAlgorithm } from "./hashing.ts";
+import { type ChecksumAlgorithm, toHex } from "./hashing.ts";
 import type { ChecksumType } from "./multipart_checksum.ts";
 import type {
   BucketRecord,
@@ -237,7 +237,7 @@ export async function uploadPart(
     n: input.partNumber,
     blob: w.blob,
     size: w.size,
-    etag: `"${Array.from(w.md5, (b) => b.toString(16).padStart(2, "0")).join("")}"`,
+    etag: `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
     checksum: w.checksum ? { algorithm: w.checksum.algorithm, value: w.checksum.value } : undefined,
   };

@@ -12,6 +12,7 @@
  * id is `soloSort(rec)`; the first write that keeps it as a noncurrent version (the bucket is
  * versioned now) gives it those entries in the same commit.
  */
+import { randomHex } from "../hex.ts";
 import { S3Error } from "../s3/errors.ts";
 import {
   blobRefKey,
@@ -60,12 +61,6 @@ export interface NullPointer {
 
 /** A version id (and sort id): 32 lower-case hex digits. */
 export const VERSION_ID_RE = /^[0-9a-f]{32}$/;
-
-function randomHex(bytes: number): string {
-  const b = new Uint8Array(bytes);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * A sort id newer than `headSort`: 14 hex digits of an inverted microsecond-scaled clock (newest

@@ -3,6 +3,7 @@
  * `tmp/` while hashing and are renamed into place; nothing is visible to S3 until the metadata
  * store publishes the id.
  */
+import { randomHex } from "../../hex.ts";
 import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
@@ -36,13 +37,8 @@ export interface StageOptions {
   inlineMax?: number;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
 export function newBlobId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  let id = "";
-  for (let i = 0; i < 16; i++) id += HEX[b[i]];
-  return id;
+  return randomHex(16);
 }
 
 /**
