@@ -6,7 +6,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { useActions } from "./lib/actions.ts";
 import { api, listOf } from "./lib/api.ts";
-import { Alerts, Loading } from "./lib/ui.tsx";
+import { Alerts, Chip, formField, Loading } from "./lib/ui.tsx";
 
 interface User {
   id: string;
@@ -114,9 +114,15 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
     }, `Policy ${body.name} created.`);
   };
 
+  const detach = (p: Policy, kind: "users" | "groups", id: string) =>
+    act(
+      () => api(`policies/${enc(p.id)}/attachments/${kind}/${enc(id)}`, { method: "DELETE" }),
+      "Detached.",
+    );
+
   const saveDocument = (p: Policy) => (ev: Event) => {
     ev.preventDefault();
-    const text = String(new FormData(ev.currentTarget as HTMLFormElement).get("document"));
+    const text = formField(ev, "document");
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -178,31 +184,23 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
                 </div>
                 <ul class="chips">
                   {g.members.map((m) => (
-                    <li key={m}>
-                      {userName(m)}
-                      <button
-                        type="button"
-                        class="link"
-                        aria-label={`Remove ${userName(m)} from ${g.name}`}
-                        onClick={() =>
-                          act(
-                            () =>
-                              api(`groups/${enc(g.id)}/members/${enc(m)}`, { method: "DELETE" }),
-                            "Member removed.",
-                          )}
-                      >
-                        ×
-                      </button>
-                    </li>
+                    <Chip
+                      key={m}
+                      label={userName(m)}
+                      removeLabel={`Remove ${userName(m)} from ${g.name}`}
+                      onRemove={() =>
+                        act(
+                          () => api(`groups/${enc(g.id)}/members/${enc(m)}`, { method: "DELETE" }),
+                          "Member removed.",
+                        )}
+                    />
                   ))}
                 </ul>
                 <form
                   class="row"
                   onSubmit={(ev) => {
                     ev.preventDefault();
-                    const id = String(
-                      new FormData(ev.currentTarget as HTMLFormElement).get("userId") ?? "",
-                    );
+                    const id = formField(ev, "userId");
                     if (id) {
                       act(
                         () => api(`groups/${enc(g.id)}/members/${enc(id)}`, { method: "PUT" }),
@@ -299,53 +297,27 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
                 <div class="hint">Attached to:</div>
                 <ul class="chips">
                   {p.attachments.users.map((id) => (
-                    <li key={`u${id}`}>
-                      user {userName(id)}
-                      <button
-                        type="button"
-                        class="link"
-                        aria-label={`Detach from ${userName(id)}`}
-                        onClick={() =>
-                          act(
-                            () =>
-                              api(`policies/${enc(p.id)}/attachments/users/${enc(id)}`, {
-                                method: "DELETE",
-                              }),
-                            "Detached.",
-                          )}
-                      >
-                        ×
-                      </button>
-                    </li>
+                    <Chip
+                      key={`u${id}`}
+                      label={`user ${userName(id)}`}
+                      removeLabel={`Detach from ${userName(id)}`}
+                      onRemove={() => detach(p, "users", id)}
+                    />
                   ))}
                   {p.attachments.groups.map((id) => (
-                    <li key={`g${id}`}>
-                      group {groupName(id)}
-                      <button
-                        type="button"
-                        class="link"
-                        aria-label={`Detach from group ${groupName(id)}`}
-                        onClick={() =>
-                          act(
-                            () =>
-                              api(`policies/${enc(p.id)}/attachments/groups/${enc(id)}`, {
-                                method: "DELETE",
-                              }),
-                            "Detached.",
-                          )}
-                      >
-                        ×
-                      </button>
-                    </li>
+                    <Chip
+                      key={`g${id}`}
+                      label={`group ${groupName(id)}`}
+                      removeLabel={`Detach from group ${groupName(id)}`}
+                      onRemove={() => detach(p, "groups", id)}
+                    />
                   ))}
                 </ul>
                 <form
                   class="row"
                   onSubmit={(ev) => {
                     ev.preventDefault();
-                    const v = String(
-                      new FormData(ev.currentTarget as HTMLFormElement).get("target") ?? "",
-                    );
+                    const v = formField(ev, "target");
                     const [kind, id] = [v.slice(0, 1), v.slice(2)];
                     if (!id) return;
                     const path = kind === "u" ? "users" : "groups";

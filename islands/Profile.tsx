@@ -3,7 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatTime, listOf } from "./lib/api.ts";
 import { qrSvgDataUrl } from "./lib/qr.ts";
-import { ActionsTh } from "./lib/ui.tsx";
+import { ActionsTh, formField } from "./lib/ui.tsx";
 
 export interface ProfileProps extends Record<string, unknown> {
   username: string;
@@ -70,7 +70,7 @@ export default function Profile({ username, twoFactorEnabled }: ProfileProps) {
 
   const enable = (ev: Event) => {
     ev.preventDefault();
-    const code = String(new FormData(ev.currentTarget as HTMLFormElement).get("code") ?? "");
+    const code = formField(ev, "code");
     tfaRun(async () => {
       const res = await api<{ backupCodes: string[] }>("auth/2fa/enable", { body: { code } });
       codes.value = res.backupCodes;
@@ -93,7 +93,7 @@ export default function Profile({ username, twoFactorEnabled }: ProfileProps) {
 
   const regenerate = (ev: Event) => {
     ev.preventDefault();
-    const code = String(new FormData(ev.currentTarget as HTMLFormElement).get("code") ?? "");
+    const code = formField(ev, "code");
     tfaRun(async () => {
       const res = await api<{ backupCodes: string[] }>("auth/2fa/backup-codes", { body: { code } });
       codes.value = res.backupCodes;

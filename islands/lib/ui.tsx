@@ -1,6 +1,7 @@
 /**
  * Small pieces of console UI the islands share: the error/notice alerts, the loading line, the
- * hidden "Actions" column header and the controlled "Create …" panel. They render exactly the
+ * hidden "Actions" column header, the controlled "Create …" panel, removable chips and reading a
+ * form field. They render exactly the
  * markup each island used to write inline, so server HTML and hydration are unchanged.
  */
 import type { Signal } from "@preact/signals";
@@ -13,6 +14,25 @@ export function Alerts({ error, notice }: { error: string; notice?: string }) {
       {error && <div class="alert error" role="alert">{error}</div>}
       {notice && <div class="alert ok" role="status">{notice}</div>}
     </>
+  );
+}
+
+/** The text of one field of the form an event came from ("" when the form has no such field). */
+export function formField(ev: Event, name: string): string {
+  return String(new FormData(ev.currentTarget as HTMLFormElement).get(name) ?? "");
+}
+
+/** A chip in a `<ul class="chips">` with a × button that removes what it names. */
+export function Chip(
+  { label, removeLabel, onRemove }: { label: string; removeLabel: string; onRemove: () => void },
+) {
+  return (
+    <li>
+      {label}
+      <button type="button" class="link" aria-label={removeLabel} onClick={onRemove}>
+        ×
+      </button>
+    </li>
   );
 }
 
