@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/_helpers/assert.ts";
-import { clientSource, manifestSource } from "../scripts/build_islands.ts";
+import { bundleClient, clientSource, manifestSource } from "../scripts/build_islands.ts";
 
 // The generated files are committed (they carry routes and the bundle into `deno compile`);
 // this fails when routes/ or islands/ changed without `deno task build:islands`.
@@ -13,4 +13,11 @@ Deno.test("console/assets.gen.ts carries the current console/static/app.css", as
   const { assets } = await import("./assets.gen.ts");
   const css = await Deno.readTextFile(new URL("./static/app.css", import.meta.url));
   assertEquals(assets["app.css"].body, css);
+});
+
+// The browser bundle is committed too, and `deno bundle` output is deterministic: an island
+// changed without `deno task build:islands` would otherwise ship its old code unnoticed.
+Deno.test("console/assets.gen.ts carries the bundle of the current islands", async () => {
+  const { assets } = await import("./assets.gen.ts");
+  assertEquals(assets["islands.js"].body, await bundleClient(), "run deno task build:islands");
 });

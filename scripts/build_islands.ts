@@ -60,7 +60,7 @@ async function sha256Hex(text: string): Promise<string> {
   );
 }
 
-async function bundleClient(): Promise<string> {
+export async function bundleClient(): Promise<string> {
   const out = await Deno.makeTempFile({ suffix: ".js" });
   try {
     const cmd = new Deno.Command(Deno.execPath(), {

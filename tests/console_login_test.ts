@@ -213,6 +213,17 @@ Deno.test({
           timeout: 15_000,
         });
         await shot(admin, "groups-policies");
+        // The chips' × buttons undo both.
+        await policy.locator('button[aria-label="Detach from group auditors"]').click();
+        await admin.waitForSelector('[data-policy="read-data"] .chips li:has-text("auditors")', {
+          state: "detached",
+          timeout: 15_000,
+        });
+        await group.locator('button[aria-label="Remove carol from auditors"]').click();
+        await admin.waitForSelector('[data-group="auditors"] .chips li:has-text("carol")', {
+          state: "detached",
+          timeout: 15_000,
+        });
         await admin.goto(`${base}/buckets`);
         await admin.selectOption("select:near(:text('Namespace'))", { label: "Tenant acme" });
         for (const name of ["acme-data", "acme-logs"]) {
