@@ -31,6 +31,23 @@ export function compareUtf8(a: string, b: string): number {
 export const pastPrefix = (p: string): string => p + "\u{10FFFF}";
 
 /**
+ * The exclusive end of the key range of a prefix: the least string greater than every string
+ * that starts with `p`, in UTF-8 byte (code point) order. Unlike `pastPrefix` it has no blind
+ * spot: keys that go on with U+10FFFF are inside the range. Null when there is no such string
+ * (`p` is empty or only U+10FFFF). The range may then hold keys that do not start with `p`
+ * (when `p` ends with U+10FFFF); the walks stop at the first of those.
+ */
+export function prefixEnd(p: string): string | null {
+  const cps = Array.from(p);
+  while (cps.length && cps[cps.length - 1] === "\u{10FFFF}") cps.pop();
+  if (!cps.length) return null;
+  let next = cps.pop()!.codePointAt(0)! + 1;
+  if (next === 0xd800) next = 0xe000; // surrogate code points are not characters
+  cps.push(String.fromCodePoint(next));
+  return cps.join("");
+}
+
+/**
  * Generic delimiter walk shared by object and upload listings: `seek(after)` returns an iterator
  * of entries whose name is strictly greater than `after` in byte order.
  */
@@ -147,7 +164,7 @@ export async function listObjects(
   const commonPrefixes: string[] = [];
   // With a prefix the range ends where the prefix does: KV fetches (and decodes) a whole batch
   // per round trip, and without the bound a short prefix read up to 1000 records past its end.
-  const endName = input.prefix ? pastPrefix(input.prefix) : null;
+  const endName = prefixEnd(input.prefix);
   const end = endName === null ? null : objectListKey(bucketId, endName);
   const seek = async function* (start: string, inclusive: boolean) {
     let from = inclusive ? start : start + "\0";

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { compareUtf8, listObjects, walkWithDelimiter } from "./listing.ts";
+import { compareUtf8, listObjects, prefixEnd, walkWithDelimiter } from "./listing.ts";
+import { listMemoryOf } from "./list_memory.ts";
+import { putText, withStorage } from "../../tests/_helpers/storage.ts";
 import { objectListKey } from "./meta/keys.ts";
 import { decodeListEntry, listEntry } from "./list_index.ts";
 import type { StorageCore } from "./core.ts";
@@ -246,4 +248,49 @@ Deno.test("a page of exactly 1000 keys is complete; 1001 keys truncate (KV)", as
   } finally {
     kv.close();
   }
+});
+
+Deno.test("prefixEnd: the least string past a prefix's range", () => {
+  assert.equal(prefixEnd(""), null);
+  assert.equal(prefixEnd("\u{10FFFF}\u{10FFFF}"), null);
+  assert.equal(prefixEnd("ab"), "ac");
+  assert.equal(prefixEnd("a\u{10FFFF}"), "b");
+  assert.equal(prefixEnd("x\u{D7FF}"), "x\u{E000}");
+  assert.equal(prefixEnd("x\u{FFFF}"), "x\u{10000}");
+  for (const p of ["a", "photos/", "ü", "a\u{10FFFF}", "\u{1F600}"]) {
+    const end = prefixEnd(p)!;
+    for (const s of [p, p + "\u{10FFFF}", p + "\u{10FFFF}\u{10FFFF}z", p + "\0"]) {
+      assert.ok(compareUtf8(s, end) < 0, `${JSON.stringify(s)} < end of ${JSON.stringify(p)}`);
+    }
+  }
+});
+
+Deno.test("a prefix lists keys that go on with U+10FFFF, from KV, from memory and as versions", async () => {
+  await withStorage("maxiofs-listing-max-", async (s) => {
+    const b = await s.backend.createBucket({
+      ns: "",
+      name: "maxcp",
+      ownerId: "o",
+      region: "us-east-1",
+    });
+    const keys = ["a\u{10FFFF}", "a\u{10FFFF}x", "ab", "b"];
+    for (const k of keys) await putText(s, b, k, "v");
+    const want = ["ab", "a\u{10FFFF}", "a\u{10FFFF}x"];
+    const input = { prefix: "a", delimiter: "", after: "", maxKeys: 1000 };
+    const fromKv = await listObjects(s.core, b.id, input);
+    assert.deepEqual(fromKv.objects.map((o) => o.key), want);
+    await listMemoryOf(s.core).load(b.id);
+    assert.deepEqual((await s.backend.listObjects(b, input)).objects.map((o) => o.key), want);
+    const versions = await s.backend.listObjectVersions(b, {
+      prefix: "a",
+      delimiter: "",
+      keyMarker: "",
+      versionIdMarker: "",
+      maxKeys: 1000,
+    });
+    assert.deepEqual(versions.versions.map((v) => v.rec.key), want);
+    // A prefix that itself ends with U+10FFFF stops before the keys past it.
+    const tail = await listObjects(s.core, b.id, { ...input, prefix: "a\u{10FFFF}" });
+    assert.deepEqual(tail.objects.map((o) => o.key), ["a\u{10FFFF}", "a\u{10FFFF}x"]);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { versionNullKey } from "./meta/keys.ts";
-import { compareUtf8, pastPrefix } from "./listing.ts";
+import { compareUtf8, pastPrefix, prefixEnd } from "./listing.ts";
 import { validateVersionId } from "./versions.ts";
 import { type WalkStart, walkVersions } from "./version_walk.ts";
 import type { StorageCore } from "./core.ts";
@@ -75,7 +75,7 @@ export async function listObjectVersions(
   let lastName: string | null = null;
   let lastVersion: string | null = null;
   // With a prefix the range ends where the prefix does (see listing.ts: a batch is read whole).
-  const endName = prefix ? pastPrefix(prefix) : null;
+  const endName = prefixEnd(prefix);
   for (;;) {
     if (endName !== null && compareUtf8(start.name, endName) >= 0) return page;
     let reseek: WalkStart | null = null;
