@@ -1,5 +1,7 @@
 /** Request context, JSON helpers and the tiny router of the console API. */
 import { IamError } from "../../server/iam/errors.ts";
+import { readBodyBytes } from "../../server/s3/body.ts";
+import { isS3Error } from "../../server/s3/errors.ts";
 import type { Iam } from "../../server/iam/mod.ts";
 import type { Session } from "../../server/iam/sessions.ts";
 import type { User } from "../../server/iam/users.ts";
@@ -52,12 +54,30 @@ export function errorResponse(e: IamError): Response {
 }
 
 /** Reads a JSON object body (at most 1 MiB). */
+/** JSON bodies read by `readJson`, per request (the failure audit names targets from them). */
+const parsedBodies = new WeakMap<Request, Record<string, unknown>>();
+
+/** The JSON object `readJson` read from `req`, if it did. */
+export function parsedJsonOf(req: Request): Record<string, unknown> | null {
+  return parsedBodies.get(req) ?? null;
+}
+
+/** The request's JSON object body, read with a 1 MiB bound (declared or not). */
 export async function readJson(req: Request): Promise<Record<string, unknown>> {
-  if (Number(req.headers.get("content-length") ?? 0) > 1 << 20) {
+  const MAX = 1 << 20;
+  if (Number(req.headers.get("content-length") ?? 0) > MAX) {
     throw new IamError("InvalidRequest", "body too large");
   }
-  const text = await req.text();
-  if (text.length > 1 << 20) throw new IamError("InvalidRequest", "body too large");
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readBodyBytes(req.body, MAX));
+  } catch (e) {
+    const code = isS3Error(e) ? e.code : "";
+    throw new IamError(
+      "InvalidRequest",
+      code === "MaxMessageLengthExceeded" ? "body too large" : "the body was cut short",
+    );
+  }
   if (!text.trim()) return {};
   let v: unknown;
   try {
@@ -68,6 +88,7 @@ export async function readJson(req: Request): Promise<Record<string, unknown>> {
   if (!v || typeof v !== "object" || Array.isArray(v)) {
     throw new IamError("InvalidRequest", "body must be a JSON object");
   }
+  parsedBodies.set(req, v as Record<string, unknown>);
   return v as Record<string, unknown>;
 }
 

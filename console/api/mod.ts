@@ -8,7 +8,15 @@ import { isS3Error } from "../../server/s3/errors.ts";
 import { sessionOfToken } from "../../server/iam/sessions.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { getUser } from "../../server/iam/users.ts";
-import { type ApiCtx, type ApiDeps, type Authed, errorResponse, json, type Route } from "./http.ts";
+import {
+  type ApiCtx,
+  type ApiDeps,
+  type Authed,
+  errorResponse,
+  json,
+  parsedJsonOf,
+  type Route,
+} from "./http.ts";
 import { authRoutes, SESSION_COOKIE } from "./auth_routes.ts";
 import { adminRoutes } from "./admin_routes.ts";
 import { accessRoutes } from "./access_routes.ts";
@@ -59,19 +67,6 @@ function authenticate(ctx: ApiCtx): Authed {
     }
   }
   return { ...ctx, session, user, viaCookie: t.viaCookie };
-}
-
-/** The JSON object of a request copy, or null (no body, too large, not an object). */
-async function jsonOf(copy: Request | null): Promise<Record<string, unknown> | null> {
-  if (!copy) return null;
-  try {
-    const text = await copy.text();
-    if (text.length > 1 << 16) return null;
-    const v = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? v : null;
-  } catch {
-    return null;
-  }
 }
 
 function match(
@@ -136,12 +131,11 @@ export function createApiHandler(
           "change your password first (POST /api/v1/auth/password)",
         );
       }
-      // Audited changes carry small JSON bodies: a copy names the target if the change fails.
-      const copy = isAuditedChange(m.route) && req.body ? req.clone() : null;
       try {
         return await m.route.handler(authed);
       } catch (e) {
-        auditFailure(authed, m.route, path, e, await jsonOf(copy));
+        // The JSON body the handler read (if it got that far) names the target of the change.
+        if (isAuditedChange(m.route)) auditFailure(authed, m.route, path, e, parsedJsonOf(req));
         throw e;
       }
     } catch (e) {
