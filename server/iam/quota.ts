@@ -15,6 +15,7 @@ import {
   uploadKey,
 } from "../storage/meta/keys.ts";
 import type { CommitHook } from "../storage/core.ts";
+import { deletePrefix } from "../storage/meta/delete_keys.ts";
 import type { BucketRecord } from "../storage/types.ts";
 
 export type TenantStat = "bytes" | "objects" | "buckets" | "reserved";
@@ -145,13 +146,7 @@ export async function initTenantUsage(kv: Deno.Kv): Promise<void> {
  * for counters that drifted, e.g. after restoring KV from a backup.
  */
 export async function recountTenantUsage(kv: Deno.Kv): Promise<void> {
-  const stale: Deno.KvKey[] = [];
-  for await (const e of kv.list({ prefix: ["tstat"] })) stale.push(e.key);
-  for (let i = 0; i < stale.length; i += 500) {
-    const op = kv.atomic();
-    for (const k of stale.slice(i, i + 500)) op.delete(k);
-    await op.commit();
-  }
+  await deletePrefix(kv, ["tstat"]);
   await kv.delete(TENANT_STAT_META);
   await initTenantUsage(kv);
   await reconcileReservations(kv);
@@ -251,7 +246,7 @@ export async function releaseReservation(
 ): Promise<void> {
   if (len === null) {
     // The per-part entries only matter while the upload is open.
-    for await (const e of kv.list({ prefix: ["tresvp", ns, uploadId] })) await kv.delete(e.key);
+    await deletePrefix(kv, ["tresvp", ns, uploadId]);
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     const e = await kv.get<Deno.KvU64>(reservationKey(ns, uploadId));

@@ -5,6 +5,7 @@
  * keeps in-flight parts and the cleanup finds every file of an upload in one directory.
  * Completing lives in multipart_complete.ts; the timer-driven upkeep in multipart_maintenance.ts.
  */
+import { deleteKeys } from "./meta/delete_keys.ts";
 import { S3Error } from "../s3/errors.ts";
 import {
   blobRefKey,
@@ -368,11 +369,7 @@ export async function cleanupUpload(
       if (!res.ok) return;
       stamp = res.versionstamp;
     }
-    for (let i = 0; i < partKeys.length; i += 500) {
-      const op = core.kv.atomic();
-      for (const k of partKeys.slice(i, i + 500)) op.delete(k);
-      await op.commit();
-    }
+    await deleteKeys(core.kv, partKeys);
     await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
       .delete(found.key).commit();
   } catch (e) {
