@@ -3,6 +3,7 @@ import {
   GetBucketAclCommand,
   GetObjectAclCommand,
   PutBucketAclCommand,
+  PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
@@ -71,6 +72,40 @@ Deno.test("ACLs behave as on buckets with ACLs disabled (BucketOwnerEnforced)", 
         400,
       );
     });
+
+    await t.step(
+      "object ACL answers carry the version id, null included, as GET does",
+      async () => {
+        await s3.send(new CreateBucketCommand({ Bucket: "aclv" }));
+        await s3.send(new PutObjectCommand({ Bucket: "aclv", Key: "old", Body: "x" }));
+        const unversioned = await signedFetch(srv, {
+          method: "GET",
+          path: "/aclv/old",
+          query: { acl: "" },
+        });
+        await unversioned.body?.cancel();
+        assertEquals(unversioned.headers.get("x-amz-version-id"), null);
+        await s3.send(
+          new PutBucketVersioningCommand({
+            Bucket: "aclv",
+            VersioningConfiguration: { Status: "Enabled" },
+          }),
+        );
+        const put = await s3.send(new PutObjectCommand({ Bucket: "aclv", Key: "new", Body: "y" }));
+        for (const [key, want] of [["old", "null"], ["new", put.VersionId!]]) {
+          for (const method of ["GET", "PUT"]) {
+            const res = await signedFetch(srv, {
+              method,
+              path: `/aclv/${key}`,
+              query: { acl: "" },
+              headers: method === "PUT" ? { "x-amz-acl": "private" } : {},
+            });
+            await res.body?.cancel();
+            assertEquals([res.status, res.headers.get("x-amz-version-id")], [200, want], method);
+          }
+        }
+      },
+    );
 
     await t.step("missing objects and malformed bodies", async () => {
       await assertS3Error(

@@ -5,6 +5,7 @@
  * Access is decided by tenants, grants and policies instead. Other bucket configurations
  * (policy, CORS, encryption, ...) are not implemented yet.
  */
+import { setVersionIdHeader } from "./object_put.ts";
 import { S3Error } from "../errors.ts";
 import { buildXml, child, children, childText, readXmlBody } from "../xml.ts";
 import { readTarget } from "./object_get.ts";
@@ -69,15 +70,18 @@ export async function getObjectAcl(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
   const rec = await readTarget(ctx);
   const res = aclDocument(bucket.ownerId);
-  if (rec.versionId !== "null") res.headers = { "x-amz-version-id": rec.versionId };
-  return res;
+  const headers: Record<string, string> = {};
+  setVersionIdHeader(headers, rec, bucket);
+  return { ...res, headers };
 }
 
 export async function putObjectAcl(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
   const rec = await readTarget(ctx);
   await acceptOwnerOnlyAcl(ctx, bucket.ownerId);
-  return rec.versionId !== "null" ? { headers: { "x-amz-version-id": rec.versionId } } : {};
+  const headers: Record<string, string> = {};
+  setVersionIdHeader(headers, rec, bucket);
+  return { headers };
 }
 
 export function bucketConfig(ctx: OpContext): Promise<OpResult> {
