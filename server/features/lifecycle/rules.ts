@@ -57,6 +57,35 @@ export function expirationOf(
   return best;
 }
 
+/** An open multipart upload: its key and when it was initiated. */
+export interface UploadAge {
+  key: string;
+  initiated: number;
+}
+
+/**
+ * When rule `r` aborts the upload (AbortIncompleteMultipartUpload: days after initiation,
+ * rounded up to midnight UTC, for keys under the rule's prefix), or null when it does not.
+ */
+export function abortAt(r: LifecycleRule, up: UploadAge): number | null {
+  if (r.status !== "Enabled" || r.abortIncompleteDays === undefined) return null;
+  if (!up.key.startsWith(rulePrefix(r))) return null;
+  return afterDays(up.initiated, r.abortIncompleteDays);
+}
+
+/** The earliest abort of an upload across the rules, with the rule id (the abort headers). */
+export function abortOf(
+  cfg: LifecycleConfig | null,
+  up: UploadAge,
+): { at: number; ruleId: string } | null {
+  let best: { at: number; ruleId: string } | null = null;
+  for (const r of cfg?.rules ?? []) {
+    const at = abortAt(r, up);
+    if (at !== null && (best === null || at < best.at)) best = { at, ruleId: r.id };
+  }
+  return best;
+}
+
 /** The `x-amz-expiration` header value, as S3 formats it. */
 export function expirationHeader(e: { at: number; ruleId: string }): string {
   const id = encodeURIComponent(e.ruleId);

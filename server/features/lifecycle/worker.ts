@@ -13,7 +13,7 @@ import { uploadListPrefix } from "../../storage/meta/keys.ts";
 import { abortUpload } from "../../storage/multipart.ts";
 import { isS3Error } from "../../s3/errors.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig, type LifecycleRule } from "./config.ts";
-import { afterDays, currentExpiry, ruleMatches, rulePrefix } from "./rules.ts";
+import { abortAt, afterDays, currentExpiry, ruleMatches, rulePrefix } from "./rules.ts";
 import type { Logger, StorageCore } from "../../storage/core.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
 
@@ -126,7 +126,8 @@ async function abortStaleUploads(
   for await (const e of iter) {
     const [, , key, initiated, uploadId] = e.key as [string, string, string, number, string];
     if (!key.startsWith(prefix)) break;
-    if (now >= afterDays(initiated, rule.abortIncompleteDays!)) stale.push([key, uploadId]);
+    const at = abortAt(rule, { key, initiated });
+    if (at !== null && now >= at) stale.push([key, uploadId]);
   }
   for (const [key, uploadId] of stale) {
     try {

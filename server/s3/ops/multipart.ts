@@ -29,7 +29,7 @@ import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { resolveCopySource } from "./object_get.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
-import { afterDays, rulePrefix } from "../../features/lifecycle/rules.ts";
+import { abortOf } from "../../features/lifecycle/rules.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import {
   CHECKSUM_ALGORITHMS,
@@ -103,13 +103,7 @@ async function addAbortHeaders(
   headers: Record<string, string>,
 ): Promise<void> {
   const cfg = await ctx.deps.storage.getBucketConfig<LifecycleConfig>(bucket.id, LIFECYCLE_CONFIG);
-  let best: { at: number; ruleId: string } | null = null;
-  for (const r of cfg?.rules ?? []) {
-    if (r.status !== "Enabled" || r.abortIncompleteDays === undefined) continue;
-    if (!up.key.startsWith(rulePrefix(r))) continue;
-    const at = afterDays(up.initiated, r.abortIncompleteDays);
-    if (best === null || at < best.at) best = { at, ruleId: r.id };
-  }
+  const best = abortOf(cfg, up);
   if (!best) return;
   headers["x-amz-abort-date"] = new Date(best.at).toUTCString();
   headers["x-amz-abort-rule-id"] = best.ruleId;
