@@ -44,17 +44,25 @@ export function currentExpiry(r: LifecycleRule, rec: ObjectRecord): number | nul
   return null;
 }
 
+/** The earliest time `when` gives across the rules, with that rule's id. */
+function earliest(
+  cfg: LifecycleConfig | null,
+  when: (r: LifecycleRule) => number | null,
+): { at: number; ruleId: string } | null {
+  let best: { at: number; ruleId: string } | null = null;
+  for (const r of cfg?.rules ?? []) {
+    const at = when(r);
+    if (at !== null && (best === null || at < best.at)) best = { at, ruleId: r.id };
+  }
+  return best;
+}
+
 /** The earliest expiration of a current version across the rules, with the rule id. */
 export function expirationOf(
   cfg: LifecycleConfig | null,
   rec: ObjectRecord,
 ): { at: number; ruleId: string } | null {
-  let best: { at: number; ruleId: string } | null = null;
-  for (const r of cfg?.rules ?? []) {
-    const at = currentExpiry(r, rec);
-    if (at !== null && (best === null || at < best.at)) best = { at, ruleId: r.id };
-  }
-  return best;
+  return earliest(cfg, (r) => currentExpiry(r, rec));
 }
 
 /** An open multipart upload: its key and when it was initiated. */
@@ -78,12 +86,7 @@ export function abortOf(
   cfg: LifecycleConfig | null,
   up: UploadAge,
 ): { at: number; ruleId: string } | null {
-  let best: { at: number; ruleId: string } | null = null;
-  for (const r of cfg?.rules ?? []) {
-    const at = abortAt(r, up);
-    if (at !== null && (best === null || at < best.at)) best = { at, ruleId: r.id };
-  }
-  return best;
+  return earliest(cfg, (r) => abortAt(r, up));
 }
 
 /** The `x-amz-expiration` header value, as S3 formats it. */
