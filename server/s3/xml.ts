@@ -251,9 +251,16 @@ export async function readXmlBody(
   body: ReadableStream<Uint8Array> | null,
   opts: { root: string; limit?: number },
 ): Promise<XmlNode> {
-  const text = await readBodyText(body, opts.limit);
+  return parseXmlDocument(await readBodyText(body, opts.limit), opts.root);
+}
+
+/**
+ * A request's XML document whose root element must be `root`: an empty body is
+ * `MissingRequestBodyError`, another root (or bad XML) `MalformedXML`.
+ */
+export function parseXmlDocument(text: string, root: string): XmlNode {
   if (!text.trim()) throw new S3Error("MissingRequestBodyError");
   const doc = parseXml(text);
-  if (doc.name !== opts.root) throw new S3Error("MalformedXML");
+  if (doc.name !== root) throw new S3Error("MalformedXML");
   return doc;
 }

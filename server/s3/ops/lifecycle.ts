@@ -1,6 +1,6 @@
 /** Put/Get/DeleteBucketLifecycleConfiguration, and the `x-amz-expiration` header of objects. */
 import { S3Error } from "../errors.ts";
-import { buildXml, parseXml } from "../xml.ts";
+import { buildXml, parseXmlDocument } from "../xml.ts";
 import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
 import {
   LIFECYCLE_CONFIG,
@@ -23,9 +23,7 @@ export async function putBucketLifecycle(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.bucket();
   // S3 requires an integrity header (Content-MD5 or x-amz-checksum-*) on this request.
   const bytes = await readIntegrityCheckedBody(ctx.req, ctx.auth.body, ctx.auth.trailers, 1 << 20);
-  const text = utf8Text(bytes);
-  if (!text.trim()) throw new S3Error("MissingRequestBodyError");
-  const cfg = parseLifecycle(parseXml(text));
+  const cfg = parseLifecycle(parseXmlDocument(utf8Text(bytes), "LifecycleConfiguration"));
   await ctx.deps.storage.putBucketConfig(b.id, LIFECYCLE_CONFIG, cfg);
   return {};
 }

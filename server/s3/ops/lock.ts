@@ -1,6 +1,6 @@
 /** Object Lock: bucket configuration, per-version retention and legal hold. */
 import { isS3Error, S3Error } from "../errors.ts";
-import { buildXml, child, childText, parseXml, type XmlObject } from "../xml.ts";
+import { buildXml, child, childText, parseXmlDocument, type XmlObject } from "../xml.ts";
 import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
 import {
   assertRetentionChange,
@@ -39,11 +39,7 @@ export async function bypassGovernance(ctx: OpContext): Promise<boolean> {
  */
 async function readLockXml(ctx: OpContext, root: string) {
   const bytes = await readIntegrityCheckedBody(ctx.req, ctx.auth.body, ctx.auth.trailers, 1 << 16);
-  const text = utf8Text(bytes);
-  if (!text.trim()) throw new S3Error("MissingRequestBodyError");
-  const doc = parseXml(text);
-  if (doc.name !== root) throw new S3Error("MalformedXML");
-  return doc;
+  return parseXmlDocument(utf8Text(bytes), root);
 }
 
 function requireLockBucket(b: BucketRecord): void {
