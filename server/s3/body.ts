@@ -4,7 +4,15 @@
  */
 import { isS3Error, S3Error } from "./errors.ts";
 import { expectedChecksumFrom } from "./headers.ts";
-import { fromBase64, newChecksumHasher, newMd5, toBase64, toHex } from "../storage/hashing.ts";
+import {
+  digestOf,
+  newChecksumHasher,
+  newMd5,
+  parseContentMd5,
+  toBase64,
+  verifyChecksum,
+  verifyMd5,
+} from "../storage/hashing.ts";
 
 /** Reads at most `limit` bytes of a body (`MaxMessageLengthExceeded` past it). */
 export async function readBodyBytes(
@@ -46,12 +54,7 @@ export async function readIntegrityCheckedBody(
   limit: number,
 ): Promise<Uint8Array> {
   const h = req.headers;
-  const md5Header = h.get("content-md5");
-  let expectedMd5: Uint8Array | null = null;
-  if (md5Header !== null) {
-    expectedMd5 = fromBase64(md5Header.trim());
-    if (!expectedMd5 || expectedMd5.length !== 16) throw new S3Error("InvalidDigest");
-  }
+  const expectedMd5 = parseContentMd5(h.get("content-md5"));
   const checksum = expectedChecksumFrom(h, trailers);
   const bytes = await readBodyBytes(body, limit);
   // A trailing checksum is known only once the body has been read.
@@ -61,19 +64,10 @@ export async function readIntegrityCheckedBody(
       message: "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
     });
   }
-  if (expectedMd5) {
-    const md5 = newMd5();
-    md5.update(bytes);
-    if (toHex(md5.digest()) !== toHex(expectedMd5)) throw new S3Error("BadDigest");
-  }
+  if (expectedMd5) verifyMd5(expectedMd5, digestOf(newMd5(), bytes));
   if (checksum && expectedChecksum !== undefined) {
-    const hasher = newChecksumHasher(checksum.algorithm);
-    hasher.update(bytes);
-    if (toBase64(hasher.digest()) !== expectedChecksum) {
-      throw new S3Error("BadDigest", {
-        message: `The ${checksum.algorithm} you specified did not match the calculated checksum.`,
-      });
-    }
+    const actual = toBase64(digestOf(newChecksumHasher(checksum.algorithm), bytes));
+    verifyChecksum(checksum.algorithm, expectedChecksum, actual);
   }
   return bytes;
 }

@@ -3,6 +3,7 @@
  * additional checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256). Native code where Deno has it.
  */
 import { hex } from "../hex.ts";
+import { S3Error } from "../s3/errors.ts";
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { Buffer } from "node:buffer";
@@ -176,4 +177,30 @@ export function checksumHeaderName(alg: ChecksumAlgorithm): string {
 export function digestOf(h: Hasher, data: Uint8Array): Uint8Array {
   h.update(data);
   return h.digest();
+}
+
+/** The 16 bytes of a Content-MD5 value (absent: null); `InvalidDigest` when it is not one. */
+export function parseContentMd5(value: string | null | undefined): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  const md5 = fromBase64(value.trim());
+  if (!md5 || md5.length !== 16) throw new S3Error("InvalidDigest");
+  return md5;
+}
+
+/** `BadDigest` when a Content-MD5 was given and the body's MD5 differs. */
+export function verifyMd5(expected: Uint8Array | null, digest: Uint8Array): void {
+  if (expected && toHex(expected) !== toHex(digest)) throw new S3Error("BadDigest");
+}
+
+/** `BadDigest` naming the algorithm when an expected checksum differs from the computed one. */
+export function verifyChecksum(
+  algorithm: ChecksumAlgorithm,
+  expected: string | undefined,
+  actual: string,
+): void {
+  if (expected !== undefined && expected !== actual) {
+    throw new S3Error("BadDigest", {
+      message: `The ${algorithm} you specified did not match the calculated checksum.`,
+    });
+  }
 }

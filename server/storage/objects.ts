@@ -13,7 +13,16 @@ import {
   publishVersion,
 } from "./versions.ts";
 import { openParts } from "./parts.ts";
-import { fromBase64, type Hasher, newChecksumHasher, newMd5, toBase64, toHex } from "./hashing.ts";
+import {
+  type Hasher,
+  newChecksumHasher,
+  newMd5,
+  parseContentMd5,
+  toBase64,
+  toHex,
+  verifyChecksum,
+  verifyMd5,
+} from "./hashing.ts";
 import type {
   BucketRecord,
   ByteRange,
@@ -115,11 +124,7 @@ export async function writeVerifiedBlob(
 ): Promise<
   { blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum; data?: Uint8Array }
 > {
-  let expectedMd5: Uint8Array | null = null;
-  if (input.contentMd5 !== undefined) {
-    expectedMd5 = fromBase64(input.contentMd5.trim());
-    if (!expectedMd5 || expectedMd5.length !== 16) throw new S3Error("InvalidDigest");
-  }
+  const expectedMd5 = parseContentMd5(input.contentMd5);
   const md5 = newMd5();
   const hashers: Hasher[] = [md5];
   let ck: Hasher | null = null;
@@ -136,17 +141,11 @@ export async function writeVerifiedBlob(
   });
   try {
     const digest = md5.digest();
-    if (expectedMd5 && toHex(expectedMd5) !== toHex(digest)) throw new S3Error("BadDigest");
+    verifyMd5(expectedMd5, digest);
     let checksum: StoredChecksum | undefined;
     if (ck && input.checksum) {
       const value = toBase64(ck.digest());
-      const expected = input.checksum.expected();
-      if (expected !== undefined && expected !== value) {
-        throw new S3Error("BadDigest", {
-          message:
-            `The ${input.checksum.algorithm} you specified did not match the calculated checksum.`,
-        });
-      }
+      verifyChecksum(input.checksum.algorithm, input.checksum.expected(), value);
       checksum = { algorithm: input.checksum.algorithm, value, type: "FULL_OBJECT" };
     }
     return { blob: staged.id, size: staged.size, md5: digest, checksum, data: staged.data };
