@@ -202,7 +202,7 @@ export async function reservePart(
  * ["tresvp", ns, uploadId, partNumber] -> Deno.KvU64: the reservation held by the stored part of
  * that number, so that a re-uploaded part releases the one it replaces.
  */
-export const partReservationKey = (ns: string, uploadId: string, partNumber: number) => [
+const partReservationKey = (ns: string, uploadId: string, partNumber: number) => [
   "tresvp",
   ns,
   uploadId,

@@ -25,7 +25,7 @@ export function listEntry(rec: ObjectRecord): Uint8Array {
 }
 
 /** What `decodeListEntry(rec.key, listEntry(rec))` gives, without the round trip. */
-export function listedOf(rec: ObjectRecord): ListedObject {
+function listedOf(rec: ObjectRecord): ListedObject {
   const o: ListedObject = {
     key: rec.key,
     size: rec.size,

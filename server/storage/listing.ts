@@ -146,7 +146,7 @@ export function seekBatch(input: ListObjectsInput): number {
  * and decode a second batch of 1000 for that one entry. With a delimiter entries fold, so the
  * batch grows.
  */
-export function nextBatch(input: ListObjectsInput, batch: number, read: number): number {
+function nextBatch(input: ListObjectsInput, batch: number, read: number): number {
   if (input.delimiter) return Math.min(batch * 4, 1000);
   return Math.max(1, Math.min(1000, input.maxKeys + 1 - read));
 }

@@ -16,8 +16,6 @@ import {
 } from "./meta/keys.ts";
 import { getObjectRecord, publishObject } from "./objects.ts";
 import { encodeSizes, type PartsIndex } from "./parts.ts";
-
-export type { PartsIndex };
 import { newMd5, toHex, verifyChecksum } from "./hashing.ts";
 import { multipartChecksum } from "./multipart_checksum.ts";
 import {

@@ -12,7 +12,7 @@ import { checksumHeaderName } from "../../storage/hashing.ts";
 import { LOCK_CONFIG, type LockConfig } from "../../storage/lock.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
 export const STORAGE_CLASSES = [
   "STANDARD",
@@ -80,10 +80,10 @@ async function requireLockIntegrity(
   ctx: OpContext,
   bucket: BucketRecord,
   lock: Pick<ObjectRecord, "retention" | "legalHold">,
+  checksum: ExpectedChecksum | undefined,
 ): Promise<void> {
   if (!bucket.objectLock) return; // other buckets refuse lock headers in storage
-  const h = ctx.req.headers;
-  if (h.has("content-md5") || expectedChecksumFrom(h, ctx.auth.trailers)) return;
+  if (ctx.req.headers.has("content-md5") || checksum) return;
   let locking = lock.retention !== undefined || lock.legalHold !== undefined;
   if (!locking) {
     const cfg = await ctx.deps.storage.getBucketConfig<LockConfig>(bucket.id, LOCK_CONFIG);
@@ -104,14 +104,15 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
   if (ctx.auth.contentLength === null) throw new S3Error("MissingContentLength");
   const lock = objectLockFrom(h, ctx.deps.clock.now());
-  await requireLockIntegrity(ctx, bucket, lock);
+  const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
+  await requireLockIntegrity(ctx, bucket, lock, checksum);
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const rec = await ctx.deps.storage.putObject(bucket, {
     key,
     body,
     contentLength: ctx.auth.contentLength,
     contentMd5: h.get("content-md5") ?? undefined,
-    checksum: expectedChecksumFrom(h, ctx.auth.trailers),
+    checksum,
     content: contentHeadersFrom(h),
     meta: userMetadataFrom(h),
     tags: parseTaggingHeader(h.get("x-amz-tagging")),
