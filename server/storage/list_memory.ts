@@ -39,19 +39,18 @@ export const DEFAULT_LIST_MEMORY: ListMemoryLimits = {
   maxEntries: 1_000_000,
 };
 
-/** A bucket's entries in listing (UTF-8 byte) order; `names[i]` is `entries[i].key`. */
+/** A bucket's entries in listing (UTF-8 byte) order of their keys. */
 interface BucketCopy {
-  names: string[];
   entries: ListedObject[];
 }
 
-/** First index whose name is > `start` (>= when `inclusive`). */
-function searchFrom(names: string[], start: string, inclusive: boolean): number {
+/** First index whose key is > `start` (>= when `inclusive`). */
+function searchFrom(entries: ListedObject[], start: string, inclusive: boolean): number {
   let lo = 0;
-  let hi = names.length;
+  let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareUtf8(names[mid], start);
+    const c = compareUtf8(entries[mid].key, start);
     if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
     else hi = mid;
   }
@@ -61,18 +60,16 @@ function searchFrom(names: string[], start: string, inclusive: boolean): number 
 function applyTo(copy: BucketCopy, changes: ListChange[]): number {
   let delta = 0;
   for (const ch of changes) {
-    const i = searchFrom(copy.names, ch.key, true);
-    const present = i < copy.names.length && copy.names[i] === ch.key;
+    const i = searchFrom(copy.entries, ch.key, true);
+    const present = i < copy.entries.length && copy.entries[i].key === ch.key;
     if (ch.entry) {
       const e = Object.freeze(ch.entry);
       if (present) copy.entries[i] = e;
       else {
-        copy.names.splice(i, 0, ch.key);
         copy.entries.splice(i, 0, e);
         delta++;
       }
     } else if (present) {
-      copy.names.splice(i, 1);
       copy.entries.splice(i, 1);
       delta--;
     }
@@ -137,21 +134,20 @@ export class ListMemory {
       const max = Math.min(this.limits.maxBucketEntries, this.limits.maxEntries);
       const stat = await this.kv.get<Deno.KvU64>(bucketStatKey(bucketId, "objects"));
       if (Number(stat.value?.value ?? 0n) > max) return;
-      const copy: BucketCopy = { names: [], entries: [] };
+      const copy: BucketCopy = { entries: [] };
       const iter = this.kv.list<Uint8Array>({ prefix: objectListPrefix(bucketId) }, {
         batchSize: 1000,
       });
       for await (const e of iter) {
         const key = e.key[2] as string;
-        copy.names.push(key);
         copy.entries.push(Object.freeze(decodeListEntry(key, e.value)));
-        if (copy.names.length > max || this.#loading.get(bucketId) === null) return;
+        if (copy.entries.length > max || this.#loading.get(bucketId) === null) return;
       }
       const meanwhile = this.#loading.get(bucketId);
       if (!meanwhile) return;
       applyTo(copy, meanwhile);
       this.#copies.set(bucketId, copy);
-      this.#total += copy.names.length;
+      this.#total += copy.entries.length;
       this.#evict(bucketId);
     } catch (e) {
       this.log.warn("listing copy load failed; listing from KV", { bucketId, error: String(e) });
@@ -167,7 +163,7 @@ export class ListMemory {
     if (copy) {
       this.#total += applyTo(copy, changes);
       if (this.#total > this.limits.maxEntries) this.#evict(bucketId);
-      if (copy.names.length > this.limits.maxBucketEntries) this.drop(bucketId);
+      if (copy.entries.length > this.limits.maxBucketEntries) this.drop(bucketId);
       return;
     }
     const meanwhile = this.#loading.get(bucketId);
@@ -179,7 +175,7 @@ export class ListMemory {
     const copy = this.#copies.get(bucketId);
     if (copy) {
       this.#copies.delete(bucketId);
-      this.#total -= copy.names.length;
+      this.#total -= copy.entries.length;
     }
     if (this.#loading.has(bucketId)) this.#loading.set(bucketId, null);
   }
@@ -190,7 +186,7 @@ export class ListMemory {
       if (this.#total <= this.limits.maxEntries) return;
       if (id === keep) continue;
       this.#copies.delete(id);
-      this.#total -= copy.names.length;
+      this.#total -= copy.entries.length;
     }
     if (this.#total > this.limits.maxEntries) this.drop(keep);
   }
@@ -208,8 +204,8 @@ function listCopy(copy: BucketCopy, input: ListObjectsInput): Promise<ListObject
     let incl = inclusive;
     // With a delimiter a seek often ends after one entry (the next common prefix).
     for (let batch = input.delimiter ? 16 : 1001;; batch = Math.min(batch * 4, 1001)) {
-      const i = searchFrom(copy.names, from, incl);
-      if (i >= copy.names.length) return;
+      const i = searchFrom(copy.entries, from, incl);
+      if (i >= copy.entries.length) return;
       const out = copy.entries.slice(i, i + batch);
       yield out;
       from = out[out.length - 1].key;
