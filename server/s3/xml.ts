@@ -71,9 +71,16 @@ export function buildXml(root: string, body: XmlObject, opts: { ns?: string | nu
   return out.join("");
 }
 
+/** Renders one element, without the XML declaration or a namespace (for `buildXmlWithTail`). */
+export function buildElement(name: string, body: XmlObject): string {
+  const out: string[] = [];
+  emit(name, body, out);
+  return out.join("");
+}
+
 /**
  * Renders `root` with `body` and then `tail` (already rendered elements, e.g. the entries of a
- * listing built directly for speed) as its last children.
+ * listing built directly for speed, or elements with attributes) as its last children.
  */
 export function buildXmlWithTail(root: string, body: XmlObject, tail: string): string {
   const doc = buildXml(root, body);

@@ -7,7 +7,7 @@
  */
 import { setVersionIdHeader } from "./object_put.ts";
 import { S3Error } from "../errors.ts";
-import { buildXml, child, children, childText, readXmlBody } from "../xml.ts";
+import { buildXmlWithTail, child, children, childText, readXmlBody } from "../xml.ts";
 import { readTarget } from "./object_get.ts";
 import type { OpContext, OpResult } from "../context.ts";
 
@@ -17,11 +17,10 @@ const OWNER_ONLY_CANNED = ["private", "bucket-owner-full-control"];
 function aclDocument(ownerId: string): OpResult {
   const grant = `<Grant><Grantee xmlns:xsi="${XSI}" xsi:type="CanonicalUser"><ID>${ownerId}</ID>` +
     `<DisplayName>${ownerId}</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>`;
-  const xml = buildXml("AccessControlPolicy", {
-    Owner: { ID: ownerId, DisplayName: ownerId },
-    AccessControlList: {},
-  }).replace(
-    "<AccessControlList></AccessControlList>",
+  // The grantee carries xsi attributes, which the element builder does not write.
+  const xml = buildXmlWithTail(
+    "AccessControlPolicy",
+    { Owner: { ID: ownerId, DisplayName: ownerId } },
     `<AccessControlList>${grant}</AccessControlList>`,
   );
   return { xml };

@@ -1,6 +1,13 @@
 /** Bucket versioning state and ListObjectVersions. */
 import { S3Error } from "../errors.ts";
-import { buildXml, childText, readXmlBody, type XmlObject } from "../xml.ts";
+import {
+  buildElement,
+  buildXml,
+  buildXmlWithTail,
+  childText,
+  readXmlBody,
+  type XmlObject,
+} from "../xml.ts";
 import { isoTime } from "../headers.ts";
 import { listParams } from "./list.ts";
 import type { OpContext, OpResult } from "../context.ts";
@@ -74,11 +81,6 @@ function versionEntry(v: VersionEntry, encode: (s: string) => string): [string, 
   return ["Version", e];
 }
 
-/** Renders one element without the XML declaration (entries are spliced in listing order). */
-function fragment(name: string, body: XmlObject): string {
-  return buildXml(name, body, { ns: null }).replace(/^<\?xml[^>]*\?>\n?/, "");
-}
-
 export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
   const q = ctx.ep.query;
   const bucket = await ctx.bucket();
@@ -107,12 +109,9 @@ export async function listObjectVersions(ctx: OpContext): Promise<OpResult> {
   head.IsTruncated = page.truncated;
   if (type) head.EncodingType = type;
   // Versions and delete markers interleave in listing order, as S3 returns them.
-  const entries = page.versions.map((v) => fragment(...versionEntry(v, encode))).join("");
-  const prefixes = page.commonPrefixes.map((p) => fragment("CommonPrefixes", { Prefix: encode(p) }))
-    .join("");
-  const xml = buildXml("ListVersionsResult", head).replace(
-    /<\/ListVersionsResult>$/,
-    `${entries}${prefixes}</ListVersionsResult>`,
-  );
-  return { xml };
+  const entries = page.versions.map((v) => buildElement(...versionEntry(v, encode))).join("");
+  const prefixes = page.commonPrefixes.map((p) =>
+    buildElement("CommonPrefixes", { Prefix: encode(p) })
+  ).join("");
+  return { xml: buildXmlWithTail("ListVersionsResult", head, entries + prefixes) };
 }
