@@ -9,7 +9,8 @@ import {
   objectPrefix,
 } from "./meta/keys.ts";
 import type { BucketRecord, BucketStats } from "./types.ts";
-import { commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
+import { commitWithHooks, noteStatChange, stateOf, StateSlot, type StorageCore } from "./core.ts";
+import { MemoCache } from "./memo_cache.ts";
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -36,55 +37,20 @@ export async function listBuckets(core: StorageCore, ns: string): Promise<Bucket
   return out;
 }
 
-/**
- * KV values that only this process changes, kept in memory. One process owns the data dir and
- * every change of a bucket record or configuration is made in this module, which drops the
- * entry afterwards. `gen` moves on every change, so a read that started before one does not
- * store what it read. Writes never trust these copies: they check the stored record in their
- * commit.
- */
-class ReadCache<V> {
-  #values = new Map<string, V>();
-  #gen = 0;
-
-  /** The cached value, else `load()`'s (kept unless something changed meanwhile). */
-  async get(id: string, load: () => Promise<V>): Promise<V> {
-    if (this.#values.has(id)) return this.#values.get(id)!;
-    const gen = this.#gen;
-    const v = await load();
-    if (gen === this.#gen) this.#values.set(id, v);
-    return v;
-  }
-
-  /** Drops one entry, or every entry whose id starts with `prefix`. */
-  forget(id: string, opts: { prefix?: boolean } = {}): void {
-    this.#gen++;
-    if (!opts.prefix) this.#values.delete(id);
-    else for (const k of this.#values.keys()) if (k.startsWith(id)) this.#values.delete(k);
-  }
-}
-
 /** Per storage core: bucket records by `ns\nname` (every S3 request looks its bucket up). */
-const recordCaches = new WeakMap<StorageCore, ReadCache<BucketRecord>>();
+const RECORDS = new StateSlot(() => new MemoCache<BucketRecord>());
 /** Per storage core: configurations by `bucketId\nkind` (x-amz-expiration on object requests). */
-const configCaches = new WeakMap<StorageCore, ReadCache<unknown>>();
-
-function cacheOf<V>(caches: WeakMap<StorageCore, ReadCache<V>>, core: StorageCore): ReadCache<V> {
-  let c = caches.get(core);
-  if (!c) caches.set(core, c = new ReadCache<V>());
-  return c;
-}
+const CONFIGS = new StateSlot(() => new MemoCache<unknown>());
 
 function forgetBucket(core: StorageCore, ns: string, name: string): void {
-  cacheOf(recordCaches, core).forget(`${ns}\n${name}`);
+  stateOf(core, RECORDS).forget(`${ns}\n${name}`);
 }
 
 export function getBucket(core: StorageCore, ns: string, name: string): Promise<BucketRecord> {
-  return cacheOf(recordCaches, core).get(`${ns}\n${name}`, async () => {
+  return stateOf(core, RECORDS).get(`${ns}\n${name}`, async () => {
     const e = await core.kv.get<BucketRecord>(bucketKey(ns, name));
     if (!e.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
-    // Frozen: the cached record is shared by every request that reads it.
-    return Object.freeze(e.value);
+    return e.value;
   });
 }
 
@@ -212,18 +178,21 @@ const cacheId = (bucketId: string, kind: string) => `${bucketId}\n${kind}`;
 
 /** Forgets the cached configurations of a bucket (all kinds, or one). */
 function forgetConfig(core: StorageCore, bucketId: string, kind?: string): void {
-  const c = cacheOf(configCaches, core);
+  const c = stateOf(core, CONFIGS);
   if (kind !== undefined) c.forget(cacheId(bucketId, kind));
-  else c.forget(`${bucketId}\n`, { prefix: true });
+  else c.forgetPrefix(`${bucketId}\n`);
 }
 
-/** Reads a bucket configuration document (policy JSON, lifecycle XML...), or null. */
+/**
+ * Reads a bucket configuration document (policy JSON, lifecycle XML...), or null. The result is
+ * shared with every other reader, hence frozen: change a copy.
+ */
 export async function getBucketConfig<T>(
   core: StorageCore,
   bucketId: string,
   kind: string,
 ): Promise<T | null> {
-  return await cacheOf(configCaches, core).get(cacheId(bucketId, kind), async () => {
+  return await stateOf(core, CONFIGS).get(cacheId(bucketId, kind), async () => {
     const e = await core.kv.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
     return e.value?.value ?? null;
   }) as T | null;

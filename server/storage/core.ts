@@ -39,6 +39,37 @@ export interface StorageCore {
   commitHooks: CommitHook[];
 }
 
+/**
+ * A piece of in-memory state one storage core keeps (its caches, its listing copy, its new-key
+ * guesses), made on first use by `make`. The owning module declares one slot and reaches its
+ * state with `stateOf(core, slot)`; the state lives and goes with the core.
+ */
+export class StateSlot<T> {
+  constructor(readonly make: (core: StorageCore) => T) {}
+}
+
+const coreStates = new WeakMap<StorageCore, Map<StateSlot<unknown>, unknown>>();
+
+function statesOf(core: StorageCore): Map<StateSlot<unknown>, unknown> {
+  let m = coreStates.get(core);
+  if (!m) coreStates.set(core, m = new Map());
+  return m;
+}
+
+/** The core's state for `slot`, made now if the core has none yet. */
+export function stateOf<T>(core: StorageCore, slot: StateSlot<T>): T {
+  const m = statesOf(core);
+  if (m.has(slot)) return m.get(slot) as T;
+  const v = slot.make(core);
+  m.set(slot, v);
+  return v;
+}
+
+/** Installs the core's state for `slot` (at open, before anything used the default one). */
+export function setState<T>(core: StorageCore, slot: StateSlot<T>, value: T): void {
+  statesOf(core).set(slot, value);
+}
+
 /** What one commit changes: deltas of a bucket's object count and bytes, and of bucket count. */
 export interface StatChange {
   bucketId: string;

@@ -8,64 +8,16 @@
  * Writes never trust these copies: they check the stored entries in their commit. Only present
  * records are kept (a miss also needs the version head, and costs a KV read as before).
  */
-import type { StorageCore } from "./core.ts";
+import { stateOf, StateSlot, type StorageCore } from "./core.ts";
+import { MemoCache } from "./memo_cache.ts";
 import type { ObjectRecord } from "./types.ts";
 
 /** Entries kept per storage core; the oldest inserted go first (~0.5-1 KiB each). */
 const MAX_ENTRIES = 20_000;
 
-class LatestCache {
-  #values = new Map<string, ObjectRecord>();
-  #gen = 0;
-
-  async get(id: string, load: () => Promise<ObjectRecord | null>): Promise<ObjectRecord | null> {
-    const hit = this.#values.get(id);
-    if (hit) return hit;
-    const gen = this.#gen;
-    const v = await load();
-    if (v && gen === this.#gen) {
-      if (this.#values.size >= MAX_ENTRIES) {
-        this.#values.delete(this.#values.keys().next().value!);
-      }
-      this.#values.set(id, deepFreeze(v));
-    }
-    return v;
-  }
-
-  has(id: string): boolean {
-    return this.#values.has(id);
-  }
-
-  forget(id: string): void {
-    this.#gen++;
-    this.#values.delete(id);
-  }
-
-  put(id: string, v: ObjectRecord): void {
-    this.forget(id);
-    if (this.#values.size >= MAX_ENTRIES) {
-      this.#values.delete(this.#values.keys().next().value!);
-    }
-    this.#values.set(id, deepFreeze(v));
-  }
-}
-
-/** Frozen: the cached record is shared by every request that reads it. */
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === "object" && !Object.isFrozen(v) && !ArrayBuffer.isView(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
-}
-
-const caches = new WeakMap<StorageCore, LatestCache>();
-
-function cacheOf(core: StorageCore): LatestCache {
-  let c = caches.get(core);
-  if (!c) caches.set(core, c = new LatestCache());
-  return c;
-}
+const LATEST = new StateSlot(() =>
+  new MemoCache<ObjectRecord | null>({ maxEntries: MAX_ENTRIES, keep: (v) => v !== null })
+);
 
 const idOf = (bucketId: string, key: string) => `${bucketId}\n${key}`;
 
@@ -76,12 +28,12 @@ export function cachedLatest(
   key: string,
   load: () => Promise<ObjectRecord | null>,
 ): Promise<ObjectRecord | null> {
-  return cacheOf(core).get(idOf(bucketId, key), load);
+  return stateOf(core, LATEST).get(idOf(bucketId, key), load);
 }
 
 /** Called after every commit that may have changed the key's `obj` entry. */
 export function forgetLatest(core: StorageCore, bucketId: string, key: string): void {
-  cacheOf(core).forget(idOf(bucketId, key));
+  stateOf(core, LATEST).forget(idOf(bucketId, key));
 }
 
 /**
@@ -94,7 +46,7 @@ export function rememberLatest(
   key: string,
   rec: ObjectRecord,
 ): void {
-  cacheOf(core).put(idOf(bucketId, key), copyRecord(rec));
+  stateOf(core, LATEST).put(idOf(bucketId, key), copyRecord(rec));
 }
 
 /**
@@ -114,5 +66,5 @@ export function copyRecord<T>(v: T): T {
 
 /** Whether the key's latest record is cached (the key exists, as far as this process knows). */
 export function hasLatest(core: StorageCore, bucketId: string, key: string): boolean {
-  return cacheOf(core).has(idOf(bucketId, key));
+  return stateOf(core, LATEST).has(idOf(bucketId, key));
 }

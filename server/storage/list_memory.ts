@@ -18,7 +18,7 @@
 import { bucketStatKey, objectListPrefix } from "./meta/keys.ts";
 import { compareUtf8, walkBatches } from "./listing.ts";
 import { decodeListEntry } from "./list_index.ts";
-import type { Logger, StorageCore } from "./core.ts";
+import { type Logger, setState, stateOf, StateSlot, type StorageCore } from "./core.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "./types.ts";
 
 /** A key's listing entry after a commit (null: the key has no latest object any more). */
@@ -221,18 +221,16 @@ function listCopy(copy: BucketCopy, input: ListObjectsInput): Promise<ListObject
   ).then((r) => ({ objects, commonPrefixes, truncated: r.truncated, last: r.last }));
 }
 
-const memories = new WeakMap<StorageCore, ListMemory>();
+const MEMORY = new StateSlot((core) => new ListMemory(core.kv, core.log));
 
 /** The listing copy of a storage core (created with the default limits on first use). */
 export function listMemoryOf(core: StorageCore): ListMemory {
-  let m = memories.get(core);
-  if (!m) memories.set(core, m = new ListMemory(core.kv, core.log));
-  return m;
+  return stateOf(core, MEMORY);
 }
 
 /** Installs a listing copy with other limits (at open, before any listing). */
 export function setListMemory(core: StorageCore, limits: ListMemoryLimits): ListMemory {
   const m = new ListMemory(core.kv, core.log, limits);
-  memories.set(core, m);
+  setState(core, MEMORY, m);
   return m;
 }

@@ -9,7 +9,7 @@
  * A bucket whose PUTs keep overwriting (a failed guess costs a commit) skips the guess for a
  * while.
  */
-import type { StorageCore } from "./core.ts";
+import { stateOf, StateSlot, type StorageCore } from "./core.ts";
 import type { BucketRecord } from "./types.ts";
 
 /** PUTs of a bucket that skip the guess after a wrong one. */
@@ -22,13 +22,10 @@ interface Known {
   skip: number;
 }
 
-const known = new WeakMap<StorageCore, Map<string, Known>>();
+/** Per storage core: what is known of each bucket, by bucket id. */
+const KNOWN = new StateSlot(() => new Map<string, Known>());
 
-function mapOf(core: StorageCore): Map<string, Known> {
-  let m = known.get(core);
-  if (!m) known.set(core, m = new Map());
-  return m;
-}
+const mapOf = (core: StorageCore) => stateOf(core, KNOWN);
 
 /** Remembers the bucket record entry a key-state read returned. */
 export function rememberBucket(core: StorageCore, be: Deno.KvEntry<BucketRecord>): void {
