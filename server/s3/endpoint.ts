@@ -132,12 +132,21 @@ export function splitTarget(req: Request): RequestTarget {
   };
 }
 
-/** The bucket named by a virtual-host request (`bucket.domain`), or null for path style. */
-export function vhostBucket(host: string, domain: string | null): string | null {
-  if (!domain) return null;
+/**
+ * The configured domain as Host headers are compared with it: lower case, without a port (a
+ * domain may be configured as `s3.example.com:9000`; the Host's port is ignored) or a final dot.
+ */
+export function normalizeDomain(domain: string | null): string | null {
+  return domain ? domain.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "") : null;
+}
+
+/**
+ * The bucket named by a virtual-host request (`bucket.domain`), or null for path style. `d` is
+ * `normalizeDomain`'s result, made once.
+ */
+function vhostBucket(host: string, d: string | null): string | null {
+  if (!d) return null;
   const h = host.replace(/:\d+$/, "").replace(/\.$/, "");
-  // The domain may be configured with a port (`s3.example.com:9000`); the Host's port is ignored.
-  const d = domain.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
   if (h === d || !h.endsWith("." + d)) return null;
   return h.slice(0, -(d.length + 1));
 }
@@ -317,7 +326,10 @@ function rejectUnknownSubresource(q: URLSearchParams): void {
   }
 }
 
-/** Parses method, host and path into an operation (`target`: the request's, when already split). */
+/**
+ * Parses method, host and path into an operation (`target`: the request's, when already split).
+ * `opts.domain` is normalized (`normalizeDomain`).
+ */
 export function parseEndpoint(
   req: Request,
   opts: { domain: string | null },

@@ -4,7 +4,7 @@
  */
 import { randomHex } from "../hex.ts";
 import { isS3Error, S3Error } from "./errors.ts";
-import { type Endpoint, parseEndpoint, splitTarget } from "./endpoint.ts";
+import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
 import { authenticate } from "./auth/mod.ts";
 import { buildXml } from "./xml.ts";
 import { namespaceOf } from "../iam/types.ts";
@@ -233,6 +233,7 @@ function addCors(req: Request, res: Response): Response {
 }
 
 export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Response> {
+  const endpointOpts = { domain: normalizeDomain(deps.domain) };
   return async (req: Request): Promise<Response> => {
     const requestId = newRequestId();
     const started = performance.now();
@@ -243,7 +244,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
     try {
       const target = splitTarget(req);
       path = target.path;
-      ep = parseEndpoint(req, { domain: deps.domain }, target);
+      ep = parseEndpoint(req, endpointOpts, target);
       const auth = await authenticate(req, target, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
