@@ -56,20 +56,20 @@ const groupRoutes: Route[] = [
     const g = createGroup(ctx.deps.iam.core, { ...body, name: body.name, tenantId });
     audit(ctx, { action: "group.create", resource: `group/${g.name}`, tenantId });
     return json(g, 201);
-  }),
+  }, { audit: "group.create" }),
   route("GET", "/groups/:id", (ctx) => json(groupInReach(ctx))),
   route("PATCH", "/groups/:id", async (ctx) => {
     const g0 = groupInReach(ctx);
     const g = updateGroup(ctx.deps.iam.core, g0.id, await readJson(ctx.req));
     audit(ctx, { action: "group.update", resource: `group/${g.name}`, tenantId: g.tenantId });
     return json(g);
-  }),
+  }, { audit: "group.update" }),
   route("DELETE", "/groups/:id", (ctx) => {
     const g = groupInReach(ctx);
     deleteGroup(ctx.deps.iam.core, g.id);
     audit(ctx, { action: "group.delete", resource: `group/${g.name}`, tenantId: g.tenantId });
     return noContent();
-  }),
+  }, { audit: "group.delete" }),
   route("PUT", "/groups/:id/members/:userId", (ctx) => {
     const g = groupInReach(ctx);
     addMember(ctx.deps.iam.core, g.id, ctx.params.userId);
@@ -80,7 +80,7 @@ const groupRoutes: Route[] = [
       detail: ctx.params.userId,
     });
     return noContent();
-  }),
+  }, { audit: "group.member_add" }),
   route("DELETE", "/groups/:id/members/:userId", (ctx) => {
     const g = groupInReach(ctx);
     removeMember(ctx.deps.iam.core, g.id, ctx.params.userId);
@@ -91,7 +91,7 @@ const groupRoutes: Route[] = [
       detail: ctx.params.userId,
     });
     return noContent();
-  }),
+  }, { audit: "group.member_remove" }),
 ];
 
 /** The bucket in the caller's namespace (global admins: `?tenantId=`), owner or admin only. */
@@ -135,7 +135,7 @@ const grantRoutes: Route[] = [
       detail: `${g.subjectType} ${g.subjectId} ${g.access}`,
     });
     return json(g, 201);
-  }),
+  }, { audit: "grant.create" }),
   route("DELETE", "/buckets/:bucket/permissions/:grantId", async (ctx) => {
     const { ns, bucket } = await bucketInReach(ctx);
     const g = getGrant(ctx.deps.iam.core, ctx.params.grantId);
@@ -148,7 +148,7 @@ const grantRoutes: Route[] = [
       detail: `${g.subjectType} ${g.subjectId} ${g.access}`,
     });
     return noContent();
-  }),
+  }, { audit: "grant.delete" }),
 ];
 
 function attachment(ctx: Authed): { kind: "user" | "group"; id: string } {
@@ -174,20 +174,20 @@ const policyRoutes: Route[] = [
     });
     audit(ctx, { action: "policy.create", resource: `policy/${p.name}`, tenantId });
     return json(p, 201);
-  }),
+  }, { audit: "policy.create" }),
   route("GET", "/policies/:id", (ctx) => json(policyInReach(ctx))),
   route("PATCH", "/policies/:id", async (ctx) => {
     const p0 = policyInReach(ctx);
     const p = updatePolicy(ctx.deps.iam.core, p0.id, await readJson(ctx.req));
     audit(ctx, { action: "policy.update", resource: `policy/${p.name}`, tenantId: p.tenantId });
     return json(p);
-  }),
+  }, { audit: "policy.update" }),
   route("DELETE", "/policies/:id", (ctx) => {
     const p = policyInReach(ctx);
     deletePolicy(ctx.deps.iam.core, p.id);
     audit(ctx, { action: "policy.delete", resource: `policy/${p.name}`, tenantId: p.tenantId });
     return noContent();
-  }),
+  }, { audit: "policy.delete" }),
   route("PUT", "/policies/:id/attachments/:kind/:subjectId", (ctx) => {
     const p = policyInReach(ctx);
     const a = attachment(ctx);
@@ -199,7 +199,7 @@ const policyRoutes: Route[] = [
       detail: `${a.kind} ${a.id}`,
     });
     return noContent();
-  }),
+  }, { audit: "policy.attach" }),
   route("DELETE", "/policies/:id/attachments/:kind/:subjectId", (ctx) => {
     const p = policyInReach(ctx);
     const a = attachment(ctx);
@@ -211,7 +211,7 @@ const policyRoutes: Route[] = [
       detail: `${a.kind} ${a.id}`,
     });
     return noContent();
-  }),
+  }, { audit: "policy.detach" }),
 ];
 
 export const accessRoutes: Route[] = [...groupRoutes, ...grantRoutes, ...policyRoutes];

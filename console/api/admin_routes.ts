@@ -93,7 +93,7 @@ const userRoutes: Route[] = [
     const u = await createUser(ctx.deps.iam.core, { ...body, role, tenantId } as never);
     audit(ctx, { action: "user.create", resource: `user/${u.username}`, tenantId: u.tenantId });
     return json(u, 201);
-  }),
+  }, { audit: "user.create" }),
   route("GET", "/users/:id", (ctx) => json(visibleUser(ctx))),
   route("PATCH", "/users/:id", async (ctx) => {
     const target = visibleUser(ctx);
@@ -132,7 +132,7 @@ const userRoutes: Route[] = [
       detail: Object.keys(body).join(","),
     });
     return json(u);
-  }),
+  }, { audit: "user.update" }),
   route("DELETE", "/users/:id", (ctx) => {
     const target = managedUser(ctx);
     if (target.id === ctx.user.id) throw new IamError("Forbidden", "you may not delete yourself");
@@ -146,7 +146,7 @@ const userRoutes: Route[] = [
       tenantId: target.tenantId,
     });
     return noContent();
-  }),
+  }, { audit: "user.delete" }),
   route("POST", "/users/:id/password", async (ctx) => {
     const target = managedUser(ctx);
     if (target.id === ctx.user.id) {
@@ -161,7 +161,7 @@ const userRoutes: Route[] = [
       tenantId: target.tenantId,
     });
     return noContent();
-  }),
+  }, { audit: "password.reset" }),
   route("POST", "/users/:id/unlock", (ctx) => {
     const target = managedUser(ctx);
     unlockUser(ctx.deps.iam.core, target.id);
@@ -171,7 +171,7 @@ const userRoutes: Route[] = [
       tenantId: target.tenantId,
     });
     return noContent();
-  }),
+  }, { audit: "user.unlock" }),
   route("POST", "/users/:id/2fa/reset", async (ctx) => {
     const target = managedUser(ctx);
     if (target.id === ctx.user.id) throw new IamError("Forbidden", "use /auth/2fa/disable");
@@ -183,7 +183,7 @@ const userRoutes: Route[] = [
       detail: "admin reset",
     });
     return noContent();
-  }),
+  }, { audit: "2fa.disable" }),
   route("GET", "/users/:id/sessions", (ctx) => {
     const target = visibleUser(ctx);
     if (target.id !== ctx.user.id && !canManageUser(ctx.user, target)) {
@@ -204,7 +204,7 @@ const userRoutes: Route[] = [
       detail: "all sessions",
     });
     return noContent();
-  }),
+  }, { audit: "session.revoke" }),
 ];
 
 function visibleTenant(ctx: Authed) {
@@ -228,7 +228,7 @@ const tenantRoutes: Route[] = [
     const t = createTenant(ctx.deps.iam.core, await readJson(ctx.req) as never);
     audit(ctx, { action: "tenant.create", resource: `tenant/${t.name}`, tenantId: t.id });
     return json(await withUsage(ctx.deps.iam.core, t), 201);
-  }),
+  }, { audit: "tenant.create" }),
   route(
     "GET",
     "/tenants/:id",
@@ -246,14 +246,14 @@ const tenantRoutes: Route[] = [
       detail: JSON.stringify(body).slice(0, 500),
     });
     return json(await withUsage(ctx.deps.iam.core, t));
-  }),
+  }, { audit: "tenant.update" }),
   route("DELETE", "/tenants/:id", async (ctx) => {
     const t = visibleTenant(ctx);
     requireGlobalAdmin(ctx);
     await deleteTenant(ctx.deps.iam.core, t.id);
     audit(ctx, { action: "tenant.delete", resource: `tenant/${t.name}`, tenantId: t.id });
     return noContent();
-  }),
+  }, { audit: "tenant.delete" }),
 ];
 
 function keyInReach(ctx: Authed) {
@@ -306,7 +306,7 @@ const keyRoutes: Route[] = [
       detail: `user ${owner.username}`,
     });
     return json(k, 201);
-  }),
+  }, { audit: "access_key.create" }),
   route("PATCH", "/access-keys/:accessKeyId", async (ctx) => {
     const { key, owner } = keyInReach(ctx);
     const body = await readJson(ctx.req);
@@ -318,7 +318,7 @@ const keyRoutes: Route[] = [
       detail: `status ${k.status}`,
     });
     return json(k);
-  }),
+  }, { audit: "access_key.update" }),
   route("DELETE", "/access-keys/:accessKeyId", (ctx) => {
     const { key, owner } = keyInReach(ctx);
     deleteAccessKey(ctx.deps.iam.core, key.accessKeyId);
@@ -328,7 +328,7 @@ const keyRoutes: Route[] = [
       tenantId: owner.tenantId,
     });
     return noContent();
-  }),
+  }, { audit: "access_key.delete" }),
 ];
 
 const auditRoutes: Route[] = [
@@ -364,7 +364,7 @@ const auditRoutes: Route[] = [
       detail: JSON.stringify(body).slice(0, 500),
     });
     return json(getSettings(ctx.deps.iam.core));
-  }),
+  }, { audit: "settings.update" }),
 ];
 
 export const adminRoutes: Route[] = [...userRoutes, ...tenantRoutes, ...keyRoutes, ...auditRoutes];

@@ -103,7 +103,7 @@ export const authRoutes: Route[] = [
     await changePassword(ctx.deps.iam.core, ctx.user.id, body as never, ctx.session.id);
     audit(ctx, "password.change", `user/${ctx.user.username}`);
     return noContent();
-  }, { duringPasswordChange: true }),
+  }, { duringPasswordChange: true, audit: "password.change" }),
   route("GET", "/auth/sessions", (ctx) =>
     json({
       items: listSessions(ctx.deps.iam.core, ctx.user.id).map((s) => ({
@@ -121,7 +121,7 @@ export const authRoutes: Route[] = [
     revokeSession(ctx.deps.iam.core, ctx.params.id);
     audit(ctx, "session.revoke", `user/${ctx.user.username}`);
     return noContent();
-  }),
+  }, { audit: "session.revoke" }),
   route(
     "POST",
     "/auth/2fa/setup",
@@ -130,25 +130,26 @@ export const authRoutes: Route[] = [
       audit(ctx, "2fa.setup", `user/${ctx.user.username}`, "pending until enabled");
       return json(setup);
     },
+    { audit: "2fa.setup" },
   ),
   route("POST", "/auth/2fa/enable", async (ctx) => {
     const body = await readJson(ctx.req);
     const codes = await enableTotp(ctx.deps.iam.core, ctx.user.id, body.code);
     audit(ctx, "2fa.enable", `user/${ctx.user.username}`);
     return json({ backupCodes: codes });
-  }),
+  }, { audit: "2fa.enable" }),
   route("POST", "/auth/2fa/disable", async (ctx) => {
     const body = await readJson(ctx.req);
     await disableTotp(ctx.deps.iam.core, ctx.user.id, body);
     audit(ctx, "2fa.disable", `user/${ctx.user.username}`);
     return noContent();
-  }),
+  }, { audit: "2fa.disable" }),
   route("POST", "/auth/2fa/backup-codes", async (ctx) => {
     const body = await readJson(ctx.req);
     const codes = await regenerateBackupCodes(ctx.deps.iam.core, ctx.user.id, body.code);
     audit(ctx, "2fa.backup_codes", `user/${ctx.user.username}`);
     return json({ backupCodes: codes });
-  }),
+  }, { audit: "2fa.backup_codes" }),
 ];
 
 /** Re-reads the user for a session (status, role and tenant may have changed). */

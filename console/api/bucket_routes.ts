@@ -158,7 +158,7 @@ export const bucketRoutes: Route[] = [
       await ctx.deps.storage.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
     }
     return json({ name: body.name, tenantId: ns || null }, 201);
-  }),
+  }, { audit: "bucket.create" }),
   route("DELETE", "/buckets/:bucket", async (ctx) => {
     const ns = nsOf(ctx, ctx.url.searchParams.get("tenantId") ?? undefined);
     if (ns !== (ctx.user.tenantId ?? "")) {
@@ -177,7 +177,7 @@ export const bucketRoutes: Route[] = [
       await s3Call(ctx, "DELETE", `/${encodeURIComponent(ctx.params.bucket)}`, {});
     }
     return noContent();
-  }),
+  }, { audit: "bucket.delete" }),
   route("GET", "/s3/*rest", passthrough),
   route("HEAD", "/s3/*rest", passthrough),
   route("PUT", "/s3/*rest", passthrough),

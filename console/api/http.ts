@@ -104,6 +104,11 @@ export interface Route {
   auth: boolean;
   /** Usable while the user must change the password. */
   duringPasswordChange?: boolean;
+  /**
+   * The audit action of a change (`user.create`): the route records its success itself, and the
+   * router records its failures (`audit_failures.ts`) under the same action.
+   */
+  audit?: string;
   handler: Handler | PublicHandler;
 }
 
@@ -112,7 +117,7 @@ export function route(
   method: string,
   path: string,
   handler: Handler,
-  opts: { duringPasswordChange?: boolean } = {},
+  opts: { duringPasswordChange?: boolean; audit?: string } = {},
 ): Route {
   const names: string[] = [];
   const re = path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:(\w+)/g, (_, n) => {
@@ -130,6 +135,7 @@ export function route(
     auth: true,
     handler,
     duringPasswordChange: opts.duringPasswordChange,
+    audit: opts.audit,
   };
 }
 
