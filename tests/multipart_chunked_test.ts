@@ -13,12 +13,11 @@ import {
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { bodyBytes, startServer } from "./_helpers/server.ts";
+import { quiet } from "./_helpers/storage.ts";
 import { openStorage } from "../server/storage/backend.ts";
 import { INLINE_PARTS } from "../server/storage/multipart_complete.ts";
 import type { BucketRecord } from "../server/storage/types.ts";
-import type { Logger } from "../server/storage/core.ts";
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const BUCKET = "mp-chunked";
 const PARTS = INLINE_PARTS + 50;
 

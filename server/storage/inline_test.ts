@@ -1,11 +1,10 @@
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
+import { quiet } from "../../tests/_helpers/storage.ts";
 import { openStorage } from "./backend.ts";
 import { INLINE_MAX } from "./objects.ts";
-import type { Logger } from "./core.ts";
 import type { BucketRecord } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 type Opened = Awaited<ReturnType<typeof openStorage>>;
 
 const bytes = (n: number, seed: number): Uint8Array<ArrayBuffer> =>

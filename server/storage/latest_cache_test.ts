@@ -1,26 +1,13 @@
 import assert from "node:assert/strict";
-import { openStorage } from "./backend.ts";
 import { cachedLatest, copyRecord, forgetLatest } from "./latest_cache.ts";
-import type { Logger } from "./core.ts";
 import type { ObjectRecord } from "./types.ts";
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+import { putText, withStorage } from "../../tests/_helpers/storage.ts";
 
 Deno.test("latest cache: reads follow overwrites, deletes, markers and tag changes", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-latest-" });
-  const s = await openStorage({ dataDir: dir, log: quiet });
-  try {
+  await withStorage("maxiofs-latest-", async (s) => {
     const be = s.backend;
     let b = await be.createBucket({ ns: "", name: "latest-a", ownerId: "o", region: "us-east-1" });
-    const put = (v: string) =>
-      be.putObject(b, {
-        key: "k",
-        body: new Blob([v]).stream(),
-        contentLength: v.length,
-        content: {},
-        meta: {},
-        ownerId: "o",
-      });
+    const put = (v: string) => putText(s, b, "k", v);
     await put("1");
     assert.equal((await be.getObjectRecord(b, "k")).size, 1);
     assert.equal((await be.getObjectRecord(b, "k")).size, 1);
@@ -51,10 +38,7 @@ Deno.test("latest cache: reads follow overwrites, deletes, markers and tag chang
       })).versions[0].rec.versionId,
     });
     assert.equal((await be.getObjectRecord(b, "k")).size, 3);
-  } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("latest cache: a read that overlaps a forget does not store what it read", async () => {

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
-import { putText } from "../../tests/_helpers/storage.ts";
+import { putText, quiet } from "../../tests/_helpers/storage.ts";
 import { decodeListEntry, LIST_INDEX_META, listEntry } from "./list_index.ts";
 import { objectListKey } from "./meta/keys.ts";
-import type { Logger } from "./core.ts";
 import type { BucketRecord, ObjectRecord } from "./types.ts";
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 type Opened = Awaited<ReturnType<typeof openStorage>>;
 
 async function withDir(fn: (dir: string) => Promise<void>) {

@@ -1,28 +1,24 @@
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
-import { openStorage } from "./backend.ts";
 import { listObjects } from "./listing.ts";
 import { ListMemory, listMemoryOf } from "./list_memory.ts";
-import type { Logger } from "./core.ts";
 import type { BucketRecord, ListObjectsInput } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
+import { putText, quiet, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-type Opened = Awaited<ReturnType<typeof openStorage>>;
+type Opened = Storage;
 
-async function withStorage(
+/** A fresh storage with bucket `listmem`, counting the KV list calls made from the start of `fn`. */
+function withBucket(
   fn: (s: Opened, b: BucketRecord, counter: { lists: number }) => Promise<void>,
   listCacheEntries?: number,
 ) {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-listmem-" });
-  const s = await openStorage({ dataDir: dir, log: quiet, listCacheEntries });
-  // Counts the KV list calls made from here on.
-  const counter = { lists: 0 };
-  const list = s.core.kv.list.bind(s.core.kv);
-  s.core.kv.list = ((sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
-    counter.lists++;
-    return list(sel, opts);
-  }) as Deno.Kv["list"];
-  try {
+  return withStorage("maxiofs-listmem-", async (s) => {
+    const counter = { lists: 0 };
+    const list = s.core.kv.list.bind(s.core.kv);
+    s.core.kv.list = ((sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+      counter.lists++;
+      return list(sel, opts);
+    }) as Deno.Kv["list"];
     const b = await s.backend.createBucket({
       ns: "",
       name: "listmem",
@@ -30,21 +26,10 @@ async function withStorage(
       region: "us-east-1",
     });
     await fn(s, b, counter);
-  } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { listCacheEntries });
 }
 
-const put = (s: Opened, b: BucketRecord, key: string, v: string) =>
-  s.backend.putObject(b, {
-    key,
-    body: new Blob([v]).stream(),
-    contentLength: new TextEncoder().encode(v).length,
-    content: {},
-    meta: {},
-    ownerId: "o",
-  });
+const put = putText;
 
 const input = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
   prefix: "",
@@ -58,7 +43,7 @@ const names = async (s: Opened, b: BucketRecord, i: Partial<ListObjectsInput> = 
   (await s.backend.listObjects(b, input(i))).objects.map((o) => `${o.key}:${o.size}`);
 
 Deno.test("listing copy: loaded on first LIST, then kept up to date without KV reads", async () => {
-  await withStorage(async (s, b, counter) => {
+  await withBucket(async (s, b, counter) => {
     await put(s, b, "p/1", "x");
     await put(s, b, "p/2", "yy");
     assertEquals(await names(s, b, { prefix: "p/" }), ["p/1:1", "p/2:2"]);
@@ -77,7 +62,7 @@ Deno.test("listing copy: loaded on first LIST, then kept up to date without KV r
 });
 
 Deno.test("listing copy answers every page exactly as KV does", async () => {
-  await withStorage(async (s, b) => {
+  await withBucket(async (s, b) => {
     const keys = [
       "a",
       "a/b",
@@ -122,7 +107,7 @@ Deno.test("listing copy answers every page exactly as KV does", async () => {
 });
 
 Deno.test("listing copy: writes during the load are not lost; 0 disables the copy", async () => {
-  await withStorage(async (s, b) => {
+  await withBucket(async (s, b) => {
     for (let i = 0; i < 300; i++) await put(s, b, `k${i}`, "v");
     const mem = listMemoryOf(s.core);
     const loading = mem.load(b.id);
@@ -140,7 +125,7 @@ Deno.test("listing copy: writes during the load are not lost; 0 disables the cop
       JSON.stringify(await listObjects(s.core, b.id, input())),
     );
   });
-  await withStorage(async (s, b, counter) => {
+  await withBucket(async (s, b, counter) => {
     await put(s, b, "k", "v");
     await names(s, b);
     await listMemoryOf(s.core).idle();
@@ -205,7 +190,7 @@ Deno.test("listing copy: changes committed mid-scan are replayed; an unknown out
 });
 
 Deno.test("listing copy: a write a commit hook refuses (quota) keeps the copy", async () => {
-  await withStorage(async (s, b) => {
+  await withBucket(async (s, b) => {
     await put(s, b, "k", "v");
     await names(s, b);
     await listMemoryOf(s.core).idle();

@@ -4,6 +4,7 @@
  * seals, part chunks of deleted objects). Part sizes are tiny: the 5 MiB minimum is lowered.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
+import { quiet } from "../../tests/_helpers/storage.ts";
 import { randomBytes } from "../../tests/_helpers/server.ts";
 import { openStorage } from "./backend.ts";
 import { partRange } from "./parts.ts";
@@ -11,10 +12,7 @@ import { INLINE_PARTS, PARTS_PER_CHUNK } from "./multipart_complete.ts";
 import { uploadKey } from "./meta/keys.ts";
 import { listUploads, type UploadRecord } from "./multipart.ts";
 import type { CompletePart } from "./multipart_complete.ts";
-import type { Logger } from "./core.ts";
 import type { S3Error } from "../s3/errors.ts";
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(s).arrayBuffer());

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
-import { putText, storedBlobs } from "../../tests/_helpers/storage.ts";
-import type { Logger } from "./core.ts";
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-type Opened = Awaited<ReturnType<typeof openStorage>>;
+import { putText, quiet, storedBlobs, withStorage } from "../../tests/_helpers/storage.ts";
 
 const put = putText;
 
@@ -62,9 +58,7 @@ Deno.test("guessed-new publishes: overwrites of unseen keys, versioning changes,
 });
 
 Deno.test("guessed-new publishes: concurrent writers of one new key leave one version", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-newkeys-" });
-  const s = await openStorage({ dataDir: dir, log: quiet });
-  try {
+  await withStorage("maxiofs-newkeys-", async (s) => {
     const b = await s.backend.createBucket({ ns: "", name: "guess-b", ownerId: "o", region: "r" });
     await put(s, b, "warm", "w");
     await Promise.all(Array.from({ length: 8 }, (_, i) => put(s, b, "same", "v".repeat(i + 1))));
@@ -73,8 +67,5 @@ Deno.test("guessed-new publishes: concurrent writers of one new key leave one ve
     const rec = await s.backend.getObjectRecord(b, "same");
     assert.equal(stats.bytes, 1 + rec.size);
     assert.equal((await storedBlobs(s)).length, 2);
-  } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

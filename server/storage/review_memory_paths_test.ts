@@ -8,14 +8,11 @@
  */
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
 import { storedVersions } from "../../tests/_helpers/versions.ts";
+import { type Storage, withStorage } from "../../tests/_helpers/storage.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
-import { openStorage } from "./backend.ts";
 import { listObjects } from "./listing.ts";
 import { listMemoryOf } from "./list_memory.ts";
-import type { Logger } from "./core.ts";
 import type { BucketRecord, ListObjectsInput } from "./types.ts";
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function rng(seed: number) {
   let x = seed;
@@ -92,7 +89,7 @@ Deno.test("group commit: random merged batches end as the same ops committed one
   }
 });
 
-type Opened = Awaited<ReturnType<typeof openStorage>>;
+type Opened = Storage;
 
 const input = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
   prefix: "",
@@ -145,9 +142,7 @@ async function compareAll(s: Opened, b: BucketRecord, keys: string[]) {
 }
 
 Deno.test("listing copy: a load racing writes, deletes, tags and versioning equals KV", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-review-mem-" });
-  const s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 1 << 20 });
-  try {
+  await withStorage("maxiofs-review-mem-", async (s) => {
     let b = await s.backend.createBucket({
       ns: "",
       name: "review-mem",
@@ -224,8 +219,5 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
       bytes += e.value.size;
     }
     assertEquals(await s.backend.bucketStats(b.id), { objects, bytes });
-  } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { hotCacheBytes: 1 << 20 });
 });

@@ -2,18 +2,30 @@
  * Fixtures for tests of the storage layer on its own (no HTTP): a storage opened on a temp data
  * dir with a quiet log and a clock that advances one second per reading, and a text PUT.
  */
-import { openStorage } from "../../server/storage/backend.ts";
+import { openStorage, type OpenStorageOptions } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/storage/core.ts";
 import type { BucketRecord } from "../../server/storage/types.ts";
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
 
-/** Runs `fn` on a fresh storage; closes it and removes its data dir afterwards. */
-export async function withStorage(prefix: string, fn: (s: Storage) => Promise<void>) {
+/**
+ * Runs `fn` on a fresh storage (`opts` adds to or overrides the defaults); closes it and removes
+ * its data dir afterwards.
+ */
+export async function withStorage(
+  prefix: string,
+  fn: (s: Storage) => Promise<void>,
+  opts: Partial<OpenStorageOptions> = {},
+) {
   const dir = await Deno.makeTempDir({ prefix });
   let t = 1_700_000_000_000;
-  const s = await openStorage({ dataDir: dir, log: quiet, clock: { now: () => (t += 1000) } });
+  const s = await openStorage({
+    dataDir: dir,
+    log: quiet,
+    clock: { now: () => (t += 1000) },
+    ...opts,
+  });
   try {
     await fn(s);
   } finally {
@@ -22,12 +34,13 @@ export async function withStorage(prefix: string, fn: (s: Storage) => Promise<vo
   }
 }
 
-/** PutObject of a text body. */
+/** PutObject of a text body (UTF-8). */
 export function putText(s: Storage, b: BucketRecord, key: string, v: string) {
+  const bytes = new TextEncoder().encode(v);
   return s.backend.putObject(b, {
     key,
-    body: new Blob([v]).stream(),
-    contentLength: v.length,
+    body: new Blob([bytes]).stream(),
+    contentLength: bytes.length,
     content: {},
     meta: {},
     ownerId: "o",
