@@ -10,6 +10,8 @@
  * operation at a time, so every caller gets the result its own operation would have had.
  */
 
+import { hex } from "../../hex.ts";
+
 /** Caps of one merged commit, conservative against Deno KV's 100 / 1000 / 800 KiB / 80 KiB. */
 export interface GroupLimits {
   checks: number;
@@ -58,13 +60,26 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** An identity string for a KV key (parts are typed, so ["1"] and [1] differ). */
+/**
+ * An identity string for a KV key: each part as its type, length and text, so ["1"] and [1]
+ * differ and no two keys can spell the same string. Built for every key of every queued op.
+ */
 export function keyId(key: Deno.KvKey): string {
-  return JSON.stringify(key.map((p) => {
-    if (p instanceof Uint8Array) return "u" + Array.from(p).join(",");
-    return (typeof p)[0] + String(p);
-  }));
+  let s = "";
+  for (const p of key) {
+    const text = p instanceof Uint8Array ? hex(p) : String(p);
+    s += PART_TYPE[typeof p] + text.length + ":" + text;
+  }
+  return s;
 }
+
+const PART_TYPE: Record<string, string> = {
+  string: "s",
+  number: "n",
+  bigint: "i",
+  boolean: "b",
+  object: "u",
+};
 
 function utf8Len(s: string): number {
   let n = 0;

@@ -213,6 +213,15 @@ Deno.test("group commit: key identities and size estimates", () => {
   assert.notEqual(keyId(["a", 1]), keyId(["a", "1"]));
   assert.notEqual(keyId(["a,b"]), keyId(["a", "b"]));
   assert.equal(keyId(["a", 1n]), keyId(["a", 1n]));
+  assert.notEqual(keyId(["a", 1n]), keyId(["a", 1]));
+  assert.notEqual(keyId([true]), keyId(["true"]));
+  assert.notEqual(keyId(["a:", "b"]), keyId(["a", ":b"]));
+  assert.notEqual(keyId(["s1:a"]), keyId(["a", "a"]));
+  assert.notEqual(
+    keyId([new Uint8Array([1, 2])]),
+    keyId([new Uint8Array([1]), new Uint8Array([2])]),
+  );
+  assert.notEqual(keyId([new Uint8Array([1, 2])]), keyId(["0102"]));
   assert.ok(valueSize("é".repeat(100)) >= 200);
   assert.ok(valueSize({ a: "x".repeat(1000), b: [1, 2, 3] }) > 2000);
   assert.ok(valueSize(new Uint8Array(5000)) >= 5000);
