@@ -5,6 +5,7 @@
 import { BlobStore } from "./blob/blob_store.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
 import { splitKv } from "./meta/split_kv.ts";
+import { type BusyRetryStats, retryWhenBusy } from "./meta/busy_retry.ts";
 import { prepareKvFile } from "./meta/kv_file.ts";
 import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
 import * as buckets from "./buckets.ts";
@@ -232,6 +233,8 @@ export interface OpenStorageOptions {
 export interface OpenedStorage {
   backend: LocalBackend;
   core: StorageCore;
+  /** Writes that found SQLite's write lock taken by the other KV handle, and their retries. */
+  kvBusy: BusyRetryStats;
   close(): Promise<void>;
 }
 
@@ -248,7 +251,8 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   if (await prepareKvFile(kvPath) === "unknown schema") {
     opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
   }
-  const writer = await Deno.openKv(kvPath);
+  // Every write waits out the moments when the other handle holds SQLite's write lock.
+  const { kv: writer, stats: busy } = retryWhenBusy(await Deno.openKv(kvPath));
   // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
   const kv = splitKv(writer, await Deno.openKv(kvPath));
   // Two merged commits in flight: the next is built and queued while one waits for its fsync.
@@ -275,6 +279,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   return {
     backend,
     core,
+    kvBusy: busy,
     close: async () => {
       await listMemoryOf(core).idle();
       blobs.close();

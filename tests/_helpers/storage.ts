@@ -10,12 +10,12 @@ export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
 
 /**
- * Runs `fn` on a fresh storage (`opts` adds to or overrides the defaults); closes it and removes
- * its data dir afterwards.
+ * Runs `fn` on a fresh storage (`opts` adds to or overrides the defaults) and its data dir; closes
+ * it and removes the data dir afterwards.
  */
 export async function withStorage(
   prefix: string,
-  fn: (s: Storage) => Promise<void>,
+  fn: (s: Storage, dataDir: string) => Promise<void>,
   opts: Partial<OpenStorageOptions> = {},
 ) {
   const dir = await Deno.makeTempDir({ prefix });
@@ -27,7 +27,7 @@ export async function withStorage(
     ...opts,
   });
   try {
-    await fn(s);
+    await fn(s, dir);
   } finally {
     await s.close();
     await Deno.remove(dir, { recursive: true });
