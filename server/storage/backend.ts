@@ -251,8 +251,9 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   if (await prepareKvFile(kvPath) === "unknown schema") {
     opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
   }
-  // Every write waits out the moments when the other handle holds SQLite's write lock.
-  const { kv: writer, stats: busy } = retryWhenBusy(await Deno.openKv(kvPath));
+  const writer = await Deno.openKv(kvPath);
+  // Its commits wait out the moments when the other handle holds SQLite's write lock.
+  const busy = retryWhenBusy(writer);
   // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
   const kv = splitKv(writer, await Deno.openKv(kvPath));
   // Two merged commits in flight: the next is built and queued while one waits for its fsync.

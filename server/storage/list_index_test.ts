@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openStorage } from "./backend.ts";
-import { putText, quiet } from "../../tests/_helpers/storage.ts";
+import { listInput, putText, quiet } from "../../tests/_helpers/storage.ts";
 import { decodeListEntry, LIST_INDEX_META, listEntry } from "./list_index.ts";
 import { objectListKey } from "./meta/keys.ts";
 import type { BucketRecord, ObjectRecord } from "./types.ts";
@@ -38,8 +38,7 @@ async function assertIndexInSync(s: Opened) {
   }
 }
 
-const page = (s: Opened, b: BucketRecord) =>
-  s.backend.listObjects(b, { prefix: "", delimiter: "", after: "", maxKeys: 1000 });
+const page = (s: Opened, b: BucketRecord) => s.backend.listObjects(b, listInput());
 
 Deno.test("listing index follows puts, overwrites, markers, version deletes and tags", async () => {
   await withDir(async (dir) => {

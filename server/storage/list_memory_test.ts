@@ -3,7 +3,13 @@ import { listObjects } from "./listing.ts";
 import { ListMemory, listMemoryOf } from "./list_memory.ts";
 import type { BucketRecord, ListObjectsInput } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
-import { putText, quiet, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
+import {
+  listInput,
+  putText,
+  quiet,
+  type Storage,
+  withStorage,
+} from "../../tests/_helpers/storage.ts";
 
 type Opened = Storage;
 
@@ -31,16 +37,8 @@ function withBucket(
 
 const put = putText;
 
-const input = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
-  prefix: "",
-  delimiter: "",
-  after: "",
-  maxKeys: 1000,
-  ...i,
-});
-
 const names = async (s: Opened, b: BucketRecord, i: Partial<ListObjectsInput> = {}) =>
-  (await s.backend.listObjects(b, input(i))).objects.map((o) => `${o.key}:${o.size}`);
+  (await s.backend.listObjects(b, listInput(i))).objects.map((o) => `${o.key}:${o.size}`);
 
 Deno.test("listing copy: loaded on first LIST, then kept up to date without KV reads", async () => {
   await withBucket(async (s, b, counter) => {
@@ -56,7 +54,7 @@ Deno.test("listing copy: loaded on first LIST, then kept up to date without KV r
     assertEquals(await names(s, b, { prefix: "p/" }), ["p/1:4", "p/3:3"]);
     assertEquals(await names(s, b, { prefix: "p/", maxKeys: 1 }), ["p/1:4"]);
     assertEquals(counter.lists, before, "listed from memory");
-    const page = await s.backend.listObjects(b, input());
+    const page = await s.backend.listObjects(b, listInput());
     assert(Object.isFrozen(page.objects[0]), "shared entries cannot be changed by a caller");
   });
 });
@@ -89,7 +87,7 @@ Deno.test("listing copy answers every page exactly as KV does", async () => {
       for (const delimiter of ["", "/", "//", "x"]) {
         for (const after of ["", "a/b", "dir/x/", "many/010", "\u{e000}", "zz"]) {
           for (const maxKeys of [0, 1, 3, 1000]) {
-            const i = input({ prefix, delimiter, after, maxKeys });
+            const i = listInput({ prefix, delimiter, after, maxKeys });
             const fromMemory = await s.backend.listObjects(b, i);
             const fromKv = await listObjects(s.core, b.id, i);
             assertEquals(
@@ -121,8 +119,8 @@ Deno.test("listing copy: writes during the load are not lost; 0 disables the cop
     await loading;
     assert(mem.has(b.id));
     assertEquals(
-      JSON.stringify(await s.backend.listObjects(b, input())),
-      JSON.stringify(await listObjects(s.core, b.id, input())),
+      JSON.stringify(await s.backend.listObjects(b, listInput())),
+      JSON.stringify(await listObjects(s.core, b.id, listInput())),
     );
   });
   await withBucket(async (s, b, counter) => {
@@ -172,7 +170,7 @@ Deno.test("listing copy: changes committed mid-scan are replayed; an unknown out
   ]);
   release();
   await loading;
-  const page = await mem.list("B", input());
+  const page = await mem.list("B", listInput());
   assertEquals(page?.objects.map((o) => `${o.key}:${o.size}`), ["a:2", "b:9", "f:1", "g:2"]);
   assertEquals(mem.entries, 4);
 

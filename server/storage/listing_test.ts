@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { compareUtf8, listObjects, prefixEnd, walkWithDelimiter } from "./listing.ts";
 import { listMemoryOf } from "./list_memory.ts";
-import { putText, withStorage } from "../../tests/_helpers/storage.ts";
+import { listInput, putText, withStorage } from "../../tests/_helpers/storage.ts";
 import { objectListKey } from "./meta/keys.ts";
 import { decodeListEntry, listEntry } from "./list_index.ts";
 import type { StorageCore } from "./core.ts";
@@ -24,7 +24,7 @@ async function walk(names: string[], input: Partial<ListObjectsInput>) {
   const items: string[] = [];
   const prefixes: string[] = [];
   const r = await walkWithDelimiter(
-    { prefix: "", delimiter: "", after: "", maxKeys: 1000, ...input },
+    listInput(input),
     seek,
     (n) => n,
     (n) => items.push(n),
@@ -276,7 +276,7 @@ Deno.test("a prefix lists keys that go on with U+10FFFF, from KV, from memory an
     const keys = ["a\u{10FFFF}", "a\u{10FFFF}x", "ab", "b"];
     for (const k of keys) await putText(s, b, k, "v");
     const want = ["ab", "a\u{10FFFF}", "a\u{10FFFF}x"];
-    const input = { prefix: "a", delimiter: "", after: "", maxKeys: 1000 };
+    const input = listInput({ prefix: "a" });
     const fromKv = await listObjects(s.core, b.id, input);
     assert.deepEqual(fromKv.objects.map((o) => o.key), want);
     await listMemoryOf(s.core).load(b.id);

@@ -8,11 +8,11 @@
  */
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
 import { storedVersions } from "../../tests/_helpers/versions.ts";
-import { type Storage, withStorage } from "../../tests/_helpers/storage.ts";
+import { listInput, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
 import { GroupCommitter } from "./meta/group_commit.ts";
 import { listObjects } from "./listing.ts";
 import { listMemoryOf } from "./list_memory.ts";
-import type { BucketRecord, ListObjectsInput } from "./types.ts";
+import type { BucketRecord } from "./types.ts";
 
 function rng(seed: number) {
   let x = seed;
@@ -91,14 +91,6 @@ Deno.test("group commit: random merged batches end as the same ops committed one
 
 type Opened = Storage;
 
-const input = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
-  prefix: "",
-  delimiter: "",
-  after: "",
-  maxKeys: 1000,
-  ...i,
-});
-
 function put(s: Opened, b: BucketRecord, key: string, n: number) {
   const body = new Uint8Array(n).fill(key.length % 251);
   return s.backend.putObject(b, {
@@ -123,7 +115,7 @@ async function compareAll(s: Opened, b: BucketRecord, keys: string[]) {
           // Walk all pages like a client does.
           let a = after;
           for (let pages = 0; pages < 4000; pages++) {
-            const i = input({ prefix, delimiter, after: a, maxKeys });
+            const i = listInput({ prefix, delimiter, after: a, maxKeys });
             const mem = await s.backend.listObjects(b, i);
             const kv = await listObjects(s.core, b.id, i);
             assertEquals(
@@ -185,7 +177,7 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
     const mem = listMemoryOf(s.core);
     assert(!mem.has(b.id));
     // The first LIST starts the load; writes race it.
-    await s.backend.listObjects(b, input());
+    await s.backend.listObjects(b, listInput());
     await Promise.all([churn(300), mem.idle()]);
     await mem.idle();
     if (!mem.has(b.id)) {

@@ -4,7 +4,7 @@
  */
 import { openStorage, type OpenStorageOptions } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/storage/core.ts";
-import type { BucketRecord } from "../../server/storage/types.ts";
+import type { BucketRecord, ListObjectsInput } from "../../server/storage/types.ts";
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
@@ -33,6 +33,15 @@ export async function withStorage(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** A ListObjects input: the whole bucket, no delimiter, 1000 keys, with `i` on top. */
+export const listInput = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
+  prefix: "",
+  delimiter: "",
+  after: "",
+  maxKeys: 1000,
+  ...i,
+});
 
 /** PutObject of a text body (UTF-8). */
 export function putText(s: Storage, b: BucketRecord, key: string, v: string) {

@@ -68,34 +68,21 @@ export async function retryBusy<T>(
 }
 
 /**
- * `kv` with `atomic().commit()` retried while the database is busy; every other member is `kv`'s
- * own. `stats` counts what happened.
+ * Makes `kv`'s `atomic().commit()` retry while the database is busy, in place (the handle keeps
+ * its identity, and nothing else of it changes). Returns the counters of what happened.
  */
 export function retryWhenBusy(
   kv: Deno.Kv,
   opts: BusyRetryOptions = DEFAULT_BUSY_RETRY,
-): { kv: Deno.Kv; stats: BusyRetryStats } {
+): BusyRetryStats {
   const stats: BusyRetryStats = { busyWrites: 0, retries: 0 };
-  const atomic = (): Deno.AtomicOperation => {
-    const op = kv.atomic();
+  const atomic = kv.atomic.bind(kv);
+  kv.atomic = () => {
+    const op = atomic();
     const commit = op.commit.bind(op);
     // Deno KV sends an operation's checks and mutations again on a second commit().
     op.commit = () => retryBusy(commit, stats, opts);
     return op;
   };
-  const bound = new Map<PropertyKey, unknown>();
-  const wrapped = new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "atomic") return atomic;
-      let f = bound.get(prop);
-      if (f === undefined) {
-        const v = Reflect.get(target, prop);
-        if (typeof v !== "function") return v;
-        f = v.bind(target);
-        bound.set(prop, f);
-      }
-      return f;
-    },
-  });
-  return { kv: wrapped, stats };
+  return stats;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isBusyError, retryWhenBusy } from "./busy_retry.ts";
-import { putText, withStorage } from "../../../tests/_helpers/storage.ts";
+import { listInput, putText, withStorage } from "../../../tests/_helpers/storage.ts";
 
 /**
  * Holds SQLite's write lock on `path` from another thread (a worker with its own node:sqlite
@@ -62,7 +62,8 @@ Deno.test("busy KV: a raw checked commit fails at once while another connection 
 
 Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed check answers at once", async () => {
   await withKvFile(async (path) => {
-    const { kv, stats } = retryWhenBusy(await Deno.openKv(path));
+    const kv = await Deno.openKv(path);
+    const stats = retryWhenBusy(kv);
     try {
       await kv.set(["n"], new Deno.KvU64(0n));
       await kv.set(["b"], "B");
@@ -88,7 +89,7 @@ Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed c
       assert.equal((await kv.get(["c"])).versionstamp, null);
       assert.equal(stats.busyWrites, 2, JSON.stringify(stats));
       assert.ok(stats.retries >= 2, JSON.stringify(stats));
-      // Other members are the handle's own.
+      // The rest of the handle is untouched.
       assert.equal((await Array.fromAsync(kv.list({ prefix: [] }))).length, 2);
     } finally {
       kv.close();
@@ -98,7 +99,8 @@ Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed c
 
 Deno.test("busy KV: other errors pass at once, and a lock held too long is reported", async () => {
   await withKvFile(async (path) => {
-    const { kv, stats } = retryWhenBusy(await Deno.openKv(path), {
+    const kv = await Deno.openKv(path);
+    const stats = retryWhenBusy(kv, {
       maxWaitMs: 60,
       firstDelayMs: 1,
       maxDelayMs: 10,
@@ -132,12 +134,7 @@ Deno.test("busy KV: storage PUTs made while the write lock is held elsewhere all
     await Promise.all(Array.from({ length: 20 }, (_, i) => putText(s, b, `many/${i}`, `${i}`)));
     await released;
     assert.ok(s.kvBusy.busyWrites > before, JSON.stringify(s.kvBusy));
-    const page = await s.backend.listObjects(b, {
-      prefix: "",
-      delimiter: "",
-      after: "",
-      maxKeys: 100,
-    });
+    const page = await s.backend.listObjects(b, listInput());
     assert.equal(page.objects.length, 21);
     assert.equal((await s.backend.bucketStats(b.id)).objects, 21);
   });
