@@ -4,13 +4,11 @@
  */
 import { ConfigError, helpText, loadConfig, parseListen } from "./server/config.ts";
 import { createLogger } from "./server/log.ts";
-import { createS3App } from "./server/app.ts";
+import { createServerApp, type ServerApp } from "./server/app.ts";
 import { DataDirLockedError } from "./server/storage/backend.ts";
 import { createConsoleHandler } from "./console/mod.ts";
-import { createIam, deferredIam, type Iam } from "./server/iam/mod.ts";
 import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";
-import { systemClock } from "./server/storage/core.ts";
 
 async function main(): Promise<number> {
   let cfg;
@@ -35,54 +33,22 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   const log = createLogger(cfg.logLevel);
-  let app;
-  const iamSlot = deferredIam();
+  let app: ServerApp;
   try {
-    app = await createS3App(cfg, {
-      log,
-      credentials: [iamSlot.credentials],
-      authorizer: iamSlot.authorizer,
-    });
+    app = await createServerApp(cfg, { log });
   } catch (e) {
-    if (e instanceof DataDirLockedError) {
+    if (e instanceof DataDirLockedError || e instanceof MigrationError) {
       console.error(e.message);
       return 1;
     }
     throw e;
   }
-  let iam: Iam;
-  try {
-    iam = await createIam({
-      dataDir: cfg.dataDir,
-      box: app.box,
-      signingKey: app.secrets.signingKey,
-      clock: systemClock,
-      log,
-      storage: app.storage,
-      trustedProxies: cfg.trustedProxies.split(",").map((s) => s.trim()).filter(Boolean),
-    });
-  } catch (e) {
-    await app.close();
-    if (e instanceof MigrationError) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
-  }
-  iamSlot.bind(iam);
-  const previousOnRequest = app.deps.onRequest;
-  app.deps.onRequest = (info) => {
-    previousOnRequest?.(info);
-    iam.onS3Request(info);
-  };
-  const admin = await iam.bootstrap({ user: cfg.rootUser, password: cfg.rootPassword });
+  const admin = await app.iam.bootstrap({ user: cfg.rootUser, password: cfg.rootPassword });
   if (admin?.generated) {
     console.log("Generated console admin (shown once; change it at first login):");
     console.log(`  Username: ${admin.username}`);
     console.log(`  Password: ${admin.password}`);
   }
-  iam.maintenance();
-  const maintenance = setInterval(() => iam.maintenance(), 24 * 3600 * 1000);
   if (app.root.generated) {
     console.log("Generated root S3 credentials (shown once, stored encrypted in the data dir):");
     console.log(`  Access key: ${app.root.accessKeyId}`);
@@ -93,9 +59,16 @@ async function main(): Promise<number> {
     hostname: s3Addr.hostname,
     port: s3Addr.port,
     onListen: ({ hostname, port }) => console.log(`S3 API listening on http://${hostname}:${port}`),
-  }, (req, info) => {
-    iam.peers.set(req, info.remoteAddr.hostname);
-    return app.handler(req);
+  }, (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)));
+  const consoleHandler = createConsoleHandler({
+    log,
+    api: createApiHandler({
+      iam: app.iam,
+      storage: app.storage.backend,
+      s3Handler: app.handler,
+      region: cfg.region,
+      log,
+    }),
   });
   const consoleAddr = parseListen(cfg.consoleListen);
   const consoleServer = Deno.serve(
@@ -105,36 +78,14 @@ async function main(): Promise<number> {
       onListen: ({ hostname, port }) =>
         console.log(`Console listening on http://${hostname}:${port}`),
     },
-    withPeer(
-      iam,
-      createConsoleHandler({
-        log,
-        api: createApiHandler({
-          iam,
-          storage: app.storage.backend,
-          s3Handler: app.handler,
-          region: cfg.region,
-          log,
-        }),
-      }),
-    ),
+    (req, info) => consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
   );
 
   await stopped.promise;
   log.info("shutting down");
   await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
-  clearInterval(maintenance);
   await app.close();
-  iam.close();
   return 0;
-}
-
-/** Records the socket address of console requests (login rate limit, audit). */
-function withPeer(iam: Iam, handler: (req: Request) => Promise<Response>) {
-  return (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
-    iam.peers.set(req, info.remoteAddr.hostname);
-    return handler(req);
-  };
 }
 
 Deno.exit(await main());

@@ -3,6 +3,7 @@
  * server-rendered pages of routes/ with their islands. Every answer gets the security headers.
  */
 import type { Logger } from "../server/storage/core.ts";
+import { type Client, NO_CLIENT } from "../server/iam/net.ts";
 import { assets } from "./assets.gen.ts";
 import { manifest } from "./manifest.gen.ts";
 import { createPageHandler, type Manifest } from "./pages.ts";
@@ -10,7 +11,7 @@ import { withSecurityHeaders } from "./security.ts";
 import { apiSessionResolver, type SessionResolver } from "./session.ts";
 import { assetUrl, serveAsset } from "./static.ts";
 
-export type Handler = (req: Request) => Response | Promise<Response>;
+export type Handler = (req: Request, client: Client) => Response | Promise<Response>;
 
 export interface ConsoleDeps {
   log: Logger;
@@ -29,21 +30,24 @@ function apiUnavailable(): Response {
   );
 }
 
-export function createConsoleHandler(deps: ConsoleDeps): (req: Request) => Promise<Response> {
+export function createConsoleHandler(
+  deps: ConsoleDeps,
+): (req: Request, client: Client) => Promise<Response> {
   const api: Handler = deps.api ?? apiUnavailable;
   const pages = createPageHandler({
     manifest: manifest as unknown as Manifest,
-    session: deps.session ?? apiSessionResolver(api),
+    // Who is signed in is the API's answer to the page's own credentials; no client facts needed.
+    session: deps.session ?? apiSessionResolver((r) => api(r, NO_CLIENT)),
     assetUrls: { css: assetUrl(assets, "app.css"), js: assetUrl(assets, "islands.js") },
     log: deps.log,
   });
-  const route = async (req: Request): Promise<Response> => {
+  const route = async (req: Request, client: Client): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     if (path === "/health" || path === `${API_PREFIX}/health`) {
       return Response.json({ status: "ok" });
     }
-    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) return await api(req);
+    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) return await api(req, client);
     if (path === "/favicon.ico") {
       return new Response(null, { status: 301, headers: { location: "/static/favicon.svg" } });
     }
@@ -56,9 +60,9 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: Request) => Promi
       headers: { "content-type": "text/plain; charset=utf-8" },
     });
   };
-  return async (req) => {
+  return async (req, client) => {
     try {
-      return withSecurityHeaders(await route(req));
+      return withSecurityHeaders(await route(req, client));
     } catch (e) {
       deps.log.error("console request failed", { error: String((e as Error)?.stack ?? e) });
       return withSecurityHeaders(new Response("Internal Server Error\n", { status: 500 }));

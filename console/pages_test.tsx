@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { assert, assertEquals } from "../tests/_helpers/assert.ts";
 import { createConsoleHandler } from "./mod.ts";
+import { type Client, NO_CLIENT } from "../server/iam/net.ts";
 import { createPageHandler, type Manifest, type PageProps } from "./pages.ts";
 import { island } from "./island.tsx";
 import type { SessionUser } from "./session.ts";
@@ -25,8 +26,8 @@ function consoleAs(user: SessionUser | null) {
   });
 }
 
-const get = (h: (r: Request) => Promise<Response>, path: string) =>
-  h(new Request(`http://console.test${path}`));
+const get = (h: (r: Request, c: Client) => Promise<Response>, path: string) =>
+  h(new Request(`http://console.test${path}`), NO_CLIENT);
 
 Deno.test("pages need a session and redirect to login with the way back", async () => {
   const res = await get(consoleAs(null), "/buckets?x=1");

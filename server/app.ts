@@ -1,6 +1,7 @@
 /**
- * Builds the S3 side of the server from a configuration: storage, credentials, the handler and
- * background jobs. main.ts composes this with the console.
+ * Builds the server from a configuration, in dependency order and nothing after: storage ->
+ * secrets -> IAM (over that storage) -> the S3 handler (with IAM's credentials, authorizer and
+ * request hook) -> background jobs. main.ts adds the listeners and the console.
  */
 import type { Config } from "./config.ts";
 import type { Clock, Logger } from "./storage/core.ts";
@@ -8,38 +9,42 @@ import { systemClock } from "./storage/core.ts";
 import { type OpenedStorage, openStorage } from "./storage/backend.ts";
 import { loadOrCreateSecrets, SecretBox, type ServerSecrets } from "./iam/secrets.ts";
 import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
-import type { CredentialStore } from "./iam/types.ts";
-import { ownerOnlyAuthorizer } from "./iam/authorizer.ts";
+import { chainCredentialStores } from "./iam/types.ts";
+import { createIam, type Iam } from "./iam/mod.ts";
+import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
-import type { Authorizer, S3Deps } from "./s3/context.ts";
+import type { S3Handler } from "./s3/context.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
+/** IAM upkeep (audit retention, expired sessions). */
+const IAM_MAINTENANCE_MS = 24 * 3600 * 1000;
 
-export interface S3App {
+export interface ServerApp {
   storage: OpenedStorage;
   secrets: ServerSecrets;
   box: SecretBox;
   root: { accessKeyId: string; secretAccessKey: string; generated: boolean };
-  handler: (req: Request) => Promise<Response>;
-  deps: S3Deps;
+  iam: Iam;
+  /** The S3 front end; listeners pass who sent each request (`clients.resolve`). */
+  handler: S3Handler;
+  /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
+  clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
-  /** Stops timers and closes storage. */
+  /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
 
-export interface S3AppOptions {
+export interface ServerAppOptions {
   log: Logger;
   clock?: Clock;
-  /** Extra credential stores (IAM users) consulted after the root key. */
-  credentials?: CredentialStore[];
-  authorizer?: Authorizer;
 }
 
-export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3App> {
+export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
   const clock = opts.clock ?? systemClock;
+  const log = opts.log;
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -47,8 +52,9 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
     hotCacheBytes: cfg.objectCacheMiB * 1024 * 1024,
     listCacheEntries: cfg.listCacheEntries,
     clock,
-    log: opts.log,
+    log,
   });
+  let iam: Iam | null = null;
   try {
     const secrets = await loadOrCreateSecrets(cfg.dataDir);
     const box = new SecretBox(secrets.masterKey);
@@ -56,78 +62,95 @@ export async function createS3App(cfg: Config, opts: S3AppOptions): Promise<S3Ap
       accessKey: cfg.rootAccessKey,
       secretKey: cfg.rootSecretKey,
     });
-    const rootStore = rootCredentialStore(root);
-    const extra = opts.credentials ?? [];
-    const credentials: CredentialStore = extra.length === 0 ? rootStore : {
-      async lookup(id) {
-        return (await rootStore.lookup(id)) ?? await firstHit(extra, id);
-      },
-      touch(id) {
-        for (const s of extra) s.touch?.(id);
-      },
-    };
-    const deps: S3Deps = {
+    iam = await createIam({
+      dataDir: cfg.dataDir,
+      box,
+      signingKey: secrets.signingKey,
+      clock,
+      log,
+      storage,
+    });
+    const handler = createS3Handler({
       storage: storage.backend,
-      credentials,
-      authorizer: opts.authorizer ?? ownerOnlyAuthorizer,
+      credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
+      authorizer: iam.authorizer,
+      onRequest: iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,
       clock,
-      log: opts.log,
-    };
-    const timers: ReturnType<typeof setInterval>[] = [];
-    if (cfg.sweepIntervalSeconds > 0) {
-      // One sweep at a time: on a large data dir a pass can outlast a short interval.
-      let sweeping = false;
-      timers.push(setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        storage.backend.sweep(SWEEP_GRACE_MS)
-          .catch((e) => opts.log.error("sweep failed", { error: String(e) }))
-          .finally(() => sweeping = false);
-      }, cfg.sweepIntervalSeconds * 1000));
-    }
-    // Multipart upkeep: at start (no Complete can be running, so seals left by a crash are
-    // cleared and interrupted cleanups finished), then periodically: uploads older than
-    // multipartMaxAgeSeconds (0 = never) are aborted and their blobs freed.
-    const mpAgeMs = cfg.multipartMaxAgeSeconds > 0 ? cfg.multipartMaxAgeSeconds * 1000 : Infinity;
-    await storage.backend.multipartMaintenance({ maxAgeMs: mpAgeMs, startup: true });
-    let mpRunning = false;
-    timers.push(setInterval(() => {
-      if (mpRunning) return;
-      mpRunning = true;
-      storage.backend.multipartMaintenance({ maxAgeMs: mpAgeMs, startup: false })
-        .catch((e) => opts.log.error("multipart maintenance failed", { error: String(e) }))
-        .finally(() => mpRunning = false);
-    }, Math.max(1000, Math.min(3600_000, mpAgeMs / 2))));
+      log,
+    });
+    // At start no Complete can be running, so seals left by a crash are cleared too.
+    const uploadMaxAgeMs = cfg.multipartMaxAgeSeconds > 0
+      ? cfg.multipartMaxAgeSeconds * 1000
+      : Infinity;
+    await storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true });
+    const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs);
     const lifecycle = startLifecycleWorker(storage.core, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
-      log: opts.log,
+      log,
     });
+    const ownIam = iam;
     return {
       storage,
       secrets,
       box,
       root,
-      handler: createS3Handler(deps),
-      deps,
+      iam: ownIam,
+      handler,
+      clients: new ClientResolver(
+        cfg.trustedProxies.split(",").map((s) => s.trim()).filter(Boolean),
+      ),
       lifecycle,
       close: async () => {
         lifecycle.stop();
-        for (const t of timers) clearInterval(t);
+        jobs.stop();
+        ownIam.close();
         await storage.close();
       },
     };
   } catch (e) {
+    iam?.close();
     await storage.close();
     throw e;
   }
 }
 
-async function firstHit(stores: CredentialStore[], id: string) {
-  for (const s of stores) {
-    const c = await s.lookup(id);
-    if (c) return c;
+/**
+ * The periodic jobs: the orphan-blob sweep, multipart upkeep (uploads older than
+ * multipartMaxAgeSeconds are aborted, interrupted cleanups finished) and IAM upkeep. Each runs
+ * one pass at a time: on a large data dir a pass can outlast a short interval.
+ */
+function startJobs(
+  cfg: Config,
+  storage: OpenedStorage,
+  iam: Iam,
+  log: Logger,
+  uploadMaxAgeMs: number,
+) {
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const every = (ms: number, name: string, pass: () => Promise<unknown>) => {
+    let running = false;
+    timers.push(setInterval(() => {
+      if (running) return;
+      running = true;
+      pass().catch((e) => log.error(`${name} failed`, { error: String(e) }))
+        .finally(() => running = false);
+    }, ms));
+  };
+  if (cfg.sweepIntervalSeconds > 0) {
+    every(cfg.sweepIntervalSeconds * 1000, "sweep", () => storage.backend.sweep(SWEEP_GRACE_MS));
   }
-  return null;
+  every(
+    Math.max(1000, Math.min(3600_000, uploadMaxAgeMs / 2)),
+    "multipart maintenance",
+    () => storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: false }),
+  );
+  iam.maintenance();
+  every(IAM_MAINTENANCE_MS, "IAM maintenance", () => Promise.resolve(iam.maintenance()));
+  return {
+    stop() {
+      for (const t of timers) clearInterval(t);
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * The lifecycle worker with an injected clock: the S3 app runs in-process (the same
- * createS3App main.ts uses) so a test can run a pass "days later" with `lifecycle.runOnce(now)`.
+ * createServerApp main.ts uses) so a test can run a pass "days later" with `lifecycle.runOnce(now)`.
  */
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {

@@ -51,7 +51,7 @@ export function audit(
     actorId: ctx.user.id,
     actorName: ctx.user.username,
     tenantId: e.tenantId === undefined ? ctx.user.tenantId : e.tenantId,
-    ip: ctx.ip,
+    ip: ctx.client.ip,
     userAgent: ctx.userAgent,
     result: "success",
     ...e,

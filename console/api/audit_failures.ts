@@ -47,7 +47,7 @@ export function auditFailure(
       tenantId,
       action,
       resource: path.replace(/^\//, "") + (named ? `/${named}` : ""),
-      ip: ctx.ip,
+      ip: ctx.client.ip,
       userAgent: ctx.userAgent,
       result: DENIED.has(code) ? "denied" : "failure",
       detail: `${code}: ${message}`.slice(0, 500),

@@ -56,23 +56,23 @@ function audit(ctx: Authed, action: string, resource: string, detail?: string) {
     tenantId: ctx.user.tenantId,
     action,
     resource,
-    ip: ctx.ip,
+    ip: ctx.client.ip,
     userAgent: ctx.userAgent,
     result: "success",
     detail: detail ?? null,
   });
 }
 
-const client = (ctx: ApiCtx) => ({ ip: ctx.ip, userAgent: ctx.userAgent });
+const client = (ctx: ApiCtx) => ({ ip: ctx.client.ip, userAgent: ctx.userAgent });
 
 export const authRoutes: Route[] = [
   publicRoute("POST", "/auth/login", async (ctx) => {
-    ctx.deps.iam.limiter.hit(ctx.ip);
+    ctx.deps.iam.limiter.hit(ctx.client.ip);
     const body = await readJson(ctx.req);
     return loginAnswer(ctx, await login(ctx.deps.iam.core, body as never, client(ctx)));
   }),
   publicRoute("POST", "/auth/2fa/verify", async (ctx) => {
-    ctx.deps.iam.limiter.hit(ctx.ip);
+    ctx.deps.iam.limiter.hit(ctx.client.ip);
     const body = await readJson(ctx.req);
     return loginAnswer(ctx, await verifyLoginTotp(ctx.deps.iam.core, body as never, client(ctx)));
   }),

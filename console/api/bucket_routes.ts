@@ -74,8 +74,7 @@ async function passthrough(ctx: Authed): Promise<Response> {
     // @ts-ignore: Deno's RequestInit accepts duplex for streaming bodies
     duplex: hasBody ? "half" : undefined,
   });
-  if (ctx.ip) ctx.deps.iam.peers.set(s3Req, ctx.ip);
-  return await ctx.deps.s3Handler(s3Req);
+  return await ctx.deps.s3Handler(s3Req, ctx.client);
 }
 
 /**

@@ -7,13 +7,15 @@ import type { Session } from "../../server/iam/sessions.ts";
 import type { User } from "../../server/iam/users.ts";
 import type { Backend } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/storage/core.ts";
+import type { Client } from "../../server/iam/net.ts";
+import type { S3Handler } from "../../server/s3/context.ts";
 
 export interface ApiDeps {
   iam: Iam;
   /** Bucket metadata (bucket list with stats, bucket ids for grants). */
   storage: Backend;
   /** The in-process S3 handler, for the `/s3/...` passthrough. */
-  s3Handler: (req: Request) => Promise<Response>;
+  s3Handler: S3Handler;
   region: string;
   log: Logger;
 }
@@ -22,7 +24,8 @@ export interface ApiCtx {
   req: Request;
   url: URL;
   params: Record<string, string>;
-  ip: string | null;
+  /** Who sent the request (the console listener resolved it). */
+  client: Client;
   userAgent: string | null;
   deps: ApiDeps;
   /** Set for authenticated routes. */

@@ -8,6 +8,7 @@ import { isS3Error } from "../../server/s3/errors.ts";
 import { sessionOfToken } from "../../server/iam/sessions.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { getUser } from "../../server/iam/users.ts";
+import type { Client } from "../../server/iam/net.ts";
 import {
   type ApiCtx,
   type ApiDeps,
@@ -95,18 +96,15 @@ function match(
 
 export function createApiHandler(
   deps: ApiDeps,
-): (req: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
-  return async (req, info) => {
+): (req: Request, client: Client) => Promise<Response> {
+  return async (req, client) => {
     const url = new URL(req.url);
     const path = url.pathname.slice(API_PREFIX.length) || "/";
-    const peer = info && "hostname" in info.remoteAddr
-      ? info.remoteAddr.hostname
-      : deps.iam.peers.get(req);
     const ctx: ApiCtx = {
       req,
       url,
       params: {},
-      ip: deps.iam.clientIp(peer, req.headers),
+      client,
       userAgent: req.headers.get("user-agent"),
       deps,
       session: null,

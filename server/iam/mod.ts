@@ -11,7 +11,7 @@ import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
 import { getSettings, type IamCore, type Row, sql } from "./core.ts";
 import { accessKeyStore, principalOf } from "./access_keys.ts";
-import { iamAuthorizer, RequestPeers } from "./s3_authorizer.ts";
+import { iamAuthorizer } from "./s3_authorizer.ts";
 import { initTenantUsage, reconcileReservations, tenantQuotaHook } from "./quota.ts";
 import { getTenant, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
@@ -20,7 +20,6 @@ import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
 import { liveSession, parseSessionKeyId, purgeSessions, sessionS3Credential } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
-import { clientIp, ipInCidr, normalizeIp } from "./net.ts";
 import type { RequestInfo } from "../s3/context.ts";
 
 export interface IamOptions {
@@ -31,19 +30,13 @@ export interface IamOptions {
   log: Logger;
   /** Storage of the running server (absent in the offline admin CLI without KV). */
   storage?: { backend: Backend; core: StorageCore };
-  /** Addresses (or CIDRs) of reverse proxies whose X-Forwarded-For is believed. */
-  trustedProxies?: string[];
 }
 
 export interface Iam {
   core: IamCore;
   credentials: CredentialStore;
   authorizer: Authorizer;
-  /** The S3 listener records each request's socket address here. */
-  peers: RequestPeers;
   limiter: LoginRateLimiter;
-  /** Client address from a socket peer and headers, honouring trusted proxies only. */
-  clientIp(peer: string | null, headers: Headers): string | null;
   /** Audit hook for S3 requests (bucket create/delete). */
   onS3Request(info: RequestInfo): void;
   /** Creates the first admin if there is no user; returns what to print. */
@@ -64,15 +57,6 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     storage: opts.storage?.backend,
     kv: opts.storage?.core.kv,
   };
-  const trusted = opts.trustedProxies ?? [];
-  const peers = new RequestPeers();
-  const ipOf = (peer: string | null, headers: Headers) =>
-    peer === null ? null : clientIp(peer, headers.get("x-forwarded-for"), trusted);
-  const fromTrustedProxy = (req: Request) => {
-    const peer = peers.get(req);
-    return peer !== null && trusted.some((t) => ipInCidr(normalizeIp(peer), t));
-  };
-
   const timers: ReturnType<typeof setInterval>[] = [];
   if (opts.storage) {
     const kv = opts.storage.core.kv;
@@ -124,31 +108,18 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     },
   };
 
-  const authorizer = iamAuthorizer(core, {
-    clientIp: (req) => ipOf(peers.get(req), req.headers),
-    secure: (req) =>
-      req.url.startsWith("https:") ||
-      (fromTrustedProxy(req) && req.headers.get("x-forwarded-proto") === "https"),
-  });
+  const authorizer = iamAuthorizer(core);
 
   return {
     core,
     credentials,
     authorizer,
-    peers,
     limiter: new LoginRateLimiter(core),
-    clientIp: ipOf,
     onS3Request(info) {
       authorizer.finish(info);
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
       // From the request itself: also for requests refused before authorization (no such
       // bucket, bad signature), which are audited too.
-      const client = info.req
-        ? {
-          ip: ipOf(peers.get(info.req), info.req.headers),
-          userAgent: info.req.headers.get("user-agent"),
-        }
-        : null;
       const p = info.principal;
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
@@ -160,8 +131,8 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
           tenantId: p?.tenantId ?? null,
           action: info.op === "CreateBucket" ? "bucket.create" : "bucket.delete",
           resource: `bucket/${info.bucket}`,
-          ip: client?.ip ?? null,
-          userAgent: client?.userAgent ?? null,
+          ip: info.client.ip,
+          userAgent: info.req.headers.get("user-agent"),
           result: info.status < 300 ? "success" : info.status === 403 ? "denied" : "failure",
           detail: `status ${info.status}`,
         });
@@ -203,33 +174,6 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     close() {
       for (const t of timers) clearInterval(t);
       db.close();
-    },
-  };
-}
-
-/**
- * Breaks the construction cycle with the S3 app: the S3 app needs a credential store and an
- * authorizer when it is built, IAM needs the app's storage and secrets. Bound before listening.
- */
-export function deferredIam(): {
-  credentials: CredentialStore;
-  authorizer: Authorizer;
-  bind(iam: Iam): void;
-} {
-  let bound: Iam | null = null;
-  return {
-    credentials: {
-      lookup: (id) => bound ? bound.credentials.lookup(id) : Promise.resolve(null),
-      touch: (id) => bound?.credentials.touch?.(id),
-    },
-    authorizer: {
-      authorize: (ctx, bucket) =>
-        bound
-          ? bound.authorizer.authorize(ctx, bucket)
-          : Promise.reject(new Error("IAM is not ready")),
-    },
-    bind(iam) {
-      bound = iam;
     },
   };
 }

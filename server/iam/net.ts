@@ -71,7 +71,7 @@ export function ipInCidr(ip: string, cidr: string): boolean {
  * The client address: the socket peer, or — only when the peer is a trusted proxy — the
  * rightmost X-Forwarded-For entry that is not itself a trusted proxy.
  */
-export function clientIp(peer: string, xff: string | null, trusted: string[]): string {
+export function clientIp(peer: string, xff: string | null, trusted: readonly string[]): string {
   peer = normalizeIp(peer);
   const isTrusted = (ip: string) => trusted.some((t) => ipInCidr(ip, t));
   if (!xff || !isTrusted(peer)) return peer;
@@ -80,4 +80,38 @@ export function clientIp(peer: string, xff: string | null, trusted: string[]): s
     if (!isTrusted(hops[i])) return hops[i];
   }
   return hops[0] ?? peer;
+}
+
+/** Who sent a request, as its listener saw it: the client's address and whether TLS carried it. */
+export interface Client {
+  /** The client address (see `clientIp`); null when no socket is behind the request. */
+  ip: string | null;
+  /** Reached us over TLS, directly or through a trusted proxy that says so. */
+  secure: boolean;
+}
+
+/** A request that did not come from a socket (in-process callers, tests). */
+export const NO_CLIENT: Client = Object.freeze({ ip: null, secure: false });
+
+/**
+ * Turns a listener's socket peer into the request's `Client`, believing `X-Forwarded-For` and
+ * `X-Forwarded-Proto` only from the trusted proxies. Each listener calls it once per request and
+ * hands the result to its handler as an argument.
+ */
+export class ClientResolver {
+  readonly trusted: readonly string[];
+  constructor(trusted: readonly string[]) {
+    this.trusted = trusted;
+  }
+
+  resolve(req: Request, peer: string | null): Client {
+    const direct = req.url.startsWith("https:");
+    if (peer === null) return { ip: null, secure: direct };
+    const trusted = this.trusted;
+    const viaProxy = trusted.some((t) => ipInCidr(normalizeIp(peer), t));
+    return {
+      ip: clientIp(peer, req.headers.get("x-forwarded-for"), trusted),
+      secure: direct || (viaProxy && req.headers.get("x-forwarded-proto") === "https"),
+    };
+  }
 }

@@ -92,27 +92,8 @@ export function accessNeeded(op: string): Access {
   return "full";
 }
 
-/** Remembers the socket address of S3 requests (set by the listener wrapper in main.ts). */
-export class RequestPeers {
-  #peers = new WeakMap<Request, string>();
-  set(req: Request, ip: string): void {
-    this.#peers.set(req, ip);
-  }
-  get(req: Request): string | null {
-    return this.#peers.get(req) ?? null;
-  }
-}
-
-export interface IamAuthorizerOptions {
-  /** Resolves the client IP of a request (socket peer, X-Forwarded-For from trusted proxies). */
-  clientIp: (req: Request) => string | null;
-  /** Whether the request reached us over TLS (directly, or via a trusted proxy that says so). */
-  secure: (req: Request) => boolean;
-}
-
 export function iamAuthorizer(
   core: IamCore,
-  opts: IamAuthorizerOptions,
 ): Authorizer & { finish(info: RequestInfo): void } {
   // Part reservations and upload ends by request id, from authorization until `finish`.
   const pending = new Map<
@@ -127,7 +108,6 @@ export function iamAuthorizer(
     key: string | null,
   ): RequestFacts => {
     const q = ctx.ep.query;
-    const secure = opts.secure(ctx.req);
     return {
       action: actionOf(op),
       resource: bucket === null
@@ -136,8 +116,8 @@ export function iamAuthorizer(
         ? `arn:aws:s3:::${bucket}`
         : `arn:aws:s3:::${bucket}/${key}`,
       context: {
-        "aws:sourceip": opts.clientIp(ctx.req) ?? undefined,
-        "aws:securetransport": String(secure),
+        "aws:sourceip": ctx.client.ip ?? undefined,
+        "aws:securetransport": String(ctx.client.secure),
         "aws:username": p.displayName,
         "aws:userid": p.userId,
         "aws:principaltype": p.kind === "root" ? "Account" : "User",

@@ -6,6 +6,7 @@ import type { Backend } from "../storage/backend.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import type { Clock, Logger } from "../storage/core.ts";
 import type { CredentialStore } from "../iam/types.ts";
+import type { Client } from "../iam/net.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -32,12 +33,16 @@ export interface RequestInfo {
   principal: Principal | null;
   requestId: string;
   bytesIn: number | null;
-  /** The request itself (client address and user agent for the audit, even when it failed). */
-  req?: Request;
+  /** The request itself (user agent for the audit, even when it failed). */
+  req: Request;
+  /** Who sent it (address for the audit). */
+  client: Client;
 }
 
 export interface OpContext {
   req: Request;
+  /** Who sent the request (the listener resolved it; an argument of the handler). */
+  client: Client;
   ep: Endpoint;
   target: RequestTarget;
   auth: AuthResult;
@@ -50,6 +55,9 @@ export interface OpContext {
   /** Resolves the addressed bucket in the caller's namespace (cached). */
   bucket(): Promise<BucketRecord>;
 }
+
+/** The S3 front end: a request and who sent it, to a response. */
+export type S3Handler = (req: Request, client: Client) => Promise<Response>;
 
 export interface OpResult {
   status?: number;

@@ -6,9 +6,11 @@ import { randomHex } from "../hex.ts";
 import { isS3Error, S3Error } from "./errors.ts";
 import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
 import { authenticate } from "./auth/mod.ts";
+import { SigningKeys } from "./auth/sigv4.ts";
 import { buildXml } from "./xml.ts";
 import { namespaceOf } from "../iam/types.ts";
-import type { OpContext, OpResult, S3Deps } from "./context.ts";
+import type { OpContext, OpResult, S3Deps, S3Handler } from "./context.ts";
+import type { Client } from "../iam/net.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import * as service from "./ops/service.ts";
 import * as bucketOps from "./ops/bucket.ts";
@@ -232,9 +234,10 @@ function addCors(req: Request, res: Response): Response {
   return res;
 }
 
-export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Response> {
+export function createS3Handler(deps: S3Deps): S3Handler {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
-  return async (req: Request): Promise<Response> => {
+  const signingKeys = new SigningKeys();
+  return async (req: Request, client: Client): Promise<Response> => {
     const requestId = newRequestId();
     const started = performance.now();
     let ep: Endpoint | null = null;
@@ -248,6 +251,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
       const auth = await authenticate(req, target, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
+        signingKeys,
       });
       principal = auth.principal;
       const ns = principal ? namespaceOf(principal) : "";
@@ -255,6 +259,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
       const endpoint = ep;
       const ctx: OpContext = {
         req,
+        client,
         ep: endpoint,
         target,
         auth,
@@ -301,6 +306,7 @@ export function createS3Handler(deps: S3Deps): (req: Request) => Promise<Respons
       requestId,
       bytesIn: null,
       req,
+      client,
     });
     closeUnansweredExpect(req, response);
     return addCors(req, response);

@@ -1,10 +1,10 @@
 /**
- * The S3 app in-process (the same `createS3App` main.ts uses), for tests that drive background
+ * The server in-process (the same `createServerApp` main.ts uses), for tests that drive background
  * workers directly (e.g. `app.lifecycle.runOnce(now)` "days later"), with an SDK client on it.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../../server/config.ts";
-import { createS3App } from "../../server/app.ts";
+import { createServerApp } from "../../server/app.ts";
 import { REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./server.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -26,8 +26,11 @@ export async function startApp() {
     ],
     env: {},
   });
-  const app = await createS3App(cfg, { log: quiet });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+  const app = await createServerApp(cfg, { log: quiet });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
+  );
   const s3 = new S3Client({
     endpoint: `http://127.0.0.1:${server.addr.port}`,
     region: REGION,

@@ -94,7 +94,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const timeout = setTimeout(() => {
     s3Ready.reject(new Error(`server did not start:\n${output.join("\n")}`));
   }, 30_000);
-  child.status.then((s) => {
+  // The output is complete only once both pipes are drained, which can be after the exit status.
+  Promise.all([child.status, pumps]).then(([s]) => {
     s3Ready.reject(new Error(`server exited with ${s.code}:\n${output.join("\n")}`));
   });
   let endpoint: string;

@@ -10,10 +10,11 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { S3Error } from "../errors.ts";
-import { EMPTY_SHA256, hexEqual, hmacHex, type Scope, sha256Hex, signingKey } from "./sigv4.ts";
+import { EMPTY_SHA256, hexEqual, hmacHex, type Scope, sha256Hex } from "./sigv4.ts";
 
 export interface SigningContext {
-  secret: string;
+  /** The scope's signing key (kSigning). */
+  key: Uint8Array;
   scope: Scope;
   amzDate: string;
   /** Signature of the request headers: the previous signature of the first chunk. */
@@ -75,8 +76,7 @@ export function trailerStringToSign(
 }
 
 function sign(ctx: SigningContext, sts: string): string {
-  const key = signingKey(ctx.secret, ctx.scope.date, ctx.scope.region, ctx.scope.service);
-  return hmacHex(key, sts);
+  return hmacHex(ctx.key, sts);
 }
 
 const incomplete = (why: string) =>

@@ -3,6 +3,7 @@ import type { Buffer } from "node:buffer";
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
 import { S3Error } from "../errors.ts";
 import { decodeChunkedBody, type SigningContext } from "./chunked.ts";
+import { deriveSigningKey } from "./sigv4.ts";
 
 // An independent encoder: signing key and chunk signatures computed here with node:crypto,
 // following the AWS documentation, not with the decoder's helpers.
@@ -95,7 +96,7 @@ async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 
 const SEED = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
 const signing: SigningContext = {
-  secret: SECRET,
+  key: deriveSigningKey(SECRET, "20130524", "us-east-1", "s3"),
   scope: {
     accessKeyId: "AKIAIOSFODNN7EXAMPLE",
     date: "20130524",

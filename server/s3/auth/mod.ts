@@ -18,6 +18,7 @@ import {
   parseRawQuery,
   type Scope,
   signatureFor,
+  type SigningKeys,
   stringToSign,
 } from "./sigv4.ts";
 import { sha256VerifiedStream } from "./payload.ts";
@@ -47,6 +48,8 @@ export interface AuthResult {
 export interface AuthDeps {
   credentials: CredentialStore;
   now: () => number;
+  /** Derived signing keys, kept by the handler across requests. */
+  signingKeys: SigningKeys;
 }
 
 export function contentLengthOf(req: Request): number | null {
@@ -188,14 +191,15 @@ async function authenticateV4Header(
     });
   }
   const sts = stringToSign(signedDate, parsed.scope, canonical);
-  const expected = signatureFor(secret, parsed.scope, sts);
+  const key = deps.signingKeys.of(secret, parsed.scope);
+  const expected = signatureFor(key, sts);
   if (!hexEqual(parsed.signature, expected)) {
     throw signatureMismatch(sts, canonical, parsed.scope.accessKeyId);
   }
   deps.credentials.touch?.(parsed.scope.accessKeyId);
   const trailers = new Map<string, string>();
   const signing: SigningContext = {
-    secret,
+    key,
     scope: parsed.scope,
     amzDate: signedDate,
     seedSignature: expected,
@@ -298,7 +302,7 @@ async function authenticateV4Presigned(
     });
     const sts = stringToSign(amzDate, scope, canonical);
     first ??= { sts, canonical };
-    if (hexEqual(signature, signatureFor(secret, scope, sts))) {
+    if (hexEqual(signature, signatureFor(deps.signingKeys.of(secret, scope), sts))) {
       matched = candidate;
       break;
     }

@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
 import type { CredentialStore, Principal } from "../../iam/types.ts";
-import { ALGORITHM, hexEqual, parseAmzDate, parseCredential, signingKey } from "./sigv4.ts";
+import { ALGORITHM, deriveSigningKey, hexEqual, parseAmzDate, parseCredential } from "./sigv4.ts";
 
 /** Form fields, keyed by lower-case name (S3 treats POST field names case-insensitively). */
 export type FormFields = Map<string, string>;
@@ -72,7 +72,7 @@ export async function authenticatePostForm(
     if (!cred) {
       throw new S3Error("InvalidAccessKeyId", { fields: { AWSAccessKeyId: scope.accessKeyId } });
     }
-    const key = signingKey(cred.secretAccessKey, scope.date, scope.region, scope.service);
+    const key = deriveSigningKey(cred.secretAccessKey, scope.date, scope.region, scope.service);
     const expected = createHmac("sha256", key).update(policy).digest("hex");
     if (!hexEqual(signature, expected)) {
       throw new S3Error("SignatureDoesNotMatch", {

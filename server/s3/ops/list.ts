@@ -69,21 +69,25 @@ export function listParams(q: URLSearchParams): ListParams {
   };
 }
 
-// The last second formatted by `listTime` (a page's objects were often written in the same few
-// seconds; formatting a Date per entry was a tenth of a 1000-key LIST).
-let cachedSecond = NaN;
-let cachedPrefix = "";
+/**
+ * `isoTime` for the entries of one listing page: the objects of a page were often written in the
+ * same few seconds, so the date-and-seconds part of the previous entry is reused (formatting a
+ * Date per entry was a tenth of a 1000-key LIST). One formatter per page.
+ */
+export class ListTimes {
+  #second = NaN;
+  #prefix = "";
 
-/** `isoTime` for listings, reusing the date-and-seconds part of the previous call. */
-export function listTime(ms: number): string {
-  if (!Number.isInteger(ms) || ms < 0 || ms > 253_402_300_799_999) return isoTime(ms);
-  const sec = Math.floor(ms / 1000);
-  if (sec !== cachedSecond) {
-    cachedPrefix = isoTime(sec * 1000).slice(0, 20);
-    cachedSecond = sec;
+  format(ms: number): string {
+    if (!Number.isInteger(ms) || ms < 0 || ms > 253_402_300_799_999) return isoTime(ms);
+    const sec = Math.floor(ms / 1000);
+    if (sec !== this.#second) {
+      this.#prefix = isoTime(sec * 1000).slice(0, 20);
+      this.#second = sec;
+    }
+    const frac = ms - sec * 1000;
+    return this.#prefix + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac + "Z";
   }
-  const frac = ms - sec * 1000;
-  return cachedPrefix + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac + "Z";
 }
 
 /** An ETag in XML: quoted, so escaping always replaced its quotes through a callback. */
@@ -103,9 +107,10 @@ export function contentsXml(
   o: ListedObject,
   encode: (s: string) => string,
   owner: boolean,
+  times: ListTimes,
 ): string {
   let s = `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${
-    listTime(o.lastModified)
+    times.format(o.lastModified)
   }</LastModified><ETag>${etagXml(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>${
     escapeXml(o.storageClass || "STANDARD")
   }</StorageClass>`;
@@ -127,7 +132,8 @@ function pageXml(
   owner: boolean,
 ): string {
   let out = "";
-  for (const o of page.objects) out += contentsXml(o, encode, owner);
+  const times = new ListTimes();
+  for (const o of page.objects) out += contentsXml(o, encode, owner, times);
   for (const p of page.commonPrefixes) {
     out += `<CommonPrefixes><Prefix>${escapeXml(encode(p))}</Prefix></CommonPrefixes>`;
   }
