@@ -13,6 +13,9 @@ import {
 import { createHmac } from "node:crypto";
 import { bodyBytes, randomBytes, REGION, startServer, type TestServer } from "./_helpers/server.ts";
 import { errorCode } from "./_helpers/signed_fetch.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
+
+const boto3 = await findProgram("boto3");
 
 const BUCKET = "posts";
 
@@ -346,40 +349,46 @@ Deno.test("browser POST uploads with signed policies", async (t) => {
       );
     });
 
-    await t.step("boto3 generate_presigned_post (V4 and V2) forms are accepted", async () => {
-      const script = [
-        "import sys, json, boto3",
-        "from botocore.config import Config",
-        "ep, ak, sk, bucket = sys.argv[1:5]",
-        "for sv in ['s3v4', 's3']:",
-        "    c = boto3.client('s3', endpoint_url=ep, aws_access_key_id=ak, aws_secret_access_key=sk,",
-        "        region_name='us-east-1', config=Config(signature_version=sv, s3={'addressing_style': 'path'}))",
-        "    print(json.dumps(c.generate_presigned_post(bucket, 'boto/' + sv + '/${filename}',",
-        "        Fields={'success_action_status': '201', 'Content-Type': 'text/plain'},",
-        "        Conditions=[{'success_action_status': '201'}, {'Content-Type': 'text/plain'},",
-        "            ['content-length-range', 1, 1000]], ExpiresIn=300)))",
-      ].join("\n");
-      const out = await new Deno.Command("python3", {
-        args: ["-c", script, srv.endpoint, srv.accessKey, srv.secretKey, BUCKET],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert(out.success, new TextDecoder().decode(out.stderr));
-      const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-      assertEquals(lines.length, 2);
-      for (const [i, line] of lines.entries()) {
-        const { url, fields } = JSON.parse(line) as { url: string; fields: Record<string, string> };
-        const form = new FormData();
-        for (const [k, v] of Object.entries(fields)) form.append(k, v);
-        form.append("file", new Blob([`boto form ${i}`]), "b.txt");
-        const res = await fetch(url, { method: "POST", body: form });
-        const xml = await res.text();
-        assertEquals(res.status, 201, xml);
-        const key = `boto/${i === 0 ? "s3v4" : "s3"}/b.txt`;
-        assert(xml.includes(`<Key>${key}</Key>`), xml);
-        assertEquals(await text(key), `boto form ${i}`);
-      }
-    });
+    await t.step(needs(boto3, {
+      name: "boto3 generate_presigned_post (V4 and V2) forms are accepted",
+      fn: async () => {
+        const script = [
+          "import sys, json, boto3",
+          "from botocore.config import Config",
+          "ep, ak, sk, bucket = sys.argv[1:5]",
+          "for sv in ['s3v4', 's3']:",
+          "    c = boto3.client('s3', endpoint_url=ep, aws_access_key_id=ak, aws_secret_access_key=sk,",
+          "        region_name='us-east-1', config=Config(signature_version=sv, s3={'addressing_style': 'path'}))",
+          "    print(json.dumps(c.generate_presigned_post(bucket, 'boto/' + sv + '/${filename}',",
+          "        Fields={'success_action_status': '201', 'Content-Type': 'text/plain'},",
+          "        Conditions=[{'success_action_status': '201'}, {'Content-Type': 'text/plain'},",
+          "            ['content-length-range', 1, 1000]], ExpiresIn=300)))",
+        ].join("\n");
+        const out = await new Deno.Command(boto3.path, {
+          args: ["-c", script, srv.endpoint, srv.accessKey, srv.secretKey, BUCKET],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert(out.success, new TextDecoder().decode(out.stderr));
+        const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+        assertEquals(lines.length, 2);
+        for (const [i, line] of lines.entries()) {
+          const { url, fields } = JSON.parse(line) as {
+            url: string;
+            fields: Record<string, string>;
+          };
+          const form = new FormData();
+          for (const [k, v] of Object.entries(fields)) form.append(k, v);
+          form.append("file", new Blob([`boto form ${i}`]), "b.txt");
+          const res = await fetch(url, { method: "POST", body: form });
+          const xml = await res.text();
+          assertEquals(res.status, 201, xml);
+          const key = `boto/${i === 0 ? "s3v4" : "s3"}/b.txt`;
+          assert(xml.includes(`<Key>${key}</Key>`), xml);
+          assertEquals(await text(key), `boto form ${i}`);
+        }
+      },
+    }));
   } finally {
     s3.destroy();
     await srv.stop();

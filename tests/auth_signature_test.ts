@@ -14,6 +14,10 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createHmac } from "node:crypto";
 import { bodyBytes, startServer, type TestServer } from "./_helpers/server.ts";
 import { errorCode, presignUrl, signedFetch } from "./_helpers/signed_fetch.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
+
+const boto3 = await findProgram("boto3");
+const s3cmdProgram = await findProgram("s3cmd");
 
 const BUCKET = "signing";
 
@@ -263,13 +267,13 @@ Deno.test("request signing: SigV4 failures, presigned URLs, SigV2", async (t) =>
       await expectError(await fetch(url(past)), 403, "AccessDenied");
     });
 
-    await t.step(
-      "boto3 with SigV2 (signature_version s3): objects and presigned URLs",
-      async () => {
+    await t.step(needs(boto3, {
+      name: "boto3 with SigV2 (signature_version s3): objects and presigned URLs",
+      fn: async () => {
         const script = await Deno.makeTempFile({ suffix: ".py" });
         try {
           await Deno.writeTextFile(script, BOTO_SCRIPT);
-          const out = await new Deno.Command("python3", {
+          const out = await new Deno.Command(boto3.path, {
             args: [script, srv.endpoint, srv.accessKey, srv.secretKey, BUCKET],
             stdout: "piped",
             stderr: "piped",
@@ -282,44 +286,47 @@ Deno.test("request signing: SigV4 failures, presigned URLs, SigV2", async (t) =>
         const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: "v2/put" }));
         assertEquals(new TextDecoder().decode(await bodyBytes(got.Body)), "presigned v2 put");
       },
-    );
+    }));
 
-    await t.step("s3cmd with signature_v2: put, ls, get, signurl, del", async () => {
-      const dir = await Deno.makeTempDir();
-      try {
-        const host = new URL(srv.endpoint).host;
-        const cfg = `${dir}/s3cfg`;
-        await Deno.writeTextFile(
-          cfg,
-          `[default]\naccess_key = ${srv.accessKey}\nsecret_key = ${srv.secretKey}\n` +
-            `host_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nsignature_v2 = True\n`,
-        );
-        await Deno.writeTextFile(`${dir}/in.txt`, "s3cmd v2 body");
-        const s3cmd = async (...args: string[]) => {
-          const out = await new Deno.Command("s3cmd", {
-            args: ["-c", cfg, ...args],
-            stdout: "piped",
-            stderr: "piped",
-          }).output();
-          const dec = new TextDecoder();
-          const text = dec.decode(out.stdout) + dec.decode(out.stderr);
-          assert(out.success, `s3cmd ${args.join(" ")}: ${text}`);
-          return text;
-        };
-        const uri = `s3://${BUCKET}/cmd/a file+b.txt`;
-        await s3cmd("put", `${dir}/in.txt`, uri);
-        assert((await s3cmd("ls", `s3://${BUCKET}/cmd/`)).includes(uri));
-        await s3cmd("get", "--force", uri, `${dir}/out.txt`);
-        assertEquals(await Deno.readTextFile(`${dir}/out.txt`), "s3cmd v2 body");
-        const url = (await s3cmd("signurl", uri, "+300")).trim();
-        assert(url.includes("AWSAccessKeyId="), url);
-        const res = await fetch(url);
-        assertEquals([res.status, await res.text()], [200, "s3cmd v2 body"]);
-        await s3cmd("del", uri);
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    });
+    await t.step(needs(s3cmdProgram, {
+      name: "s3cmd with signature_v2: put, ls, get, signurl, del",
+      fn: async () => {
+        const dir = await Deno.makeTempDir();
+        try {
+          const host = new URL(srv.endpoint).host;
+          const cfg = `${dir}/s3cfg`;
+          await Deno.writeTextFile(
+            cfg,
+            `[default]\naccess_key = ${srv.accessKey}\nsecret_key = ${srv.secretKey}\n` +
+              `host_base = ${host}\nhost_bucket = ${host}\nuse_https = False\nsignature_v2 = True\n`,
+          );
+          await Deno.writeTextFile(`${dir}/in.txt`, "s3cmd v2 body");
+          const s3cmd = async (...args: string[]) => {
+            const out = await new Deno.Command(s3cmdProgram.path, {
+              args: ["-c", cfg, ...args],
+              stdout: "piped",
+              stderr: "piped",
+            }).output();
+            const dec = new TextDecoder();
+            const text = dec.decode(out.stdout) + dec.decode(out.stderr);
+            assert(out.success, `s3cmd ${args.join(" ")}: ${text}`);
+            return text;
+          };
+          const uri = `s3://${BUCKET}/cmd/a file+b.txt`;
+          await s3cmd("put", `${dir}/in.txt`, uri);
+          assert((await s3cmd("ls", `s3://${BUCKET}/cmd/`)).includes(uri));
+          await s3cmd("get", "--force", uri, `${dir}/out.txt`);
+          assertEquals(await Deno.readTextFile(`${dir}/out.txt`), "s3cmd v2 body");
+          const url = (await s3cmd("signurl", uri, "+300")).trim();
+          assert(url.includes("AWSAccessKeyId="), url);
+          const res = await fetch(url);
+          assertEquals([res.status, await res.text()], [200, "s3cmd v2 body"]);
+          await s3cmd("del", uri);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    }));
   } finally {
     s3.destroy();
     await srv.stop();

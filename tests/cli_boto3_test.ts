@@ -6,17 +6,8 @@
  */
 import { assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
-import {
-  assertSameTree,
-  FIXTURE,
-  readTree,
-  run,
-  serverTree,
-  toolStep,
-  which,
-  workDir,
-  workingVersions,
-} from "./_helpers/cli.ts";
+import { assertSameTree, FIXTURE, readTree, run, serverTree, workDir } from "./_helpers/cli.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
 
 const SCRIPT = `
 import json, os, sys
@@ -62,56 +53,54 @@ elif phase == "delete":
 print(json.dumps(out))
 `;
 
-/** Distinct python3 interpreters that can import boto3, with boto3's version. */
-const candidates = await workingVersions(
-  [which("python3"), "/usr/bin/python3"],
-  ["-c", "import boto3"],
-  async (p) => (await run(p, ["-c", "import boto3; print(boto3.__version__)"])).stdout.trim(),
-);
+/** Every python3 on PATH that can import boto3 (Debian's and a pip install differ in version). */
+const boto3 = await findProgram("boto3");
 
-Deno.test("boto3 round trips", async (t) => {
-  const srv = await startServer();
-  try {
-    const tools = candidates.length ? candidates : [{ path: "python3", version: "?" }];
-    for (const [i, py] of tools.entries()) {
-      await t.step(toolStep(`boto3 ${py.version} (${py.path})`, candidates.length > 0, async () => {
-        const w = await workDir();
-        const bucket = `cli-boto3-${i}`;
-        const script = `${w.root}/roundtrip.py`;
-        await Deno.writeTextFile(script, SCRIPT);
-        const phase = async (name: string) => {
-          const res = await run(py.path, [
-            script,
-            srv.endpoint,
-            srv.accessKey,
-            srv.secretKey,
-            bucket,
-            w.src,
-            w.dl,
-            name,
-          ], { env: { AWS_CONFIG_FILE: `${w.root}/none`, AWS_EC2_METADATA_DISABLED: "true" } });
-          return JSON.parse(res.stdout.trim().split("\n").at(-1)!);
-        };
-        try {
-          const up = await phase("upload");
-          const expected = Object.keys(FIXTURE).map((k) => `up/${k}`).sort();
-          // ListObjectsV2 returns keys in UTF-8 byte order, which is what sort() gives here.
-          assertEquals(up.keys, expected);
-          assertEquals(up.range, "hello");
-          assertEquals(up.contentRange, `bytes 0-4/${FIXTURE["hello.txt"].length}`);
-          assertSameTree(await serverTree(srv, bucket, "up/"), FIXTURE, "uploaded by boto3");
-          assertSameTree(await readTree(w.dl), FIXTURE, "downloaded by boto3");
+Deno.test(needs(boto3, {
+  name: "boto3 round trips",
+  fn: async (t) => {
+    const srv = await startServer();
+    try {
+      for (const [i, py] of boto3.installed.entries()) {
+        await t.step(`${py.version} (${py.path})`, async () => {
+          const w = await workDir();
+          const bucket = `cli-boto3-${i}`;
+          const script = `${w.root}/roundtrip.py`;
+          await Deno.writeTextFile(script, SCRIPT);
+          const phase = async (name: string) => {
+            const res = await run(py.path, [
+              script,
+              srv.endpoint,
+              srv.accessKey,
+              srv.secretKey,
+              bucket,
+              w.src,
+              w.dl,
+              name,
+            ], { env: { AWS_CONFIG_FILE: `${w.root}/none`, AWS_EC2_METADATA_DISABLED: "true" } });
+            return JSON.parse(res.stdout.trim().split("\n").at(-1)!);
+          };
+          try {
+            const up = await phase("upload");
+            const expected = Object.keys(FIXTURE).map((k) => `up/${k}`).sort();
+            // ListObjectsV2 returns keys in UTF-8 byte order, which is what sort() gives here.
+            assertEquals(up.keys, expected);
+            assertEquals(up.range, "hello");
+            assertEquals(up.contentRange, `bytes 0-4/${FIXTURE["hello.txt"].length}`);
+            assertSameTree(await serverTree(srv, bucket, "up/"), FIXTURE, "uploaded by boto3");
+            assertSameTree(await readTree(w.dl), FIXTURE, "downloaded by boto3");
 
-          const del = await phase("delete");
-          assertEquals(del.deleted, expected);
-          assertEquals(del.errors, []);
-          assertEquals(del.buckets.includes(bucket), false);
-        } finally {
-          await Deno.remove(w.root, { recursive: true }).catch(() => {});
-        }
-      }));
+            const del = await phase("delete");
+            assertEquals(del.deleted, expected);
+            assertEquals(del.errors, []);
+            assertEquals(del.buckets.includes(bucket), false);
+          } finally {
+            await Deno.remove(w.root, { recursive: true }).catch(() => {});
+          }
+        });
+      }
+    } finally {
+      await srv.stop();
     }
-  } finally {
-    await srv.stop();
-  }
-});
+  },
+}));

@@ -8,25 +8,17 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-s
 import { Upload } from "@aws-sdk/lib-storage";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
-import {
-  awsEnv,
-  findTool,
-  rcloneRunner,
-  run,
-  toolStep,
-  which,
-  workingPaths,
-  writeS3cmdConfig,
-} from "./_helpers/cli.ts";
+import { awsEnv, rcloneRunner, run, writeS3cmdConfig } from "./_helpers/cli.ts";
+import { copiesOf, findProgram, needs } from "./_helpers/programs.ts";
 
 const MiB = 1024 * 1024;
 const BUCKET = "mp-clients";
 
-/** Distinct working aws executables (PATH's and Debian's v2 may differ). */
-const awsPaths = await workingPaths([which("aws"), "/usr/bin/aws"], ["--version"]);
-const s3cmdPath = await findTool("s3cmd", ["--version"]);
-const pythonPath = await findTool("python3", ["-c", "import boto3"]);
-const rclonePath = await findTool("rclone", ["version"]);
+/** Every aws cli on PATH is tested (a pip-installed v1 and Debian's v2 may differ). */
+const awsCli = await findProgram("aws");
+const s3cmdProgram = await findProgram("s3cmd");
+const boto3 = await findProgram("boto3");
+const rcloneProgram = await findProgram("rclone");
 
 /** Writes `mib` MiB of pseudo-random data to a file; returns its MD5 (hex). */
 async function writeRandomFile(path: string, mib: number): Promise<string> {
@@ -100,9 +92,10 @@ Deno.test("multipart uploads from real clients", async (t) => {
       assertEquals(await partsCount(srv, "lib-storage/100m"), 13);
     });
 
-    for (const [n, awsPath] of (awsPaths.length ? awsPaths : ["aws"]).entries()) {
-      await t.step(
-        toolStep(`${awsPath} s3 cp: 200 MiB up and back`, awsPaths.length > 0, async () => {
+    for (const [n, { path: awsPath }] of copiesOf(awsCli).entries()) {
+      await t.step(needs(awsCli, {
+        name: `${awsPath} s3 cp: 200 MiB up and back`,
+        fn: async () => {
           const src = `${dir}/aws-src.bin`;
           const back = `${dir}/aws-back.bin`;
           const md5 = await writeRandomFile(src, 200);
@@ -120,63 +113,70 @@ Deno.test("multipart uploads from real clients", async (t) => {
             await Deno.remove(src).catch(() => {});
             await Deno.remove(back).catch(() => {});
           }
-        }),
-      );
+        },
+      }));
     }
 
-    await t.step(toolStep("rclone with --s3-chunk-size 5M", !!rclonePath, async () => {
-      await Deno.mkdir(`${dir}/rc`);
-      const src = `${dir}/rc/23m.bin`;
-      const back = `${dir}/rclone-back.bin`;
-      const md5 = await writeRandomFile(src, 23);
-      const rclone = rcloneRunner(rclonePath!, srv, dir, "T");
-      try {
-        await rclone(
-          "copyto",
-          "--s3-chunk-size",
-          "5M",
-          "--s3-upload-cutoff",
-          "5M",
-          "--s3-upload-concurrency",
-          "4",
-          src,
-          `T:${BUCKET}/rclone/23m.bin`,
-        );
-        assertEquals(await partsCount(srv, "rclone/23m.bin"), 5);
-        await rclone("copyto", `T:${BUCKET}/rclone/23m.bin`, back);
-        assertEquals(await fileMd5(back), md5);
-        // rclone's own verification against the MD5 it stored with the upload.
-        await rclone("check", "--download", `${dir}/rc`, `T:${BUCKET}/rclone/`);
-      } finally {
-        await Deno.remove(src).catch(() => {});
-        await Deno.remove(back).catch(() => {});
-      }
+    await t.step(needs(rcloneProgram, {
+      name: "rclone with --s3-chunk-size 5M",
+      fn: async () => {
+        await Deno.mkdir(`${dir}/rc`);
+        const src = `${dir}/rc/23m.bin`;
+        const back = `${dir}/rclone-back.bin`;
+        const md5 = await writeRandomFile(src, 23);
+        const rclone = rcloneRunner(rcloneProgram.path, srv, dir, "T");
+        try {
+          await rclone(
+            "copyto",
+            "--s3-chunk-size",
+            "5M",
+            "--s3-upload-cutoff",
+            "5M",
+            "--s3-upload-concurrency",
+            "4",
+            src,
+            `T:${BUCKET}/rclone/23m.bin`,
+          );
+          assertEquals(await partsCount(srv, "rclone/23m.bin"), 5);
+          await rclone("copyto", `T:${BUCKET}/rclone/23m.bin`, back);
+          assertEquals(await fileMd5(back), md5);
+          // rclone's own verification against the MD5 it stored with the upload.
+          await rclone("check", "--download", `${dir}/rc`, `T:${BUCKET}/rclone/`);
+        } finally {
+          await Deno.remove(src).catch(() => {});
+          await Deno.remove(back).catch(() => {});
+        }
+      },
     }));
 
-    await t.step(toolStep("s3cmd with --multipart-chunk-size-mb=5", !!s3cmdPath, async () => {
-      const src = `${dir}/s3cmd-src.bin`;
-      const back = `${dir}/s3cmd-back.bin`;
-      const md5 = await writeRandomFile(src, 12);
-      const cfg = `${dir}/s3cfg`;
-      await writeS3cmdConfig(srv, cfg);
-      const s3cmd = (...args: string[]) =>
-        run(s3cmdPath!, ["-c", cfg, ...args], { timeoutMs: 120_000 });
-      try {
-        await s3cmd("put", "--multipart-chunk-size-mb=5", src, `s3://${BUCKET}/s3cmd/12m.bin`);
-        assertEquals(await partsCount(srv, "s3cmd/12m.bin"), 3);
-        await s3cmd("get", "--force", `s3://${BUCKET}/s3cmd/12m.bin`, back);
-        assertEquals(await fileMd5(back), md5);
-        // ListMultipartUploads through s3cmd: nothing is left open.
-        const open = await s3cmd("multipart", `s3://${BUCKET}`);
-        assert(!open.stdout.includes("s3cmd/12m.bin"), open.stdout);
-      } finally {
-        await Deno.remove(src).catch(() => {});
-        await Deno.remove(back).catch(() => {});
-      }
+    await t.step(needs(s3cmdProgram, {
+      name: "s3cmd with --multipart-chunk-size-mb=5",
+      fn: async () => {
+        const src = `${dir}/s3cmd-src.bin`;
+        const back = `${dir}/s3cmd-back.bin`;
+        const md5 = await writeRandomFile(src, 12);
+        const cfg = `${dir}/s3cfg`;
+        await writeS3cmdConfig(srv, cfg);
+        const s3cmd = (...args: string[]) =>
+          run(s3cmdProgram.path, ["-c", cfg, ...args], { timeoutMs: 120_000 });
+        try {
+          await s3cmd("put", "--multipart-chunk-size-mb=5", src, `s3://${BUCKET}/s3cmd/12m.bin`);
+          assertEquals(await partsCount(srv, "s3cmd/12m.bin"), 3);
+          await s3cmd("get", "--force", `s3://${BUCKET}/s3cmd/12m.bin`, back);
+          assertEquals(await fileMd5(back), md5);
+          // ListMultipartUploads through s3cmd: nothing is left open.
+          const open = await s3cmd("multipart", `s3://${BUCKET}`);
+          assert(!open.stdout.includes("s3cmd/12m.bin"), open.stdout);
+        } finally {
+          await Deno.remove(src).catch(() => {});
+          await Deno.remove(back).catch(() => {});
+        }
+      },
     }));
 
-    await t.step(
-      toolStep("boto3 upload_file / download_file, 5 MiB parts x4", !!pythonPath, async () => {
+    await t.step(needs(boto3, {
+      name: "boto3 upload_file / download_file, 5 MiB parts x4",
+      fn: async () => {
         const src = `${dir}/boto3-src.bin`;
         const back = `${dir}/boto3-back.bin`;
         const md5 = await writeRandomFile(src, 33);
@@ -193,7 +193,7 @@ Deno.test("multipart uploads from real clients", async (t) => {
           "s3.download_file(sys.argv[6], 'boto3/33m.bin', sys.argv[5], Config=cfg)",
         ].join("\n");
         try {
-          await run(pythonPath!, [
+          await run(boto3.path, [
             "-c",
             script,
             srv.endpoint,
@@ -210,8 +210,8 @@ Deno.test("multipart uploads from real clients", async (t) => {
           await Deno.remove(src).catch(() => {});
           await Deno.remove(back).catch(() => {});
         }
-      }),
-    );
+      },
+    }));
   } finally {
     s3.destroy();
     await srv.stop();

@@ -12,26 +12,15 @@ import {
   PutObjectLockConfigurationCommand,
 } from "@aws-sdk/client-s3";
 import { randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
+import { run as runChecked } from "./_helpers/cli.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
 
-async function have(cmd: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args: ["version"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success || cmd === "aws";
-  } catch {
-    return false;
-  }
-}
+const awsCli = await findProgram("aws");
+const restic = await findProgram("restic");
 
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** Runs a client with a time limit; the caller checks the exit code (its stderr in the message). */
+function run(cmd: string, args: string[], env: Record<string, string>) {
+  return runChecked(cmd, args, { env, check: false, timeoutMs: 120_000 });
 }
 
 function awsEnv(srv: TestServer): Record<string, string> {
@@ -44,9 +33,8 @@ function awsEnv(srv: TestServer): Record<string, string> {
   };
 }
 
-Deno.test({
+Deno.test(needs(awsCli, {
   name: "aws s3api list-object-versions",
-  ignore: !(await have("aws")),
   fn: async () => {
     const srv = await startServer();
     const s3 = srv.client();
@@ -71,7 +59,7 @@ Deno.test({
       const top = (await s3.send(new PutObjectCommand({ Bucket: B, Key: "top", Body: "t" })))
         .VersionId!;
       // --max-items 2 with a page size of 1 exercises the CLI's own marker paging.
-      const r = await run("aws", [
+      const r = await run(awsCli.path, [
         "s3api",
         "list-object-versions",
         "--bucket",
@@ -105,7 +93,7 @@ Deno.test({
         ]),
         [[marker, true]],
       );
-      const d = await run("aws", [
+      const d = await run(awsCli.path, [
         "s3api",
         "list-object-versions",
         "--bucket",
@@ -126,11 +114,10 @@ Deno.test({
       await srv.stop();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(restic, {
   name: "restic backup and restore into a bucket with Object Lock",
-  ignore: !(await have("restic")),
   fn: async () => {
     const srv = await startServer();
     const s3 = srv.client();
@@ -159,15 +146,15 @@ Deno.test({
         RESTIC_CACHE_DIR: `${work}/cache`,
         HOME: work,
       };
-      const init = await run("restic", ["init"], env);
+      const init = await run(restic.path, ["init"], env);
       assertEquals(init.code, 0, init.stderr);
-      const backup = await run("restic", ["backup", src], env);
+      const backup = await run(restic.path, ["backup", src], env);
       assertEquals(backup.code, 0, backup.stderr);
-      const restore = await run("restic", ["restore", "latest", "--target", `${work}/out`], env);
+      const restore = await run(restic.path, ["restore", "latest", "--target", `${work}/out`], env);
       assertEquals(restore.code, 0, restore.stderr);
       assertEquals(await Deno.readFile(`${work}/out${src}/big.bin`), big);
       assertEquals(await Deno.readTextFile(`${work}/out${src}/sub/note.txt`), "hello restic\n");
-      const check = await run("restic", ["check"], env);
+      const check = await run(restic.path, ["check"], env);
       assertEquals(check.code, 0, check.stderr);
       // restic removed its lock files: they are delete markers over retained versions.
       const l = await s3.send(new ListObjectVersionsCommand({ Bucket: B, Prefix: "locks/" }));
@@ -184,4 +171,4 @@ Deno.test({
       await Deno.remove(work, { recursive: true }).catch(() => {});
     }
   },
-});
+}));

@@ -5,11 +5,7 @@
 import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
 
-export const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
-
-/** Browser tests are skipped (with a message) where Chromium is not installed. */
-export const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 
 /** Saves a full-page screenshot as test-artifacts/console-<name>.png. */
 export async function shot(page: Page, name: string): Promise<void> {
@@ -17,9 +13,10 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
 }
 
-export function launch(): Promise<Browser> {
+/** Launches the Chromium at `executablePath` (found with `findProgram("chromium")`). */
+export function launch(executablePath: string): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     // Playwright gives each launch a fresh temporary profile (its own --user-data-dir).
     args: [
       "--headless",

@@ -1,14 +1,11 @@
 /**
  * Helpers for round trips with real S3 command-line clients (aws cli, rclone, s3cmd, boto3):
- * finding the tool, running it with a bounded time, and building/comparing file trees.
- *
- * A missing tool fails the test under CI (where .ci/run installs it) and skips it elsewhere.
+ * running one with a bounded time, its configuration, and building/comparing file trees. Finding
+ * a client, and what a missing one does to a test, is programs.ts's business.
  */
 import { assertEquals } from "./assert.ts";
 import { bodyBytes, randomBytes, type TestServer } from "./server.ts";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-
-export const IN_CI = !!Deno.env.get("CI");
 
 /** Files every client uploads: a nested folder, an empty file and an odd key name. */
 export const FIXTURE: Record<string, Uint8Array> = {
@@ -60,51 +57,6 @@ export async function run(
     );
   }
   return res;
-}
-
-/** The first executable named `name` on PATH, or null. */
-export function which(name: string): string | null {
-  if (name.includes("/")) return isExecutable(name) ? name : null;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && isExecutable(`${dir}/${name}`)) return `${dir}/${name}`;
-  }
-  return null;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    const st = Deno.statSync(path);
-    return st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `cmd args` runs and exits 0 (pyenv shims exist even when the tool does not). */
-export async function works(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await run(cmd, args, { check: false, timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Step options for a tool: skipped locally when missing, failing under CI. */
-export function toolStep(
-  name: string,
-  available: boolean,
-  fn: () => Promise<void>,
-): { name: string; ignore: boolean; fn: () => Promise<void> } {
-  return {
-    name,
-    ignore: !available && !IN_CI,
-    fn: available ? fn : () => {
-      throw new Error(
-        `${name}: the tool is not installed. CI installs it with .ci/run (apt-get install awscli ` +
-          `rclone s3cmd python3-boto3); install it locally the same way.`,
-      );
-    },
-  };
 }
 
 /** Writes a file tree under `dir`. */
@@ -185,34 +137,6 @@ export async function workDir(): Promise<{ root: string; src: string; dl: string
   await writeTree(src, FIXTURE);
   await Deno.mkdir(dl);
   return { root, src, dl };
-}
-
-/** `name` on PATH when `name probe` exits 0 (pyenv shims exist even when the tool does not). */
-export async function findTool(name: string, probe: string[]): Promise<string | null> {
-  const path = which(name);
-  return path && await works(path, probe) ? path : null;
-}
-
-/** The distinct paths among `paths` whose `path probe` exits 0 (PATH's and Debian's may differ). */
-export async function workingPaths(paths: (string | null)[], probe: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    if (p && !out.includes(p) && await works(p, probe)) out.push(p);
-  }
-  return out;
-}
-
-/** Like `workingPaths`, each with the version `versionOf` reads from it (for step names). */
-export async function workingVersions(
-  paths: (string | null)[],
-  probe: string[],
-  versionOf: (path: string) => Promise<string>,
-): Promise<{ path: string; version: string }[]> {
-  const out: { path: string; version: string }[] = [];
-  for (const path of await workingPaths(paths, probe)) {
-    out.push({ path, version: await versionOf(path) });
-  }
-  return out;
 }
 
 /**
