@@ -1,16 +1,27 @@
 /**
- * The server in-process (the same `createServerApp` main.ts uses), for tests that drive background
- * workers directly (e.g. `app.lifecycle.runOnce(now)` "days later"), with an SDK client on it.
+ * The server in-process (the same `createServerApp` main.ts uses), for tests that drive
+ * background work directly with an injected clock (e.g. `app.lifecycle.runOnce(now)` "days
+ * later", or `app.storage.backend.multipartMaintenance(...)`), with an SDK client on it.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../../server/config.ts";
 import { createServerApp } from "../../server/app.ts";
+import type { Clock } from "../../server/storage/core.ts";
 import { REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./server.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startApp() {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-lc-" });
+export interface AppOptions {
+  /** An existing data dir (kept at stop); by default a fresh temp dir, removed at stop. */
+  dataDir?: string;
+  /** Flags after the defaults (so they win), e.g. `["--multipart-max-age", "600"]`. */
+  args?: string[];
+  /** The app's clock (requests are signed with the real one: stay within 15 minutes of it). */
+  clock?: Clock;
+}
+
+export async function startApp(opts: AppOptions = {}) {
+  const dir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "maxiofs-lc-" });
   const cfg = loadConfig({
     args: [
       "--data-dir",
@@ -23,10 +34,11 @@ export async function startApp() {
       TEST_ACCESS_KEY,
       "--root-secret-key",
       TEST_SECRET_KEY,
+      ...(opts.args ?? []),
     ],
     env: {},
   });
-  const app = await createServerApp(cfg, { log: quiet });
+  const app = await createServerApp(cfg, { log: quiet, clock: opts.clock });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
@@ -41,11 +53,12 @@ export async function startApp() {
   return {
     app,
     s3,
+    dataDir: dir,
     async stop() {
       s3.destroy();
       await server.shutdown();
       await app.close();
-      await Deno.remove(dir, { recursive: true });
+      if (!opts.dataDir) await Deno.remove(dir, { recursive: true });
     },
   };
 }
