@@ -8,7 +8,7 @@ import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { randomBytes, startServer } from "./_helpers/server.ts";
 import { rawSignedRequest } from "./_helpers/raw_http.ts";
 
-const B = "review-timeout";
+const B = "body-timeout";
 
 Deno.test("a stalled request body is RequestTimeout after --body-timeout", async () => {
   const srv = await startServer({ args: ["--body-timeout", "1"] });

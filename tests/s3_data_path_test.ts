@@ -18,8 +18,8 @@ import { rawSignedRequest } from "./_helpers/raw_http.ts";
 import { assertInlineOwnership } from "./_helpers/inline.ts";
 import { storedVersions } from "./_helpers/versions.ts";
 
-const PLAIN = "review-plain";
-const VERSIONED = "review-versioned";
+const PLAIN = "data-path-plain";
+const VERSIONED = "data-path-versioned";
 const KEYS = ["a", "b", "c"];
 const SIZES = [0, 1, 700, 70 * 1024, 200 * 1024];
 
