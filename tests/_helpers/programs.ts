@@ -1,12 +1,19 @@
 /**
  * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 under python3,
  * Chromium) and the one rule for a missing one: on a developer's machine the test is skipped
- * and the reason printed; under CI (`CI` set, as .ci/run does) the test fails, because .ci/run
- * installs every one of them and a silent skip there would hide a whole family of tests.
+ * and the reason printed; under CI (`CI` set to anything but "", "0" or "false"; .ci/run sets
+ * `CI=true`) the test fails, because .ci/run installs every one of them and a silent skip there
+ * would hide a whole family of tests.
  *
+ * @example
  * ```ts
  * const restic = await findProgram("restic");
- * Deno.test(needs(restic, { name: "restic backup", fn: async () => { await run(restic.path, ...) } }));
+ * Deno.test(needs(restic, {
+ *   name: "restic prints its version",
+ *   fn: async () => {
+ *     await new Deno.Command(restic.path, { args: ["version"] }).output();
+ *   },
+ * }));
  * ```
  */
 
