@@ -106,13 +106,17 @@ interface Runnable {
 /**
  * A `Deno.test` or `t.step` definition that runs only when every program in `programs` is
  * installed. When one is missing it is skipped with the reason printed, or under CI it fails with
- * that reason.
+ * that reason (`opts.ci` overrides what the environment says).
  */
-export function needs<D extends Runnable>(programs: Program | Program[], def: D): D {
+export function needs<D extends Runnable>(
+  programs: Program | Program[],
+  def: D,
+  opts: { ci?: boolean } = {},
+): D & { ignore?: boolean } {
   const missing = [programs].flat().filter((p) => p.installed.length === 0);
   if (missing.length === 0) return def;
   const reason = missing.map(missingReason).join("; ");
-  if (inCI()) {
+  if (opts.ci ?? inCI()) {
     return {
       ...def,
       fn: () => {
