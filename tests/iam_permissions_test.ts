@@ -77,8 +77,8 @@ Deno.test("permissions inside a tenant", async (t) => {
     );
 
     // That the grant stops at its expiry is tested on an injected clock in
-    // server/iam/store_test.ts ("grants expire on the injected clock"); this server runs on the
-    // real one, and no test waits for an expiry on it.
+    // tests/iam_grant_expiry_test.ts; this server runs on the real one, and no test waits for an
+    // expiry on it.
     await t.step("tenant-wide grant with a future expiry gives access until then", async () => {
       const expiresAt = Date.now() + 3600_000;
       const r = await grant({

@@ -43,16 +43,22 @@ export async function startApp(opts: AppOptions = {}) {
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
   );
-  const s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${server.addr.port}`,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET_KEY },
-    maxAttempts: 1,
-  });
+  const endpoint = `http://127.0.0.1:${server.addr.port}`;
+  const client = (accessKeyId: string, secretAccessKey: string) =>
+    new S3Client({
+      endpoint,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+  const s3 = client(TEST_ACCESS_KEY, TEST_SECRET_KEY);
   return {
     app,
+    /** A client with the root key. */
     s3,
+    /** A client with another key (e.g. of an IAM user); the caller destroys it. */
+    client,
     dataDir: dir,
     async stop() {
       s3.destroy();
