@@ -14,6 +14,12 @@ import {
   verifyMd5,
 } from "../storage/hashing.ts";
 
+/**
+ * The largest request document any operation reads (DeleteObjects: 1000 keys of 1024 bytes with
+ * their XML). A document body declared longer is refused before it is read.
+ */
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+
 /** Reads at most `limit` bytes of a body (`MaxMessageLengthExceeded` past it). */
 export async function readBodyBytes(
   body: ReadableStream<Uint8Array> | null,

@@ -7,6 +7,8 @@ import { isS3Error, S3Error } from "./errors.ts";
 import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
 import { authenticate } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
+import { validateEndpointNames } from "./names.ts";
+import { MAX_DOCUMENT_BYTES } from "./body.ts";
 import { buildXml } from "./xml.ts";
 import { namespaceOf } from "../iam/types.ts";
 import type { OpContext, OpResult, S3Deps, S3Handler } from "./context.ts";
@@ -243,17 +245,21 @@ export function createS3Handler(deps: S3Deps): S3Handler {
     let ep: Endpoint | null = null;
     let path = "/";
     let principal = null;
+    let body: ReadableStream<Uint8Array> | null = null;
     let response: Response;
     try {
       const target = splitTarget(req);
       path = target.path;
       ep = parseEndpoint(req, endpointOpts, target);
+      validateEndpointNames(ep);
       const auth = await authenticate(req, target, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
         signingKeys,
       });
       principal = auth.principal;
+      body = auth.body;
+      refuseOversizedDocument(ep, auth.contentLength);
       const ns = principal ? namespaceOf(principal) : "";
       let bucketCache: Promise<BucketRecord> | null = null;
       const endpoint = ep;
@@ -290,7 +296,7 @@ export function createS3Handler(deps: S3Deps): S3Handler {
         });
         err = new S3Error("InternalError");
       }
-      if (req.body && !req.bodyUsed) req.body.cancel().catch(() => {});
+      discardUnreadBody(req, body);
       response = errorResponse(err, {
         method: req.method,
         resource: resourceOf(ep, path),
@@ -311,6 +317,31 @@ export function createS3Handler(deps: S3Deps): S3Handler {
     closeUnansweredExpect(req, response);
     return addCors(req, response);
   };
+}
+
+/** Operations whose body is object data; every other operation reads its body whole. */
+const DATA_OPS: ReadonlySet<Endpoint["op"]> = new Set(["PutObject", "UploadPart", "PostObject"]);
+
+/**
+ * A document body (configuration, DeleteObjects, Complete...) declared longer than any document
+ * is refused before it is read, as PutObject refuses a declared size over its limit: otherwise the
+ * request would wait for bytes that will be refused anyway.
+ */
+function refuseOversizedDocument(ep: Endpoint, contentLength: number | null): void {
+  if (contentLength !== null && contentLength > MAX_DOCUMENT_BYTES && !DATA_OPS.has(ep.op)) {
+    throw new S3Error("MaxMessageLengthExceeded");
+  }
+}
+
+/**
+ * An error answered before the body was read: the body is cancelled. The verified stream that
+ * authentication made of the body is piping the request's own stream, so it is the one to cancel:
+ * left alone, that pipe kept the connection open even after the peer hung up (CLOSE-WAIT). A
+ * stream an operation is still reading (locked) is left to it.
+ */
+function discardUnreadBody(req: Request, verified: ReadableStream<Uint8Array> | null): void {
+  const stream = verified ?? req.body;
+  if (stream && !stream.locked) stream.cancel().catch(() => {});
 }
 
 /**

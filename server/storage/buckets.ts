@@ -11,25 +11,7 @@ import {
 import type { BucketRecord, BucketStats } from "./types.ts";
 import { commitWithHooks, noteStatChange, stateOf, StateSlot, type StorageCore } from "./core.ts";
 import { MemoCache } from "./memo_cache.ts";
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-/** S3 bucket naming rules; throws `InvalidBucketName`. */
-export function validateBucketName(name: string): void {
-  const bad = !BUCKET_NAME.test(name) ||
-    name.includes("..") ||
-    name.includes(".-") ||
-    name.includes("-.") ||
-    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
-    name.startsWith("xn--") ||
-    name.startsWith("sthree-") ||
-    name.startsWith("amzn-s3-demo-") ||
-    name.endsWith("-s3alias") ||
-    name.endsWith("--ol-s3") ||
-    name.endsWith(".mrap") ||
-    name.endsWith("--x-s3");
-  if (bad) throw new S3Error("InvalidBucketName", { fields: { BucketName: name } });
-}
+import { validateBucketName } from "../s3/names.ts";
 
 export async function listBuckets(core: StorageCore, ns: string): Promise<BucketRecord[]> {
   const out: BucketRecord[] = [];

@@ -21,8 +21,8 @@ export interface RawRequest {
   waitMs?: number;
 }
 
-/** Sends the request and returns the response head (status line and headers), or null. */
-export async function rawSignedRequest(srv: TestServer, r: RawRequest): Promise<string | null> {
+/** The request head as it goes on the wire, signed with the server's root key. */
+export async function signedHead(srv: TestServer, r: RawRequest): Promise<string> {
   const u = new URL(srv.endpoint);
   const signer = new SignatureV4({
     service: "s3",
@@ -43,8 +43,14 @@ export async function rawSignedRequest(srv: TestServer, r: RawRequest): Promise<
   const qs = Object.entries(r.query ?? {}).map(([k, v]) =>
     v === "" ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`
   ).join("&");
-  const head = `${r.method} ${r.path}${qs ? "?" + qs : ""} HTTP/1.1\r\n` +
+  return `${r.method} ${r.path}${qs ? "?" + qs : ""} HTTP/1.1\r\n` +
     Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+}
+
+/** Sends the request and returns the response head (status line and headers), or null. */
+export async function rawSignedRequest(srv: TestServer, r: RawRequest): Promise<string | null> {
+  const u = new URL(srv.endpoint);
+  const head = await signedHead(srv, r);
   const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
   const timer = setTimeout(() => conn.close(), r.waitMs ?? 200);
   try {
@@ -57,6 +63,41 @@ export async function rawSignedRequest(srv: TestServer, r: RawRequest): Promise<
     return n === null ? null : new TextDecoder().decode(buf.subarray(0, n));
   } catch {
     return null; // closed by the timer (no answer in time) or by the server
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Sends a request head (no body, whatever it announces), reads the answer, then keeps reading:
+ * `closed` says whether the server closed the connection within `closeWithinMs` of the answer.
+ * `hangUp`: close the sending side once the answer is in, as a client that gives up does.
+ */
+export async function rawExchange(
+  srv: TestServer,
+  head: string,
+  r: { waitMs?: number; closeWithinMs: number; hangUp?: boolean },
+): Promise<{ answer: string | null; closed: boolean }> {
+  const u = new URL(srv.endpoint);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  let timer = setTimeout(() => conn.close(), r.waitMs ?? 2000);
+  const buf = new Uint8Array(16 * 1024);
+  let answer: string | null = null;
+  try {
+    await conn.write(new TextEncoder().encode(head));
+    const n = await conn.read(buf);
+    if (n === null) return { answer, closed: true };
+    answer = new TextDecoder().decode(buf.subarray(0, n));
+    clearTimeout(timer);
+    timer = setTimeout(() => conn.close(), r.closeWithinMs);
+    if (r.hangUp) await conn.closeWrite();
+    while (await conn.read(buf) !== null) { /* the rest of the answer */ }
+    return { answer, closed: true };
+  } catch {
+    return { answer, closed: false }; // closed by the timer: no answer, or still open
   } finally {
     clearTimeout(timer);
     try {

@@ -15,7 +15,8 @@ import { parseTaggingHeader } from "../tags.ts";
 import { BlobGone } from "../../storage/objects.ts";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/hashing.ts";
 import { failedCondition, resolveCopySource } from "./object_get.ts";
-import { storageClassFrom, validateKey } from "./object_put.ts";
+import { storageClassFrom } from "./object_put.ts";
+import { validateBucketName, validateKey } from "../names.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -61,7 +62,11 @@ export function parseCopySource(header: string): CopySource {
       "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
     );
   }
-  return { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId };
+  const src = { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId };
+  // Checked before the source is looked up, like the request's own bucket and key.
+  validateBucketName(src.bucket, "copy source bucket");
+  validateKey(src.key);
+  return src;
 }
 
 /**

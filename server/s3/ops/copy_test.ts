@@ -157,3 +157,11 @@ Deno.test("copyObject refuses sources larger than 5 GiB", async () => {
   await limit.run();
   assert.equal(limit.puts.length, 1);
 });
+
+Deno.test("parseCopySource: a bad source bucket or a key over 1024 bytes, before any lookup", () => {
+  assert.throws(() => parseCopySource(`/${"b".repeat(2100)}/k`), isCode("InvalidBucketName"));
+  assert.throws(() => parseCopySource("/Bad_Bucket/k"), isCode("InvalidBucketName"));
+  assert.throws(() => parseCopySource(`/bkt/${"k".repeat(1025)}`), isCode("KeyTooLongError"));
+  assert.throws(() => parseCopySource(`/bkt/${"k".repeat(2100)}`), isCode("KeyTooLongError"));
+  assert.equal(parseCopySource(`/bkt/${"k".repeat(1024)}`).key.length, 1024);
+});

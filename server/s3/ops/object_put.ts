@@ -1,5 +1,6 @@
 /** PutObject. */
 import { S3Error } from "../errors.ts";
+import { validateKey } from "../names.ts";
 import {
   contentHeadersFrom,
   expectedChecksumFrom,
@@ -28,13 +29,8 @@ export const STORAGE_CLASSES = [
   "EXPRESS_ONEZONE",
 ];
 
-export const MAX_KEY_BYTES = 1024;
-
-export function validateKey(key: string): void {
-  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
-    throw new S3Error("KeyTooLongError", { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES) } });
-  }
-}
+/** Kept here too: post_object and multipart import it with the other PUT helpers. */
+export { validateKey };
 
 export function storageClassFrom(h: Headers): string | undefined {
   const sc = h.get("x-amz-storage-class");

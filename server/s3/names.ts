@@ -1,0 +1,74 @@
+/**
+ * Bucket names and object keys as S3 accepts them. Checked when a request is parsed, before
+ * anything is looked up: a name that breaks the rules can name nothing stored, and a very long one
+ * would otherwise reach a Deno KV key (at most 2 KiB) and fail there as an internal error.
+ */
+import { S3Error } from "./errors.ts";
+import type { Endpoint } from "./endpoint.ts";
+
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+const RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
+
+/** Why `name` is not a valid bucket name, or null when it is one. */
+export function bucketNameProblem(name: string): string | null {
+  if (name.length < 3 || name.length > 63) {
+    return `a bucket name must be 3 to 63 characters long, this one has ${name.length}`;
+  }
+  const bad = /[^a-z0-9.-]/.exec(name);
+  if (bad) {
+    return `a bucket name may contain only lowercase letters, digits, dots and hyphens, not ${
+      JSON.stringify(bad[0])
+    }`;
+  }
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) {
+    return "a bucket name must begin and end with a letter or a digit";
+  }
+  if (name.includes("..")) return "a bucket name must not contain two adjacent dots";
+  if (name.includes(".-") || name.includes("-.")) {
+    return "a bucket name must not contain a dot next to a hyphen";
+  }
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+    return "a bucket name must not be formatted as an IP address";
+  }
+  const prefix = RESERVED_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix) return `a bucket name must not begin with the reserved prefix "${prefix}"`;
+  const suffix = RESERVED_SUFFIXES.find((s) => name.endsWith(s));
+  if (suffix) return `a bucket name must not end with the reserved suffix "${suffix}"`;
+  return null;
+}
+
+/** Throws `InvalidBucketName` saying what is wrong (`what`: whose name it is, for the message). */
+export function validateBucketName(name: string, what = "bucket"): void {
+  const problem = bucketNameProblem(name);
+  if (problem === null) return;
+  throw new S3Error("InvalidBucketName", {
+    message: `The specified ${what} is not valid: ${problem}.`,
+    fields: { BucketName: name },
+  });
+}
+
+/** Throws `KeyTooLongError` for a key over 1024 UTF-8 bytes. */
+export function validateKey(key: string): void {
+  // Three bytes per UTF-16 unit bound the UTF-8 length: most keys need no encoding to pass.
+  if (key.length * 3 <= MAX_KEY_BYTES) return;
+  const size = new TextEncoder().encode(key).length;
+  if (size > MAX_KEY_BYTES) {
+    throw new S3Error("KeyTooLongError", {
+      message: `Your key is too long: a key may have at most ${MAX_KEY_BYTES} bytes in UTF-8.`,
+      fields: { Size: String(size), MaxSizeAllowed: String(MAX_KEY_BYTES) },
+    });
+  }
+}
+
+/**
+ * Checks the bucket and key a parsed request addresses. CORS preflights (`Options`) are answered
+ * without a lookup and pass unchecked.
+ */
+export function validateEndpointNames(ep: Endpoint): void {
+  if (ep.op === "Options" || ep.bucket === null) return;
+  validateBucketName(ep.bucket);
+  if (ep.key !== null) validateKey(ep.key);
+}
