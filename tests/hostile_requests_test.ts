@@ -8,6 +8,7 @@ import {
   CreateMultipartUploadCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
@@ -64,6 +65,33 @@ Deno.test("hostile requests are S3 errors, not internal errors or open connectio
           assertEquals(await errorCode(res), "KeyTooLongError", `${method} ${key.length}`);
         }
       }
+    });
+
+    await t.step("a listing prefix or marker over 1024 bytes is KeyTooLongError", async () => {
+      const queries: Record<string, string>[] = [
+        { "list-type": "2", prefix: LONG_KEY },
+        { versions: "", "key-marker": LONG_KEY },
+        { uploads: "", prefix: LONG_KEY },
+      ];
+      for (const query of queries) {
+        const res = await signedFetch(srv, { method: "GET", path: `/${B}`, query });
+        assertEquals(res.status, 400, Object.keys(query).join());
+        assertEquals(await errorCode(res), "KeyTooLongError", Object.keys(query).join());
+      }
+    });
+
+    await t.step("a DeleteObjects key over 1024 bytes is its own KeyTooLongError", async () => {
+      const body = `<Delete><Object><Key>${LONG_KEY}</Key></Object></Delete>`;
+      const res = await signedFetch(srv, {
+        method: "POST",
+        path: `/${B}`,
+        query: { delete: "" },
+        body,
+        headers: { "content-md5": createHash("md5").update(body).digest("base64") },
+      });
+      const text = await res.text();
+      assertEquals(res.status, 200);
+      assert(text.includes("<Code>KeyTooLongError</Code>"), text.replace(/k{50,}/, "k…"));
     });
 
     await t.step(

@@ -50,25 +50,40 @@ export function validateBucketName(name: string, what = "bucket"): void {
   });
 }
 
-/** Throws `KeyTooLongError` for a key over 1024 UTF-8 bytes. */
-export function validateKey(key: string): void {
+/** Throws `KeyTooLongError` for a key (or `what` else) over 1024 UTF-8 bytes. */
+export function validateKey(key: string, what = "Your key"): void {
   // Three bytes per UTF-16 unit bound the UTF-8 length: most keys need no encoding to pass.
   if (key.length * 3 <= MAX_KEY_BYTES) return;
   const size = new TextEncoder().encode(key).length;
   if (size > MAX_KEY_BYTES) {
     throw new S3Error("KeyTooLongError", {
-      message: `Your key is too long: a key may have at most ${MAX_KEY_BYTES} bytes in UTF-8.`,
+      message: `${what} is too long: a key may have at most ${MAX_KEY_BYTES} bytes in UTF-8.`,
       fields: { Size: String(size), MaxSizeAllowed: String(MAX_KEY_BYTES) },
     });
   }
 }
 
+const LIST_OPS: ReadonlySet<Endpoint["op"]> = new Set([
+  "ListObjects",
+  "ListObjectsV2",
+  "ListObjectVersions",
+  "ListMultipartUploads",
+]);
+/** Listing parameters that are compared with keys (and become KV keys when the walk starts). */
+const KEY_PARAMS = ["prefix", "marker", "start-after", "key-marker"];
+
 /**
- * Checks the bucket and key a parsed request addresses. CORS preflights (`Options`) are answered
- * without a lookup and pass unchecked.
+ * Checks the bucket and key a parsed request addresses, and a listing's prefix and markers (no
+ * key is longer than 1024 bytes, so neither is a useful prefix). CORS preflights (`Options`) are
+ * answered without a lookup and pass unchecked.
  */
 export function validateEndpointNames(ep: Endpoint): void {
   if (ep.op === "Options" || ep.bucket === null) return;
   validateBucketName(ep.bucket);
   if (ep.key !== null) validateKey(ep.key);
+  if (!LIST_OPS.has(ep.op)) return;
+  for (const name of KEY_PARAMS) {
+    const value = ep.query.get(name);
+    if (value !== null) validateKey(value, `The ${name} parameter`);
+  }
 }

@@ -74,3 +74,21 @@ Deno.test("validateEndpointNames: bucket before key; preflights and ListBuckets 
     isCode("KeyTooLongError"),
   );
 });
+
+Deno.test("validateEndpointNames: a listing's prefix or marker over 1024 bytes", () => {
+  const list = (query: string) =>
+    parseEndpoint(new Request(`http://h/bucket?${query}`), { domain: null });
+  const long = "p".repeat(1025);
+  validateEndpointNames(list(`list-type=2&prefix=${"p".repeat(1024)}&delimiter=${long}`));
+  for (
+    const q of [
+      "list-type=2&prefix",
+      "list-type=2&start-after",
+      "marker",
+      "versions&key-marker",
+      "uploads&prefix",
+    ]
+  ) {
+    assert.throws(() => validateEndpointNames(list(`${q}=${long}`)), isCode("KeyTooLongError"), q);
+  }
+});

@@ -3,6 +3,7 @@ import { isS3Error, S3Error } from "../errors.ts";
 import { buildXml, child, children, childText, parseXml, type XmlObject } from "../xml.ts";
 import { writeConditionsFrom } from "../headers.ts";
 import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
+import { validateKey } from "../names.ts";
 import { bypassGovernance } from "./lock.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, WriteConditions } from "../../storage/types.ts";
@@ -115,6 +116,7 @@ export async function deleteObjects(ctx: OpContext): Promise<OpResult> {
       const i = next++;
       const { key, versionId } = req.objects[i];
       try {
+        validateKey(key);
         const d = await deleteKey(ctx, bucket, key, versionId, { bypassGovernance: bypass });
         const entry: XmlObject = { Key: key };
         if (d.versionId !== undefined) entry.VersionId = d.versionId;
