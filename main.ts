@@ -9,6 +9,7 @@ import { DataDirLockedError } from "./server/storage/backend.ts";
 import { createConsoleHandler } from "./console/mod.ts";
 import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";
+import { bindListeners, formatAddr, ListenError, serveGuarded } from "./server/http/listener.ts";
 
 async function main(): Promise<number> {
   let cfg;
@@ -32,11 +33,28 @@ async function main(): Promise<number> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // Both addresses are bound before the data dir is created or opened and before anything is
+  // printed: a taken port must not cost a first start its one-time credentials.
+  let listeners: Deno.TcpListener[];
+  try {
+    listeners = bindListeners([
+      { ...parseListen(cfg.listen), flag: "listen" },
+      { ...parseListen(cfg.consoleListen), flag: "console-listen" },
+    ]);
+  } catch (e) {
+    if (e instanceof ListenError) {
+      console.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  const [s3Listener, consoleListener] = listeners;
   const log = createLogger(cfg.logLevel);
   let app: ServerApp;
   try {
     app = await createServerApp(cfg, { log });
   } catch (e) {
+    for (const l of listeners) l.close();
     if (e instanceof DataDirLockedError || e instanceof MigrationError) {
       console.error(e.message);
       return 1;
@@ -54,12 +72,16 @@ async function main(): Promise<number> {
     console.log(`  Access key: ${app.root.accessKeyId}`);
     console.log(`  Secret key: ${app.root.secretAccessKey}`);
   }
-  const s3Addr = parseListen(cfg.listen);
-  const s3 = Deno.serve({
-    hostname: s3Addr.hostname,
-    port: s3Addr.port,
-    onListen: ({ hostname, port }) => console.log(`S3 API listening on http://${hostname}:${port}`),
-  }, (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)));
+  const limits = {
+    headerTimeoutMs: cfg.headerTimeoutSeconds * 1000,
+    idleTimeoutMs: cfg.idleTimeoutSeconds * 1000,
+  };
+  const s3 = serveGuarded(
+    s3Listener,
+    (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
+    { limits, log },
+  );
+  console.log(`S3 API listening on http://${formatAddr(s3.addr.hostname, s3.addr.port)}`);
   const consoleHandler = createConsoleHandler({
     log,
     api: createApiHandler({
@@ -70,16 +92,13 @@ async function main(): Promise<number> {
       log,
     }),
   });
-  const consoleAddr = parseListen(cfg.consoleListen);
-  const consoleServer = Deno.serve(
-    {
-      hostname: consoleAddr.hostname,
-      port: consoleAddr.port,
-      onListen: ({ hostname, port }) =>
-        console.log(`Console listening on http://${hostname}:${port}`),
-    },
+  const consoleServer = serveGuarded(
+    consoleListener,
     (req, info) => consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
+    { limits, log },
   );
+  const consoleAddr = consoleServer.addr;
+  console.log(`Console listening on http://${formatAddr(consoleAddr.hostname, consoleAddr.port)}`);
 
   await stopped.promise;
   log.info("shutting down");

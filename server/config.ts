@@ -25,6 +25,10 @@ export interface Config {
   fsync: boolean;
   /** Seconds a request body may send nothing before it is `RequestTimeout` (0 = no limit). */
   bodyTimeoutSeconds: number;
+  /** Seconds a new connection has to send its first request's headers (0 = no limit). */
+  headerTimeoutSeconds: number;
+  /** Seconds a connection may stay open with no request running (0 = no limit). */
+  idleTimeoutSeconds: number;
   /** MiB of memory for the bytes of small objects (<= 64 KiB) recently written or read. */
   objectCacheMiB: number;
   /** Listing entries held in memory over all buckets (0 = always list from KV). */
@@ -50,6 +54,8 @@ export const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 3600,
   fsync: false,
   bodyTimeoutSeconds: 60,
+  headerTimeoutSeconds: 30,
+  idleTimeoutSeconds: 60,
   objectCacheMiB: 128,
   listCacheEntries: 1_000_000,
   rootAccessKey: null,
@@ -133,6 +139,22 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_BODY_TIMEOUT",
     kind: "number",
     help: "seconds an upload may send nothing before it fails with RequestTimeout (0 = never)",
+  },
+  {
+    key: "headerTimeoutSeconds",
+    flag: "header-timeout",
+    env: "MAXIOFS_HEADER_TIMEOUT",
+    kind: "number",
+    help:
+      "seconds a new connection has to send its request headers before it is closed (0 = never)",
+  },
+  {
+    key: "idleTimeoutSeconds",
+    flag: "idle-timeout",
+    env: "MAXIOFS_IDLE_TIMEOUT",
+    kind: "number",
+    help:
+      "seconds a kept-alive connection may wait for its next request before it is closed (0 = never)",
   },
   {
     key: "objectCacheMiB",
