@@ -8,7 +8,7 @@
  * connection is handed to the runtime's own per-connection server (`serveHttpOnConnection`, the
  * one Deno's HTTP/2 support uses; reached through `Deno[Deno.internal]`). Its abort signal
  * closes the connection. A runtime without it falls back to `Deno.serve`, without the timeouts
- * (see docs/decisions/0005-connection-timeouts.md).
+ * (see docs/decisions/0006-connection-timeouts.md).
  */
 import type { Logger } from "../storage/core.ts";
 
