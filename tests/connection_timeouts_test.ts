@@ -72,6 +72,19 @@ Deno.test("header and idle timeouts close slow and idle connections", async (t) 
       }
     });
 
+    await t.step("an error answered before an announced body is idle time after it", async () => {
+      const conn = await connect();
+      const head = await signedHead(srv, {
+        method: "PUT",
+        path: "/no-such-bucket/k",
+        headers: { "content-length": "1000000" },
+      });
+      await conn.write(enc.encode(head));
+      assert((await readAnswer(conn)).startsWith("HTTP/1.1 404"));
+      const took = await closedWithin(conn, BOUND_MS);
+      assert(took !== null, `still open after ${BOUND_MS} ms`);
+    });
+
     await t.step("a connection kept busy outlives the limits", async () => {
       const conn = await connect();
       try {
