@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     api: createApiHandler({
       iam: app.iam,
       storage: app.storage.backend,
-      s3Handler: app.handler,
+      s3HandleAs: app.handleAs,
       region: cfg.region,
       log,
     }),

@@ -12,7 +12,7 @@ import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import { chainCredentialStores } from "./iam/types.ts";
 import { createIam, type Iam } from "./iam/mod.ts";
 import { ClientResolver } from "./iam/net.ts";
-import { createS3Handler } from "./s3/handler.ts";
+import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
 import type { S3Handler } from "./s3/context.ts";
 
@@ -29,6 +29,8 @@ export interface ServerApp {
   iam: Iam;
   /** The S3 front end; listeners pass who sent each request (`clients.resolve`). */
   handler: S3Handler;
+  /** Runs an S3 request as an already authenticated principal (the console's object API). */
+  handleAs: S3Front["handleAs"];
   /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
   clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
@@ -70,7 +72,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       log,
       storage,
     });
-    const handler = createS3Handler({
+    const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
       authorizer: iam.authorizer,
@@ -97,7 +99,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       box,
       root,
       iam: ownIam,
-      handler,
+      handler: s3.handle,
+      handleAs: s3.handleAs,
       clients: new ClientResolver(
         cfg.trustedProxies.split(",").map((s) => s.trim()).filter(Boolean),
       ),

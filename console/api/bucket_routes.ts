@@ -1,14 +1,14 @@
 /**
- * Buckets for the console, and the S3 passthrough: `/api/v1/s3/<bucket>/<key>?<query>` is signed
- * with the session's S3 credential and handed to the in-process S3 handler, so the console gets
- * every S3 operation with the same authorization, quotas and audit as any S3 client. Global
- * administrators add `?tenantId=<id>` to work in a tenant's bucket namespace.
+ * Buckets for the console, and the S3 passthrough: `/api/v1/s3/<bucket>/<key>?<query>` is handed
+ * to the in-process S3 handler as the session user's principal (`S3Front.handleAs`), so the
+ * console gets every S3 operation with the same authorization, quotas and audit as any S3 client,
+ * with no credential to mint and no signature to compute. Global administrators add
+ * `?tenantId=<id>` to work in a tenant's bucket namespace.
  */
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "@aws-crypto/sha256-js";
 import { IamError } from "../../server/iam/errors.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
-import { sessionS3Credential } from "../../server/iam/sessions.ts";
+import { principalOf } from "../../server/iam/access_keys.ts";
+import type { Principal } from "../../server/iam/types.ts";
 import { dropBucketGrants, grantedAccess } from "../../server/iam/grants.ts";
 import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
@@ -16,9 +16,12 @@ import { getTenant } from "../../server/iam/tenants.ts";
 import { audit } from "./admin_routes.ts";
 import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
 
-/** Request headers that pass through to S3 (everything else is the API's business). */
+/**
+ * Request headers that pass through to S3 (everything else is the API's business: the session
+ * cookie or bearer token, and the signing headers S3 would try to verify).
+ */
 const PASS_HEADERS =
-  /^(content-type|content-length|content-md5|content-encoding|content-disposition|content-language|cache-control|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|x-amz-(?!date$|content-sha256$|security-token$).*)$/;
+  /^(content-type|content-length|content-md5|content-encoding|content-disposition|content-language|cache-control|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|user-agent|x-amz-(?!date$|content-sha256$|security-token$).*)$/;
 
 async function passthrough(ctx: Authed): Promise<Response> {
   const raw = ctx.req.url;
@@ -27,61 +30,48 @@ async function passthrough(ctx: Authed): Promise<Response> {
   const q = rest.indexOf("?");
   const path = q < 0 ? rest : rest.slice(0, q);
   const rawQuery = q < 0 ? "" : rest.slice(q + 1);
-  const query: Record<string, string | string[]> = {};
+  const params: string[] = [];
   let tenantId: string | null = null;
+  // Decoded and encoded again as S3 reads a query (RFC 3986; a browser's `+` is a space).
   for (const [k, v] of new URLSearchParams(rawQuery)) {
     // `tenantId` names the bucket namespace (not an S3 parameter): see `passthroughScope`.
-    if (k === "tenantId") {
-      tenantId = v;
-      continue;
-    }
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    if (k === "tenantId") tenantId = v;
+    else params.push(v === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`);
   }
-  const headers: Record<string, string> = { host: "127.0.0.1" };
-  for (const [k, v] of ctx.req.headers) if (PASS_HEADERS.test(k)) headers[k] = v;
-  headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
-  const cred = sessionS3Credential(
-    ctx.deps.iam.core,
-    ctx.session.id,
-    passthroughScope(ctx, tenantId),
-  );
-  const signer = new SignatureV4({
-    service: "s3",
-    region: ctx.deps.region,
-    credentials: cred,
-    sha256: Sha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const signed = await signer.sign({
-    method: ctx.req.method,
-    protocol: "http:",
-    hostname: "127.0.0.1",
-    path,
-    query,
-    headers,
-  }, { signingDate: new Date(ctx.deps.iam.core.clock.now()) });
-  const qs = Object.entries(query).flatMap(([k, v]) =>
-    (Array.isArray(v) ? v : [v]).map((x) => x === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(x)}`)
-  ).join("&");
-  const out = new Headers(signed.headers as Record<string, string>);
+  const principal = sessionPrincipal(ctx, passthroughScope(ctx, tenantId));
+  const headers = new Headers();
+  for (const [k, v] of ctx.req.headers) if (PASS_HEADERS.test(k)) headers.set(k, v);
   const hasBody = ctx.req.body !== null && !["GET", "HEAD"].includes(ctx.req.method);
+  const qs = params.join("&");
   const s3Req = new Request(`http://127.0.0.1${path}${qs ? "?" + qs : ""}`, {
     method: ctx.req.method,
-    headers: out,
+    headers,
     body: hasBody ? ctx.req.body : undefined,
     // @ts-ignore: Deno's RequestInit accepts duplex for streaming bodies
     duplex: hasBody ? "half" : undefined,
   });
-  return await ctx.deps.s3Handler(s3Req, ctx.client);
+  return await ctx.deps.s3HandleAs(s3Req, principal, ctx.client);
+}
+
+/**
+ * The S3 principal of the session's user, as its access keys would have; with `tenantId` (a
+ * global administrator, checked by `passthroughScope`) it acts in that tenant's namespace.
+ */
+function sessionPrincipal(ctx: Authed, tenantId: string | null): Principal {
+  const u = ctx.user;
+  const principal = principalOf({
+    id: u.id,
+    username: u.username,
+    tenant_id: u.tenantId,
+    role: u.role,
+  });
+  return tenantId === null ? principal : { ...principal, tenantId };
 }
 
 /**
  * The namespace a passthrough request addresses: `?tenantId=` lets a global administrator reach
- * a tenant's buckets (the session credential is then scoped to that tenant, see
- * `sessionS3Credential`). Anyone else may only name their own tenant (a no-op); naming another
- * one is refused before any S3 request is made, so it cannot reveal whether a bucket exists.
+ * a tenant's buckets. Anyone else may only name their own tenant (a no-op); naming another one
+ * is refused before any S3 request is made, so it cannot reveal whether a bucket exists.
  */
 function passthroughScope(ctx: Authed, tenantId: string | null): string | null {
   if (tenantId === null || tenantId === "" || tenantId === ctx.user.tenantId) return null;

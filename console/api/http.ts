@@ -8,14 +8,17 @@ import type { User } from "../../server/iam/users.ts";
 import type { Backend } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/storage/core.ts";
 import type { Client } from "../../server/iam/net.ts";
-import type { S3Handler } from "../../server/s3/context.ts";
+import type { S3Front } from "../../server/s3/handler.ts";
 
 export interface ApiDeps {
   iam: Iam;
   /** Bucket metadata (bucket list with stats, bucket ids for grants). */
   storage: Backend;
-  /** The in-process S3 handler, for the `/s3/...` passthrough. */
-  s3Handler: S3Handler;
+  /**
+   * The in-process S3 handler's entry for an already authenticated principal, for the `/s3/...`
+   * passthrough and the bucket routes (`S3Front.handleAs`).
+   */
+  s3HandleAs: S3Front["handleAs"];
   region: string;
   log: Logger;
 }

@@ -1,7 +1,8 @@
 /**
- * The IAM services wired together: SQLite store, S3 credentials (access keys and console
- * session keys), the S3 authorizer, tenant quotas in the storage commit, the bootstrap admin and
- * the daily maintenance (audit retention, expired sessions).
+ * The IAM services wired together: SQLite store, S3 credentials (users' access keys; the console
+ * needs none, it calls S3 in-process as the session's principal), the S3 authorizer, tenant
+ * quotas in the storage commit, the bootstrap admin and the daily maintenance (audit retention,
+ * expired sessions).
  */
 import { openDb } from "../db/mod.ts";
 import type { Clock, Logger, StorageCore } from "../storage/core.ts";
@@ -9,16 +10,16 @@ import type { Backend } from "../storage/backend.ts";
 import type { Authorizer } from "../s3/context.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
-import { getSettings, type IamCore, type Row, sql } from "./core.ts";
-import { accessKeyStore, principalOf } from "./access_keys.ts";
+import { getSettings, type IamCore } from "./core.ts";
+import { accessKeyStore } from "./access_keys.ts";
 import { iamAuthorizer } from "./s3_authorizer.ts";
 import { initTenantUsage, reconcileReservations, tenantQuotaHook } from "./quota.ts";
-import { getTenant, limitsOf } from "./tenants.ts";
+import { limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
-import { liveSession, parseSessionKeyId, purgeSessions, sessionS3Credential } from "./sessions.ts";
+import { purgeSessions } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
 import type { RequestInfo } from "../s3/context.ts";
 
@@ -73,40 +74,7 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
     );
   }
 
-  const keys = accessKeyStore(core);
-  const sessionKeys: CredentialStore = {
-    lookup(id) {
-      const parsed = parseSessionKeyId(id);
-      if (!parsed) return Promise.resolve(null);
-      const s = liveSession(core, parsed.sessionId);
-      if (!s) return Promise.resolve(null);
-      const u = sql(
-        core,
-        `SELECT u.*, t.status AS tenant_status FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id
-          WHERE u.id = ? AND u.status = 'active'`,
-      ).get(s.userId) as Row | undefined;
-      if (!u || (u.tenant_id && u.tenant_status !== "active")) return Promise.resolve(null);
-      const principal = principalOf(u as unknown as { id: string; username: string; role: string });
-      if (parsed.tenantId !== null) {
-        // A tenant-scoped session key: only a global administrator may address another
-        // tenant's namespace; for anyone else the key does not exist.
-        if (principal.role !== "global_admin" || !getTenant(core, parsed.tenantId)) {
-          return Promise.resolve(null);
-        }
-        principal.tenantId = parsed.tenantId;
-      }
-      const cred = sessionS3Credential(core, s.id, parsed.tenantId);
-      return Promise.resolve({ ...cred, principal });
-    },
-  };
-  const credentials: CredentialStore = {
-    async lookup(id) {
-      return id.startsWith("MXS") ? await sessionKeys.lookup(id) : await keys.lookup(id);
-    },
-    touch(id) {
-      if (!id.startsWith("MXS")) keys.touch?.(id);
-    },
-  };
+  const credentials = accessKeyStore(core);
 
   const authorizer = iamAuthorizer(core);
 

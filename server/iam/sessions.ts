@@ -69,7 +69,7 @@ export function sessionOfToken(core: IamCore, token: string): Session | null {
   return liveSession(core, id);
 }
 
-export function liveSession(core: IamCore, id: string): Session | null {
+function liveSession(core: IamCore, id: string): Session | null {
   const r = sql(
     core,
     "SELECT * FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
@@ -115,33 +115,4 @@ export function openChallenge(core: IamCore, challenge: string): string | null {
   if (!macEquals(parts[2], mac(core, "challenge:" + body))) return null;
   if (Number(parts[1]) < core.clock.now()) return null;
   return parts[0];
-}
-
-/**
- * The S3 credential of a console session, used by the API's S3 passthrough: access key id
- * `MXS` + session id, secret derived from the signing key. Valid exactly while the session is.
- * With `tenantId` (global administrators only, checked at lookup) the key id is
- * `MXS<session>.<tenantId>` and the credential addresses that tenant's bucket namespace.
- */
-export function sessionS3Credential(
-  core: IamCore,
-  sessionId: string,
-  tenantId: string | null = null,
-): { accessKeyId: string; secretAccessKey: string } {
-  const scope = tenantId === null ? "" : "." + tenantId;
-  return {
-    accessKeyId: "MXS" + sessionId + scope,
-    secretAccessKey: mac(core, "s3:" + sessionId + (tenantId === null ? "" : ":" + tenantId)),
-  };
-}
-
-/** Splits a session S3 key id (`MXS<session>[.<tenantId>]`); null when it is not one. */
-export function parseSessionKeyId(
-  id: string,
-): { sessionId: string; tenantId: string | null } | null {
-  if (!id.startsWith("MXS")) return null;
-  const dot = id.indexOf(".", 3);
-  return dot < 0
-    ? { sessionId: id.slice(3), tenantId: null }
-    : { sessionId: id.slice(3, dot), tenantId: id.slice(dot + 1) };
 }

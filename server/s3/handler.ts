@@ -5,12 +5,12 @@
 import { randomHex } from "../hex.ts";
 import { isS3Error, S3Error } from "./errors.ts";
 import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
-import { authenticate } from "./auth/mod.ts";
+import { authenticate, authenticatedAs } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
 import { validateEndpointNames } from "./names.ts";
 import { MAX_DOCUMENT_BYTES } from "./body.ts";
 import { buildXml } from "./xml.ts";
-import { namespaceOf } from "../iam/types.ts";
+import { namespaceOf, type Principal } from "../iam/types.ts";
 import type { OpContext, OpResult, S3Deps, S3Handler } from "./context.ts";
 import type { Client } from "../iam/net.ts";
 import type { BucketRecord } from "../storage/types.ts";
@@ -236,10 +236,26 @@ function addCors(req: Request, res: Response): Response {
   return res;
 }
 
-export function createS3Handler(deps: S3Deps): S3Handler {
+/** The two ways into the S3 front end; both share everything after authentication. */
+export interface S3Front {
+  /** An S3 request from the network: the caller is whoever its signature says. */
+  handle: S3Handler;
+  /**
+   * An S3 request from inside the server on behalf of `principal`, whom the caller has already
+   * authenticated (the console's session): no signature, the body as sent. Authorization, quotas,
+   * response writing and the `onRequest` hook are exactly those of `handle`.
+   */
+  handleAs(req: Request, principal: Principal, client: Client): Promise<Response>;
+}
+
+export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
   const signingKeys = new SigningKeys();
-  return async (req: Request, client: Client): Promise<Response> => {
+  const serve = async (
+    req: Request,
+    client: Client,
+    as: Principal | null,
+  ): Promise<Response> => {
     const requestId = newRequestId();
     const started = performance.now();
     let ep: Endpoint | null = null;
@@ -252,7 +268,7 @@ export function createS3Handler(deps: S3Deps): S3Handler {
       path = target.path;
       ep = parseEndpoint(req, endpointOpts, target);
       validateEndpointNames(ep);
-      const auth = await authenticate(req, target, {
+      const auth = as ? authenticatedAs(req, as) : await authenticate(req, target, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
         signingKeys,
@@ -316,6 +332,10 @@ export function createS3Handler(deps: S3Deps): S3Handler {
     });
     closeUnansweredExpect(req, response);
     return addCors(req, response);
+  };
+  return {
+    handle: (req, client) => serve(req, client, null),
+    handleAs: (req, principal, client) => serve(req, client, principal),
   };
 }
 

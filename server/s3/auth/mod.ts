@@ -31,6 +31,7 @@ export type AuthMethod =
   | "v2"
   | "v2-presigned"
   | "post-policy"
+  | "in-process"
   | "anonymous";
 
 export interface AuthResult {
@@ -330,6 +331,16 @@ async function authenticateV4Presigned(
     contentLength,
     trailers,
   };
+}
+
+/**
+ * A request whose principal the server itself has authenticated (see `S3Front.handleAs`): no
+ * signature to check, so the body is taken as sent, as with UNSIGNED-PAYLOAD.
+ */
+export function authenticatedAs(req: Request, principal: Principal): AuthResult {
+  const trailers = new Map<string, string>();
+  const { body, contentLength } = verifiedBody(req, "UNSIGNED-PAYLOAD", null, trailers);
+  return { principal, accessKeyId: null, method: "in-process", body, contentLength, trailers };
 }
 
 /**
