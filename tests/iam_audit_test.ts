@@ -13,23 +13,9 @@ import {
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { REGION } from "./_helpers/server.ts";
 import { base32Decode, totp, TOTP_STEP_SECONDS } from "../server/iam/totp.ts";
-import { type ApiResult, makeTenant, startIamServer } from "./iam_fixture.ts";
+import { type ApiResult, type AuditEntry, makeTenant, startIamServer } from "./iam_fixture.ts";
 
 const UA = "maxiofs-audit-test/1.0";
-
-interface Entry {
-  id: number;
-  time: number;
-  actorId: string | null;
-  actorName: string | null;
-  tenantId: string | null;
-  action: string;
-  resource: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  result: string;
-  detail: string | null;
-}
 
 Deno.test("audit log: logins, 2FA, IAM changes and bucket create/delete, with failures", async (t) => {
   const s = await startIamServer();
@@ -43,12 +29,12 @@ Deno.test("audit log: logins, 2FA, IAM changes and bucket create/delete, with fa
     const entry = async (
       q: Record<string, string>,
       want: { result: string; actorName?: string; tenantId?: string | null; anyUa?: boolean },
-    ): Promise<Entry> => {
+    ): Promise<AuditEntry> => {
       const r = await api(`/audit?${new URLSearchParams({ ...q, limit: "50" })}`, {
         token: s.adminToken,
       });
       assertEquals(r.status, 200);
-      const items = (r.body.items as Entry[]).filter((e) =>
+      const items = (r.body.items as AuditEntry[]).filter((e) =>
         e.id > since && e.result === want.result &&
         (want.actorName === undefined || e.actorName === want.actorName)
       );
@@ -167,7 +153,7 @@ Deno.test("audit log: logins, 2FA, IAM changes and bucket create/delete, with fa
       const failures = await api("/audit?action=2fa.disable&result=failure", {
         token: s.adminToken,
       });
-      const why = (failures.body.items as Entry[]).filter((e) => e.id > since).map((e) =>
+      const why = (failures.body.items as AuditEntry[]).filter((e) => e.id > since).map((e) =>
         e.detail?.split(":")[0]
       );
       assertEquals(why.sort(), ["Conflict", "InvalidCredentials", "InvalidTotp"]);
@@ -315,11 +301,13 @@ Deno.test("audit log: logins, 2FA, IAM changes and bucket create/delete, with fa
         const fails = await api("/audit?action=bucket.delete&result=failure&limit=5", {
           token: s.adminToken,
         });
-        const resources = (fails.body.items as Entry[]).filter((e) => e.id > since).map((e) => {
-          assertEquals(e.ip, "127.0.0.1", e.resource ?? "");
-          assert(e.userAgent, e.resource ?? "");
-          return e.resource;
-        });
+        const resources = (fails.body.items as AuditEntry[]).filter((e) => e.id > since).map(
+          (e) => {
+            assertEquals(e.ip, "127.0.0.1", e.resource ?? "");
+            assert(e.userAgent, e.resource ?? "");
+            return e.resource;
+          },
+        );
         assertEquals(resources.sort(), ["bucket/audit-missing", "bucket/audit-s3"]);
         // Through the console API: a tenant bucket created by the global admin, and a refused one.
         const created = await api("/buckets", {

@@ -15,6 +15,21 @@ export interface ApiResult {
   headers: Headers;
 }
 
+/** An entry of `GET /api/v1/audit`. */
+export interface AuditEntry {
+  id: number;
+  time: number;
+  actorId: string | null;
+  actorName: string | null;
+  tenantId: string | null;
+  action: string;
+  resource: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  result: string;
+  detail: string | null;
+}
+
 export interface IamServer {
   srv: TestServer;
   adminToken: string;
