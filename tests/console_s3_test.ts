@@ -154,6 +154,13 @@ Deno.test("console object API: quotas, permissions and audit as for S3", async (
       assertEquals([refused.status, refused.code], [403, "AccessDenied"]);
       const missing = await call(a.user.token, "DELETE", "/cs3-missing");
       assertEquals([missing.status, missing.code], [404, "NoSuchBucket"]);
+      // The bucket routes of the API run the same S3 requests.
+      const viaApi = { token: a.user.token, headers: { "user-agent": UA } };
+      const created = await s.api("/buckets", { ...viaApi, body: { name: "cs3-api" } });
+      assertEquals(created.status, 201, JSON.stringify(created.body));
+      assertEquals((await s.api("/buckets/cs3-api", { ...viaApi, method: "DELETE" })).status, 204);
+      const slash = await s.api("/buckets", { ...viaApi, body: { name: "cs3-api/key" } });
+      assertEquals([slash.status, slash.body.error.code], [400, "InvalidRequest"]);
       const entries = (await auditSince(since)).map((e) => {
         assertEquals(e.actorName, a.user.username, e.resource ?? "");
         assertEquals(e.tenantId, a.tenantId, e.resource ?? "");
@@ -162,7 +169,11 @@ Deno.test("console object API: quotas, permissions and audit as for S3", async (
         return [e.action, e.resource, e.result];
       });
       assertEquals(entries.sort(), [
+        ["bucket.create", "bucket/cs3-api", "success"],
         ["bucket.create", "bucket/cs3-audit", "success"],
+        // Refused by the API before S3 (the router's failure audit names it its own way).
+        ["bucket.create", "buckets/cs3-api/key", "failure"],
+        ["bucket.delete", "bucket/cs3-api", "success"],
         ["bucket.delete", "bucket/cs3-missing", "failure"],
         ["bucket.delete", "bucket/cs3-team", "denied"],
       ]);

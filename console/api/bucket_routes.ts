@@ -6,14 +6,12 @@
  * `?tenantId=<id>` to work in a tenant's bucket namespace.
  */
 import { IamError } from "../../server/iam/errors.ts";
-import { isS3Error } from "../../server/s3/errors.ts";
 import { principalOf } from "../../server/iam/access_keys.ts";
 import type { Principal } from "../../server/iam/types.ts";
-import { dropBucketGrants, grantedAccess } from "../../server/iam/grants.ts";
+import { grantedAccess } from "../../server/iam/grants.ts";
 import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
-import { audit } from "./admin_routes.ts";
 import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
 
 /**
@@ -23,34 +21,57 @@ import { type Authed, json, markAudited, noContent, readJson, type Route, route 
 const PASS_HEADERS =
   /^(content-type|content-length|content-md5|content-encoding|content-disposition|content-language|cache-control|expires|range|if-match|if-none-match|if-modified-since|if-unmodified-since|user-agent|x-amz-(?!date$|content-sha256$|security-token$).*)$/;
 
-async function passthrough(ctx: Authed): Promise<Response> {
+/** The `/s3/*` routes: the API path and query, less `tenantId`, are S3's. */
+function passthrough(ctx: Authed): Promise<Response> {
   const raw = ctx.req.url;
   const start = raw.indexOf("/api/v1/s3");
   const rest = raw.slice(start + "/api/v1/s3".length) || "/";
   const q = rest.indexOf("?");
-  const path = q < 0 ? rest : rest.slice(0, q);
-  const rawQuery = q < 0 ? "" : rest.slice(q + 1);
-  const params: string[] = [];
+  const query: [string, string][] = [];
   let tenantId: string | null = null;
-  // Decoded and encoded again as S3 reads a query (RFC 3986; a browser's `+` is a space).
-  for (const [k, v] of new URLSearchParams(rawQuery)) {
+  for (const [k, v] of new URLSearchParams(q < 0 ? "" : rest.slice(q + 1))) {
     // `tenantId` names the bucket namespace (not an S3 parameter): see `passthroughScope`.
     if (k === "tenantId") tenantId = v;
-    else params.push(v === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`);
+    else query.push([k, v]);
   }
-  const principal = sessionPrincipal(ctx, passthroughScope(ctx, tenantId));
   const headers = new Headers();
   for (const [k, v] of ctx.req.headers) if (PASS_HEADERS.test(k)) headers.set(k, v);
-  const hasBody = ctx.req.body !== null && !["GET", "HEAD"].includes(ctx.req.method);
-  const qs = params.join("&");
-  const s3Req = new Request(`http://127.0.0.1${path}${qs ? "?" + qs : ""}`, {
+  return runS3(ctx, {
     method: ctx.req.method,
+    path: q < 0 ? rest : rest.slice(0, q),
+    query,
     headers,
-    body: hasBody ? ctx.req.body : undefined,
+    body: ctx.req.body,
+    tenantId: passthroughScope(ctx, tenantId),
+  });
+}
+
+/** An S3 request the console runs in-process as the session user. */
+interface S3Call {
+  method: string;
+  /** Path style, percent-encoded: `/<bucket>[/<key>]`. */
+  path: string;
+  /** Decoded query parameters in order (an empty value is written as a bare name). */
+  query: [string, string][];
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  /** A tenant's namespace for a global administrator (already checked), else null. */
+  tenantId: string | null;
+}
+
+function runS3(ctx: Authed, call: S3Call): Promise<Response> {
+  // Encoded again as S3 reads a query (RFC 3986; a browser's `+` was a space).
+  const qs = call.query.map(([k, v]) => v === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`)
+    .join("&");
+  const hasBody = call.body !== null && !["GET", "HEAD"].includes(call.method);
+  const req = new Request(`http://127.0.0.1${call.path}${qs ? "?" + qs : ""}`, {
+    method: call.method,
+    headers: call.headers,
+    body: hasBody ? call.body : undefined,
     // @ts-ignore: Deno's RequestInit accepts duplex for streaming bodies
     duplex: hasBody ? "half" : undefined,
   });
-  return await ctx.deps.s3HandleAs(s3Req, principal, ctx.client);
+  return ctx.deps.s3HandleAs(req, sessionPrincipal(ctx, call.tenantId), ctx.client);
 }
 
 /**
@@ -123,25 +144,9 @@ export const bucketRoutes: Route[] = [
     const body = await readJson(ctx.req);
     if (typeof body.name !== "string") throw new IamError("InvalidRequest", "name is required");
     const ns = nsOf(ctx, body.tenantId);
-    if (ns !== (ctx.user.tenantId ?? "")) {
-      // A global admin creating in a tenant's namespace: storage directly, audited here.
-      try {
-        await ctx.deps.storage.createBucket({
-          ns,
-          name: body.name,
-          ownerId: ctx.user.id,
-          region: ctx.deps.region,
-          objectLock: body.objectLock === true,
-        });
-      } catch (e) {
-        throw s3ToApi(e);
-      }
-      audit(ctx, { action: "bucket.create", resource: `bucket/${body.name}`, tenantId: ns });
-    } else {
-      const headers: Record<string, string> = {};
-      if (body.objectLock === true) headers["x-amz-bucket-object-lock-enabled"] = "true";
-      await s3Call(ctx, "PUT", `/${body.name}`, headers);
-    }
+    const headers: Record<string, string> = {};
+    if (body.objectLock === true) headers["x-amz-bucket-object-lock-enabled"] = "true";
+    await s3Call(ctx, "PUT", { bucket: body.name, ns, headers });
     if (body.versioning === true && body.objectLock !== true) {
       const b = await ctx.deps.storage.getBucket(ns, body.name);
       await ctx.deps.storage.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
@@ -150,21 +155,7 @@ export const bucketRoutes: Route[] = [
   }, { audit: "bucket.create" }),
   route("DELETE", "/buckets/:bucket", async (ctx) => {
     const ns = nsOf(ctx, ctx.url.searchParams.get("tenantId") ?? undefined);
-    if (ns !== (ctx.user.tenantId ?? "")) {
-      try {
-        await ctx.deps.storage.deleteBucket(ns, ctx.params.bucket);
-      } catch (e) {
-        throw s3ToApi(e);
-      }
-      dropBucketGrants(ctx.deps.iam.core, ns, ctx.params.bucket);
-      audit(ctx, {
-        action: "bucket.delete",
-        resource: `bucket/${ctx.params.bucket}`,
-        tenantId: ns,
-      });
-    } else {
-      await s3Call(ctx, "DELETE", `/${encodeURIComponent(ctx.params.bucket)}`, {});
-    }
+    await s3Call(ctx, "DELETE", { bucket: ctx.params.bucket, ns, headers: {} });
     return noContent();
   }, { audit: "bucket.delete" }),
   route("GET", "/s3/*rest", passthrough),
@@ -174,11 +165,29 @@ export const bucketRoutes: Route[] = [
   route("DELETE", "/s3/*rest", passthrough),
 ];
 
-/** Runs an S3 request as the session user and maps S3 errors to API errors. */
-async function s3Call(ctx: Authed, method: string, path: string, headers: Record<string, string>) {
-  const url = new URL(ctx.req.url);
-  const req = new Request(`${url.origin}/api/v1/s3${path}`, { method, headers });
-  const res = await passthrough({ ...ctx, req });
+/**
+ * Runs a bucket-level S3 request as the session user in namespace `ns` (a global administrator's
+ * `tenantId`, already checked by `scopeTenant`) and maps S3 errors to API errors.
+ */
+async function s3Call(
+  ctx: Authed,
+  method: string,
+  opts: { bucket: string; ns: string; headers: Record<string, string> },
+): Promise<void> {
+  // The path is decoded before it is split: a `/` would name a bucket and a key.
+  if (opts.bucket === "" || opts.bucket.includes("/")) {
+    throw new IamError("InvalidRequest", "invalid bucket name", { s3Code: "InvalidBucketName" });
+  }
+  const headers = new Headers(opts.headers);
+  if (ctx.userAgent) headers.set("user-agent", ctx.userAgent);
+  const res = await runS3(ctx, {
+    method,
+    path: `/${encodeURIComponent(opts.bucket)}`,
+    query: [],
+    headers,
+    body: null,
+    tenantId: opts.ns === (ctx.user.tenantId ?? "") ? null : opts.ns,
+  });
   if (res.ok) {
     await res.body?.cancel();
     return;
@@ -209,8 +218,4 @@ function s3CodeToApi(code: string, message: string): IamError {
     default:
       return new IamError("InternalError", message, { s3Code: code });
   }
-}
-
-function s3ToApi(e: unknown): unknown {
-  return isS3Error(e) ? s3CodeToApi(e.code, e.message) : e;
 }
