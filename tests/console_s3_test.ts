@@ -20,6 +20,21 @@ const UA = "console-s3-test/1.0";
 
 Deno.test("console object API: quotas, permissions and audit as for S3", async (t) => {
   const s = await startIamServer();
+  /** The id of the newest audit entry (0 when there is none). */
+  const newestAuditId = async (): Promise<number> => {
+    const r = await s.api("/audit?limit=1", { token: s.adminToken });
+    return (r.body.items as AuditEntry[])[0]?.id ?? 0;
+  };
+  /** Bucket create/delete entries after `since`. */
+  const auditSince = async (since: number): Promise<AuditEntry[]> => {
+    const out: AuditEntry[] = [];
+    for (const action of ["bucket.create", "bucket.delete"]) {
+      const r = await s.api(`/audit?action=${action}&limit=50`, { token: s.adminToken });
+      assertEquals(r.status, 200);
+      out.push(...(r.body.items as AuditEntry[]).filter((e) => e.id > since));
+    }
+    return out;
+  };
   try {
     const a = await makeTenant(s, "cs3", { maxBytes: 10 * KiB });
     /** A passthrough request with the session's bearer token; the answer read whole. */
@@ -205,22 +220,6 @@ Deno.test("console object API: quotas, permissions and audit as for S3", async (
       assertEquals(await errorCode(r.clone()), null);
       assertEquals(await r.text(), "team doc");
     });
-
-    /** The id of the newest audit entry (0 when there is none). */
-    async function newestAuditId(): Promise<number> {
-      const r = await s.api("/audit?limit=1", { token: s.adminToken });
-      return (r.body.items as AuditEntry[])[0]?.id ?? 0;
-    }
-    /** Bucket create/delete entries after `since`. */
-    async function auditSince(since: number): Promise<AuditEntry[]> {
-      const out: AuditEntry[] = [];
-      for (const action of ["bucket.create", "bucket.delete"]) {
-        const r = await s.api(`/audit?action=${action}&limit=50`, { token: s.adminToken });
-        assertEquals(r.status, 200);
-        out.push(...(r.body.items as AuditEntry[]).filter((e) => e.id > since));
-      }
-      return out;
-    }
   } finally {
     await s.stop();
   }
