@@ -18,6 +18,8 @@ import type { ConformanceCase, OpenedBackend } from "./conformance/harness.ts";
 import { BUCKET_CASES } from "./conformance/buckets.ts";
 import { OBJECT_CASES } from "./conformance/objects.ts";
 import { VERSION_CASES } from "./conformance/versions.ts";
+import { MULTIPART_CASES } from "./conformance/multipart.ts";
+import { LISTING_CASES } from "./conformance/listing.ts";
 
 export type { ConformanceCase, ConformanceClock, OpenedBackend } from "./conformance/harness.ts";
 
@@ -36,6 +38,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...BUCKET_CASES,
   ...OBJECT_CASES,
   ...VERSION_CASES,
+  ...MULTIPART_CASES,
+  ...LISTING_CASES,
 ];
 
 /**

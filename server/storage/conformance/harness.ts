@@ -48,6 +48,11 @@ export interface ConformanceCase {
 
 export const OWNER = "owner-1";
 
+/** A part as UploadPart returns it (the types of the `Backend` signatures, wherever they live). */
+export type PartRecord = Awaited<ReturnType<Backend["uploadPart"]>>;
+/** A part as CompleteMultipartUpload lists it. */
+export type CompletePart = Parameters<Backend["completeMultipartUpload"]>[1]["parts"][number];
+
 export interface BucketOptions {
   ns?: string;
   ownerId?: string;
