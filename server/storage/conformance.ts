@@ -20,6 +20,8 @@ import { OBJECT_CASES } from "./conformance/objects.ts";
 import { VERSION_CASES } from "./conformance/versions.ts";
 import { MULTIPART_CASES } from "./conformance/multipart.ts";
 import { LISTING_CASES } from "./conformance/listing.ts";
+import { COUNTER_CASES } from "./conformance/counters.ts";
+import { CONCURRENCY_CASES } from "./conformance/concurrency.ts";
 
 export type { ConformanceCase, ConformanceClock, OpenedBackend } from "./conformance/harness.ts";
 
@@ -40,6 +42,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...VERSION_CASES,
   ...MULTIPART_CASES,
   ...LISTING_CASES,
+  ...COUNTER_CASES,
+  ...CONCURRENCY_CASES,
 ];
 
 /**

@@ -1,0 +1,221 @@
+/**
+ * Conformance cases: concurrent publishes. Whatever the interleaving, a key has exactly one
+ * latest version, every acknowledged version of a versioned key is kept, the counters are
+ * exact, and of racing conditional writes exactly one wins.
+ */
+import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
+import type { ObjectRecord } from "../types.ts";
+import {
+  allVersions,
+  bucket,
+  byteOrder,
+  type ConformanceCase,
+  expectCode,
+  listedKeys,
+  md5Hex,
+  outcome,
+  put,
+  putEtag,
+  randomBytes,
+  read,
+  stats,
+  text,
+  utf8,
+} from "./harness.ts";
+import { createUpload, uploadPart } from "./multipart.ts";
+
+const sum = (ns: number[]) => ns.reduce((a, b) => a + b, 0);
+
+/** Counts the outcomes of settled calls: `{ ok: 1, PreconditionFailed: 9 }`. */
+async function tally(calls: Promise<unknown>[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const o of await Promise.all(calls.map(outcome))) out[o] = (out[o] ?? 0) + 1;
+  return out;
+}
+
+export const CONCURRENCY_CASES: ConformanceCase[] = [
+  {
+    name: "concurrency: 50 puts of distinct keys are all listed and counted",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-keys");
+      const bodies = Array.from({ length: 50 }, (_, i) => randomBytes(i * 700));
+      const keys = bodies.map((_, i) => `k/${i}`);
+      const recs = await Promise.all(keys.map((k, i) => put(be, b, k, bodies[i])));
+      assertEquals(recs.map((r) => r.etag), bodies.map(putEtag));
+      assertEquals(await listedKeys(be, b), [...keys].sort(byteOrder));
+      assertEquals(await stats(be, b), { objects: 50, bytes: sum(bodies.map((d) => d.length)) });
+      for (const [i, k] of keys.entries()) {
+        assertEquals(await read(be, await be.getObjectRecord(b, k)), bodies[i], k);
+      }
+      await Promise.all(keys.map((k) => be.deleteObject(b, k)));
+      assertEquals(await stats(be, b), { objects: 0, bytes: 0 });
+      await be.deleteBucket("", b.name);
+    },
+  },
+  {
+    name: "concurrency: 20 puts of one key, unversioned: one version, the counters of the winner",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-one-key");
+      const bodies = Array.from({ length: 20 }, (_, i) => randomBytes(1 + i * 3000));
+      await Promise.all(bodies.map((d) => put(be, b, "k", d)));
+      const cur = await be.getObjectRecord(b, "k");
+      const bytes = await read(be, cur);
+      assertEquals([cur.etag, cur.size], [putEtag(bytes), bytes.length], "record and bytes agree");
+      assert(bodies.some((d) => md5Hex(d) === md5Hex(bytes)), "the bytes of one of the writes");
+      const vs = await allVersions(be, b);
+      assertEquals(vs.map((v) => [v.rec.versionId, v.isLatest]), [["null", true]]);
+      assertEquals(await stats(be, b), { objects: 1, bytes: cur.size });
+    },
+  },
+  {
+    name: "concurrency: 20 puts of one key, versioned: every version kept, one latest",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-versions", { versioning: "Enabled" });
+      const bodies = Array.from({ length: 20 }, (_, i) => utf8(`body-${i}-${"x".repeat(i * 50)}`));
+      const recs = await Promise.all(bodies.map((d) => put(be, b, "k", d)));
+      const ids = recs.map((r) => r.versionId);
+      assertEquals(new Set(ids).size, 20, "20 distinct version ids");
+      const vs = await allVersions(be, b);
+      assertEquals(vs.length, 20);
+      assertEquals(new Set(vs.map((v) => v.rec.versionId)), new Set(ids));
+      assertEquals(vs.filter((v) => v.isLatest).length, 1);
+      assert(vs[0].isLatest, "the latest is listed first");
+      assertEquals((await be.getObjectRecord(b, "k")).versionId, vs[0].rec.versionId);
+      for (const [i, r] of recs.entries()) {
+        assertEquals(await read(be, await be.getObjectRecord(b, "k", r.versionId)), bodies[i]);
+      }
+      assertEquals(await stats(be, b), { objects: 20, bytes: sum(bodies.map((d) => d.length)) });
+    },
+  },
+  {
+    name:
+      "concurrency: puts and deletes of one versioned key race; removing all empties the bucket",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-mixed", { versioning: "Enabled" });
+      const ops = Array.from(
+        { length: 30 },
+        (_, i) => i % 3 === 2 ? be.deleteObject(b, "k") : put(be, b, "k", `body-${i}`),
+      );
+      await Promise.all(ops);
+      const vs = await allVersions(be, b);
+      assertEquals(vs.length, 30);
+      assertEquals(vs.filter((v) => v.rec.deleteMarker).length, 10);
+      assertEquals(vs.filter((v) => v.isLatest).length, 1);
+      const newest = vs[0].rec;
+      if (newest.deleteMarker) await expectCode(() => be.getObjectRecord(b, "k"), "NoSuchKey");
+      else assertEquals((await be.getObjectRecord(b, "k")).versionId, newest.versionId);
+      const live = vs.filter((v) => !v.rec.deleteMarker);
+      assertEquals(await stats(be, b), {
+        objects: live.length,
+        bytes: sum(live.map((v) => v.rec.size)),
+      });
+      await Promise.all(vs.map((v) => be.deleteObject(b, "k", { versionId: v.rec.versionId })));
+      assertEquals(await allVersions(be, b), []);
+      assertEquals(await stats(be, b), { objects: 0, bytes: 0 });
+      await be.deleteBucket("", b.name);
+    },
+  },
+  {
+    name: "concurrency: of racing conditional creates of one key exactly one wins",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-conditional");
+      const calls = Array.from(
+        { length: 10 },
+        (_, i) => put(be, b, "k", `writer-${i}`, { conditions: { ifNoneMatch: "*" } }),
+      );
+      const results = await tally(calls);
+      assertEquals(results.ok, 1, JSON.stringify(results));
+      const losers = 9 - (results.PreconditionFailed ?? 0) -
+        (results.ConditionalRequestConflict ?? 0);
+      assertEquals(losers, 0, `the others fail their precondition: ${JSON.stringify(results)}`);
+      assert((await text(be, b, "k")).startsWith("writer-"));
+      assertEquals((await stats(be, b)).objects, 1);
+
+      // If-Match on the current ETag: exactly one of the racers replaces it.
+      const cur = await be.getObjectRecord(b, "k");
+      const matches = await tally(
+        Array.from(
+          { length: 10 },
+          (_, i) => put(be, b, "k", `next-${i}`, { conditions: { ifMatch: cur.etag } }),
+        ),
+      );
+      assertEquals(matches.ok, 1, JSON.stringify(matches));
+      assertEquals(
+        (matches.PreconditionFailed ?? 0) + (matches.ConditionalRequestConflict ?? 0),
+        9,
+      );
+      assert((await text(be, b, "k")).startsWith("next-"));
+    },
+  },
+  {
+    name: "concurrency: a write racing DeleteBucket never leaves an object in a deleted bucket",
+    async run({ be }) {
+      for (let round = 0; round < 12; round++) {
+        const name = `racing-delete-${round}`;
+        const b = await bucket(be, name);
+        // The write starts a little later each round, so that either side may commit first (on the
+        // local backend both orders occur).
+        const write = async () => {
+          for (let i = 0; i < round * 4; i++) await Promise.resolve();
+          if (round % 3 === 2) await new Promise((r) => setTimeout(r, 0));
+          return await put(be, b, "k", "x");
+        };
+        const [w, d] = await Promise.all([outcome(write()), outcome(be.deleteBucket("", name))]);
+        if (d === "ok") {
+          assertEquals(w, "NoSuchBucket", `round ${round}: the bucket went first`);
+          await expectCode(() => be.getBucket("", name), "NoSuchBucket");
+        } else {
+          assertEquals([w, d], ["ok", "BucketNotEmpty"], `round ${round}: the write went first`);
+          assertEquals(await listedKeys(be, b), ["k"]);
+        }
+      }
+    },
+  },
+  {
+    name: "concurrency: racing creates of one bucket make one bucket",
+    async run({ be }) {
+      const results = await tally(Array.from({ length: 8 }, () => bucket(be, "contested")));
+      assertEquals(results.ok, 1, JSON.stringify(results));
+      const others = (results.BucketAlreadyOwnedByYou ?? 0) + (results.OperationAborted ?? 0);
+      assertEquals(others, 7, JSON.stringify(results));
+      assertEquals((await be.listBuckets("")).map((x) => x.name), ["contested"]);
+    },
+  },
+  {
+    name: "concurrency: parallel part uploads, a raced part number, racing Completes",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-multipart");
+      const up = await createUpload(be, b, "k");
+      const datas = Array.from({ length: 10 }, () => randomBytes(2000));
+      await Promise.all(datas.map((d, i) => uploadPart(be, b, "k", up.uploadId, i + 1, d)));
+      // Five uploads of part 3 at once: one of them is the part.
+      const racers = Array.from({ length: 5 }, () => randomBytes(3000));
+      await Promise.all(racers.map((d) => uploadPart(be, b, "k", up.uploadId, 3, d)));
+      const page = await be.listParts(b, "k", up.uploadId, { marker: 0, maxParts: 100 });
+      assertEquals(page.parts.map((p) => p.n), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const third = racers.find((d) => `"${md5Hex(d)}"` === page.parts[2].etag);
+      assert(third, "part 3 is one of the racing uploads");
+      datas[2] = third;
+      const parts = page.parts.map((p) => ({ n: p.n, etag: p.etag, checksums: {} }));
+      const completes = Array.from(
+        { length: 3 },
+        () =>
+          be.completeMultipartUpload(b, { key: "k", uploadId: up.uploadId, parts, minPartSize: 0 })
+            .then((r: ObjectRecord) => r.etag)
+            .catch((e) => e.code as string),
+      );
+      const got = await Promise.all(completes);
+      const ok = got.filter((g) => g.startsWith('"'));
+      assert(ok.length >= 1, `one Complete succeeds: ${got}`);
+      assert(new Set(ok).size === 1, "every successful Complete answers the same object");
+      assert(got.every((g) => g.startsWith('"') || g === "NoSuchUpload"), `${got}`);
+      const rec = await be.getObjectRecord(b, "k");
+      assertEquals(rec.etag, ok[0]);
+      const all = await read(be, rec);
+      assertEquals(all.length, 9 * 2000 + 3000);
+      assertEquals(all.subarray(4000, 7000), third);
+      assertEquals(await stats(be, b), { objects: 1, bytes: all.length });
+      assertEquals(await allVersions(be, b).then((vs) => vs.length), 1);
+    },
+  },
+];
