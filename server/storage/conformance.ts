@@ -19,6 +19,7 @@ import { BUCKET_CASES } from "./conformance/buckets.ts";
 import { OBJECT_CASES } from "./conformance/objects.ts";
 import { VERSION_CASES } from "./conformance/versions.ts";
 import { MULTIPART_CASES } from "./conformance/multipart.ts";
+import { CHECKSUM_CASES } from "./conformance/checksums.ts";
 import { LISTING_CASES } from "./conformance/listing.ts";
 import { COUNTER_CASES } from "./conformance/counters.ts";
 import { CONCURRENCY_CASES } from "./conformance/concurrency.ts";
@@ -41,6 +42,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...OBJECT_CASES,
   ...VERSION_CASES,
   ...MULTIPART_CASES,
+  ...CHECKSUM_CASES,
   ...LISTING_CASES,
   ...COUNTER_CASES,
   ...CONCURRENCY_CASES,

@@ -75,6 +75,9 @@ export const COUNTER_CASES: ConformanceCase[] = [
       await expect(3, 104, "suspended: a null marker replaces the null version");
       await be.deleteObject(b, "mp");
       await expect(2, 100, "suspended: the old null version of mp goes too");
+      await multipartPut(be, b, "smp", [randomBytes(30), randomBytes(20)]);
+      await multipartPut(be, b, "smp", [randomBytes(5)]);
+      await expect(3, 105, "suspended: a multipart null version replaced by another");
 
       // Only counted versions are left: remove them all and the counters are back to zero.
       for (const v of await allVersions(be, b)) {

@@ -192,6 +192,19 @@ export const MULTIPART_CASES: ConformanceCase[] = [
         })).uploads,
         [],
       );
+      // Once the object it made is replaced, the upload id is just gone.
+      await put(be, b, "big/object", "replaced");
+      await expectCode(
+        () =>
+          be.completeMultipartUpload(b, {
+            key: "big/object",
+            uploadId: up.uploadId,
+            parts,
+            minPartSize: 0,
+          }),
+        "NoSuchUpload",
+      );
+      assertEquals(await text(be, b, "big/object"), "replaced");
     },
   },
   {

@@ -84,6 +84,12 @@ export const VERSION_CASES: ConformanceCase[] = [
         () => be.getObjectRecord(b, "k", unknownVersionId(v1.versionId)),
         "NoSuchVersion",
       );
+      // A version id names a version of one key: another key does not have it.
+      const other = await put(be, b, "other", "o");
+      await expectCode(() => be.getObjectRecord(b, "other", v1.versionId), "NoSuchVersion");
+      assertEquals(await be.deleteObject(b, "other", { versionId: v1.versionId }), null);
+      assertEquals(await text(be, b, "k", v1.versionId), "v1");
+      await be.deleteObject(b, "other", { versionId: other.versionId });
 
       // A second delete stacks a second marker.
       const m2 = await be.deleteObject(b, "k");
