@@ -9,11 +9,14 @@ import {
   allVersions,
   bucket,
   byteOrder,
+  concat,
   type ConformanceCase,
   expectCode,
   listedKeys,
   md5Hex,
+  multipartEtag,
   outcome,
+  type PartRecord,
   put,
   putEtag,
   randomBytes,
@@ -25,6 +28,25 @@ import {
 import { createUpload, uploadPart } from "./multipart.ts";
 
 const sum = (ns: number[]) => ns.reduce((a, b) => a + b, 0);
+
+/**
+ * Runs two calls against each other and returns their outcomes. Round by round one side starts
+ * a little later (microtask turns or a timer turn), so that on a fast backend each side gets to
+ * commit first in some rounds.
+ */
+async function race(
+  round: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+): Promise<[string, string]> {
+  const stagger = async (f: () => Promise<unknown>) => {
+    if (round % 3 === 2) await new Promise((r) => setTimeout(r, round % 4));
+    else for (let i = 0; i < round * 4; i++) await Promise.resolve();
+    return await f();
+  };
+  const [x, y] = round % 2 ? [stagger(a), b()] : [a(), stagger(b)];
+  return await Promise.all([outcome(x), outcome(y)]);
+}
 
 /** Counts the outcomes of settled calls: `{ ok: 1, PreconditionFailed: 9 }`. */
 async function tally(calls: Promise<unknown>[]): Promise<Record<string, number>> {
@@ -153,14 +175,11 @@ export const CONCURRENCY_CASES: ConformanceCase[] = [
       for (let round = 0; round < 12; round++) {
         const name = `racing-delete-${round}`;
         const b = await bucket(be, name);
-        // The write starts a little later each round, so that either side may commit first (on the
-        // local backend both orders occur).
-        const write = async () => {
-          for (let i = 0; i < round * 4; i++) await Promise.resolve();
-          if (round % 3 === 2) await new Promise((r) => setTimeout(r, 0));
-          return await put(be, b, "k", "x");
-        };
-        const [w, d] = await Promise.all([outcome(write()), outcome(be.deleteBucket("", name))]);
+        const [w, d] = await race(
+          round,
+          () => put(be, b, "k", "x"),
+          () => be.deleteBucket("", name),
+        );
         if (d === "ok") {
           assertEquals(w, "NoSuchBucket", `round ${round}: the bucket went first`);
           await expectCode(() => be.getBucket("", name), "NoSuchBucket");
@@ -216,6 +235,132 @@ export const CONCURRENCY_CASES: ConformanceCase[] = [
       assertEquals(all.subarray(4000, 7000), third);
       assertEquals(await stats(be, b), { objects: 1, bytes: all.length });
       assertEquals(await allVersions(be, b).then((vs) => vs.length), 1);
+    },
+  },
+  {
+    name:
+      "concurrency: puts and deletes of one unversioned key race; the counters match what is left",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-unversioned-mixed");
+      const ops = Array.from(
+        { length: 30 },
+        (_, i) => i % 3 === 2 ? be.deleteObject(b, "k") : put(be, b, "k", randomBytes(i * 900)),
+      );
+      await Promise.all(ops);
+      const vs = await allVersions(be, b);
+      assert(vs.length <= 1, "one null version at most");
+      const cur = await be.getObjectRecord(b, "k").catch(() => null);
+      assertEquals(cur?.versionId, vs[0]?.rec.versionId);
+      assertEquals(await stats(be, b), { objects: cur ? 1 : 0, bytes: cur?.size ?? 0 });
+      if (cur) assertEquals(putEtag(await read(be, cur)), cur.etag);
+    },
+  },
+  {
+    name: "concurrency: racing Completes of different uploads into one key leave one object",
+    async run({ be }) {
+      const b = await bucket(be, "concurrent-completes");
+      const uploads = [];
+      for (let i = 0; i < 5; i++) {
+        const up = await createUpload(be, b, "k");
+        const datas = [randomBytes(1000 + i), randomBytes(10 * i + 1)];
+        const parts = [];
+        for (const [n, d] of datas.entries()) {
+          parts.push(await uploadPart(be, b, "k", up.uploadId, n + 1, d));
+        }
+        uploads.push({ up, datas, parts });
+      }
+      await Promise.all(uploads.map(({ up, parts }) =>
+        be.completeMultipartUpload(b, {
+          key: "k",
+          uploadId: up.uploadId,
+          parts: parts.map((p) => ({ n: p.n, etag: p.etag, checksums: {} })),
+          minPartSize: 0,
+        })
+      ));
+      const cur = await be.getObjectRecord(b, "k");
+      const winner = uploads.find((u) => multipartEtag(u.datas) === cur.etag);
+      assert(winner, "the object is one of the uploads");
+      assertEquals(await read(be, cur), concat(winner.datas));
+      assertEquals(await stats(be, b), { objects: 1, bytes: cur.size });
+      assertEquals((await allVersions(be, b)).length, 1);
+      const open = await be.listMultipartUploads(b, {
+        prefix: "",
+        delimiter: "",
+        keyMarker: "",
+        uploadIdMarker: "",
+        maxUploads: 10,
+      });
+      assertEquals(open.uploads, []);
+    },
+  },
+  {
+    name: "concurrency: a Complete racing an Abort makes the object or nothing",
+    async run({ be }) {
+      const b = await bucket(be, "complete-abort");
+      for (let round = 0; round < 10; round++) {
+        const key = `k${round}`;
+        const up = await createUpload(be, b, key);
+        const d = randomBytes(500);
+        const p = await uploadPart(be, b, key, up.uploadId, 1, d);
+        const [c, a] = await race(
+          round,
+          () =>
+            be.completeMultipartUpload(b, {
+              key,
+              uploadId: up.uploadId,
+              parts: [{ n: 1, etag: p.etag, checksums: {} }],
+              minPartSize: 0,
+            }),
+          () => be.abortMultipartUpload(b, key, up.uploadId),
+        );
+        if (c === "ok") {
+          assertEquals(a, "NoSuchUpload", `round ${round}: Complete went first`);
+          assertEquals(await read(be, await be.getObjectRecord(b, key)), d);
+        } else {
+          assertEquals([c, a], ["NoSuchUpload", "ok"], `round ${round}: Abort went first`);
+          await expectCode(() => be.getObjectRecord(b, key), "NoSuchKey");
+        }
+        await expectCode(() => be.getMultipartUpload(b, key, up.uploadId), "NoSuchUpload");
+      }
+      const keys = await listedKeys(be, b);
+      const { objects } = await stats(be, b);
+      assertEquals(objects, keys.length);
+    },
+  },
+  {
+    name: "concurrency: a part uploaded again during Complete never mixes into the object",
+    async run({ be }) {
+      const b = await bucket(be, "complete-reupload");
+      for (let round = 0; round < 10; round++) {
+        const key = `k${round}`;
+        const up = await createUpload(be, b, key);
+        const datas = [randomBytes(700), randomBytes(800), randomBytes(900)];
+        const parts: PartRecord[] = [];
+        for (const [n, d] of datas.entries()) {
+          parts.push(await uploadPart(be, b, key, up.uploadId, n + 1, d));
+        }
+        const [c, u] = await race(
+          round,
+          () =>
+            be.completeMultipartUpload(b, {
+              key,
+              uploadId: up.uploadId,
+              parts: parts.map((p) => ({ n: p.n, etag: p.etag, checksums: {} })),
+              minPartSize: 0,
+            }),
+          () => uploadPart(be, b, key, up.uploadId, 2, randomBytes(800)),
+        );
+        if (c === "ok") {
+          // The part upload came too late (the upload is gone) or lost to the Complete's list.
+          assert(u === "NoSuchUpload" || u === "ok", `round ${round}: ${u}`);
+          const rec = await be.getObjectRecord(b, key);
+          assertEquals([rec.etag, await read(be, rec)], [multipartEtag(datas), concat(datas)]);
+        } else {
+          // The new part 2 replaced the listed one first: its ETag no longer matches.
+          assertEquals([c, u], ["InvalidPart", "ok"], `round ${round}`);
+          await expectCode(() => be.getObjectRecord(b, key), "NoSuchKey");
+        }
+      }
     },
   },
 ];
