@@ -78,6 +78,8 @@ export const COUNTER_CASES: ConformanceCase[] = [
       await multipartPut(be, b, "smp", [randomBytes(30), randomBytes(20)]);
       await multipartPut(be, b, "smp", [randomBytes(5)]);
       await expect(3, 105, "suspended: a multipart null version replaced by another");
+      await be.deleteObject(b, "a");
+      await expect(3, 105, "suspended: a null marker over a versioned latest removes no bytes");
 
       // Only counted versions are left: remove them all and the counters are back to zero.
       for (const v of await allVersions(be, b)) {

@@ -1,5 +1,6 @@
 /** Conformance cases: object writes, reads, ranges, metadata, body checks, conditional writes. */
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
+import { multipartPut } from "./multipart.ts";
 import {
   bodyOf,
   bucket,
@@ -14,6 +15,7 @@ import {
   putEtag,
   randomBytes,
   read,
+  setVersioning,
   sha256Base64,
   stats,
   text,
@@ -260,6 +262,44 @@ export const OBJECT_CASES: ConformanceCase[] = [
       );
       await put(be, v, "k", "after-marker", { conditions: { ifNoneMatch: "*" } });
       assertEquals(await text(be, v, "k"), "after-marker");
+    },
+  },
+  {
+    name: "objects: S3's limits fit: 1024-byte keys, 2 KB of metadata, 10 tags, every path",
+    async run({ be }) {
+      let b = await bucket(be, "limits");
+      // 1024 UTF-8 bytes each, in 1-, 2- and 4-byte characters.
+      const keys = ["k".repeat(1024), "é".repeat(512), "\u{1F600}".repeat(256)];
+      const meta = { big: "m".repeat(1900), small: "s" };
+      const tags = Object.fromEntries(
+        Array.from({ length: 10 }, (_, i) => [`t${i}`, "v".repeat(256)]),
+      );
+      for (const k of keys) {
+        assertEquals(utf8(k).length, 1024);
+        await put(be, b, k, "0123456789", { meta, tags });
+        const rec = await be.getObjectRecord(b, k);
+        assertEquals([rec.key, rec.meta, rec.tags], [k, meta, tags]);
+      }
+      assertEquals(await listedKeys(be, b), [...keys].sort(byteOrder));
+      b = await setVersioning(be, b, "Enabled");
+      for (const k of keys) {
+        await put(be, b, k, "v2");
+        await be.deleteObject(b, k);
+        await multipartPut(be, b, k, [randomBytes(10), randomBytes(5)]);
+        const up = await be.createMultipartUpload(b, { key: k, content: {}, meta, ownerId: OWNER });
+        await be.abortMultipartUpload(b, k, up.uploadId);
+      }
+      const vs = await be.listObjectVersions(b, {
+        prefix: "",
+        delimiter: "",
+        keyMarker: keys[1],
+        versionIdMarker: "",
+        maxKeys: 1000,
+      });
+      // Keys sort k < é < 😀: after the second come the four versions of the third.
+      assertEquals(vs.versions.map((v) => v.rec.key), Array(4).fill(keys[2]));
+      assertEquals(await listedKeys(be, b, { after: keys[0] }), [keys[1], keys[2]].sort(byteOrder));
+      assertEquals(await stats(be, b), { objects: 9, bytes: 3 * (10 + 2 + 15) });
     },
   },
   {
