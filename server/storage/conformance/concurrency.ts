@@ -21,6 +21,7 @@ import {
   putEtag,
   randomBytes,
   read,
+  setVersioning,
   stats,
   text,
   utf8,
@@ -361,6 +362,45 @@ export const CONCURRENCY_CASES: ConformanceCase[] = [
           await expectCode(() => be.getObjectRecord(b, key), "NoSuchKey");
         }
       }
+    },
+  },
+  {
+    name: "concurrency: puts racing a switch to Suspended each commit under one state",
+    async run({ be }) {
+      let b = await bucket(be, "versioning-switch", { versioning: "Enabled" });
+      const bodies = Array.from({ length: 20 }, (_, i) => `body-${i}`);
+      const versioned = b;
+      const writes = bodies.map(async (body, i) => {
+        for (let t = 0; t < i * 4; t++) await Promise.resolve();
+        if (i % 2) await new Promise((r) => setTimeout(r, i % 5));
+        return await put(be, versioned, "k", body);
+      });
+      // The switch comes while writes are in flight (writers pass the record they started with).
+      await writes[4];
+      b = await setVersioning(be, b, "Suspended");
+      const recs = await Promise.all(writes);
+      const ids = recs.filter((r) => r.versionId !== "null").map((r) => r.versionId);
+      const nulls = recs.filter((r) => r.versionId === "null");
+      const vs = await allVersions(be, b);
+      // Every versioned write is kept; the null writes replaced each other, one is left.
+      assertEquals(
+        new Set(vs.map((v) => v.rec.versionId)),
+        new Set([...ids, ...(nulls.length ? ["null"] : [])]),
+      );
+      assertEquals(vs.filter((v) => v.isLatest).length, 1);
+      const nullLeft = vs.find((v) => v.rec.versionId === "null");
+      if (nullLeft) {
+        const body = await text(be, b, "k", "null");
+        assert(
+          nulls.some((r) => r.etag === putEtag(utf8(body))),
+          "the null version is a null write",
+        );
+      }
+      assertEquals(await stats(be, b), {
+        objects: vs.length,
+        bytes: sum(vs.map((v) => v.rec.size)),
+      });
+      assertEquals((await be.getObjectRecord(b, "k")).versionId, vs[0].rec.versionId);
     },
   },
 ];
