@@ -21,6 +21,7 @@ import { VERSION_CASES } from "./conformance/versions.ts";
 import { MULTIPART_CASES } from "./conformance/multipart.ts";
 import { CHECKSUM_CASES } from "./conformance/checksums.ts";
 import { LISTING_CASES } from "./conformance/listing.ts";
+import { PAGING_CASES } from "./conformance/paging.ts";
 import { COUNTER_CASES } from "./conformance/counters.ts";
 import { CONCURRENCY_CASES } from "./conformance/concurrency.ts";
 
@@ -44,6 +45,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...MULTIPART_CASES,
   ...CHECKSUM_CASES,
   ...LISTING_CASES,
+  ...PAGING_CASES,
   ...COUNTER_CASES,
   ...CONCURRENCY_CASES,
 ];

@@ -14,6 +14,7 @@ import {
   type ConformanceCase,
   expectCode,
   listedKeys,
+  md5Base64,
   md5Hex,
   multipartEtag,
   OWNER,
@@ -357,6 +358,37 @@ export const MULTIPART_CASES: ConformanceCase[] = [
       assertEquals(page.uploads, []);
       await be.deleteObject(b, "k");
       await be.deleteBucket("", b.name);
+    },
+  },
+  {
+    name: "multipart: a part body that fails its checks leaves the part it would replace",
+    async run({ be }) {
+      const b = await bucket(be, "multipart-part-checks");
+      const up = await createUpload(be, b, "k");
+      const good = randomBytes(1000);
+      const p1 = await uploadPart(be, b, "k", up.uploadId, 1, good);
+      const bad = randomBytes(1000);
+      const send = (extra: { contentLength?: number; contentMd5?: string }) =>
+        be.uploadPart(b, {
+          key: "k",
+          uploadId: up.uploadId,
+          partNumber: 1,
+          body: bodyOf(bad),
+          contentLength: bad.length,
+          ...extra,
+        });
+      await expectCode(() => send({ contentMd5: md5Base64(good) }), "BadDigest");
+      await expectCode(() => send({ contentLength: 1001 }), "IncompleteBody");
+      await expectCode(() => send({ contentLength: 999 }), "IncompleteBody");
+      const page = await be.listParts(b, "k", up.uploadId, { marker: 0, maxParts: 10 });
+      assertEquals(page.parts.map((p) => [p.n, p.etag]), [[1, p1.etag]]);
+      const rec = await be.completeMultipartUpload(b, {
+        key: "k",
+        uploadId: up.uploadId,
+        parts: listed([p1]),
+        minPartSize: 0,
+      });
+      assertEquals(await read(be, rec), good);
     },
   },
   {
