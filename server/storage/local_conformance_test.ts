@@ -38,5 +38,4 @@ const KNOWN_BUGS = {
 backendConformance("local backend", openLocal({ listCacheEntries: 0 }), { ignore: KNOWN_BUGS });
 backendConformance("local backend, listings from memory", openLocal({}), {
   ignore: KNOWN_BUGS,
-  only: (name) => /listing|concurrency/.test(name),
 });

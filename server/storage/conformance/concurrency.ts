@@ -403,4 +403,31 @@ export const CONCURRENCY_CASES: ConformanceCase[] = [
       assertEquals((await be.getObjectRecord(b, "k")).versionId, vs[0].rec.versionId);
     },
   },
+  {
+    name: "concurrency: tag updates racing overwrites never bring an old version back",
+    async run({ be }) {
+      for (const versioning of ["Unversioned", "Enabled"] as const) {
+        const b = await bucket(be, `tags-race-${versioning.toLowerCase()}`, { versioning });
+        const first = await put(be, b, "k", "first");
+        const ops: Promise<unknown>[] = [];
+        for (let i = 0; i < 10; i++) {
+          ops.push(put(be, b, "k", `body-${i}-${"x".repeat(i * 100)}`));
+          ops.push(
+            be.updateObjectVersion(b, "k", undefined, (r) => ({ ...r, tags: { n: String(i) } }))
+              .catch((e) => e),
+          );
+        }
+        await Promise.all(ops);
+        const cur = await be.getObjectRecord(b, "k");
+        assert(cur.etag !== first.etag, `${versioning}: an overwrite is the latest`);
+        assertEquals(putEtag(await read(be, cur)), cur.etag, `${versioning}: record and bytes`);
+        const vs = await allVersions(be, b);
+        assertEquals(vs.length, versioning === "Enabled" ? 11 : 1);
+        assertEquals(await stats(be, b), {
+          objects: vs.length,
+          bytes: sum(vs.map((v) => v.rec.size)),
+        });
+      }
+    },
+  },
 ];
