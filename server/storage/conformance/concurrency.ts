@@ -4,6 +4,7 @@
  * exact, and of racing conditional writes exactly one wins.
  */
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
+import { isS3Error } from "../../s3/errors.ts";
 import type { ObjectRecord } from "../types.ts";
 import {
   allVersions,
@@ -221,8 +222,7 @@ export const CONCURRENCY_CASES: ConformanceCase[] = [
         { length: 3 },
         () =>
           be.completeMultipartUpload(b, { key: "k", uploadId: up.uploadId, parts, minPartSize: 0 })
-            .then((r: ObjectRecord) => r.etag)
-            .catch((e) => e.code as string),
+            .then((r: ObjectRecord) => r.etag, (e) => isS3Error(e) ? e.code : Promise.reject(e)),
       );
       const got = await Promise.all(completes);
       const ok = got.filter((g) => g.startsWith('"'));

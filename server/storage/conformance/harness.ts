@@ -159,22 +159,24 @@ export async function text(be: Backend, b: BucketRecord, key: string, versionId?
 }
 
 /**
- * Runs `fn` and expects an S3Error with one of `codes`; returns it (for its headers). Anything
- * else, a success included, fails the case.
+ * Runs `fn` and expects an S3Error with `code`; returns it (for its headers). Anything else, a
+ * success included, fails the case (`what` says which step).
  */
 export async function expectCode(
   fn: () => Promise<unknown>,
-  ...codes: S3ErrorCode[]
+  code: S3ErrorCode,
+  what = "",
 ): Promise<S3Error> {
+  const where = what ? `${what}: ` : "";
   let result: unknown;
   try {
     result = await fn();
   } catch (e) {
     if (!isS3Error(e)) throw e;
-    assert(codes.includes(e.code), `expected S3 error ${codes.join(" or ")}, got ${e.code}`);
+    assert(e.code === code, `${where}expected S3 error ${code}, got ${e.code}`);
     return e;
   }
-  throw new Error(`expected S3 error ${codes.join(" or ")}, got success: ${show(result)}`);
+  throw new Error(`${where}expected S3 error ${code}, got success: ${show(result)}`);
 }
 
 function show(v: unknown): string {

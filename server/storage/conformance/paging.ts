@@ -86,6 +86,10 @@ export const PAGING_CASES: ConformanceCase[] = [
         () => be.listObjectVersions(b, versionsInput({ versionIdMarker: written.a[0] })),
         "InvalidArgument",
       );
+      await expectCode(
+        () => be.listObjectVersions(b, versionsInput({ keyMarker: "a", versionIdMarker: "bad" })),
+        "InvalidArgument",
+      );
       const none = await be.listObjectVersions(b, versionsInput({ maxKeys: 0 }));
       assertEquals([none.versions, none.commonPrefixes, none.truncated], [[], [], false]);
 

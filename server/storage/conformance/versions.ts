@@ -51,7 +51,11 @@ export const VERSION_CASES: ConformanceCase[] = [
       const e = await expectCode(() => be.getObjectRecord(b, "k"), "NoSuchKey");
       assertEquals(e.headers["x-amz-delete-marker"], undefined);
       await expectCode(() => be.getObjectRecord(b, "k", "null"), "NoSuchVersion");
-      await expectCode(() => be.getObjectRecord(b, "k", "not-a-version-id"), "InvalidArgument");
+      // Version ids are checked before anything is looked up.
+      for (const bad of ["not-a-version-id", ""]) {
+        await expectCode(() => be.getObjectRecord(b, "k", bad), "InvalidArgument");
+        await expectCode(() => be.deleteObject(b, "k", { versionId: bad }), "InvalidArgument");
+      }
       assertEquals(await stats(be, b), { objects: 0, bytes: 0 });
     },
   },
