@@ -18,20 +18,33 @@ export async function withStorage(
   fn: (s: Storage, dataDir: string) => Promise<void>,
   opts: Partial<OpenStorageOptions> = {},
 ) {
-  const dir = await Deno.makeTempDir({ prefix });
   let t = 1_700_000_000_000;
-  const s = await openStorage({
-    dataDir: dir,
-    log: quiet,
-    clock: { now: () => (t += 1000) },
-    ...opts,
-  });
+  const opened = await openTempStorage(prefix, { clock: { now: () => (t += 1000) }, ...opts });
   try {
-    await fn(s, dir);
+    await fn(opened.storage, opened.dataDir);
   } finally {
-    await s.close();
-    await Deno.remove(dir, { recursive: true });
+    await opened.close();
   }
+}
+
+/**
+ * A storage opened on a fresh temp data dir with a quiet log (`opts` on top); `close` closes it
+ * and removes the data dir.
+ */
+export async function openTempStorage(
+  prefix: string,
+  opts: Partial<OpenStorageOptions> = {},
+): Promise<{ storage: Storage; dataDir: string; close(): Promise<void> }> {
+  const dataDir = await Deno.makeTempDir({ prefix });
+  const storage = await openStorage({ dataDir, log: quiet, ...opts });
+  return {
+    storage,
+    dataDir,
+    close: async () => {
+      await storage.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
 }
 
 /** A ListObjects input: the whole bucket, no delimiter, 1000 keys, with `i` on top. */
