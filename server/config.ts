@@ -21,7 +21,10 @@ export interface Config {
   multipartMaxAgeSeconds: number;
   /** Seconds between bucket lifecycle passes (0 disables the periodic worker). */
   lifecycleIntervalSeconds: number;
-  /** fsync blobs before publishing (power-loss safety at a throughput cost). */
+  /**
+   * Sync each object file and its directory entry to the disk before the commit that publishes
+   * it (default). Off, a power cut may lose acknowledged objects larger than the inline limit.
+   */
   fsync: boolean;
   /** Seconds a request body may send nothing before it is `RequestTimeout` (0 = no limit). */
   bodyTimeoutSeconds: number;
@@ -52,7 +55,7 @@ export const DEFAULTS: Config = {
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
-  fsync: false,
+  fsync: true,
   bodyTimeoutSeconds: 60,
   headerTimeoutSeconds: 30,
   idleTimeoutSeconds: 60,
@@ -132,7 +135,13 @@ export const OPTIONS: OptionSpec[] = [
     kind: "number",
     help: "seconds between bucket lifecycle passes (0 = never)",
   },
-  { key: "fsync", flag: "fsync", env: "MAXIOFS_FSYNC", kind: "boolean", help: "fsync object data" },
+  {
+    key: "fsync",
+    flag: "fsync",
+    env: "MAXIOFS_FSYNC",
+    kind: "boolean",
+    help: "sync object files to the disk before acknowledging (false: for scratch data only)",
+  },
   {
     key: "bodyTimeoutSeconds",
     flag: "body-timeout",

@@ -32,6 +32,8 @@ Deno.test("defaults apply when nothing is given", () => {
   assertEquals(cfg.region, "us-east-1");
   assertEquals(cfg.domain, null);
   assertEquals(cfg.logLevel, "info");
+  // Durable unless told otherwise (scratch data opts out with --fsync=false).
+  assertEquals(cfg.fsync, true);
 });
 
 Deno.test("flags > environment > config file > defaults", () => {

@@ -242,7 +242,7 @@ export interface OpenedStorage {
 export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStorage> {
   const lock = await lockDataDir(opts.dataDir);
   const blobs = new BlobStore(opts.dataDir, {
-    fsync: !!opts.fsync,
+    fsync: opts.fsync ?? true,
     bodyIdleMs: opts.bodyIdleMs ?? 0,
     hotCacheBytes: opts.hotCacheBytes ?? 0,
   });

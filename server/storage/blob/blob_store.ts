@@ -8,6 +8,7 @@ import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
+import { DirSyncs, type DiskSync, osDiskSync } from "./disk_sync.ts";
 import { bytesStream, HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
 import { IdleWatch } from "./idle_watch.ts";
 
@@ -61,6 +62,21 @@ const SYNC_WRITE_MAX = 64 * 1024;
 /** Temp files created ahead of need (see `#takeTemp`). */
 const SPARE_TEMP_FILES = 16;
 
+export interface BlobStoreOptions {
+  /**
+   * Sync each blob file and its directory entry before `write` returns, so the KV commit that
+   * publishes it never outlives its bytes in a power cut (default true). Off: a power cut may
+   * leave an acknowledged object pointing at a missing or truncated file.
+   */
+  fsync?: boolean;
+  /** The syncs to make (default: the operating system's; tests inject counting ones). */
+  disk?: DiskSync;
+  /** A body that sends nothing this long is `RequestTimeout` (0 or absent: no limit). */
+  bodyIdleMs?: number;
+  /** Memory for the bytes of small blobs (default 0: none kept). */
+  hotCacheBytes?: number;
+}
+
 interface TempFile {
   id: string;
   path: string;
@@ -84,21 +100,21 @@ export class BlobStore {
   readonly hot: HotBlobCache;
   /** Stops silent request bodies (`opts.bodyIdleMs`); null when there is no limit. */
   #idle: IdleWatch | null;
+  /** Directory syncs shared by concurrent writes; null when `fsync` is off. */
+  #dirSyncs: DirSyncs | null;
+  /**
+   * The `objects/xx/` directories whose entry in `objects/` is known to be on the disk (synced
+   * by this process after they existed). A write into another one syncs `objects/` as well: the
+   * directory may have just been made by a concurrent write whose sync is still running.
+   */
+  #durableDirs = new Set<string>();
 
-  constructor(
-    readonly dataDir: string,
-    /**
-     * `bodyIdleMs`: a body that sends nothing this long is `RequestTimeout` (0: no limit).
-     * `hotCacheBytes`: memory for the bytes of small blobs (default 0: none kept).
-     */
-    readonly opts: { fsync: boolean; bodyIdleMs?: number; hotCacheBytes?: number } = {
-      fsync: false,
-    },
-  ) {
+  constructor(readonly dataDir: string, readonly opts: BlobStoreOptions = {}) {
     this.objectsDir = `${dataDir}/objects`;
     this.tmpDir = `${dataDir}/tmp`;
     this.hot = new HotBlobCache(opts.hotCacheBytes ?? 0);
     this.#idle = opts.bodyIdleMs ? new IdleWatch(opts.bodyIdleMs) : null;
+    this.#dirSyncs = opts.fsync ?? true ? new DirSyncs(opts.disk ?? osDiskSync) : null;
   }
 
   async init(): Promise<void> {
@@ -106,6 +122,8 @@ export class BlobStore {
     // Temp files belong to requests of a previous process: none can still be in flight.
     await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});
     await Deno.mkdir(this.tmpDir, { recursive: true });
+    // `objects/` itself must survive a power cut for any blob in it to.
+    await this.#dirSyncs?.sync(this.dataDir);
   }
 
   /** Closes and removes the spare temp files (after a crash, the next `init` removes them). */
@@ -169,6 +187,13 @@ export class BlobStore {
    * MD5/SHA digests computed in a worker thread (see hash_offload.ts) while this thread receives
    * and writes; the digests are awaited before this returns, so verification still precedes
    * publish.
+   *
+   * With `fsync` (the default), the file's bytes and its new name are on the disk before this
+   * returns, hence before any commit publishes it: after the rename, the file's `fdatasync` and
+   * its directory's sync run together (measured: 0.51 ms against 0.64 ms for file sync, rename,
+   * directory sync in turn), and writes into one directory share a directory sync (`DirSyncs`).
+   * A power cut between the rename and the syncs leaves an unpublished file in `objects/`, which
+   * the orphan sweep removes like any other.
    */
   async write(body: ReadableStream<Uint8Array>, opts: StageOptions): Promise<StagedBlob> {
     // A declared length past the limit is refused before any byte is read, as S3 does; the
@@ -249,8 +274,6 @@ export class BlobStore {
         const digests = await (session as HashSession).finish();
         remote.forEach((h, i) => h.offload!.resolve(digests[i]));
       }
-      if (this.opts.fsync) await file.sync();
-      file.close();
     } catch (e) {
       (session as HashSession | null)?.abort();
       if (pending) await (pending as Promise<void>).catch(() => {});
@@ -261,23 +284,17 @@ export class BlobStore {
       throw e;
     }
     const dest = this.pathOf(id);
-    const dir = `${this.objectsDir}/${id.slice(0, 2)}`;
-    let newDir = false;
+    let placed = false;
     try {
-      // Same reasoning as for small writes: a rename is one quick metadata update.
-      if (size <= SYNC_WRITE_MAX) Deno.renameSync(tmp, dest);
-      else await Deno.rename(tmp, dest);
+      await this.#place(tmp, dest, size);
+      placed = true;
+      if (this.#dirSyncs) await this.#persist(this.#dirSyncs, file, dest);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await Deno.mkdir(dir, { recursive: true });
-      newDir = true;
-      await Deno.rename(tmp, dest);
-    }
-    if (this.opts.fsync) {
-      // The bytes are on disk; the file's new name must be too before the KV commit points at
-      // it, or a power cut could keep the commit and lose the rename (a published, absent blob).
-      await syncDir(dir);
-      if (newDir) await syncDir(this.objectsDir);
+      // Not published yet: nothing can point at the file.
+      await Deno.remove(placed ? dest : tmp).catch(() => {});
+      throw e;
+    } finally {
+      file.close();
     }
     if (size === 0) this.hot.set(id, new Uint8Array(0));
     else if (whole !== null && size <= HOT_BLOB_MAX) {
@@ -286,6 +303,31 @@ export class BlobStore {
       this.hot.set(id, w.byteLength === w.buffer.byteLength ? w : w.slice());
     }
     return { id, size };
+  }
+
+  /** Renames a written temp file to `dest`, making its `objects/xx/` when missing. */
+  async #place(tmp: string, dest: string, size: number): Promise<void> {
+    try {
+      // Same reasoning as for small writes: a rename is one quick metadata update.
+      if (size <= SYNC_WRITE_MAX) Deno.renameSync(tmp, dest);
+      else await Deno.rename(tmp, dest);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
+      await Deno.rename(tmp, dest);
+    }
+  }
+
+  /** Puts the bytes of `file`, now at `dest`, and its name on the disk (see `write`). */
+  async #persist(syncs: DirSyncs, file: Deno.FsFile, dest: string): Promise<void> {
+    const dir = dest.slice(0, dest.lastIndexOf("/"));
+    const known = this.#durableDirs.has(dir);
+    await Promise.all([
+      syncs.disk.file(file, dest),
+      syncs.sync(dir),
+      known ? null : syncs.sync(this.objectsDir),
+    ]);
+    if (!known) this.#durableDirs.add(dir);
   }
 
   /** `write` for a small body of known length kept in memory: no file, same checks. */
@@ -420,15 +462,6 @@ async function* chunksOf(
     watched?.release();
     // Stops an unfinished body (a limit was hit, or it stalled); a finished one ignores it.
     reader.cancel().catch(() => {});
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const d = await Deno.open(path, { read: true });
-  try {
-    await d.sync();
-  } finally {
-    d.close();
   }
 }
 
