@@ -1,23 +1,73 @@
 /**
- * `deno task bench`: starts a raw baseline (plain Deno.serve streaming bodies to files) and the
- * real server (main.ts, temp data dir), each in its own process, then drives both with one load
- * generator process, scenario by scenario, and prints figures and ratios against the targets
- * (docs/performance.md). Each scenario runs in slices that alternate between the two targets, so
- * load from other processes on a shared machine falls on both sides alike. Loopback only.
+ * `deno task bench`: starts the raw baselines (plain Deno.serve streaming bodies to files, and the
+ * same with an fdatasync per object file) and the real server (main.ts, temp data dir), plus one
+ * more server per variant, each in its own process; then drives them all with one load generator
+ * process, scenario by scenario, and prints figures and ratios against the targets
+ * (docs/performance.md). Each scenario runs in slices that alternate between its targets, so load
+ * from other processes on a shared machine falls on every side alike. Loopback only.
  *
- * Flags: --seconds N (per timed scenario, default 3), --payload unsigned|sha256 (default
- * unsigned), --only a,b (scenario names), --keep (keep temp dirs), --json (raw results too).
+ * Flags: --seconds N (per timed scenario and target, default 3), --payload unsigned|sha256
+ * (default unsigned), --only a,b (scenario names), --keep (keep temp dirs), --json (raw results
+ * too), --server-flags "..." (main.ts flags of the server), --variant name=flags (repeatable: one
+ * more server with these main.ts flags added, measured in the same slices; default
+ * `nosync=--fsync=false`; `--variant none` for no variant). BENCH_SERVER_FLAGS holds deno flags
+ * for every server process (e.g. --cpu-prof).
  */
-import { formatTable, formatTargets } from "./bench/report.ts";
-import type { LoadConfig, RunResult } from "./bench/loadgen.ts";
+import { formatTable, formatTargets, formatVariants, type ServerTarget } from "./bench/report.ts";
+import type { BenchTarget, LoadConfig, RunResult } from "./bench/loadgen.ts";
+import { loadConfig } from "../server/config.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const ACCESS_KEY = "AKIABENCHROOT0000001";
 const SECRET_KEY = "benchsecretkey00000000000000000000000000";
 
-function flag(name: string): string | undefined {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : undefined;
+/** Every value of `--name value` or `--name=value`, in order. */
+function flags(name: string): string[] {
+  const out: string[] = [];
+  Deno.args.forEach((a, i) => {
+    if (a === `--${name}` && i + 1 < Deno.args.length) out.push(Deno.args[i + 1]);
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  });
+  return out;
+}
+
+const flag = (name: string): string | undefined => flags(name)[0];
+const words = (s: string | undefined) => s?.split(" ").filter(Boolean) ?? [];
+
+/** A server to start: its target name and its extra main.ts flags. */
+interface ServerSpec {
+  name: string;
+  flags: string[];
+}
+
+/** The variants of `--variant name=flags` (default: the server with its syncs off). */
+export function parseVariants(values: string[]): ServerSpec[] {
+  if (values.length === 0) values = ["nosync=--fsync=false"];
+  if (values.length === 1 && values[0] === "none") return [];
+  return values.map((v) => {
+    const eq = v.indexOf("=");
+    const name = eq > 0 ? v.slice(0, eq) : "";
+    if (
+      !/^[a-z0-9][a-z0-9-]*$/.test(name) || ["server", "baseline", "durable", "md5"].includes(name)
+    ) {
+      throw new Error(
+        `Cannot parse --variant "${v}": expected name=flags with a new lowercase name`,
+      );
+    }
+    return { name, flags: words(v.slice(eq + 1)) };
+  });
+}
+
+/** The environment of every server process (on top of the bench's own). */
+const SERVER_ENV = {
+  MAXIOFS_ROOT_ACCESS_KEY: ACCESS_KEY,
+  MAXIOFS_ROOT_SECRET_KEY: SECRET_KEY,
+  MAXIOFS_LOG_LEVEL: "warn",
+};
+
+/** Whether main.ts started with these flags (and the bench's environment) syncs object files. */
+export function syncsObjects(args: string[], env = Deno.env.toObject()): boolean {
+  return loadConfig({ args, env: { ...env, ...SERVER_ENV } }).fsync;
 }
 
 /** Spawns a deno child and resolves its URL from the first stdout line matching `pattern`. */
@@ -56,6 +106,9 @@ async function spawnListening(
   const timer = setTimeout(() => ready.reject(new Error("did not start in 60 s")), 60_000);
   try {
     return { child, url: await ready.promise, output };
+  } catch (e) {
+    await stop(child);
+    throw e;
   } finally {
     clearTimeout(timer);
   }
@@ -77,101 +130,154 @@ async function stop(child: Deno.ChildProcess) {
   await child.status;
 }
 
-async function main() {
-  const seconds = Number(flag("seconds") ?? 3);
-  const payload = (flag("payload") ?? "unsigned") as "unsigned" | "sha256";
-  const only = (flag("only") ?? "").split(",").filter(Boolean);
-  const baseDir = await Deno.makeTempDir({ prefix: "maxiofs-bench-baseline-" });
-  const dataDir = await Deno.makeTempDir({ prefix: "maxiofs-bench-server-" });
-  const run = ["run", "--allow-all", "--unstable-kv"];
-  const extra = Deno.env.get("BENCH_SERVER_FLAGS")?.split(" ").filter(Boolean) ?? [];
-  const baseline = await spawnListening(
-    [...run, `${HERE}bench/baseline.ts`, baseDir],
-    /listening on (http:\/\/\S+)/,
-  );
-  const server = await spawnListening(
-    [
-      ...run,
-      ...extra,
-      `${HERE}../main.ts`,
-      "--data-dir",
-      dataDir,
-      "--listen",
-      "127.0.0.1:0",
-      "--console-listen",
-      "127.0.0.1:0",
-    ],
-    /S3 API listening on (http:\/\/\S+)/,
-    {
-      MAXIOFS_ROOT_ACCESS_KEY: ACCESS_KEY,
-      MAXIOFS_ROOT_SECRET_KEY: SECRET_KEY,
-      MAXIOFS_LOG_LEVEL: "warn",
-    },
-  );
-  const cfg: LoadConfig = {
-    targets: [
-      { name: "baseline", endpoint: baseline.url },
-      { name: "server", endpoint: server.url },
-    ],
-    accessKey: ACCESS_KEY,
-    secretKey: SECRET_KEY,
-    region: "us-east-1",
-    payload,
-    seconds,
-    only,
-  };
+/** A started target process, its load-generator target and its output so far. */
+interface Started {
+  target: BenchTarget;
+  child: Deno.ChildProcess;
+  output: string[];
+}
+
+const BASELINES: { name: string; kind: "plain" | "durable"; args: string[] }[] = [
+  { name: "baseline", kind: "plain", args: [] },
+  { name: "durable", kind: "durable", args: ["--durable"] },
+];
+
+const RUN = ["run", "--allow-all", "--unstable-kv"];
+
+/** Starts the baselines, then the servers; appends each to `started` as soon as it runs. */
+async function startTargets(
+  specs: ServerSpec[],
+  tempDir: (what: string) => Promise<string>,
+  started: Started[],
+): Promise<void> {
+  for (const b of BASELINES) {
+    const p = await spawnListening(
+      [...RUN, `${HERE}bench/baseline.ts`, await tempDir(b.name), ...b.args],
+      /listening on (http:\/\/\S+)/,
+    );
+    started.push({ target: { name: b.name, kind: b.kind, endpoint: p.url }, ...p });
+  }
+  const denoFlags = words(Deno.env.get("BENCH_SERVER_FLAGS"));
+  for (const spec of specs) {
+    const p = await spawnListening(
+      [
+        ...RUN,
+        ...denoFlags,
+        `${HERE}../main.ts`,
+        "--data-dir",
+        await tempDir(spec.name),
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        ...spec.flags,
+      ],
+      /S3 API listening on (http:\/\/\S+)/,
+      SERVER_ENV,
+    );
+    started.push({ target: { name: spec.name, kind: "server", endpoint: p.url }, ...p });
+  }
+}
+
+/** Runs the load generator over `cfg`; returns its results as they arrived. */
+async function runLoad(cfg: LoadConfig): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  const gen = new Deno.Command(Deno.execPath(), {
+    args: [...RUN, `${HERE}bench/loadgen.ts`, JSON.stringify(cfg)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of gen.stdout) {
+    buf += dec.decode(chunk, { stream: true });
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (!line.startsWith("{")) continue;
+      const r = JSON.parse(line) as RunResult;
+      results.push(r);
+      console.error(`  done: ${r.scenario} ${r.target}`);
+    }
+  }
+  const st = await gen.status;
+  if (!st.success) console.error(`load generator exited with ${st.code}`);
+  return results;
+}
+
+function printHeader(cfg: LoadConfig, specs: ServerSpec[]) {
   console.log(
     `MaxIOFS bench ${new Date().toISOString()}  deno ${Deno.version.deno}  ` +
       `${navigator.hardwareConcurrency} cores  load average ${loadAverage()}`,
   );
   console.log(
-    `baseline ${baseline.url} (plain Deno.serve, files)  server ${server.url} (main.ts)  ` +
-      `loopback, ${seconds} s per timed scenario and target, in alternating slices`,
+    "baseline: plain Deno.serve streaming bodies to files; durable: the same with an fdatasync " +
+      "per object file;\nmd5: one core's MD5 in the load generator (node:crypto)",
   );
+  for (const s of specs) {
+    console.log(
+      `${s.name}: main.ts ${s.flags.join(" ") || "(defaults)"}  ` +
+        `(object files synced: ${syncsObjects(s.flags) ? "yes" : "no"})`,
+    );
+  }
+  console.log(`loopback, ${cfg.seconds} s per timed scenario and target, in alternating slices`);
   console.log(
     `payload hash: ${
-      payload === "unsigned"
+      cfg.payload === "unsigned"
         ? "UNSIGNED-PAYLOAD (SigV4 header auth, cached signing key)"
         : "precomputed SHA-256 of each body (server verifies it)"
-    }; the baseline gets the same headers and ignores them\n`,
+    }; the baselines get the same headers and ignore them\n`,
   );
-  const results: RunResult[] = [];
+}
+
+async function main() {
+  const serverFlags = words(flag("server-flags"));
+  const specs: ServerSpec[] = [
+    { name: "server", flags: serverFlags },
+    ...parseVariants(flags("variant")).map((v) => ({ ...v, flags: [...serverFlags, ...v.flags] })),
+  ];
+  const dirs: string[] = [];
+  const tempDir = async (what: string) => {
+    const d = await Deno.makeTempDir({ prefix: `maxiofs-bench-${what}-` });
+    dirs.push(d);
+    return d;
+  };
+  const started: Started[] = [];
+  let results: RunResult[];
   try {
-    const gen = new Deno.Command(Deno.execPath(), {
-      args: [...run, `${HERE}bench/loadgen.ts`, JSON.stringify(cfg)],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    let buf = "";
-    const dec = new TextDecoder();
-    for await (const chunk of gen.stdout) {
-      buf += dec.decode(chunk, { stream: true });
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith("{")) continue;
-        const r = JSON.parse(line) as RunResult;
-        results.push(r);
-        console.error(`  done: ${r.scenario} ${r.target}`);
-      }
-    }
-    const st = await gen.status;
-    if (!st.success) console.error(`load generator exited with ${st.code}`);
+    await startTargets(specs, tempDir, started);
+    const cfg: LoadConfig = {
+      targets: started.map((s) => s.target),
+      accessKey: ACCESS_KEY,
+      secretKey: SECRET_KEY,
+      region: "us-east-1",
+      payload: (flag("payload") ?? "unsigned") as "unsigned" | "sha256",
+      seconds: Number(flag("seconds") ?? 3),
+      only: (flag("only") ?? "").split(",").filter(Boolean),
+    };
+    printHeader(cfg, specs);
+    results = await runLoad(cfg);
   } finally {
-    await Promise.all([stop(baseline.child), stop(server.child)]);
-    const serverErrors = server.output.filter((l) => /error/i.test(l));
-    if (serverErrors.length) console.error(serverErrors.slice(0, 10).join("\n"));
-    if (!Deno.args.includes("--keep")) {
-      await Deno.remove(baseDir, { recursive: true }).catch(() => {});
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await Promise.all(started.map((s) => stop(s.child)));
+    for (const s of started) {
+      const errors = s.output.filter((l) => /error/i.test(l));
+      if (errors.length) console.error(`${s.target.name}:\n${errors.slice(0, 10).join("\n")}`);
     }
+    if (!Deno.args.includes("--keep")) {
+      for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+    } else console.log(`kept: ${dirs.join(" ")}`);
   }
   console.log(`load average at the end: ${loadAverage()}\n`);
   console.log(formatTable(results));
   console.log("\nTargets (ratios from this run):");
-  const t = formatTargets(results);
+  const graded = specs.map((s): ServerTarget => ({ name: s.name, durable: syncsObjects(s.flags) }));
+  const t = formatTargets(results, graded);
   console.log(t.text);
+  if (specs.length > 1) {
+    console.log("\nVariants against the server (same run):");
+    console.log(formatVariants(results, "server", specs.slice(1).map((s) => s.name)));
+  }
   if (Deno.args.includes("--json")) console.log(JSON.stringify(results));
   console.log(t.failed ? `\n${t.failed} target(s) missed` : "\nall targets met");
 }

@@ -1,14 +1,27 @@
 /**
- * The load generator. Drives the baseline and the S3 server with the same code: each scenario
- * runs against the baseline, then against the server, and prints one JSON line per run.
- * Every request carries the same SigV4 headers (the baseline ignores them).
+ * The load generator. Drives the baselines and the S3 servers with the same code: each scenario
+ * runs in slices that alternate between its targets, and prints one JSON line per target.
+ * Every request carries the same SigV4 headers (the baselines ignore them).
  *
  * Usage: loadgen.ts <config json>  (see LoadConfig)
  */
+import { createHash } from "node:crypto";
 import { sha256Hex, Signer, type Signer as SignerT, UNSIGNED_PAYLOAD } from "./sigv4.ts";
 
+/**
+ * What a target is: `plain` the baseline that streams bodies to files, `durable` the same with an
+ * `fdatasync` per object file, `server` a MaxIOFS process (the default one or a variant).
+ */
+export type TargetKind = "plain" | "durable" | "server";
+
+export interface BenchTarget {
+  name: string;
+  kind: TargetKind;
+  endpoint: string;
+}
+
 export interface LoadConfig {
-  targets: { name: "baseline" | "server"; endpoint: string }[];
+  targets: BenchTarget[];
   accessKey: string;
   secretKey: string;
   region: string;
@@ -23,6 +36,8 @@ export interface LoadConfig {
 export interface RunResult {
   scenario: string;
   target: string;
+  /** `md5`: the MD5 rate of one core in the load generator, no HTTP (see `bigPut`). */
+  kind: TargetKind | "md5";
   ops: number;
   bytes: number;
   seconds: number;
@@ -105,6 +120,7 @@ function percentile(sorted: number[], p: number): number {
 function summarize(
   scenario: string,
   target: string,
+  kind: RunResult["kind"],
   lat: number[],
   bytes: number,
   seconds: number,
@@ -114,6 +130,7 @@ function summarize(
   return {
     scenario,
     target,
+    kind,
     ops: lat.length,
     bytes,
     seconds,
@@ -164,12 +181,15 @@ const ok = (s: number) => s >= 200 && s < 300;
 
 interface Ctx {
   c: Client;
-  target: "baseline" | "server";
+  target: string;
+  kind: TargetKind;
   cfg: LoadConfig;
   /** Keys written by the small PUT scenarios, for GET. */
   smallKeys: string[];
   /** Set by a setup step that found the scenario unsupported on this target. */
   skip?: string;
+  /** Why the multipart upload was skipped here, so its download is too. */
+  multipartSkipped?: string;
 }
 
 /** What one timed slice of a scenario measured. */
@@ -181,17 +201,24 @@ interface Sample {
 }
 
 /**
- * A scenario runs in `rounds` slices that alternate between the targets (baseline, server,
- * server, baseline, ...), so a load spike from other processes on the machine hits both sides
- * alike. `setup` is untimed and runs once per target.
+ * A scenario runs in `rounds` slices that alternate between its targets (A B C, C B A, ...), so a
+ * load spike from other processes on the machine hits every side alike. `setup` is untimed and
+ * runs once per target.
  */
 interface Scenario {
   name: string;
   rounds: number;
   note?: string;
+  /** The kinds of target it runs on (a durable baseline adds nothing to a GET). */
+  kinds: TargetKind[];
   setup?: (ctx: Ctx) => Promise<void>;
   slice: (ctx: Ctx, seconds: number, round: number) => Promise<Sample>;
+  /** A reference measured in this process, sliced with the targets (target name "md5"). */
+  local?: (seconds: number) => Promise<Sample>;
 }
+
+const ALL: TargetKind[] = ["plain", "durable", "server"];
+const READS: TargetKind[] = ["plain", "server"];
 
 const SMALL = fill(4 * KiB, 7);
 const BIG = fill(64 * MiB, 11);
@@ -209,6 +236,7 @@ function smallPut(clients: number): Scenario {
   return {
     name: `put-4k-c${clients}`,
     rounds: 4,
+    kinds: ALL,
     // Opens the connections; unmeasured.
     setup: async (ctx) => {
       await timed(clients, 0.3, async (w, i) => {
@@ -230,6 +258,7 @@ function smallGet(clients: number): Scenario {
   return {
     name: `get-4k-c${clients}`,
     rounds: 4,
+    kinds: READS,
     setup: (ctx) => {
       if (ctx.smallKeys.length === 0) ctx.skip = "no keys written (run put-4k first)";
       return Promise.resolve();
@@ -244,20 +273,40 @@ function smallGet(clients: number): Scenario {
   };
 }
 
+/**
+ * MD5 of the 64 MiB body in this process, one core, in `seconds`: what a server that must compute
+ * the ETag of a single-stream PUT can reach at best (node:crypto, as the server uses).
+ */
+function md5Slice(seconds: number): Promise<Sample> {
+  const lat: number[] = [];
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  do {
+    const t0 = performance.now();
+    createHash("md5").update(BIG).digest();
+    lat.push(performance.now() - t0);
+  } while (performance.now() < deadline);
+  const elapsed = (performance.now() - start) / 1000;
+  return Promise.resolve({ lat, bytes: lat.length * BIG.length, seconds: elapsed, errors: 0 });
+}
+
 const bigPut: Scenario = {
   name: "put-64m-c1",
   rounds: 4,
+  kinds: ALL,
   setup: async (ctx) => void await ctx.c.call("PUT", `/${BUCKET}/big/warm`, BIG),
   slice: (ctx, seconds) =>
     timed(1, seconds, async (_w, i) => {
       const res = await ctx.c.call("PUT", `/${BUCKET}/big/${i % 2}`, BIG);
       return { ok: ok(res.status), bytes: BIG.length };
     }),
+  local: md5Slice,
 };
 
 const bigGet: Scenario = {
   name: "get-64m-c1",
   rounds: 4,
+  kinds: READS,
   // Two objects written untimed, read in turn (the first GET of each warms the page cache).
   setup: async (ctx) => {
     for (const k of ["g0", "g1"]) {
@@ -276,8 +325,11 @@ const bigGet: Scenario = {
 const listKeys: Scenario = {
   name: "list-1000-c1",
   rounds: 4,
-  note: "ListObjectsV2 prefix=list/, one page of 1000 keys",
+  kinds: READS,
+  note: "ListObjectsV2 prefix=list/, one page of 1000 keys; baseline: a fixed document",
   setup: async (ctx) => {
+    // The baseline answers a precomputed listing: nothing to write.
+    if (ctx.kind !== "server") return;
     await counted(32, 1000, async (_w, i) => {
       const res = await ctx.c.call("PUT", `/${BUCKET}/list/${pad4(i)}`, SMALL);
       return { ok: ok(res.status), bytes: 0 };
@@ -294,6 +346,7 @@ const listKeys: Scenario = {
 const deleteKeys: Scenario = {
   name: "delete-c32",
   rounds: 4,
+  kinds: READS,
   note: "1000 existing 4 KiB objects, 32 clients",
   setup: async (ctx) => {
     await counted(32, 1000, async (_w, i) => {
@@ -315,11 +368,12 @@ const deleteKeys: Scenario = {
 const multipartUpload: Scenario = {
   name: "mpu-256m-put",
   rounds: MP_ROUNDS,
+  kinds: READS,
   note: `server: ${MP_SIZE / PART_SIZE} parts of 8 MiB, ${MP_CONCURRENCY} in flight, incl. ` +
     `create+complete; baseline: one single-stream PUT`,
   setup: async (ctx) => {
     multipartBody();
-    if (ctx.target === "baseline") return;
+    if (ctx.kind === "plain") return;
     const probe = await ctx.c.call("POST", `/${BUCKET}/mp/probe`, null, "uploads", true);
     if (probe.status === 501 || probe.text.includes("<Code>NotImplemented</Code>")) {
       ctx.skip = "server answers NotImplemented for CreateMultipartUpload";
@@ -332,7 +386,7 @@ const multipartUpload: Scenario = {
     const key = `/${BUCKET}/mp/obj-${round}`;
     const t0 = performance.now();
     let errors = 0;
-    if (ctx.target === "baseline") {
+    if (ctx.kind === "plain") {
       const res = await ctx.c.call("PUT", key, body);
       if (!ok(res.status)) errors++;
     } else {
@@ -364,7 +418,12 @@ const multipartUpload: Scenario = {
 const multipartDownload: Scenario = {
   name: "mpu-256m-get",
   rounds: MP_ROUNDS,
+  kinds: READS,
   note: "one GET of the whole object",
+  setup: (ctx) => {
+    ctx.skip = ctx.multipartSkipped;
+    return Promise.resolve();
+  },
   slice: async (ctx, _seconds, round) => {
     const t0 = performance.now();
     const res = await ctx.c.call("GET", `/${BUCKET}/mp/obj-${round}`);
@@ -387,10 +446,11 @@ const SCENARIOS: Scenario[] = [
   multipartDownload,
 ];
 
-function skipped(scenario: string, target: string, why: string): RunResult {
+function skipped(scenario: string, ctx: Ctx, why: string): RunResult {
   return {
     scenario,
-    target,
+    target: ctx.target,
+    kind: ctx.kind,
     ops: 0,
     bytes: 0,
     seconds: 0,
@@ -402,30 +462,46 @@ function skipped(scenario: string, target: string, why: string): RunResult {
   };
 }
 
+/** One side of a scenario's alternation: a target, or the in-process reference. */
+interface Runner {
+  name: string;
+  kind: RunResult["kind"];
+  ctx?: Ctx;
+  slice: (seconds: number, round: number) => Promise<Sample>;
+}
+
 async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<RunResult[]> {
-  for (const ctx of ctxs) {
+  const mine = ctxs.filter((c) => s.kinds.includes(c.kind));
+  for (const ctx of mine) {
     ctx.skip = undefined;
     await s.setup?.(ctx);
   }
+  const runners: Runner[] = mine.map((ctx) => ({
+    name: ctx.target,
+    kind: ctx.kind,
+    ctx,
+    slice: (sec, r) => s.slice(ctx, sec, r),
+  }));
+  if (s.local) runners.push({ name: "md5", kind: "md5", slice: s.local });
   const acc = new Map(
-    ctxs.map((c) => [c, { lat: [] as number[], bytes: 0, seconds: 0, errors: 0 }]),
+    runners.map((r) => [r, { lat: [] as number[], bytes: 0, seconds: 0, errors: 0 }]),
   );
   for (let r = 0; r < s.rounds; r++) {
-    const order = r % 2 === 0 ? ctxs : [...ctxs].reverse();
-    for (const ctx of order) {
-      if (ctx.skip) continue;
-      const x = await s.slice(ctx, seconds / s.rounds, r);
-      const a = acc.get(ctx)!;
+    const order = r % 2 === 0 ? runners : [...runners].reverse();
+    for (const runner of order) {
+      if (runner.ctx?.skip) continue;
+      const x = await runner.slice(seconds / s.rounds, r);
+      const a = acc.get(runner)!;
       a.lat.push(...x.lat);
       a.bytes += x.bytes;
       a.seconds += x.seconds;
       a.errors += x.errors;
     }
   }
-  return ctxs.map((ctx) => {
-    if (ctx.skip) return skipped(s.name, ctx.target, ctx.skip);
-    const a = acc.get(ctx)!;
-    const out = summarize(s.name, ctx.target, a.lat, a.bytes, a.seconds, a.errors);
+  return runners.map((runner) => {
+    if (runner.ctx?.skip) return skipped(s.name, runner.ctx, runner.ctx.skip);
+    const a = acc.get(runner)!;
+    const out = summarize(s.name, runner.name, runner.kind, a.lat, a.bytes, a.seconds, a.errors);
     if (s.note) out.note = s.note;
     return out;
   });
@@ -441,6 +517,7 @@ async function main() {
   const ctxs = cfg.targets.map((t): Ctx => ({
     c: new Client(t.endpoint, signer, cfg.payload),
     target: t.name,
+    kind: t.kind,
     cfg,
     smallKeys: [],
   }));
@@ -448,23 +525,14 @@ async function main() {
     const r = await ctx.c.call("PUT", `/${BUCKET}`);
     if (!ok(r.status)) throw new Error(`${ctx.target}: cannot create bucket: ${r.status}`);
   }
-  let mpSkipped: string | undefined;
   for (const s of SCENARIOS) {
     const selected = cfg.only.length === 0 || cfg.only.includes(s.name) ||
       (s === multipartDownload && cfg.only.includes(multipartUpload.name));
     if (!selected) continue;
-    let results: RunResult[];
-    if (s === multipartDownload && mpSkipped) {
-      results = ctxs.map((c) =>
-        c.target === "server" ? skipped(s.name, c.target, mpSkipped!) : null
-      ).filter((r): r is RunResult => r !== null);
-      // The baseline's download still runs for reference.
-      const base = ctxs.filter((c) => c.target === "baseline");
-      results.unshift(...await runScenario(s, base, cfg.seconds));
-    } else {
-      results = await runScenario(s, ctxs, cfg.seconds);
+    const results = await runScenario(s, ctxs, cfg.seconds);
+    if (s === multipartUpload) {
+      for (const ctx of ctxs) ctx.multipartSkipped = ctx.skip;
     }
-    if (s === multipartUpload) mpSkipped = results.find((r) => r.target === "server")?.skipped;
     for (const r of results) console.log(JSON.stringify(r));
   }
 }
