@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
 import { newChecksumHasher, newMd5, newSha256, toHex } from "../hashing.ts";
-import { BlobStore, newBlobId, newInlineId } from "./blob_store.ts";
+import { BlobStore, newBlobId, newFileBlobId, newInlineId } from "./blob_store.ts";
 
 /** A stream of `data` cut into irregular chunks (as a network delivers it). */
 function chunked(data: Uint8Array, sizes = [1, 4093, 65536, 777, 300_000]): ReadableStream<
@@ -143,4 +143,34 @@ Deno.test("inline ids: blob-id shaped, ordered by time, unique within a millisec
   assertEquals(ids[0].slice(0, 12), t.toString(16).padStart(12, "0"));
   const same = new Set(Array.from({ length: 1000 }, () => newInlineId(t)));
   assertEquals(same.size, 1000);
+});
+
+Deno.test("file blob ids: one directory per second in turn, random otherwise", () => {
+  const t = 256_000 * 7 + 0x3a * 1000;
+  const ids = [t, t + 999, t + 1000, t + 0xc5 * 1000 + 500, t + 256_000].map(newFileBlobId);
+  assertEquals(ids.map((id) => id.slice(0, 2)), ["3a", "3a", "3b", "ff", "3a"]);
+  for (const id of ids) assert(/^[0-9a-f]{32}$/.test(id), id);
+  assertEquals(new Set(Array.from({ length: 1000 }, () => newFileBlobId(t))).size, 1000);
+});
+
+Deno.test("blob store: writes made together land in one directory", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = new BlobStore(dir, { fsync: false });
+  await store.init();
+  try {
+    const before = Date.now();
+    const staged = await Promise.all(
+      Array.from({ length: 8 }, () => store.write(chunked(bytes(100, 1)), { hashers: [] })),
+    );
+    const after = Date.now();
+    // Each in the directory of a second the writes spanned (one or two, almost always).
+    const allowed = new Set<string>();
+    for (let t = before; t <= after + 1000; t += 1000) allowed.add(newFileBlobId(t).slice(0, 2));
+    for (const s of staged) {
+      assert(allowed.has(s.id.slice(0, 2)), `${s.id} not in ${[...allowed]}`);
+    }
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
