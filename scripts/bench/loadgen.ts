@@ -221,6 +221,7 @@ const ALL: TargetKind[] = ["plain", "durable", "server"];
 const READS: TargetKind[] = ["plain", "server"];
 
 const SMALL = fill(4 * KiB, 7);
+const FILE_SMALL = fill(64 * KiB, 5);
 const BIG = fill(64 * MiB, 11);
 const PART_SIZE = 8 * MiB;
 const MP_SIZE = 256 * MiB;
@@ -232,24 +233,30 @@ const multipartBody = () => mpBody ??= fill(MP_SIZE, 13);
 
 const pad4 = (i: number) => String(i).padStart(4, "0");
 
-function smallPut(clients: number): Scenario {
+/**
+ * PUTs of `body` to new keys from `clients` loops. 4 KiB bodies are stored inline in KV (no file:
+ * `--fsync` changes nothing for them) and are read back by the GET scenarios; 64 KiB bodies are
+ * the smallest that get a file each, where syncing one file and its directory per object costs
+ * the most.
+ */
+function smallPut(clients: number, body = SMALL, size = "4k"): Scenario {
   return {
-    name: `put-4k-c${clients}`,
+    name: `put-${size}-c${clients}`,
     rounds: 4,
     kinds: ALL,
     // Opens the connections; unmeasured.
     setup: async (ctx) => {
       await timed(clients, 0.3, async (w, i) => {
-        const r = await ctx.c.call("PUT", `/${BUCKET}/warm/${clients}-${w}-${i}`, SMALL);
+        const r = await ctx.c.call("PUT", `/${BUCKET}/warm/${size}-${clients}-${w}-${i}`, body);
         return { ok: ok(r.status), bytes: 0 };
       });
     },
     slice: (ctx, seconds, round) =>
       timed(clients, seconds, async (w, i) => {
-        const key = `small/c${clients}/${round}-${w}-${i}`;
-        const res = await ctx.c.call("PUT", `/${BUCKET}/${key}`, SMALL);
-        if (ok(res.status)) ctx.smallKeys.push(key);
-        return { ok: ok(res.status), bytes: SMALL.length };
+        const key = `${size === "4k" ? "small" : size}/c${clients}/${round}-${w}-${i}`;
+        const res = await ctx.c.call("PUT", `/${BUCKET}/${key}`, body);
+        if (ok(res.status) && body === SMALL) ctx.smallKeys.push(key);
+        return { ok: ok(res.status), bytes: body.length };
       }),
   };
 }
@@ -436,6 +443,8 @@ const multipartDownload: Scenario = {
 const SCENARIOS: Scenario[] = [
   smallPut(1),
   smallPut(32),
+  smallPut(1, FILE_SMALL, "64k"),
+  smallPut(32, FILE_SMALL, "64k"),
   smallGet(1),
   smallGet(32),
   bigPut,
