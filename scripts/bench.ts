@@ -10,7 +10,8 @@
  * (default unsigned), --only a,b (scenario names), --keep (keep temp dirs), --json (raw results
  * too), --server-flags "..." (main.ts flags of the server), --variant name=flags (repeatable: one
  * more server with these main.ts flags added, measured in the same slices; default
- * `nosync=--fsync=false`; `--variant none` for no variant). BENCH_SERVER_FLAGS holds deno flags
+ * `nosync=--fsync=false`; `--variant none` for no variant; `name=@path/main.ts flags` runs another
+ * checkout's server, for before/after figures in one run). BENCH_SERVER_FLAGS holds deno flags
  * for every server process (e.g. --cpu-prof).
  */
 import { formatTable, formatTargets, formatVariants, type ServerTarget } from "./bench/report.ts";
@@ -34,10 +35,12 @@ function flags(name: string): string[] {
 const flag = (name: string): string | undefined => flags(name)[0];
 const words = (s: string | undefined) => s?.split(" ").filter(Boolean) ?? [];
 
-/** A server to start: its target name and its extra main.ts flags. */
+/** A server to start: its target name, its extra main.ts flags and, for another checkout, its main.ts. */
 interface ServerSpec {
   name: string;
   flags: string[];
+  /** Another checkout's main.ts (`--variant before=@../old/main.ts`: before/after in one run). */
+  main?: string;
 }
 
 /** The variants of `--variant name=flags` (default: the server with its syncs off). */
@@ -54,7 +57,9 @@ export function parseVariants(values: string[]): ServerSpec[] {
         `Cannot parse --variant "${v}": expected name=flags with a new lowercase name`,
       );
     }
-    return { name, flags: words(v.slice(eq + 1)) };
+    const [first, ...rest] = words(v.slice(eq + 1));
+    if (first?.startsWith("@")) return { name, flags: rest, main: first.slice(1) };
+    return { name, flags: first === undefined ? [] : [first, ...rest] };
   });
 }
 
@@ -163,7 +168,7 @@ async function startTargets(
       [
         ...RUN,
         ...denoFlags,
-        `${HERE}../main.ts`,
+        spec.main ?? `${HERE}../main.ts`,
         "--data-dir",
         await tempDir(spec.name),
         "--listen",
@@ -217,7 +222,7 @@ function printHeader(cfg: LoadConfig, specs: ServerSpec[]) {
   );
   for (const s of specs) {
     console.log(
-      `${s.name}: main.ts ${s.flags.join(" ") || "(defaults)"}  ` +
+      `${s.name}: ${s.main ?? "main.ts"} ${s.flags.join(" ") || "(defaults)"}  ` +
         `(object files synced: ${syncsObjects(s.flags) ? "yes" : "no"})`,
     );
   }

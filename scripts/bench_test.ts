@@ -7,6 +7,11 @@ Deno.test("bench --variant: name=flags, a default sync-off variant, and none", (
   assertEquals(parseVariants(["big-cache=--object-cache 512 --list-cache=0"]), [
     { name: "big-cache", flags: ["--object-cache", "512", "--list-cache=0"] },
   ]);
+  // Another checkout's main.ts, for before/after figures in one run.
+  assertEquals(parseVariants(["before=@/tmp/old/main.ts --fsync=false"]), [
+    { name: "before", flags: ["--fsync=false"], main: "/tmp/old/main.ts" },
+  ]);
+  assertEquals(parseVariants(["plain="]), [{ name: "plain", flags: [] }]);
   for (const bad of ["=--fsync=false", "server=--fsync", "Upper=x", "noequals"]) {
     let threw = false;
     try {
