@@ -5,7 +5,7 @@
 import { ConfigError, helpText, loadConfig, parseListen } from "./server/config.ts";
 import { createLogger } from "./server/log.ts";
 import { createServerApp, type ServerApp } from "./server/app.ts";
-import { DataDirLockedError } from "./server/storage/backend.ts";
+import { DataDirLockedError } from "./server/storage/mod.ts";
 import { createConsoleHandler } from "./console/mod.ts";
 import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";

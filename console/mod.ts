@@ -2,7 +2,7 @@
  * The console listener: JSON API under /api/v1 (console/api), static assets, and the
  * server-rendered pages of routes/ with their islands. Every answer gets the security headers.
  */
-import type { Logger } from "../server/storage/core.ts";
+import type { Logger } from "../server/log.ts";
 import { type Client, NO_CLIENT } from "../server/iam/net.ts";
 import { assets } from "./assets.gen.ts";
 import { manifest } from "./manifest.gen.ts";

@@ -7,7 +7,7 @@ import { renderToString } from "preact-render-to-string";
 import { compileRoutes, matchRoute } from "./router.ts";
 import { IslandContext, type IslandRegistry } from "./island.tsx";
 import { isAdmin, isGlobalAdmin, type SessionResolver, type SessionUser } from "./session.ts";
-import type { Logger } from "../server/storage/core.ts";
+import type { Logger } from "../server/log.ts";
 
 /** What every page component receives; serializable so pages can pass it on to islands. */
 export interface PageProps {

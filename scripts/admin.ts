@@ -17,16 +17,16 @@
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  * Output is JSON. A generated password is printed once and must be changed at first login.
  */
-import { lockDataDir } from "../server/storage/backend.ts";
+import { openStorage } from "../server/storage/mod.ts";
+import { createLogger } from "../server/log.ts";
 import { loadOrCreateSecrets, SecretBox } from "../server/iam/secrets.ts";
 import { openDb } from "../server/db/mod.ts";
 import type { IamCore } from "../server/iam/core.ts";
-import { systemClock } from "../server/storage/core.ts";
+import { systemClock } from "../server/clock.ts";
 import * as tenants from "../server/iam/tenants.ts";
 import * as users from "../server/iam/users.ts";
 import * as keys from "../server/iam/access_keys.ts";
 import { queryAudit, recordAudit } from "../server/iam/audit.ts";
-import { recountTenantUsage } from "../server/iam/quota.ts";
 import { generatePassword } from "../server/iam/passwords.ts";
 import { IamError } from "../server/iam/errors.ts";
 
@@ -76,15 +76,15 @@ interface AdminOps {
 }
 
 async function offlineOps(dataDir: string): Promise<AdminOps> {
-  const lock = await lockDataDir(dataDir);
+  // Takes the data-dir lock: refuses to run next to a live server.
+  const storage = await openStorage({ dataDir, log: createLogger("warn") });
   const secrets = await loadOrCreateSecrets(dataDir);
-  const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
   const core: IamCore = {
     db: openDb(`${dataDir}/maxiofs.db`),
     box: new SecretBox(secrets.masterKey),
     signingKey: secrets.signingKey,
     clock: systemClock,
-    kv,
+    storage: storage.backend,
   };
   const tenantId = (nameOrId: string) => {
     const t = tenants.getTenantByName(core, nameOrId) ?? tenants.getTenant(core, nameOrId);
@@ -168,7 +168,7 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
     audit: (limit, action) =>
       Promise.resolve(queryAudit(core, { limit, action }).items as unknown as Json[]),
     recountUsage: async () => {
-      await recountTenantUsage(kv);
+      await storage.backend.recountUsage();
       log("usage.recount", "tstat");
       return await Promise.all(
         tenants.listTenants(core).map(async (t) => ({
@@ -179,9 +179,7 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
     },
     close: async () => {
       core.db.close();
-      kv.close();
-      await lock.unlock().catch(() => {});
-      lock.close();
+      await storage.close();
     },
   };
 }

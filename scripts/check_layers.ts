@@ -4,6 +4,11 @@
  * The S3 data path must not depend on the console, and browser bundles must not pull server
  * code (secrets, KV, files).
  *
+ * The storage seam: code outside `server/storage/` imports only its public modules
+ * (`STORAGE_PUBLIC`: `mod.ts`, the Backend and helpers, and `types.ts`), never its internals, so
+ * every caller goes through the `Backend` interface another implementation can stand behind.
+ * `tests/` is exempt: its white-box tests look at storage's keys and caches on purpose.
+ *
  * Run: `deno run --allow-read scripts/check_layers.ts [root]`; exits 1 and lists every
  * offending import when a rule is broken.
  */
@@ -18,16 +23,28 @@ export const RULES: Record<string, string[]> = {
   components: ["server"],
 };
 
+/** The storage layer, and the only modules of it that code outside it may import. */
+export const STORAGE_DIR = "server/storage/";
+export const STORAGE_PUBLIC = ["server/storage/mod.ts", "server/storage/types.ts"];
+/** Folders whose files may reach past the storage seam. */
+const SEAM_EXEMPT = ["tests/"];
+
 export interface Violation {
   /** File that imports, relative to the root. */
   file: string;
   line: number;
   specifier: string;
-  /** Top-level folder the specifier resolves into. */
+  /**
+   * Top-level folder the specifier resolves into (a layer rule), or the storage module it
+   * reaches past the seam (`rule: "seam"`).
+   */
   target: string;
+  rule: "layer" | "seam";
 }
 
 const SOURCE_EXT = /\.(ts|tsx|js|jsx|mts|mjs)$/;
+/** Top-level folders that hold no source of the project (build output, data, test output). */
+const NOT_SOURCE = new Set(["dist", "data", "test-artifacts"]);
 
 // Static imports/exports (incl. `import type`, side-effect imports) and dynamic `import("x")`.
 const IMPORT_PATTERNS = [
@@ -84,6 +101,7 @@ export function resolveLocal(
 }
 
 async function* walk(dir: string, rel: string): AsyncGenerator<string> {
+  const prefix = rel === "" ? "" : `${rel}/`;
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
@@ -93,8 +111,9 @@ async function* walk(dir: string, rel: string): AsyncGenerator<string> {
   }
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.name === "node_modules" || e.name.startsWith(".")) continue;
-    if (e.isDirectory) yield* walk(`${dir}/${e.name}`, `${rel}/${e.name}`);
-    else if (e.isFile && SOURCE_EXT.test(e.name)) yield `${rel}/${e.name}`;
+    if (rel === "" && NOT_SOURCE.has(e.name)) continue;
+    if (e.isDirectory) yield* walk(`${dir}/${e.name}`, `${prefix}${e.name}`);
+    else if (e.isFile && SOURCE_EXT.test(e.name)) yield `${prefix}${e.name}`;
   }
 }
 
@@ -107,21 +126,26 @@ async function readImportMap(root: string): Promise<Record<string, string>> {
   }
 }
 
-/** Checks every source file under the layered folders of `root`. */
+/** Whether `file` importing `target` reaches past the storage seam. */
+export function crossesSeam(file: string, target: string): boolean {
+  if (file.startsWith(STORAGE_DIR) || SEAM_EXEMPT.some((d) => file.startsWith(d))) return false;
+  return target.startsWith(STORAGE_DIR) && !STORAGE_PUBLIC.includes(target);
+}
+
+/** Checks every source file of `root`: the layer rules and the storage seam. */
 export async function checkLayers(root: string): Promise<Violation[]> {
   const importMap = await readImportMap(root);
   const violations: Violation[] = [];
-  for (const [layer, forbidden] of Object.entries(RULES)) {
-    for await (const file of walk(`${root}/${layer}`, layer)) {
-      const source = await Deno.readTextFile(`${root}/${file}`);
-      for (const imp of findImports(source)) {
-        const target = resolveLocal(file, imp.specifier, importMap);
-        if (target === null) continue;
-        const top = target.split("/")[0];
-        if (forbidden.includes(top)) {
-          violations.push({ file, line: imp.line, specifier: imp.specifier, target: top });
-        }
-      }
+  for await (const file of walk(root, "")) {
+    const forbidden = RULES[file.split("/")[0]] ?? [];
+    const source = await Deno.readTextFile(`${root}/${file}`);
+    for (const imp of findImports(source)) {
+      const target = resolveLocal(file, imp.specifier, importMap);
+      if (target === null) continue;
+      const at = { file, line: imp.line, specifier: imp.specifier };
+      const top = target.split("/")[0];
+      if (forbidden.includes(top)) violations.push({ ...at, target: top, rule: "layer" });
+      if (crossesSeam(file, target)) violations.push({ ...at, target, rule: "seam" });
     }
   }
   return violations;
@@ -132,9 +156,13 @@ if (import.meta.main) {
   const violations = await checkLayers(root);
   for (const v of violations) {
     console.error(
-      `${v.file}:${v.line}: imports "${v.specifier}" from ${v.target}/ (not allowed from ${
-        v.file.split("/")[0]
-      }/)`,
+      v.rule === "seam"
+        ? `${v.file}:${v.line}: imports "${v.specifier}", storage's internal ${v.target} (outside ${STORAGE_DIR} only ${
+          STORAGE_PUBLIC.join(" and ")
+        })`
+        : `${v.file}:${v.line}: imports "${v.specifier}" from ${v.target}/ (not allowed from ${
+          v.file.split("/")[0]
+        }/)`,
     );
   }
   if (violations.length) {

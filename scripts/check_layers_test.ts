@@ -1,6 +1,12 @@
 import { assertEquals } from "../tests/_helpers/assert.ts";
 import { checkLayers, findImports, resolveLocal } from "./check_layers.ts";
 
+/**
+ * An import line of `spec`. The fixtures of the seam test are built with it, so that this file's
+ * own text holds no import of storage internals for the repository check to find.
+ */
+const importOf = (spec: string) => `import { x } from "${spec}";`;
+
 async function tree(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "maxiofs-layers-" });
   for (const [path, text] of Object.entries(files)) {
@@ -76,6 +82,47 @@ Deno.test("checkLayers flags server -> console/routes/islands and islands -> ser
         "server/s3/bad.ts:1->console",
       ],
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("checkLayers flags imports past the storage seam, outside server/storage/ and tests/", async () => {
+  const root = await tree({
+    "server/storage/mod.ts": importOf("./objects.ts"),
+    "server/storage/objects.ts": importOf("./meta/keys.ts"),
+    "server/storage/meta/keys.ts": "",
+    "server/storage/types.ts": "",
+    "server/s3/ops/ok.ts": [importOf("../../storage/mod.ts"), importOf("../../storage/types.ts")]
+      .join("\n"),
+    "server/s3/ops/bad.ts": importOf("../../storage/objects.ts"),
+    "server/features/lifecycle/bad.ts": `import "x";\n${importOf("../../storage/meta/keys.ts")}`,
+    "console/bad.ts": importOf("../server/storage/objects.ts"),
+    "main.ts": importOf("./server/storage/objects.ts"),
+    "scripts/bad.ts": `const m = await import("${"../server/storage/objects.ts"}");`,
+    "tests/white_box_test.ts": importOf("../server/storage/meta/keys.ts"),
+  });
+  try {
+    const v = await checkLayers(root);
+    assertEquals(
+      v.map((x) => `${x.file}:${x.line}->${x.target}:${x.rule}`).sort(),
+      [
+        "console/bad.ts:1->server/storage/objects.ts:seam",
+        "main.ts:1->server/storage/objects.ts:seam",
+        "scripts/bad.ts:1->server/storage/objects.ts:seam",
+        "server/features/lifecycle/bad.ts:2->server/storage/meta/keys.ts:seam",
+        "server/s3/ops/bad.ts:1->server/storage/objects.ts:seam",
+      ],
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", new URL("./check_layers.ts", import.meta.url).pathname, root],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 1);
+    const err = new TextDecoder().decode(out.stderr);
+    assertEquals(err.includes("server/s3/ops/bad.ts:1"), true);
+    assertEquals(err.includes("storage's internal server/storage/objects.ts"), true);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

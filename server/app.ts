@@ -1,16 +1,18 @@
 /**
- * Builds the server from a configuration, in dependency order and nothing after: storage ->
- * secrets -> IAM (over that storage) -> the S3 handler (with IAM's credentials, authorizer and
+ * Builds the server from a configuration, in dependency order and nothing after: the data-dir
+ * lock -> IAM's database -> storage (enforcing the tenant quotas that database holds) ->
+ * secrets -> IAM (over that storage and database) -> the S3 handler (with IAM's credentials, authorizer and
  * request hook) -> background jobs. main.ts adds the listeners and the console.
  */
 import type { Config } from "./config.ts";
-import type { Clock, Logger } from "./storage/core.ts";
-import { systemClock } from "./storage/core.ts";
-import { type OpenedStorage, openStorage } from "./storage/backend.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import { type Db, openDb } from "./db/mod.ts";
+import { lockDataDir, type OpenedStorage, openStorage, unlockDataDir } from "./storage/mod.ts";
 import { loadOrCreateSecrets, SecretBox, type ServerSecrets } from "./iam/secrets.ts";
 import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import { chainCredentialStores } from "./iam/types.ts";
-import { createIam, type Iam } from "./iam/mod.ts";
+import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
@@ -47,14 +49,29 @@ export interface ServerAppOptions {
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  // One process per data dir: the lock comes before anything of the dir is opened.
+  const lock = await lockDataDir(cfg.dataDir);
+  let db: Db;
+  try {
+    db = openDb(`${cfg.dataDir}/maxiofs.db`);
+  } catch (e) {
+    await unlockDataDir(lock);
+    throw e;
+  }
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
     bodyIdleMs: cfg.bodyTimeoutSeconds * 1000,
     hotCacheBytes: cfg.objectCacheMiB * 1024 * 1024,
     listCacheEntries: cfg.listCacheEntries,
+    lock,
+    quota: tenantQuotas(db),
     clock,
     log,
+  }).catch(async (e) => {
+    db.close();
+    await unlockDataDir(lock);
+    throw e;
   });
   let iam: Iam | null = null;
   try {
@@ -64,8 +81,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       accessKey: cfg.rootAccessKey,
       secretKey: cfg.rootSecretKey,
     });
-    iam = await createIam({
-      dataDir: cfg.dataDir,
+    iam = createIam({
+      db,
       box,
       signingKey: secrets.signingKey,
       clock,
@@ -88,9 +105,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       : Infinity;
     await storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true });
     const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs);
-    const lifecycle = startLifecycleWorker(storage.core, {
+    const lifecycle = startLifecycleWorker(storage.backend, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
       log,
+      clock,
     });
     const ownIam = iam;
     return {
@@ -113,7 +131,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       },
     };
   } catch (e) {
-    iam?.close();
+    // IAM closes the database it was given; before IAM, it is closed here.
+    if (iam) iam.close();
+    else db.close();
     await storage.close();
     throw e;
   }

@@ -1,6 +1,13 @@
 /** Structured line logger (JSON fields after a message) with a level threshold. */
 import type { LogLevel } from "./config.ts";
-import type { Logger } from "./storage/core.ts";
+
+/** Structured logging: a message and optional fields, at four levels. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

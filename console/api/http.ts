@@ -5,8 +5,8 @@ import { isS3Error } from "../../server/s3/errors.ts";
 import type { Iam } from "../../server/iam/mod.ts";
 import type { Session } from "../../server/iam/sessions.ts";
 import type { User } from "../../server/iam/users.ts";
-import type { Backend } from "../../server/storage/backend.ts";
-import type { Logger } from "../../server/storage/core.ts";
+import type { Backend } from "../../server/storage/mod.ts";
+import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
 

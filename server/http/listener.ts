@@ -10,7 +10,7 @@
  * closes the connection. A runtime without it falls back to `Deno.serve`, without the timeouts
  * (see docs/decisions/0006-connection-timeouts.md).
  */
-import type { Logger } from "../storage/core.ts";
+import type { Logger } from "../log.ts";
 
 export class ListenError extends Error {}
 

@@ -6,8 +6,8 @@ import { randomHex } from "../hex.ts";
 import type { Db } from "../db/mod.ts";
 import type { StatementSync } from "node:sqlite";
 import type { SecretBox } from "./secrets.ts";
-import type { Clock } from "../storage/core.ts";
-import type { Backend } from "../storage/backend.ts";
+import type { Clock } from "../clock.ts";
+import type { Backend } from "../storage/mod.ts";
 import type { PasswordPolicy } from "./passwords.ts";
 
 export interface IamCore {
@@ -16,9 +16,8 @@ export interface IamCore {
   /** Base64 HMAC key for console tokens (secrets.json). */
   signingKey: string;
   clock: Clock;
-  /** Bucket metadata; absent in the offline admin CLI when KV is not opened. */
+  /** Buckets and tenant usage; absent where storage is not opened (IAM unit tests). */
   storage?: Backend;
-  kv?: Deno.Kv;
 }
 
 export type Role = "global_admin" | "tenant_admin" | "tenant_user";

@@ -4,16 +4,17 @@
  * quotas in the storage commit, the bootstrap admin and the daily maintenance (audit retention,
  * expired sessions).
  */
-import { openDb } from "../db/mod.ts";
-import type { Clock, Logger, StorageCore } from "../storage/core.ts";
-import type { Backend } from "../storage/backend.ts";
+import type { Db } from "../db/mod.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import type { Backend } from "../storage/mod.ts";
+import type { QuotaPolicy } from "../storage/types.ts";
 import type { Authorizer } from "../s3/context.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
 import { getSettings, type IamCore } from "./core.ts";
 import { accessKeyStore } from "./access_keys.ts";
 import { iamAuthorizer } from "./s3_authorizer.ts";
-import { initTenantUsage, reconcileReservations, tenantQuotaHook } from "./quota.ts";
 import { limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
@@ -24,13 +25,14 @@ import { LoginRateLimiter } from "./auth.ts";
 import type { RequestInfo } from "../s3/context.ts";
 
 export interface IamOptions {
-  dataDir: string;
+  /** IAM's database (`openDb(data_dir/maxiofs.db)`); IAM closes it. */
+  db: Db;
   box: SecretBox;
   signingKey: string;
   clock: Clock;
   log: Logger;
-  /** Storage of the running server (absent in the offline admin CLI without KV). */
-  storage?: { backend: Backend; core: StorageCore };
+  /** Storage of the running server; it enforces the quotas of `tenantQuotas(db)`. */
+  storage?: { backend: Backend };
 }
 
 export interface Iam {
@@ -48,31 +50,15 @@ export interface Iam {
   close(): void;
 }
 
-export async function createIam(opts: IamOptions): Promise<Iam> {
-  const db = openDb(`${opts.dataDir}/maxiofs.db`);
+export function createIam(opts: IamOptions): Iam {
+  const db = opts.db;
   const core: IamCore = {
     db,
     box: opts.box,
     signingKey: opts.signingKey,
     clock: opts.clock,
     storage: opts.storage?.backend,
-    kv: opts.storage?.core.kv,
   };
-  const timers: ReturnType<typeof setInterval>[] = [];
-  if (opts.storage) {
-    const kv = opts.storage.core.kv;
-    await initTenantUsage(kv);
-    // Reservations of uploads that expired or went with their bucket are released here.
-    const reconcile = () =>
-      reconcileReservations(kv).catch((e) =>
-        opts.log.warn("reservation reconcile failed", { error: String(e) })
-      );
-    await reconcile();
-    timers.push(setInterval(reconcile, 3600 * 1000));
-    opts.storage.core.commitHooks.push(
-      tenantQuotaHook(opts.storage.core.kv, (ns) => limitsOf(core, ns)),
-    );
-  }
 
   const credentials = accessKeyStore(core);
 
@@ -140,8 +126,16 @@ export async function createIam(opts: IamOptions): Promise<Iam> {
       }
     },
     close() {
-      for (const t of timers) clearInterval(t);
       db.close();
     },
   };
+}
+
+/**
+ * The tenants' quota limits as IAM's database holds them, for storage to enforce in its
+ * publishing commits (`openStorage({ quota })`). Storage is opened before IAM, over the same
+ * database, so this needs nothing but it.
+ */
+export function tenantQuotas(db: Db): QuotaPolicy {
+  return { limitsOf: (ns) => limitsOf({ db }, ns) };
 }

@@ -9,7 +9,6 @@
 import { S3Error } from "../s3/errors.ts";
 import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
 import { parseCopySource } from "../s3/ops/copy.ts";
-import { uploadKey } from "../storage/meta/keys.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import type { Principal } from "./types.ts";
 import type { IamCore } from "./core.ts";
@@ -18,7 +17,6 @@ import { documentsFor } from "./policy_store.ts";
 import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
 import { getTenant } from "./tenants.ts";
-import { readUsage, releaseReservation, reservePart, settlePart } from "./quota.ts";
 
 /** S3 action names for ops whose IAM action differs from the op name. */
 const ACTION: Record<string, string> = {
@@ -186,16 +184,16 @@ export function iamAuthorizer(
   /**
    * Early refusals and part reservations. PutObject with a length that cannot fit (stored +
    * reserved - replaced + length) is refused before its body is read; UploadPart and
-   * UploadPartCopy reserve their length atomically (quota.ts `reservePart`) and, once stored,
-   * give back the reservation of the part they replaced (`settlePart`); Complete and Abort are
+   * UploadPartCopy reserve their length atomically (storage's `usage.reserve`) and, once stored,
+   * give back the reservation of the part they replaced (`usage.commit`); Complete and Abort are
    * remembered so `finish` releases what is left of the upload's reservation. CopyObject,
-   * PostObject and Complete have no early check: the publishing commit's hook is the one exact
+   * PostObject and Complete have no early check: the publishing commit's quota check is the one exact
    * check of every write path (stored + reserved).
    */
   async function precheckQuota(ctx: OpContext): Promise<void> {
     const op = ctx.ep.op;
-    const kv = core.kv;
-    if (!ctx.ns || !kv) return;
+    const usage = core.storage?.usage;
+    if (!ctx.ns || !usage) return;
     const uploadId = ctx.ep.query.get("uploadId");
     if ((op === "CompleteMultipartUpload" || op === "AbortMultipartUpload") && uploadId) {
       pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len: null });
@@ -207,15 +205,15 @@ export function iamAuthorizer(
     if (op === "PutObject") {
       const len = ctx.auth.contentLength;
       if (len === null || ctx.ep.key === null) return;
-      const usage = await readUsage(kv, ctx.ns);
-      // An overwrite frees the replaced bytes (unversioned buckets); the commit hook decides
+      const used = await usage.read(ctx.ns);
+      // An overwrite frees the replaced bytes (unversioned buckets); the publishing commit decides
       // exactly, this only spares reading a body that cannot fit.
       const b = await ctx.bucket();
       const replaced = await ctx.deps.storage.getObjectRecord(b, ctx.ep.key).then(
         (r) => r.size,
         () => 0,
       );
-      if (usage.bytes + usage.reserved - replaced + len > t.quota.maxBytes) {
+      if (used.bytes + used.reserved - replaced + len > t.quota.maxBytes) {
         throw new S3Error("QuotaExceeded");
       }
       return;
@@ -223,7 +221,7 @@ export function iamAuthorizer(
     if (!uploadId) return;
     const len = op === "UploadPart" ? ctx.auth.contentLength : await copyLength(ctx);
     if (len === null) return;
-    await reservePart(kv, ctx.ns, uploadId, len, t.quota.maxBytes);
+    await usage.reserve(ctx.ns, uploadId, len, t.quota.maxBytes);
     const partNumber = Number(ctx.ep.query.get("partNumber"));
     pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len, partNumber });
   }
@@ -246,21 +244,19 @@ export function iamAuthorizer(
   /** After the response: release reservations of failed parts and of ended uploads. */
   function finish(info: RequestInfo): void {
     const p = pending.get(info.requestId);
-    if (!p || !core.kv) return;
+    const usage = core.storage?.usage;
+    if (!p || !usage) return;
     pending.delete(info.requestId);
-    const kv = core.kv;
     const failed = info.status >= 300;
     const work = p.len !== null
-      ? (failed ? releaseReservation(kv, p.ns, p.uploadId, p.len) : Number.isInteger(p.partNumber)
+      ? (failed ? usage.release(p.ns, p.uploadId, p.len) : Number.isInteger(p.partNumber)
         // A part number uploaded again replaces the earlier part: its reservation goes back.
-        ? settlePart(kv, p.ns, p.uploadId, p.partNumber!, p.len)
+        ? usage.commit(p.ns, p.uploadId, p.partNumber!, p.len)
         : Promise.resolve())
       : failed
       ? Promise.resolve()
-      : kv.get(uploadKey(p.uploadId)).then((up) =>
-        // A Complete may answer 200 with an error document: release only once the upload is gone.
-        up.value ? undefined : releaseReservation(kv, p.ns, p.uploadId, null)
-      );
-    work.catch(() => {/* reconcileReservations catches up */});
+      // Releases only once the upload is gone (a Complete may answer 200 with an error).
+      : usage.release(p.ns, p.uploadId, null);
+    work.catch(() => {/* the storage maintenance reconciles reservations */});
   }
 }

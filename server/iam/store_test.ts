@@ -1,13 +1,12 @@
 /**
  * Unit tests of the IAM store on an in-memory SQLite and KV with an injected clock: lockout
  * expiry, session expiry and revocation, key lookups without stale state, grant expiry, audit
- * queries and retention, settings validation, and the quota commit hook under concurrency.
+ * queries and retention, settings validation, and tenant deletion next to its buckets.
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
 import { openDb } from "../db/mod.ts";
-import { S3Error } from "../s3/errors.ts";
-import { commitWithHooks, noteStatChange } from "../storage/core.ts";
+import { withStorage } from "../../tests/_helpers/storage.ts";
 import { type IamCore, updateSettings } from "./core.ts";
 import { SecretBox } from "./secrets.ts";
 import { createTenant, deleteTenant, updateTenant } from "./tenants.ts";
@@ -18,17 +17,8 @@ import { accessKeyStore, createAccessKey, updateAccessKey } from "./access_keys.
 import { createSession, revokeSession, sessionOfToken } from "./sessions.ts";
 import { createGrant, grantedAccess } from "./grants.ts";
 import { purgeAudit, queryAudit, recordAudit } from "./audit.ts";
-import {
-  readUsage,
-  reconcileReservations,
-  releaseReservation,
-  reservePart,
-  settlePart,
-  tenantQuotaHook,
-} from "./quota.ts";
-import { limitsOf } from "./tenants.ts";
 
-async function testCore(): Promise<IamCore & { clock: { now(): number; t: number } }> {
+function testCore(): IamCore & { clock: { now(): number; t: number } } {
   const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
   const clock = {
     t: 1_800_000_000_000,
@@ -41,7 +31,6 @@ async function testCore(): Promise<IamCore & { clock: { now(): number; t: number
     box: new SecretBox(key),
     signingKey: key,
     clock,
-    kv: await Deno.openKv(":memory:"),
   };
 }
 
@@ -67,7 +56,6 @@ Deno.test("lockout ends after lockoutMinutes on the injected clock", async () =>
   core.clock.t += 10 * 60_000 + 1;
   const ok = await login(core, { username: "u1", password: "Password-1" }, client);
   assertEquals(ok.kind, "session");
-  core.kv!.close();
 });
 
 Deno.test("sessions expire and revoke; tokens cannot be forged", async () => {
@@ -86,7 +74,6 @@ Deno.test("sessions expire and revoke; tokens cannot be forged", async () => {
   const s2 = createSession(core, u.id, client);
   revokeSession(core, s2.session.id);
   assertEquals(sessionOfToken(core, s2.token), null, "revoked");
-  core.kv!.close();
 });
 
 Deno.test("access key lookups see status changes immediately", async () => {
@@ -115,7 +102,6 @@ Deno.test("access key lookups see status changes immediately", async () => {
     sealed_secret: string;
   };
   assert(!raw.sealed_secret.includes(k.secretAccessKey), "secret sealed at rest");
-  core.kv!.close();
 });
 
 Deno.test("grants expire on the injected clock and never cross tenants", async () => {
@@ -163,7 +149,6 @@ Deno.test("grants expire on the injected clock and never cross tenants", async (
     err = e;
   }
   assertEquals((err as IamError).code, "InvalidRequest");
-  core.kv!.close();
 });
 
 Deno.test("audit filters, pagination and retention purge", async () => {
@@ -188,7 +173,6 @@ Deno.test("audit filters, pagination and retention purge", async () => {
   // Now is day 5: a 3-day retention drops the entries of days 0 and 1.
   assertEquals(purgeAudit(core, 3), 2);
   assertEquals(queryAudit(core, {}).items.length, 4);
-  core.kv!.close();
 });
 
 Deno.test("settings are validated", async () => {
@@ -199,103 +183,16 @@ Deno.test("settings are validated", async () => {
   );
   assertEquals(updateSettings(core, { nope: 1 }), 'unknown setting "nope"');
   assertEquals(updateSettings(core, { passwordRequireDigit: true }), null);
-  core.kv!.close();
-});
-
-Deno.test("quota hook: concurrent commits never exceed the limit; deletes always pass", async () => {
-  const core = await testCore();
-  const kv = core.kv!;
-  const t = createTenant(core, { name: "qt", quota: { maxBytes: 1000, maxBuckets: 1 } });
-  const fakeCore = {
-    kv,
-    commitHooks: [tenantQuotaHook(kv, (ns) => limitsOf(core, ns))],
-  } as unknown as Parameters<typeof commitWithHooks>[0];
-  const write = async (i: number, bytes: number) => {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const op = kv.atomic().set(["w", i, attempt], 1);
-      noteStatChange(op, { bucketId: "b1", ns: t.id, objects: 1, bytes });
-      if ((await commitWithHooks(fakeCore, op)).ok) return true;
-    }
-    return false;
-  };
-  const results = await Promise.allSettled(Array.from({ length: 32 }, (_, i) => write(i, 100)));
-  const ok = results.filter((r) => r.status === "fulfilled" && r.value).length;
-  const refused =
-    results.filter((r) =>
-      r.status === "rejected" && r.reason instanceof S3Error && r.reason.code === "QuotaExceeded"
-    ).length;
-  assertEquals([ok, refused], [10, 22]);
-  assertEquals((await readUsage(kv, t.id)).bytes, 1000);
-  const del = kv.atomic();
-  noteStatChange(del, { bucketId: "b1", ns: t.id, objects: -1, bytes: -100 });
-  assert((await commitWithHooks(fakeCore, del)).ok);
-  assertEquals((await readUsage(kv, t.id)).bytes, 900);
-  const b1 = kv.atomic();
-  noteStatChange(b1, { bucketId: "b1", ns: t.id, buckets: 1 });
-  await commitWithHooks(fakeCore, b1);
-  const b2 = kv.atomic();
-  noteStatChange(b2, { bucketId: "b2", ns: t.id, buckets: 1 });
-  const e = await assertRejects(() => commitWithHooks(fakeCore, b2));
-  assertEquals((e as S3Error).code, "TooManyBuckets");
-  kv.close();
 });
 
 Deno.test("tenant deletion is refused while it owns buckets", async () => {
-  const core = await testCore();
-  const t = createTenant(core, { name: "dt" });
-  await core.kv!.set(["bucket", t.id, "somebucket"], { v: 1 });
-  const e = await assertRejects(() => deleteTenant(core, t.id));
-  assertEquals((e as IamError).code, "Conflict");
-  await core.kv!.delete(["bucket", t.id, "somebucket"]);
-  await deleteTenant(core, t.id);
-  core.kv!.close();
-});
-
-Deno.test("part reservations: atomic under concurrency, released per part, reconciled", async () => {
-  const core = await testCore();
-  const kv = core.kv!;
-  const results = await Promise.allSettled(
-    Array.from({ length: 20 }, () => reservePart(kv, "t1", "up1", 100, 1000)),
-  );
-  assertEquals(results.filter((r) => r.status === "fulfilled").length, 10);
-  assertEquals((await readUsage(kv, "t1")).reserved, 1000);
-  await releaseReservation(kv, "t1", "up1", 300);
-  assertEquals((await readUsage(kv, "t1")).reserved, 700);
-  // The upload does not exist (no ["mpu", "up1"]): the reconcile frees the rest.
-  await kv.set(["mpu", "up2"], { v: 1 });
-  await reservePart(kv, "t1", "up2", 50, 1000);
-  assertEquals(await reconcileReservations(kv), 1);
-  assertEquals((await readUsage(kv, "t1")).reserved, 50);
-  kv.close();
-});
-
-Deno.test("quota hook: reservations count; a completing upload converts its own", async () => {
-  const core = await testCore();
-  const kv = core.kv!;
-  const t = createTenant(core, { name: "rq", quota: { maxBytes: 1000 } });
-  const fakeCore = {
-    kv,
-    commitHooks: [tenantQuotaHook(kv, (ns) => limitsOf(core, ns))],
-  } as unknown as Parameters<typeof commitWithHooks>[0];
-  await reservePart(kv, t.id, "up1", 600, 1000);
-  // A re-uploaded part number gives the replaced reservation back once it is stored.
-  await settlePart(kv, t.id, "up1", 1, 600);
-  await reservePart(kv, t.id, "up1", 300, 1000);
-  assertEquals((await readUsage(kv, t.id)).reserved, 900);
-  await settlePart(kv, t.id, "up1", 1, 300);
-  assertEquals((await readUsage(kv, t.id)).reserved, 300);
-  // Stored + reserved: a 800-byte object does not fit next to the 300 reserved bytes.
-  const put = kv.atomic().set(["w", 1], 1);
-  noteStatChange(put, { bucketId: "b1", ns: t.id, objects: 1, bytes: 800 });
-  const e = await assertRejects(() => commitWithHooks(fakeCore, put));
-  assertEquals((e as S3Error).code, "QuotaExceeded");
-  // Completing the upload (300 bytes) moves its reservation to stored bytes in one commit.
-  const done = kv.atomic().set(["w", 2], 1);
-  noteStatChange(done, { bucketId: "b1", ns: t.id, objects: 1, bytes: 300, uploadId: "up1" });
-  assert((await commitWithHooks(fakeCore, done)).ok);
-  assertEquals((await readUsage(kv, t.id)).reserved, 0);
-  assertEquals((await readUsage(kv, t.id)).bytes, 300);
-  await releaseReservation(kv, t.id, "up1", null);
-  assertEquals((await kv.get(["tresvp", t.id, "up1", 1])).value, null);
-  kv.close();
+  await withStorage("maxiofs-iam-", async (s) => {
+    const core = { ...testCore(), storage: s.backend };
+    const t = createTenant(core, { name: "dt" });
+    await s.backend.createBucket({ ns: t.id, name: "somebucket", ownerId: "u", region: "r" });
+    const e = await assertRejects(() => deleteTenant(core, t.id));
+    assertEquals((e as IamError).code, "Conflict");
+    await s.backend.deleteBucket(t.id, "somebucket");
+    await deleteTenant(core, t.id);
+  });
 });

@@ -1,8 +1,7 @@
 /** Tenants: a bucket namespace with a status and quotas. */
-import { tx } from "../db/mod.ts";
+import { type Db, tx } from "../db/mod.ts";
 import { type IamCore, newId, num, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
-import { namespaceHasBuckets, readUsage } from "./quota.ts";
 
 export interface TenantQuota {
   maxBytes: number | null;
@@ -57,12 +56,12 @@ export function listTenants(core: IamCore): Tenant[] {
 }
 
 export async function withUsage(core: IamCore, t: Tenant): Promise<TenantWithUsage> {
-  const kv = core.kv
-    ? await readUsage(core.kv, t.id)
+  const stored = core.storage
+    ? await core.storage.usage.read(t.id)
     : { bytes: 0, objects: 0, buckets: 0, reserved: 0 };
   const keys = sql(core, "SELECT COUNT(*) AS n FROM access_keys WHERE tenant_id = ?")
     .get(t.id) as { n: number };
-  return { ...t, usage: { ...kv, accessKeys: Number(keys.n) } };
+  return { ...t, usage: { ...stored, accessKeys: Number(keys.n) } };
 }
 
 function validQuota(q: unknown): TenantQuota {
@@ -153,7 +152,7 @@ function pickDefined(q: unknown): Partial<TenantQuota> {
 /** Refused while the tenant owns buckets; its users, keys, groups, grants and policies go. */
 export async function deleteTenant(core: IamCore, id: string): Promise<void> {
   if (!getTenant(core, id)) throw new IamError("NotFound", "no such tenant");
-  if (core.kv && await namespaceHasBuckets(core.kv, id)) {
+  if (core.storage && (await core.storage.listBuckets(id)).length) {
     throw new IamError("Conflict", "the tenant still owns buckets; delete them first");
   }
   tx(core.db, () => {
@@ -175,7 +174,7 @@ export async function deleteTenant(core: IamCore, id: string): Promise<void> {
 }
 
 /** Quota limits by namespace for the storage commit hook ("" = global: unlimited). */
-export function limitsOf(core: IamCore, ns: string) {
+export function limitsOf(core: { db: Db }, ns: string) {
   if (ns === "") return null;
   const r = sql(core, "SELECT max_bytes, max_buckets FROM tenants WHERE id = ?").get(ns) as
     | Row

@@ -12,7 +12,7 @@ import {
   toBase64,
   verifyChecksum,
   verifyMd5,
-} from "../storage/hashing.ts";
+} from "../storage/mod.ts";
 
 /**
  * The largest request document any operation reads (DeleteObjects: 1000 keys of 1024 bytes with

@@ -2,9 +2,10 @@
 import type { Endpoint, RequestTarget } from "./endpoint.ts";
 import type { AuthResult } from "./auth/mod.ts";
 import type { Principal } from "../iam/types.ts";
-import type { Backend } from "../storage/backend.ts";
+import type { Backend } from "../storage/mod.ts";
 import type { BucketRecord } from "../storage/types.ts";
-import type { Clock, Logger } from "../storage/core.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
 import type { CredentialStore } from "../iam/types.ts";
 import type { Client } from "../iam/net.ts";
 

@@ -7,7 +7,7 @@ import {
   type ChecksumAlgorithm,
   checksumHeaderName,
   fromBase64,
-} from "../storage/hashing.ts";
+} from "../storage/mod.ts";
 import type { ExpectedChecksum } from "../storage/types.ts";
 
 /** User metadata may not exceed 2 KB (names and values, as AWS counts them). */

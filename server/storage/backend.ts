@@ -7,7 +7,9 @@ import { GroupCommitter } from "./meta/group_commit.ts";
 import { splitKv } from "./meta/split_kv.ts";
 import { type BusyRetryStats, retryWhenBusy } from "./meta/busy_retry.ts";
 import { prepareKvFile } from "./meta/kv_file.ts";
-import { type Clock, type Logger, type StorageCore, systemClock } from "./core.ts";
+import { type Clock, systemClock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import type { StorageCore } from "./core.ts";
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
 import { listObjects } from "./listing.ts";
@@ -29,17 +31,26 @@ import type {
   BucketStats,
   ByteRange,
   DeleteObjectOptions,
+  GetObjectOptions,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
   ListVersionsPage,
+  ObjectRead,
   ObjectRecord,
+  OpenBytes,
   PartRef,
   PutObjectInput,
+  QuotaPolicy,
+  UsageLedger,
 } from "./types.ts";
+import { S3Error } from "../s3/errors.ts";
+import { UsageAccounting } from "./usage.ts";
 
 export interface Backend {
   listBuckets(ns: string): Promise<BucketRecord[]>;
+  /** Every bucket of every namespace (background work: lifecycle). */
+  listAllBuckets(): Promise<BucketRecord[]>;
   createBucket(input: buckets.CreateBucketInput): Promise<BucketRecord>;
   getBucket(ns: string, name: string): Promise<BucketRecord>;
   updateBucket(
@@ -59,6 +70,19 @@ export interface Backend {
     versionId?: string | null,
   ): Promise<ObjectRecord>;
   openObject(rec: ObjectRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Reads the record `(bucket, key, versionId)` names and hands it to `use` with a way to open
+   * its bytes. When the bytes vanish because the object was replaced meanwhile (when opened, or
+   * while `use` reads them: a copy), the new record is read and `use` called again.
+   */
+  readObject<T>(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | null | undefined,
+    use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
+  ): Promise<T>;
+  /** GET: the record and a stream of its bytes (or of the range `opts.range` picks). */
+  getObject(bucket: BucketRecord, key: string, opts?: GetObjectOptions): Promise<ObjectRead>;
   deleteObject(
     bucket: BucketRecord,
     key: string,
@@ -99,10 +123,19 @@ export interface Backend {
   ): Promise<multipart.ListUploadsPage>;
   /** The part list of a multipart record (inline or chunked); [] for single-blob objects. */
   objectParts(rec: ObjectRecord): Promise<PartRef[]>;
+  /** Tenant usage and part reservations (quota accounting). */
+  readonly usage: UsageLedger;
 }
 
+/** Attempts of a read whose object keeps being replaced under it. */
+const READ_ATTEMPTS = 5;
+
 export class LocalBackend implements Backend {
-  constructor(readonly core: StorageCore) {}
+  readonly usage: UsageLedger;
+
+  constructor(readonly core: StorageCore) {
+    this.usage = core.usage;
+  }
 
   listBuckets(ns: string) {
     return buckets.listBuckets(this.core, ns);
@@ -115,6 +148,9 @@ export class LocalBackend implements Backend {
   }
   updateBucket(bucket: BucketRecord, patch: (b: BucketRecord) => BucketRecord) {
     return buckets.updateBucket(this.core, bucket, patch);
+  }
+  listAllBuckets() {
+    return buckets.listAllBuckets(this.core);
   }
   deleteBucket(ns: string, name: string) {
     return buckets.deleteBucket(this.core, ns, name);
@@ -136,6 +172,29 @@ export class LocalBackend implements Backend {
   }
   openObject(rec: ObjectRecord, range?: ByteRange) {
     return objects.openObject(this.core, rec, range);
+  }
+  async readObject<T>(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | null | undefined,
+    use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      const rec = await this.getObjectRecord(bucket, key, versionId);
+      try {
+        return await use(rec, (range) => objects.openObject(this.core, rec, range));
+      } catch (e) {
+        if (!(e instanceof objects.BlobGone)) throw e;
+        if (attempt >= READ_ATTEMPTS) throw new S3Error("InternalError");
+      }
+    }
+  }
+  getObject(bucket: BucketRecord, key: string, opts: GetObjectOptions = {}) {
+    return this.readObject(bucket, key, opts.versionId, async (rec, open): Promise<ObjectRead> => {
+      const range = opts.range ? await opts.range(rec) : null;
+      const body = range === false || rec.size === 0 ? null : await open(range ?? undefined);
+      return { rec, body };
+    });
   }
   deleteObject(bucket: BucketRecord, key: string, opts?: DeleteObjectOptions) {
     return objects.deleteObject(this.core, bucket, key, opts);
@@ -184,9 +243,18 @@ export class LocalBackend implements Backend {
   objectParts(rec: ObjectRecord) {
     return loadParts(this.core, rec);
   }
-  /** Aborts expired uploads and finishes interrupted multipart cleanups (server/app.ts timer). */
-  multipartMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
-    return multipartMaintenance(this.core, opts);
+  /**
+   * Aborts expired uploads and finishes interrupted multipart cleanups (server/app.ts timer),
+   * then releases the part reservations of uploads that ended without releasing them.
+   */
+  async multipartMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
+    const res = await multipartMaintenance(this.core, opts);
+    await this.core.usage.reconcile();
+    return res;
+  }
+  /** Recomputes the tenant usage counters from the bucket counters (admin CLI). */
+  recountUsage(): Promise<void> {
+    return this.core.usage.recount();
   }
   sweep(graceMs: number): Promise<SweepResult> {
     return sweepOrphanBlobs(this.core, graceMs);
@@ -217,8 +285,19 @@ export async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
   return file;
 }
 
+/** Releases a lock `lockDataDir` took. */
+export async function unlockDataDir(lock: Deno.FsFile): Promise<void> {
+  await lock.unlock().catch(() => {});
+  lock.close();
+}
+
 export interface OpenStorageOptions {
   dataDir: string;
+  /**
+   * The data dir's lock when the caller took it first (`lockDataDir`, to open the dir's other
+   * stores under it); taken here otherwise. Released by `close()`.
+   */
+  lock?: Deno.FsFile;
   fsync?: boolean;
   /** A request body that sends nothing this long fails with RequestTimeout (0: never). */
   bodyIdleMs?: number;
@@ -226,6 +305,8 @@ export interface OpenStorageOptions {
   hotCacheBytes?: number;
   /** Listing entries held in memory over all buckets (see list_memory.ts; 0 disables). */
   listCacheEntries?: number;
+  /** Tenant quotas enforced in the commits that publish writes (none without it). */
+  quota?: QuotaPolicy;
   clock?: Clock;
   log: Logger;
 }
@@ -240,7 +321,7 @@ export interface OpenedStorage {
 
 /** Locks the data dir, opens KV and the blob store, and sweeps orphans left by a crash. */
 export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStorage> {
-  const lock = await lockDataDir(opts.dataDir);
+  const lock = opts.lock ?? await lockDataDir(opts.dataDir);
   const blobs = new BlobStore(opts.dataDir, {
     fsync: opts.fsync ?? true,
     bodyIdleMs: opts.bodyIdleMs ?? 0,
@@ -258,14 +339,15 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   const kv = splitKv(writer, await Deno.openKv(kvPath));
   // Two merged commits in flight: the next is built and queued while one waits for its fsync.
   const committer = new GroupCommitter(writer, undefined, 2);
+  const clock = opts.clock ?? systemClock;
   const core: StorageCore = {
     kv,
     atomic: () => committer.atomic(),
     blobs,
-    clock: opts.clock ?? systemClock,
+    clock,
     log: opts.log,
     bucketEmptyChecks: [],
-    commitHooks: [],
+    usage: new UsageAccounting(kv, opts.quota ?? null, clock),
   };
   core.bucketEmptyChecks.push(versionsEmptyCheck(core));
   if (opts.listCacheEntries !== undefined) {
@@ -275,6 +357,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     });
   }
   await buildListIndex(core);
+  await core.usage.init();
   const backend = new LocalBackend(core);
   await backend.sweep(0);
   return {
@@ -285,8 +368,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       await listMemoryOf(core).idle();
       blobs.close();
       kv.close();
-      await lock.unlock().catch(() => {});
-      lock.close();
+      await unlockDataDir(lock);
     },
   };
 }

@@ -9,13 +9,22 @@ import {
   objectPrefix,
 } from "./meta/keys.ts";
 import type { BucketRecord, BucketStats } from "./types.ts";
-import { commitWithHooks, noteStatChange, stateOf, StateSlot, type StorageCore } from "./core.ts";
+import { commitWithUsage, noteStatChange, stateOf, StateSlot, type StorageCore } from "./core.ts";
 import { MemoCache } from "./memo_cache.ts";
 import { validateBucketName } from "../s3/names.ts";
 
 export async function listBuckets(core: StorageCore, ns: string): Promise<BucketRecord[]> {
   const out: BucketRecord[] = [];
   for await (const e of core.kv.list<BucketRecord>({ prefix: bucketPrefix(ns) })) out.push(e.value);
+  return out;
+}
+
+/** Every bucket of every namespace, by namespace and name. */
+export async function listAllBuckets(core: StorageCore): Promise<BucketRecord[]> {
+  const out: BucketRecord[] = [];
+  for await (const e of core.kv.list<BucketRecord>({ prefix: ["bucket"] })) {
+    if (e.key.length === 3) out.push(e.value);
+  }
   return out;
 }
 
@@ -82,7 +91,7 @@ export async function createBucket(
     .set(bucketStatKey(rec.id, "objects"), new Deno.KvU64(0n))
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
   noteStatChange(op, { bucketId: rec.id, ns: rec.ns, buckets: 1 });
-  const res = await commitWithHooks(core, op);
+  const res = await commitWithUsage(core, op);
   forgetBucket(core, input.ns, input.name);
   if (!res.ok) throw new S3Error("OperationAborted");
   return rec;
@@ -146,7 +155,7 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
     for await (const c of core.kv.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
     for (const k of cfgs.slice(0, 900)) op.delete(k);
     noteStatChange(op, { bucketId: id, ns, buckets: -1 });
-    const res = await commitWithHooks(core, op);
+    const res = await commitWithUsage(core, op);
     if (res.ok) {
       forgetBucket(core, ns, name);
       forgetConfig(core, id);

@@ -1,19 +1,8 @@
 /** Shared state of the local storage implementation: KV, blob files, clock and log. */
 import type { BlobStore } from "./blob/blob_store.ts";
-
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import type { StatChange, UsageAccounting } from "./usage.ts";
 
 export interface StorageCore {
   kv: Deno.Kv;
@@ -32,11 +21,11 @@ export interface StorageCore {
    */
   bucketEmptyChecks: ((bucketId: string) => Promise<boolean>)[];
   /**
-   * Run by `commitWithHooks` before every commit that changes a bucket's counters or creates or
-   * deletes a bucket (once per attempt). A hook may add checks and mutations to the atomic
-   * operation (tenant usage counters) or throw an S3Error to refuse the write (quotas).
+   * Tenant usage and quotas: `commitWithUsage` has it add its counter sums (and checks) to every
+   * commit that changes a bucket's counters or creates or deletes a bucket (once per attempt), or
+   * refuse the write with an S3Error (quotas).
    */
-  commitHooks: CommitHook[];
+  usage: UsageAccounting;
 }
 
 /**
@@ -70,24 +59,10 @@ export function setState<T>(core: StorageCore, slot: StateSlot<T>, value: T): vo
   statesOf(core).set(slot, value);
 }
 
-/** What one commit changes: deltas of a bucket's object count and bytes, and of bucket count. */
-export interface StatChange {
-  bucketId: string;
-  /** The bucket's namespace when the caller knows it (hooks resolve it from the id otherwise). */
-  ns?: string;
-  objects: number;
-  bytes: number;
-  buckets: number;
-  /** A multipart upload this commit completes (the quota hook settles its part reservation). */
-  uploadId?: string;
-}
-
-export type CommitHook = (op: Deno.AtomicOperation, change: StatChange) => Promise<void>;
-
 // Per-operation scratch: counter changes noted while an atomic operation is being built.
 const notedChanges = new WeakMap<Deno.AtomicOperation, StatChange>();
 
-/** Notes a counter change made by `op`, for the commit hooks. */
+/** Notes a counter change made by `op`, for the usage accounting. */
 export function noteStatChange(
   op: Deno.AtomicOperation,
   change: Partial<StatChange> & { bucketId: string },
@@ -102,13 +77,13 @@ export function noteStatChange(
   notedChanges.set(op, cur);
 }
 
-/** Runs the commit hooks for the changes noted on `op`, then commits it. */
-export async function commitWithHooks(
+/** Adds the usage accounting of the changes noted on `op` (quotas may refuse), then commits it. */
+export async function commitWithUsage(
   core: StorageCore,
   op: Deno.AtomicOperation,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   const change = notedChanges.get(op);
-  if (change) { for (const hook of core.commitHooks ?? []) await hook(op, change); }
+  if (change) await core.usage.account(op, change);
   return await op.commit();
 }
 

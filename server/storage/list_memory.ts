@@ -18,7 +18,8 @@
 import { bucketStatKey, objectListPrefix } from "./meta/keys.ts";
 import { compareUtf8, walkBatches } from "./listing.ts";
 import { decodeListEntry } from "./list_index.ts";
-import { type Logger, setState, stateOf, StateSlot, type StorageCore } from "./core.ts";
+import type { Logger } from "../log.ts";
+import { setState, stateOf, StateSlot, type StorageCore } from "./core.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "./types.ts";
 
 /** A key's listing entry after a commit (null: the key has no latest object any more). */

@@ -187,19 +187,16 @@ Deno.test("listing copy: changes committed mid-scan are replayed; an unknown out
   assert(!mem2.has("B"), "a load that saw an unknown outcome is discarded");
 });
 
-Deno.test("listing copy: a write a commit hook refuses (quota) keeps the copy", async () => {
-  await withBucket(async (s, b) => {
+Deno.test("listing copy: a write the quota refuses keeps the copy", async () => {
+  await withStorage("maxiofs-listmem-", async (s) => {
+    const b = await s.backend.createBucket({ ns: "t", name: "quota", ownerId: "o", region: "r" });
     await put(s, b, "k", "v");
     await names(s, b);
     await listMemoryOf(s.core).idle();
     assert(listMemoryOf(s.core).has(b.id));
-    s.core.commitHooks.push((_op, change) => {
-      if (change.bytes > 100) throw new S3Error("QuotaExceeded");
-      return Promise.resolve();
-    });
     const refused = await put(s, b, "big", "x".repeat(200)).catch((e) => e);
     assertEquals((refused as S3Error).code, "QuotaExceeded");
     assert(listMemoryOf(s.core).has(b.id), "nothing was committed: the copy stays");
     assertEquals(await names(s, b), ["k:1"]);
-  });
+  }, { quota: { limitsOf: (ns) => ns === "t" ? { maxBytes: 100, maxBuckets: null } : null } });
 });

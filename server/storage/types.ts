@@ -186,3 +186,62 @@ export interface ListVersionsPage {
   nextKeyMarker: string | null;
   nextVersionIdMarker: string | null;
 }
+
+/** A tenant's quota limits (null: unlimited). */
+export interface QuotaLimits {
+  maxBytes: number | null;
+  maxBuckets: number | null;
+}
+
+/** Where storage learns the quota of a bucket namespace (IAM's tenants); null: none. */
+export interface QuotaPolicy {
+  limitsOf(ns: string): QuotaLimits | null;
+}
+
+/** What a bucket namespace stores, as the storage commits count it. */
+export interface TenantUsage {
+  bytes: number;
+  objects: number;
+  buckets: number;
+  /** Bytes reserved by parts of open multipart uploads (see `UsageLedger.reserve`). */
+  reserved: number;
+}
+
+/**
+ * Tenant usage and multipart part reservations. Stored bytes are counted, and byte and bucket
+ * quotas enforced, inside the commit that publishes a write; an UploadPart reserves its length
+ * before its body is read, so that parallel parts cannot pass the quota together.
+ */
+export interface UsageLedger {
+  read(ns: string): Promise<TenantUsage>;
+  /**
+   * Reserves `len` bytes for a part of `uploadId`, checked against stored + reserved bytes
+   * (`QuotaExceeded` when they would pass `maxBytes`).
+   */
+  reserve(ns: string, uploadId: string, len: number, maxBytes: number): Promise<void>;
+  /** A part was stored: the part of that number it replaced gives its reservation back. */
+  commit(ns: string, uploadId: string, partNumber: number, len: number): Promise<void>;
+  /**
+   * Gives back `len` bytes (a part that failed), or with null everything the upload still holds,
+   * once the upload has ended (an upload still open keeps its reservation).
+   */
+  release(ns: string, uploadId: string, len: number | null): Promise<void>;
+}
+
+/** Opens the bytes of the record being read (all, or a range). */
+export type OpenBytes = (range?: ByteRange) => Promise<ReadableStream<Uint8Array>>;
+
+export interface GetObjectOptions {
+  versionId?: string | null;
+  /**
+   * Judges each record read before its bytes are opened (it may throw: preconditions, an
+   * unsatisfiable range): the range to open, null for every byte, false for none (HEAD).
+   */
+  range?: (rec: ObjectRecord) => ByteRange | null | false | Promise<ByteRange | null | false>;
+}
+
+/** A GET's record and bytes (null: nothing to send, an empty object or `range` said false). */
+export interface ObjectRead {
+  rec: ObjectRecord;
+  body: ReadableStream<Uint8Array> | null;
+}

@@ -28,7 +28,7 @@ import {
   versionNullKey,
   versionPrefix,
 } from "./meta/keys.ts";
-import { blobGroup, blobsOf, commitWithHooks, noteStatChange, type StorageCore } from "./core.ts";
+import { blobGroup, blobsOf, commitWithUsage, noteStatChange, type StorageCore } from "./core.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
 import { clearLatest, listChangesOf, setLatest } from "./list_index.ts";
@@ -196,16 +196,16 @@ async function commitKey(
   op: Deno.AtomicOperation,
   bucketId: string,
   key: string,
-  hooks = true,
+  counted = true,
   latest?: ObjectRecord,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
-    res = hooks ? await commitWithHooks(core, op) : await op.commit();
+    res = counted ? await commitWithUsage(core, op) : await op.commit();
     if (res.ok) listMemoryOf(core).committed(bucketId, listChangesOf(op));
     return res;
   } catch (e) {
-    // A commit hook's refusal (quota: an S3Error) comes before the commit: nothing changed.
+    // A quota's refusal (an S3Error) comes before the commit: nothing changed.
     // Anything else leaves the outcome unknown, and the bucket is listed from KV until reloaded.
     if (!(e instanceof S3Error)) listMemoryOf(core).drop(bucketId);
     throw e;
@@ -222,7 +222,7 @@ interface Tally {
 }
 
 /**
- * Adds the counter sums and notes the change for the commit hooks (tenant usage, quotas). A
+ * Adds the counter sums and notes the change for the usage accounting (tenant usage, quotas). A
  * zero sum still rewrites the counters, which aborts a racing DeleteBucket (it checks them).
  */
 function applyStats(op: Deno.AtomicOperation, bucket: BucketRecord, t: Tally): void {
@@ -422,8 +422,8 @@ export async function publishVersion(
     try {
       res = await commitKey(core, op, b, rec.key, true, rec);
     } catch (e) {
-      // A commit hook (quota) judged the guessed change (a new key); an overwrite frees bytes,
-      // so it is judged again on the key's real state. Hooks refuse before committing.
+      // The quota judged the guessed change (a new key); an overwrite frees bytes,
+      // so it is judged again on the key's real state. Quotas refuse before committing.
       if (guessed && e instanceof S3Error) continue;
       throw e;
     }

@@ -6,7 +6,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../../server/config.ts";
 import { createServerApp } from "../../server/app.ts";
-import type { Clock } from "../../server/storage/core.ts";
+import type { Clock } from "../../server/clock.ts";
 import { REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./server.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

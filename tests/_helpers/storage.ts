@@ -3,7 +3,7 @@
  * dir with a quiet log and a clock that advances one second per reading, and a text PUT.
  */
 import { openStorage, type OpenStorageOptions } from "../../server/storage/backend.ts";
-import type { Logger } from "../../server/storage/core.ts";
+import type { Logger } from "../../server/log.ts";
 import type { BucketRecord, ListObjectsInput } from "../../server/storage/types.ts";
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };

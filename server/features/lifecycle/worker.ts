@@ -1,21 +1,20 @@
 /**
  * The lifecycle worker: one pass walks every bucket with enabled rules and applies them through
- * the same storage functions S3 requests use (delete markers, permanent version removal, upload
+ * the storage Backend, as S3 requests do (delete markers, permanent version removal, upload
  * abort), so counters, blob references and Object Lock are honoured exactly as for a client.
  * Locked versions are never removed. The clock is a parameter: `runOnce(now)` lets tests and
  * admins run a pass "in the future" without waiting days.
  */
-import { getBucketById, getBucketConfig } from "../../storage/buckets.ts";
-import { deleteObject } from "../../storage/objects.ts";
-import { isLocked } from "../../storage/lock.ts";
-import { keyVersions, walkVersions } from "../../storage/version_walk.ts";
-import { uploadListPrefix } from "../../storage/meta/keys.ts";
-import { abortUpload } from "../../storage/multipart.ts";
+import { type Backend, isLocked } from "../../storage/mod.ts";
 import { isS3Error } from "../../s3/errors.ts";
+import type { Clock } from "../../clock.ts";
+import type { Logger } from "../../log.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig, type LifecycleRule } from "./config.ts";
 import { abortAt, afterDays, currentExpiry, ruleMatches, rulePrefix } from "./rules.ts";
-import type { Logger, StorageCore } from "../../storage/core.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
+
+/** Entries asked of each listing page. */
+const PAGE = 1000;
 
 export interface LifecycleResult {
   buckets: number;
@@ -32,7 +31,7 @@ const lockedError = (e: unknown) => isS3Error(e) && e.code === "AccessDenied";
 
 /** Applies one rule to the versions of one key (newest first). */
 async function applyToKey(
-  core: StorageCore,
+  storage: Backend,
   bucket: BucketRecord,
   rule: LifecycleRule,
   versions: ObjectRecord[],
@@ -57,7 +56,7 @@ async function applyToKey(
         continue;
       }
       try {
-        await deleteObject(core, bucket, key, { versionId: v.versionId });
+        await storage.deleteObject(bucket, key, { versionId: v.versionId });
         if (v.deleteMarker) res.markersRemoved++;
         else res.noncurrentRemoved++;
         changed = true;
@@ -70,7 +69,7 @@ async function applyToKey(
   const at = currentExpiry(rule, versions[0]);
   if (at !== null && now >= at) {
     try {
-      await deleteObject(core, bucket, key, { ownerId: versions[0].ownerId });
+      await storage.deleteObject(bucket, key, { ownerId: versions[0].ownerId });
       res.expired++;
       changed = true;
     } catch (e) {
@@ -79,10 +78,10 @@ async function applyToKey(
     }
   }
   if (rule.expiration?.expiredObjectDeleteMarker) {
-    const left = changed ? await keyVersions(core, bucket.id, key) : versions;
+    const left = changed ? await keyVersions(storage, bucket, key) : versions;
     // A delete marker with no versions behind it is "expired": it hides nothing.
     if (left.length === 1 && left[0].deleteMarker && ruleMatches(rule, left[0])) {
-      await deleteObject(core, bucket, key, { versionId: left[0].versionId });
+      await storage.deleteObject(bucket, key, { versionId: left[0].versionId });
       res.markersRemoved++;
     }
   }
@@ -90,7 +89,7 @@ async function applyToKey(
 
 /** Walks a rule's prefix one key at a time (each key's versions are read together). */
 async function applyToVersions(
-  core: StorageCore,
+  storage: Backend,
   bucket: BucketRecord,
   rule: LifecycleRule,
   now: number,
@@ -98,20 +97,59 @@ async function applyToVersions(
 ): Promise<void> {
   const prefix = rulePrefix(rule);
   let group: ObjectRecord[] = [];
-  for await (const v of walkVersions(core, bucket.id, { name: prefix }, null)) {
-    if (!v.name.startsWith(prefix)) break;
-    if (group.length && group[0].key !== v.name) {
+  for await (const rec of eachVersion(storage, bucket, prefix)) {
+    if (group.length && group[0].key !== rec.key) {
       // The listing has moved past this key, so changing its versions cannot disturb it.
-      await applyToKey(core, bucket, rule, group, now, res);
+      await applyToKey(storage, bucket, rule, group, now, res);
       group = [];
     }
-    group.push(v.rec);
+    group.push(rec);
   }
-  if (group.length) await applyToKey(core, bucket, rule, group, now, res);
+  if (group.length) await applyToKey(storage, bucket, rule, group, now, res);
+}
+
+/** Every version and delete marker under `prefix`, by key, newest first, a page at a time. */
+async function* eachVersion(
+  storage: Backend,
+  bucket: BucketRecord,
+  prefix: string,
+): AsyncGenerator<ObjectRecord> {
+  let keyMarker = "";
+  let versionIdMarker = "";
+  for (;;) {
+    const page = await storage.listObjectVersions(bucket, {
+      prefix,
+      delimiter: "",
+      keyMarker,
+      versionIdMarker,
+      maxKeys: PAGE,
+    });
+    for (const v of page.versions) yield v.rec;
+    if (!page.truncated || page.nextKeyMarker === null) return;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker ?? "";
+  }
+}
+
+/** The versions of one key, newest first (two at most: enough to tell a lone marker). */
+async function keyVersions(
+  storage: Backend,
+  bucket: BucketRecord,
+  key: string,
+): Promise<ObjectRecord[]> {
+  // The key's own versions list before those of longer keys under it.
+  const page = await storage.listObjectVersions(bucket, {
+    prefix: key,
+    delimiter: "",
+    keyMarker: "",
+    versionIdMarker: "",
+    maxKeys: 2,
+  });
+  return page.versions.map((v) => v.rec).filter((r) => r.key === key);
 }
 
 async function abortStaleUploads(
-  core: StorageCore,
+  storage: Backend,
   bucket: BucketRecord,
   rule: LifecycleRule,
   now: number,
@@ -119,19 +157,27 @@ async function abortStaleUploads(
 ): Promise<void> {
   const prefix = rulePrefix(rule);
   const stale: [string, string][] = [];
-  const iter = core.kv.list({
-    prefix: uploadListPrefix(bucket.id),
-    start: [...uploadListPrefix(bucket.id), prefix],
-  });
-  for await (const e of iter) {
-    const [, , key, initiated, uploadId] = e.key as [string, string, string, number, string];
-    if (!key.startsWith(prefix)) break;
-    const at = abortAt(rule, { key, initiated });
-    if (at !== null && now >= at) stale.push([key, uploadId]);
+  let keyMarker = "";
+  let uploadIdMarker = "";
+  for (;;) {
+    const page = await storage.listMultipartUploads(bucket, {
+      prefix,
+      delimiter: "",
+      keyMarker,
+      uploadIdMarker,
+      maxUploads: PAGE,
+    });
+    for (const u of page.uploads) {
+      const at = abortAt(rule, { key: u.key, initiated: u.initiated });
+      if (at !== null && now >= at) stale.push([u.key, u.uploadId]);
+    }
+    if (!page.truncated || page.nextKeyMarker === null) break;
+    keyMarker = page.nextKeyMarker;
+    uploadIdMarker = page.nextUploadIdMarker ?? "";
   }
   for (const [key, uploadId] of stale) {
     try {
-      await abortUpload(core, bucket, key, uploadId);
+      await storage.abortMultipartUpload(bucket, key, uploadId);
       res.uploadsAborted++;
     } catch (e) {
       if (!(isS3Error(e) && e.code === "NoSuchUpload")) throw e;
@@ -140,7 +186,7 @@ async function abortStaleUploads(
 }
 
 /** One pass over every bucket, as if the time were `now`. */
-export async function runLifecyclePass(core: StorageCore, now: number): Promise<LifecycleResult> {
+export async function runLifecyclePass(storage: Backend, now: number): Promise<LifecycleResult> {
   const res: LifecycleResult = {
     buckets: 0,
     expired: 0,
@@ -149,21 +195,17 @@ export async function runLifecyclePass(core: StorageCore, now: number): Promise<
     uploadsAborted: 0,
     skippedLocked: 0,
   };
-  const ids: string[] = [];
-  for await (const e of core.kv.list({ prefix: ["bucketid"] })) ids.push(e.key[1] as string);
-  for (const id of ids) {
-    const bucket = await getBucketById(core, id);
-    if (!bucket) continue;
-    const cfg = await getBucketConfig<LifecycleConfig>(core, id, LIFECYCLE_CONFIG);
+  for (const bucket of await storage.listAllBuckets()) {
+    const cfg = await storage.getBucketConfig<LifecycleConfig>(bucket.id, LIFECYCLE_CONFIG);
     const rules = cfg?.rules.filter((r) => r.status === "Enabled") ?? [];
     if (!rules.length) continue;
     res.buckets++;
     for (const rule of rules) {
       if (rule.expiration || rule.noncurrentExpiration) {
-        await applyToVersions(core, bucket, rule, now, res);
+        await applyToVersions(storage, bucket, rule, now, res);
       }
       if (rule.abortIncompleteDays !== undefined) {
-        await abortStaleUploads(core, bucket, rule, now, res);
+        await abortStaleUploads(storage, bucket, rule, now, res);
       }
     }
   }
@@ -178,12 +220,12 @@ export interface LifecycleWorker {
 
 /** Starts the periodic worker (`intervalMs` 0 = only on demand). */
 export function startLifecycleWorker(
-  core: StorageCore,
-  opts: { intervalMs: number; log: Logger },
+  storage: Backend,
+  opts: { intervalMs: number; log: Logger; clock: Clock },
 ): LifecycleWorker {
   let running: Promise<LifecycleResult> | null = null;
   const runOnce = (now?: number) => {
-    running ??= runLifecyclePass(core, now ?? core.clock.now()).finally(() => {
+    running ??= runLifecyclePass(storage, now ?? opts.clock.now()).finally(() => {
       running = null;
     });
     return running;

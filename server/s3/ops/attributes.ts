@@ -1,11 +1,9 @@
 /** GetObjectAttributes: ETag, checksum, part list, storage class and size in one document. */
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
-import { readTarget } from "./object_get.ts";
 import { setVersionIdHeader } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import { partSizesOf } from "../../storage/parts.ts";
-import { BlobGone } from "../../storage/objects.ts";
+import { partSizesOf } from "../../storage/mod.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
 
 export const OBJECT_ATTRIBUTES = [
@@ -85,19 +83,17 @@ async function objectParts(ctx: OpContext, rec: ObjectRecord): Promise<XmlObject
 export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
   const h = ctx.req.headers;
   const wanted = parseObjectAttributes(h.get("x-amz-object-attributes"));
-  let rec = await readTarget(ctx);
   // A chunked part list vanishes when the object is replaced between reading the record and
-  // loading the list (BlobGone): the new record is read again.
-  let parts: XmlObject | undefined;
-  for (let attempt = 0; wanted.has("ObjectParts"); attempt++) {
-    try {
-      parts = await objectParts(ctx, rec);
-      break;
-    } catch (e) {
-      if (!(e instanceof BlobGone) || attempt >= 4) throw e;
-      rec = await readTarget(ctx);
-    }
-  }
+  // loading the list: storage then reads the new record and this runs again.
+  const { rec, parts } = await ctx.deps.storage.readObject(
+    await ctx.bucket(),
+    ctx.ep.key!,
+    ctx.ep.query.get("versionId"),
+    async (rec) => ({
+      rec,
+      parts: wanted.has("ObjectParts") ? await objectParts(ctx, rec) : undefined,
+    }),
+  );
   const body: XmlObject = {};
   // AWS answers the ETag of GetObjectAttributes without quotes.
   if (wanted.has("ETag")) body.ETag = rec.etag.replace(/^"|"$/g, "");

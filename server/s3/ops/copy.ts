@@ -12,9 +12,8 @@ import {
   writeConditionsFrom,
 } from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
-import { BlobGone } from "../../storage/objects.ts";
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/hashing.ts";
-import { failedCondition, resolveCopySource } from "./object_get.ts";
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/mod.ts";
+import { failedCondition, readCopySource } from "./object_get.ts";
 import { storageClassFrom } from "./object_put.ts";
 import { validateBucketName, validateKey } from "../names.ts";
 import type { OpContext, OpResult } from "../context.ts";
@@ -172,8 +171,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   // The source's retention is not copied: the request's lock headers or the bucket default apply.
   const lock = objectLockFrom(h, ctx.deps.clock.now());
 
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const rec = await resolveCopySource(ctx, srcBucket, src.key, src.versionId);
+  return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
     checkCopySourceConditions(h, rec);
     if (
       srcBucket.id === destBucket.id && src.key === destKey &&
@@ -190,37 +188,24 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
           `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE}`,
       });
     }
-    let body: ReadableStream<Uint8Array>;
-    try {
-      body = await ctx.deps.storage.openObject(rec);
-    } catch (e) {
-      if (e instanceof BlobGone) continue; // source replaced between read and open: read again
-      throw e;
-    }
-    let written: ObjectRecord;
-    try {
-      written = await ctx.deps.storage.putObject(destBucket, {
-        key: destKey,
-        body,
-        contentLength: rec.size,
-        checksum: copyChecksum(h, rec),
-        content: replaceContent ? replaceContent.content : { ...rec.content },
-        meta: replaceContent ? replaceContent.meta : { ...rec.meta },
-        tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
-        storageClass,
-        ownerId: ctx.principal!.userId,
-        conditions: writeConditionsFrom(h),
-        maxSize: MAX_COPY_SOURCE,
-        ...lock,
-      });
-    } catch (e) {
-      // A multipart source replaced mid-copy loses its later parts: copy the new version.
-      if (e instanceof BlobGone) continue;
-      throw e;
-    }
+    // A source replaced under the copy (before opening, or a multipart source losing its later
+    // parts mid-copy) is read again by storage, and the new version copied.
+    const written = await ctx.deps.storage.putObject(destBucket, {
+      key: destKey,
+      body: await open(),
+      contentLength: rec.size,
+      checksum: copyChecksum(h, rec),
+      content: replaceContent ? replaceContent.content : { ...rec.content },
+      meta: replaceContent ? replaceContent.meta : { ...rec.meta },
+      tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
+      storageClass,
+      ownerId: ctx.principal!.userId,
+      conditions: writeConditionsFrom(h),
+      maxSize: MAX_COPY_SOURCE,
+      ...lock,
+    });
     return copyResult(written, rec);
-  }
-  throw new S3Error("InternalError");
+  });
 }
 
 function copyResult(written: ObjectRecord, source: ObjectRecord): OpResult {

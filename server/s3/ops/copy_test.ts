@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkCopySourceConditions, copyObject, MAX_COPY_SOURCE, parseCopySource } from "./copy.ts";
 import { S3Error } from "../errors.ts";
 import type { OpContext, S3Deps } from "../context.ts";
-import type { Backend } from "../../storage/backend.ts";
+import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectRecord, PutObjectInput } from "../../storage/types.ts";
 
 const isCode = (code: string) => (e: unknown) => e instanceof S3Error && e.code === code;
@@ -95,7 +95,16 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
   const storage = {
     getBucket: (_ns: string, name: string) => Promise.resolve(bucket(name)),
     getObjectRecord: () => Promise.resolve({ ...REC, size: opts.size ?? REC.size }),
-    openObject: () => Promise.resolve(new ReadableStream({ start: (c) => c.close() })),
+    readObject: <T>(
+      _b: BucketRecord,
+      _k: string,
+      _v: string | null,
+      use: (rec: ObjectRecord, open: () => Promise<ReadableStream<Uint8Array>>) => Promise<T>,
+    ) =>
+      use(
+        { ...REC, size: opts.size ?? REC.size },
+        () => Promise.resolve(new ReadableStream({ start: (c) => c.close() })),
+      ),
     putObject: (_b: BucketRecord, input: PutObjectInput) => {
       puts.push(input);
       return Promise.resolve({ ...REC, key: input.key });

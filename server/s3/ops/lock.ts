@@ -8,7 +8,7 @@ import {
   LOCK_CONFIG,
   type LockConfig,
   type Retention,
-} from "../../storage/lock.ts";
+} from "../../storage/mod.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";

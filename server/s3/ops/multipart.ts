@@ -20,33 +20,28 @@ import {
   userMetadataFrom,
   writeConditionsFrom,
 } from "../headers.ts";
-import { assertLockAllowed } from "../../storage/lock.ts";
+import { assertLockAllowed } from "../../storage/mod.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { uriEncode } from "../auth/sigv4.ts";
 import { setVersionIdHeader, storageClassFrom, validateKey } from "./object_put.ts";
 import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
-import { resolveCopySource } from "./object_get.ts";
+import { readCopySource } from "./object_get.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
 import { abortOf } from "../../features/lifecycle/rules.ts";
-import { BlobGone } from "../../storage/objects.ts";
 import {
   CHECKSUM_ALGORITHMS,
   CHECKSUM_LENGTH,
   type ChecksumAlgorithm,
   checksumHeaderName,
   fromBase64,
-} from "../../storage/hashing.ts";
-import {
-  type ChecksumType,
-  checksumTypeAllowed,
-  defaultChecksumType,
-} from "../../storage/multipart_checksum.ts";
-import { MAX_PART_SIZE, parsePartNumber, type PartRecord } from "../../storage/multipart.ts";
-import type { CompletePart } from "../../storage/multipart_complete.ts";
+} from "../../storage/mod.ts";
+import { type ChecksumType, checksumTypeAllowed, defaultChecksumType } from "../../storage/mod.ts";
+import { MAX_PART_SIZE, parsePartNumber, type PartRecord } from "../../storage/mod.ts";
+import type { CompletePart } from "../../storage/mod.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { BucketRecord, ByteRange, ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ByteRange } from "../../storage/types.ts";
 
 function uploadIdOf(ctx: OpContext): string {
   return ctx.ep.query.get("uploadId") ?? "";
@@ -222,8 +217,7 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
   await ctx.deps.storage.getMultipartUpload(bucket, ctx.ep.key!, uploadId);
   const src = parseCopySource(h.get("x-amz-copy-source") ?? "");
   const srcBucket = await copySourceBucket(ctx, src.bucket, src.key, src.versionId);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const rec: ObjectRecord = await resolveCopySource(ctx, srcBucket, src.key, src.versionId);
+  return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
     checkCopySourceConditions(h, rec);
     const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), rec.size);
     const length = range ? range.end - range.start + 1 : rec.size;
@@ -234,20 +228,13 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
           `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`,
       });
     }
-    let body: ReadableStream<Uint8Array>;
-    try {
-      body = length === 0
-        ? new ReadableStream({ start: (c) => c.close() })
-        : await ctx.deps.storage.openObject(rec, range ?? undefined);
-    } catch (e) {
-      if (e instanceof BlobGone) continue; // source replaced between read and open
-      throw e;
-    }
     const part = await ctx.deps.storage.uploadPart(bucket, {
       key: ctx.ep.key!,
       uploadId,
       partNumber,
-      body,
+      body: length === 0
+        ? new ReadableStream({ start: (c) => c.close() })
+        : await open(range ?? undefined),
       contentLength: length,
     });
     const result: XmlObject = { LastModified: isoTime(part.lastModified), ETag: part.etag };
@@ -255,8 +242,7 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
     const headers: Record<string, string> = {};
     if (rec.versionId !== "null") headers["x-amz-copy-source-version-id"] = rec.versionId;
     return { headers, xml: buildXml("CopyPartResult", result) };
-  }
-  throw new S3Error("InternalError");
+  });
 }
 
 /** The `<Part>` list of a CompleteMultipartUpload body. */

@@ -1,13 +1,11 @@
 /** GetObject and HeadObject: conditionals, ranges, part numbers, response-* overrides. */
 import { S3Error } from "../errors.ts";
-import { etagListMatches } from "../../storage/objects.ts";
-import { BlobGone } from "../../storage/objects.ts";
+import { etagListMatches, partRange } from "../../storage/mod.ts";
 import { objectResponseHeaders } from "../headers.ts";
-import { partRange } from "../../storage/parts.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { setVersionIdHeader } from "./object_put.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { BucketRecord, ByteRange, ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ByteRange, ObjectRecord, OpenBytes } from "../../storage/types.ts";
 
 /**
  * Parses a single `bytes=` range against a size. Returns null when the header should be
@@ -127,32 +125,19 @@ const OVERRIDES: [string, string][] = [
 ];
 
 /**
- * The one place that decides which record `(bucket, key, versionId)` names, for GET, HEAD,
- * GetObjectAttributes and copy sources. Versioned reads plug in here.
+ * Reads a copy source (CopyObject, UploadPartCopy) through `use`, as storage's `readObject` does
+ * (again when the source is replaced under the copy), except that naming a delete marker by
+ * version id is `InvalidRequest`, as S3 answers.
  */
-export async function resolveRecord(
+export async function readCopySource<T>(
   ctx: OpContext,
   bucket: BucketRecord,
   key: string,
   versionId: string | null,
-): Promise<ObjectRecord> {
-  // Storage answers NoSuchVersion, 404 + x-amz-delete-marker for a latest marker, and 405
-  // MethodNotAllowed for a marker's versionId.
-  return await ctx.deps.storage.getObjectRecord(bucket, key, versionId);
-}
-
-/**
- * The record a copy source names (CopyObject, UploadPartCopy): as `resolveRecord`, except that
- * naming a delete marker by version id is `InvalidRequest`, as S3 answers.
- */
-export async function resolveCopySource(
-  ctx: OpContext,
-  bucket: BucketRecord,
-  key: string,
-  versionId: string | null,
-): Promise<ObjectRecord> {
+  use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
+): Promise<T> {
   try {
-    return await resolveRecord(ctx, bucket, key, versionId);
+    return await ctx.deps.storage.readObject(bucket, key, versionId, use);
   } catch (e) {
     if (!(e instanceof S3Error) || e.code !== "MethodNotAllowed") throw e;
     throw new S3Error("InvalidRequest", {
@@ -162,69 +147,76 @@ export async function resolveCopySource(
   }
 }
 
-/** Resolves the record a GET/HEAD addresses (`?versionId=` included). */
+/**
+ * The record an object request addresses (`?versionId=` included). Storage answers
+ * NoSuchVersion, 404 + x-amz-delete-marker for a latest marker, and 405 MethodNotAllowed for a
+ * marker's versionId.
+ */
 export async function readTarget(ctx: OpContext): Promise<ObjectRecord> {
   const bucket = await ctx.bucket();
-  return await resolveRecord(ctx, bucket, ctx.ep.key!, ctx.ep.query.get("versionId"));
+  return await ctx.deps.storage.getObjectRecord(bucket, ctx.ep.key!, ctx.ep.query.get("versionId"));
+}
+
+/** The byte range a GET/HEAD asks of a record (Range header or partNumber), with its status. */
+interface ReadPlan {
+  range: ByteRange | null;
+  status: number;
+  partsCount?: number | null;
+}
+
+function planRead(ctx: OpContext, rec: ObjectRecord): ReadPlan {
+  const partNumber = ctx.ep.query.get("partNumber");
+  if (partNumber !== null) {
+    if (ctx.req.headers.has("range")) {
+      throw new S3Error("InvalidRequest", {
+        message: "Cannot specify both Range header and partNumber query parameter",
+      });
+    }
+    const pr = partRange(rec, partNumber);
+    return { range: pr.range, status: 206, partsCount: pr.partsCount };
+  }
+  const range = parseRange(ctx.req.headers.get("range"), rec.size);
+  return { range, status: range ? 206 : 200 };
 }
 
 async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
   const q = ctx.ep.query;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const rec = await readTarget(ctx);
-    checkReadConditions(ctx.req.headers, rec);
-    const headers = objectResponseHeaders(rec, {
-      checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
-    });
-    setVersionIdHeader(headers, rec, await ctx.bucket());
-    if (q.get("versionId") === null) {
-      await addExpirationHeader(ctx, await ctx.bucket(), rec, headers);
-    }
-    for (const [param, header] of OVERRIDES) {
-      const v = q.get(param);
-      if (v !== null) headers[header] = overrideValue(param, v);
-    }
-    let range: ByteRange | null = null;
-    let status = 200;
-    const partNumber = q.get("partNumber");
-    if (partNumber !== null) {
-      if (ctx.req.headers.has("range")) {
-        throw new S3Error("InvalidRequest", {
-          message: "Cannot specify both Range header and partNumber query parameter",
-        });
-      }
-      const pr = partRange(rec, partNumber);
-      range = pr.range;
-      if (pr.partsCount) headers["x-amz-mp-parts-count"] = String(pr.partsCount);
-      status = 206;
-    } else {
-      range = parseRange(ctx.req.headers.get("range"), rec.size);
-      if (range) status = 206;
-    }
-    // A whole-object checksum does not describe a partial body (a range or one part), and
-    // clients that validate it (boto3, the SDKs with checksum mode) would reject the body.
-    if (range && range.end - range.start + 1 < rec.size) dropChecksumHeaders(headers);
-    if (range) {
-      headers["content-range"] = `bytes ${range.start}-${range.end}/${rec.size}`;
-      headers["content-length"] = String(range.end - range.start + 1);
-    } else {
-      headers["content-length"] = String(rec.size);
-    }
-    if (!withBody) return { status, headers };
-    if (range && range.start === 0 && range.end === rec.size - 1 && partNumber === null) {
-      range = null;
-    }
-    try {
-      const body = rec.size === 0
-        ? null
-        : await ctx.deps.storage.openObject(rec, range ?? undefined);
-      return { status, headers, body };
-    } catch (e) {
-      if (e instanceof BlobGone) continue; // replaced between read and open: read again
-      throw e;
-    }
+  const bucket = await ctx.bucket();
+  let plan: ReadPlan = { range: null, status: 200 };
+  // Storage reads the record again when its bytes vanish under the read (an overwrite): the
+  // conditions and the range are judged on each record read, the headers on the one returned.
+  const { rec, body } = await ctx.deps.storage.getObject(bucket, ctx.ep.key!, {
+    versionId: q.get("versionId"),
+    range: (rec) => {
+      checkReadConditions(ctx.req.headers, rec);
+      plan = planRead(ctx, rec);
+      if (!withBody) return false;
+      const r = plan.range;
+      const whole = r && r.start === 0 && r.end === rec.size - 1 && q.get("partNumber") === null;
+      return whole ? null : r;
+    },
+  });
+  const headers = objectResponseHeaders(rec, {
+    checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
+  });
+  setVersionIdHeader(headers, rec, bucket);
+  if (q.get("versionId") === null) await addExpirationHeader(ctx, bucket, rec, headers);
+  for (const [param, header] of OVERRIDES) {
+    const v = q.get(param);
+    if (v !== null) headers[header] = overrideValue(param, v);
   }
-  throw new S3Error("InternalError");
+  const { range, status } = plan;
+  if (plan.partsCount) headers["x-amz-mp-parts-count"] = String(plan.partsCount);
+  // A whole-object checksum does not describe a partial body (a range or one part), and
+  // clients that validate it (boto3, the SDKs with checksum mode) would reject the body.
+  if (range && range.end - range.start + 1 < rec.size) dropChecksumHeaders(headers);
+  if (range) {
+    headers["content-range"] = `bytes ${range.start}-${range.end}/${rec.size}`;
+    headers["content-length"] = String(range.end - range.start + 1);
+  } else {
+    headers["content-length"] = String(rec.size);
+  }
+  return withBody ? { status, headers, body } : { status, headers };
 }
 
 export function getObject(ctx: OpContext): Promise<OpResult> {

@@ -119,3 +119,29 @@ export function u64Delta(n: number): bigint {
   const big = BigInt(n);
   return big >= 0n ? big : (1n << 64n) + big;
 }
+
+/** ["tstat", ns, stat] -> Deno.KvU64: usage of a bucket namespace ("" = global). */
+export const tenantStatKey = (
+  ns: string,
+  stat: "bytes" | "objects" | "buckets" | "reserved",
+): Deno.KvKey => ["tstat", ns, stat];
+/** ["tstatmeta"] -> { v, initializedAt }: set once the counters were computed from buckets. */
+export const TENANT_STAT_META: Deno.KvKey = ["tstatmeta"];
+/**
+ * ["tresv", ns, uploadId] -> Deno.KvU64: bytes reserved by accepted UploadPart requests of one
+ * open upload; their sum per tenant is `["tstat", ns, "reserved"]`.
+ */
+export const reservationKey = (ns: string, uploadId: string): Deno.KvKey => [
+  "tresv",
+  ns,
+  uploadId,
+];
+/**
+ * ["tresvp", ns, uploadId, partNumber] -> Deno.KvU64: the reservation held by the stored part of
+ * that number, so that a re-uploaded part releases the one it replaces.
+ */
+export const partReservationKey = (
+  ns: string,
+  uploadId: string,
+  partNumber: number,
+): Deno.KvKey => ["tresvp", ns, uploadId, partNumber];

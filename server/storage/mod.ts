@@ -1,0 +1,63 @@
+/**
+ * The public face of storage: the `Backend` interface the S3 ops, the console, IAM and the
+ * background features call, how to open the local implementation, and the pure helpers (checksum
+ * parsing, Object Lock rules, part numbers, ranges) that callers share with it. Code outside
+ * `server/storage/` imports this module and `types.ts` only (checked by scripts/check_layers.ts),
+ * so another implementation (an upstream S3 bucket, a cluster node) can stand behind the same seam.
+ */
+export {
+  type Backend,
+  DataDirLockedError,
+  LocalBackend,
+  lockDataDir,
+  type OpenedStorage,
+  openStorage,
+  type OpenStorageOptions,
+  unlockDataDir,
+} from "./backend.ts";
+export type * from "./types.ts";
+export type { CreateBucketInput } from "./buckets.ts";
+export {
+  CHECKSUM_ALGORITHMS,
+  CHECKSUM_LENGTH,
+  type ChecksumAlgorithm,
+  checksumHeaderName,
+  digestOf,
+  fromBase64,
+  type Hasher,
+  newChecksumHasher,
+  newMd5,
+  parseContentMd5,
+  toBase64,
+  verifyChecksum,
+  verifyMd5,
+} from "./hashing.ts";
+export {
+  assertLockAllowed,
+  assertRetentionChange,
+  type DefaultRetentionRule,
+  isLocked,
+  LOCK_CONFIG,
+  type LockConfig,
+  type Retention,
+} from "./lock.ts";
+export {
+  type ChecksumType,
+  checksumTypeAllowed,
+  defaultChecksumType,
+} from "./multipart_checksum.ts";
+export {
+  type CreateUploadInput,
+  type ListPartsInput,
+  type ListPartsPage,
+  type ListUploadsInput,
+  type ListUploadsPage,
+  MAX_PART_SIZE,
+  parsePartNumber,
+  type PartRecord,
+  type UploadPartInput,
+  type UploadRecord,
+} from "./multipart.ts";
+export type { CompletePart, CompleteUploadInput } from "./multipart_complete.ts";
+export { etagListMatches } from "./objects.ts";
+export { partRange, partSizesOf } from "./parts.ts";
