@@ -19,7 +19,6 @@ import {
 } from "@aws-sdk/client-s3";
 import { startApp } from "./_helpers/app.ts";
 import { assertInlineOwnership } from "./_helpers/inline.ts";
-import { listMemoryOf } from "../server/storage/list_memory.ts";
 
 const DAY = 86_400_000;
 
@@ -267,10 +266,10 @@ Deno.test("lifecycle expiration of inline objects drops their bytes", async () =
       await s3.send(new PutObjectCommand({ Bucket, Key: "keep", Body: new Uint8Array(5) }));
       // The listing copy is loaded before the expiration runs: it must follow it.
       await s3.send(new ListObjectsV2Command({ Bucket }));
-      await listMemoryOf(app.storage.core).idle();
+      await app.storage.core.meta.listMemory.idle();
       await s3.send(new ListObjectsV2Command({ Bucket }));
     }
-    const before = await assertInlineOwnership(app.storage.core.kv);
+    const before = await assertInlineOwnership(app.storage.core.meta.reader);
     assertEquals(before, 6 + 1 + 12 + 1);
     // Day 2: currents expire (markers in the versioned bucket); day 4: noncurrents go too.
     await app.lifecycle.runOnce(now + 2 * DAY + 1000);
@@ -281,7 +280,11 @@ Deno.test("lifecycle expiration of inline objects drops their bytes", async () =
       const r = await s3.send(new GetObjectCommand({ Bucket, Key: "keep" }));
       assertEquals((await r.Body!.transformToByteArray()).length, 5);
     }
-    assertEquals(await assertInlineOwnership(app.storage.core.kv), 2, "only kept objects' bytes");
+    assertEquals(
+      await assertInlineOwnership(app.storage.core.meta.reader),
+      2,
+      "only kept objects' bytes",
+    );
   } finally {
     await stop();
   }

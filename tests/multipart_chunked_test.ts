@@ -47,7 +47,7 @@ async function buildChunkedObject(dataDir: string, key: string) {
   const st = await openStorage({ dataDir, log: quiet });
   try {
     let bucket: BucketRecord | null = null;
-    for await (const e of st.core.kv.list<BucketRecord>({ prefix: ["bucket"] })) {
+    for await (const e of st.core.meta.list<BucketRecord>({ prefix: ["bucket"] })) {
       if (e.value.name === BUCKET) bucket = e.value;
     }
     assert(bucket, "bucket created through the server");

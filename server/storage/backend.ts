@@ -3,19 +3,15 @@
  * (Deno KV metadata + blob files). One process owns a data dir; a lock file enforces it.
  */
 import { BlobStore } from "./blob/blob_store.ts";
-import { GroupCommitter } from "./meta/group_commit.ts";
-import { splitKv } from "./meta/split_kv.ts";
-import { type BusyRetryStats, retryWhenBusy } from "./meta/busy_retry.ts";
-import { prepareKvFile } from "./meta/kv_file.ts";
+import { MetaStore } from "./meta/store.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { StorageCore } from "./core.ts";
 import * as buckets from "./buckets.ts";
 import * as objects from "./objects.ts";
 import { listObjects } from "./listing.ts";
-import { DEFAULT_LIST_MEMORY, listMemoryOf, setListMemory } from "./list_memory.ts";
 import { buildListIndex } from "./list_index.ts";
-import { updateVersion, versionsEmptyCheck } from "./versions.ts";
+import { updateVersion } from "./versions.ts";
 import { listObjectVersions } from "./version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
 import * as multipart from "./multipart.ts";
@@ -45,7 +41,6 @@ import type {
   UsageLedger,
 } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
-import { UsageAccounting } from "./usage.ts";
 
 export interface Backend {
   listBuckets(ns: string): Promise<BucketRecord[]>;
@@ -134,7 +129,7 @@ export class LocalBackend implements Backend {
   readonly usage: UsageLedger;
 
   constructor(readonly core: StorageCore) {
-    this.usage = core.usage;
+    this.usage = core.meta.usage;
   }
 
   listBuckets(ns: string) {
@@ -211,7 +206,7 @@ export class LocalBackend implements Backend {
     return listObjectVersions(this.core, bucket.id, input);
   }
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
-    return listMemoryOf(this.core).list(bucket.id, input) ??
+    return this.core.meta.listMemory.list(bucket.id, input) ??
       listObjects(this.core, bucket.id, input);
   }
   createMultipartUpload(bucket: BucketRecord, input: multipart.CreateUploadInput) {
@@ -249,12 +244,12 @@ export class LocalBackend implements Backend {
    */
   async multipartMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
     const res = await multipartMaintenance(this.core, opts);
-    await this.core.usage.reconcile();
+    await this.core.meta.usage.reconcile();
     return res;
   }
   /** Recomputes the tenant usage counters from the bucket counters (admin CLI). */
   recountUsage(): Promise<void> {
-    return this.core.usage.recount();
+    return this.core.meta.usage.recount();
   }
   sweep(graceMs: number): Promise<SweepResult> {
     return sweepOrphanBlobs(this.core, graceMs);
@@ -314,8 +309,6 @@ export interface OpenStorageOptions {
 export interface OpenedStorage {
   backend: LocalBackend;
   core: StorageCore;
-  /** Writes that found SQLite's write lock taken by the other KV handle, and their retries. */
-  kvBusy: BusyRetryStats;
   close(): Promise<void>;
 }
 
@@ -328,46 +321,25 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     hotCacheBytes: opts.hotCacheBytes ?? 0,
   });
   await blobs.init();
-  const kvPath = `${opts.dataDir}/kv.sqlite3`;
-  if (await prepareKvFile(kvPath) === "unknown schema") {
-    opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
-  }
-  const writer = await Deno.openKv(kvPath);
-  // Its commits wait out the moments when the other handle holds SQLite's write lock.
-  const busy = retryWhenBusy(writer);
-  // Reads go to a second handle, so they do not wait behind queued commits (meta/split_kv.ts).
-  const kv = splitKv(writer, await Deno.openKv(kvPath));
-  // Two merged commits in flight: the next is built and queued while one waits for its fsync.
-  const committer = new GroupCommitter(writer, undefined, 2);
   const clock = opts.clock ?? systemClock;
-  const core: StorageCore = {
-    kv,
-    atomic: () => committer.atomic(),
-    blobs,
-    clock,
+  const meta = await MetaStore.open(`${opts.dataDir}/kv.sqlite3`, {
     log: opts.log,
-    bucketEmptyChecks: [],
-    usage: new UsageAccounting(kv, opts.quota ?? null, clock),
-  };
-  core.bucketEmptyChecks.push(versionsEmptyCheck(core));
-  if (opts.listCacheEntries !== undefined) {
-    setListMemory(core, {
-      maxEntries: opts.listCacheEntries,
-      maxBucketEntries: Math.min(DEFAULT_LIST_MEMORY.maxBucketEntries, opts.listCacheEntries),
-    });
-  }
+    clock,
+    quota: opts.quota,
+    listCacheEntries: opts.listCacheEntries,
+  });
+  const core: StorageCore = { meta, blobs, clock, log: opts.log };
   await buildListIndex(core);
-  await core.usage.init();
+  await meta.usage.init();
   const backend = new LocalBackend(core);
   await backend.sweep(0);
   return {
     backend,
     core,
-    kvBusy: busy,
     close: async () => {
-      await listMemoryOf(core).idle();
+      await meta.listMemory.idle();
       blobs.close();
-      kv.close();
+      meta.close();
       await unlockDataDir(lock);
     },
   };

@@ -9,46 +9,43 @@ import {
   objectPrefix,
 } from "./meta/keys.ts";
 import type { BucketRecord, BucketStats } from "./types.ts";
-import { commitWithUsage, noteStatChange, stateOf, StateSlot, type StorageCore } from "./core.ts";
-import { MemoCache } from "./memo_cache.ts";
+import type { StorageCore } from "./core.ts";
+import { versionsEmpty } from "./versions.ts";
 import { validateBucketName } from "../s3/names.ts";
 
 export async function listBuckets(core: StorageCore, ns: string): Promise<BucketRecord[]> {
   const out: BucketRecord[] = [];
-  for await (const e of core.kv.list<BucketRecord>({ prefix: bucketPrefix(ns) })) out.push(e.value);
+  for await (const e of core.meta.list<BucketRecord>({ prefix: bucketPrefix(ns) })) {
+    out.push(e.value);
+  }
   return out;
 }
 
 /** Every bucket of every namespace, by namespace and name. */
 export async function listAllBuckets(core: StorageCore): Promise<BucketRecord[]> {
   const out: BucketRecord[] = [];
-  for await (const e of core.kv.list<BucketRecord>({ prefix: ["bucket"] })) {
+  for await (const e of core.meta.list<BucketRecord>({ prefix: ["bucket"] })) {
     if (e.key.length === 3) out.push(e.value);
   }
   return out;
 }
 
-/** Per storage core: bucket records by `ns\nname` (every S3 request looks its bucket up). */
-const RECORDS = new StateSlot(() => new MemoCache<BucketRecord>());
-/** Per storage core: configurations by `bucketId\nkind` (x-amz-expiration on object requests). */
-const CONFIGS = new StateSlot(() => new MemoCache<unknown>());
-
 function forgetBucket(core: StorageCore, ns: string, name: string): void {
-  stateOf(core, RECORDS).forget(`${ns}\n${name}`);
+  core.meta.bucketRecords.forget(`${ns}\n${name}`);
 }
 
 export function getBucket(core: StorageCore, ns: string, name: string): Promise<BucketRecord> {
-  return stateOf(core, RECORDS).get(`${ns}\n${name}`, async () => {
-    const e = await core.kv.get<BucketRecord>(bucketKey(ns, name));
+  return core.meta.bucketRecords.get(`${ns}\n${name}`, async () => {
+    const e = await core.meta.get<BucketRecord>(bucketKey(ns, name));
     if (!e.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
     return e.value;
   });
 }
 
 export async function getBucketById(core: StorageCore, id: string): Promise<BucketRecord | null> {
-  const ref = await core.kv.get<{ ns: string; name: string }>(bucketIdKey(id));
+  const ref = await core.meta.get<{ ns: string; name: string }>(bucketIdKey(id));
   if (!ref.value) return null;
-  const b = await core.kv.get<BucketRecord>(bucketKey(ref.value.ns, ref.value.name));
+  const b = await core.meta.get<BucketRecord>(bucketKey(ref.value.ns, ref.value.name));
   return b.value?.id === id ? b.value : null;
 }
 
@@ -66,7 +63,7 @@ export async function createBucket(
 ): Promise<BucketRecord> {
   validateBucketName(input.name);
   const key = bucketKey(input.ns, input.name);
-  const existing = await core.kv.get<BucketRecord>(key);
+  const existing = await core.meta.get<BucketRecord>(key);
   if (existing.value) {
     throw new S3Error(
       existing.value.ownerId === input.ownerId ? "BucketAlreadyOwnedByYou" : "BucketAlreadyExists",
@@ -84,14 +81,14 @@ export async function createBucket(
     versioning: input.objectLock ? "Enabled" : "Unversioned",
     objectLock: !!input.objectLock,
   };
-  const op = core.kv.atomic()
+  const op = core.meta.write()
     .check(existing)
     .set(key, rec)
     .set(bucketIdKey(rec.id), { v: 1, ns: rec.ns, name: rec.name })
     .set(bucketStatKey(rec.id, "objects"), new Deno.KvU64(0n))
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
-  noteStatChange(op, { bucketId: rec.id, ns: rec.ns, buckets: 1 });
-  const res = await commitWithUsage(core, op);
+  op.noteStats({ bucketId: rec.id, ns: rec.ns, buckets: 1 });
+  const res = await op.commit();
   forgetBucket(core, input.ns, input.name);
   if (!res.ok) throw new S3Error("OperationAborted");
   return rec;
@@ -104,10 +101,10 @@ export async function updateBucket(
   patch: (b: BucketRecord) => BucketRecord,
 ): Promise<BucketRecord> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const e = await core.kv.get<BucketRecord>(bucketKey(bucket.ns, bucket.name));
+    const e = await core.meta.get<BucketRecord>(bucketKey(bucket.ns, bucket.name));
     if (!e.value || e.value.id !== bucket.id) throw new S3Error("NoSuchBucket");
     const next = patch(e.value);
-    const res = await core.kv.atomic().check(e).set(e.key, next).commit();
+    const res = await core.meta.write().check(e).set(e.key, next).commit();
     if (res.ok) {
       forgetBucket(core, bucket.ns, bucket.name);
       return next;
@@ -117,7 +114,7 @@ export async function updateBucket(
 }
 
 export async function getBucketStats(core: StorageCore, bucketId: string): Promise<BucketStats> {
-  const [o, b] = await core.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+  const [o, b] = await core.meta.getMany<[Deno.KvU64, Deno.KvU64]>([
     bucketStatKey(bucketId, "objects"),
     bucketStatKey(bucketId, "bytes"),
   ]);
@@ -130,32 +127,32 @@ export async function getBucketStats(core: StorageCore, bucketId: string): Promi
  */
 export async function deleteBucket(core: StorageCore, ns: string, name: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const be = await core.kv.get<BucketRecord>(bucketKey(ns, name));
+    const be = await core.meta.get<BucketRecord>(bucketKey(ns, name));
     if (!be.value) throw new S3Error("NoSuchBucket", { fields: { BucketName: name } });
     const id = be.value.id;
-    const [oc, bc] = await core.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+    const [oc, bc] = await core.meta.getMany<[Deno.KvU64, Deno.KvU64]>([
       bucketStatKey(id, "objects"),
       bucketStatKey(id, "bytes"),
     ]);
     if ((oc.value?.value ?? 0n) !== 0n) {
       throw new S3Error("BucketNotEmpty", { fields: { BucketName: name } });
     }
-    // Versions, delete markers and multipart uploads are kept under other prefixes by later
-    // features; each registers a check here through `core.bucketEmptyChecks`.
-    for (const check of core.bucketEmptyChecks) {
-      if (!(await check(id))) throw new S3Error("BucketNotEmpty", { fields: { BucketName: name } });
+    // Noncurrent versions and delete markers are kept under their own prefix. (Open multipart
+    // uploads do not keep a bucket: S3 deletes it, and the maintenance aborts them.)
+    if (!(await versionsEmpty(core, id))) {
+      throw new S3Error("BucketNotEmpty", { fields: { BucketName: name } });
     }
-    const anyObject = core.kv.list({ prefix: objectPrefix(id) }, { limit: 1 });
+    const anyObject = core.meta.list({ prefix: objectPrefix(id) }, { limit: 1 });
     for await (const _ of anyObject) {
       throw new S3Error("BucketNotEmpty", { fields: { BucketName: name } });
     }
-    const op = core.kv.atomic().check(be, oc, bc).delete(be.key).delete(bucketIdKey(id))
+    const op = core.meta.write().check(be, oc, bc).delete(be.key).delete(bucketIdKey(id))
       .delete(oc.key).delete(bc.key);
     const cfgs = [];
-    for await (const c of core.kv.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
+    for await (const c of core.meta.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
     for (const k of cfgs.slice(0, 900)) op.delete(k);
-    noteStatChange(op, { bucketId: id, ns, buckets: -1 });
-    const res = await commitWithUsage(core, op);
+    op.noteStats({ bucketId: id, ns, buckets: -1 });
+    const res = await op.commit();
     if (res.ok) {
       forgetBucket(core, ns, name);
       forgetConfig(core, id);
@@ -169,7 +166,7 @@ const cacheId = (bucketId: string, kind: string) => `${bucketId}\n${kind}`;
 
 /** Forgets the cached configurations of a bucket (all kinds, or one). */
 function forgetConfig(core: StorageCore, bucketId: string, kind?: string): void {
-  const c = stateOf(core, CONFIGS);
+  const c = core.meta.bucketConfigs;
   if (kind !== undefined) c.forget(cacheId(bucketId, kind));
   else c.forgetPrefix(`${bucketId}\n`);
 }
@@ -183,8 +180,8 @@ export async function getBucketConfig<T>(
   bucketId: string,
   kind: string,
 ): Promise<T | null> {
-  return await stateOf(core, CONFIGS).get(cacheId(bucketId, kind), async () => {
-    const e = await core.kv.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
+  return await core.meta.bucketConfigs.get(cacheId(bucketId, kind), async () => {
+    const e = await core.meta.get<{ v: 1; value: T }>(bucketConfigKey(bucketId, kind));
     return e.value?.value ?? null;
   }) as T | null;
 }
@@ -198,8 +195,8 @@ export async function putBucketConfig<T>(
 ): Promise<void> {
   const key = bucketConfigKey(bucketId, kind);
   try {
-    if (value === null) await core.kv.delete(key);
-    else await core.kv.set(key, { v: 1, value });
+    if (value === null) await core.meta.delete(key);
+    else await core.meta.set(key, { v: 1, value });
   } finally {
     forgetConfig(core, bucketId, kind);
   }

@@ -18,7 +18,7 @@ async function files(s: Opened): Promise<string[]> {
 
 async function inlineEntries(s: Opened): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
+  for await (const e of s.core.meta.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
   return out;
 }
 

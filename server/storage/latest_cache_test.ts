@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cachedLatest, copyRecord, forgetLatest } from "./latest_cache.ts";
+import { copyRecord, LatestCache } from "./latest_cache.ts";
 import type { ObjectRecord } from "./types.ts";
 import { putText, withStorage } from "../../tests/_helpers/storage.ts";
 
@@ -42,29 +42,29 @@ Deno.test("latest cache: reads follow overwrites, deletes, markers and tag chang
 });
 
 Deno.test("latest cache: a read that overlaps a forget does not store what it read", async () => {
-  const core = {} as Parameters<typeof cachedLatest>[0];
+  const cache = new LatestCache(100);
   const old = { key: "k", size: 1 } as ObjectRecord;
   const fresh = { key: "k", size: 2 } as ObjectRecord;
   let release!: () => void;
-  const slow = cachedLatest(core, "B", "k", async () => {
+  const slow = cache.get("B", "k", async () => {
     await new Promise<void>((r) => release = r);
     return old;
   });
-  forgetLatest(core, "B", "k");
+  cache.forget("B", "k");
   release();
   assert.equal((await slow)?.size, 1);
   // The stale value was not kept: the next read loads again.
   let loads = 0;
-  const next = await cachedLatest(core, "B", "k", () => {
+  const next = await cache.get("B", "k", () => {
     loads++;
     return Promise.resolve(fresh);
   });
   assert.equal(next?.size, 2);
   assert.equal(loads, 1);
-  assert.equal((await cachedLatest(core, "B", "k", () => Promise.resolve(null)))?.size, 2);
+  assert.equal((await cache.get("B", "k", () => Promise.resolve(null)))?.size, 2);
   // Misses are not cached.
-  assert.equal(await cachedLatest(core, "B", "none", () => Promise.resolve(null)), null);
-  assert.equal((await cachedLatest(core, "B", "none", () => Promise.resolve(fresh)))?.size, 2);
+  assert.equal(await cache.get("B", "none", () => Promise.resolve(null)), null);
+  assert.equal((await cache.get("B", "none", () => Promise.resolve(fresh)))?.size, 2);
 });
 
 Deno.test("copyRecord: an equal copy sharing nothing with the original", () => {

@@ -9,7 +9,7 @@
 import { objectKey, objectListKey } from "./meta/keys.ts";
 import type { StorageCore } from "./core.ts";
 import type { ListedObject, ObjectRecord } from "./types.ts";
-import type { ListChange } from "./list_memory.ts";
+import type { MetaWrite } from "./meta/store.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -53,32 +53,21 @@ export function decodeListEntry(key: string, bytes: Uint8Array): ListedObject {
   return o;
 }
 
-/** Makes `rec` the latest object of its key: the `obj` record and its listing entry. */
-export function setLatest(op: Deno.AtomicOperation, bucketId: string, rec: ObjectRecord): void {
+/**
+ * Makes `rec` the latest object of its key: the `obj` record and its listing entry (noted on the
+ * write for the listing copy).
+ */
+export function setLatest(op: MetaWrite, bucketId: string, rec: ObjectRecord): void {
   op.set(objectKey(bucketId, rec.key), rec);
   op.set(objectListKey(bucketId, rec.key), listEntry(rec));
-  noteChange(op, { key: rec.key, entry: listedOf(rec) });
+  op.listChanges.push({ key: rec.key, entry: listedOf(rec) });
 }
 
 /** The key has no latest object (none, or a delete marker): drops both entries. */
-export function clearLatest(op: Deno.AtomicOperation, bucketId: string, key: string): void {
+export function clearLatest(op: MetaWrite, bucketId: string, key: string): void {
   op.delete(objectKey(bucketId, key));
   op.delete(objectListKey(bucketId, key));
-  noteChange(op, { key, entry: null });
-}
-
-// The listing changes an atomic operation makes, for the in-memory copy (list_memory.ts).
-const notedChanges = new WeakMap<Deno.AtomicOperation, ListChange[]>();
-
-function noteChange(op: Deno.AtomicOperation, ch: ListChange): void {
-  const list = notedChanges.get(op);
-  if (list) list.push(ch);
-  else notedChanges.set(op, [ch]);
-}
-
-/** The listing changes `setLatest` / `clearLatest` added to `op`, in order. */
-export function listChangesOf(op: Deno.AtomicOperation): ListChange[] {
-  return notedChanges.get(op) ?? [];
+  op.listChanges.push({ key, entry: null });
 }
 
 /**
@@ -86,21 +75,21 @@ export function listChangesOf(op: Deno.AtomicOperation): ListChange[] {
  * before the listeners open (nothing else writes then); a crash midway redoes it.
  */
 export async function buildListIndex(core: StorageCore): Promise<number> {
-  if ((await core.kv.get(LIST_INDEX_META)).value) return 0;
+  if ((await core.meta.get(LIST_INDEX_META)).value) return 0;
   let n = 0;
-  let op = core.kv.atomic();
+  let op = core.meta.write();
   let inOp = 0;
-  for await (const e of core.kv.list<ObjectRecord>({ prefix: ["obj"] }, { batchSize: 500 })) {
+  for await (const e of core.meta.list<ObjectRecord>({ prefix: ["obj"] }, { batchSize: 500 })) {
     const bucketId = e.key[1] as string;
     op.set(objectListKey(bucketId, e.value.key), listEntry(e.value));
     n++;
     if (++inOp >= 200) {
       await op.commit();
-      op = core.kv.atomic();
+      op = core.meta.write();
       inOp = 0;
     }
   }
   if (inOp) await op.commit();
-  await core.kv.set(LIST_INDEX_META, { v: 1, builtAt: core.clock.now() });
+  await core.meta.set(LIST_INDEX_META, { v: 1, builtAt: core.clock.now() });
   return n;
 }

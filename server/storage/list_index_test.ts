@@ -20,7 +20,7 @@ const put = putText;
 
 /** Every `obj` entry has the listing entry it implies, and no listing entry is left over. */
 async function assertIndexInSync(s: Opened) {
-  const kv = s.core.kv;
+  const kv = s.core.meta.reader;
   const objs = new Map<string, ObjectRecord>();
   for await (const e of kv.list<ObjectRecord>({ prefix: ["obj"] })) {
     objs.set(JSON.stringify([e.key[1], e.key[2]]), e.value);
@@ -101,7 +101,7 @@ Deno.test("listing index is built at start for data written before it existed", 
     });
     for (let i = 0; i < 450; i++) await put(s, b, `k/${String(i).padStart(3, "0")}`, "x".repeat(i));
     // Simulate an older data dir: no listing entries, no marker.
-    const op = s.core.kv.atomic().delete(LIST_INDEX_META);
+    const op = s.core.meta.write().delete(LIST_INDEX_META);
     for (let i = 0; i < 450; i++) op.delete(objectListKey(b.id, `k/${String(i).padStart(3, "0")}`));
     await op.commit();
     assert.equal((await page(s, b)).objects.length, 0);
@@ -112,7 +112,7 @@ Deno.test("listing index is built at start for data written before it existed", 
       const p = await page(s, b);
       assert.equal(p.objects.length, 450);
       assert.equal(p.objects[449].size, 449);
-      assert.ok((await s.core.kv.get(LIST_INDEX_META)).value);
+      assert.ok((await s.core.meta.get(LIST_INDEX_META)).value);
     } finally {
       await s.close();
     }

@@ -19,7 +19,6 @@ import { bucketStatKey, objectListPrefix } from "./meta/keys.ts";
 import { compareUtf8, walkBatches } from "./listing.ts";
 import { decodeListEntry } from "./list_index.ts";
 import type { Logger } from "../log.ts";
-import { setState, stateOf, StateSlot, type StorageCore } from "./core.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "./types.ts";
 
 /** A key's listing entry after a commit (null: the key has no latest object any more). */
@@ -88,7 +87,7 @@ export class ListMemory {
   #pending = new Set<Promise<void>>();
 
   constructor(
-    private readonly kv: Deno.Kv,
+    private readonly kv: Pick<Deno.Kv, "get" | "list">,
     private readonly log: Logger,
     readonly limits: ListMemoryLimits = DEFAULT_LIST_MEMORY,
   ) {}
@@ -220,18 +219,4 @@ function listCopy(copy: BucketCopy, input: ListObjectsInput): Promise<ListObject
     (e) => objects.push(e),
     (p) => commonPrefixes.push(p),
   ).then((r) => ({ objects, commonPrefixes, truncated: r.truncated, last: r.last }));
-}
-
-const MEMORY = new StateSlot((core) => new ListMemory(core.kv, core.log));
-
-/** The listing copy of a storage core (created with the default limits on first use). */
-export function listMemoryOf(core: StorageCore): ListMemory {
-  return stateOf(core, MEMORY);
-}
-
-/** Installs a listing copy with other limits (at open, before any listing). */
-export function setListMemory(core: StorageCore, limits: ListMemoryLimits): ListMemory {
-  const m = new ListMemory(core.kv, core.log, limits);
-  setState(core, MEMORY, m);
-  return m;
 }

@@ -7,7 +7,6 @@ import { rng } from "../../tests/_helpers/rng.ts";
 import { storedVersions } from "../../tests/_helpers/versions.ts";
 import { listInput, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
 import { listObjects } from "./listing.ts";
-import { listMemoryOf } from "./list_memory.ts";
 import type { BucketRecord } from "./types.ts";
 
 type Opened = Storage;
@@ -26,7 +25,7 @@ function put(s: Opened, b: BucketRecord, key: string, n: number) {
 
 /** Every page of every parameter set, from the copy and from KV, must be identical. */
 async function compareAll(s: Opened, b: BucketRecord, keys: string[]) {
-  assert(listMemoryOf(s.core).has(b.id), "the copy is loaded");
+  assert(s.core.meta.listMemory.has(b.id), "the copy is loaded");
   const sorted = [...keys].sort();
   const afters = ["", "a", "d/", sorted[Math.floor(sorted.length / 3)] ?? "", "zzz", "\u{E000}"];
   for (const prefix of ["", "d/", "d/1", "e", "nope/"]) {
@@ -95,7 +94,7 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
       }
       await Promise.all(work);
     };
-    const mem = listMemoryOf(s.core);
+    const mem = s.core.meta.listMemory;
     assert(!mem.has(b.id));
     // The first LIST starts the load; writes race it.
     await s.backend.listObjects(b, listInput());
@@ -125,7 +124,7 @@ Deno.test("listing copy: a load racing writes, deletes, tags and versioning equa
     let objects = 0;
     let bytes = 0;
     for await (
-      const e of storedVersions<{ deleteMarker?: boolean; size: number }>(s.core.kv, b.id)
+      const e of storedVersions<{ deleteMarker?: boolean; size: number }>(s.core.meta.reader, b.id)
     ) {
       if (e.value.deleteMarker) continue;
       objects++;

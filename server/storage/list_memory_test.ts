@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
 import { listObjects } from "./listing.ts";
-import { ListMemory, listMemoryOf } from "./list_memory.ts";
+import { ListMemory } from "./list_memory.ts";
 import type { BucketRecord, ListObjectsInput } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
 import {
@@ -15,16 +15,11 @@ type Opened = Storage;
 
 /** A fresh storage with bucket `listmem`, counting the KV list calls made from the start of `fn`. */
 function withBucket(
-  fn: (s: Opened, b: BucketRecord, counter: { lists: number }) => Promise<void>,
+  fn: (s: Opened, b: BucketRecord, counter: { list: number }) => Promise<void>,
   listCacheEntries?: number,
 ) {
   return withStorage("maxiofs-listmem-", async (s) => {
-    const counter = { lists: 0 };
-    const list = s.core.kv.list.bind(s.core.kv);
-    s.core.kv.list = ((sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
-      counter.lists++;
-      return list(sel, opts);
-    }) as Deno.Kv["list"];
+    const counter = s.core.meta.reads;
     const b = await s.backend.createBucket({
       ns: "",
       name: "listmem",
@@ -45,15 +40,15 @@ Deno.test("listing copy: loaded on first LIST, then kept up to date without KV r
     await put(s, b, "p/1", "x");
     await put(s, b, "p/2", "yy");
     assertEquals(await names(s, b, { prefix: "p/" }), ["p/1:1", "p/2:2"]);
-    await listMemoryOf(s.core).idle();
-    assert(listMemoryOf(s.core).has(b.id), "the first LIST loads the copy");
-    const before = counter.lists;
+    await s.core.meta.listMemory.idle();
+    assert(s.core.meta.listMemory.has(b.id), "the first LIST loads the copy");
+    const before = counter.list;
     await put(s, b, "p/3", "zzz");
     await put(s, b, "p/1", "xxxx");
     await s.backend.deleteObject(b, "p/2");
     assertEquals(await names(s, b, { prefix: "p/" }), ["p/1:4", "p/3:3"]);
     assertEquals(await names(s, b, { prefix: "p/", maxKeys: 1 }), ["p/1:4"]);
-    assertEquals(counter.lists, before, "listed from memory");
+    assertEquals(counter.list, before, "listed from memory");
     const page = await s.backend.listObjects(b, listInput());
     assert(Object.isFrozen(page.objects[0]), "shared entries cannot be changed by a caller");
   });
@@ -80,8 +75,8 @@ Deno.test("listing copy answers every page exactly as KV does", async () => {
     for (let i = 0; i < 40; i++) keys.push(`many/${String(i).padStart(3, "0")}`);
     for (const k of keys) await put(s, b, k, k);
     await names(s, b);
-    await listMemoryOf(s.core).idle();
-    assert(listMemoryOf(s.core).has(b.id));
+    await s.core.meta.listMemory.idle();
+    assert(s.core.meta.listMemory.has(b.id));
     let compared = 0;
     for (const prefix of ["", "a", "a/", "dir/", "many/", "z", "nope", "é"]) {
       for (const delimiter of ["", "/", "//", "x"]) {
@@ -107,7 +102,7 @@ Deno.test("listing copy answers every page exactly as KV does", async () => {
 Deno.test("listing copy: writes during the load are not lost; 0 disables the copy", async () => {
   await withBucket(async (s, b) => {
     for (let i = 0; i < 300; i++) await put(s, b, `k${i}`, "v");
-    const mem = listMemoryOf(s.core);
+    const mem = s.core.meta.listMemory;
     const loading = mem.load(b.id);
     // Changes that commit while the scan runs (before and after its position).
     await Promise.all([
@@ -126,11 +121,11 @@ Deno.test("listing copy: writes during the load are not lost; 0 disables the cop
   await withBucket(async (s, b, counter) => {
     await put(s, b, "k", "v");
     await names(s, b);
-    await listMemoryOf(s.core).idle();
-    assert(!listMemoryOf(s.core).has(b.id));
-    const before = counter.lists;
+    await s.core.meta.listMemory.idle();
+    assert(!s.core.meta.listMemory.has(b.id));
+    const before = counter.list;
     assertEquals(await names(s, b), ["k:1"]);
-    assert(counter.lists > before, "listed from KV");
+    assert(counter.list > before, "listed from KV");
   }, 0);
 });
 
@@ -192,11 +187,11 @@ Deno.test("listing copy: a write the quota refuses keeps the copy", async () => 
     const b = await s.backend.createBucket({ ns: "t", name: "quota", ownerId: "o", region: "r" });
     await put(s, b, "k", "v");
     await names(s, b);
-    await listMemoryOf(s.core).idle();
-    assert(listMemoryOf(s.core).has(b.id));
+    await s.core.meta.listMemory.idle();
+    assert(s.core.meta.listMemory.has(b.id));
     const refused = await put(s, b, "big", "x".repeat(200)).catch((e) => e);
     assertEquals((refused as S3Error).code, "QuotaExceeded");
-    assert(listMemoryOf(s.core).has(b.id), "nothing was committed: the copy stays");
+    assert(s.core.meta.listMemory.has(b.id), "nothing was committed: the copy stays");
     assertEquals(await names(s, b), ["k:1"]);
   }, { quota: { limitsOf: (ns) => ns === "t" ? { maxBytes: 100, maxBuckets: null } : null } });
 });

@@ -180,9 +180,9 @@ export async function listObjects(
       // cannot return in the same call: ask for the range's last key alongside, so a listing
       // that ends with the batch needs no second sequential round trip.
       const lastOfRange = !input.delimiter && batch === 1000
-        ? Array.fromAsync(core.kv.list(sel, { limit: 1, reverse: true })).catch(() => null)
+        ? Array.fromAsync(core.meta.list(sel, { limit: 1, reverse: true })).catch(() => null)
         : null;
-      const iter = core.kv.list<Uint8Array>(sel, { limit: batch, batchSize: batch });
+      const iter = core.meta.list<Uint8Array>(sel, { limit: batch, batchSize: batch });
       // Entries are decoded only when they make the page (a folded prefix skips the rest).
       const out: Deno.KvEntry<Uint8Array>[] = [];
       for await (const e of iter) out.push(e);

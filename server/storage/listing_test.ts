@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { compareUtf8, listObjects, prefixEnd, walkWithDelimiter } from "./listing.ts";
-import { listMemoryOf } from "./list_memory.ts";
 import { listInput, putText, withStorage } from "../../tests/_helpers/storage.ts";
 import { objectListKey } from "./meta/keys.ts";
 import { decodeListEntry, listEntry } from "./list_index.ts";
@@ -143,7 +142,7 @@ Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
         return kv.list(sel, opts);
       },
     };
-    const core = { kv: counting } as unknown as StorageCore;
+    const core = { meta: counting } as unknown as StorageCore;
     const page = await listObjects(core, "B", {
       prefix: "",
       delimiter: "/",
@@ -220,7 +219,7 @@ Deno.test("a page of exactly 1000 keys is complete; 1001 keys truncate (KV)", as
     await write(names("a/", 1000));
     await write(names("b/", 1001));
     await write(["c"]);
-    const core = { kv } as unknown as StorageCore;
+    const core = { meta: kv } as unknown as StorageCore;
     const list = (prefix: string, after = "") =>
       listObjects(core, "B", { prefix, delimiter: "", after, maxKeys: 1000 });
     const a = await list("a/");
@@ -279,7 +278,7 @@ Deno.test("a prefix lists keys that go on with U+10FFFF, from KV, from memory an
     const input = listInput({ prefix: "a" });
     const fromKv = await listObjects(s.core, b.id, input);
     assert.deepEqual(fromKv.objects.map((o) => o.key), want);
-    await listMemoryOf(s.core).load(b.id);
+    await s.core.meta.listMemory.load(b.id);
     assert.deepEqual((await s.backend.listObjects(b, input)).objects.map((o) => o.key), want);
     const versions = await s.backend.listObjectVersions(b, {
       prefix: "a",

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { deepFreeze, MemoCache } from "./memo_cache.ts";
-import { setState, stateOf, StateSlot, type StorageCore } from "./core.ts";
 
 Deno.test("memo cache: loads once, shares a frozen value, forgets", async () => {
   const c = new MemoCache<{ a: { b: number[] } }>();
@@ -45,16 +44,4 @@ Deno.test("deepFreeze leaves bytes writable and freezes what holds them", () => 
   v.bytes[0] = 7;
   assert.equal(v.bytes[0], 7);
   assert.ok(Object.isFrozen(v) && Object.isFrozen(v.list) && Object.isFrozen(v.list[0]));
-});
-
-Deno.test("core state: one value per core and slot, made on first use, replaceable", () => {
-  const a = {} as StorageCore;
-  const b = {} as StorageCore;
-  let made = 0;
-  const slot = new StateSlot(() => ({ n: ++made }));
-  assert.equal(stateOf(a, slot), stateOf(a, slot));
-  assert.notEqual(stateOf(a, slot), stateOf(b, slot));
-  assert.equal(made, 2);
-  setState(a, slot, { n: 99 });
-  assert.equal(stateOf(a, slot).n, 99);
 });

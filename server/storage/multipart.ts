@@ -164,7 +164,7 @@ export async function createUpload(
     storageClass: rec.storageClass,
     checksum: rec.checksum,
   };
-  const res = await core.kv.atomic()
+  const res = await core.meta.write()
     .check({ key: uploadKey(rec.uploadId), versionstamp: null })
     .set(uploadKey(rec.uploadId), rec)
     .set(uploadListKey(bucket.id, rec.key, rec.initiated, rec.uploadId), listing)
@@ -184,7 +184,7 @@ export async function getUploadEntry(
   if (!/^[0-9a-f]{32}$/.test(uploadId)) {
     throw new S3Error("NoSuchUpload", { fields: { UploadId: uploadId } });
   }
-  const e = await core.kv.get<UploadRecord>(uploadKey(uploadId));
+  const e = await core.meta.get<UploadRecord>(uploadKey(uploadId));
   if (!e.value || e.value.bucketId !== bucket.id || e.value.key !== key) {
     throw new S3Error("NoSuchUpload", { fields: { UploadId: uploadId } });
   }
@@ -260,7 +260,7 @@ async function commitPart(
   const pKey = partKey(input.uploadId, input.partNumber);
   const deadline = core.clock.now() + SEAL_WAIT_MS;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const [ue, pe] = await core.kv.getMany<[UploadRecord, PartRecord]>([
+    const [ue, pe] = await core.meta.getMany<[UploadRecord, PartRecord]>([
       uploadKey(input.uploadId),
       pKey,
     ]);
@@ -272,7 +272,7 @@ async function commitPart(
       await sleep(50);
       continue;
     }
-    const res = await core.atomic().check(ue, pe).set(pKey, part).commit();
+    const res = await core.meta.groupWrite().check(ue, pe).set(pKey, part).commit();
     if (!res.ok) continue;
     if (pe.value && pe.value.blob !== part.blob) {
       await core.blobs.remove(pe.value.blob).catch((e) =>
@@ -298,10 +298,10 @@ export async function abortUpload(
   for (let attempt = 0; attempt < 50; attempt++) {
     const ue = bucket
       ? await getUploadEntry(core, bucket, key, uploadId)
-      : await core.kv.get<UploadRecord>(uploadKey(uploadId));
+      : await core.meta.get<UploadRecord>(uploadKey(uploadId));
     if (!ue.value) throw new S3Error("NoSuchUpload", { fields: { UploadId: uploadId } });
     const up = ue.value;
-    const res = await core.kv.atomic()
+    const res = await core.meta.write()
       .check(ue)
       .delete(uploadKey(uploadId))
       .delete(uploadListKey(up.bucketId, up.key, up.initiated, uploadId))
@@ -346,16 +346,16 @@ export async function cleanupUpload(
   uploadId: string,
   opts: { startup?: boolean } = {},
 ): Promise<void> {
-  const found = await core.kv.get<CleanupNote>(uploadCleanKey(uploadId));
+  const found = await core.meta.get<CleanupNote>(uploadCleanKey(uploadId));
   if (!found.value || (found.value.claimed && !opts.startup)) return;
   let note: CleanupNote = { ...found.value, claimed: true };
-  const claim = await core.kv.atomic().check(found).set(found.key, note).commit();
+  const claim = await core.meta.write().check(found).set(found.key, note).commit();
   if (!claim.ok) return; // another runner claimed it
   let stamp = claim.versionstamp;
   try {
     const partKeys: Deno.KvKey[] = [];
     const keepBlobs = new Set<string>();
-    for await (const e of core.kv.list<PartRecord>({ prefix: partPrefix(uploadId) })) {
+    for await (const e of core.meta.list<PartRecord>({ prefix: partPrefix(uploadId) })) {
       partKeys.push(e.key);
       if (note.keep && hasBit(note.keep, e.value.n)) keepBlobs.add(e.value.blob);
     }
@@ -364,17 +364,17 @@ export async function cleanupUpload(
         if (!keepBlobs.has(id)) await core.blobs.remove(id);
       }
       note = { ...note, filesDone: true };
-      const res = await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+      const res = await core.meta.write().check({ key: found.key, versionstamp: stamp })
         .set(found.key, note).commit();
       if (!res.ok) return;
       stamp = res.versionstamp;
     }
-    await deleteKeys(core.kv, partKeys);
-    await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+    await deleteKeys(core.meta.writer, partKeys);
+    await core.meta.write().check({ key: found.key, versionstamp: stamp })
       .delete(found.key).commit();
   } catch (e) {
     const { claimed: _, ...released } = note;
-    await core.kv.atomic().check({ key: found.key, versionstamp: stamp })
+    await core.meta.write().check({ key: found.key, versionstamp: stamp })
       .set(found.key, released).commit().catch(() => {});
     throw e;
   }
@@ -392,7 +392,7 @@ export async function listParts(
   if (input.maxParts <= 0 || input.marker >= MAX_PART_NUMBER) {
     return { upload, parts, truncated: false };
   }
-  const iter = core.kv.list<PartRecord>(
+  const iter = core.meta.list<PartRecord>(
     { prefix: partPrefix(uploadId), start: partKey(uploadId, input.marker + 1) },
     { limit: input.maxParts + 1 },
   );
@@ -419,7 +419,7 @@ export async function listUploads(
   let idAfter: string | null = null;
   if (input.keyMarker && input.uploadIdMarker) {
     const m = /^[0-9a-f]{32}$/.test(input.uploadIdMarker)
-      ? await core.kv.get<UploadRecord>(uploadKey(input.uploadIdMarker))
+      ? await core.meta.get<UploadRecord>(uploadKey(input.uploadIdMarker))
       : null;
     if (m?.value && m.value.bucketId === bucket.id && m.value.key === input.keyMarker) {
       resume = uploadListKey(bucket.id, m.value.key, m.value.initiated, m.value.uploadId);
@@ -440,7 +440,7 @@ export async function listUploads(
       from = [...prefixKey, start, -1];
     } else from = [...prefixKey, inclusive ? start : start + "\0"];
     for (let batch = seekBatch(walkInput);; batch = Math.min(batch * 4, 1000)) {
-      const iter = core.kv.list<UploadListing>(
+      const iter = core.meta.list<UploadListing>(
         { prefix: prefixKey, start: from },
         { limit: batch, batchSize: batch },
       );

@@ -26,7 +26,7 @@ import {
   type PartRecord,
   type UploadRecord,
 } from "./multipart.ts";
-import { noteStatChange, type StorageCore } from "./core.ts";
+import type { StorageCore } from "./core.ts";
 import type { ChecksumAlgorithm } from "./hashing.ts";
 import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "./types.ts";
 
@@ -125,14 +125,14 @@ async function seal(
       continue;
     }
     const sealed: UploadRecord = { ...ue.value, sealed: core.clock.now() };
-    const res = await core.kv.atomic().check(ue).set(ue.key, sealed).commit();
+    const res = await core.meta.write().check(ue).set(ue.key, sealed).commit();
     if (res.ok) return { key: ue.key, value: sealed, versionstamp: res.versionstamp };
   }
 }
 
 async function unseal(core: StorageCore, sealed: Deno.KvEntry<UploadRecord>): Promise<void> {
   const { sealed: _, ...open } = sealed.value;
-  await core.kv.atomic().check(sealed).set(sealed.key, open).commit().catch(() => {});
+  await core.meta.write().check(sealed).set(sealed.key, open).commit().catch(() => {});
 }
 
 /** The object record that lists the parts, and the chunk entries when they are not inline. */
@@ -211,7 +211,7 @@ async function alreadyCompleted(
   bucket: BucketRecord,
   input: CompleteUploadInput,
 ): Promise<ObjectRecord | null> {
-  const done = (await core.kv.get<UploadDone>(uploadDoneKey(input.uploadId))).value;
+  const done = (await core.meta.get<UploadDone>(uploadDoneKey(input.uploadId))).value;
   if (!done || done.bucketId !== bucket.id || done.key !== input.key) return null;
   const rec = await getObjectRecord(core, bucket, input.key, done.versionId).catch(() => null);
   return rec && rec.etag === done.etag ? rec : null;
@@ -236,7 +236,7 @@ export async function completeUpload(
   let published = false;
   try {
     const stored = new Map<number, PartRecord>();
-    for await (const e of core.kv.list<PartRecord>({ prefix: partPrefix(up.uploadId) })) {
+    for await (const e of core.meta.list<PartRecord>({ prefix: partPrefix(up.uploadId) })) {
       stored.set(e.value.n, e.value);
     }
     const parts = validateCompleteParts(up, input.parts, stored, input.minPartSize);
@@ -252,8 +252,8 @@ export async function completeUpload(
     // names them is published; if this Complete fails they are overwritten by the next one or
     // dropped by the maintenance once the upload is gone.
     if (chunks.length) {
-      const idx = await core.kv.get<PartsIndex>(objectPartsIndexKey(up.uploadId));
-      await core.kv.set(
+      const idx = await core.meta.get<PartsIndex>(objectPartsIndexKey(up.uploadId));
+      await core.meta.set(
         objectPartsIndexKey(up.uploadId),
         {
           v: 1,
@@ -263,7 +263,7 @@ export async function completeUpload(
       );
     }
     for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
-      const op = core.kv.atomic();
+      const op = core.meta.write();
       for (let j = i; j < Math.min(chunks.length, i + CHUNKS_PER_COMMIT); j++) {
         op.set(objectPartsKey(up.uploadId, j), { v: 1, parts: chunks[j] });
       }
@@ -289,7 +289,7 @@ export async function completeUpload(
         );
         op.delete(uploadListKey(up.bucketId, up.key, up.initiated, up.uploadId));
         op.set(uploadCleanKey(up.uploadId), { v: 1, keep, at: core.clock.now() });
-        noteStatChange(op, { bucketId: bucket.id, ns: bucket.ns, uploadId: up.uploadId });
+        op.noteStats({ bucketId: bucket.id, ns: bucket.ns, uploadId: up.uploadId });
       },
     });
     published = true;
@@ -304,7 +304,7 @@ export async function completeUpload(
     if (!published) {
       await unseal(core, sealed);
       // An abort that raced this Complete makes the publish checks fail: report it as such.
-      const still = await core.kv.get(uploadKey(up.uploadId));
+      const still = await core.meta.get(uploadKey(up.uploadId));
       if (!still.value) throw new S3Error("NoSuchUpload", { fields: { UploadId: up.uploadId } });
     }
     throw e;

@@ -26,9 +26,9 @@ export interface MaintenanceResult {
 }
 
 async function bucketExists(core: StorageCore, id: string): Promise<boolean> {
-  const ref = await core.kv.get<{ ns: string; name: string }>(bucketIdKey(id));
+  const ref = await core.meta.get<{ ns: string; name: string }>(bucketIdKey(id));
   if (!ref.value) return false;
-  const b = await core.kv.get<BucketRecord>(bucketKey(ref.value.ns, ref.value.name));
+  const b = await core.meta.get<BucketRecord>(bucketKey(ref.value.ns, ref.value.name));
   return b.value?.id === id;
 }
 
@@ -38,21 +38,21 @@ export async function multipartMaintenance(
 ): Promise<MaintenanceResult> {
   const out: MaintenanceResult = { cleaned: 0, aborted: 0, unsealed: 0, droppedChunks: 0 };
   const pending: string[] = [];
-  for await (const e of core.kv.list({ prefix: ["mpclean"] })) pending.push(e.key[1] as string);
+  for await (const e of core.meta.list({ prefix: ["mpclean"] })) pending.push(e.key[1] as string);
   for (const id of pending) {
     await cleanupUpload(core, id, { startup: opts.startup });
     out.cleaned++;
   }
 
   const doneCutoff = core.clock.now() - DONE_TTL_MS;
-  for await (const e of core.kv.list<UploadDone>({ prefix: ["mpdone"] })) {
-    if (e.value.at < doneCutoff) await core.kv.atomic().check(e).delete(e.key).commit();
+  for await (const e of core.meta.list<UploadDone>({ prefix: ["mpdone"] })) {
+    if (e.value.at < doneCutoff) await core.meta.write().check(e).delete(e.key).commit();
   }
 
   const cutoff = core.clock.now() - opts.maxAgeMs;
   const alive = new Map<string, boolean>();
   const uploads: Deno.KvEntry<UploadRecord>[] = [];
-  for await (const e of core.kv.list<UploadRecord>({ prefix: ["mpu"] })) uploads.push(e);
+  for await (const e of core.meta.list<UploadRecord>({ prefix: ["mpu"] })) uploads.push(e);
   for (const e of uploads) {
     const up = e.value;
     if (!alive.has(up.bucketId)) alive.set(up.bucketId, await bucketExists(core, up.bucketId));
@@ -66,7 +66,7 @@ export async function multipartMaintenance(
       out.aborted++;
     } else if (opts.startup && up.sealed) {
       const { sealed: _, ...open } = up;
-      const res = await core.kv.atomic().check(e).set(e.key, open).commit();
+      const res = await core.meta.write().check(e).set(e.key, open).commit();
       if (res.ok) out.unsealed++;
     }
   }
@@ -76,10 +76,10 @@ export async function multipartMaintenance(
   // was then aborted: either way the files are unreferenced too. The small index entries are
   // scanned, never the chunks.
   const idx: Deno.KvEntry<PartsIndex>[] = [];
-  for await (const e of core.kv.list<PartsIndex>({ prefix: ["objpartsidx"] })) idx.push(e);
+  for await (const e of core.meta.list<PartsIndex>({ prefix: ["objpartsidx"] })) idx.push(e);
   for (let i = 0; i < idx.length; i += 10) {
     const batch = idx.slice(i, i + 10);
-    const refs = await core.kv.getMany(batch.map((e) => blobRefKey(e.key[1] as string)));
+    const refs = await core.meta.getMany(batch.map((e) => blobRefKey(e.key[1] as string)));
     for (const [k, e] of batch.entries()) {
       if (!refs[k].value) out.droppedChunks += await freePartsGroup(core, e.key[1] as string);
     }

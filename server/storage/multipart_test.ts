@@ -90,7 +90,7 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       ) as S3Error;
       assertEquals(err.code, "InvalidPartNumber");
       assertEquals((await st.core.blobs.listPrefix(`${up.uploadId}.`)).length, n - 1);
-      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["mpart"] }))).length, 0);
+      assertEquals((await Array.fromAsync(st.core.meta.list({ prefix: ["mpart"] }))).length, 0);
 
       // Counters count the object once, with its full size.
       assertEquals(await be.bucketStats(bucket.id), { objects: 1, bytes: all.length });
@@ -100,9 +100,9 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       await be.deleteObject(bucket, "many");
       assertEquals(await be.bucketStats(bucket.id), { objects: 0, bytes: 0 });
       assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
-      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
+      assertEquals((await Array.fromAsync(st.core.meta.list({ prefix: ["objparts"] }))).length, 0);
       assertEquals(
-        (await Array.fromAsync(st.core.kv.list({ prefix: ["objpartsidx"] }))).length,
+        (await Array.fromAsync(st.core.meta.list({ prefix: ["objpartsidx"] }))).length,
         0,
       );
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
@@ -131,9 +131,9 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       });
       // What a crash between the delete commit and freeing leaves: the object and its group
       // reference are gone, the files, chunks and index entry are still there.
-      const cur = (await st.core.kv.get<{ blob: null }>(["obj", bucket.id, "crashed"])).value!;
-      const op = st.core.kv.atomic();
-      for await (const e of st.core.kv.list({ prefix: ["ver", bucket.id, "crashed"] })) {
+      const cur = (await st.core.meta.get<{ blob: null }>(["obj", bucket.id, "crashed"])).value!;
+      const op = st.core.meta.write();
+      for await (const e of st.core.meta.list({ prefix: ["ver", bucket.id, "crashed"] })) {
         op.delete(e.key);
       }
       await op.delete(["obj", bucket.id, "crashed"]).delete(["vhead", bucket.id, "crashed"])
@@ -143,7 +143,7 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: true });
       assertEquals(res.droppedChunks, 2);
       assertEquals(await st.core.blobs.listPrefix(`${up.uploadId}.`), []);
-      assertEquals((await Array.fromAsync(st.core.kv.list({ prefix: ["objparts"] }))).length, 0);
+      assertEquals((await Array.fromAsync(st.core.meta.list({ prefix: ["objparts"] }))).length, 0);
     });
 
     await t.step(
@@ -252,10 +252,10 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
       assertEquals(await st.core.blobs.listPrefix(`${b.uploadId}.`), []);
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
       assertEquals(res.droppedChunks, 2);
-      const left = await Array.fromAsync(st.core.kv.list({ prefix: ["objparts", b.uploadId] }));
+      const left = await Array.fromAsync(st.core.meta.list({ prefix: ["objparts", b.uploadId] }));
       assertEquals(left.length, 0);
       // The completed object's chunks are untouched.
-      const still = await Array.fromAsync(st.core.kv.list({ prefix: ["objparts", a.uploadId] }));
+      const still = await Array.fromAsync(st.core.meta.list({ prefix: ["objparts", a.uploadId] }));
       assertEquals(still.length, 2);
       assertEquals(await be.bucketStats(bucket.id), {
         objects: before.objects,
@@ -285,10 +285,10 @@ Deno.test("multipart storage: chunked layouts, reads, cleanup and maintenance", 
 
     await t.step("a seal left by a crash is cleared at start-up", async () => {
       const up = await create("sealed");
-      const e = await st.core.kv.get<UploadRecord>(uploadKey(up.uploadId));
-      await st.core.kv.set(e.key, { ...e.value!, sealed: Date.now() });
+      const e = await st.core.meta.get<UploadRecord>(uploadKey(up.uploadId));
+      await st.core.meta.set(e.key, { ...e.value!, sealed: Date.now() });
       await be.multipartMaintenance({ maxAgeMs: Infinity, startup: false });
-      assert((await st.core.kv.get<UploadRecord>(e.key)).value?.sealed, "kept while running");
+      assert((await st.core.meta.get<UploadRecord>(e.key)).value?.sealed, "kept while running");
       const res = await be.multipartMaintenance({ maxAgeMs: Infinity, startup: true });
       assertEquals(res.unsealed, 1);
       const d = randomBytes(10, 2);
@@ -381,10 +381,11 @@ Deno.test("ListMultipartUploads folds prefixes reading few entries each", async 
     // KV fetches entries in batches of `batchSize`: the sum over all list calls bounds the
     // entries read.
     let fetched = 0;
-    const kv = st.core.kv;
+    const kv = st.core.meta.reader;
+    // A stand-in for the metadata store with the reads the listing makes.
     const counting = {
       ...st.core,
-      kv: {
+      meta: {
         get: kv.get.bind(kv),
         list: (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
           fetched += Math.min(opts?.batchSize ?? 100, opts?.limit ?? Infinity);

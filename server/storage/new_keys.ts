@@ -9,12 +9,11 @@
  * A bucket whose PUTs keep overwriting (a failed guess costs a commit) skips the guess for a
  * while.
  */
-import { stateOf, StateSlot, type StorageCore } from "./core.ts";
 import type { BucketRecord } from "./types.ts";
 
 /** PUTs of a bucket that skip the guess after a wrong one. */
 const SKIP_AFTER_MISS = 16;
-/** Buckets remembered per storage core. */
+/** Buckets remembered. */
 const MAX_BUCKETS = 10_000;
 
 interface Known {
@@ -22,39 +21,35 @@ interface Known {
   skip: number;
 }
 
-/** Per storage core: what is known of each bucket, by bucket id. */
-const KNOWN = new StateSlot(() => new Map<string, Known>());
+export class NewKeyGuesses {
+  /** What is known of each bucket, by bucket id. */
+  readonly #known = new Map<string, Known>();
 
-const mapOf = (core: StorageCore) => stateOf(core, KNOWN);
-
-/** Remembers the bucket record entry a key-state read returned. */
-export function rememberBucket(core: StorageCore, be: Deno.KvEntry<BucketRecord>): void {
-  const m = mapOf(core);
-  const cur = m.get(be.value.id);
-  if (cur) {
-    cur.be = be;
-    return;
+  /** Remembers the bucket record entry a key-state read returned. */
+  rememberBucket(be: Deno.KvEntry<BucketRecord>): void {
+    const cur = this.#known.get(be.value.id);
+    if (cur) {
+      cur.be = be;
+      return;
+    }
+    if (this.#known.size >= MAX_BUCKETS) this.#known.clear();
+    this.#known.set(be.value.id, { be, skip: 0 });
   }
-  if (m.size >= MAX_BUCKETS) m.clear();
-  m.set(be.value.id, { be, skip: 0 });
-}
 
-/** The bucket entry to check a guessed-new publish against, or null to read the state first. */
-export function guessBucket(
-  core: StorageCore,
-  bucketId: string,
-): Deno.KvEntry<BucketRecord> | null {
-  const k = mapOf(core).get(bucketId);
-  if (!k) return null;
-  if (k.skip > 0) {
-    k.skip--;
-    return null;
+  /** The bucket entry to check a guessed-new publish against, or null to read the state first. */
+  guessBucket(bucketId: string): Deno.KvEntry<BucketRecord> | null {
+    const k = this.#known.get(bucketId);
+    if (!k) return null;
+    if (k.skip > 0) {
+      k.skip--;
+      return null;
+    }
+    return k.be;
   }
-  return k.be;
-}
 
-/** A guess failed its check: the key existed or the bucket changed. */
-export function guessMissed(core: StorageCore, bucketId: string): void {
-  const k = mapOf(core).get(bucketId);
-  if (k) k.skip = SKIP_AFTER_MISS;
+  /** A guess failed its check: the key existed or the bucket changed. */
+  missed(bucketId: string): void {
+    const k = this.#known.get(bucketId);
+    if (k) k.skip = SKIP_AFTER_MISS;
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { inlineDataKey, objectKey } from "./meta/keys.ts";
+import type { MetaWrite } from "./meta/store.ts";
 import { bytesStream } from "./blob/hot_cache.ts";
 import { blobsOf, type StorageCore } from "./core.ts";
 import {
@@ -80,7 +81,7 @@ export interface PublishOptions {
    * the record with its final `versionId` (assigned at commit time): anything keyed by version
    * must be written here, not before.
    */
-  extra?: (op: Deno.AtomicOperation, rec: ObjectRecord) => void;
+  extra?: (op: MetaWrite, rec: ObjectRecord) => void;
   /** Entries that must be unchanged for the commit (e.g. the multipart upload record). */
   checks?: Deno.KvEntryMaybe<unknown>[];
   /** The bytes of an `inline` record, stored by the same commit. */
@@ -162,7 +163,7 @@ export async function putObject(
   input: PutObjectInput,
 ): Promise<ObjectRecord> {
   const cur = input.conditions
-    ? (await core.kv.get<ObjectRecord>(objectKey(bucket.id, input.key))).value
+    ? (await core.meta.get<ObjectRecord>(objectKey(bucket.id, input.key))).value
     : null;
   // Fail fast on a precondition before reading the body; re-checked atomically on publish.
   checkWriteConditions(cur, input.conditions);
@@ -239,7 +240,7 @@ export async function openObject(
 async function readInline(core: StorageCore, id: string): Promise<Uint8Array | null> {
   const hot = core.blobs.hot.get(id);
   if (hot) return hot;
-  const e = await core.kv.get<Uint8Array>(inlineDataKey(id));
+  const e = await core.meta.get<Uint8Array>(inlineDataKey(id));
   if (!e.value) return null;
   core.blobs.hot.set(id, e.value);
   return e.value;

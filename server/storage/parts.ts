@@ -16,7 +16,7 @@ export async function loadParts(core: StorageCore, rec: ObjectRecord): Promise<P
   const keys = Array.from({ length: rec.partsChunks }, (_, i) => objectPartsKey(rec.partsId!, i));
   const out: PartRef[] = [];
   for (let i = 0; i < keys.length; i += 10) {
-    const entries = await core.kv.getMany<{ v: 1; parts: PartRef[] }[]>(keys.slice(i, i + 10));
+    const entries = await core.meta.getMany<{ v: 1; parts: PartRef[] }[]>(keys.slice(i, i + 10));
     for (const e of entries) {
       // A chunk vanishes only when the object was replaced or deleted under the reader.
       if (!e.value) throw new BlobGone();
@@ -42,13 +42,13 @@ export interface PartsIndex {
  * half way leaves it for the maintenance to finish.
  */
 export async function freePartsGroup(core: StorageCore, partsId: string): Promise<number> {
-  const [ref, idx] = await core.kv.getMany<[unknown, PartsIndex]>([
+  const [ref, idx] = await core.meta.getMany<[unknown, PartsIndex]>([
     blobRefKey(partsId),
     objectPartsIndexKey(partsId),
   ]);
   if (ref.value || !idx.value) return 0;
   for (const id of await core.blobs.listPrefix(`${partsId}.`)) await core.blobs.remove(id);
-  const op = core.kv.atomic().check(idx).delete(idx.key);
+  const op = core.meta.write().check(idx).delete(idx.key);
   for (let c = 0; c < idx.value.chunks; c++) op.delete(objectPartsKey(partsId, c));
   return (await op.commit()).ok ? idx.value.chunks : 0;
 }

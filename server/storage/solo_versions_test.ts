@@ -27,9 +27,9 @@ async function text(s: Storage, b: BucketRecord, key: string, versionId?: string
 async function entryKinds(s: Storage, b: BucketRecord, key: string): Promise<string[]> {
   const kinds: string[] = [];
   for (const kind of ["obj", "objl", "vhead", "vnull"]) {
-    if ((await s.core.kv.get([kind, b.id, key])).versionstamp) kinds.push(kind);
+    if ((await s.core.meta.get([kind, b.id, key])).versionstamp) kinds.push(kind);
   }
-  for await (const _ of s.core.kv.list({ prefix: ["ver", b.id, key] })) kinds.push("ver");
+  for await (const _ of s.core.meta.list({ prefix: ["ver", b.id, key] })) kinds.push("ver");
   return kinds.sort();
 }
 
@@ -57,7 +57,7 @@ Deno.test("solo: an unversioned key is its obj record alone, through overwrite a
     assertEquals(await text(s, b, "k"), "second");
     assertEquals(await text(s, b, "k", "null"), "second");
     assertEquals(await be.bucketStats(b.id), { objects: 1, bytes: 6 });
-    assertEquals(await assertInlineOwnership(s.core.kv), 1);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), 1);
     const page = await allVersions(s, b);
     assertEquals(page.versions.map((v) => [v.rec.key, v.rec.versionId, v.isLatest]), [
       ["k", "null", true],
@@ -68,7 +68,7 @@ Deno.test("solo: an unversioned key is its obj record alone, through overwrite a
     await be.deleteObject(b, "k");
     assertEquals(await entryKinds(s, b, "k"), []);
     assertEquals(await be.bucketStats(b.id), { objects: 0, bytes: 0 });
-    assertEquals(await assertInlineOwnership(s.core.kv), 0);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), 0);
     await be.deleteBucket("", "solo1");
   });
 });
@@ -108,7 +108,7 @@ Deno.test("solo: versioning the bucket keeps the solo version as the noncurrent 
     await be.deleteObject(b, "a", { versionId: "null" });
     assertEquals(await text(s, b, "a"), "a-v1");
     assertEquals(await be.bucketStats(b.id), { objects: 2, bytes: 10 });
-    assertEquals(await assertInlineOwnership(s.core.kv), 2);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), 2);
   });
 });
 
@@ -130,7 +130,7 @@ Deno.test("solo: a Suspended bucket replaces a solo version and frees its bytes"
       ["p", "null", false],
     ]);
     assertEquals(await be.bucketStats(b.id), { objects: 1, bytes: 11 });
-    assertEquals(await assertInlineOwnership(s.core.kv), 1);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), 1);
   });
 });
 
@@ -224,7 +224,7 @@ Deno.test("solo: a key stored with version entries (older data) is read, then ma
     const rec = await put(s, b, "old", "legacy");
     const { solo: _solo, ...plain } = rec;
     const sort = soloSort(rec);
-    await s.core.kv.atomic()
+    await s.core.meta.write()
       .set(["obj", b.id, "old"], plain)
       .set(["ver", b.id, "old", sort], plain)
       .set(["vhead", b.id, "old"], { v: 1, sort, versionId: "null", marker: false })
@@ -237,7 +237,7 @@ Deno.test("solo: a key stored with version entries (older data) is read, then ma
     assertEquals(await entryKinds(s, b, "old"), ["obj", "objl"]);
     assertEquals(await text(s, b, "old", "null"), "now solo");
     assertEquals(await be.bucketStats(b.id), { objects: 1, bytes: 8 });
-    assertEquals(await assertInlineOwnership(s.core.kv), 1);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), 1);
   });
 });
 
@@ -249,7 +249,7 @@ Deno.test("solo: concurrent overwrites and deletes of older-layout keys leave ea
     for (const key of keys) {
       const { solo: _solo, ...plain } = await put(s, b, key, `legacy ${key}`);
       const sort = soloSort(plain as ObjectRecord);
-      await s.core.kv.atomic()
+      await s.core.meta.write()
         .set(["obj", b.id, key], plain)
         .set(["ver", b.id, key, sort], plain)
         .set(["vhead", b.id, key], { v: 1, sort, versionId: "null", marker: false })
@@ -281,6 +281,6 @@ Deno.test("solo: concurrent overwrites and deletes of older-layout keys leave ea
       assertEquals((await allVersions(s, b, { prefix: key })).versions.length, 1);
     }
     assertEquals(await be.bucketStats(b.id), { objects, bytes });
-    assertEquals(await assertInlineOwnership(s.core.kv), objects);
+    assertEquals(await assertInlineOwnership(s.core.meta.reader), objects);
   });
 });

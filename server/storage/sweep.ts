@@ -22,7 +22,7 @@ export async function sweepOrphanBlobs(core: StorageCore, graceMs: number): Prom
   let removed = 0;
   let batch: string[] = [];
   const flush = async () => {
-    const refs = await core.kv.getMany(batch.map((id) => blobRefKey(blobGroup(id))));
+    const refs = await core.meta.getMany(batch.map((id) => blobRefKey(blobGroup(id))));
     for (let i = 0; i < batch.length; i++) {
       if (refs[i].value !== null) continue;
       if (graceMs > 0) {

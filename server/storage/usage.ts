@@ -20,6 +20,7 @@ import {
 } from "./meta/keys.ts";
 import { deletePrefix } from "./meta/delete_keys.ts";
 import type { BucketRecord, QuotaPolicy, TenantUsage, UsageLedger } from "./types.ts";
+import type { MetaStore, MetaWrite } from "./meta/store.ts";
 
 /** What one commit changes: deltas of a bucket's object count and bytes, and of bucket count. */
 export interface StatChange {
@@ -45,13 +46,13 @@ export class UsageAccounting implements UsageLedger {
   readonly #nsById = new Map<string, string>();
 
   constructor(
-    private readonly kv: Deno.Kv,
+    private readonly meta: MetaStore,
     private readonly policy: QuotaPolicy | null,
     private readonly clock: Clock,
   ) {}
 
   async read(ns: string): Promise<TenantUsage> {
-    const [b, o, k, r] = await this.kv.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64, Deno.KvU64]>([
+    const [b, o, k, r] = await this.meta.getMany<[Deno.KvU64, Deno.KvU64, Deno.KvU64, Deno.KvU64]>([
       tenantStatKey(ns, "bytes"),
       tenantStatKey(ns, "objects"),
       tenantStatKey(ns, "buckets"),
@@ -63,7 +64,7 @@ export class UsageAccounting implements UsageLedger {
   async #resolveNs(bucketId: string): Promise<string | null> {
     const known = this.#nsById.get(bucketId);
     if (known !== undefined) return known;
-    const e = await this.kv.get<{ ns: string }>(bucketIdKey(bucketId));
+    const e = await this.meta.get<{ ns: string }>(bucketIdKey(bucketId));
     if (!e.value) return null;
     this.#nsById.set(bucketId, e.value.ns);
     return e.value.ns;
@@ -73,8 +74,8 @@ export class UsageAccounting implements UsageLedger {
    * Adds a commit's tenant counter sums to `op` and refuses writes over quota (`QuotaExceeded`
    * for bytes, `TooManyBuckets` for buckets) before anything is committed.
    */
-  async account(op: Deno.AtomicOperation, change: StatChange): Promise<void> {
-    const kv = this.kv;
+  async account(op: MetaWrite, change: StatChange): Promise<void> {
+    const meta = this.meta;
     const ns = change.ns ?? await this.#resolveNs(change.bucketId);
     if (ns === null) return;
     if (change.bytes) op.sum(tenantStatKey(ns, "bytes"), u64Delta(change.bytes));
@@ -83,7 +84,7 @@ export class UsageAccounting implements UsageLedger {
     // A completing upload hands its reservation over to the stored bytes in the same commit,
     // so its parts are never counted twice (reserved and stored) and never dropped early.
     const own = change.uploadId
-      ? await kv.get<Deno.KvU64>(reservationKey(ns, change.uploadId))
+      ? await meta.get<Deno.KvU64>(reservationKey(ns, change.uploadId))
       : null;
     const ownBytes = own?.value ? signed(own.value.value) : 0;
     if (own?.value) {
@@ -96,7 +97,7 @@ export class UsageAccounting implements UsageLedger {
       // The one byte check of every write path (PUT, COPY, POST, Complete): stored + reserved,
       // checked on both counters' versionstamps, exactly as `reserve` checks them, so object
       // writes and part reservations serialize on the same pair of counters.
-      const [b, r] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      const [b, r] = await meta.getMany<[Deno.KvU64, Deno.KvU64]>([
         tenantStatKey(ns, "bytes"),
         tenantStatKey(ns, "reserved"),
       ]);
@@ -106,7 +107,7 @@ export class UsageAccounting implements UsageLedger {
       op.check(b, r);
     }
     if (change.buckets > 0 && limits.maxBuckets !== null) {
-      const e = await kv.get<Deno.KvU64>(tenantStatKey(ns, "buckets"));
+      const e = await meta.get<Deno.KvU64>(tenantStatKey(ns, "buckets"));
       if (u64(e) + change.buckets > limits.maxBuckets) throw new S3Error("TooManyBuckets");
       op.check(e);
     }
@@ -117,14 +118,14 @@ export class UsageAccounting implements UsageLedger {
    * existed). Runs at open, before anything else writes.
    */
   async init(): Promise<void> {
-    const kv = this.kv;
-    if ((await kv.get(TENANT_STAT_META)).value) return;
+    const meta = this.meta;
+    if ((await meta.get(TENANT_STAT_META)).value) return;
     const totals = new Map<string, Omit<TenantUsage, "reserved">>();
-    for await (const e of kv.list<BucketRecord>({ prefix: ["bucket"] })) {
+    for await (const e of meta.list<BucketRecord>({ prefix: ["bucket"] })) {
       if (e.key.length !== 3) continue;
       const b = e.value;
       const t = totals.get(b.ns) ?? { bytes: 0, objects: 0, buckets: 0 };
-      const [o, by] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      const [o, by] = await meta.getMany<[Deno.KvU64, Deno.KvU64]>([
         bucketStatKey(b.id, "objects"),
         bucketStatKey(b.id, "bytes"),
       ]);
@@ -134,13 +135,13 @@ export class UsageAccounting implements UsageLedger {
       totals.set(b.ns, t);
     }
     for (const [ns, t] of totals) {
-      const op = kv.atomic();
+      const op = meta.write();
       for (const stat of ["bytes", "objects", "buckets"] as const) {
         op.set(tenantStatKey(ns, stat), new Deno.KvU64(BigInt(t[stat])));
       }
       await op.commit();
     }
-    await kv.set(TENANT_STAT_META, { v: 1, initializedAt: this.clock.now() });
+    await meta.set(TENANT_STAT_META, { v: 1, initializedAt: this.clock.now() });
   }
 
   /**
@@ -148,17 +149,19 @@ export class UsageAccounting implements UsageLedger {
    * repair for counters that drifted, e.g. after restoring KV from a backup.
    */
   async recount(): Promise<void> {
-    const kv = this.kv;
-    await deletePrefix(kv, ["tstat"]);
-    await kv.delete(TENANT_STAT_META);
+    const meta = this.meta;
+    await deletePrefix(meta.writer, ["tstat"]);
+    await meta.delete(TENANT_STAT_META);
     await this.init();
     await this.reconcile();
     const reserved = new Map<string, bigint>();
-    for await (const e of kv.list<Deno.KvU64>({ prefix: ["tresv"] })) {
+    for await (const e of meta.list<Deno.KvU64>({ prefix: ["tresv"] })) {
       const ns = e.key[1] as string;
       reserved.set(ns, (reserved.get(ns) ?? 0n) + e.value.value);
     }
-    for (const [ns, v] of reserved) await kv.set(tenantStatKey(ns, "reserved"), new Deno.KvU64(v));
+    for (const [ns, v] of reserved) {
+      await meta.set(tenantStatKey(ns, "reserved"), new Deno.KvU64(v));
+    }
   }
 
   /**
@@ -169,12 +172,12 @@ export class UsageAccounting implements UsageLedger {
    */
   async reserve(ns: string, uploadId: string, len: number, maxBytes: number): Promise<void> {
     for (let attempt = 0; attempt < 200; attempt++) {
-      const [b, r] = await this.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      const [b, r] = await this.meta.getMany<[Deno.KvU64, Deno.KvU64]>([
         tenantStatKey(ns, "bytes"),
         tenantStatKey(ns, "reserved"),
       ]);
       if (u64(b) + u64(r) + len > maxBytes) throw new S3Error("QuotaExceeded");
-      const res = await this.kv.atomic().check(b, r)
+      const res = await this.meta.write().check(b, r)
         .sum(tenantStatKey(ns, "reserved"), u64Delta(len))
         .sum(reservationKey(ns, uploadId), u64Delta(len))
         .commit();
@@ -190,14 +193,14 @@ export class UsageAccounting implements UsageLedger {
   async commit(ns: string, uploadId: string, partNumber: number, len: number): Promise<void> {
     const pKey = partReservationKey(ns, uploadId, partNumber);
     for (let attempt = 0; attempt < 50; attempt++) {
-      const [total, prev] = await this.kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      const [total, prev] = await this.meta.getMany<[Deno.KvU64, Deno.KvU64]>([
         reservationKey(ns, uploadId),
         pKey,
       ]);
       if (!total.value) return; // the upload ended meanwhile and released everything
       const have = signed(total.value.value);
       const give = Math.min(prev.value ? signed(prev.value.value) : 0, have);
-      const op = this.kv.atomic().check(total, prev).set(pKey, new Deno.KvU64(BigInt(len)));
+      const op = this.meta.write().check(total, prev).set(pKey, new Deno.KvU64(BigInt(len)));
       if (give > 0) {
         op.sum(tenantStatKey(ns, "reserved"), u64Delta(-give)).sum(total.key, u64Delta(-give));
       }
@@ -207,22 +210,22 @@ export class UsageAccounting implements UsageLedger {
 
   async release(ns: string, uploadId: string, len: number | null): Promise<void> {
     // A Complete may answer 200 with an error document: release only once the upload is gone.
-    if (len === null && (await this.kv.get(uploadKey(uploadId))).value) return;
+    if (len === null && (await this.meta.get(uploadKey(uploadId))).value) return;
     await this.#release(ns, uploadId, len);
   }
 
   async #release(ns: string, uploadId: string, len: number | null): Promise<void> {
-    const kv = this.kv;
+    const meta = this.meta;
     if (len === null) {
       // The per-part entries only matter while the upload is open.
-      await deletePrefix(kv, ["tresvp", ns, uploadId]);
+      await deletePrefix(meta.writer, ["tresvp", ns, uploadId]);
     }
     for (let attempt = 0; attempt < 50; attempt++) {
-      const e = await kv.get<Deno.KvU64>(reservationKey(ns, uploadId));
+      const e = await meta.get<Deno.KvU64>(reservationKey(ns, uploadId));
       if (!e.value) return;
       const have = signed(e.value.value);
       const take = len === null ? have : Math.min(len, have);
-      const op = kv.atomic().check(e).sum(tenantStatKey(ns, "reserved"), u64Delta(-take));
+      const op = meta.write().check(e).sum(tenantStatKey(ns, "reserved"), u64Delta(-take));
       if (take >= have) op.delete(e.key);
       else op.sum(e.key, u64Delta(-take));
       if ((await op.commit()).ok) return;
@@ -233,14 +236,14 @@ export class UsageAccounting implements UsageLedger {
   async reconcile(): Promise<number> {
     const found = new Map<string, [string, string]>();
     for (const prefix of ["tresv", "tresvp"]) {
-      for await (const e of this.kv.list({ prefix: [prefix] })) {
+      for await (const e of this.meta.list({ prefix: [prefix] })) {
         const [ns, uploadId] = [e.key[1] as string, e.key[2] as string];
         found.set(`${ns}\n${uploadId}`, [ns, uploadId]);
       }
     }
     let released = 0;
     for (const [ns, uploadId] of found.values()) {
-      if ((await this.kv.get(uploadKey(uploadId))).value) continue;
+      if ((await this.meta.get(uploadKey(uploadId))).value) continue;
       await this.#release(ns, uploadId, null);
       released++;
     }

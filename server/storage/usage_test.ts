@@ -78,7 +78,7 @@ Deno.test("part reservations: atomic under concurrency, released per part, recon
     await usage.reserve("t", up.uploadId, 50, 1000);
     await usage.release("t", up.uploadId, null);
     assertEquals((await usage.read("t")).reserved, 750);
-    assertEquals(await s.core.usage.reconcile(), 1);
+    assertEquals(await s.core.meta.usage.reconcile(), 1);
     assertEquals((await usage.read("t")).reserved, 50);
   });
 });
@@ -125,7 +125,7 @@ Deno.test("quota: reservations count against writes; a completing upload convert
     });
     assertEquals(await usage.read("t"), { bytes: 300, objects: 1, buckets: 1, reserved: 0 });
     await usage.release("t", id, null);
-    assertEquals((await s.core.kv.get(["tresvp", "t", id, 1])).value, null);
+    assertEquals((await s.core.meta.get(["tresvp", "t", id, 1])).value, null);
     assert((await usage.read("t")).reserved === 0);
   });
 });

@@ -45,7 +45,7 @@ async function startOf(
     validateVersionId(versionIdMarker);
     let sort: string | null = versionIdMarker;
     if (versionIdMarker === "null") {
-      const p = await core.kv.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
+      const p = await core.meta.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
       sort = p.value?.sort ?? null;
     }
     // A solo version has no null pointer: the key's one version was listed, go past it.

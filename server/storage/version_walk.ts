@@ -76,8 +76,8 @@ export async function* walkVersions(
     from.name,
   );
   const objRange = range(objectPrefix(bucketId), objectKey(bucketId, objName), objName);
-  const vers = verRange ? core.kv.list<ObjectRecord>(verRange, { batchSize }) : null;
-  const objs = objRange ? core.kv.list<ObjectRecord>(objRange, { batchSize }) : null;
+  const vers = verRange ? core.meta.list<ObjectRecord>(verRange, { batchSize }) : null;
+  const objs = objRange ? core.meta.list<ObjectRecord>(objRange, { batchSize }) : null;
   const nextVer = async (): Promise<WalkedVersion | null> => {
     const r = await vers?.next();
     if (!r || r.done) return null;

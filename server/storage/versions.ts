@@ -28,14 +28,12 @@ import {
   versionNullKey,
   versionPrefix,
 } from "./meta/keys.ts";
-import { blobGroup, blobsOf, commitWithUsage, noteStatChange, type StorageCore } from "./core.ts";
+import { blobGroup, blobsOf, type StorageCore } from "./core.ts";
+import type { MetaWrite } from "./meta/store.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "./objects.ts";
 import { freePartsGroup } from "./parts.ts";
-import { clearLatest, listChangesOf, setLatest } from "./list_index.ts";
-import { listMemoryOf } from "./list_memory.ts";
-import { cachedLatest, forgetLatest, hasLatest, rememberLatest } from "./latest_cache.ts";
+import { clearLatest, setLatest } from "./list_index.ts";
 import { invertedTime, soloSort, SORT_HEAD, sortIdOf, unsolo } from "./version_walk.ts";
-import { guessBucket, guessMissed, rememberBucket } from "./new_keys.ts";
 import {
   assertDeletable,
   assertLockAllowed,
@@ -102,7 +100,7 @@ async function findVersion(
   validateVersionId(versionId);
   let sort = versionId;
   if (versionId === "null") {
-    const [p, o] = await core.kv.getMany<[NullPointer, ObjectRecord]>([
+    const [p, o] = await core.meta.getMany<[NullPointer, ObjectRecord]>([
       versionNullKey(bucketId, key),
       objectKey(bucketId, key),
     ]);
@@ -112,7 +110,7 @@ async function findVersion(
     if (!p.value) return null;
     sort = p.value.sort;
   }
-  const e = await core.kv.get<ObjectRecord>(versionKey(bucketId, key, sort));
+  const e = await core.meta.get<ObjectRecord>(versionKey(bucketId, key, sort));
   if (!e.value || e.value.versionId !== versionId) return null;
   return { sort, entry: e as Deno.KvEntry<ObjectRecord> };
 }
@@ -134,11 +132,11 @@ export async function getObjectRecord(
   if (versionId === undefined || versionId === null) {
     // The head is only needed to tell a delete marker from no key: read it on a miss only (a
     // one-key get is cheaper on KV's single thread than a two-key getMany on every GET).
-    const o = await cachedLatest(core, bucket.id, key, async () => {
-      return (await core.kv.get<ObjectRecord>(objectKey(bucket.id, key))).value;
+    const o = await core.meta.latest.get(bucket.id, key, async () => {
+      return (await core.meta.get<ObjectRecord>(objectKey(bucket.id, key))).value;
     });
     if (o) return o;
-    const h = await core.kv.get<VersionHead>(versionHeadKey(bucket.id, key));
+    const h = await core.meta.get<VersionHead>(versionHeadKey(bucket.id, key));
     const headers = h.value?.marker ? markerHeaders(h.value.versionId) : undefined;
     throw new S3Error("NoSuchKey", { fields: { Key: key }, headers });
   }
@@ -159,7 +157,7 @@ export async function getObjectRecord(
  * Adds the mutations that drop a version's blob references. Spilled part lists are keyed by
  * their upload id and freed once the reference is gone (`freeRecord`).
  */
-function dropVersionData(op: Deno.AtomicOperation, rec: ObjectRecord): void {
+function dropVersionData(op: MetaWrite, rec: ObjectRecord): void {
   if (rec.inline && rec.blob) op.delete(inlineDataKey(rec.blob));
   for (const b of new Set(blobsOf(rec).map(blobGroup))) op.delete(blobRefKey(b));
 }
@@ -193,25 +191,24 @@ function refValue(bucketId: string, rec: ObjectRecord) {
  */
 async function commitKey(
   core: StorageCore,
-  op: Deno.AtomicOperation,
+  op: MetaWrite,
   bucketId: string,
   key: string,
-  counted = true,
   latest?: ObjectRecord,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
-    res = counted ? await commitWithUsage(core, op) : await op.commit();
-    if (res.ok) listMemoryOf(core).committed(bucketId, listChangesOf(op));
+    res = await op.commit();
+    if (res.ok) core.meta.listMemory.committed(bucketId, op.listChanges);
     return res;
   } catch (e) {
     // A quota's refusal (an S3Error) comes before the commit: nothing changed.
     // Anything else leaves the outcome unknown, and the bucket is listed from KV until reloaded.
-    if (!(e instanceof S3Error)) listMemoryOf(core).drop(bucketId);
+    if (!(e instanceof S3Error)) core.meta.listMemory.drop(bucketId);
     throw e;
   } finally {
-    if (latest && res?.ok) rememberLatest(core, bucketId, key, latest);
-    else forgetLatest(core, bucketId, key);
+    if (latest && res?.ok) core.meta.latest.remember(bucketId, key, latest);
+    else core.meta.latest.forget(bucketId, key);
   }
 }
 
@@ -225,10 +222,10 @@ interface Tally {
  * Adds the counter sums and notes the change for the usage accounting (tenant usage, quotas). A
  * zero sum still rewrites the counters, which aborts a racing DeleteBucket (it checks them).
  */
-function applyStats(op: Deno.AtomicOperation, bucket: BucketRecord, t: Tally): void {
+function applyStats(op: MetaWrite, bucket: BucketRecord, t: Tally): void {
   op.sum(bucketStatKey(bucket.id, "objects"), u64Delta(t.objects));
   op.sum(bucketStatKey(bucket.id, "bytes"), u64Delta(t.bytes));
-  noteStatChange(op, { bucketId: bucket.id, ns: bucket.ns, objects: t.objects, bytes: t.bytes });
+  op.noteStats({ bucketId: bucket.id, ns: bucket.ns, objects: t.objects, bytes: t.bytes });
 }
 
 /** Live versions count in `objects`; markers hold no bytes and are not counted. */
@@ -277,7 +274,7 @@ function withSolo(s: KeyState): KeyState {
 }
 
 async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string) {
-  const [be, cur, head, nul, lock] = await core.kv.getMany<
+  const [be, cur, head, nul, lock] = await core.meta.getMany<
     [BucketRecord, ObjectRecord, VersionHead, NullPointer, { v: 1; value: LockConfig }]
   >([
     bucketKey(bucket.ns, bucket.name),
@@ -289,7 +286,7 @@ async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string
   if (!be.value || be.value.id !== bucket.id) {
     throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
   }
-  rememberBucket(core, be as Deno.KvEntry<BucketRecord>);
+  core.meta.newKeys.rememberBucket(be as Deno.KvEntry<BucketRecord>);
   return withSolo({ be, cur, head, nul, lock, bucket: be.value, solo: false } as KeyState);
 }
 
@@ -308,8 +305,8 @@ function guessNewKeyState(
   if (opts.conditions || opts.checks?.length || opts.extra) return null;
   // Lock settings are judged against the bucket as stored, not as last read.
   if (rec.retention || rec.legalHold !== undefined) return null;
-  if (hasLatest(core, bucket.id, key)) return null;
-  const be = guessBucket(core, bucket.id);
+  if (core.meta.latest.has(bucket.id, key)) return null;
+  const be = core.meta.newKeys.guessBucket(bucket.id);
   if (!be || be.value.objectLock) return null;
   const none = (k: Deno.KvKey) => ({ key: k, value: null, versionstamp: null });
   return {
@@ -349,7 +346,7 @@ async function nullVersion(
   ) {
     return { key: vKey, value: s.cur.value };
   }
-  const e = await core.kv.get<ObjectRecord>(vKey);
+  const e = await core.meta.get<ObjectRecord>(vKey);
   return e.value ? { key: vKey, value: e.value, check: e as Deno.KvEntry<ObjectRecord> } : null;
 }
 
@@ -388,7 +385,7 @@ export async function publishVersion(
     const old = versioned ? null : await nullVersion(core, s, rec.key);
     // Overwriting in place destroys the old bytes: a locked null version refuses it.
     if (old) assertDeletable(old.value, now, false);
-    const op = core.atomic().check(s.be, s.cur, ...versionChecks(s));
+    const op = core.meta.groupWrite().check(s.be, s.cur, ...versionChecks(s));
     if (old?.check) op.check(old.check);
     op.check(...(opts.checks ?? []));
     if (solo) rec.solo = true;
@@ -420,7 +417,7 @@ export async function publishVersion(
     opts.extra?.(op, rec);
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await commitKey(core, op, b, rec.key, true, rec);
+      res = await commitKey(core, op, b, rec.key, rec);
     } catch (e) {
       // The quota judged the guessed change (a new key); an overwrite frees bytes,
       // so it is judged again on the key's real state. Quotas refuse before committing.
@@ -428,7 +425,7 @@ export async function publishVersion(
       throw e;
     }
     if (!res.ok) {
-      if (guessed) guessMissed(core, b);
+      if (guessed) core.meta.newKeys.missed(b);
       continue;
     }
     if (old) await freeRecord(core, old.value);
@@ -441,7 +438,7 @@ export async function publishVersion(
  * A solo version that a new version (or marker) of a versioned bucket leaves noncurrent gets
  * the entries of a version in the same commit (its `obj` record is replaced by that commit).
  */
-function keepSoloAsNoncurrent(op: Deno.AtomicOperation, s: KeyState): void {
+function keepSoloAsNoncurrent(op: MetaWrite, s: KeyState): void {
   if (!s.solo) return;
   const sort = s.nul.value!.sort;
   op.set(versionKey(s.bucket.id, s.cur.value!.key, sort), unsolo(s.cur.value!));
@@ -471,7 +468,7 @@ function markerRecord(key: string, versionId: string, now: number, ownerId: stri
  */
 async function removeVersionOps(
   core: StorageCore,
-  op: Deno.AtomicOperation,
+  op: MetaWrite,
   s: KeyState,
   target: StoredVersion,
   sort: string,
@@ -496,7 +493,7 @@ async function removeVersionOps(
   let next: Deno.KvEntry<ObjectRecord> | null = null;
   // A bucket that was never versioned holds one version per key: no successor to look up (saves
   // a KV round trip on every DeleteObject there).
-  const versionsLeft = s.bucket.versioning === "Unversioned" ? [] : core.kv.list<ObjectRecord>(
+  const versionsLeft = s.bucket.versioning === "Unversioned" ? [] : core.meta.list<ObjectRecord>(
     { prefix: versionKeyPrefix(b, key) },
     { limit: 2 },
   );
@@ -542,7 +539,7 @@ export async function deleteVersioned(
     if (!s.cur.value && opts.conditions?.ifMatch !== undefined) throw new S3Error("NoSuchKey");
     checkWriteConditions(s.cur.value, opts.conditions);
     const now = core.clock.now();
-    const op = core.atomic().check(s.be, s.cur, ...versionChecks(s));
+    const op = core.meta.groupWrite().check(s.be, s.cur, ...versionChecks(s));
     const tally: Tally = { objects: 0, bytes: 0 };
     let removed: ObjectRecord | null = null;
     let result: ObjectRecord | null;
@@ -615,30 +612,28 @@ export async function updateVersion(
     if (!found) continue;
     if (found.entry.value.solo) {
       const next: ObjectRecord = { ...patch(found.entry.value, core.clock.now()), solo: true };
-      const op = core.kv.atomic().check(found.entry);
+      const op = core.meta.write().check(found.entry);
       setLatest(op, b, next);
-      if ((await commitKey(core, op, b, key, false)).ok) return next;
+      if ((await commitKey(core, op, b, key)).ok) return next;
       continue;
     }
-    const [ve, oe] = await core.kv.getMany<[ObjectRecord, ObjectRecord]>([
+    const [ve, oe] = await core.meta.getMany<[ObjectRecord, ObjectRecord]>([
       versionKey(b, key, found.sort),
       objectKey(b, key),
     ]);
     if (!ve.value || ve.value.versionId !== rec.versionId) continue;
     const next = patch(ve.value, core.clock.now());
-    const op = core.kv.atomic().check(ve, oe).set(ve.key, next);
+    const op = core.meta.write().check(ve, oe).set(ve.key, next);
     if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
-    if ((await commitKey(core, op, b, key, false)).ok) return next;
+    if ((await commitKey(core, op, b, key)).ok) return next;
   }
   throw new S3Error("OperationAborted");
 }
 
 /** DeleteBucket's check: no versions or markers remain. */
-export function versionsEmptyCheck(core: StorageCore): (bucketId: string) => Promise<boolean> {
-  return async (bucketId) => {
-    for await (const _ of core.kv.list({ prefix: versionPrefix(bucketId) }, { limit: 1 })) {
-      return false;
-    }
-    return true;
-  };
+export async function versionsEmpty(core: StorageCore, bucketId: string): Promise<boolean> {
+  for await (const _ of core.meta.list({ prefix: versionPrefix(bucketId) }, { limit: 1 })) {
+    return false;
+  }
+  return true;
 }

@@ -217,7 +217,7 @@ Deno.test("concurrent writers and deleters of one key keep the latest pointer co
     assertEquals(await be.bucketStats(b.id), { objects: 0, bytes: 0 });
     await be.deleteBucket("", "cck");
     const left = [];
-    for await (const e of s.core.kv.list({ prefix: [] })) {
+    for await (const e of s.core.meta.list({ prefix: [] })) {
       if (["ver", "vhead", "vnull", "obj", "blob", "blobd"].includes(e.key[0] as string)) {
         left.push(e.key);
       }

@@ -73,6 +73,6 @@ export function putText(s: Storage, b: BucketRecord, key: string, v: string) {
 export async function storedBlobs(s: Storage): Promise<string[]> {
   const out: string[] = [];
   for await (const id of s.core.blobs.listIds()) out.push(id);
-  for await (const e of s.core.kv.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
+  for await (const e of s.core.meta.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
   return out;
 }

@@ -5,13 +5,15 @@
  * lock and another connection to the file holds it, SQLite answers busy at once (a transaction that
  * has read cannot wait for the lock), and Deno KV hands that back as `TypeError: database is
  * locked` instead of retrying it as it retries its other transactions. (A write without checks
- * waits for the lock in SQLite's busy handler.) MaxIOFS opens its KV file twice (`split_kv.ts`),
+ * waits for the lock in SQLite's busy handler.) MaxIOFS opens its KV file twice (`store.ts`),
  * and every Deno KV handle takes the write lock on its own thread now and then: at open
  * (migrations, queue cleanup, the first expiry sweep) and for its expiry sweep about once a minute,
  * even when there is nothing to delete. A commit of the other handle that landed in that moment
  * failed: a 500 for the client, or a failed background step. The write lock is the first thing
  * such a commit asks for after its checks, before any change, so a commit that failed this way
- * changed nothing and is safe to send again (its checks are then decided anew).
+ * changed nothing and is safe to send again (its checks are then decided anew). The metadata
+ * store sends every commit through `retryBusy`; `busy_retry_test.ts` fails if a Deno upgrade
+ * changes the behaviour this works around.
  */
 
 /** How a busy write is retried. */
@@ -29,7 +31,7 @@ export const DEFAULT_BUSY_RETRY: BusyRetryOptions = {
   maxDelayMs: 20,
 };
 
-/** Counters of a wrapped handle, for tests and diagnostics. */
+/** Counters of the retried commits, for tests and diagnostics. */
 export interface BusyRetryStats {
   /** Writes that met a busy database at least once. */
   busyWrites: number;
@@ -65,24 +67,4 @@ export async function retryBusy<T>(
       delay = Math.min(delay * 2, opts.maxDelayMs);
     }
   }
-}
-
-/**
- * Makes `kv`'s `atomic().commit()` retry while the database is busy, in place (the handle keeps
- * its identity, and nothing else of it changes). Returns the counters of what happened.
- */
-export function retryWhenBusy(
-  kv: Deno.Kv,
-  opts: BusyRetryOptions = DEFAULT_BUSY_RETRY,
-): BusyRetryStats {
-  const stats: BusyRetryStats = { busyWrites: 0, retries: 0 };
-  const atomic = kv.atomic.bind(kv);
-  kv.atomic = () => {
-    const op = atomic();
-    const commit = op.commit.bind(op);
-    // Deno KV sends an operation's checks and mutations again on a second commit().
-    op.commit = () => retryBusy(commit, stats, opts);
-    return op;
-  };
-  return stats;
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { isBusyError, retryWhenBusy } from "./busy_retry.ts";
+import {
+  type BusyRetryOptions,
+  type BusyRetryStats,
+  isBusyError,
+  retryBusy,
+} from "./busy_retry.ts";
 import { listInput, putText, withStorage } from "../../../tests/_helpers/storage.ts";
 
 /**
@@ -30,6 +35,11 @@ onmessage = (e) => {
   return { released: released.promise };
 }
 
+/** Commits `op` as the metadata store does: again while the database is busy. */
+function retried(stats: BusyRetryStats, opts?: BusyRetryOptions) {
+  return (op: Deno.AtomicOperation) => retryBusy(() => op.commit(), stats, opts);
+}
+
 async function withKvFile(fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "maxiofs-busy-" });
   try {
@@ -40,7 +50,7 @@ async function withKvFile(fn: (path: string) => Promise<void>) {
 }
 
 Deno.test("busy KV: a raw checked commit fails at once while another connection holds the lock", async () => {
-  // The premise of busy_retry.ts: if a Deno upgrade makes this wait instead, the wrapper is moot.
+  // The premise of busy_retry.ts: if a Deno upgrade makes this wait instead, the retry is moot.
   await withKvFile(async (path) => {
     const kv = await Deno.openKv(path);
     try {
@@ -60,10 +70,11 @@ Deno.test("busy KV: a raw checked commit fails at once while another connection 
   });
 });
 
-Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed check answers at once", async () => {
+Deno.test("busy KV: retried commits wait for the lock and apply once; a failed check answers at once", async () => {
   await withKvFile(async (path) => {
     const kv = await Deno.openKv(path);
-    const stats = retryWhenBusy(kv);
+    const stats: BusyRetryStats = { busyWrites: 0, retries: 0 };
+    const commit = retried(stats);
     try {
       await kv.set(["n"], new Deno.KvU64(0n));
       await kv.set(["b"], "B");
@@ -73,11 +84,12 @@ Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed c
       let freed = false;
       released.then(() => freed = true);
       const [first, second, stale] = await Promise.all([
-        kv.atomic().check(n).sum(["n"], 5n).set(["a"], "A").commit(),
-        kv.atomic().check(b).delete(["b"]).commit(),
+        commit(kv.atomic().check(n).sum(["n"], 5n).set(["a"], "A")),
+        commit(kv.atomic().check(b).delete(["b"])),
         // A failed check is decided before the lock is asked for: an answer, not a busy database.
-        kv.atomic().check({ key: ["b"], versionstamp: "00000000000000010000" }).set(["c"], 1)
-          .commit(),
+        commit(
+          kv.atomic().check({ key: ["b"], versionstamp: "00000000000000010000" }).set(["c"], 1),
+        ),
       ]);
       assert.ok(freed, "commits finished before the lock was released");
       assert.equal(first.ok, true);
@@ -89,7 +101,6 @@ Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed c
       assert.equal((await kv.get(["c"])).versionstamp, null);
       assert.equal(stats.busyWrites, 2, JSON.stringify(stats));
       assert.ok(stats.retries >= 2, JSON.stringify(stats));
-      // The rest of the handle is untouched.
       assert.equal((await Array.fromAsync(kv.list({ prefix: [] }))).length, 2);
     } finally {
       kv.close();
@@ -100,24 +111,21 @@ Deno.test("busy KV: wrapped commits wait for the lock and apply once; a failed c
 Deno.test("busy KV: other errors pass at once, and a lock held too long is reported", async () => {
   await withKvFile(async (path) => {
     const kv = await Deno.openKv(path);
-    const stats = retryWhenBusy(kv, {
-      maxWaitMs: 60,
-      firstDelayMs: 1,
-      maxDelayMs: 10,
-    });
+    const stats: BusyRetryStats = { busyWrites: 0, retries: 0 };
+    const commit = retried(stats, { maxWaitMs: 60, firstDelayMs: 1, maxDelayMs: 10 });
     try {
       const big = kv.atomic().check({ key: ["big"], versionstamp: null })
         .set(["big"], new Uint8Array(70 * 1024));
-      await assert.rejects(big.commit(), (e) => !isBusyError(e));
+      await assert.rejects(commit(big), (e) => !isBusyError(e));
       assert.deepEqual(stats, { busyWrites: 0, retries: 0 });
       const { released } = await holdWriteLock(path, 400);
       const t = performance.now();
       const late = () => kv.atomic().check({ key: ["late"], versionstamp: null }).set(["late"], 1);
-      await assert.rejects(late().commit(), (e) => isBusyError(e));
+      await assert.rejects(commit(late()), (e) => isBusyError(e));
       const waited = performance.now() - t;
       assert.ok(waited >= 60 && waited < 390, `gave up after ${waited} ms`);
       await released;
-      assert.equal((await late().commit()).ok, true);
+      assert.equal((await commit(late())).ok, true);
     } finally {
       kv.close();
     }
@@ -127,13 +135,13 @@ Deno.test("busy KV: other errors pass at once, and a lock held too long is repor
 Deno.test("busy KV: storage PUTs made while the write lock is held elsewhere all succeed", async () => {
   await withStorage("maxiofs-busy-storage-", async (s, dir) => {
     const b = await s.backend.createBucket({ ns: "", name: "busy", ownerId: "u", region: "r" });
-    const before = s.kvBusy.busyWrites;
+    const before = s.core.meta.busy.busyWrites;
     const { released } = await holdWriteLock(`${dir}/kv.sqlite3`, 200);
     // One at a time (single commits), then many at once (merged commits).
     await putText(s, b, "one", "1");
     await Promise.all(Array.from({ length: 20 }, (_, i) => putText(s, b, `many/${i}`, `${i}`)));
     await released;
-    assert.ok(s.kvBusy.busyWrites > before, JSON.stringify(s.kvBusy));
+    assert.ok(s.core.meta.busy.busyWrites > before, JSON.stringify(s.core.meta.busy));
     const page = await s.backend.listObjects(b, listInput());
     assert.equal(page.objects.length, 21);
     assert.equal((await s.backend.bucketStats(b.id)).objects, 21);

@@ -1,8 +1,8 @@
 /**
  * Group commit for Deno KV. Deno KV runs every commit on one SQLite thread and fsyncs each one,
  * so at many concurrent writers the commit queue, not the work, bounds throughput. A
- * `GroupCommitter` hands out recorders that look like `Deno.AtomicOperation`; `commit()` queues
- * the recorded checks and mutations. When no commit is in flight an operation commits at once
+ * `GroupCommitter` hands out recorders (`GroupAtomic`, with the writing methods of a
+ * `Deno.AtomicOperation`); `commit()` queues the recorded checks and mutations. When no commit is in flight an operation commits at once
  * (no added latency for a lone writer); operations that arrive while one is in flight are merged
  * into the next real atomic operation, as long as they are independent (no key mutated by one is
  * checked or mutated by another; sums on the same key commute) and the merged operation stays
@@ -30,6 +30,18 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
 };
 
 export type CommitOutcome = Deno.KvCommitResult | Deno.KvCommitError;
+
+/**
+ * What the storage writes use of an atomic operation. `Deno.AtomicOperation` has it, and so has
+ * the group committer's recorder, so a write is built the same way for either.
+ */
+export interface AtomicWrites {
+  check(...checks: Deno.AtomicCheck[]): this;
+  set(key: Deno.KvKey, value: unknown): this;
+  delete(key: Deno.KvKey): this;
+  sum(key: Deno.KvKey, n: bigint): this;
+  commit(): Promise<CommitOutcome>;
+}
 
 type Mutation =
   | { type: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
@@ -123,8 +135,8 @@ export function valueSize(v: unknown, depth = 0): number {
   return n;
 }
 
-/** The recorder `GroupCommitter.atomic()` returns; usable wherever an AtomicOperation is. */
-class GroupAtomic {
+/** The recorder `GroupCommitter.atomic()` returns: an atomic operation's writing methods. */
+export class GroupAtomic implements AtomicWrites {
   #checks: Deno.AtomicCheck[] = [];
   #mutations: Mutation[] = [];
   #enqueues: Enqueued[] = [];
@@ -235,16 +247,20 @@ export class GroupCommitter {
    * waits for its `fsync`, and the first one's completion does not hold up the next (measured at
    * 32 clients: ~9% more small PUTs per second with 2). Batches in flight never share a key
    * (other than sums), so their order cannot matter.
+   * `send`: how a built operation is committed (the metadata store retries it while SQLite is
+   * busy; see busy_retry.ts).
    */
   constructor(
     private readonly kv: Deno.Kv,
     private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
     private readonly maxInFlight = 1,
+    private readonly send: (op: Deno.AtomicOperation) => Promise<CommitOutcome> = (op) =>
+      op.commit(),
   ) {}
 
   /** A recorder whose `commit()` goes through this committer. */
-  atomic(): Deno.AtomicOperation {
-    return new GroupAtomic(this) as unknown as Deno.AtomicOperation;
+  atomic(): GroupAtomic {
+    return new GroupAtomic(this);
   }
 
   submit(
@@ -366,7 +382,7 @@ export class GroupCommitter {
       const op = this.kv.atomic();
       apply(op, [p]);
       this.commits++;
-      p.resolve(await op.commit());
+      p.resolve(await this.send(op));
     } catch (e) {
       p.reject(e);
     }
@@ -378,7 +394,7 @@ export class GroupCommitter {
       const op = this.kv.atomic();
       apply(op, batch);
       this.commits++;
-      res = await op.commit();
+      res = await this.send(op);
     } catch {
       res = null;
     }
