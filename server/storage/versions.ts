@@ -231,11 +231,21 @@ function applyStats(op: MetaWrite, bucket: BucketRecord, t: Tally): void {
 /** Live versions count in `objects`; markers hold no bytes and are not counted. */
 const countOf = (r: ObjectRecord | null) => (r && !r.deleteMarker ? 1 : 0);
 
+/**
+ * A per-key entry as read, or derived for a solo key: a value with no entry behind it (its
+ * versionstamp null, so a commit checking it checks that the entry does not exist).
+ */
+interface KeySlot<T> {
+  key: Deno.KvKey;
+  value: T | null;
+  versionstamp: string | null;
+}
+
 interface KeyState {
   be: Deno.KvEntryMaybe<BucketRecord>;
   cur: Deno.KvEntryMaybe<ObjectRecord>;
-  head: Deno.KvEntryMaybe<VersionHead>;
-  nul: Deno.KvEntryMaybe<NullPointer>;
+  head: KeySlot<VersionHead>;
+  nul: KeySlot<NullPointer>;
   lock: Deno.KvEntryMaybe<{ v: 1; value: LockConfig }>;
   bucket: BucketRecord;
   /**
@@ -264,13 +274,16 @@ function withSolo(s: KeyState): KeyState {
   const rec = s.cur.value;
   if (!rec?.solo) return s;
   const sort = soloSort(rec);
-  const virtual = <T>(key: Deno.KvKey, value: T) => ({ key, value, versionstamp: null });
   return {
     ...s,
     solo: true,
-    head: virtual(s.head.key, { v: 1, sort, versionId: "null", marker: false }),
-    nul: virtual(s.nul.key, { v: 1, sort }),
-  } as unknown as KeyState;
+    head: {
+      key: s.head.key,
+      value: { v: 1, sort, versionId: "null", marker: false },
+      versionstamp: null,
+    },
+    nul: { key: s.nul.key, value: { v: 1, sort }, versionstamp: null },
+  };
 }
 
 async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string) {
@@ -287,7 +300,7 @@ async function readKeyState(core: StorageCore, bucket: BucketRecord, key: string
     throw new S3Error("NoSuchBucket", { fields: { BucketName: bucket.name } });
   }
   core.meta.newKeys.rememberBucket(be as Deno.KvEntry<BucketRecord>);
-  return withSolo({ be, cur, head, nul, lock, bucket: be.value, solo: false } as KeyState);
+  return withSolo({ be, cur, head, nul, lock, bucket: be.value, solo: false });
 }
 
 /**

@@ -4,37 +4,16 @@
  * of on it. Each upload is a session pinned to one worker (messages to a worker keep their
  * order); chunks are copied into the message, so the caller may reuse its buffer at once.
  *
- * The worker's source is inlined and started from a blob: URL, so the single-file bundle
- * (`deno task bundle`) carries it too.
+ * The workers' program and messages are in hash_worker.ts.
  */
+import {
+  type HashReply,
+  type HashRequest,
+  type OffloadAlgorithm,
+  workerSource,
+} from "./hash_worker.ts";
 
-/** Algorithms node:crypto digests for us (the ones `Hasher.offload` may name). */
-export type OffloadAlgorithm = "md5" | "sha1" | "sha256";
-
-const WORKER_SOURCE = `
-import { createHash } from "node:crypto";
-const sessions = new Map();
-self.onmessage = (e) => {
-  const m = e.data;
-  try {
-    if (m.t === "open") {
-      sessions.set(m.s, m.algs.map((a) => createHash(a)));
-    } else if (m.t === "data") {
-      for (const h of sessions.get(m.s)) h.update(m.d);
-      self.postMessage({ t: "ack", s: m.s });
-    } else if (m.t === "end") {
-      const hs = sessions.get(m.s);
-      sessions.delete(m.s);
-      self.postMessage({ t: "digest", s: m.s, d: hs.map((h) => new Uint8Array(h.digest())) });
-    } else if (m.t === "drop") {
-      sessions.delete(m.s);
-    }
-  } catch (err) {
-    sessions.delete(m.s);
-    self.postMessage({ t: "error", s: m.s, e: String(err) });
-  }
-};
-`;
+export type { OffloadAlgorithm };
 
 /** Chunks a session may have in flight before `update` waits (bounds memory per upload). */
 const MAX_IN_FLIGHT = 3;
@@ -71,9 +50,9 @@ export class HashOffload {
 
   #worker(): Worker {
     if (this.#workers.length < this.size) {
-      this.#url ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+      this.#url ??= URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
       const w = new Worker(this.#url, { type: "module" });
-      w.onmessage = (e) => this.#onMessage(e.data);
+      w.onmessage = (e: MessageEvent<HashReply>) => this.#onMessage(e.data);
       w.onerror = (e) => {
         // A dead worker would leave its sessions waiting forever: fail them all (their uploads
         // answer InternalError) and let the next session start a fresh worker.
@@ -87,7 +66,7 @@ export class HashOffload {
     return this.#workers[this.#next++ % this.#workers.length];
   }
 
-  #onMessage(m: { t: string; s: number; d?: Uint8Array[]; e?: string }): void {
+  #onMessage(m: HashReply): void {
     const st = this.#sessions.get(m.s);
     if (!st) return;
     if (m.t === "ack") {
@@ -98,7 +77,7 @@ export class HashOffload {
       }
     } else if (m.t === "digest") {
       this.#sessions.delete(m.s);
-      st.done.resolve(m.d!);
+      st.done.resolve(m.d);
     } else if (m.t === "error") {
       this.#sessions.delete(m.s);
       this.#fail(st, new Error(`hash worker failed: ${m.e}`));
@@ -130,13 +109,14 @@ export class HashOffload {
     };
     st.done.promise.catch(() => {}); // observed through finish()
     this.#sessions.set(s, st);
-    w.postMessage({ t: "open", s, algs: algorithms });
+    const post = (m: HashRequest, transfer: Transferable[] = []) => w.postMessage(m, transfer);
+    post({ t: "open", s, algs: algorithms });
     return {
       update: async (data) => {
         if (st.failed) throw st.failed;
         const copy = data.slice();
         st.inFlight++;
-        w.postMessage({ t: "data", s, d: copy }, [copy.buffer]);
+        post({ t: "data", s, d: copy }, [copy.buffer]);
         if (st.inFlight >= MAX_IN_FLIGHT) {
           st.wake = Promise.withResolvers<void>();
           await st.wake.promise;
@@ -144,12 +124,12 @@ export class HashOffload {
       },
       finish: () => {
         if (st.failed) return Promise.reject(st.failed);
-        w.postMessage({ t: "end", s });
+        post({ t: "end", s });
         return st.done.promise;
       },
       abort: () => {
         if (!this.#sessions.delete(s)) return;
-        w.postMessage({ t: "drop", s });
+        post({ t: "drop", s });
       },
     };
   }
