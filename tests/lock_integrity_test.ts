@@ -15,7 +15,7 @@ import {
 import { assertEquals } from "./_helpers/assert.ts";
 import { startServer, type TestServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
-import { newChecksumHasher, toBase64 } from "../server/storage/hashing.ts";
+import { newChecksumHasher, toBase64 } from "../server/storage/objects/hashing.ts";
 
 const B = "lock-md5";
 const md5 = (s: string) => createHash("md5").update(s).digest("base64");

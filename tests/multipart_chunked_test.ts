@@ -15,7 +15,7 @@ import { assert, assertEquals } from "./_helpers/assert.ts";
 import { bodyBytes, startServer } from "./_helpers/server.ts";
 import { quiet } from "./_helpers/storage.ts";
 import { openStorage } from "../server/storage/backend.ts";
-import { INLINE_PARTS } from "../server/storage/multipart_complete.ts";
+import { INLINE_PARTS } from "../server/storage/multipart/multipart_complete.ts";
 import type { BucketRecord } from "../server/storage/types.ts";
 
 const BUCKET = "mp-chunked";

@@ -25,7 +25,7 @@ import {
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { bodyBytes, randomBytes, startServer, type TestServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
-import { digestOf, newChecksumHasher, toBase64 } from "../server/storage/hashing.ts";
+import { digestOf, newChecksumHasher, toBase64 } from "../server/storage/objects/hashing.ts";
 
 const MiB = 1024 * 1024;
 const BUCKET = "mp-sdk";

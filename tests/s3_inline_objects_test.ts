@@ -22,7 +22,7 @@ import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import { randomBytes, startServer } from "./_helpers/server.ts";
 import { get, md5, put, setVersioning } from "./_helpers/objects.ts";
 import { checkInlineOwnership } from "./_helpers/inline.ts";
-import { INLINE_MAX } from "../server/storage/objects.ts";
+import { INLINE_MAX } from "../server/storage/objects/objects.ts";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 

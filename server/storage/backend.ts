@@ -7,21 +7,21 @@ import { MetaStore } from "./meta/store.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { StorageCore } from "./core.ts";
-import * as buckets from "./buckets.ts";
-import * as objects from "./objects.ts";
-import { listObjects } from "./listing.ts";
-import { buildListIndex } from "./list_index.ts";
-import { updateVersion } from "./versions.ts";
-import { listObjectVersions } from "./version_listing.ts";
+import * as buckets from "./buckets/buckets.ts";
+import * as objects from "./objects/objects.ts";
+import { listObjects } from "./listing/listing.ts";
+import { buildListIndex } from "./listing/list_index.ts";
+import { updateVersion } from "./versions/versions.ts";
+import { listObjectVersions } from "./versions/version_listing.ts";
 import { sweepOrphanBlobs, type SweepResult } from "./sweep.ts";
-import * as multipart from "./multipart.ts";
-import { loadParts } from "./parts.ts";
-import { completeUpload, type CompleteUploadInput } from "./multipart_complete.ts";
+import * as multipart from "./multipart/multipart.ts";
+import { loadParts } from "./objects/parts.ts";
+import { completeUpload, type CompleteUploadInput } from "./multipart/multipart_complete.ts";
 import {
   type MaintenanceOptions,
   type MaintenanceResult,
   multipartMaintenance,
-} from "./multipart_maintenance.ts";
+} from "./multipart/multipart_maintenance.ts";
 import type {
   BucketRecord,
   BucketStats,

@@ -16,7 +16,7 @@ export {
   unlockDataDir,
 } from "./backend.ts";
 export type * from "./types.ts";
-export type { CreateBucketInput } from "./buckets.ts";
+export type { CreateBucketInput } from "./buckets/buckets.ts";
 export {
   CHECKSUM_ALGORITHMS,
   CHECKSUM_LENGTH,
@@ -31,7 +31,7 @@ export {
   toBase64,
   verifyChecksum,
   verifyMd5,
-} from "./hashing.ts";
+} from "./objects/hashing.ts";
 export {
   assertLockAllowed,
   assertRetentionChange,
@@ -40,12 +40,12 @@ export {
   LOCK_CONFIG,
   type LockConfig,
   type Retention,
-} from "./lock.ts";
+} from "./objects/lock.ts";
 export {
   type ChecksumType,
   checksumTypeAllowed,
   defaultChecksumType,
-} from "./multipart_checksum.ts";
+} from "./multipart/multipart_checksum.ts";
 export {
   type CreateUploadInput,
   type ListPartsInput,
@@ -57,7 +57,7 @@ export {
   type PartRecord,
   type UploadPartInput,
   type UploadRecord,
-} from "./multipart.ts";
-export type { CompletePart, CompleteUploadInput } from "./multipart_complete.ts";
-export { etagListMatches } from "./objects.ts";
-export { partRange, partSizesOf } from "./parts.ts";
+} from "./multipart/multipart.ts";
+export type { CompletePart, CompleteUploadInput } from "./multipart/multipart_complete.ts";
+export { etagListMatches } from "./objects/objects.ts";
+export { partRange, partSizesOf } from "./objects/parts.ts";

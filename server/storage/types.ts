@@ -1,5 +1,5 @@
 /** Records kept in the metadata store and the Backend interface the S3 ops call. */
-import type { ChecksumAlgorithm } from "./hashing.ts";
+import type { ChecksumAlgorithm } from "./objects/hashing.ts";
 
 export type VersioningState = "Unversioned" | "Enabled" | "Suspended";
 

@@ -6,7 +6,7 @@
 import { randomHex } from "../../hex.ts";
 import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
-import type { Hasher } from "../hashing.ts";
+import type { Hasher } from "../objects/hashing.ts";
 import { HashOffload, type HashSession } from "./hash_offload.ts";
 import { DirSyncs, type DiskSync, osDiskSync } from "./disk_sync.ts";
 import { bytesStream, HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
-import { newChecksumHasher, newMd5, newSha256, toHex } from "../hashing.ts";
+import { newChecksumHasher, newMd5, newSha256, toHex } from "../objects/hashing.ts";
 import { BlobStore, newBlobId, newFileBlobId, newInlineId } from "./blob_store.ts";
 
 /** A stream of `data` cut into irregular chunks (as a network delivers it). */

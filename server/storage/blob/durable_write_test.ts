@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
-import { newMd5 } from "../hashing.ts";
+import { newMd5 } from "../objects/hashing.ts";
 import { BlobStore } from "./blob_store.ts";
 import { type DiskSync, osDiskSync } from "./disk_sync.ts";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
 import { HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
 import { BlobStore } from "./blob_store.ts";
-import { newMd5 } from "../hashing.ts";
+import { newMd5 } from "../objects/hashing.ts";
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
 

@@ -19,11 +19,11 @@ import type { Logger } from "../../log.ts";
 import { type BusyRetryStats, retryBusy } from "./busy_retry.ts";
 import { type AtomicWrites, type CommitOutcome, GroupCommitter } from "./group_commit.ts";
 import { prepareKvFile } from "./kv_file.ts";
-import { MemoCache } from "../memo_cache.ts";
-import { LatestCache } from "../latest_cache.ts";
-import { DEFAULT_LIST_MEMORY, type ListChange, ListMemory } from "../list_memory.ts";
-import { NewKeyGuesses } from "../new_keys.ts";
-import { type StatChange, UsageAccounting } from "../usage.ts";
+import { MemoCache } from "./memo_cache.ts";
+import { LatestCache } from "../versions/latest_cache.ts";
+import { DEFAULT_LIST_MEMORY, type ListChange, ListMemory } from "../listing/list_memory.ts";
+import { NewKeyGuesses } from "../versions/new_keys.ts";
+import { type StatChange, UsageAccounting } from "../buckets/usage.ts";
 import type { BucketRecord, QuotaPolicy } from "../types.ts";
 
 /**

@@ -1,0 +1,222 @@
+/**
+ * An in-memory copy of the listing index (`["objl", bucket, key]`, see list_index.ts) of recently
+ * listed buckets. Deno KV costs ~2 µs per listed entry on its one SQLite thread (a page of 1000
+ * is ~2 ms, more than a plain file server's whole LIST); from memory a page is a binary search
+ * and a slice.
+ *
+ * - The first LIST of a bucket is answered from KV and starts loading the bucket's entries in the
+ *   background (buckets up to `maxBucketEntries` objects; the least recently listed buckets
+ *   are dropped past `maxEntries` in all).
+ * - Every commit that changes listing entries builds them with `setLatest` / `clearLatest`,
+ *   which note the change on the atomic operation; versions.ts `commitKey` hands the notes
+ *   here when the commit returns: applied when it committed, the bucket's copy dropped when its
+ *   outcome is unknown (it threw). Changes that arrive while a bucket loads are replayed over
+ *   what the scan read (a change is a key's final state, so replaying one the scan saw is
+ *   harmless).
+ * - One process owns a data dir, so no other writer can change the entries behind this copy.
+ */
+import { bucketStatKey, objectListPrefix } from "../meta/keys.ts";
+import { compareUtf8, walkBatches } from "./listing.ts";
+import { decodeListEntry } from "./list_index.ts";
+import type { Logger } from "../../log.ts";
+import type { ListedObject, ListObjectsInput, ListObjectsPage } from "../types.ts";
+
+/** A key's listing entry after a commit (null: the key has no latest object any more). */
+export interface ListChange {
+  key: string;
+  entry: ListedObject | null;
+}
+
+export interface ListMemoryLimits {
+  /** Buckets with more objects are always listed from KV. */
+  maxBucketEntries: number;
+  /** Entries kept over all buckets (0 disables the copy). */
+  maxEntries: number;
+}
+
+export const DEFAULT_LIST_MEMORY: ListMemoryLimits = {
+  maxBucketEntries: 250_000,
+  maxEntries: 1_000_000,
+};
+
+/** A bucket's entries in listing (UTF-8 byte) order of their keys. */
+interface BucketCopy {
+  entries: ListedObject[];
+}
+
+/** First index whose key is > `start` (>= when `inclusive`). */
+function searchFrom(entries: ListedObject[], start: string, inclusive: boolean): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareUtf8(entries[mid].key, start);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function applyTo(copy: BucketCopy, changes: ListChange[]): number {
+  let delta = 0;
+  for (const ch of changes) {
+    const i = searchFrom(copy.entries, ch.key, true);
+    const present = i < copy.entries.length && copy.entries[i].key === ch.key;
+    if (ch.entry) {
+      const e = Object.freeze(ch.entry);
+      if (present) copy.entries[i] = e;
+      else {
+        copy.entries.splice(i, 0, e);
+        delta++;
+      }
+    } else if (present) {
+      copy.entries.splice(i, 1);
+      delta--;
+    }
+  }
+  return delta;
+}
+
+export class ListMemory {
+  /** Loaded copies, least recently listed first. */
+  #copies = new Map<string, BucketCopy>();
+  /** Buckets being loaded -> changes committed meanwhile (null: an outcome was unknown). */
+  #loading = new Map<string, ListChange[] | null>();
+  #total = 0;
+  /** Background loads in flight (awaited by `idle`). */
+  #pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly kv: Pick<Deno.Kv, "get" | "list">,
+    private readonly log: Logger,
+    readonly limits: ListMemoryLimits = DEFAULT_LIST_MEMORY,
+  ) {}
+
+  /** Entries held over all buckets. */
+  get entries(): number {
+    return this.#total;
+  }
+
+  /** Resolves when no background load is in flight (before KV closes). */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.all(this.#pending);
+  }
+
+  /** Whether the bucket's listing is held in memory. */
+  has(bucketId: string): boolean {
+    return this.#copies.has(bucketId);
+  }
+
+  /**
+   * The page from memory when the bucket's copy is loaded, else null (and the copy starts
+   * loading, unless it is already or the copy is disabled).
+   */
+  list(bucketId: string, input: ListObjectsInput): Promise<ListObjectsPage> | null {
+    const copy = this.#copies.get(bucketId);
+    if (!copy) {
+      if (this.limits.maxEntries > 0 && !this.#loading.has(bucketId)) {
+        const p = this.load(bucketId);
+        this.#pending.add(p);
+        p.finally(() => this.#pending.delete(p));
+      }
+      return null;
+    }
+    this.#copies.delete(bucketId);
+    this.#copies.set(bucketId, copy);
+    return listCopy(copy, input);
+  }
+
+  /** Loads a bucket's copy (in the background when called by `list`); resolves when done. */
+  async load(bucketId: string): Promise<void> {
+    if (this.#copies.has(bucketId) || this.#loading.has(bucketId)) return;
+    this.#loading.set(bucketId, []);
+    try {
+      const max = Math.min(this.limits.maxBucketEntries, this.limits.maxEntries);
+      const stat = await this.kv.get<Deno.KvU64>(bucketStatKey(bucketId, "objects"));
+      if (Number(stat.value?.value ?? 0n) > max) return;
+      const copy: BucketCopy = { entries: [] };
+      const iter = this.kv.list<Uint8Array>({ prefix: objectListPrefix(bucketId) }, {
+        batchSize: 1000,
+      });
+      for await (const e of iter) {
+        const key = e.key[2] as string;
+        copy.entries.push(Object.freeze(decodeListEntry(key, e.value)));
+        if (copy.entries.length > max || this.#loading.get(bucketId) === null) return;
+      }
+      const meanwhile = this.#loading.get(bucketId);
+      if (!meanwhile) return;
+      applyTo(copy, meanwhile);
+      this.#copies.set(bucketId, copy);
+      this.#total += copy.entries.length;
+      this.#evict(bucketId);
+    } catch (e) {
+      this.log.warn("listing copy load failed; listing from KV", { bucketId, error: String(e) });
+    } finally {
+      this.#loading.delete(bucketId);
+    }
+  }
+
+  /** Applies the listing changes of a commit that succeeded. */
+  committed(bucketId: string, changes: ListChange[]): void {
+    if (!changes.length) return;
+    const copy = this.#copies.get(bucketId);
+    if (copy) {
+      this.#total += applyTo(copy, changes);
+      if (this.#total > this.limits.maxEntries) this.#evict(bucketId);
+      if (copy.entries.length > this.limits.maxBucketEntries) this.drop(bucketId);
+      return;
+    }
+    const meanwhile = this.#loading.get(bucketId);
+    if (meanwhile) meanwhile.push(...changes);
+  }
+
+  /** A commit's outcome is unknown: the bucket is listed from KV until it is loaded again. */
+  drop(bucketId: string): void {
+    const copy = this.#copies.get(bucketId);
+    if (copy) {
+      this.#copies.delete(bucketId);
+      this.#total -= copy.entries.length;
+    }
+    if (this.#loading.has(bucketId)) this.#loading.set(bucketId, null);
+  }
+
+  /** Drops the least recently listed copies (never `keep`) until the total fits. */
+  #evict(keep: string): void {
+    for (const [id, copy] of this.#copies) {
+      if (this.#total <= this.limits.maxEntries) return;
+      if (id === keep) continue;
+      this.#copies.delete(id);
+      this.#total -= copy.entries.length;
+    }
+    if (this.#total > this.limits.maxEntries) this.drop(keep);
+  }
+}
+
+/**
+ * A page from a copy, through the same delimiter walk as the KV listing. Each batch is located
+ * again by name, so the walk never depends on positions staying put.
+ */
+function listCopy(copy: BucketCopy, input: ListObjectsInput): Promise<ListObjectsPage> {
+  const objects: ListedObject[] = [];
+  const commonPrefixes: string[] = [];
+  const seek = async function* (start: string, inclusive: boolean) {
+    let from = start;
+    let incl = inclusive;
+    // With a delimiter a seek often ends after one entry (the next common prefix).
+    for (let batch = input.delimiter ? 16 : 1001;; batch = Math.min(batch * 4, 1001)) {
+      const i = searchFrom(copy.entries, from, incl);
+      if (i >= copy.entries.length) return;
+      const out = copy.entries.slice(i, i + batch);
+      yield out;
+      from = out[out.length - 1].key;
+      incl = false;
+    }
+  };
+  return walkBatches(
+    input,
+    seek,
+    (e) => e.key,
+    (e) => objects.push(e),
+    (p) => commonPrefixes.push(p),
+  ).then((r) => ({ objects, commonPrefixes, truncated: r.truncated, last: r.last }));
+}

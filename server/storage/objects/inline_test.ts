@@ -1,0 +1,118 @@
+import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
+import { quiet } from "../../../tests/_helpers/storage.ts";
+import { openStorage } from "../backend.ts";
+import { INLINE_MAX } from "./objects.ts";
+import type { BucketRecord } from "../types.ts";
+import { S3Error } from "../../s3/errors.ts";
+
+type Opened = Awaited<ReturnType<typeof openStorage>>;
+
+const bytes = (n: number, seed: number): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from({ length: n }, (_, i) => (i * seed) % 251);
+
+async function files(s: Opened): Promise<string[]> {
+  const out: string[] = [];
+  for await (const id of s.core.blobs.listIds()) out.push(id);
+  return out;
+}
+
+async function inlineEntries(s: Opened): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of s.core.meta.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
+  return out;
+}
+
+async function read(s: Opened, b: BucketRecord, key: string, range?: [number, number]) {
+  const rec = await s.backend.getObjectRecord(b, key);
+  const stream = await s.backend.openObject(
+    rec,
+    range ? { start: range[0], end: range[1] } : undefined,
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function put(
+  s: Opened,
+  b: BucketRecord,
+  key: string,
+  data: Uint8Array<ArrayBuffer>,
+  declared = true,
+) {
+  return s.backend.putObject(b, {
+    key,
+    body: new Response(data).body!,
+    contentLength: declared ? data.length : null,
+    content: {},
+    meta: {},
+    ownerId: "o",
+  });
+}
+
+Deno.test("small bodies are stored in KV with their record, larger ones in files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-inline-" });
+  let s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 1 << 20 });
+  try {
+    let b = await s.backend.createBucket({ ns: "", name: "inl", ownerId: "o", region: "r" });
+    const small = bytes(INLINE_MAX, 7);
+    const big = bytes(INLINE_MAX + 1, 11);
+    const a = await put(s, b, "small", small);
+    assert(a.inline && a.blob);
+    assertEquals(await inlineEntries(s), [a.blob]);
+    const f = await put(s, b, "big", big);
+    assert(!f.inline);
+    assertEquals(await files(s), [f.blob]);
+    // Without a declared length the size is unknown up front: a file.
+    const u = await put(s, b, "unknown", bytes(100, 3), false);
+    assert(!u.inline);
+    assertEquals((await files(s)).length, 2);
+    const empty = await put(s, b, "empty", new Uint8Array(0));
+    assert(empty.inline);
+
+    // A new process (nothing cached): the bytes come from KV.
+    await s.close();
+    s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 1 << 20 });
+    b = await s.backend.getBucket("", "inl");
+    assertEquals(await read(s, b, "small"), small);
+    assertEquals(await read(s, b, "small", [5, 99]), small.subarray(5, 100));
+    assertEquals(await read(s, b, "big"), big);
+    assertEquals(await read(s, b, "empty"), new Uint8Array(0));
+
+    // Overwrites free the bytes they replace, inline or not, in either direction.
+    const a2 = await put(s, b, "small", big);
+    assertEquals(await read(s, b, "small"), big);
+    assertEquals((await inlineEntries(s)).includes(a.blob!), false);
+    const f2 = await put(s, b, "big", small);
+    assert(f2.inline);
+    assertEquals((await files(s)).includes(f.blob!), false);
+    assertEquals(await read(s, b, "big"), small);
+    // A reader holding the replaced record is told its bytes are gone (and re-reads).
+    await put(s, b, "big", bytes(10, 5));
+    s.core.blobs.hot.clear();
+    await assertRejects(() => s.backend.openObject(f2));
+
+    // A body shorter or longer than declared leaves nothing.
+    const before = [await files(s), await inlineEntries(s)];
+    const short = new Response(bytes(10, 1)).body!;
+    const e = await assertRejects(() =>
+      s.backend.putObject(b, {
+        key: "short",
+        body: short,
+        contentLength: 20,
+        content: {},
+        meta: {},
+        ownerId: "o",
+      })
+    );
+    assertEquals((e as S3Error).code, "IncompleteBody");
+    assertEquals([await files(s), await inlineEntries(s)], before);
+
+    // Deleting the objects drops everything.
+    for (const k of ["small", "big", "unknown", "empty"]) await s.backend.deleteObject(b, k);
+    assertEquals([await files(s), await inlineEntries(s)], [[], []]);
+    assertEquals(await s.backend.bucketStats(b.id), { objects: 0, bytes: 0 });
+    assert(a2);
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { copyRecord, LatestCache } from "./latest_cache.ts";
+import type { ObjectRecord } from "../types.ts";
+import { putText, withStorage } from "../../../tests/_helpers/storage.ts";
+
+Deno.test("latest cache: reads follow overwrites, deletes, markers and tag changes", async () => {
+  await withStorage("maxiofs-latest-", async (s) => {
+    const be = s.backend;
+    let b = await be.createBucket({ ns: "", name: "latest-a", ownerId: "o", region: "us-east-1" });
+    const put = (v: string) => putText(s, b, "k", v);
+    await put("1");
+    assert.equal((await be.getObjectRecord(b, "k")).size, 1);
+    assert.equal((await be.getObjectRecord(b, "k")).size, 1);
+    await put("22");
+    assert.equal((await be.getObjectRecord(b, "k")).size, 2);
+    // Cached records are shared: they are frozen.
+    const rec = await be.getObjectRecord(b, "k");
+    assert.throws(() => {
+      (rec as { size: number }).size = 9;
+    });
+    await be.updateObjectVersion(b, "k", null, (r) => ({ ...r, tags: { a: "b" } }));
+    assert.deepEqual((await be.getObjectRecord(b, "k")).tags, { a: "b" });
+    await be.deleteObject(b, "k");
+    await assert.rejects(() => be.getObjectRecord(b, "k"), { code: "NoSuchKey" });
+    b = await be.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
+    const v = await put("333");
+    assert.equal((await be.getObjectRecord(b, "k")).versionId, v.versionId);
+    await be.deleteObject(b, "k");
+    // A marker hides the key; removing it brings the previous version back.
+    await assert.rejects(() => be.getObjectRecord(b, "k"), { code: "NoSuchKey" });
+    await be.deleteObject(b, "k", {
+      versionId: (await be.listObjectVersions(b, {
+        prefix: "",
+        delimiter: "",
+        keyMarker: "",
+        versionIdMarker: "",
+        maxKeys: 10,
+      })).versions[0].rec.versionId,
+    });
+    assert.equal((await be.getObjectRecord(b, "k")).size, 3);
+  });
+});
+
+Deno.test("latest cache: a read that overlaps a forget does not store what it read", async () => {
+  const cache = new LatestCache(100);
+  const old = { key: "k", size: 1 } as ObjectRecord;
+  const fresh = { key: "k", size: 2 } as ObjectRecord;
+  let release!: () => void;
+  const slow = cache.get("B", "k", async () => {
+    await new Promise<void>((r) => release = r);
+    return old;
+  });
+  cache.forget("B", "k");
+  release();
+  assert.equal((await slow)?.size, 1);
+  // The stale value was not kept: the next read loads again.
+  let loads = 0;
+  const next = await cache.get("B", "k", () => {
+    loads++;
+    return Promise.resolve(fresh);
+  });
+  assert.equal(next?.size, 2);
+  assert.equal(loads, 1);
+  assert.equal((await cache.get("B", "k", () => Promise.resolve(null)))?.size, 2);
+  // Misses are not cached.
+  assert.equal(await cache.get("B", "none", () => Promise.resolve(null)), null);
+  assert.equal((await cache.get("B", "none", () => Promise.resolve(fresh)))?.size, 2);
+});
+
+Deno.test("copyRecord: an equal copy sharing nothing with the original", () => {
+  const rec = {
+    v: 1,
+    key: "a/b",
+    size: 3,
+    content: { type: "text/plain" },
+    meta: { x: "1" },
+    parts: [{ n: 1, size: 3 }],
+    partSizes: new Uint8Array([3, 4]),
+    retention: { mode: "GOVERNANCE", until: 5 },
+    tags: undefined,
+    when: new Date(7),
+    big: 2n,
+  };
+  const copy = copyRecord(rec);
+  assert.deepEqual(copy, rec);
+  assert.notEqual(copy.content, rec.content);
+  assert.notEqual(copy.parts[0], rec.parts[0]);
+  assert.notEqual(copy.partSizes, rec.partSizes);
+  assert.notEqual(copy.when, rec.when);
+  rec.content.type = "changed";
+  rec.partSizes[0] = 9;
+  rec.parts[0].size = 9;
+  assert.equal(copy.content.type, "text/plain");
+  assert.equal(copy.partSizes[0], 3);
+  assert.equal(copy.parts[0].size, 3);
+  assert.ok(copy.when instanceof Date && copy.when.getTime() === 7);
+});

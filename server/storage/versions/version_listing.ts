@@ -1,0 +1,124 @@
+/**
+ * ListObjectVersions over every stored version (`walkVersions`: `["ver", bucket, key, sortId]`
+ * entries and solo records): keys in byte order, each key's versions newest first. A page costs
+ * O(page): the walk starts at the marker with one seek, and a common prefix is skipped with one
+ * new seek past it instead of walking the versions under it.
+ */
+import { S3Error } from "../../s3/errors.ts";
+import { versionNullKey } from "../meta/keys.ts";
+import { compareUtf8, pastPrefix, prefixEnd } from "../listing/listing.ts";
+import { validateVersionId } from "./versions.ts";
+import { type WalkStart, walkVersions } from "./version_walk.ts";
+import type { StorageCore } from "../core.ts";
+import type { ListVersionsInput, ListVersionsPage } from "../types.ts";
+
+/** The position just after every version of `key` (the next key's versions sort after it). */
+const afterKey = (key: string): WalkStart => ({ name: key + "\0" });
+
+/** Where the walk starts, and the key whose versions before that point were already listed. */
+async function startOf(
+  core: StorageCore,
+  bucketId: string,
+  input: ListVersionsInput,
+): Promise<{ start: WalkStart; resumedKey: string | null }> {
+  const { prefix, delimiter, keyMarker, versionIdMarker } = input;
+  if (versionIdMarker && !keyMarker) {
+    throw new S3Error("InvalidArgument", {
+      message: "A version-id marker cannot be specified without a key marker.",
+      fields: { ArgumentName: "version-id-marker", ArgumentValue: versionIdMarker },
+    });
+  }
+  if (!keyMarker || keyMarker < prefix) {
+    return { start: { name: prefix }, resumedKey: null };
+  }
+  // A marker inside a common prefix means that prefix was already returned: skip all of it.
+  if (delimiter && keyMarker.startsWith(prefix)) {
+    const i = keyMarker.indexOf(delimiter, prefix.length);
+    if (i >= 0) {
+      const cp = keyMarker.slice(0, i + delimiter.length);
+      if (keyMarker !== cp || !versionIdMarker) {
+        return { start: { name: pastPrefix(cp) }, resumedKey: null };
+      }
+    }
+  }
+  if (versionIdMarker) {
+    validateVersionId(versionIdMarker);
+    let sort: string | null = versionIdMarker;
+    if (versionIdMarker === "null") {
+      const p = await core.meta.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
+      sort = p.value?.sort ?? null;
+    }
+    // A solo version has no null pointer: the key's one version was listed, go past it.
+    if (sort) return { start: { name: keyMarker, afterSort: sort }, resumedKey: keyMarker };
+  }
+  return { start: afterKey(keyMarker), resumedKey: null };
+}
+
+export async function listObjectVersions(
+  core: StorageCore,
+  bucketId: string,
+  input: ListVersionsInput,
+): Promise<ListVersionsPage> {
+  const { prefix, delimiter, maxKeys } = input;
+  const page: ListVersionsPage = {
+    versions: [],
+    commonPrefixes: [],
+    truncated: false,
+    nextKeyMarker: null,
+    nextVersionIdMarker: null,
+  };
+  if (maxKeys <= 0) return page;
+  let { start, resumedKey } = await startOf(core, bucketId, input);
+  // The key of the previous entry: an entry is the latest of its key iff its key differs.
+  let prevKey: string | null = resumedKey;
+  let count = 0;
+  let lastName: string | null = null;
+  let lastVersion: string | null = null;
+  // With a prefix the range ends where the prefix does (see listing.ts: a batch is read whole).
+  const endName = prefixEnd(prefix);
+  for (;;) {
+    if (endName !== null && compareUtf8(start.name, endName) >= 0) return page;
+    let reseek: WalkStart | null = null;
+    const batchSize = Math.min(1000, maxKeys + 1);
+    for await (const e of walkVersions(core, bucketId, start, endName, batchSize)) {
+      const key = e.name;
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) return page;
+        continue;
+      }
+      if (delimiter) {
+        const i = key.indexOf(delimiter, prefix.length);
+        if (i >= 0) {
+          const cp = key.slice(0, i + delimiter.length);
+          if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+          page.commonPrefixes.push(cp);
+          count++;
+          lastName = cp;
+          lastVersion = null;
+          prevKey = null;
+          reseek = { name: pastPrefix(cp) };
+          break;
+        }
+      }
+      if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+      page.versions.push({ rec: e.rec, isLatest: key !== prevKey });
+      prevKey = key;
+      count++;
+      lastName = key;
+      lastVersion = e.rec.versionId;
+    }
+    if (reseek === null) return page;
+    start = reseek;
+  }
+}
+
+function truncate(
+  page: ListVersionsPage,
+  lastName: string | null,
+  lastVersion: string | null,
+): ListVersionsPage {
+  page.truncated = true;
+  page.nextKeyMarker = lastName;
+  page.nextVersionIdMarker = lastVersion;
+  return page;
+}
