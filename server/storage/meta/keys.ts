@@ -27,7 +27,7 @@ export const objectPrefix = (bucketId: string): Deno.KvKey => ["obj", bucketId];
  * ["objl", bucketId, key] -> Uint8Array (UTF-8 JSON `[1, size, etag, lastModified, storageClass,
  * ownerId, checksumAlgorithm?, checksumType?]`): the slim listing entry of ["obj", bucketId, key],
  * written and deleted in the same commits. ListObjects reads only these (decoding 1000 full
- * records was most of a LIST). See server/storage/list_index.ts.
+ * records was most of a LIST). See server/storage/listing/list_index.ts.
  */
 export const objectListKey = (bucketId: string, key: string): Deno.KvKey => ["objl", bucketId, key];
 export const objectListPrefix = (bucketId: string): Deno.KvKey => ["objl", bucketId];
