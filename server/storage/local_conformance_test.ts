@@ -21,21 +21,5 @@ function openLocal(opts: Partial<OpenStorageOptions>) {
   };
 }
 
-/**
- * Bugs of the local backend the suite found, left to the storage refactor (not fixed here).
- *
- * - version_listing.ts `startOf`: a version-id marker "null" is resolved through the key's
- *   `["vnull"]` pointer; when that null version was deleted after the previous page (what
- *   "empty the bucket" loops do: list a page, delete it, ask for the next), the pointer is gone
- *   and the walk resumes after the whole key, so its older versions are never listed. A removed
- *   version with a real id resumes at its sort position, as it should.
- */
-const KNOWN_BUGS = {
-  "listing: emptying a bucket page by page (list, delete the page, go on) removes all":
-    "a removed null version as version-id marker skips the rest of its key (version_listing.ts)",
-};
-
-backendConformance("local backend", openLocal({ listCacheEntries: 0 }), { ignore: KNOWN_BUGS });
-backendConformance("local backend, listings from memory", openLocal({}), {
-  ignore: KNOWN_BUGS,
-});
+backendConformance("local backend", openLocal({ listCacheEntries: 0 }));
+backendConformance("local backend, listings from memory", openLocal({}));

@@ -5,12 +5,12 @@
  * new seek past it instead of walking the versions under it.
  */
 import { S3Error } from "../../s3/errors.ts";
-import { versionNullKey } from "../meta/keys.ts";
+import { objectKey, versionNullKey } from "../meta/keys.ts";
 import { compareUtf8, pastPrefix, prefixEnd } from "../listing/listing.ts";
 import { validateVersionId } from "./versions.ts";
 import { type WalkStart, walkVersions } from "./version_walk.ts";
 import type { StorageCore } from "../core.ts";
-import type { ListVersionsInput, ListVersionsPage } from "../types.ts";
+import type { ListVersionsInput, ListVersionsPage, ObjectRecord } from "../types.ts";
 
 /** The position just after every version of `key` (the next key's versions sort after it). */
 const afterKey = (key: string): WalkStart => ({ name: key + "\0" });
@@ -43,13 +43,22 @@ async function startOf(
   }
   if (versionIdMarker) {
     validateVersionId(versionIdMarker);
-    let sort: string | null = versionIdMarker;
-    if (versionIdMarker === "null") {
-      const p = await core.meta.get<{ sort: string }>(versionNullKey(bucketId, keyMarker));
-      sort = p.value?.sort ?? null;
+    if (versionIdMarker !== "null") {
+      return { start: { name: keyMarker, afterSort: versionIdMarker }, resumedKey: keyMarker };
+    }
+    const [p, o] = await core.meta.getMany<[{ sort: string }, ObjectRecord]>([
+      versionNullKey(bucketId, keyMarker),
+      objectKey(bucketId, keyMarker),
+    ]);
+    if (p.value) {
+      return { start: { name: keyMarker, afterSort: p.value.sort }, resumedKey: keyMarker };
     }
     // A solo version has no null pointer: the key's one version was listed, go past it.
-    if (sort) return { start: { name: keyMarker, afterSort: sort }, resumedKey: keyMarker };
+    if (o.value?.solo) return { start: afterKey(keyMarker), resumedKey: null };
+    // The null version was removed since the last page (a loop that deletes each page before
+    // asking for the next). Where it sorted is gone with it, so the key is listed again from
+    // its newest version: an entry may come twice, but none of its older versions is skipped.
+    return { start: { name: keyMarker }, resumedKey: null };
   }
   return { start: afterKey(keyMarker), resumedKey: null };
 }
