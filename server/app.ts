@@ -1,8 +1,9 @@
 /**
  * Builds the server from a configuration, in dependency order and nothing after: the data-dir
- * lock -> IAM's database -> storage (enforcing the tenant quotas that database holds) ->
- * secrets -> IAM (over that storage and database) -> the S3 handler (with IAM's credentials, authorizer and
- * request hook) -> background jobs. main.ts adds the listeners and the console.
+ * lock -> IAM's database -> storage (enforcing the tenant quotas that database holds) -> secrets
+ * -> IAM (over that storage and database) -> the S3 handler (with IAM's credentials, authorizer
+ * and request hook) -> background jobs. main.ts adds the listeners and the console
+ * (docs/decisions/0005).
  */
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./clock.ts";
