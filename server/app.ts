@@ -5,7 +5,7 @@
  * and request hook) -> background jobs. main.ts adds the listeners and the console
  * (docs/decisions/0005).
  */
-import type { Config } from "./config.ts";
+import { type Config, tuningOf } from "./config.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { type Db, openDb } from "./db/mod.ts";
@@ -59,6 +59,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await unlockDataDir(lock);
     throw e;
   }
+  const tuning = tuningOf(cfg);
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -67,6 +68,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     listCacheEntries: cfg.listCacheEntries,
     lock,
     quota: tenantQuotas(db),
+    tuning,
     clock,
     log,
   }).catch(async (e) => {
@@ -97,6 +99,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       onRequest: iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,
+      tuning,
       clock,
       log,
     });

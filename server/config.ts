@@ -3,6 +3,8 @@
  * This is the one module that reads the environment.
  */
 
+import { Tuning } from "./tuning.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Config {
@@ -42,6 +44,8 @@ export interface Config {
   rootPassword: string | null;
   /** Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: string;
+  /** Performance mechanisms turned off, comma-separated (server/tuning.ts; for benchmarks). */
+  without: string;
   configFile: string | null;
 }
 
@@ -66,6 +70,7 @@ export const DEFAULTS: Config = {
   rootUser: null,
   rootPassword: null,
   trustedProxies: "",
+  without: "",
   configFile: null,
 };
 
@@ -216,6 +221,13 @@ export const OPTIONS: OptionSpec[] = [
     help: "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted",
   },
   {
+    key: "without",
+    flag: "without",
+    env: "MAXIOFS_WITHOUT",
+    kind: "string",
+    help: "performance mechanisms to turn off, comma-separated (benchmarks; docs/performance.md)",
+  },
+  {
     key: "configFile",
     flag: "config",
     env: "MAXIOFS_CONFIG",
@@ -335,6 +347,7 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   }
   parseListen(cfg.listen);
   parseListen(cfg.consoleListen);
+  tuningOf(cfg);
   return { ...cfg, help };
 }
 
@@ -345,4 +358,13 @@ export function parseListen(addr: string): { hostname: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(`Cannot parse listen address "${addr}": bad port`);
   return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+/** The performance mechanisms `cfg.without` leaves on. */
+export function tuningOf(cfg: Config): Tuning {
+  try {
+    return Tuning.parse(cfg.without);
+  } catch (e) {
+    throw new ConfigError(`--without: ${(e as Error).message}`);
+  }
 }

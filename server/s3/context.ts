@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { CredentialStore } from "../iam/types.ts";
 import type { Client } from "../iam/net.ts";
+import type { Tuning } from "../tuning.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -22,6 +23,8 @@ export interface S3Deps {
   domain: string | null;
   clock: Clock;
   log: Logger;
+  /** Performance mechanisms turned off (benchmarks); all on when absent. */
+  tuning?: Tuning;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }

@@ -250,7 +250,7 @@ export interface S3Front {
 
 export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
-  const signingKeys = new SigningKeys();
+  const signingKeys = new SigningKeys(deps.tuning?.on("signing-keys") === false ? 0 : 1000);
   const serve = async (
     req: Request,
     client: Client,

@@ -6,6 +6,7 @@ import { BlobStore } from "./blob/blob_store.ts";
 import { MetaStore } from "./meta/store.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { Tuning } from "../tuning.ts";
 import type { StorageCore } from "./core.ts";
 import * as buckets from "./buckets/buckets.ts";
 import * as objects from "./objects/objects.ts";
@@ -302,6 +303,8 @@ export interface OpenStorageOptions {
   listCacheEntries?: number;
   /** Tenant quotas enforced in the commits that publish writes (none without it). */
   quota?: QuotaPolicy;
+  /** Performance mechanisms turned off (benchmarks); all on by default. */
+  tuning?: Tuning;
   clock?: Clock;
   log: Logger;
 }
@@ -315,10 +318,13 @@ export interface OpenedStorage {
 /** Locks the data dir, opens KV and the blob store, and sweeps orphans left by a crash. */
 export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStorage> {
   const lock = opts.lock ?? await lockDataDir(opts.dataDir);
+  const tuning = opts.tuning ?? new Tuning();
   const blobs = new BlobStore(opts.dataDir, {
     fsync: opts.fsync ?? true,
     bodyIdleMs: opts.bodyIdleMs ?? 0,
     hotCacheBytes: opts.hotCacheBytes ?? 0,
+    spareFiles: tuning.on("spare-files"),
+    hashOffload: tuning.on("hash-offload"),
   });
   await blobs.init();
   const clock = opts.clock ?? systemClock;
@@ -327,8 +333,9 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     clock,
     quota: opts.quota,
     listCacheEntries: opts.listCacheEntries,
+    tuning,
   });
-  const core: StorageCore = { meta, blobs, clock, log: opts.log };
+  const core: StorageCore = { meta, blobs, clock, log: opts.log, tuning };
   await buildListIndex(core);
   await meta.usage.init();
   const backend = new LocalBackend(core);

@@ -6,12 +6,15 @@ import type { BlobStore } from "./blob/blob_store.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { MetaStore } from "./meta/store.ts";
+import type { Tuning } from "../tuning.ts";
 
 export interface StorageCore {
   readonly meta: MetaStore;
   readonly blobs: BlobStore;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Which performance mechanisms are on (server/tuning.ts). */
+  readonly tuning: Tuning;
 }
 
 /**

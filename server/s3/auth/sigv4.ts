@@ -93,7 +93,7 @@ export function deriveSigningKey(
 /**
  * Signing keys by secret and scope. A key serves every request of its scope for a day, and
  * deriving one is four HMACs per request (docs/performance.md). Owned by the S3 handler;
- * bounded: past `max` scopes it starts again.
+ * bounded: past `max` scopes it starts again (0: keeps none).
  */
 export class SigningKeys {
   readonly #keys = new Map<string, Uint8Array>();
@@ -103,6 +103,7 @@ export class SigningKeys {
   }
 
   of(secret: string, scope: Scope): Uint8Array {
+    if (this.max === 0) return deriveSigningKey(secret, scope.date, scope.region, scope.service);
     const id = `${secret}\n${scope.date}\n${scope.region}\n${scope.service}`;
     const hit = this.#keys.get(id);
     if (hit) return hit;

@@ -91,6 +91,10 @@ export interface BlobStoreOptions {
   bodyIdleMs?: number;
   /** Memory for the bytes of small blobs (default 0: none kept). */
   hotCacheBytes?: number;
+  /** Keep empty temp files made ahead of need (default true; off only for benchmarks). */
+  spareFiles?: boolean;
+  /** Hash bodies over one buffer in worker threads (default true; off only for benchmarks). */
+  hashOffload?: boolean;
 }
 
 interface TempFile {
@@ -172,7 +176,7 @@ export class BlobStore {
   }
 
   #refill(): void {
-    if (this.#refilling || this.#closed) return;
+    if (this.#refilling || this.#closed || this.opts.spareFiles === false) return;
     this.#refilling = true;
     (async () => {
       try {
@@ -250,7 +254,10 @@ export class BlobStore {
           pending = writeAll(file, data);
         }
         // A full first buffer means a large body: worth a worker's round trips.
-        if (dispatched++ === 0 && fill === WRITE_BUFFER && remote.length > 0) {
+        if (
+          dispatched++ === 0 && fill === WRITE_BUFFER && remote.length > 0 &&
+          this.opts.hashOffload !== false
+        ) {
           session = this.#offload.open(remote.map((h) => h.offload!.algorithm));
         }
         if (session) {

@@ -58,6 +58,7 @@ export class MemoCache<V> {
 
   #store(id: string, v: V): void {
     const max = this.opts.maxEntries;
+    if (max === 0) return;
     if (max !== undefined && this.#values.size >= max) {
       this.#values.delete(this.#values.keys().next().value!);
     }

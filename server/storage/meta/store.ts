@@ -16,6 +16,7 @@
  */
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
+import { Tuning } from "../../tuning.ts";
 import { type BusyRetryStats, retryBusy } from "./busy_retry.ts";
 import { type AtomicWrites, type CommitOutcome, GroupCommitter } from "./group_commit.ts";
 import { prepareKvFile } from "./kv_file.ts";
@@ -91,6 +92,8 @@ export interface MetaStoreOptions {
   quota?: QuotaPolicy;
   /** Listing entries held in memory over all buckets (see list_memory.ts; 0 disables). */
   listCacheEntries?: number;
+  /** Performance mechanisms turned off (benchmarks); all on when absent. */
+  tuning?: Tuning;
 }
 
 /** Latest records kept in memory (see latest_cache.ts). */
@@ -108,9 +111,10 @@ export class MetaStore {
   readonly bucketRecords = new MemoCache<BucketRecord>();
   /** Bucket configurations by `bucketId\nkind` (x-amz-expiration on object requests). */
   readonly bucketConfigs = new MemoCache<unknown>();
-  readonly latest = new LatestCache(LATEST_ENTRIES);
+  readonly latest: LatestCache;
   readonly listMemory: ListMemory;
-  readonly newKeys = new NewKeyGuesses();
+  readonly newKeys: NewKeyGuesses;
+  readonly #grouped: boolean;
 
   private constructor(
     /** Commits (and unchecked writes) go here. */
@@ -119,7 +123,16 @@ export class MetaStore {
     readonly reader: Deno.Kv,
     opts: MetaStoreOptions,
   ) {
-    this.committer = new GroupCommitter(writer, undefined, 2, (op) => this.#send(op));
+    const tuning = opts.tuning ?? new Tuning();
+    this.committer = new GroupCommitter(
+      writer,
+      undefined,
+      tuning.on("second-commit") ? 2 : 1,
+      (op) => this.#send(op),
+    );
+    this.#grouped = tuning.on("group-commit");
+    this.latest = new LatestCache(tuning.on("latest-cache") ? LATEST_ENTRIES : 0);
+    this.newKeys = new NewKeyGuesses(tuning.on("new-key-guesses"));
     this.usage = new UsageAccounting(this, opts.quota ?? null, opts.clock);
     const entries = opts.listCacheEntries;
     this.listMemory = new ListMemory(
@@ -134,11 +147,13 @@ export class MetaStore {
 
   /** Prepares the KV file at `path` and opens both handles on it. */
   static async open(path: string, opts: MetaStoreOptions): Promise<MetaStore> {
-    if (await prepareKvFile(path) === "unknown schema") {
+    const tuning = opts.tuning ?? new Tuning();
+    if (tuning.on("partial-expiry-index") && await prepareKvFile(path) === "unknown schema") {
       opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
     }
     const writer = await Deno.openKv(path);
-    return new MetaStore(writer, await Deno.openKv(path), opts);
+    const reader = tuning.on("read-handle") ? await Deno.openKv(path) : writer;
+    return new MetaStore(writer, reader, opts);
   }
 
   get<T = unknown>(
@@ -175,6 +190,7 @@ export class MetaStore {
    * independent concurrent commits into one KV transaction (same results as `write()`).
    */
   groupWrite(): MetaWrite {
+    if (!this.#grouped) return this.write();
     return new MetaWrite(this.committer.atomic(), this.usage, (op) => op.commit());
   }
 
@@ -197,7 +213,7 @@ export class MetaStore {
   }
 
   close(): void {
-    this.reader.close();
+    if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
   }
 }

@@ -167,7 +167,8 @@ export async function putObject(
     : null;
   // Fail fast on a precondition before reading the body; re-checked atomically on publish.
   checkWriteConditions(cur, input.conditions);
-  const w = await writeVerifiedBlob(core, { ...input, inlineMax: INLINE_MAX });
+  const inlineMax = core.tuning.on("inline-small") ? INLINE_MAX : undefined;
+  const w = await writeVerifiedBlob(core, { ...input, inlineMax });
   const rec: ObjectRecord = {
     v: 1,
     key: input.key,

@@ -25,8 +25,12 @@ export class NewKeyGuesses {
   /** What is known of each bucket, by bucket id. */
   readonly #known = new Map<string, Known>();
 
+  /** `enabled` false: no guesses, every publish reads its key's state first (benchmarks). */
+  constructor(readonly enabled = true) {}
+
   /** Remembers the bucket record entry a key-state read returned. */
   rememberBucket(be: Deno.KvEntry<BucketRecord>): void {
+    if (!this.enabled) return;
     const cur = this.#known.get(be.value.id);
     if (cur) {
       cur.be = be;
