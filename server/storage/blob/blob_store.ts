@@ -89,6 +89,8 @@ export interface BlobStoreOptions {
   disk?: DiskSync;
   /** A body that sends nothing this long is `RequestTimeout` (0 or absent: no limit). */
   bodyIdleMs?: number;
+  /** The watch of silent bodies, when the caller builds it (tests: an injected clock). */
+  idleWatch?: IdleWatch;
   /** Memory for the bytes of small blobs (default 0: none kept). */
   hotCacheBytes?: number;
   /** Keep empty temp files made ahead of need (default true; off only for benchmarks). */
@@ -132,7 +134,7 @@ export class BlobStore {
     this.objectsDir = `${dataDir}/objects`;
     this.tmpDir = `${dataDir}/tmp`;
     this.hot = new HotBlobCache(opts.hotCacheBytes ?? 0);
-    this.#idle = opts.bodyIdleMs ? new IdleWatch(opts.bodyIdleMs) : null;
+    this.#idle = opts.idleWatch ?? (opts.bodyIdleMs ? new IdleWatch(opts.bodyIdleMs) : null);
     this.#dirSyncs = opts.fsync ?? true ? new DirSyncs(opts.disk ?? osDiskSync) : null;
   }
 

@@ -16,19 +16,31 @@ export interface Watched {
   release(): void;
 }
 
+export interface IdleWatchOptions {
+  /** Monotonic milliseconds (default `performance.now`; tests pass a clock they move). */
+  now?: () => number;
+  /** Sweep on a timer of its own (default); false: only when `sweep()` is called (tests). */
+  timer?: boolean;
+}
+
 export class IdleWatch {
   #bodies = new Set<Entry>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly now: () => number;
+  readonly #ownTimer: boolean;
 
-  constructor(readonly idleMs: number) {}
+  constructor(readonly idleMs: number, opts: IdleWatchOptions = {}) {
+    this.now = opts.now ?? (() => performance.now());
+    this.#ownTimer = opts.timer ?? true;
+  }
 
   /** Watches `reader` until `release()`; it is cancelled if it stays silent for `idleMs`. */
   watch(reader: ReadableStreamDefaultReader<unknown>): Watched {
     const e = new Entry(this, reader);
     this.#bodies.add(e);
-    if (this.#timer === undefined) {
+    if (this.#ownTimer && this.#timer === undefined) {
       // Not unref'd: it runs only while some body is being read, and it must fire then.
-      this.#timer = setInterval(() => this.#sweep(), Math.max(10, Math.floor(this.idleMs / 4)));
+      this.#timer = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.idleMs / 4)));
     }
     return e;
   }
@@ -54,7 +66,8 @@ export class IdleWatch {
     this.#bodies.delete(e);
   }
 
-  #sweep(): void {
+  /** Cancels the readers silent for `idleMs` or longer (the timer calls it every idleMs / 4). */
+  sweep(): void {
     // The timer stops at a sweep that finds nothing to watch (not at every last release: under
     // load the set empties and refills constantly, and re-arming the timer each time cost more
     // than the sweeps).
@@ -63,7 +76,7 @@ export class IdleWatch {
       this.#timer = undefined;
       return;
     }
-    const now = performance.now();
+    const now = this.now();
     for (const e of this.#bodies) {
       if (now - e.last < this.idleMs) continue;
       e.timedOut = true;
@@ -75,15 +88,17 @@ export class IdleWatch {
 
 class Entry implements Watched {
   timedOut = false;
-  last = performance.now();
+  last: number;
 
   constructor(
     private readonly watch: IdleWatch,
     readonly reader: ReadableStreamDefaultReader<unknown>,
-  ) {}
+  ) {
+    this.last = watch.now();
+  }
 
   touch(): void {
-    this.last = performance.now();
+    this.last = this.watch.now();
   }
 
   release(): void {
