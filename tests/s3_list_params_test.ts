@@ -1,9 +1,10 @@
 /**
  * Listing parameters at their edges, end to end: ListObjectVersions reads max-keys like
  * ListObjects (InvalidArgument for bad values), and markers before, inside and past a prefix's
- * range for ListObjects v1 and ListObjectVersions.
+ * range for ListObjects v1 and ListObjectVersions; a continuation token no page issued.
  */
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
@@ -105,6 +106,17 @@ Deno.test("listing parameters: max-keys and markers around a prefix", async (t) 
           truncated: false,
         }, marker);
       }
+    });
+
+    await t.step("a continuation token no listing issued is InvalidArgument", async () => {
+      // Decodes to a 3000-byte key: longer than any key, so no page ever ended there.
+      const token = Buffer.from("a".repeat(3000)).toString("base64url");
+      const res = await signedFetch(srv, {
+        method: "GET",
+        path: `/${B}`,
+        query: { "list-type": "2", "continuation-token": token },
+      });
+      assertEquals([res.status, await errorCode(res)], [400, "InvalidArgument"]);
     });
   } finally {
     s3.destroy();

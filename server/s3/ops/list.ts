@@ -4,6 +4,7 @@ import { S3Error } from "../errors.ts";
 import { buildXmlWithTail, escapeXml, type XmlObject } from "../xml.ts";
 import { isoTime } from "../headers.ts";
 import { uriEncode } from "../auth/sigv4.ts";
+import { MAX_KEY_BYTES } from "../names.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { ListedObject } from "../../storage/types.ts";
 
@@ -169,13 +170,16 @@ export function encodeToken(key: string): string {
 }
 
 export function decodeToken(token: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) {
+  const bytes = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, "base64url") : null;
+  // A page ends at a key or bucket name, never longer than 1024 bytes: a longer one was not
+  // issued here, and as a listing's start it would reach a KV key past its size limit.
+  if (bytes === null || bytes.length > MAX_KEY_BYTES) {
     throw new S3Error("InvalidArgument", {
       message: "The continuation token provided is incorrect",
       fields: { ArgumentName: "continuation-token" },
     });
   }
-  return Buffer.from(token, "base64url").toString("utf8");
+  return bytes.toString("utf8");
 }
 
 export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
