@@ -284,6 +284,17 @@ export const MULTIPART_CASES: ConformanceCase[] = [
       await expectCode(() => uploadPart(be, b, "k", up2.uploadId, 1, datas[0]), "NoSuchUpload");
       await expectCode(() => be.getMultipartUpload(b, "k2", "no-such-upload-id"), "NoSuchUpload");
       await expectCode(() => be.abortMultipartUpload(b, "k", up2.uploadId), "NoSuchUpload");
+      // Any string a client sends as an upload id (here one longer than a KV key may be) is
+      // just not an upload, for every operation that takes one.
+      const junk = "x".repeat(3000);
+      await expectCode(() => be.getMultipartUpload(b, "k", junk), "NoSuchUpload");
+      await expectCode(() => uploadPart(be, b, "k", junk, 1, datas[0]), "NoSuchUpload");
+      await expectCode(() => be.abortMultipartUpload(b, "k", junk), "NoSuchUpload");
+      await expectCode(
+        () =>
+          be.completeMultipartUpload(b, { key: "k", uploadId: junk, parts: [p1], minPartSize: 0 }),
+        "NoSuchUpload",
+      );
       assertEquals((await be.getMultipartUpload(b, "k2", up2.uploadId)).key, "k2");
     },
   },

@@ -138,6 +138,11 @@ export function newUploadId(): string {
   return newBlobId();
 }
 
+/** Whether `uploadId` has the form `newUploadId` gives (anything else names no upload). */
+export function isUploadId(uploadId: string): boolean {
+  return /^[0-9a-f]{32}$/.test(uploadId);
+}
+
 export async function createUpload(
   core: StorageCore,
   bucket: BucketRecord,
@@ -181,7 +186,7 @@ export async function getUploadEntry(
   key: string,
   uploadId: string,
 ): Promise<Deno.KvEntry<UploadRecord>> {
-  if (!/^[0-9a-f]{32}$/.test(uploadId)) {
+  if (!isUploadId(uploadId)) {
     throw new S3Error("NoSuchUpload", { fields: { UploadId: uploadId } });
   }
   const e = await core.meta.get<UploadRecord>(uploadKey(uploadId));

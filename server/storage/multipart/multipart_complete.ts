@@ -21,6 +21,7 @@ import { multipartChecksum } from "./multipart_checksum.ts";
 import {
   cleanupUpload,
   getUploadEntry,
+  isUploadId,
   MIN_PART_SIZE,
   partBitmap,
   type PartRecord,
@@ -211,6 +212,8 @@ async function alreadyCompleted(
   bucket: BucketRecord,
   input: CompleteUploadInput,
 ): Promise<ObjectRecord | null> {
+  // A client's string that is no upload id may not even fit in a KV key.
+  if (!isUploadId(input.uploadId)) return null;
   const done = (await core.meta.get<UploadDone>(uploadDoneKey(input.uploadId))).value;
   if (!done || done.bucketId !== bucket.id || done.key !== input.key) return null;
   const rec = await getObjectRecord(core, bucket, input.key, done.versionId).catch(() => null);
