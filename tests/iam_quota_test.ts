@@ -187,6 +187,27 @@ Deno.test("tenant quotas", async (t) => {
       );
     });
 
+    await t.step("an UploadPart under a quota with a junk upload id is NoSuchUpload", async () => {
+      // The reservation is keyed by the upload id: one longer than a KV key allows was a 500.
+      for (const UploadId of ["not-an-upload", "x".repeat(3000)]) {
+        await assertS3Error(
+          () =>
+            c.send(
+              new UploadPartCommand({
+                Bucket: "qb1",
+                Key: "k",
+                UploadId,
+                PartNumber: 1,
+                Body: randomBytes(KiB),
+              }),
+            ),
+          "NoSuchUpload",
+          404,
+        );
+      }
+      assertEquals((await usage()).reserved, 0);
+    });
+
     await t.step(
       "32 parallel UploadParts cannot reserve past the quota; Abort frees them",
       async () => {

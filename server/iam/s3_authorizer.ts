@@ -10,6 +10,7 @@ import { S3Error } from "../s3/errors.ts";
 import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
 import { parseCopySource } from "../s3/ops/copy.ts";
 import type { BucketRecord } from "../storage/types.ts";
+import { isUploadId } from "../storage/mod.ts";
 import type { Principal } from "./types.ts";
 import type { IamCore } from "./core.ts";
 import { evaluatePolicies, type RequestFacts } from "./policy.ts";
@@ -194,7 +195,10 @@ export function iamAuthorizer(
     const op = ctx.ep.op;
     const usage = core.storage?.usage;
     if (!ctx.ns || !usage) return;
-    const uploadId = ctx.ep.query.get("uploadId");
+    // Reservations are keyed by the upload id: a string of another form names no upload (the
+    // operation answers NoSuchUpload), and a long one would not even fit in a KV key.
+    const raw = ctx.ep.query.get("uploadId");
+    const uploadId = raw !== null && isUploadId(raw) ? raw : null;
     if ((op === "CompleteMultipartUpload" || op === "AbortMultipartUpload") && uploadId) {
       pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len: null });
       return;

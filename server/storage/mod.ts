@@ -48,6 +48,7 @@ export {
 } from "./multipart/multipart_checksum.ts";
 export {
   type CreateUploadInput,
+  isUploadId,
   type ListPartsInput,
   type ListPartsPage,
   type ListUploadsInput,
