@@ -4,7 +4,7 @@
  */
 import { objectListKey, objectListPrefix } from "../meta/keys.ts";
 import { decodeListEntry } from "./list_index.ts";
-import type { StorageCore } from "../core.ts";
+import type { MetaStore } from "../meta/store.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "../types.ts";
 
 /**
@@ -151,12 +151,17 @@ function nextBatch(input: ListObjectsInput, batch: number, read: number): number
   return Math.max(1, Math.min(1000, input.maxKeys + 1 - read));
 }
 
+/** What `listObjects` reads: the listing entries, through KV's `list` (tests count the calls). */
+export interface ListingSource {
+  meta: Pick<MetaStore, "list">;
+}
+
 /**
  * ListObjects (v1 and v2 share it): latest versions, delimiter folding, exclusive start. Reads
  * the slim listing entries (`list_index.ts`), not the object records.
  */
 export async function listObjects(
-  core: StorageCore,
+  core: ListingSource,
   bucketId: string,
   input: ListObjectsInput,
 ): Promise<ListObjectsPage> {

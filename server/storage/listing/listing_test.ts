@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
-import { compareUtf8, listObjects, prefixEnd, walkWithDelimiter } from "./listing.ts";
+import {
+  compareUtf8,
+  type ListingSource,
+  listObjects,
+  prefixEnd,
+  walkWithDelimiter,
+} from "./listing.ts";
 import { listInput, putText, withStorage } from "../../../tests/_helpers/storage.ts";
 import { objectListKey } from "../meta/keys.ts";
 import { decodeListEntry, listEntry } from "./list_index.ts";
-import type { StorageCore } from "../core.ts";
 import type { ListObjectsInput, ObjectRecord } from "../types.ts";
 
 /** Runs the walk over sorted names and counts the seeks and the entries it reads. */
@@ -137,12 +142,12 @@ Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
     // entries it reads and deserializes.
     let fetched = 0;
     const counting = {
-      list: (sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
+      list: <T>(sel: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
         fetched += Math.min(opts?.batchSize ?? 100, opts?.limit ?? Infinity);
-        return kv.list(sel, opts);
+        return kv.list<T>(sel, opts);
       },
     };
-    const core = { meta: counting } as unknown as StorageCore;
+    const core: ListingSource = { meta: counting };
     const page = await listObjects(core, "B", {
       prefix: "",
       delimiter: "/",
@@ -219,7 +224,7 @@ Deno.test("a page of exactly 1000 keys is complete; 1001 keys truncate (KV)", as
     await write(names("a/", 1000));
     await write(names("b/", 1001));
     await write(["c"]);
-    const core = { meta: kv } as unknown as StorageCore;
+    const core: ListingSource = { meta: kv };
     const list = (prefix: string, after = "") =>
       listObjects(core, "B", { prefix, delimiter: "", after, maxKeys: 1000 });
     const a = await list("a/");
