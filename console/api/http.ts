@@ -59,7 +59,6 @@ export function errorResponse(e: IamError): Response {
   return json({ error: { code: e.code, message: e.message, ...e.extra } }, e.status, headers);
 }
 
-/** Reads a JSON object body (at most 1 MiB). */
 /** JSON bodies read by `readJson`, per request (the failure audit names targets from them). */
 const parsedBodies = new WeakMap<Request, Record<string, unknown>>();
 

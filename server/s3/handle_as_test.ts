@@ -1,5 +1,5 @@
 /**
- * `S3Handler.handleAs`: a request on behalf of a principal the caller authenticated runs the
+ * `S3Front.handleAs`: a request on behalf of a principal the caller authenticated runs the
  * same authorization and `onRequest` hook as `handle`, in the principal's namespace, and never
  * looks at signature headers; `handle` never takes a principal from the request.
  */
