@@ -233,7 +233,12 @@ export function iamAuthorizer(
   /** Bytes an UploadPartCopy will add: its range, else the whole source object. */
   async function copyLength(ctx: OpContext): Promise<number | null> {
     const range = /^bytes=(\d+)-(\d+)$/.exec(ctx.req.headers.get("x-amz-copy-source-range") ?? "");
-    if (range) return Number(range[2]) - Number(range[1]) + 1;
+    if (range) {
+      // An end before the start is refused by the operation: reserving its negative length
+      // would lower the tenant's reserved bytes until then.
+      const len = Number(range[2]) - Number(range[1]) + 1;
+      return len > 0 ? len : null;
+    }
     const header = ctx.req.headers.get("x-amz-copy-source");
     if (!header) return null;
     try {
