@@ -5,7 +5,7 @@
  * and request hook) -> background jobs. main.ts adds the listeners and the console
  * (docs/decisions/0005).
  */
-import { type Config, tuningOf } from "./config.ts";
+import { type Config, trustedProxyList, tuningOf } from "./config.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { type Db, openDb } from "./db/mod.ts";
@@ -123,9 +123,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       iam: ownIam,
       handler: s3.handle,
       handleAs: s3.handleAs,
-      clients: new ClientResolver(
-        cfg.trustedProxies.split(",").map((s) => s.trim()).filter(Boolean),
-      ),
+      clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
       close: async () => {
         lifecycle.stop();

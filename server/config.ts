@@ -2,6 +2,7 @@
  * Server configuration: flags > `MAXIOFS_*` environment > config file > defaults.
  * This is the one module that reads the environment.
  */
+import { isCidr } from "./iam/net.ts";
 
 import { Tuning } from "./tuning.ts";
 
@@ -348,7 +349,18 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   parseListen(cfg.listen);
   parseListen(cfg.consoleListen);
   tuningOf(cfg);
+  trustedProxyList(cfg.trustedProxies);
   return { ...cfg, help };
+}
+
+/** `--trusted-proxies` as a list; an entry that is no address or CIDR block is a ConfigError. */
+export function trustedProxyList(value: string): string[] {
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((p) => !isCidr(p));
+  if (bad !== undefined) {
+    throw new ConfigError(`Cannot parse trusted proxy "${bad}": expected an IP address or CIDR`);
+  }
+  return list;
 }
 
 /** Splits `host:port`, `:port` or `[v6]:port`; an empty host means all interfaces. */

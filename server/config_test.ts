@@ -198,6 +198,19 @@ Deno.test("bad values are rejected with a message naming the culprit", () => {
   throwsConfigError(() => loadConfig({ ...none, args: ["--sweep-interval", "soon"] }), "soon");
   throwsConfigError(() => loadConfig({ ...none, args: ["--sweep-interval", "-1"] }), "-1");
   throwsConfigError(() => loadConfig({ ...none, args: ["--log-level", "loud"] }), "loud");
+  // A malformed proxy address would trust nobody, or (a bare "/") everybody.
+  throwsConfigError(
+    () => loadConfig({ ...none, args: ["--trusted-proxies", "127.0.0.1, 10.0.0.0/"] }),
+    "10.0.0.0/",
+  );
+  throwsConfigError(
+    () => loadConfig({ ...none, args: ["--trusted-proxies", "proxy.local"] }),
+    "proxy.local",
+  );
+  assertEquals(
+    loadConfig({ ...none, args: ["--trusted-proxies", " 10.0.0.0/8, ::1 ,"] }).trustedProxies,
+    " 10.0.0.0/8, ::1 ,",
+  );
   throwsConfigError(() => loadConfig({ ...none, args: ["--listen", "nonsense"] }), "nonsense");
   throwsConfigError(() => loadConfig({ ...none, args: ["--listen", ":99999"] }), ":99999");
   throwsConfigError(

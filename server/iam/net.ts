@@ -45,23 +45,44 @@ export function normalizeIp(ip: string): string {
   return m ? m[1] : ip.replace(/^\[|\]$/g, "");
 }
 
-/** Whether `ip` is inside `cidr` (a bare address is a /32 or /128). */
+/**
+ * A CIDR's prefix length: `max` when absent, null unless decimal digits up to `max` (`Number`
+ * alone reads "" as 0, which would match every address, and "8.5" as a fraction).
+ */
+function prefixLength(raw: string | undefined, max: number): number | null {
+  if (raw === undefined) return max;
+  if (!/^\d{1,3}$/.test(raw)) return null;
+  const bits = Number(raw);
+  return bits <= max ? bits : null;
+}
+
+/** Whether `cidr` is an IP address or a CIDR block (what `ipInCidr` can match against). */
+export function isCidr(cidr: string): boolean {
+  const [net, bitsRaw, extra] = cidr.split("/");
+  if (extra !== undefined) return false;
+  const n = normalizeIp(net);
+  if (v4ToBigInt(n) !== null) return prefixLength(bitsRaw, 32) !== null;
+  return v6ToBigInt(n) !== null && prefixLength(bitsRaw, 128) !== null;
+}
+
+/** Whether `ip` is inside `cidr` (a bare address is a /32 or /128; a malformed one, nothing). */
 export function ipInCidr(ip: string, cidr: string): boolean {
   ip = normalizeIp(ip);
-  const [net, bitsRaw] = cidr.split("/");
+  const [net, bitsRaw, extra] = cidr.split("/");
+  if (extra !== undefined) return false;
   const v4 = v4ToBigInt(ip);
   const netV4 = v4ToBigInt(normalizeIp(net));
   if (v4 !== null && netV4 !== null) {
-    const bits = bitsRaw === undefined ? 32 : Number(bitsRaw);
-    if (!(bits >= 0 && bits <= 32)) return false;
+    const bits = prefixLength(bitsRaw, 32);
+    if (bits === null) return false;
     const mask = bits === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - bits)) - 1n);
     return (v4 & mask) === (netV4 & mask);
   }
   const a = v6ToBigInt(ip);
   const b = v6ToBigInt(net);
   if (a === null || b === null) return false;
-  const bits = bitsRaw === undefined ? 128 : Number(bitsRaw);
-  if (!(bits >= 0 && bits <= 128)) return false;
+  const bits = prefixLength(bitsRaw, 128);
+  if (bits === null) return false;
   const all = (1n << 128n) - 1n;
   const mask = bits === 0 ? 0n : all ^ ((1n << BigInt(128 - bits)) - 1n);
   return (a & mask) === (b & mask);

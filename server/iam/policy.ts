@@ -4,7 +4,7 @@
  * String(Not)Equals(IgnoreCase), String(Not)Like, Bool, IpAddress/NotIpAddress,
  * Numeric*, Date*, each with an optional `IfExists` suffix.
  */
-import { ipInCidr } from "./net.ts";
+import { ipInCidr, isCidr } from "./net.ts";
 
 export interface PolicyStatement {
   Sid?: string;
@@ -97,6 +97,15 @@ export function policyProblem(doc: unknown): string | null {
         if (!OPERATORS.has(base)) return `Statement[${i}] condition operator "${op}"`;
         if (!body || typeof body !== "object") {
           return `Statement[${i}].Condition.${op} must be an object`;
+        }
+        if (base === "IpAddress" || base === "NotIpAddress") {
+          for (const v of Object.values(body).flat()) {
+            if (typeof v !== "string" || !isCidr(v)) {
+              return `Statement[${i}].Condition.${op}: ${
+                JSON.stringify(v)
+              } is not an IP address or CIDR block`;
+            }
+          }
         }
       }
     }

@@ -87,6 +87,18 @@ Deno.test("validation names the problem", () => {
     policyProblem({ Statement: { Effect: "Allow", Action: "s3:Get*", Resource: "*" } }),
     null,
   );
+  // An address condition that could never match (or, for a bare "/", matched everyone).
+  const ipCondition = (Condition: unknown) =>
+    policyProblem({ Statement: [{ Effect: "Deny", Action: "s3:*", Resource: "*", Condition }] });
+  assertEquals(
+    ipCondition({ IpAddress: { "aws:SourceIp": ["10.0.0.0/8", "10.0.0.0/"] } }),
+    'Statement[0].Condition.IpAddress: "10.0.0.0/" is not an IP address or CIDR block',
+  );
+  assertEquals(
+    ipCondition({ NotIpAddress: { "aws:SourceIp": "not-an-ip" } }),
+    'Statement[0].Condition.NotIpAddress: "not-an-ip" is not an IP address or CIDR block',
+  );
+  assertEquals(ipCondition({ IpAddress: { "aws:SourceIp": ["10.0.0.0/8", "::1"] } }), null);
 });
 
 Deno.test("wildcards and IPs", () => {
