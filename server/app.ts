@@ -126,8 +126,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
       close: async () => {
-        lifecycle.stop();
-        jobs.stop();
+        // Passes in progress end before what they use is closed under them.
+        await Promise.all([lifecycle.stop(), jobs.stop()]);
         ownIam.close();
         await storage.close();
       },
@@ -154,13 +154,21 @@ function startJobs(
   uploadMaxAgeMs: number,
 ) {
   const timers: ReturnType<typeof setInterval>[] = [];
+  /** The passes in progress (at most one per job). */
+  const running = new Set<Promise<void>>();
   const every = (ms: number, name: string, pass: () => Promise<unknown>) => {
-    let running = false;
+    let busy = false;
     timers.push(setInterval(() => {
-      if (running) return;
-      running = true;
-      pass().catch((e) => log.error(`${name} failed`, { error: String(e) }))
-        .finally(() => running = false);
+      if (busy) return;
+      busy = true;
+      const p: Promise<void> = pass().then(
+        () => {},
+        (e) => log.error(`${name} failed`, { error: String(e) }),
+      ).finally(() => {
+        busy = false;
+        running.delete(p);
+      });
+      running.add(p);
     }, ms));
   };
   if (cfg.sweepIntervalSeconds > 0) {
@@ -174,8 +182,10 @@ function startJobs(
   iam.maintenance();
   every(IAM_MAINTENANCE_MS, "IAM maintenance", () => Promise.resolve(iam.maintenance()));
   return {
-    stop() {
+    /** Stops the timers; resolves once the passes in progress have ended. */
+    async stop() {
       for (const t of timers) clearInterval(t);
+      await Promise.all(running);
     },
   };
 }

@@ -215,7 +215,8 @@ export async function runLifecyclePass(storage: Backend, now: number): Promise<L
 export interface LifecycleWorker {
   /** Runs one pass now (or as of `now`); concurrent calls share the running pass. */
   runOnce(now?: number): Promise<LifecycleResult>;
-  stop(): void;
+  /** Stops the timer; resolves once a pass in progress has ended (storage may close then). */
+  stop(): Promise<void>;
 }
 
 /** Starts the periodic worker (`intervalMs` 0 = only on demand). */
@@ -241,8 +242,10 @@ export function startLifecycleWorker(
     : null;
   return {
     runOnce,
-    stop: () => {
+    stop: async () => {
       if (timer !== null) clearInterval(timer);
+      // Its caller (or the timer's handler) reports how it ended.
+      await running?.catch(() => {});
     },
   };
 }
