@@ -326,27 +326,39 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     spareFiles: tuning.on("spare-files"),
     hashOffload: tuning.on("hash-offload"),
   });
-  await blobs.init();
   const clock = opts.clock ?? systemClock;
-  const meta = await MetaStore.open(`${opts.dataDir}/kv.sqlite3`, {
-    log: opts.log,
-    clock,
-    quota: opts.quota,
-    listCacheEntries: opts.listCacheEntries,
-    tuning,
-  });
-  const core: StorageCore = { meta, blobs, clock, log: opts.log, tuning };
-  await buildListIndex(core);
-  await meta.usage.init();
-  const backend = new LocalBackend(core);
-  await backend.sweep(0);
+  let meta: MetaStore | null = null;
+  let backend: LocalBackend;
+  let core: StorageCore;
+  try {
+    await blobs.init();
+    meta = await MetaStore.open(`${opts.dataDir}/kv.sqlite3`, {
+      log: opts.log,
+      clock,
+      quota: opts.quota,
+      listCacheEntries: opts.listCacheEntries,
+      tuning,
+    });
+    core = { meta, blobs, clock, log: opts.log, tuning };
+    await buildListIndex(core);
+    await meta.usage.init();
+    backend = new LocalBackend(core);
+    await backend.sweep(0);
+  } catch (e) {
+    // What this open opened is closed again; a lock the caller gave stays the caller's.
+    blobs.close();
+    meta?.close();
+    if (!opts.lock) await unlockDataDir(lock);
+    throw e;
+  }
+  const opened = meta;
   return {
     backend,
     core,
     close: async () => {
-      await meta.listMemory.idle();
+      await opened.listMemory.idle();
       blobs.close();
-      meta.close();
+      opened.close();
       await unlockDataDir(lock);
     },
   };

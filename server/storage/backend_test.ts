@@ -4,7 +4,9 @@
  * storage with the new record, for objects in KV (small) and in files (large) alike.
  */
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
-import { putText, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
+import { putText, quiet, type Storage, withStorage } from "../../tests/_helpers/storage.ts";
+import { openStorage } from "./backend.ts";
+import { TENANT_STAT_META } from "./meta/keys.ts";
 import { INLINE_MAX } from "./objects/objects.ts";
 import type { BucketRecord } from "./types.ts";
 
@@ -71,4 +73,24 @@ Deno.test("backend: listAllBuckets lists every namespace's buckets", async () =>
     ]);
     assert(all.every((x) => x.id.length > 0));
   });
+});
+
+Deno.test("openStorage: a failure while opening closes what it opened and unlocks the dir", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-open-fail-" });
+  try {
+    // A bucket entry that is no bucket record, met when the tenant counters are first computed.
+    const s = await openStorage({ dataDir: dir, log: quiet });
+    await s.core.meta.set(["bucket", "", "broken"], 5);
+    await s.core.meta.delete(TENANT_STAT_META);
+    await s.close();
+    await assertRejects(() => openStorage({ dataDir: dir, log: quiet }));
+    // Nothing of the failed open is left: the KV file and the data dir lock are free again.
+    const kv = await Deno.openKv(`${dir}/kv.sqlite3`);
+    await kv.delete(["bucket", "", "broken"]);
+    kv.close();
+    const again = await openStorage({ dataDir: dir, log: quiet });
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
