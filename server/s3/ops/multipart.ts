@@ -20,7 +20,6 @@ import {
   userMetadataFrom,
   writeConditionsFrom,
 } from "../headers.ts";
-import { assertLockAllowed } from "../../storage/mod.ts";
 import { parseTaggingHeader } from "../tags.ts";
 import { uriEncode } from "../auth/sigv4.ts";
 import { setVersionIdHeader, storageClassFrom, validateKey } from "./object_put.ts";
@@ -31,15 +30,20 @@ import { addExpirationHeader } from "./lifecycle.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
 import { abortOf } from "../../features/lifecycle/rules.ts";
 import {
+  assertLockAllowed,
   CHECKSUM_ALGORITHMS,
   CHECKSUM_LENGTH,
   type ChecksumAlgorithm,
   checksumHeaderName,
+  type ChecksumType,
+  checksumTypeAllowed,
+  type CompletePart,
+  defaultChecksumType,
   fromBase64,
+  MAX_PART_SIZE,
+  parsePartNumber,
+  type PartRecord,
 } from "../../storage/mod.ts";
-import { type ChecksumType, checksumTypeAllowed, defaultChecksumType } from "../../storage/mod.ts";
-import { MAX_PART_SIZE, parsePartNumber, type PartRecord } from "../../storage/mod.ts";
-import type { CompletePart } from "../../storage/mod.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange } from "../../storage/types.ts";
 

@@ -9,8 +9,7 @@ import {
   writeConditionsFrom,
 } from "../headers.ts";
 import { parseTaggingHeader } from "../tags.ts";
-import { checksumHeaderName } from "../../storage/mod.ts";
-import { LOCK_CONFIG, type LockConfig } from "../../storage/mod.ts";
+import { checksumHeaderName, LOCK_CONFIG, type LockConfig } from "../../storage/mod.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
