@@ -230,7 +230,7 @@ export function iamAuthorizer(
     pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len, partNumber });
   }
 
-  /** Bytes an UploadPartCopy will add: its range, else the whole source object. */
+  /** Bytes an UploadPartCopy will add: its range, else the whole source version it names. */
   async function copyLength(ctx: OpContext): Promise<number | null> {
     const range = /^bytes=(\d+)-(\d+)$/.exec(ctx.req.headers.get("x-amz-copy-source-range") ?? "");
     if (range) {
@@ -244,7 +244,7 @@ export function iamAuthorizer(
     try {
       const src = parseCopySource(header);
       const b = await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
-      return (await ctx.deps.storage.getObjectRecord(b, src.key)).size;
+      return (await ctx.deps.storage.getObjectRecord(b, src.key, src.versionId)).size;
     } catch {
       return null; // the op itself reports the bad source
     }
