@@ -61,7 +61,11 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const admin = await app.iam.bootstrap({ user: cfg.rootUser, password: cfg.rootPassword });
+  const admin = await app.iam.bootstrap({ user: cfg.rootUser, password: cfg.rootPassword })
+    .catch(async (e) => {
+      await app.close();
+      throw e;
+    });
   if (admin?.generated) {
     console.log("Generated console admin (shown once; change it at first login):");
     console.log(`  Username: ${admin.username}`);
