@@ -141,6 +141,8 @@ async function main(): Promise<number> {
         `checkpoint ${objects}: PUT/s ${f.putListed.toFixed(0)} / ${f.putPlain.toFixed(0)}, ` +
           `GET/s ${f.get.toFixed(0)}, RSS ${f.rss.toFixed(0)} MiB, errors ${f.errors}`,
       );
+      // The figures so far, so a long run that is stopped early still leaves them.
+      console.error(formatTable(checkpoints));
     }
     reuse = await runReuse(state, server, previous, progress);
   } finally {
