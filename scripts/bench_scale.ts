@@ -14,7 +14,7 @@
  * --keep (keep the data dir), --json (the figures as JSON too).
  */
 import { ScaleClient } from "./bench_scale/client.ts";
-import { objectBody } from "./bench_scale/load.ts";
+import { counted, objectBody } from "./bench_scale/load.ts";
 import { ScaleServer } from "./bench_scale/server.ts";
 import { runCheckpoint, runReuse, type RunState } from "./bench_scale/checkpoint.ts";
 import {
@@ -25,7 +25,6 @@ import {
   formatTargets,
   type Reuse,
 } from "./bench_scale/report.ts";
-import { counted } from "./bench_scale/load.ts";
 
 const CREDS = {
   accessKey: "AKIASCALEROOT0000001",

@@ -4,11 +4,9 @@
  * shapes, a full walk, DeleteObjects and a restart. The run (scripts/bench_scale.ts) calls it for
  * each checkpoint in turn on the same server and data dir.
  */
-import { ScaleClient, summarizePage } from "./client.ts";
-import type { Credentials } from "./client.ts";
-import type { Batch } from "./load.ts";
+import { type Credentials, ScaleClient, summarizePage } from "./client.ts";
+import { type Batch, keyOf, percentile } from "./load.ts";
 import { diskUsage, ScaleServer } from "./server.ts";
-import { keyOf } from "./load.ts";
 import {
   deleteKeys,
   fill,
@@ -54,7 +52,7 @@ class Failures {
 }
 
 const perSecond = (b: Batch) => b.ops / b.seconds;
-const p99 = (b: Batch) => b.lat.slice().sort((x, y) => x - y)[Math.floor(b.lat.length * 0.99)];
+const p99 = (b: Batch) => percentile(b.lat, 0.99);
 const MiB = 2 ** 20;
 
 /** Keys of the versioned bucket (two versions each) when the main buckets hold `objects`. */

@@ -4,7 +4,7 @@
  * that checks space is reused. Each returns its figures; failed requests are counted, never
  * hidden.
  */
-import { type ScaleClient, summarizePage } from "./client.ts";
+import { type Answer, type ScaleClient, summarizePage } from "./client.ts";
 import {
   type Batch,
   counted,
@@ -15,7 +15,6 @@ import {
   sumBatches,
   timed,
 } from "./load.ts";
-import type { Answer } from "./client.ts";
 
 /** Connections for PUT and GET load. */
 export const CONNECTIONS = 64;
