@@ -281,6 +281,31 @@ function smallGet(clients: number): Scenario {
 }
 
 /**
+ * Reads that reach the metadata store while commits queue: 16 clients GET keys that do not exist
+ * (404), as sync tools (rclone, restic, aws s3 sync) probe before they upload, while 16 more PUT
+ * new 4 KiB keys. No cache holds an absent key, so each GET reads Deno KV while the PUTs' commits
+ * run. The GETs are what is timed; a failed PUT counts as an error too.
+ */
+const mixed: Scenario = {
+  name: "mixed-c32",
+  rounds: 4,
+  kinds: READS,
+  note: "GETs of absent keys (404), 16 clients, while 16 more PUT new 4 KiB keys",
+  slice: async (ctx, seconds, round) => {
+    const puts = timed(16, seconds, async (w, i) => {
+      const res = await ctx.c.call("PUT", `/${BUCKET}/mixed/${round}-${w}-${i}`, SMALL);
+      return { ok: ok(res.status), bytes: 0 };
+    });
+    const gets = timed(16, seconds, async (w, i) => {
+      const res = await ctx.c.call("GET", `/${BUCKET}/absent/${round}-${w}-${i}`);
+      return { ok: res.status === 404, bytes: 0 };
+    });
+    const [p, g] = await Promise.all([puts, gets]);
+    return { ...g, errors: g.errors + p.errors };
+  },
+};
+
+/**
  * MD5 of the 64 MiB body in this process, one core, in `seconds`: what a server that must compute
  * the ETag of a single-stream PUT can reach at best (node:crypto, as the server uses).
  */
@@ -447,6 +472,7 @@ const SCENARIOS: Scenario[] = [
   smallPut(32, FILE_SMALL, "64k"),
   smallGet(1),
   smallGet(32),
+  mixed,
   bigPut,
   bigGet,
   listKeys,
