@@ -8,12 +8,9 @@
 
 export const MECHANISMS = {
   "group-commit": "merge concurrent independent object commits into one KV transaction",
-  "second-commit": "a second merged commit in flight while the first waits for its fsync",
   "read-handle": "reads on a second Deno KV handle, not behind queued commits",
   "partial-expiry-index": "Deno KV's expiry index made partial when the KV file is created",
   "inline-small": "bodies of at most 16 KiB stored in KV with their record, no file",
-  "spare-files": "empty temp files made ahead of need",
-  "hash-offload": "MD5/SHA of bodies over 1 MiB in worker threads",
   "latest-cache": "the latest record of recently used keys in memory",
   "new-key-guesses": "publishing a new key without reading its absent state first",
   "signing-keys": "SigV4 signing keys kept per scope across requests",

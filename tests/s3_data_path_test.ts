@@ -65,7 +65,7 @@ async function blobFiles(dataDir: string): Promise<string[]> {
   return out;
 }
 
-/** Non-empty files in tmp/ (the blob store keeps a few empty spare files there by design). */
+/** Non-empty files in tmp/ (a temp file is empty until a body writes to it). */
 async function partialTempFiles(dataDir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const f of Deno.readDir(`${dataDir}/tmp`)) {

@@ -323,8 +323,6 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     fsync: opts.fsync ?? true,
     bodyIdleMs: opts.bodyIdleMs ?? 0,
     hotCacheBytes: opts.hotCacheBytes ?? 0,
-    spareFiles: tuning.on("spare-files"),
-    hashOffload: tuning.on("hash-offload"),
   });
   const clock = opts.clock ?? systemClock;
   let meta: MetaStore | null = null;

@@ -7,7 +7,6 @@ import { randomHex } from "../../hex.ts";
 import { isS3Error, S3Error } from "../../s3/errors.ts";
 import type { ByteRange } from "../types.ts";
 import type { Hasher } from "../objects/hashing.ts";
-import { HashOffload, type HashSession } from "./hash_offload.ts";
 import { DirSyncs, type DiskSync, osDiskSync } from "./disk_sync.ts";
 import { bytesStream, HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
 import { IdleWatch } from "./idle_watch.ts";
@@ -75,8 +74,6 @@ const WRITE_BUFFER = 1024 * 1024;
 const SMALL_READ = 128 * 1024;
 /** Bodies up to this size are written and renamed with synchronous calls (see `write`). */
 const SYNC_WRITE_MAX = 64 * 1024;
-/** Temp files created ahead of need (see `#takeTemp`). */
-const SPARE_TEMP_FILES = 16;
 
 export interface BlobStoreOptions {
   /**
@@ -93,10 +90,6 @@ export interface BlobStoreOptions {
   idleWatch?: IdleWatch;
   /** Memory for the bytes of small blobs (default 0: none kept). */
   hotCacheBytes?: number;
-  /** Keep empty temp files made ahead of need (default true; off only for benchmarks). */
-  spareFiles?: boolean;
-  /** Hash bodies over one buffer in worker threads (default true; off only for benchmarks). */
-  hashOffload?: boolean;
 }
 
 interface TempFile {
@@ -107,16 +100,6 @@ interface TempFile {
 export class BlobStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
-  /**
-   * Open, empty temp files made ahead of need. Creating a file costs ~0.2 ms of kernel time on
-   * the machines we measured, as much as the rest of a small PUT; taking one from here keeps
-   * that off the request's critical path. Leftovers are removed at the next start (`init`).
-   */
-  #spare: TempFile[] = [];
-  #refilling = false;
-  #closed = false;
-  /** Worker threads for the digests of large bodies, started on first use. */
-  #offload = new HashOffload();
   /** Bytes of small blobs recently written or read (see hot_cache.ts). */
   readonly hot: HotBlobCache;
   /** Stops silent request bodies (`opts.bodyIdleMs`); null when there is no limit. */
@@ -147,17 +130,9 @@ export class BlobStore {
     await this.#dirSyncs?.sync(this.dataDir);
   }
 
-  /** Closes and removes the spare temp files (after a crash, the next `init` removes them). */
+  /** Stops the watch of silent bodies. */
   close(): void {
-    this.#closed = true;
-    this.#offload.close();
     this.#idle?.close();
-    for (const t of this.#spare.splice(0)) {
-      try {
-        t.file.close();
-        Deno.removeSync(t.path);
-      } catch { /* closed or gone */ }
-    }
   }
 
   pathOf(id: string): string {
@@ -171,43 +146,13 @@ export class BlobStore {
     return { path, file };
   }
 
-  async #takeTemp(): Promise<TempFile> {
-    const t = this.#spare.pop();
-    this.#refill();
-    return t ?? await this.#createTemp();
-  }
-
-  #refill(): void {
-    if (this.#refilling || this.#closed || this.opts.spareFiles === false) return;
-    this.#refilling = true;
-    (async () => {
-      try {
-        while (!this.#closed && this.#spare.length < SPARE_TEMP_FILES) {
-          const t = await this.#createTemp();
-          if (this.#closed) {
-            t.file.close();
-            break;
-          }
-          this.#spare.push(t);
-        }
-      } catch {
-        /* the next write creates its own file */
-      } finally {
-        this.#refilling = false;
-      }
-    })();
-  }
-
   /**
    * Streams `body` into a new blob while feeding the hashers, then moves it into place.
    * On any failure the partial file is removed and the error rethrown.
    *
    * Bytes are gathered into buffers of up to 1 MiB (two, alternating), so a large body costs one
-   * write per MiB instead of one per network chunk. File writes run on the JS thread (measured:
-   * Deno 2.9 does not overlap them with JS work), so bodies larger than one buffer have their
-   * MD5/SHA digests computed in a worker thread (see hash_offload.ts) while this thread receives
-   * and writes; the digests are awaited before this returns, so verification still precedes
-   * publish.
+   * write per MiB instead of one per network chunk. The hashers see every byte before this
+   * returns, so verification still precedes publish.
    *
    * With `fsync` (the default), the file's bytes and its new name are on the disk before this
    * returns, hence before any commit publishes it: after the rename, the file's `fdatasync` and
@@ -226,12 +171,9 @@ export class BlobStore {
     if (opts.inlineMax !== undefined && expected !== null && expected <= opts.inlineMax) {
       return await this.#collect(body, opts, expected);
     }
-    const { path: tmp, file } = await this.#takeTemp();
+    const { path: tmp, file } = await this.#createTemp();
     let size = 0;
     let pending: Promise<void> | null = null;
-    const remote = opts.hashers.filter((h) => h.offload);
-    const local = opts.hashers.filter((h) => !h.offload);
-    let session: HashSession | null = null;
     let dispatched = 0;
     // A small body written in one piece, kept for the hot cache once the blob is in place.
     let whole: Uint8Array | null = null;
@@ -255,19 +197,8 @@ export class BlobStore {
         } else {
           pending = writeAll(file, data);
         }
-        // A full first buffer means a large body: worth a worker's round trips.
-        if (
-          dispatched++ === 0 && fill === WRITE_BUFFER && remote.length > 0 &&
-          this.opts.hashOffload !== false
-        ) {
-          session = this.#offload.open(remote.map((h) => h.offload!.algorithm));
-        }
-        if (session) {
-          await session.update(data);
-          for (const h of local) h.update(data);
-        } else {
-          for (const h of opts.hashers) h.update(data);
-        }
+        dispatched++;
+        for (const h of opts.hashers) h.update(data);
         cur ^= 1;
         fill = 0;
       };
@@ -292,12 +223,7 @@ export class BlobStore {
       if (fill > 0) await dispatch(true);
       if (pending) await pending;
       pending = null;
-      if (session) {
-        const digests = await (session as HashSession).finish();
-        remote.forEach((h, i) => h.offload!.resolve(digests[i]));
-      }
     } catch (e) {
-      (session as HashSession | null)?.abort();
       if (pending) await (pending as Promise<void>).catch(() => {});
       try {
         file.close();
@@ -436,8 +362,8 @@ export class BlobStore {
 
   /**
    * When a blob last changed (ms), or null when it is gone: the later of its modification and
-   * status-change times. A rename into `objects/` sets the latter, so a blob staged from an old
-   * spare temp file (an empty body never writes to it) counts as new.
+   * status-change times. A rename into `objects/` sets the latter, so a blob just staged counts
+   * as new whatever its modification time says.
    */
   async changedAt(id: string): Promise<number | null> {
     const st = await Deno.stat(this.pathOf(id)).catch(() => null);

@@ -113,7 +113,7 @@ Deno.test("blob store: a stalled body is RequestTimeout and leaves no temp data"
     });
     const w = await store.write(slow, { hashers: [], expectedSize: 80, inlineMax: 1000 });
     assertEquals(w.size, 80);
-    // Only the store's empty spare temp files remain.
+    // Nothing written to a temp file remains.
     for (const f of Deno.readDirSync(`${dir}/tmp`)) {
       assertEquals(Deno.statSync(`${dir}/tmp/${f.name}`).size, 0, f.name);
     }

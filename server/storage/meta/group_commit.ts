@@ -234,26 +234,20 @@ function apply(op: Deno.AtomicOperation, batch: Pending[]): void {
 
 export class GroupCommitter {
   #queue: Pending[] = [];
-  /** Batches handed to KV and not finished (their keys are claimed: see `#takeBatch`). */
-  #inFlight = new Set<Pending[]>();
+  /** Whether a batch is with KV (one at a time: a second in flight bought nothing measurable). */
+  #busy = false;
   /** Commits issued to KV (merged or single), for tests and diagnostics. */
   commits = 0;
   /** Merged commits that failed or threw and were replayed one by one. */
   fallbacks = 0;
 
   /**
-   * `maxInFlight`: batches handed to KV at once. Deno KV still commits them one after the other
-   * on its thread, but a second one in flight is built, serialized and queued while the first
-   * waits for its `fsync`, and the first one's completion does not hold up the next (measured at
-   * 32 clients: ~9% more small PUTs per second with 2). Batches in flight never share a key
-   * (other than sums), so their order cannot matter.
    * `send`: how a built operation is committed (the metadata store retries it while SQLite is
    * busy; see busy_retry.ts).
    */
   constructor(
     private readonly kv: Deno.Kv,
     private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
-    private readonly maxInFlight = 1,
     private readonly send: (op: Deno.AtomicOperation) => Promise<CommitOutcome> = (op) =>
       op.commit(),
   ) {}
@@ -305,35 +299,30 @@ export class GroupCommitter {
     });
   }
 
-  /** Hands batches to KV while fewer than `maxInFlight` are there and the queue has any. */
+  /** Hands the next batch to KV when none is there and the queue has any. */
   #run(): void {
-    while (this.#queue.length && this.#inFlight.size < this.maxInFlight) {
-      const batch = this.#takeBatch();
-      // Everything queued conflicts with a batch in flight: its completion calls back here.
-      if (!batch.length) return;
-      this.#inFlight.add(batch);
-      const done = batch.length === 1 ? this.#commitOne(batch[0]) : this.#commitMerged(batch);
-      done.finally(() => {
-        this.#inFlight.delete(batch);
-        this.#run();
-      });
-    }
+    if (this.#busy || !this.#queue.length) return;
+    const batch = this.#takeBatch();
+    this.#busy = true;
+    const done = batch.length === 1 ? this.#commitOne(batch[0]) : this.#commitMerged(batch);
+    done.finally(() => {
+      this.#busy = false;
+      this.#run();
+    });
   }
 
   /**
-   * The next batch: the oldest queued op independent of the batches in flight, then every later
-   * one independent of those and of all ops taken or passed over before it (so two conflicting
-   * ops always commit in queue order, and never in two batches at once), within the limits. An
-   * op over the limits on its own goes alone. The rest stays queued, in order. Empty when every
-   * queued op conflicts with a batch in flight.
+   * The next batch: the oldest queued op, then every later one independent of all ops taken or
+   * passed over before it (so two conflicting ops always commit in queue order), within the
+   * limits. An op over the limits on its own goes alone. The rest stays queued, in order. Never
+   * empty while the queue is not.
    */
   #takeBatch(): Pending[] {
     const lim = this.limits;
     const fits = (p: Pending) =>
       p.checks.length <= lim.checks && p.mutations.length <= lim.mutations &&
       p.bytes <= lim.bytes && p.keyBytes <= lim.keyBytes;
-    // Claims by batches in flight and by ops taken or passed over: key -> stamp checked, or
-    // written, or summed.
+    // Claims by ops taken or passed over: key -> stamp checked, or written, or summed.
     const checked = new Map<string, string | null>();
     const written = new Set<string>();
     const summed = new Set<string>();
@@ -342,7 +331,6 @@ export class GroupCommitter {
       for (const id of p.written) written.add(id);
       for (const id of p.summed) summed.add(id);
     };
-    for (const b of this.#inFlight) for (const p of b) claim(p);
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     let nChecks = 0;

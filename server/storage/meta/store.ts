@@ -104,7 +104,7 @@ export class MetaStore {
   readonly busy: BusyRetryStats = { busyWrites: 0, retries: 0 };
   /** Reads made (tests check that cached paths read nothing). */
   readonly reads = { get: 0, getMany: 0, list: 0 };
-  /** Two merged commits in flight: the next is built and queued while one waits for its fsync. */
+  /** Merges concurrent independent object commits into one KV transaction. */
   readonly committer: GroupCommitter;
   readonly usage: UsageAccounting;
   /** Bucket records by `ns\nname` (every S3 request looks its bucket up). */
@@ -124,12 +124,7 @@ export class MetaStore {
     opts: MetaStoreOptions,
   ) {
     const tuning = opts.tuning ?? new Tuning();
-    this.committer = new GroupCommitter(
-      writer,
-      undefined,
-      tuning.on("second-commit") ? 2 : 1,
-      (op) => this.#send(op),
-    );
+    this.committer = new GroupCommitter(writer, undefined, (op) => this.#send(op));
     this.#grouped = tuning.on("group-commit");
     this.latest = new LatestCache(tuning.on("latest-cache") ? LATEST_ENTRIES : 0);
     this.newKeys = new NewKeyGuesses(tuning.on("new-key-guesses"));

@@ -15,21 +15,13 @@ export interface Hasher {
   update(chunk: Uint8Array): void;
   /** Raw digest bytes. */
   digest(): Uint8Array;
-  /**
-   * Present when the same digest can be computed elsewhere (a worker thread, see
-   * blob/hash_offload.ts): whoever feeds the bytes there instead of to `update` hands the
-   * result to `resolve`, and `digest()` then returns it.
-   */
-  offload?: { algorithm: "md5" | "sha1" | "sha256"; resolve(digest: Uint8Array): void };
 }
 
 function nodeHasher(alg: "md5" | "sha1" | "sha256"): Hasher {
   const h = createHash(alg);
-  let computedElsewhere: Uint8Array | null = null;
   return {
     update: (c) => void h.update(c),
-    digest: () => computedElsewhere ?? new Uint8Array(h.digest()),
-    offload: { algorithm: alg, resolve: (d) => void (computedElsewhere = d) },
+    digest: () => new Uint8Array(h.digest()),
   };
 }
 
