@@ -160,7 +160,10 @@ async function startTargets(
       [...RUN, `${HERE}bench/baseline.ts`, await tempDir(b.name), ...b.args],
       /listening on (http:\/\/\S+)/,
     );
-    started.push({ target: { name: b.name, kind: b.kind, endpoint: p.url }, ...p });
+    started.push({
+      target: { name: b.name, kind: b.kind, endpoint: p.url, pid: p.child.pid },
+      ...p,
+    });
   }
   const denoFlags = words(Deno.env.get("BENCH_SERVER_FLAGS"));
   for (const spec of specs) {
@@ -180,7 +183,10 @@ async function startTargets(
       /S3 API listening on (http:\/\/\S+)/,
       SERVER_ENV,
     );
-    started.push({ target: { name: spec.name, kind: "server", endpoint: p.url }, ...p });
+    started.push({
+      target: { name: spec.name, kind: "server", endpoint: p.url, pid: p.child.pid },
+      ...p,
+    });
   }
 }
 

@@ -18,6 +18,8 @@ export interface BenchTarget {
   name: string;
   kind: TargetKind;
   endpoint: string;
+  /** Its process, whose bytes written to the disk are counted per slice (Linux `/proc`). */
+  pid?: number;
 }
 
 export interface LoadConfig {
@@ -45,6 +47,8 @@ export interface RunResult {
   p95: number;
   p99: number;
   errors: number;
+  /** Bytes the target's process caused to be written to the disk during its slices. */
+  written?: number;
   skipped?: string;
   note?: string;
 }
@@ -497,6 +501,22 @@ function skipped(scenario: string, ctx: Ctx, why: string): RunResult {
   };
 }
 
+/**
+ * Bytes a process has caused to be written to the storage layer (`write_bytes` of
+ * `/proc/<pid>/io`: file data and Deno KV's WAL and checkpoints, counted when the page cache
+ * hands them to the disk, so a slice's figure may include some of what the previous one
+ * dirtied). Null where `/proc` does not say.
+ */
+function writtenBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /^write_bytes:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/io`));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One side of a scenario's alternation: a target, or the in-process reference. */
 interface Runner {
   name: string;
@@ -519,14 +539,24 @@ async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<R
   }));
   if (s.local) runners.push({ name: "md5", kind: "md5", slice: s.local });
   const acc = new Map(
-    runners.map((r) => [r, { lat: [] as number[], bytes: 0, seconds: 0, errors: 0 }]),
+    runners.map((r) => [r, {
+      lat: [] as number[],
+      bytes: 0,
+      seconds: 0,
+      errors: 0,
+      written: 0 as number | null,
+    }]),
   );
   for (let r = 0; r < s.rounds; r++) {
     const order = r % 2 === 0 ? runners : [...runners].reverse();
     for (const runner of order) {
       if (runner.ctx?.skip) continue;
+      const pid = runner.ctx?.cfg.targets.find((t) => t.name === runner.name)?.pid;
+      const w0 = writtenBytes(pid);
       const x = await runner.slice(seconds / s.rounds, r);
+      const w1 = writtenBytes(pid);
       const a = acc.get(runner)!;
+      a.written = a.written === null || w0 === null || w1 === null ? null : a.written + w1 - w0;
       a.lat.push(...x.lat);
       a.bytes += x.bytes;
       a.seconds += x.seconds;
@@ -537,6 +567,7 @@ async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<R
     if (runner.ctx?.skip) return skipped(s.name, runner.ctx, runner.ctx.skip);
     const a = acc.get(runner)!;
     const out = summarize(s.name, runner.name, runner.kind, a.lat, a.bytes, a.seconds, a.errors);
+    if (runner.ctx && a.written !== null) out.written = a.written;
     if (s.note) out.note = s.note;
     return out;
   });

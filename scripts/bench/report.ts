@@ -102,6 +102,7 @@ export function formatTable(results: RunResult[]): string {
       lpad("p95 ms", 8),
       lpad("p99 ms", 8),
       lpad("errors", 7),
+      lpad("disk KB/op", 11),
     ].join(" "),
   );
   for (const r of results) {
@@ -120,6 +121,10 @@ export function formatTable(results: RunResult[]): string {
         lpad(ms(r.p95), 8),
         lpad(ms(r.p99), 8),
         lpad(String(r.errors), 7),
+        lpad(
+          r.written === undefined || r.ops === 0 ? "-" : (r.written / r.ops / 1000).toFixed(1),
+          11,
+        ),
       ].join(" ") + (r.note ? `  (${r.note})` : ""),
     );
   }
