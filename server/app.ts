@@ -66,6 +66,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     bodyIdleMs: cfg.bodyTimeoutSeconds * 1000,
     hotCacheBytes: cfg.objectCacheMiB * 1024 * 1024,
     listCacheEntries: cfg.listCacheEntries,
+    recordCacheBytes: cfg.recordCacheMiB * 1024 * 1024,
     lock,
     quota: tenantQuotas(db),
     tuning,

@@ -39,6 +39,8 @@ export interface Config {
   objectCacheMiB: number;
   /** Listing entries held in memory over all buckets (0 = always list from KV). */
   listCacheEntries: number;
+  /** MiB of memory (estimated) for the latest object records of recently used keys. */
+  recordCacheMiB: number;
   rootAccessKey: string | null;
   rootSecretKey: string | null;
   rootUser: string | null;
@@ -66,6 +68,7 @@ export const DEFAULTS: Config = {
   idleTimeoutSeconds: 60,
   objectCacheMiB: 128,
   listCacheEntries: 1_000_000,
+  recordCacheMiB: 32,
   rootAccessKey: null,
   rootSecretKey: null,
   rootUser: null,
@@ -185,6 +188,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LIST_CACHE",
     kind: "number",
     help: "listing entries of recently listed buckets held in memory (0 = list from KV)",
+  },
+  {
+    key: "recordCacheMiB",
+    flag: "record-cache",
+    env: "MAXIOFS_RECORD_CACHE",
+    kind: "number",
+    help: "MiB of memory for the latest object records of recently used keys (0 = none)",
   },
   {
     key: "rootAccessKey",

@@ -420,11 +420,15 @@ Deno.test("every setting has a flag, a variable and a config-file key", () => {
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
     assert(OPTIONS.some((o) => o.key === key), `no option for ${key}`);
   }
-  const cfg = loadConfig({ args: ["--object-cache", "0", "--list-cache", "0"], env: {} });
-  assertEquals([cfg.objectCacheMiB, cfg.listCacheEntries], [0, 0]);
+  const cfg = loadConfig({
+    args: ["--object-cache", "0", "--list-cache", "0", "--record-cache", "0"],
+    env: {},
+  });
+  assertEquals([cfg.objectCacheMiB, cfg.listCacheEntries, cfg.recordCacheMiB], [0, 0, 0]);
   const env = loadConfig({
     args: [],
-    env: { MAXIOFS_OBJECT_CACHE: "16", MAXIOFS_LIST_CACHE: "5000" },
+    env: { MAXIOFS_OBJECT_CACHE: "16", MAXIOFS_LIST_CACHE: "5000", MAXIOFS_RECORD_CACHE: "8" },
   });
-  assertEquals([env.objectCacheMiB, env.listCacheEntries], [16, 5000]);
+  assertEquals([env.objectCacheMiB, env.listCacheEntries, env.recordCacheMiB], [16, 5000, 8]);
+  assertEquals(loadConfig({ args: [], env: {} }).recordCacheMiB, 32);
 });

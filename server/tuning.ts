@@ -9,6 +9,7 @@
 export const MECHANISMS = {
   "group-commit": "merge concurrent independent object commits into one KV transaction",
   "read-handle": "reads on a second Deno KV handle, not behind queued commits",
+  "second-read-handle": "a second reading handle: reads on two SQLite threads at once",
   "partial-expiry-index": "Deno KV's expiry index made partial when the KV file is created",
   "inline-small": "bodies of at most 16 KiB stored in KV with their record, no file",
   "latest-cache": "the latest record of recently used keys in memory",

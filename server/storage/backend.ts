@@ -301,6 +301,8 @@ export interface OpenStorageOptions {
   hotCacheBytes?: number;
   /** Listing entries held in memory over all buckets (see list_memory.ts; 0 disables). */
   listCacheEntries?: number;
+  /** Estimated bytes of latest object records held in memory (latest_cache.ts); default 32 MiB. */
+  recordCacheBytes?: number;
   /** Tenant quotas enforced in the commits that publish writes (none without it). */
   quota?: QuotaPolicy;
   /** Performance mechanisms turned off (benchmarks); all on by default. */
@@ -335,6 +337,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       clock,
       quota: opts.quota,
       listCacheEntries: opts.listCacheEntries,
+      recordCacheBytes: opts.recordCacheBytes,
       tuning,
     });
     core = { meta, blobs, clock, log: opts.log, tuning };

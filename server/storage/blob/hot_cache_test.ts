@@ -1,12 +1,13 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
-import { HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
+import { HOT_BLOB_MAX, HotBlobCache, hotEntryBytes } from "./hot_cache.ts";
 import { BlobStore } from "./blob_store.ts";
 import { newMd5 } from "../objects/hashing.ts";
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
 
 Deno.test("hot blob cache drops the least recently used entries past its capacity", () => {
-  const c = new HotBlobCache(3 * (1024 + 96));
+  const one = hotEntryBytes("a", 1024);
+  const c = new HotBlobCache(3 * one);
   c.set("a", filled(1024, 1));
   c.set("b", filled(1024, 2));
   c.set("c", filled(1024, 3));
@@ -18,7 +19,7 @@ Deno.test("hot blob cache drops the least recently used entries past its capacit
   assert(c.bytes <= c.capacity);
   c.delete("a");
   assertEquals(c.get("a"), undefined);
-  assertEquals(c.bytes, 2 * (1024 + 96));
+  assertEquals(c.bytes, 2 * one);
   // Too large for an entry, or for the whole cache: not kept.
   c.set("big", filled(HOT_BLOB_MAX + 1, 5));
   assertEquals(c.get("big"), undefined);

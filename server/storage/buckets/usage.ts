@@ -19,6 +19,7 @@ import {
   uploadKey,
 } from "../meta/keys.ts";
 import { deletePrefix } from "../meta/delete_keys.ts";
+import { MemoCache } from "../meta/memo_cache.ts";
 import type { BucketRecord, QuotaPolicy, TenantUsage, UsageLedger } from "../types.ts";
 import type { MetaStore, MetaWrite } from "../meta/store.ts";
 
@@ -42,8 +43,15 @@ function signed(v: bigint): number {
 const u64 = (e: Deno.KvEntryMaybe<Deno.KvU64>) => signed(e.value?.value ?? 0n);
 
 export class UsageAccounting implements UsageLedger {
-  /** Bucket id -> namespace, for changes whose caller did not know it (ids never move). */
-  readonly #nsById = new Map<string, string>();
+  /**
+   * Bucket id -> namespace, for changes whose caller did not know it (ids never move; a
+   * deleted bucket's entry is never asked for again). Bounded in bytes, as every cache keyed by
+   * bucket: ~100 bytes an entry, so 1 MiB holds 10,000 buckets and past that a few are read again.
+   */
+  readonly #nsById = new MemoCache<string | null>({
+    maxBytes: 1024 * 1024,
+    keep: (v) => v !== null,
+  });
 
   constructor(
     private readonly meta: MetaStore,
@@ -61,13 +69,10 @@ export class UsageAccounting implements UsageLedger {
     return { bytes: u64(b), objects: u64(o), buckets: u64(k), reserved: u64(r) };
   }
 
-  async #resolveNs(bucketId: string): Promise<string | null> {
-    const known = this.#nsById.get(bucketId);
-    if (known !== undefined) return known;
-    const e = await this.meta.get<{ ns: string }>(bucketIdKey(bucketId));
-    if (!e.value) return null;
-    this.#nsById.set(bucketId, e.value.ns);
-    return e.value.ns;
+  #resolveNs(bucketId: string): Promise<string | null> {
+    return this.#nsById.get(bucketId, async () => {
+      return (await this.meta.get<{ ns: string }>(bucketIdKey(bucketId))).value?.ns ?? null;
+    });
   }
 
   /**

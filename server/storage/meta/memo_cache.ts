@@ -5,25 +5,35 @@
  * which forgets (or replaces) the entry once the commit has returned. `gen` moves on every
  * forget, so a read that started before a change does not store what it read. Writes never trust
  * these copies: they check the stored entries in their commit. Stored values are deep-frozen,
- * since every request that reads one shares it.
+ * since every request that reads one shares it. The cache is bounded in bytes (as `heapBytes`
+ * estimates them, key included), whatever the number of buckets or keys: values vary in size
+ * (a record with metadata, tags or a part list is many times a plain one).
  */
+import { heapBytes, MAP_ENTRY, stringBytes } from "./heap_size.ts";
 
 export interface MemoCacheOptions {
-  /** Entries kept; the oldest inserted go first. Unbounded when absent. */
-  maxEntries?: number;
+  /** Estimated bytes kept, keys included; the oldest inserted go first (0 keeps nothing). */
+  maxBytes: number;
   /** Whether a loaded value is kept (default: any value). `null` results are then not kept. */
   keep?: (v: unknown) => boolean;
 }
 
+interface Held<V> {
+  value: V;
+  bytes: number;
+}
+
 export class MemoCache<V> {
-  #values = new Map<string, V>();
+  #values = new Map<string, Held<V>>();
+  #bytes = 0;
   #gen = 0;
 
-  constructor(private readonly opts: MemoCacheOptions = {}) {}
+  constructor(private readonly opts: MemoCacheOptions) {}
 
   /** The cached value, else `load()`'s (kept unless something changed meanwhile). */
   async get(id: string, load: () => Promise<V>): Promise<V> {
-    if (this.#values.has(id)) return this.#values.get(id)!;
+    const held = this.#values.get(id);
+    if (held) return held.value;
     const gen = this.#gen;
     const v = await load();
     if (gen === this.#gen && (this.opts.keep?.(v) ?? true)) this.#store(id, v);
@@ -37,13 +47,13 @@ export class MemoCache<V> {
   /** Drops one entry (and makes reads in progress not store theirs). */
   forget(id: string): void {
     this.#gen++;
-    this.#values.delete(id);
+    this.#drop(id);
   }
 
   /** Drops every entry whose id starts with `prefix`. */
   forgetPrefix(prefix: string): void {
     this.#gen++;
-    for (const k of this.#values.keys()) if (k.startsWith(prefix)) this.#values.delete(k);
+    for (const k of this.#values.keys()) if (k.startsWith(prefix)) this.#drop(k);
   }
 
   /** Replaces an entry with a value the caller just committed (and no longer changes). */
@@ -56,13 +66,30 @@ export class MemoCache<V> {
     return this.#values.size;
   }
 
+  /** Estimated bytes held, keys included (at most `maxBytes`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #drop(id: string): void {
+    const held = this.#values.get(id);
+    if (!held) return;
+    this.#values.delete(id);
+    this.#bytes -= held.bytes;
+  }
+
   #store(id: string, v: V): void {
-    const max = this.opts.maxEntries;
-    if (max === 0) return;
-    if (max !== undefined && this.#values.size >= max) {
-      this.#values.delete(this.#values.keys().next().value!);
+    const bytes = MAP_ENTRY + stringBytes(id) + heapBytes(v);
+    const max = this.opts.maxBytes;
+    if (bytes > max) return;
+    this.#drop(id);
+    this.#bytes += bytes;
+    for (const [old, held] of this.#values) {
+      if (this.#bytes <= max) break;
+      this.#values.delete(old);
+      this.#bytes -= held.bytes;
     }
-    this.#values.set(id, deepFreeze(v));
+    this.#values.set(id, { value: deepFreeze(v), bytes });
   }
 }
 

@@ -92,12 +92,19 @@ export interface MetaStoreOptions {
   quota?: QuotaPolicy;
   /** Listing entries held in memory over all buckets (see list_memory.ts; 0 disables). */
   listCacheEntries?: number;
+  /** Estimated bytes of latest object records held in memory (latest_cache.ts; 0 disables). */
+  recordCacheBytes?: number;
   /** Performance mechanisms turned off (benchmarks); all on when absent. */
   tuning?: Tuning;
 }
 
-/** Latest records kept in memory (see latest_cache.ts). */
-const LATEST_ENTRIES = 20_000;
+/** Estimated bytes of latest records kept in memory when not configured (latest_cache.ts). */
+export const DEFAULT_RECORD_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * Estimated bytes of bucket records, and of bucket configurations, kept in memory: about 10,000
+ * plain bucket records; past that the least recently loaded are read again from KV when used.
+ */
+const BUCKET_CACHE_BYTES = 8 * 1024 * 1024;
 
 export class MetaStore {
   /** Commits that found SQLite's write lock taken by the other handle, and their retries. */
@@ -108,25 +115,31 @@ export class MetaStore {
   readonly committer: GroupCommitter;
   readonly usage: UsageAccounting;
   /** Bucket records by `ns\nname` (every S3 request looks its bucket up). */
-  readonly bucketRecords = new MemoCache<BucketRecord>();
+  readonly bucketRecords = new MemoCache<BucketRecord>({ maxBytes: BUCKET_CACHE_BYTES });
   /** Bucket configurations by `bucketId\nkind` (x-amz-expiration on object requests). */
-  readonly bucketConfigs = new MemoCache<unknown>();
+  readonly bucketConfigs = new MemoCache<unknown>({ maxBytes: BUCKET_CACHE_BYTES });
   readonly latest: LatestCache;
   readonly listMemory: ListMemory;
   readonly newKeys: NewKeyGuesses;
   readonly #grouped: boolean;
 
+  /** Reads go to these in turn, so they do not wait behind queued commits nor one thread. */
+  readonly readers: readonly Deno.Kv[];
+  #nextReader = 0;
+
   private constructor(
     /** Commits (and unchecked writes) go here. */
     readonly writer: Deno.Kv,
-    /** Reads go here, so they do not wait behind queued commits. */
-    readonly reader: Deno.Kv,
+    readers: Deno.Kv[],
     opts: MetaStoreOptions,
   ) {
+    this.readers = readers;
     const tuning = opts.tuning ?? new Tuning();
     this.committer = new GroupCommitter(writer, undefined, (op) => this.#send(op));
     this.#grouped = tuning.on("group-commit");
-    this.latest = new LatestCache(tuning.on("latest-cache") ? LATEST_ENTRIES : 0);
+    this.latest = new LatestCache(
+      tuning.on("latest-cache") ? opts.recordCacheBytes ?? DEFAULT_RECORD_CACHE_BYTES : 0,
+    );
     this.newKeys = new NewKeyGuesses(tuning.on("new-key-guesses"));
     this.usage = new UsageAccounting(this, opts.quota ?? null, opts.clock);
     const entries = opts.listCacheEntries;
@@ -147,8 +160,12 @@ export class MetaStore {
       opts.log.warn("Deno KV's file has a schema this version does not know; left as it is");
     }
     const writer = await Deno.openKv(path);
-    const reader = tuning.on("read-handle") ? await Deno.openKv(path) : writer;
-    return new MetaStore(writer, reader, opts);
+    const readers = [writer];
+    if (tuning.on("read-handle")) {
+      readers[0] = await Deno.openKv(path);
+      if (tuning.on("second-read-handle")) readers.push(await Deno.openKv(path));
+    }
+    return new MetaStore(writer, readers, opts);
   }
 
   get<T = unknown>(
@@ -156,7 +173,7 @@ export class MetaStore {
     options?: { consistency?: Deno.KvConsistencyLevel },
   ): Promise<Deno.KvEntryMaybe<T>> {
     this.reads.get++;
-    return this.reader.get<T>(key, options);
+    return this.#reader().get<T>(key, options);
   }
 
   getMany<T extends readonly unknown[]>(
@@ -164,7 +181,7 @@ export class MetaStore {
     options?: { consistency?: Deno.KvConsistencyLevel },
   ): Promise<{ [K in keyof T]: Deno.KvEntryMaybe<T[K]> }> {
     this.reads.getMany++;
-    return this.reader.getMany<T>(keys, options);
+    return this.#reader().getMany<T>(keys, options);
   }
 
   list<T = unknown>(
@@ -172,7 +189,7 @@ export class MetaStore {
     options?: Deno.KvListOptions,
   ): Deno.KvListIterator<T> {
     this.reads.list++;
-    return this.reader.list<T>(selector, options);
+    return this.#reader().list<T>(selector, options);
   }
 
   /** A write committed on its own (bucket, upload and maintenance changes). */
@@ -207,8 +224,20 @@ export class MetaStore {
     return retryBusy(() => op.commit(), this.busy);
   }
 
+  /**
+   * The next reading handle. Each handle runs its calls on its own SQLite thread, and SQLite's
+   * WAL lets several read at once: with two, a GET that misses the caches (two point reads)
+   * no longer queues behind every other request's reads on one thread.
+   */
+  #reader(): Deno.Kv {
+    const r = this.readers;
+    if (r.length === 1) return r[0];
+    this.#nextReader = (this.#nextReader + 1) % r.length;
+    return r[this.#nextReader];
+  }
+
   close(): void {
-    if (this.reader !== this.writer) this.reader.close();
+    for (const r of this.readers) if (r !== this.writer) r.close();
     this.writer.close();
   }
 }

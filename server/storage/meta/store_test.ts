@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MetaStore } from "./store.ts";
 import { systemClock } from "../../clock.ts";
 import { silentLogger } from "../../log.ts";
+import { Tuning } from "../../tuning.ts";
 
 // The premise of reading on a second handle (store.ts): if a Deno upgrade breaks it, this fails.
 Deno.test("metadata store: a resolved commit is read back at once on the reading handle, with its versionstamp, while others run", async () => {
@@ -40,6 +41,44 @@ Deno.test("metadata store: a resolved commit is read back at once on the reading
     assert.equal((await kv.write().check(old).set(["k", 0], "lost").commit()).ok, false);
   } finally {
     kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("metadata store: reads go to two handles in turn, one without second-read-handle, the writer without read-handle", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-readers-" });
+  const open = (off: string) =>
+    MetaStore.open(`${dir}/kv.sqlite3`, {
+      log: silentLogger,
+      clock: systemClock,
+      tuning: Tuning.parse(off),
+    });
+  try {
+    const two = await open("");
+    try {
+      assert.equal(two.readers.length, 2);
+      assert.ok(!two.readers.includes(two.writer));
+      await two.set(["k"], 1);
+      // Each handle sees the commit: whichever a read goes to, the value is there.
+      for (let i = 0; i < 4; i++) assert.equal((await two.get<number>(["k"])).value, 1);
+    } finally {
+      two.close();
+    }
+    const one = await open("second-read-handle");
+    try {
+      assert.equal(one.readers.length, 1);
+      assert.notEqual(one.readers[0], one.writer);
+    } finally {
+      one.close();
+    }
+    const none = await open("read-handle");
+    try {
+      assert.deepEqual(none.readers, [none.writer]);
+      assert.equal((await none.get<number>(["k"])).value, 1);
+    } finally {
+      none.close();
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -16,9 +16,21 @@ const idOf = (bucketId: string, key: string) => `${bucketId}\n${key}`;
 export class LatestCache {
   readonly #records: MemoCache<ObjectRecord | null>;
 
-  /** `maxEntries`: records kept; the oldest inserted go first (~0.5-1 KiB each). */
-  constructor(maxEntries: number) {
-    this.#records = new MemoCache({ maxEntries, keep: (v) => v !== null });
+  /**
+   * `maxBytes`: estimated bytes of the records kept, keys included; the oldest inserted go first
+   * (a plain record of a 1 KiB object is ~650 bytes; metadata, tags and part lists add theirs).
+   */
+  constructor(maxBytes: number) {
+    this.#records = new MemoCache({ maxBytes, keep: (v) => v !== null });
+  }
+
+  /** Estimated bytes held. */
+  get bytes(): number {
+    return this.#records.bytes;
+  }
+
+  get size(): number {
+    return this.#records.size;
   }
 
   /** The latest record of a key: cached, else `load()`'s (kept when present). */

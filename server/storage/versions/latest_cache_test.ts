@@ -42,7 +42,7 @@ Deno.test("latest cache: reads follow overwrites, deletes, markers and tag chang
 });
 
 Deno.test("latest cache: a read that overlaps a forget does not store what it read", async () => {
-  const cache = new LatestCache(100);
+  const cache = new LatestCache(64 * 1024);
   const old = { key: "k", size: 1 } as ObjectRecord;
   const fresh = { key: "k", size: 2 } as ObjectRecord;
   let release!: () => void;
@@ -94,4 +94,28 @@ Deno.test("copyRecord: an equal copy sharing nothing with the original", () => {
   assert.equal(copy.partSizes[0], 3);
   assert.equal(copy.parts[0].size, 3);
   assert.ok(copy.when instanceof Date && copy.when.getTime() === 7);
+});
+
+Deno.test("latest cache: bounded in estimated bytes, whatever the number of keys", async () => {
+  const cache = new LatestCache(256 * 1024);
+  const rec = (key: string, meta: Record<string, string> = {}) =>
+    ({ key, size: 1, etag: '"0123456789abcdef0123456789abcdef"', meta }) as unknown as ObjectRecord;
+  for (let i = 0; i < 10_000; i++) cache.remember("B", `k${i}`, rec(`k${i}`));
+  assert.ok(cache.bytes <= 256 * 1024, `${cache.bytes} bytes`);
+  const plain = cache.size;
+  assert.ok(plain > 500 && plain < 10_000, `${plain} plain records`);
+  // The newest are kept, the oldest went first.
+  assert.ok(cache.has("B", "k9999"));
+  assert.equal(cache.has("B", "k0"), false);
+  // Records with large metadata take more of the bound each.
+  for (let i = 0; i < 10_000; i++) {
+    cache.remember("B", `m${i}`, rec(`m${i}`, { n: "x".repeat(1500) }));
+  }
+  assert.ok(cache.size < plain / 5, `${cache.size} records with metadata`);
+  assert.ok(cache.bytes <= 256 * 1024);
+  // A disabled cache keeps nothing, and every read loads.
+  const off = new LatestCache(0);
+  let loads = 0;
+  for (let i = 0; i < 2; i++) await off.get("B", "k", () => Promise.resolve(rec(`k${++loads}`)));
+  assert.equal(loads, 2);
 });
