@@ -3,7 +3,7 @@
  * charge against their byte bounds (`--record-cache`, `--object-cache`). Close to what V8 spends,
  * not exact: the constants below were measured with `Deno.memoryUsage()` over 100,000 copies
  * (a plain 1 KiB object's latest record, with its cache key and map entry: 618 bytes measured,
- * 655 estimated; a 1 KiB `Uint8Array` from KV, with its map entry: 1,584 bytes of resident
+ * 667 estimated; a 1 KiB `Uint8Array` from KV, with its map entry: 1,584 bytes of resident
  * memory, the allocator's share included).
  */
 
