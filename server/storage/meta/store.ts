@@ -127,6 +127,11 @@ export class MetaStore {
   readonly readers: readonly Deno.Kv[];
   #nextReader = 0;
 
+  /** A reading handle, for code that reads KV directly (tests, checks). */
+  get reader(): Deno.Kv {
+    return this.readers[0];
+  }
+
   private constructor(
     /** Commits (and unchecked writes) go here. */
     readonly writer: Deno.Kv,
