@@ -2,7 +2,8 @@
  * An in-memory copy of the listing index (`["objl", bucket, key]`, see list_index.ts) of recently
  * listed buckets. Deno KV costs ~2 µs per listed entry on its one SQLite thread (a page of 1000
  * is ~2 ms, more than a plain file server's whole LIST); from memory a page is a binary search
- * and a slice.
+ * and a slice. A copy is a `SortedChunks`, so a commit changes it in O(log n) plus a bounded
+ * splice, whatever the bucket's size.
  *
  * - The first LIST of a bucket is answered from KV and starts loading the bucket's entries in the
  *   background (buckets up to `maxBucketEntries` objects; the least recently listed buckets
@@ -16,8 +17,9 @@
  * - One process owns a data dir, so no other writer can change the entries behind this copy.
  */
 import { bucketStatKey, objectListPrefix } from "../meta/keys.ts";
-import { compareUtf8, walkBatches } from "./listing.ts";
+import { walkBatches } from "./listing.ts";
 import { decodeListEntry } from "./list_index.ts";
+import { SortedChunks } from "./sorted_chunks.ts";
 import type { Logger } from "../../log.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "../types.ts";
 
@@ -40,39 +42,14 @@ export const DEFAULT_LIST_MEMORY: ListMemoryLimits = {
 };
 
 /** A bucket's entries in listing (UTF-8 byte) order of their keys. */
-interface BucketCopy {
-  entries: ListedObject[];
-}
-
-/** First index whose key is > `start` (>= when `inclusive`). */
-function searchFrom(entries: ListedObject[], start: string, inclusive: boolean): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = compareUtf8(entries[mid].key, start);
-    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+type BucketCopy = SortedChunks<ListedObject>;
 
 function applyTo(copy: BucketCopy, changes: ListChange[]): number {
   let delta = 0;
   for (const ch of changes) {
-    const i = searchFrom(copy.entries, ch.key, true);
-    const present = i < copy.entries.length && copy.entries[i].key === ch.key;
     if (ch.entry) {
-      const e = Object.freeze(ch.entry);
-      if (present) copy.entries[i] = e;
-      else {
-        copy.entries.splice(i, 0, e);
-        delta++;
-      }
-    } else if (present) {
-      copy.entries.splice(i, 1);
-      delta--;
-    }
+      if (copy.set(Object.freeze(ch.entry))) delta++;
+    } else if (copy.delete(ch.key)) delta--;
   }
   return delta;
 }
@@ -134,20 +111,20 @@ export class ListMemory {
       const max = Math.min(this.limits.maxBucketEntries, this.limits.maxEntries);
       const stat = await this.kv.get<Deno.KvU64>(bucketStatKey(bucketId, "objects"));
       if (Number(stat.value?.value ?? 0n) > max) return;
-      const copy: BucketCopy = { entries: [] };
+      const copy: BucketCopy = new SortedChunks();
       const iter = this.kv.list<Uint8Array>({ prefix: objectListPrefix(bucketId) }, {
         batchSize: 1000,
       });
       for await (const e of iter) {
         const key = e.key[2] as string;
-        copy.entries.push(Object.freeze(decodeListEntry(key, e.value)));
-        if (copy.entries.length > max || this.#loading.get(bucketId) === null) return;
+        copy.append(Object.freeze(decodeListEntry(key, e.value)));
+        if (copy.size > max || this.#loading.get(bucketId) === null) return;
       }
       const meanwhile = this.#loading.get(bucketId);
       if (!meanwhile) return;
       applyTo(copy, meanwhile);
       this.#copies.set(bucketId, copy);
-      this.#total += copy.entries.length;
+      this.#total += copy.size;
       this.#evict(bucketId);
     } catch (e) {
       this.log.warn("listing copy load failed; listing from KV", { bucketId, error: String(e) });
@@ -163,7 +140,7 @@ export class ListMemory {
     if (copy) {
       this.#total += applyTo(copy, changes);
       if (this.#total > this.limits.maxEntries) this.#evict(bucketId);
-      if (copy.entries.length > this.limits.maxBucketEntries) this.drop(bucketId);
+      if (copy.size > this.limits.maxBucketEntries) this.drop(bucketId);
       return;
     }
     const meanwhile = this.#loading.get(bucketId);
@@ -175,7 +152,7 @@ export class ListMemory {
     const copy = this.#copies.get(bucketId);
     if (copy) {
       this.#copies.delete(bucketId);
-      this.#total -= copy.entries.length;
+      this.#total -= copy.size;
     }
     if (this.#loading.has(bucketId)) this.#loading.set(bucketId, null);
   }
@@ -186,7 +163,7 @@ export class ListMemory {
       if (this.#total <= this.limits.maxEntries) return;
       if (id === keep) continue;
       this.#copies.delete(id);
-      this.#total -= copy.entries.length;
+      this.#total -= copy.size;
     }
     if (this.#total > this.limits.maxEntries) this.drop(keep);
   }
@@ -204,9 +181,8 @@ function listCopy(copy: BucketCopy, input: ListObjectsInput): Promise<ListObject
     let incl = inclusive;
     // With a delimiter a seek often ends after one entry (the next common prefix).
     for (let batch = input.delimiter ? 16 : 1001;; batch = Math.min(batch * 4, 1001)) {
-      const i = searchFrom(copy.entries, from, incl);
-      if (i >= copy.entries.length) return;
-      const out = copy.entries.slice(i, i + batch);
+      const out = copy.slice(from, incl, batch);
+      if (!out.length) return;
       yield out;
       from = out[out.length - 1].key;
       incl = false;
