@@ -4,11 +4,14 @@
  *
  *   deno run -A --v8-flags=--expose-gc scripts/bench_list_memory.ts [--sizes 10000,100000,250000]
  *
+ * Last, the directory summary that stands in for a copy of larger buckets: heap per directory.
+ *
  * Keys are bench:scale's (`d123/obj00012345`); a copy of N holds the even key numbers and the
  * changes add odd ones at random (new keys, the case that splices) and delete them again.
  */
 import { compareUtf8 } from "../server/storage/listing/listing.ts";
 import { SortedChunks } from "../server/storage/listing/sorted_chunks.ts";
+import { DirSummary } from "../server/storage/listing/dir_summary.ts";
 import { decodeListEntry, listEntry } from "../server/storage/listing/list_index.ts";
 import type { ListedObject, ObjectRecord } from "../server/storage/types.ts";
 import { rng } from "../tests/_helpers/rng.ts";
@@ -163,5 +166,22 @@ for (const n of sizes) {
         `${heapPerEntry(make, order).toFixed(0).padStart(14)}`,
     );
   });
+}
+// The directory summary: heap per directory, and keys noted per second (a load notes every key).
+{
+  const keys = 1_000_000;
+  gc?.();
+  const before = Deno.memoryUsage().heapUsed;
+  const summary = new DirSummary();
+  const t = performance.now();
+  // Keys made as they are noted: a load reads each from KV and keeps only its directories.
+  for (let i = 0; i < keys; i++) summary.add(`t${i % 100}/d${i % 100_000}/k${i}`);
+  const rate = keys / ((performance.now() - t) / 1000);
+  gc?.();
+  const perDir = (Deno.memoryUsage().heapUsed - before) / summary.dirs;
+  console.log(
+    `directory summary: ${summary.dirs} directories over ${keys} keys, ` +
+      `${perDir.toFixed(0)} heap B/directory, ${rate.toFixed(0)} keys noted/s`,
+  );
 }
 console.log(`load average at the end ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);

@@ -56,6 +56,27 @@ export const listInput = (i: Partial<ListObjectsInput> = {}): ListObjectsInput =
   ...i,
 });
 
+/**
+ * Keys whose listings are easy to get wrong: nested and empty segments, a key equal to a
+ * directory, and characters whose UTF-16 order differs from UTF-8's.
+ */
+export const TRICKY_KEYS: readonly string[] = [
+  "a",
+  "a/b",
+  "a/b/c",
+  "a//d",
+  "b.txt",
+  "dir/x/1",
+  "dir/x/2",
+  "dir/y/1",
+  "dir/z",
+  "é/1",
+  "\u{e000}k",
+  "\u{1f600}k",
+  "z/",
+  "z//",
+];
+
 /** PutObject of a text body (UTF-8). */
 export function putText(s: Storage, b: BucketRecord, key: string, v: string) {
   const bytes = new TextEncoder().encode(v);

@@ -20,6 +20,7 @@ import { bucketStatKey, objectListPrefix } from "../meta/keys.ts";
 import { walkBatches } from "./listing.ts";
 import { decodeListEntry } from "./list_index.ts";
 import { SortedChunks } from "./sorted_chunks.ts";
+import { DirSummary } from "./dir_summary.ts";
 import type { Logger } from "../../log.ts";
 import type { ListedObject, ListObjectsInput, ListObjectsPage } from "../types.ts";
 
@@ -30,19 +31,35 @@ export interface ListChange {
 }
 
 export interface ListMemoryLimits {
-  /** Buckets with more objects are always listed from KV. */
+  /** Buckets with more objects get a directory summary instead of a copy. */
   maxBucketEntries: number;
   /** Entries kept over all buckets (0 disables the copy). */
   maxEntries: number;
+  /**
+   * Directories kept in summaries over all buckets (0 disables them); a bucket with more is
+   * always listed from KV.
+   */
+  maxDirs: number;
 }
 
 export const DEFAULT_LIST_MEMORY: ListMemoryLimits = {
   maxBucketEntries: 250_000,
   maxEntries: 1_000_000,
+  maxDirs: 100_000,
 };
+
+/** Buckets remembered as having too many directories for a summary (then forgotten at once). */
+const MAX_REFUSED = 10_000;
 
 /** A bucket's entries in listing (UTF-8 byte) order of their keys. */
 type BucketCopy = SortedChunks<ListedObject>;
+
+function summarize(summary: DirSummary, changes: ListChange[]): void {
+  for (const ch of changes) {
+    if (ch.entry) summary.add(ch.key);
+    else summary.remove(ch.key);
+  }
+}
 
 function applyTo(copy: BucketCopy, changes: ListChange[]): number {
   let delta = 0;
@@ -60,6 +77,10 @@ export class ListMemory {
   /** Buckets being loaded -> changes committed meanwhile (null: an outcome was unknown). */
   #loading = new Map<string, ListChange[] | null>();
   #total = 0;
+  /** Directory summaries of buckets too large for a copy, least recently listed first. */
+  #summaries = new Map<string, DirSummary>();
+  /** Buckets whose directories exceeded `maxDirs` (listed from KV until restart). */
+  #refused = new Set<string>();
   /** Background loads in flight (awaited by `idle`). */
   #pending = new Set<Promise<void>>();
 
@@ -84,12 +105,24 @@ export class ListMemory {
     return this.#copies.has(bucketId);
   }
 
+  /** The bucket's directory summary, if held (for tests). */
+  summary(bucketId: string): DirSummary | undefined {
+    return this.#summaries.get(bucketId);
+  }
+
   /**
-   * The page from memory when the bucket's copy is loaded, else null (and the copy starts
-   * loading, unless it is already or the copy is disabled).
+   * The page from memory when the bucket's copy is loaded (or, for a `delimiter=/` page, its
+   * directory summary), else null (and the copy or summary starts loading, unless it is already
+   * or both are disabled).
    */
   list(bucketId: string, input: ListObjectsInput): Promise<ListObjectsPage> | null {
     const copy = this.#copies.get(bucketId);
+    const summary = this.#summaries.get(bucketId);
+    if (summary) {
+      this.#summaries.delete(bucketId);
+      this.#summaries.set(bucketId, summary);
+      return DirSummary.answers(input) ? summary.list(this.kv, bucketId, input) : null;
+    }
     if (!copy) {
       if (this.limits.maxEntries > 0 && !this.#loading.has(bucketId)) {
         const p = this.load(bucketId);
@@ -103,14 +136,18 @@ export class ListMemory {
     return listCopy(copy, input);
   }
 
-  /** Loads a bucket's copy (in the background when called by `list`); resolves when done. */
+  /**
+   * Loads a bucket's copy, or its directory summary when it has more than `maxBucketEntries`
+   * objects (in the background when called by `list`); resolves when done.
+   */
   async load(bucketId: string): Promise<void> {
     if (this.#copies.has(bucketId) || this.#loading.has(bucketId)) return;
+    if (this.#summaries.has(bucketId)) return;
     this.#loading.set(bucketId, []);
     try {
       const max = Math.min(this.limits.maxBucketEntries, this.limits.maxEntries);
       const stat = await this.kv.get<Deno.KvU64>(bucketStatKey(bucketId, "objects"));
-      if (Number(stat.value?.value ?? 0n) > max) return;
+      if (Number(stat.value?.value ?? 0n) > max) return await this.#loadSummary(bucketId);
       const copy: BucketCopy = new SortedChunks();
       const iter = this.kv.list<Uint8Array>({ prefix: objectListPrefix(bucketId) }, {
         batchSize: 1000,
@@ -133,6 +170,23 @@ export class ListMemory {
     }
   }
 
+  /** Scans a bucket's keys into a directory summary (while `load` holds its place). */
+  async #loadSummary(bucketId: string): Promise<void> {
+    if (this.limits.maxDirs <= 0 || this.#refused.has(bucketId)) return;
+    const summary = new DirSummary();
+    const iter = this.kv.list({ prefix: objectListPrefix(bucketId) }, { batchSize: 1000 });
+    for await (const e of iter) {
+      summary.add(e.key[2] as string);
+      if (summary.dirs > this.limits.maxDirs) return this.#refuse(bucketId);
+      if (this.#loading.get(bucketId) === null) return;
+    }
+    const meanwhile = this.#loading.get(bucketId);
+    if (!meanwhile) return;
+    summarize(summary, meanwhile);
+    this.#summaries.set(bucketId, summary);
+    this.#fitSummaries(bucketId);
+  }
+
   /** Applies the listing changes of a commit that succeeded. */
   committed(bucketId: string, changes: ListChange[]): void {
     if (!changes.length) return;
@@ -141,6 +195,12 @@ export class ListMemory {
       this.#total += applyTo(copy, changes);
       if (this.#total > this.limits.maxEntries) this.#evict(bucketId);
       if (copy.size > this.limits.maxBucketEntries) this.drop(bucketId);
+      return;
+    }
+    const summary = this.#summaries.get(bucketId);
+    if (summary) {
+      summarize(summary, changes);
+      this.#fitSummaries(bucketId);
       return;
     }
     const meanwhile = this.#loading.get(bucketId);
@@ -154,7 +214,32 @@ export class ListMemory {
       this.#copies.delete(bucketId);
       this.#total -= copy.size;
     }
+    this.#summaries.delete(bucketId);
     if (this.#loading.has(bucketId)) this.#loading.set(bucketId, null);
+  }
+
+  /** The bucket has more directories than summaries may hold: it is listed from KV. */
+  #refuse(bucketId: string): void {
+    this.#summaries.delete(bucketId);
+    if (this.#refused.size >= MAX_REFUSED) this.#refused.clear();
+    this.#refused.add(bucketId);
+  }
+
+  /**
+   * Drops the least recently listed summaries (never `keep`) until the directories fit; `keep`
+   * itself when it alone is over the bound.
+   */
+  #fitSummaries(keep: string): void {
+    const own = this.#summaries.get(keep)?.dirs ?? 0;
+    if (own > this.limits.maxDirs) return this.#refuse(keep);
+    let total = 0;
+    for (const s of this.#summaries.values()) total += s.dirs;
+    for (const [id, s] of this.#summaries) {
+      if (total <= this.limits.maxDirs) return;
+      if (id === keep) continue;
+      this.#summaries.delete(id);
+      total -= s.dirs;
+    }
   }
 
   /** Drops the least recently listed copies (never `keep`) until the total fits. */

@@ -154,6 +154,7 @@ export class MetaStore {
       entries === undefined ? DEFAULT_LIST_MEMORY : {
         maxEntries: entries,
         maxBucketEntries: Math.min(DEFAULT_LIST_MEMORY.maxBucketEntries, entries),
+        maxDirs: entries > 0 ? DEFAULT_LIST_MEMORY.maxDirs : 0,
       },
     );
   }
