@@ -11,6 +11,7 @@
  */
 import { compareUtf8 } from "../server/storage/listing/listing.ts";
 import { SortedChunks } from "../server/storage/listing/sorted_chunks.ts";
+import { EntryDecoder } from "../server/storage/listing/list_memory.ts";
 import { DirSummary } from "../server/storage/listing/dir_summary.ts";
 import { decodeListEntry, listEntry } from "../server/storage/listing/list_index.ts";
 import type { ListedObject, ObjectRecord } from "../server/storage/types.ts";
@@ -68,11 +69,14 @@ const record = (key: string): ObjectRecord =>
     ownerId: "AKIAEXAMPLEOWNER0001",
   }) as ObjectRecord;
 
-/** Entries as a load decodes them from KV (one object each, strings of their own). */
-function entry(n: number): ListedObject {
+/** Entries as a load decodes them from KV (`shared`: through the decoder a load uses). */
+function entry(n: number, decoder: EntryDecoder | null = shared): ListedObject {
   const key = keyOf(n);
-  return Object.freeze(decodeListEntry(key, listEntry(record(key))));
+  const bytes = listEntry(record(key));
+  return decoder ? decoder.decode(key, bytes) : Object.freeze(decodeListEntry(key, bytes));
 }
+
+const shared = new EntryDecoder();
 
 /** The even key numbers below 2n, in listing order (as a load reads them). */
 function sortedEven(n: number): number[] {
@@ -80,9 +84,9 @@ function sortedEven(n: number): number[] {
   return ns.sort((a, b) => compareUtf8(keyOf(a), keyOf(b)));
 }
 
-function build(make: () => Copy, order: number[]): Copy {
+function build(make: () => Copy, order: number[], decoder: EntryDecoder | null = shared): Copy {
   const c = make();
-  for (const i of order) c.append(entry(i));
+  for (const i of order) c.append(entry(i, decoder));
   return c;
 }
 
@@ -111,12 +115,16 @@ function pages(c: Copy, n: number, count: number, seed: number): number {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Heap bytes per entry of a copy of `n` (needs --expose-gc). */
-function heapPerEntry(make: () => Copy, order: number[]): number {
+function heapPerEntry(
+  make: () => Copy,
+  order: number[],
+  decoder: EntryDecoder | null = shared,
+): number {
   if (!gc) return NaN;
   const n = order.length;
   gc();
   const before = Deno.memoryUsage().heapUsed;
-  const c = build(make, order);
+  const c = build(make, order, decoder);
   gc();
   const after = Deno.memoryUsage().heapUsed;
   if (!c.slice("", true, 1).length) throw new Error("empty copy");
@@ -167,6 +175,16 @@ for (const n of sizes) {
     );
   });
 }
+{
+  const order = sortedEven(Math.min(200_000, sizes[0]));
+  const make = () => new SortedChunks<ListedObject>();
+  console.log(
+    `heap B/entry of ${order.length} entries in SortedChunks: each entry's own strings ` +
+      `${heapPerEntry(make, order, null).toFixed(0)}, storage class and owner shared ` +
+      `${heapPerEntry(make, order).toFixed(0)}`,
+  );
+}
+
 // The directory summary: heap per directory, and keys noted per second (a load notes every key).
 {
   const keys = 1_000_000;
