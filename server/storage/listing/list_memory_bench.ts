@@ -2,20 +2,20 @@
  * The in-memory listing copy's structure at scale: `SortedChunks` against the one sorted array it
  * replaced, in the same run (alternating), and the heap one listing entry costs.
  *
- *   deno run -A --v8-flags=--expose-gc scripts/bench_list_memory.ts [--sizes 10000,100000,250000]
+ *   deno run -A --v8-flags=--expose-gc server/storage/listing/list_memory_bench.ts [--sizes 10000,100000,250000]
  *
  * Last, the directory summary that stands in for a copy of larger buckets: heap per directory.
  *
  * Keys are bench:scale's (`d123/obj00012345`); a copy of N holds the even key numbers and the
  * changes add odd ones at random (new keys, the case that splices) and delete them again.
  */
-import { compareUtf8 } from "../server/storage/listing/listing.ts";
-import { SortedChunks } from "../server/storage/listing/sorted_chunks.ts";
-import { EntryDecoder } from "../server/storage/listing/list_memory.ts";
-import { DirSummary } from "../server/storage/listing/dir_summary.ts";
-import { decodeListEntry, listEntry } from "../server/storage/listing/list_index.ts";
-import type { ListedObject, ObjectRecord } from "../server/storage/types.ts";
-import { rng } from "../tests/_helpers/rng.ts";
+import { compareUtf8 } from "./listing.ts";
+import { SortedChunks } from "./sorted_chunks.ts";
+import { EntryDecoder } from "./list_memory.ts";
+import { DirSummary } from "./dir_summary.ts";
+import { decodeListEntry, listEntry } from "./list_index.ts";
+import type { ListedObject, ObjectRecord } from "../types.ts";
+import { rng } from "../../../tests/_helpers/rng.ts";
 
 const keyOf = (n: number) =>
   `d${String(n % 1000).padStart(3, "0")}/obj${String(n).padStart(8, "0")}`;
@@ -141,7 +141,7 @@ const variants: [string, () => Copy][] = [
 ];
 
 console.log(
-  `bench_list_memory ${new Date().toISOString()} deno ${Deno.version.deno} ` +
+  `list_memory_bench ${new Date().toISOString()} deno ${Deno.version.deno} ` +
     `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
 );
 console.log(
