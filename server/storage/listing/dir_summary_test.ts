@@ -112,8 +112,10 @@ Deno.test("directory summary: a bucket over the directory bound is listed from K
     const over = new ListMemory(s.core.meta, quiet, limits);
     await over.load(b.id);
     assertEquals(over.summary(b.id), undefined, "12 directories > 10");
+    const lists = s.core.meta.reads.list;
     await over.load(b.id);
-    assertEquals(over.summary(b.id), undefined, "and it is not scanned again");
+    assertEquals(over.summary(b.id), undefined);
+    assertEquals(s.core.meta.reads.list, lists, "and it is not scanned again");
 
     const fits = new ListMemory(s.core.meta, quiet, { ...limits, maxDirs: 13 });
     await fits.load(b.id);
@@ -131,6 +133,15 @@ Deno.test("directory summary: a bucket over the directory bound is listed from K
     }]);
     assertEquals(fits.summary(b.id), undefined, "15 directories > 13: dropped");
     assertEquals(fits.list(b.id, listInput({ delimiter: "/" })), null);
+
+    // Summaries of several buckets share the bound: the least recently listed goes first.
+    const b2 = await s.backend.createBucket({ ns: "", name: "dirs2", ownerId: "o", region: "r" });
+    for (let i = 0; i < 6; i++) await putText(s, b2, `e${i}/k`, "v");
+    const shared = new ListMemory(s.core.meta, quiet, { ...limits, maxDirs: 13 });
+    await shared.load(b2.id);
+    await shared.load(b.id);
+    assertEquals(shared.summary(b2.id), undefined, "6 + 12 directories > 13: the older goes");
+    assertEquals(shared.summary(b.id)?.dirs, 12);
   });
 });
 

@@ -226,8 +226,10 @@ export class ListMemory {
     }
     const summary = this.#summaries.get(bucketId);
     if (summary) {
+      const dirs = summary.dirs;
       summarize(summary, changes);
-      this.#fitSummaries(bucketId);
+      // Only a new directory can make the summaries too large.
+      if (summary.dirs > dirs) this.#fitSummaries(bucketId);
       return;
     }
     const meanwhile = this.#loading.get(bucketId);
