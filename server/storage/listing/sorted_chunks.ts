@@ -115,15 +115,19 @@ export class SortedChunks<T extends { readonly key: string }> {
     let c = Math.max(0, this.#chunkOf(start));
     if (c >= this.#chunks.length) return [];
     const i = searchChunk(this.#chunks[c], start, inclusive);
-    // Native slices of whole runs: copying entry by entry made a page four times slower.
-    let out = this.#chunks[c].slice(i, i + limit);
-    for (c++; out.length < limit && c < this.#chunks.length; c++) {
+    // Native slices joined by one concat: copying entry by entry, or a concat per chunk, made a
+    // page of 1,000 two to four times slower.
+    const first = this.#chunks[c].slice(i, i + limit);
+    let n = first.length;
+    if (n >= limit) return first;
+    const rest: T[][] = [];
+    for (c++; n < limit && c < this.#chunks.length; c++) {
       const more = this.#chunks[c];
-      out = out.concat(
-        more.length <= limit - out.length ? more : more.slice(0, limit - out.length),
-      );
+      const take = Math.min(more.length, limit - n);
+      rest.push(take === more.length ? more : more.slice(0, take));
+      n += take;
     }
-    return out;
+    return rest.length ? first.concat(...rest) : first;
   }
 
   /** Every entry in order. */
