@@ -7,7 +7,8 @@
  *
  * - The first LIST of a bucket is answered from KV and starts loading the bucket's entries in the
  *   background (buckets up to `maxBucketEntries` objects; the least recently listed buckets
- *   are dropped past `maxEntries` in all).
+ *   are dropped past `maxEntries` in all). A larger bucket gets a summary of its '/' directories
+ *   instead (dir_summary.ts), which answers its `delimiter=/` pages; bounded by `maxDirs`.
  * - Every commit that changes listing entries builds them with `setLatest` / `clearLatest`,
  *   which note the change on the atomic operation; versions.ts `commitKey` hands the notes
  *   here when the commit returns: applied when it committed, the bucket's copy dropped when its
@@ -74,7 +75,7 @@ export class EntryDecoder {
   }
 }
 
-/** Buckets remembered as having too many directories for a summary (then forgotten at once). */
+/** Buckets remembered as having too many directories; past it, the memory starts over. */
 const MAX_REFUSED = 10_000;
 
 /** A bucket's entries in listing (UTF-8 byte) order of their keys. */
