@@ -55,7 +55,7 @@ const MAX_SHARED_STRINGS = 1_000;
 /**
  * Decodes the entries of one load. Each decoded entry would get strings of its own for the
  * values most entries repeat (storage class, owner): sharing them saves ~40 of ~230 heap bytes
- * an entry (server/storage/listing/list_memory_bench.ts).
+ * an entry (server/storage/listing/list_memory_measure.ts).
  */
 export class EntryDecoder {
   readonly #strings = new Map<string, string>();

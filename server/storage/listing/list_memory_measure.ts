@@ -2,7 +2,7 @@
  * The in-memory listing copy's structure at scale: `SortedChunks` against the one sorted array it
  * replaced, in the same run (alternating), and the heap one listing entry costs.
  *
- *   deno run -A --v8-flags=--expose-gc server/storage/listing/list_memory_bench.ts [--sizes 10000,100000,250000]
+ *   deno run -A --v8-flags=--expose-gc server/storage/listing/list_memory_measure.ts [--sizes 10000,100000,250000]
  *
  * Last, the directory summary that stands in for a copy of larger buckets: heap per directory.
  *
@@ -141,7 +141,7 @@ const variants: [string, () => Copy][] = [
 ];
 
 console.log(
-  `list_memory_bench ${new Date().toISOString()} deno ${Deno.version.deno} ` +
+  `list_memory_measure ${new Date().toISOString()} deno ${Deno.version.deno} ` +
     `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
 );
 console.log(

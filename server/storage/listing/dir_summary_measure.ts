@@ -3,7 +3,7 @@
  * against the directory summary, alternating in one run over the same KV file, plus the time a
  * summary load takes (a scan of every listing entry).
  *
- *   deno run -A --unstable-kv server/storage/listing/dir_summary_bench.ts [--keys 1000000] [--rounds 15]
+ *   deno run -A --unstable-kv server/storage/listing/dir_summary_measure.ts [--keys 1000000] [--rounds 15]
  *
  * Only listing entries are written (`["objl", bucket, key]`, bench:scale's keys
  * `d123/obj00012345`), straight into a temp KV file: no server.
@@ -30,7 +30,7 @@ const dir = await Deno.makeTempDir({ prefix: "maxiofs-dirsum-bench-" });
 const kv = await Deno.openKv(`${dir}/kv.sqlite3`);
 try {
   console.log(
-    `dir_summary_bench ${new Date().toISOString()} keys ${keys} load average ${loadavg()}`,
+    `dir_summary_measure ${new Date().toISOString()} keys ${keys} load average ${loadavg()}`,
   );
   let t = performance.now();
   for (let i = 0; i < keys; i += 500) {
