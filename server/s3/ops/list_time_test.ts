@@ -19,5 +19,9 @@ Deno.test("ListTimes formats like isoTime, in and out of its one-second cache", 
     -5,
   ];
   for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 4e12));
+  // Day boundaries, leap days and the last millisecond of a day, seen again out of order.
+  for (const d of [Date.UTC(2024, 1, 29), Date.UTC(2000, 1, 29), Date.UTC(2100, 2, 1)]) {
+    samples.push(d, d - 1, d + 86_399_999, d + 3_599_999, d + 60_000, d - 1, d);
+  }
   for (const ms of samples) assert.equal(times.format(ms), isoTime(ms), String(ms));
 });
