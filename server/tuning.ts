@@ -15,6 +15,7 @@ export const MECHANISMS = {
   "latest-cache": "the latest record of recently used keys in memory",
   "new-key-guesses": "publishing a new key without reading its absent state first",
   "signing-keys": "SigV4 signing keys kept per scope across requests",
+  "bucket-list-memory": "the bucket lists of recently listed namespaces in memory",
 } as const;
 
 export type Mechanism = keyof typeof MECHANISMS;

@@ -29,6 +29,8 @@ import type {
   ByteRange,
   DeleteObjectOptions,
   GetObjectOptions,
+  ListBucketsInput,
+  ListBucketsPage,
   ListObjectsInput,
   ListObjectsPage,
   ListVersionsInput,
@@ -44,7 +46,10 @@ import type {
 import { S3Error } from "../s3/errors.ts";
 
 export interface Backend {
+  /** Every bucket record of a namespace, in name order. */
   listBuckets(ns: string): Promise<BucketRecord[]>;
+  /** A ListBuckets page: what it shows of the namespace's buckets `input` selects. */
+  listBucketsPage(ns: string, input: ListBucketsInput): Promise<ListBucketsPage>;
   /** Every bucket of every namespace (background work: lifecycle). */
   listAllBuckets(): Promise<BucketRecord[]>;
   createBucket(input: buckets.CreateBucketInput): Promise<BucketRecord>;
@@ -135,6 +140,9 @@ export class LocalBackend implements Backend {
 
   listBuckets(ns: string) {
     return buckets.listBuckets(this.core, ns);
+  }
+  listBucketsPage(ns: string, input: ListBucketsInput) {
+    return buckets.listBucketsPage(this.core, ns, input);
   }
   createBucket(input: buckets.CreateBucketInput) {
     return buckets.createBucket(this.core, input);

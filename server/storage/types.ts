@@ -17,6 +17,34 @@ export interface BucketRecord {
   objectLock: boolean;
 }
 
+/** What ListBuckets shows of a bucket. Shared with every reader (frozen): never change one. */
+export interface ListedBucket {
+  readonly name: string;
+  readonly created: number;
+  readonly region: string;
+  readonly ownerId: string;
+}
+
+/** A ListBuckets page of one namespace, in name order. */
+export interface ListBucketsInput {
+  /** Only names that begin with it ("" for all). */
+  prefix: string;
+  /** Exclusive start (the name a previous page ended at). */
+  after?: string;
+  /** Only buckets in this region. */
+  region?: string;
+  /** Only buckets of this owner. */
+  ownerId?: string;
+  /** Buckets on the page at most (`Infinity`: all). */
+  limit: number;
+}
+
+export interface ListBucketsPage {
+  buckets: ListedBucket[];
+  /** More buckets match after the last one on the page. */
+  truncated: boolean;
+}
+
 /** Standard content headers stored with an object. */
 export interface ContentHeaders {
   contentType?: string;

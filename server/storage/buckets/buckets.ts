@@ -8,10 +8,11 @@ import {
   bucketStatKey,
   objectPrefix,
 } from "../meta/keys.ts";
-import type { BucketRecord, BucketStats } from "../types.ts";
+import type { BucketRecord, BucketStats, ListBucketsInput, ListBucketsPage } from "../types.ts";
 import type { StorageCore } from "../core.ts";
 import { versionsEmpty } from "../versions/versions.ts";
 import { validateBucketName } from "../../s3/names.ts";
+import { listedBucket } from "./bucket_list.ts";
 
 export async function listBuckets(core: StorageCore, ns: string): Promise<BucketRecord[]> {
   const out: BucketRecord[] = [];
@@ -19,6 +20,15 @@ export async function listBuckets(core: StorageCore, ns: string): Promise<Bucket
     out.push(e.value);
   }
   return out;
+}
+
+/** A ListBuckets page of one namespace (from memory once the namespace was listed). */
+export function listBucketsPage(
+  core: StorageCore,
+  ns: string,
+  input: ListBucketsInput,
+): Promise<ListBucketsPage> {
+  return core.meta.bucketList.page(ns, input);
 }
 
 /** Every bucket of every namespace, by namespace and name. */
@@ -32,6 +42,31 @@ export async function listAllBuckets(core: StorageCore): Promise<BucketRecord[]>
 
 function forgetBucket(core: StorageCore, ns: string, name: string): void {
   core.meta.bucketRecords.forget(`${ns}\n${name}`);
+}
+
+/**
+ * Commits a write of the bucket record `name` of `ns` and tells the bucket list what it left
+ * there: `stored` when it committed, nothing when a check failed, and a dropped copy when its
+ * outcome is unknown (it threw).
+ */
+async function commitBucket(
+  core: StorageCore,
+  op: { commit(): Promise<{ ok: boolean }> },
+  ns: string,
+  name: string,
+  stored: BucketRecord | null,
+): Promise<boolean> {
+  let ok: boolean;
+  try {
+    ok = (await op.commit()).ok;
+  } catch (e) {
+    core.meta.bucketList.forget(ns);
+    throw e;
+  } finally {
+    forgetBucket(core, ns, name);
+  }
+  if (ok) core.meta.bucketList.applied(ns, name, stored && listedBucket(stored));
+  return ok;
 }
 
 export function getBucket(core: StorageCore, ns: string, name: string): Promise<BucketRecord> {
@@ -88,9 +123,7 @@ export async function createBucket(
     .set(bucketStatKey(rec.id, "objects"), new Deno.KvU64(0n))
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
   op.noteStats({ bucketId: rec.id, ns: rec.ns, buckets: 1 });
-  const res = await op.commit();
-  forgetBucket(core, input.ns, input.name);
-  if (!res.ok) throw new S3Error("OperationAborted");
+  if (!(await commitBucket(core, op, rec.ns, rec.name, rec))) throw new S3Error("OperationAborted");
   return rec;
 }
 
@@ -104,11 +137,8 @@ export async function updateBucket(
     const e = await core.meta.get<BucketRecord>(bucketKey(bucket.ns, bucket.name));
     if (!e.value || e.value.id !== bucket.id) throw new S3Error("NoSuchBucket");
     const next = patch(e.value);
-    const res = await core.meta.write().check(e).set(e.key, next).commit();
-    if (res.ok) {
-      forgetBucket(core, bucket.ns, bucket.name);
-      return next;
-    }
+    const op = core.meta.write().check(e).set(e.key, next);
+    if (await commitBucket(core, op, bucket.ns, bucket.name, next)) return next;
   }
   throw new S3Error("OperationAborted");
 }
@@ -152,9 +182,7 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
     for await (const c of core.meta.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
     for (const k of cfgs.slice(0, 900)) op.delete(k);
     op.noteStats({ bucketId: id, ns, buckets: -1 });
-    const res = await op.commit();
-    if (res.ok) {
-      forgetBucket(core, ns, name);
+    if (await commitBucket(core, op, ns, name, null)) {
       forgetConfig(core, id);
       return;
     }

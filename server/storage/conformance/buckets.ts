@@ -10,6 +10,7 @@ import {
   setVersioning,
   stats,
 } from "./harness.ts";
+import type { ListBucketsInput } from "../types.ts";
 
 export const BUCKET_CASES: ConformanceCase[] = [
   {
@@ -50,6 +51,66 @@ export const BUCKET_CASES: ConformanceCase[] = [
 
       const locked = await bucket(be, "locked-bucket", { objectLock: true });
       assertEquals([locked.versioning, locked.objectLock], ["Enabled", true]);
+    },
+  },
+  {
+    name: "buckets: ListBuckets pages by prefix, start, region, owner and size",
+    async run({ be }) {
+      for (const n of ["b-3", "a-1", "b-1", "c-1", "b-2"]) await bucket(be, n);
+      await bucket(be, "b-west", { region: "us-west-2" });
+      await bucket(be, "b-other", { ownerId: "someone-else" });
+      await bucket(be, "b-9", { ns: "tenant-1" });
+      const page = async (i: Partial<ListBucketsInput>) => {
+        const p = await be.listBucketsPage("", { prefix: "", limit: Infinity, ...i });
+        return [p.buckets.map((b) => b.name).join(","), p.truncated];
+      };
+      assertEquals(await page({}), ["a-1,b-1,b-2,b-3,b-other,b-west,c-1", false]);
+      assertEquals(await page({ prefix: "b-" }), ["b-1,b-2,b-3,b-other,b-west", false]);
+      assertEquals(await page({ prefix: "b-", limit: 2 }), ["b-1,b-2", true]);
+      assertEquals(await page({ prefix: "b-", after: "b-2", limit: 2 }), ["b-3,b-other", true]);
+      assertEquals(await page({ prefix: "b-", after: "b-other", limit: 2 }), ["b-west", false]);
+      // A start before the prefix starts at the prefix; one past it leaves nothing.
+      assertEquals(await page({ prefix: "b-", after: "a-1", limit: 1 }), ["b-1", true]);
+      assertEquals(await page({ prefix: "b-", after: "c" }), ["", false]);
+      assertEquals(await page({ after: "b-3", limit: 1 }), ["b-other", true]);
+      assertEquals(await page({ prefix: "b-1" }), ["b-1", false]);
+      assertEquals(await page({ prefix: "zzz" }), ["", false]);
+      assertEquals(await page({ prefix: "x".repeat(3000) }), ["", false]);
+      assertEquals(await page({ region: "us-west-2" }), ["b-west", false]);
+      assertEquals(await page({ region: "us-east-1", prefix: "b-", limit: 4 }), [
+        "b-1,b-2,b-3,b-other",
+        false,
+      ]);
+      assertEquals(await page({ ownerId: "someone-else" }), ["b-other", false]);
+      assertEquals(await page({ ownerId: OWNER, after: "b-3", limit: 1 }), ["b-west", true]);
+      // Exactly `limit` left: not truncated.
+      assertEquals(await page({ after: "b-west", limit: 1 }), ["c-1", false]);
+
+      const [entry] = (await be.listBucketsPage("tenant-1", { prefix: "", limit: 1 })).buckets;
+      const rec = await be.getBucket("tenant-1", "b-9");
+      assertEquals(entry, {
+        name: "b-9",
+        created: rec.created,
+        region: "us-east-1",
+        ownerId: OWNER,
+      });
+      assertEquals(await be.listBucketsPage("tenant-2", { prefix: "", limit: 10 }), {
+        buckets: [],
+        truncated: false,
+      });
+
+      // Pages see buckets created, changed and deleted since the namespace was last listed.
+      await bucket(be, "b-15");
+      await be.deleteBucket("", "b-2");
+      await be.updateBucket(
+        await be.getBucket("", "b-1"),
+        (b) => ({ ...b, versioning: "Enabled" }),
+      );
+      assertEquals(await page({ prefix: "b-" }), ["b-1,b-15,b-3,b-other,b-west", false]);
+      await be.deleteBucket("", "b-west");
+      await be.deleteBucket("", "a-1");
+      await bucket(be, "a-0");
+      assertEquals(await page({}), ["a-0,b-1,b-15,b-3,b-other,c-1", false]);
     },
   },
   {

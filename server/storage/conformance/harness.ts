@@ -56,6 +56,7 @@ export type CompletePart = Parameters<Backend["completeMultipartUpload"]>[1]["pa
 export interface BucketOptions {
   ns?: string;
   ownerId?: string;
+  region?: string;
   versioning?: VersioningState;
   objectLock?: boolean;
 }
@@ -70,7 +71,7 @@ export async function bucket(
     ns: opts.ns ?? "",
     name,
     ownerId: opts.ownerId ?? OWNER,
-    region: "us-east-1",
+    region: opts.region ?? "us-east-1",
     objectLock: opts.objectLock,
   });
   return opts.versioning ? await setVersioning(be, b, opts.versioning) : b;

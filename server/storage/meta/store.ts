@@ -22,6 +22,7 @@ import { type AtomicWrites, type CommitOutcome, GroupCommitter } from "./group_c
 import { prepareKvFile } from "./kv_file.ts";
 import { MemoCache } from "./memo_cache.ts";
 import { LatestCache } from "../versions/latest_cache.ts";
+import { BucketListMemory } from "../buckets/bucket_list.ts";
 import { DEFAULT_LIST_MEMORY, type ListChange, ListMemory } from "../listing/list_memory.ts";
 import { NewKeyGuesses } from "../versions/new_keys.ts";
 import { type StatChange, UsageAccounting } from "../buckets/usage.ts";
@@ -105,6 +106,11 @@ export const DEFAULT_RECORD_CACHE_BYTES = 32 * 1024 * 1024;
  * plain bucket records; past that the least recently loaded are read again from KV when used.
  */
 const BUCKET_CACHE_BYTES = 8 * 1024 * 1024;
+/**
+ * Estimated bytes of the bucket lists of recently listed namespaces (bucket_list.ts): about
+ * 75,000 buckets.
+ */
+const BUCKET_LIST_BYTES = 16 * 1024 * 1024;
 
 export class MetaStore {
   /** Commits that found SQLite's write lock taken by the other handle, and their retries. */
@@ -120,6 +126,8 @@ export class MetaStore {
   readonly bucketConfigs = new MemoCache<unknown>({ maxBytes: BUCKET_CACHE_BYTES });
   readonly latest: LatestCache;
   readonly listMemory: ListMemory;
+  /** The bucket lists of recently listed namespaces (ListBuckets). */
+  readonly bucketList: BucketListMemory;
   readonly newKeys: NewKeyGuesses;
   readonly #grouped: boolean;
 
@@ -147,6 +155,10 @@ export class MetaStore {
     );
     this.newKeys = new NewKeyGuesses(tuning.on("new-key-guesses"));
     this.usage = new UsageAccounting(this, opts.quota ?? null, opts.clock);
+    this.bucketList = new BucketListMemory(
+      this,
+      tuning.on("bucket-list-memory") ? BUCKET_LIST_BYTES : 0,
+    );
     const entries = opts.listCacheEntries;
     this.listMemory = new ListMemory(
       this,
