@@ -2,22 +2,32 @@
  * ListObjectVersions over every stored version (`walkVersions`: `["ver", bucket, key, sortId]`
  * entries and solo records): keys in byte order, each key's versions newest first. A page costs
  * O(page): the walk starts at the marker with one seek, and a common prefix is skipped with one
- * new seek past it instead of walking the versions under it.
+ * new seek past it (or within what was already read) instead of walking the versions under it.
  */
 import { S3Error } from "../../s3/errors.ts";
 import { objectKey, versionNullKey } from "../meta/keys.ts";
-import { compareUtf8, pastPrefix, prefixEnd } from "../listing/listing.ts";
+import { pastPrefix, prefixEnd } from "../listing/listing.ts";
 import { validateVersionId } from "./versions.ts";
-import { type WalkStart, walkVersions } from "./version_walk.ts";
-import type { StorageCore } from "../core.ts";
-import type { ListVersionsInput, ListVersionsPage, ObjectRecord } from "../types.ts";
+import {
+  type VersionSource,
+  VersionWalk,
+  type WalkBatches,
+  type WalkStart,
+} from "./version_walk.ts";
+import type {
+  BucketRecord,
+  ListVersionsInput,
+  ListVersionsPage,
+  ObjectRecord,
+  VersioningState,
+} from "../types.ts";
 
 /** The position just after every version of `key` (the next key's versions sort after it). */
 const afterKey = (key: string): WalkStart => ({ name: key + "\0" });
 
 /** Where the walk starts, and the key whose versions before that point were already listed. */
 async function startOf(
-  core: StorageCore,
+  core: VersionSource,
   bucketId: string,
   input: ListVersionsInput,
 ): Promise<{ start: WalkStart; resumedKey: string | null }> {
@@ -63,9 +73,25 @@ async function startOf(
   return { start: afterKey(keyMarker), resumedKey: null };
 }
 
+/**
+ * How much each range reads first. Without a delimiter every entry counts, so the range that
+ * holds most of a bucket's versions (`obj` while it was never versioned, `ver` after) reads the
+ * page at once and the other starts small; with a delimiter entries fold, so both start small
+ * and grow (a seek past a common prefix often ends after one entry).
+ */
+function walkBatches(input: ListVersionsInput, versioning: VersioningState): WalkBatches {
+  const budget = input.maxKeys + 1;
+  const page = Math.min(1000, budget);
+  const small = Math.min(page, 16);
+  if (input.delimiter) return { ver: small, obj: small, budget };
+  return versioning === "Unversioned"
+    ? { ver: small, obj: page, budget }
+    : { ver: page, obj: small, budget };
+}
+
 export async function listObjectVersions(
-  core: StorageCore,
-  bucketId: string,
+  core: VersionSource,
+  bucket: Pick<BucketRecord, "id" | "versioning">,
   input: ListVersionsInput,
 ): Promise<ListVersionsPage> {
   const { prefix, delimiter, maxKeys } = input;
@@ -77,7 +103,7 @@ export async function listObjectVersions(
     nextVersionIdMarker: null,
   };
   if (maxKeys <= 0) return page;
-  let { start, resumedKey } = await startOf(core, bucketId, input);
+  const { start, resumedKey } = await startOf(core, bucket.id, input);
   // The key of the previous entry: an entry is the latest of its key iff its key differs.
   let prevKey: string | null = resumedKey;
   let count = 0;
@@ -85,40 +111,41 @@ export async function listObjectVersions(
   let lastVersion: string | null = null;
   // With a prefix the range ends where the prefix does (see listing.ts: a batch is read whole).
   const endName = prefixEnd(prefix);
-  for (;;) {
-    if (endName !== null && compareUtf8(start.name, endName) >= 0) return page;
-    let reseek: WalkStart | null = null;
-    const batchSize = Math.min(1000, maxKeys + 1);
-    for await (const e of walkVersions(core, bucketId, start, endName, batchSize)) {
-      const key = e.name;
-      if (!key.startsWith(prefix)) {
-        if (key > prefix) return page;
+  const walk = new VersionWalk(
+    core,
+    bucket.id,
+    start,
+    endName,
+    walkBatches(input, bucket.versioning),
+  );
+  for (let e = await walk.next(); e; e = await walk.next()) {
+    const key = e.name;
+    if (!key.startsWith(prefix)) {
+      if (key > prefix) return page;
+      continue;
+    }
+    if (delimiter) {
+      const i = key.indexOf(delimiter, prefix.length);
+      if (i >= 0) {
+        const cp = key.slice(0, i + delimiter.length);
+        if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+        page.commonPrefixes.push(cp);
+        count++;
+        lastName = cp;
+        lastVersion = null;
+        prevKey = null;
+        walk.skipTo(pastPrefix(cp));
         continue;
       }
-      if (delimiter) {
-        const i = key.indexOf(delimiter, prefix.length);
-        if (i >= 0) {
-          const cp = key.slice(0, i + delimiter.length);
-          if (count >= maxKeys) return truncate(page, lastName, lastVersion);
-          page.commonPrefixes.push(cp);
-          count++;
-          lastName = cp;
-          lastVersion = null;
-          prevKey = null;
-          reseek = { name: pastPrefix(cp) };
-          break;
-        }
-      }
-      if (count >= maxKeys) return truncate(page, lastName, lastVersion);
-      page.versions.push({ rec: e.rec, isLatest: key !== prevKey });
-      prevKey = key;
-      count++;
-      lastName = key;
-      lastVersion = e.rec.versionId;
     }
-    if (reseek === null) return page;
-    start = reseek;
+    if (count >= maxKeys) return truncate(page, lastName, lastVersion);
+    page.versions.push({ rec: e.rec, isLatest: key !== prevKey });
+    prevKey = key;
+    count++;
+    lastName = key;
+    lastVersion = e.rec.versionId;
   }
+  return page;
 }
 
 function truncate(
