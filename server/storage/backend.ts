@@ -212,7 +212,7 @@ export class LocalBackend implements Backend {
     return updateVersion(this.core, bucket, key, versionId, patch);
   }
   listObjectVersions(bucket: BucketRecord, input: ListVersionsInput) {
-    return listObjectVersions(this.core, bucket, input);
+    return listObjectVersions(this.core, bucket.id, input);
   }
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
     return this.core.meta.listMemory.list(bucket.id, input) ??

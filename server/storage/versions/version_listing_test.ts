@@ -126,24 +126,21 @@ Deno.test("version listing: every page, followed through its markers, matches th
     const rows = await rawRows(s, b.id);
     assert(rows.length > KEYS.length * 1.5, `${rows.length} versions`);
     assertEquals(rowsOf(await s.backend.listObjectVersions(b, input({}))), rows);
-    // The bucket's versioning state picks which range reads the page at once: try each.
-    for (const versioning of ["Enabled", "Unversioned"] as const) {
-      for (const prefix of ["", "a/", "d/", "d/e/k", "é/", "zz"]) {
-        for (const delimiter of ["", "/", "k"]) {
-          for (const maxKeys of [1, 2, 7, 1000]) {
-            let keyMarker = "";
-            let versionIdMarker = "";
-            for (let pages = 0;; pages++) {
-              assert(pages < 200, "paging does not end");
-              const i = input({ prefix, delimiter, keyMarker, versionIdMarker, maxKeys });
-              const got = await listObjectVersions(s.core, { id: b.id, versioning }, i);
-              const want = modelPage(rows, i);
-              const what = JSON.stringify({ versioning, ...i });
-              assertEquals({ ...got, versions: rowsOf(got) }, want, what);
-              if (!got.truncated) break;
-              keyMarker = got.nextKeyMarker!;
-              versionIdMarker = got.nextVersionIdMarker ?? "";
-            }
+    for (const prefix of ["", "a/", "d/", "d/e/k", "é/", "zz"]) {
+      for (const delimiter of ["", "/", "k"]) {
+        for (const maxKeys of [1, 2, 7, 1000]) {
+          let keyMarker = "";
+          let versionIdMarker = "";
+          for (let pages = 0;; pages++) {
+            assert(pages < 200, "paging does not end");
+            const i = input({ prefix, delimiter, keyMarker, versionIdMarker, maxKeys });
+            const got = await listObjectVersions(s.core, b.id, i);
+            const want = modelPage(rows, i);
+            const what = JSON.stringify(i);
+            assertEquals({ ...got, versions: rowsOf(got) }, want, what);
+            if (!got.truncated) break;
+            keyMarker = got.nextKeyMarker!;
+            versionIdMarker = got.nextVersionIdMarker ?? "";
           }
         }
       }
@@ -192,7 +189,7 @@ Deno.test("version listing: a page reads O(page) entries, however many keys foll
     ];
     for (const [i, most] of pages) {
       const { source, read } = counting(s);
-      const p = await listObjectVersions(source, b, input(i));
+      const p = await listObjectVersions(source, b.id, input(i));
       assert(p.versions.length + p.commonPrefixes.length > 0, JSON.stringify(i));
       assert(read() <= most, `${JSON.stringify(i)}: read ${read()} entries, expected <= ${most}`);
     }
