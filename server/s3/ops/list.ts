@@ -115,7 +115,7 @@ export class ListTimes {
 }
 
 /** An ETag in XML: quoted, so escaping always replaced its quotes through a callback. */
-function etagXml(etag: string): string {
+export function etagXml(etag: string): string {
   const inner = etag.length >= 2 && etag[0] === '"' && etag[etag.length - 1] === '"'
     ? etag.slice(1, -1)
     : null;
