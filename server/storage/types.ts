@@ -82,6 +82,11 @@ export interface ObjectRecord {
   /** The blob's bytes are in KV (`["blobd", blob]`), not in a file (small PutObject bodies). */
   inline?: true;
   /**
+   * How many `["blobd", blob, n]` rows hold the inline bytes; absent on records written before
+   * rows existed, whose bytes are the one entry `["blobd", blob]` (objects/inline.ts).
+   */
+  inlineRows?: number;
+  /**
    * The key's only version, the `null` version of a never-versioned bucket, stored as this
    * `["obj"]` record alone: no `["ver"]`, `["vhead"]` or `["vnull"]` entries (versions.ts).
    */

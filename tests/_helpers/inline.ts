@@ -1,28 +1,34 @@
 /**
- * Inline objects (bytes in KV as `["blobd", id]`, see docs/metadata.md) and their version records
- * must own each other one to one: no leaked bytes, no inline version without its bytes.
+ * Inline objects (bytes in KV as `["blobd", id, n]` rows, or one `["blobd", id]` entry when
+ * written by older servers, see docs/metadata.md) and their version records must own each other
+ * one to one: no leaked bytes, no inline version without all of its rows.
  */
 import { assert } from "./assert.ts";
 import { storedVersions } from "./versions.ts";
 
 /** Asserts the one-to-one ownership in `kv`; returns the number of inline bodies. */
 export async function assertInlineOwnership(kv: Deno.Kv): Promise<number> {
-  const owned = new Map<string, string>();
-  for await (const e of storedVersions<{ blob: string | null; inline?: true }>(kv)) {
+  type Inline = { blob: string | null; inline?: true; inlineRows?: number };
+  const owned = new Map<string, { where: string; rows: string[] }>();
+  for await (const e of storedVersions<Inline>(kv)) {
     const r = e.value;
     if (!r.inline) continue;
     assert(r.blob, `inline record without a blob id: ${JSON.stringify(e.key)}`);
     assert(!owned.has(r.blob), `two versions own inline blob ${r.blob}`);
-    owned.set(r.blob, JSON.stringify(e.key));
+    const rows = r.inlineRows === undefined
+      ? [JSON.stringify(["blobd", r.blob])]
+      : Array.from({ length: r.inlineRows }, (_, n) => JSON.stringify(["blobd", r.blob, n]));
+    owned.set(r.blob, { where: JSON.stringify(e.key), rows });
   }
-  const stored = new Set<string>();
+  const stored = new Map<string, string[]>();
   for await (const e of kv.list<Uint8Array>({ prefix: ["blobd"] })) {
     const id = e.key[1] as string;
-    stored.add(id);
+    stored.set(id, [...stored.get(id) ?? [], JSON.stringify(e.key)]);
     assert(owned.has(id), `["blobd", ${id}] is owned by no version (leaked)`);
   }
-  for (const [id, where] of owned) {
-    assert(stored.has(id), `version ${where} is inline but ["blobd", ${id}] is gone`);
+  for (const [id, { where, rows }] of owned) {
+    const got = (stored.get(id) ?? []).join(" ");
+    assert(got === rows.join(" "), `version ${where} is inline: rows ${rows}, stored ${got}`);
   }
   // Every latest record that is inline names bytes that exist too.
   for await (const e of kv.list<{ blob: string | null; inline?: true }>({ prefix: ["obj"] })) {

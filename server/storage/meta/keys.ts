@@ -108,11 +108,16 @@ export const versionNullKey = (bucketId: string, key: string): Deno.KvKey => [
 /** ["blob", blobId] -> { v, bucketId, key, kind }: every referenced blob (orphan sweep). */
 export const blobRefKey = (blobId: string): Deno.KvKey => ["blob", blobId];
 /**
- * ["blobd", blobId] -> Uint8Array: the bytes of a small object stored in KV instead of a file
- * (`inline` records, see objects.ts); written and deleted in the commits that publish and drop
- * the version that owns it.
+ * ["blobd", blobId] -> Uint8Array: the bytes of a small object stored in KV instead of a file, as
+ * one row (`inline` records written before `inlineRows` existed; read and dropped, never written).
  */
 export const inlineDataKey = (blobId: string): Deno.KvKey => ["blobd", blobId];
+/**
+ * ["blobd", blobId, n] -> Uint8Array: bytes `n * INLINE_ROW_BYTES` onwards of a small object
+ * stored in KV (`rec.inlineRows` rows, see objects/inline.ts); written and deleted in the
+ * commits that publish and drop the version that owns them.
+ */
+export const inlineRowKey = (blobId: string, n: number): Deno.KvKey => ["blobd", blobId, n];
 
 /** Wrap-around u64 delta for `atomic().sum` (negative deltas subtract). */
 export function u64Delta(n: number): bigint {

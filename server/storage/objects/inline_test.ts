@@ -2,6 +2,9 @@ import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/ass
 import { quiet } from "../../../tests/_helpers/storage.ts";
 import { openStorage } from "../backend.ts";
 import { INLINE_MAX } from "./objects.ts";
+import { INLINE_ROW_BYTES, inlineRowCount } from "./inline.ts";
+import { inlineDataKey, inlineRowKey, objectKey } from "../meta/keys.ts";
+import { DatabaseSync } from "node:sqlite";
 import type { BucketRecord } from "../types.ts";
 import { S3Error } from "../../s3/errors.ts";
 
@@ -16,10 +19,11 @@ async function files(s: Opened): Promise<string[]> {
   return out;
 }
 
+/** The blob ids that have inline rows, each once. */
 async function inlineEntries(s: Opened): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of s.core.meta.list({ prefix: ["blobd"] })) out.push(e.key[1] as string);
-  return out;
+  const out = new Set<string>();
+  for await (const e of s.core.meta.list({ prefix: ["blobd"] })) out.add(e.key[1] as string);
+  return [...out];
 }
 
 async function read(s: Opened, b: BucketRecord, key: string, range?: [number, number]) {
@@ -111,6 +115,72 @@ Deno.test("small bodies are stored in KV with their record, larger ones in files
     assertEquals([await files(s), await inlineEntries(s)], [[], []]);
     assertEquals(await s.backend.bucketStats(b.id), { objects: 0, bytes: 0 });
     assert(a2);
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("inline bytes are rows that fit in a page: no overflow pages, any range reads back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-inline-rows-" });
+  const s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 0 });
+  const sizes = [0, 1, INLINE_ROW_BYTES - 1, INLINE_ROW_BYTES, INLINE_ROW_BYTES + 1, 1024, 4096];
+  sizes.push(10_000, INLINE_MAX - 1, INLINE_MAX);
+  try {
+    const b = await s.backend.createBucket({ ns: "", name: "rows", ownerId: "o", region: "r" });
+    for (const [i, size] of sizes.entries()) {
+      const data = bytes(size, i + 3);
+      const rec = await put(s, b, `k${i}`, data);
+      assertEquals(rec.inlineRows, inlineRowCount(size));
+      const rows: Uint8Array[] = [];
+      for await (const e of s.core.meta.list<Uint8Array>({ prefix: ["blobd", rec.blob!] })) {
+        rows.push(e.value);
+      }
+      assertEquals(rows.length, Math.max(1, Math.ceil(size / INLINE_ROW_BYTES)));
+      assert(rows.every((r) => r.length <= INLINE_ROW_BYTES));
+      assertEquals(await read(s, b, `k${i}`), data);
+      if (size > 2) {
+        // A range across row boundaries (or inside the one row).
+        const from = Math.floor(size / 3), to = size - 2;
+        assertEquals(await read(s, b, `k${i}`, [from, to]), data.subarray(from, to + 1));
+      }
+    }
+  } finally {
+    await s.close();
+  }
+  const db = new DatabaseSync(`${dir}/kv.sqlite3`, { readOnly: true });
+  try {
+    const row = db.prepare(
+      "SELECT count(*) AS n FROM dbstat WHERE name = 'kv' AND pagetype = 'overflow'",
+    ).get() as { n: number };
+    assertEquals(row.n, 0);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("inline bytes written as one ['blobd', id] entry (older servers) read and drop", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-inline-old-" });
+  let s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 0 });
+  try {
+    let b = await s.backend.createBucket({ ns: "", name: "old", ownerId: "o", region: "r" });
+    const data = bytes(3000, 5);
+    const rec = await put(s, b, "k", data);
+    // Rewrite it the way servers before inline rows stored it, then start again on the dir.
+    const { inlineRows: _, ...old } = rec;
+    const op = s.core.meta.write().set(objectKey(b.id, "k"), old)
+      .set(inlineDataKey(rec.blob!), data);
+    for (let n = 0; n < rec.inlineRows!; n++) op.delete(inlineRowKey(rec.blob!, n));
+    await op.commit();
+    await s.close();
+    s = await openStorage({ dataDir: dir, log: quiet, hotCacheBytes: 0 });
+    b = await s.backend.getBucket("", "old");
+    assertEquals((await s.backend.getObjectRecord(b, "k")).inlineRows, undefined);
+    assertEquals(await read(s, b, "k"), data);
+    assertEquals(await read(s, b, "k", [1000, 2999]), data.subarray(1000));
+    await s.backend.deleteObject(b, "k");
+    assertEquals(await inlineEntries(s), []);
   } finally {
     await s.close();
     await Deno.remove(dir, { recursive: true });

@@ -4,7 +4,8 @@
  * after the commit. A crash at any point leaves the old or the new object, never a mix.
  */
 import { S3Error } from "../../s3/errors.ts";
-import { inlineDataKey, objectKey } from "../meta/keys.ts";
+import { objectKey } from "../meta/keys.ts";
+import { inlineRowCount, readInlineRows } from "./inline.ts";
 import type { MetaWrite } from "../meta/store.ts";
 import { bytesStream } from "../blob/hot_cache.ts";
 import { blobsOf, type StorageCore } from "../core.ts";
@@ -174,7 +175,7 @@ export async function putObject(
     key: input.key,
     versionId: "null",
     blob: w.blob,
-    ...(w.data ? { inline: true as const } : {}),
+    ...(w.data ? { inline: true as const, inlineRows: inlineRowCount(w.data.length) } : {}),
     size: w.size,
     etag: `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
@@ -219,7 +220,7 @@ export async function openObject(
   range?: ByteRange,
 ): Promise<ReadableStream<Uint8Array>> {
   if (rec.inline && rec.blob) {
-    const data = await readInline(core, rec.blob);
+    const data = await readInline(core, rec);
     if (!data) throw new BlobGone();
     return bytesStream(range ? data.subarray(range.start, range.end + 1) : data);
   }
@@ -238,13 +239,13 @@ export async function openObject(
 }
 
 /** The bytes of an inline blob: from the hot cache, else from KV (null once dropped). */
-async function readInline(core: StorageCore, id: string): Promise<Uint8Array | null> {
-  const hot = core.blobs.hot.get(id);
+async function readInline(core: StorageCore, rec: ObjectRecord): Promise<Uint8Array | null> {
+  if (!rec.blob) return null;
+  const hot = core.blobs.hot.get(rec.blob);
   if (hot) return hot;
-  const e = await core.meta.get<Uint8Array>(inlineDataKey(id));
-  if (!e.value) return null;
-  core.blobs.hot.set(id, e.value);
-  return e.value;
+  const data = await readInlineRows(core.meta, rec);
+  if (data) core.blobs.hot.set(rec.blob, data);
+  return data;
 }
 
 /** Signals that a blob vanished under a reader because the object was replaced. */

@@ -19,7 +19,6 @@ import {
   bucketConfigKey,
   bucketKey,
   bucketStatKey,
-  inlineDataKey,
   objectKey,
   u64Delta,
   versionHeadKey,
@@ -32,6 +31,7 @@ import { blobGroup, blobsOf, type StorageCore } from "../core.ts";
 import type { MetaWrite } from "../meta/store.ts";
 import { checkWriteConditions, type PublishOptions, removeBlobs } from "../objects/objects.ts";
 import { freePartsGroup } from "../objects/parts.ts";
+import { deleteInlineRows, inlineRowCount, setInlineRows } from "../objects/inline.ts";
 import { clearLatest, setLatest } from "../listing/list_index.ts";
 import { invertedTime, soloSort, SORT_HEAD, sortIdOf, unsolo } from "./version_walk.ts";
 import {
@@ -158,7 +158,7 @@ export async function getObjectRecord(
  * their upload id and freed once the reference is gone (`freeRecord`).
  */
 function dropVersionData(op: MetaWrite, rec: ObjectRecord): void {
-  if (rec.inline && rec.blob) op.delete(inlineDataKey(rec.blob));
+  deleteInlineRows(op, rec);
   for (const b of new Set(blobsOf(rec).map(blobGroup))) op.delete(blobRefKey(b));
 }
 
@@ -405,8 +405,11 @@ export async function publishVersion(
     else delete rec.solo;
     setLatest(op, b, rec);
     if (rec.inline) {
-      if (!rec.blob || !opts.inlineData) throw new Error("inline record without its bytes");
-      op.set(inlineDataKey(rec.blob), opts.inlineData);
+      if (
+        !rec.blob || !opts.inlineData ||
+        rec.inlineRows !== inlineRowCount(opts.inlineData.length)
+      ) throw new Error("inline record without its bytes");
+      setInlineRows(op, rec.blob, opts.inlineData);
     }
     if (solo) {
       // Entries of a key written before solo records existed go.
