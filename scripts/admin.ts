@@ -15,9 +15,19 @@
  *   key enable|disable|delete <accessKeyId>
  *   audit [--limit N] [--action A]
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
+ *   kv space               (offline only: page size, pages used and free of the KV file)
+ *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
+ *                          system; needs free disk for a second copy; docs/operations.md)
  * Output is JSON. A generated password is printed once and must be changed at first login.
  */
-import { openStorage } from "../server/storage/mod.ts";
+import {
+  compactKvFile,
+  kvFilePath,
+  kvFileSpace,
+  lockDataDir,
+  openStorage,
+  unlockDataDir,
+} from "../server/storage/mod.ts";
 import { createLogger } from "../server/log.ts";
 import { loadOrCreateSecrets, SecretBox } from "../server/iam/secrets.ts";
 import { openDb } from "../server/db/mod.ts";
@@ -273,7 +283,36 @@ function quotaFlags(flags: Map<string, string>): Json | undefined {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|audit> <command> [args] [--data-dir D | --url U --user U --password P]";
+  "Usage: deno task admin -- <tenant|user|key|audit|usage|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
+
+/**
+ * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
+ * may be open on it in this process or any other (server/storage/meta/kv_compact.ts): they take
+ * the data dir's lock and open nothing else.
+ */
+async function runKvCommand(cmd: string | undefined, flags: Map<string, string>): Promise<number> {
+  if (flags.has("url")) {
+    console.error("kv commands work on a stopped server's data dir only (--data-dir)");
+    return 2;
+  }
+  if (cmd !== "space" && cmd !== "compact") {
+    console.error(`Unknown command "kv ${cmd ?? ""}"\n${USAGE}`);
+    return 2;
+  }
+  const dataDir = flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data";
+  const lock = await lockDataDir(dataDir);
+  try {
+    const path = kvFilePath(dataDir);
+    const pageSize = flags.has("page-size") ? Number(flags.get("page-size")) : undefined;
+    const result = cmd === "space"
+      ? await kvFileSpace(path)
+      : await compactKvFile(path, { pageSize });
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } finally {
+    await unlockDataDir(lock);
+  }
+}
 
 export async function runAdmin(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
@@ -282,6 +321,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     console.log(USAGE);
     return area ? 0 : 2;
   }
+  if (area === "kv") return await runKvCommand(cmd, flags);
   const url = flags.get("url");
   const ops = url
     ? await onlineOps(

@@ -4,6 +4,7 @@
  */
 import { BlobStore } from "./blob/blob_store.ts";
 import { MetaStore } from "./meta/store.ts";
+import { kvFilePath } from "./meta/kv_file.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { Tuning } from "../tuning.ts";
@@ -340,7 +341,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
   let core: StorageCore;
   try {
     await blobs.init();
-    meta = await MetaStore.open(`${opts.dataDir}/kv.sqlite3`, {
+    meta = await MetaStore.open(kvFilePath(opts.dataDir), {
       log: opts.log,
       clock,
       quota: opts.quota,

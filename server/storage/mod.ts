@@ -16,6 +16,14 @@ export {
   unlockDataDir,
 } from "./backend.ts";
 export type * from "./types.ts";
+export { kvFilePath } from "./meta/kv_file.ts";
+export {
+  compactKvFile,
+  type CompactOptions,
+  type CompactResult,
+  type KvFileSpace,
+  kvFileSpace,
+} from "./meta/kv_compact.ts";
 export type { CreateBucketInput } from "./buckets/buckets.ts";
 export {
   CHECKSUM_ALGORITHMS,

@@ -14,6 +14,11 @@ import { DatabaseSync } from "node:sqlite";
 const INDEX = "kv_expiration_ms_idx";
 const PARTIAL = `CREATE INDEX ${INDEX} ON kv (expiration_ms) WHERE expiration_ms >= 0`;
 
+/** Where a data dir keeps Deno KV's file. */
+export function kvFilePath(dataDir: string): string {
+  return `${dataDir}/kv.sqlite3`;
+}
+
 export type KvFileState = "partial" | "made partial" | "unknown schema";
 
 /**
