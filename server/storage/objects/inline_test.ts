@@ -132,6 +132,10 @@ Deno.test("inline bytes are rows that fit in a page: no overflow pages, any rang
       const data = bytes(size, i + 3);
       const rec = await put(s, b, `k${i}`, data);
       assertEquals(rec.inlineRows, inlineRowCount(size));
+      // Absent optional fields are not stored as `undefined` properties.
+      const stored = (await s.core.meta.get<Record<string, unknown>>(objectKey(b.id, `k${i}`)))
+        .value!;
+      assertEquals(Object.keys(stored).filter((k) => stored[k] === undefined), []);
       const rows: Uint8Array[] = [];
       for await (const e of s.core.meta.list<Uint8Array>({ prefix: ["blobd", rec.blob!] })) {
         rows.push(e.value);

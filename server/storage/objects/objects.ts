@@ -157,6 +157,16 @@ export async function writeVerifiedBlob(
   }
 }
 
+/**
+ * The record without its absent optional fields (the publish commit stores it so): V8
+ * serialization keeps a property set to `undefined` (name and tag), ~45 bytes per stored record
+ * of a plain PUT (checksum, tags, retention, legalHold), a tenth of a small object's `obj` row.
+ */
+export function withoutUndefined<T extends object>(rec: T): T {
+  for (const k of Object.keys(rec) as (keyof T)[]) if (rec[k] === undefined) delete rec[k];
+  return rec;
+}
+
 /** PutObject: stream, verify, publish. */
 export async function putObject(
   core: StorageCore,

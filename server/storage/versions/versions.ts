@@ -29,7 +29,12 @@ import {
 } from "../meta/keys.ts";
 import { blobGroup, blobsOf, type StorageCore } from "../core.ts";
 import type { MetaWrite } from "../meta/store.ts";
-import { checkWriteConditions, type PublishOptions, removeBlobs } from "../objects/objects.ts";
+import {
+  checkWriteConditions,
+  type PublishOptions,
+  removeBlobs,
+  withoutUndefined,
+} from "../objects/objects.ts";
 import { freePartsGroup } from "../objects/parts.ts";
 import { deleteInlineRows, inlineRowCount, setInlineRows } from "../objects/inline.ts";
 import { clearLatest, setLatest } from "../listing/list_index.ts";
@@ -389,6 +394,7 @@ export async function publishVersion(
     if (s.bucket.objectLock && !rec.retention) {
       rec.retention = defaultRetention(s.lock.value?.value ?? null, now);
     }
+    withoutUndefined(rec);
     const versioned = s.bucket.versioning === "Enabled";
     // An Unversioned bucket's key keeps one version: it is stored solo (the `obj` record only,
     // so it needs no sort id).
