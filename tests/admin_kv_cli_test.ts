@@ -3,25 +3,10 @@
  * while the dir is in use), the free pages go back to the file system and every object stays.
  */
 import { assert, assertEquals } from "./_helpers/assert.ts";
+import { cli } from "./_helpers/admin_cli.ts";
 import { quiet } from "./_helpers/storage.ts";
 import { openStorage } from "../server/storage/mod.ts";
 import type { KvFileSpace } from "../server/storage/mod.ts";
-
-const ADMIN = new URL("../scripts/admin.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-kv", ADMIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch { /* not JSON */ }
-  return { code: out.code, json, stderr: new TextDecoder().decode(out.stderr) };
-}
 
 const body = (i: number) => new Uint8Array(4096).fill(i % 251);
 

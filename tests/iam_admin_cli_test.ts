@@ -9,24 +9,9 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
+import { cli } from "./_helpers/admin_cli.ts";
 import { REGION, startServer } from "./_helpers/server.ts";
 import { ADMIN_PASSWORD, ADMIN_USER } from "./iam_fixture.ts";
-
-const ADMIN = new URL("../scripts/admin.ts", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; json: unknown; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-kv", ADMIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch { /* not JSON */ }
-  return { code: out.code, json, stderr: new TextDecoder().decode(out.stderr) };
-}
 
 Deno.test("admin CLI offline and online", async (t) => {
   const dataDir = await Deno.makeTempDir({ prefix: "maxiofs-cli-" });
