@@ -9,6 +9,11 @@
  * overflow page for ~590 bytes: 77% of a 1 KiB object's data dir (measured with `dbstat`: 589
  * of 765 MB at ~143k objects), and one more page written per PUT. Cut into rows of
  * `INLINE_ROW_BYTES`, four rows share a leaf and nothing spills (docs/decisions/0008).
+ *
+ * Only bodies of up to `INLINE_ROWS_MAX` are cut: a larger body fills most of its overflow pages
+ * (a 4 KiB body wastes ~430 bytes), while its five or more rows would change more leaves per
+ * commit than one row and one overflow page do (4 KiB PUT, one client: 74 KB written per PUT as
+ * rows, 58 KB as one entry, measured with `deno task bench`). Those stay one `["blobd", id]`.
  */
 import { inlineDataKey, inlineRowKey } from "../meta/keys.ts";
 import type { MetaStore, MetaWrite } from "../meta/store.ts";
@@ -23,8 +28,15 @@ export const INLINE_ROW_BYTES = 900;
 /** The `KvKey.getMany` limit of Deno KV. */
 const GET_MANY_MAX = 10;
 
-/** Rows needed for `size` bytes (an empty body still gets one row, so it has an entry). */
-export function inlineRowCount(size: number): number {
+/** Bodies up to this size are stored as rows; larger ones as one entry that spills. */
+export const INLINE_ROWS_MAX = 2 * INLINE_ROW_BYTES;
+
+/**
+ * The `inlineRows` of a body of `size` bytes: the rows it is cut into (an empty body still gets
+ * one, so it has an entry), or undefined for one `["blobd", id]` entry.
+ */
+export function inlineRowCount(size: number): number | undefined {
+  if (size > INLINE_ROWS_MAX) return undefined;
   return Math.max(1, Math.ceil(size / INLINE_ROW_BYTES));
 }
 
@@ -35,11 +47,19 @@ export function inlineKeys(rec: { blob: string | null; inlineRows?: number }): D
   return Array.from({ length: rec.inlineRows }, (_, n) => inlineRowKey(rec.blob!, n));
 }
 
-/** Adds the `set`s that store `data` as the rows of `blob` (`inlineRowCount(data.length)`). */
-export function setInlineRows(op: MetaWrite, blob: string, data: Uint8Array): void {
-  const rows = inlineRowCount(data.length);
-  for (let n = 0; n < rows; n++) {
-    op.set(inlineRowKey(blob, n), data.subarray(n * INLINE_ROW_BYTES, (n + 1) * INLINE_ROW_BYTES));
+/** Adds the `set`s that store `data` under the keys of `rec` (`inlineKeys`). */
+export function setInlineRows(
+  op: MetaWrite,
+  rec: { blob: string | null; inlineRows?: number },
+  data: Uint8Array,
+): void {
+  for (const [n, key] of inlineKeys(rec).entries()) {
+    op.set(
+      key,
+      rec.inlineRows === undefined
+        ? data
+        : data.subarray(n * INLINE_ROW_BYTES, (n + 1) * INLINE_ROW_BYTES),
+    );
   }
 }
 

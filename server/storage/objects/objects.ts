@@ -185,7 +185,7 @@ export async function putObject(
     key: input.key,
     versionId: "null",
     blob: w.blob,
-    ...(w.data ? { inline: true as const, inlineRows: inlineRowCount(w.data.length) } : {}),
+    ...(w.data ? { inline: true as const } : {}),
     size: w.size,
     etag: `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
@@ -198,6 +198,8 @@ export async function putObject(
     legalHold: input.legalHold,
     ownerId: input.ownerId,
   };
+  const rows = w.data ? inlineRowCount(w.data.length) : undefined;
+  if (rows !== undefined) rec.inlineRows = rows;
   try {
     await publishObject(core, bucket, rec, { conditions: input.conditions, inlineData: w.data });
   } catch (e) {

@@ -415,7 +415,7 @@ export async function publishVersion(
         !rec.blob || !opts.inlineData ||
         rec.inlineRows !== inlineRowCount(opts.inlineData.length)
       ) throw new Error("inline record without its bytes");
-      setInlineRows(op, rec.blob, opts.inlineData);
+      setInlineRows(op, rec, opts.inlineData);
     }
     if (solo) {
       // Entries of a key written before solo records existed go.
