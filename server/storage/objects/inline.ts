@@ -8,7 +8,7 @@
  * own. A 1 KiB body stored as one row (~1,080 bytes of payload) thus took a whole 4 KiB
  * overflow page for ~590 bytes: 77% of a 1 KiB object's data dir (measured with `dbstat`: 589
  * of 765 MB at ~143k objects), and one more page written per PUT. Cut into rows of
- * `INLINE_ROW_BYTES`, four rows share a leaf and nothing spills (docs/decisions/0009).
+ * `INLINE_ROW_BYTES`, four rows share a leaf and nothing spills (docs/decisions/0010).
  *
  * Only bodies of up to `INLINE_ROWS_MAX` are cut: a larger body fills most of its overflow pages
  * (a 4 KiB body wastes ~430 bytes), while its five or more rows would change more leaves per
