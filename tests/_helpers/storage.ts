@@ -4,7 +4,7 @@
  */
 import { openStorage, type OpenStorageOptions } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/log.ts";
-import type { BucketRecord, ListObjectsInput } from "../../server/storage/types.ts";
+import type { BucketRecord, ListObjectsInput, ObjectRecord } from "../../server/storage/types.ts";
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
@@ -48,6 +48,19 @@ export async function openTempStorage(
 }
 
 /** A ListObjects input: the whole bucket, no delimiter, 1000 keys, with `i` on top. */
+/** A minimal plain object record of `key` (1 byte, one owner): enough for listing entries. */
+export const plainRecord = (key: string): ObjectRecord => ({
+  v: 1,
+  key,
+  versionId: "null",
+  blob: "b",
+  size: 1,
+  etag: '"e"',
+  lastModified: 0,
+  storageClass: "STANDARD",
+  ownerId: "o",
+} as ObjectRecord);
+
 export const listInput = (i: Partial<ListObjectsInput> = {}): ListObjectsInput => ({
   prefix: "",
   delimiter: "",

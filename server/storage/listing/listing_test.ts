@@ -6,7 +6,7 @@ import {
   prefixEnd,
   walkWithDelimiter,
 } from "./listing.ts";
-import { listInput, putText, withStorage } from "../../../tests/_helpers/storage.ts";
+import { listInput, plainRecord, putText, withStorage } from "../../../tests/_helpers/storage.ts";
 import { objectListKey } from "../meta/keys.ts";
 import { decodeListEntry, listEntry } from "./list_index.ts";
 import type { ListObjectsInput, ObjectRecord } from "../types.ts";
@@ -117,18 +117,7 @@ Deno.test("order is UTF-8 byte order, not UTF-16 code unit order", async () => {
 Deno.test("listObjects reads few entries per folded prefix (KV)", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const rec = (key: string) =>
-      ({
-        v: 1,
-        key,
-        versionId: "null",
-        blob: "b",
-        size: 1,
-        etag: '"e"',
-        lastModified: 0,
-        storageClass: "STANDARD",
-        ownerId: "o",
-      }) as ObjectRecord;
+    const rec = plainRecord;
     let op = kv.atomic();
     for (let d = 0; d < 50; d++) {
       for (let f = 0; f < 100; f++) {
@@ -203,15 +192,7 @@ Deno.test("listing entries round-trip what <Contents> shows", () => {
 Deno.test("a page of exactly 1000 keys is complete; 1001 keys truncate (KV)", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const rec = (key: string) =>
-      ({
-        key,
-        size: 1,
-        etag: '"e"',
-        lastModified: 0,
-        storageClass: "STANDARD",
-        ownerId: "o",
-      }) as ObjectRecord;
+    const rec = plainRecord;
     const write = async (keys: string[]) => {
       for (let i = 0; i < keys.length; i += 500) {
         const op = kv.atomic();
