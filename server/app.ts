@@ -97,6 +97,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
       authorizer: iam.authorizer,
+      namespaces: iam.namespaces,
       onRequest: iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,

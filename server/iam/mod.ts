@@ -9,13 +9,13 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { Backend } from "../storage/mod.ts";
 import type { QuotaPolicy } from "../storage/types.ts";
-import type { Authorizer } from "../s3/context.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
 import { getSettings, type IamCore } from "./core.ts";
 import { accessKeyStore } from "./access_keys.ts";
-import { iamAuthorizer } from "./s3_authorizer.ts";
-import { limitsOf } from "./tenants.ts";
+import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
+import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
+import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
 import { createUser } from "./users.ts";
 import { generatePassword } from "./passwords.ts";
@@ -23,6 +23,7 @@ import { purgeAudit, recordAudit } from "./audit.ts";
 import { purgeSessions } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
 import type { RequestInfo } from "../s3/context.ts";
+import type { Namespaces } from "../s3/bucket_ref.ts";
 
 export interface IamOptions {
   /** IAM's database (`openDb(data_dir/maxiofs.db)`); IAM closes it. */
@@ -38,7 +39,14 @@ export interface IamOptions {
 export interface Iam {
   core: IamCore;
   credentials: CredentialStore;
-  authorizer: Authorizer;
+  authorizer: IamAuthorizer;
+  /** Tenant names to namespaces (`tenant:bucket` names). */
+  namespaces: Namespaces;
+  /**
+   * The policy simulator (simulate.ts): the evaluator's decision on a request described by the
+   * console, and what decided it. `visibleNs`: the asking admin's namespace (null: all).
+   */
+  simulate(input: SimulationInput, visibleNs: string | null): Promise<SimulationResult>;
   limiter: LoginRateLimiter;
   /** Audit hook for S3 requests (bucket create/delete). */
   onS3Request(info: RequestInfo): void;
@@ -64,10 +72,20 @@ export function createIam(opts: IamOptions): Iam {
 
   const authorizer = iamAuthorizer(core);
 
+  const namespaces: Namespaces = {
+    nsOf: (account) => getTenantByName(core, account)?.id ?? null,
+    accountOf: (ns) => ns === "" ? "" : getTenant(core, ns)?.name ?? null,
+  };
+
   return {
     core,
     credentials,
     authorizer,
+    namespaces,
+    simulate(input, visibleNs) {
+      if (!core.storage) throw new Error("the simulator needs the server's storage");
+      return simulate({ core, storage: core.storage, namespaces, authorizer }, input, visibleNs);
+    },
     limiter: new LoginRateLimiter(core),
     onS3Request(info) {
       authorizer.finish(info);

@@ -11,7 +11,15 @@ import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
 import { parseCopySource } from "../s3/ops/copy.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import { isUploadId } from "../storage/mod.ts";
-import type { Principal } from "./types.ts";
+import { namespaceOf, type Principal } from "./types.ts";
+import type { Client } from "./net.ts";
+import {
+  type AccessDecision,
+  decideAccess,
+  DEFAULT_DENY,
+  NO_MATCH,
+  type Verdict,
+} from "./evaluate.ts";
 import type { IamCore } from "./core.ts";
 import { evaluatePolicies, type RequestFacts } from "./policy.ts";
 import { documentsFor } from "./policy_store.ts";
@@ -91,22 +99,50 @@ export function accessNeeded(op: string): Access {
   return "full";
 }
 
+/** What the evaluator reads of a request besides its principal, operation and resource. */
+export interface RequestView {
+  query: URLSearchParams;
+  headers: Headers;
+  client: Client;
+}
+
+function viewOf(ctx: OpContext): RequestView {
+  return { query: ctx.ep.query, headers: ctx.req.headers, client: ctx.client };
+}
+
+export interface IamAuthorizer extends Authorizer {
+  /** After the response: releases quota reservations of failed and ended uploads. */
+  finish(info: RequestInfo): void;
+  /**
+   * The decision on `op` by `p` (null: anonymous) on the bucket (and key) and what decided it,
+   * without throwing: the request path and the console's policy simulator share it.
+   */
+  decide(
+    view: RequestView,
+    p: Principal | null,
+    op: string,
+    bucket: BucketRecord | null,
+    bucketName: string | null,
+    key: string | null,
+  ): Promise<AccessDecision>;
+}
+
 export function iamAuthorizer(
   core: IamCore,
-): Authorizer & { finish(info: RequestInfo): void } {
+): IamAuthorizer {
   // Part reservations and upload ends by request id, from authorization until `finish`.
   const pending = new Map<
     string,
     { ns: string; uploadId: string; len: number | null; partNumber?: number }
   >();
   const factsFor = (
-    ctx: OpContext,
+    view: RequestView,
     p: Principal,
     op: string,
     bucket: string | null,
     key: string | null,
   ): RequestFacts => {
-    const q = ctx.ep.query;
+    const q = view.query;
     return {
       action: actionOf(op),
       resource: bucket === null
@@ -115,71 +151,129 @@ export function iamAuthorizer(
         ? `arn:aws:s3:::${bucket}`
         : `arn:aws:s3:::${bucket}/${key}`,
       context: {
-        "aws:sourceip": ctx.client.ip ?? undefined,
-        "aws:securetransport": String(ctx.client.secure),
+        "aws:sourceip": view.client.ip ?? undefined,
+        "aws:securetransport": String(view.client.secure),
         "aws:username": p.displayName,
         "aws:userid": p.userId,
         "aws:principaltype": p.kind === "root" ? "Account" : "User",
         "aws:currenttime": new Date(core.clock.now()).toISOString(),
         "aws:epochtime": String(Math.floor(core.clock.now() / 1000)),
-        "aws:useragent": ctx.req.headers.get("user-agent") ?? undefined,
-        "aws:referer": ctx.req.headers.get("referer") ?? undefined,
+        "aws:useragent": view.headers.get("user-agent") ?? undefined,
+        "aws:referer": view.headers.get("referer") ?? undefined,
         "s3:prefix": bucket !== null && key === null ? q.get("prefix") ?? "" : undefined,
         "s3:delimiter": q.get("delimiter") ?? undefined,
         "s3:max-keys": q.get("max-keys") ?? undefined,
         "s3:versionid": q.get("versionId") ?? undefined,
-        "s3:x-amz-acl": ctx.req.headers.get("x-amz-acl") ?? undefined,
+        "s3:x-amz-acl": view.headers.get("x-amz-acl") ?? undefined,
       },
     };
   };
 
-  /** Throws AccessDenied unless `p` may run `op` on the bucket (and key). */
-  const check = (
-    ctx: OpContext,
+  /** The caller's identity policies (user and groups) on this request. */
+  const identityVerdict = (
+    view: RequestView,
     p: Principal,
+    groupIds: string[],
     op: string,
-    bucket: BucketRecord | null,
     bucketName: string | null,
     key: string | null,
-  ): void => {
-    if (p.kind === "root") return;
-    const groupIds = groupIdsOf(core, p.userId);
+  ): Verdict => {
     const docs = documentsFor(core, p.userId, groupIds);
-    const decision = docs.length
-      ? evaluatePolicies(docs, factsFor(ctx, p, op, bucketName, key))
-      : "NoMatch";
-    if (decision === "Deny") throw new S3Error("AccessDenied");
-    if (p.isAdmin) return;
-    if (!bucket) {
-      // Service-level calls: listing shows only what the caller owns; creating makes an owner.
-      if (op === "ListBuckets" || op === "CreateBucket") return;
-      throw new S3Error("AccessDenied");
-    }
-    if (bucket.ownerId === p.userId) return;
+    if (!docs.length) return NO_MATCH;
+    const effect = evaluatePolicies(docs, factsFor(view, p, op, bucketName, key));
+    return effect === "NoMatch" ? NO_MATCH : { effect, by: `identity policy (${effect})` };
+  };
+
+  /** Root key, admins of the namespace, the bucket owner and console bucket grants. */
+  const namespaceVerdict = (
+    p: Principal,
+    groupIds: string[],
+    op: string,
+    bucket: BucketRecord,
+  ): Verdict => {
+    if (p.kind === "root") return { effect: "Allow", by: "root key of the namespace" };
+    if (p.isAdmin) return { effect: "Allow", by: `${p.role ?? "admin"} of the namespace` };
+    if (bucket.ownerId === p.userId) return { effect: "Allow", by: "bucket owner" };
     const granted = grantedAccess(core, bucket.id, {
       id: p.userId,
       tenantId: p.tenantId,
       groupIds,
     });
-    if (granted && ACCESS_RANK[granted] >= ACCESS_RANK[accessNeeded(op)]) return;
-    if (decision === "Allow") return;
-    throw new S3Error("AccessDenied");
+    if (granted && ACCESS_RANK[granted] >= ACCESS_RANK[accessNeeded(op)]) {
+      return { effect: "Allow", by: `bucket grant (${granted})` };
+    }
+    return NO_MATCH;
+  };
+
+  const decide: IamAuthorizer["decide"] = async (view, p, op, bucket, bucketName, key) => {
+    const groupIds = p && p.kind !== "root" ? groupIdsOf(core, p.userId) : [];
+    const identity = p && p.kind !== "root"
+      ? identityVerdict(view, p, groupIds, op, bucketName, key)
+      : NO_MATCH;
+    if (!bucket) {
+      // Service-level calls: listing shows only what the caller owns; creating makes an owner.
+      if (identity.effect === "Deny") return { allowed: false, by: identity.by };
+      if (p && (p.kind === "root" || p.isAdmin || op === "ListBuckets" || op === "CreateBucket")) {
+        return { allowed: true, by: "caller of the namespace" };
+      }
+      return { allowed: false, by: DEFAULT_DENY };
+    }
+    return await decideAccess({
+      sameNamespace: p !== null && namespaceOf(p) === bucket.ns,
+      identity: () => identity,
+      namespaceRules: () => namespaceVerdict(p!, groupIds, op, bucket),
+      bucketPolicy: () => Promise.resolve(NO_MATCH),
+      acl: () => Promise.resolve(NO_MATCH),
+    });
+  };
+
+  /** Throws AccessDenied unless `p` may run `op` on the bucket (and key). */
+  const check = async (
+    ctx: OpContext,
+    p: Principal | null,
+    op: string,
+    bucket: BucketRecord | null,
+    bucketName: string | null,
+    key: string | null,
+  ): Promise<void> => {
+    const d = await decide(viewOf(ctx), p, op, bucket, bucketName, key);
+    if (!d.allowed) throw new S3Error("AccessDenied");
+  };
+
+  /** A suspended tenant's keys stop working, and so do its buckets for everyone else. */
+  const activeNamespace = (ns: string): boolean => {
+    if (ns === "") return true;
+    const t = getTenant(core, ns);
+    return t !== null && t.status === "active";
   };
 
   return {
     async authorize(ctx, bucket) {
       const p = ctx.principal;
-      if (!p) throw new S3Error("AccessDenied");
-      if (bucket && bucket.ns !== ctx.ns) throw new S3Error("AccessDenied");
-      if (p.kind !== "root" && p.tenantId !== null) {
-        const t = getTenant(core, p.tenantId);
-        if (!t || t.status !== "active") throw new S3Error("AccessDenied");
+      if (p && p.kind !== "root" && !activeNamespace(namespaceOf(p))) {
+        throw new S3Error("AccessDenied");
+      }
+      if (bucket && bucket.ns !== ctx.ns && !activeNamespace(bucket.ns)) {
+        throw new S3Error("AccessDenied");
       }
       const ep = ctx.ep;
-      check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
-      await precheckQuota(ctx);
+      await check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
+      // Writes count against the quota of the bucket's namespace, whoever sends them.
+      await precheckQuota(ctx, bucket?.ns ?? ctx.ns);
+    },
+    async mayList(ctx, bucket) {
+      const d = await decide(
+        viewOf(ctx),
+        ctx.principal,
+        "ListObjects",
+        bucket,
+        ctx.ep.bucket,
+        null,
+      );
+      return d.allowed;
     },
     finish,
+    decide,
   };
 
   /**
@@ -191,25 +285,25 @@ export function iamAuthorizer(
    * PostObject and Complete have no early check: the publishing commit's quota check is the one exact
    * check of every write path (stored + reserved).
    */
-  async function precheckQuota(ctx: OpContext): Promise<void> {
+  async function precheckQuota(ctx: OpContext, ns: string): Promise<void> {
     const op = ctx.ep.op;
     const usage = core.storage?.usage;
-    if (!ctx.ns || !usage) return;
+    if (!ns || !usage) return;
     // Reservations are keyed by the upload id: a string of another form names no upload (the
     // operation answers NoSuchUpload), and a long one would not even fit in a KV key.
     const raw = ctx.ep.query.get("uploadId");
     const uploadId = raw !== null && isUploadId(raw) ? raw : null;
     if ((op === "CompleteMultipartUpload" || op === "AbortMultipartUpload") && uploadId) {
-      pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len: null });
+      pending.set(ctx.requestId, { ns, uploadId, len: null });
       return;
     }
     if (op !== "PutObject" && op !== "UploadPart" && op !== "UploadPartCopy") return;
-    const t = getTenant(core, ctx.ns);
+    const t = getTenant(core, ns);
     if (!t || t.quota.maxBytes === null) return;
     if (op === "PutObject") {
       const len = ctx.auth.contentLength;
       if (len === null || ctx.ep.key === null) return;
-      const used = await usage.read(ctx.ns);
+      const used = await usage.read(ns);
       // An overwrite frees the replaced bytes (unversioned buckets); the publishing commit decides
       // exactly, this only spares reading a body that cannot fit.
       const b = await ctx.bucket();
@@ -225,9 +319,9 @@ export function iamAuthorizer(
     if (!uploadId) return;
     const len = op === "UploadPart" ? ctx.auth.contentLength : await copyLength(ctx);
     if (len === null) return;
-    await usage.reserve(ctx.ns, uploadId, len, t.quota.maxBytes);
+    await usage.reserve(ns, uploadId, len, t.quota.maxBytes);
     const partNumber = Number(ctx.ep.query.get("partNumber"));
-    pending.set(ctx.requestId, { ns: ctx.ns, uploadId, len, partNumber });
+    pending.set(ctx.requestId, { ns, uploadId, len, partNumber });
   }
 
   /** Bytes an UploadPartCopy will add: its range, else the whole source version it names. */
@@ -243,7 +337,7 @@ export function iamAuthorizer(
     if (!header) return null;
     try {
       const src = parseCopySource(header);
-      const b = await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
+      const b = await ctx.bucketNamed(src.bucket);
       return (await ctx.deps.storage.getObjectRecord(b, src.key, src.versionId)).size;
     } catch {
       return null; // the op itself reports the bad source

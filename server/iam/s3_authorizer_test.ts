@@ -59,6 +59,7 @@ Deno.test("UploadPartCopy reserves a well-formed range, else the source version 
           storage: app.storage.backend,
           credentials: { lookup: () => Promise.resolve(null) },
           authorizer: app.iam.authorizer,
+          namespaces: app.iam.namespaces,
           region: "us-east-1",
           domain: null,
           clock: { now: () => Date.now() },
@@ -66,6 +67,7 @@ Deno.test("UploadPartCopy reserves a well-formed range, else the source version 
         },
         requestId,
         bucket: () => Promise.resolve(bucket),
+        bucketNamed: (name) => app.storage.backend.getBucket(tenant.id, name),
       };
       await app.iam.authorizer.authorize(ctx, bucket);
       return (await app.storage.backend.usage.read(tenant.id)).reserved;

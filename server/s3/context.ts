@@ -9,14 +9,22 @@ import type { Logger } from "../log.ts";
 import type { CredentialStore } from "../iam/types.ts";
 import type { Client } from "../iam/net.ts";
 import type { Tuning } from "../tuning.ts";
+import type { Namespaces } from "./bucket_ref.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
   authorize(ctx: OpContext, bucket: BucketRecord | null): Promise<void>;
+  /**
+   * Whether the caller of `ctx` may list `bucket`: a missing key answers 404 only to callers
+   * who may (AWS), 403 to everyone else.
+   */
+  mayList(ctx: OpContext, bucket: BucketRecord): Promise<boolean>;
 }
 
 export interface S3Deps {
   storage: Backend;
+  /** Tenant names to namespaces, for `tenant:bucket` names (bucket_ref.ts). */
+  namespaces: Namespaces;
   credentials: CredentialStore;
   authorizer: Authorizer;
   region: string;
@@ -52,12 +60,17 @@ export interface OpContext {
   auth: AuthResult;
   /** The authenticated caller; ops run only after authorization, so anonymous is null here. */
   principal: Principal | null;
-  /** Bucket namespace of the caller ("" = global). */
+  /** Bucket namespace of the caller ("" = global, also for anonymous callers). */
   ns: string;
   deps: S3Deps;
   requestId: string;
-  /** Resolves the addressed bucket in the caller's namespace (cached). */
+  /**
+   * Resolves the addressed bucket (cached): `tenant:bucket`, else the caller's namespace, then
+   * the global one (bucket_ref.ts).
+   */
   bucket(): Promise<BucketRecord>;
+  /** Resolves another bucket name (a copy source) as the request's own is resolved. */
+  bucketNamed(name: string): Promise<BucketRecord>;
 }
 
 /** The S3 front end: a request and who sent it, to a response. */

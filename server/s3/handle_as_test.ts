@@ -10,6 +10,7 @@ import { NO_CLIENT } from "../iam/net.ts";
 import { S3Error } from "./errors.ts";
 import type { Principal } from "../iam/types.ts";
 import type { RequestInfo } from "./context.ts";
+import { GLOBAL_ONLY } from "./bucket_ref.ts";
 
 const alice: Principal = {
   kind: "user",
@@ -37,7 +38,9 @@ Deno.test("handleAs runs S3 as the given principal; handle trusts only signature
             (!bucket || (bucket.ns === ctx.ns && bucket.ownerId === p.userId));
           return owns ? Promise.resolve() : Promise.reject(new S3Error("AccessDenied"));
         },
+        mayList: () => Promise.resolve(true),
       },
+      namespaces: GLOBAL_ONLY,
       region: "us-east-1",
       domain: null,
       clock: { now: () => Date.now() },

@@ -7,7 +7,8 @@ import { isS3Error, S3Error } from "./errors.ts";
 import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
 import { authenticate, authenticatedAs } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
-import { validateEndpointNames } from "./names.ts";
+import { validateBucketRef, validateEndpointNames } from "./names.ts";
+import { resolveBucket } from "./bucket_ref.ts";
 import { MAX_DOCUMENT_BYTES } from "./body.ts";
 import { buildXml } from "./xml.ts";
 import { namespaceOf, type Principal } from "../iam/types.ts";
@@ -277,6 +278,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
       body = auth.body;
       refuseOversizedDocument(ep, auth.contentLength);
       const ns = principal ? namespaceOf(principal) : "";
+      const callerNs = principal ? ns : null;
       let bucketCache: Promise<BucketRecord> | null = null;
       const endpoint = ep;
       const ctx: OpContext = {
@@ -291,16 +293,18 @@ export function createS3Handler(deps: S3Deps): S3Front {
         requestId,
         bucket: () => {
           if (endpoint.bucket === null) throw new S3Error("NoSuchBucket");
-          bucketCache ??= deps.storage.getBucket(ns, endpoint.bucket);
+          bucketCache ??= ctx.bucketNamed(endpoint.bucket);
           return bucketCache;
         },
+        bucketNamed: (name) =>
+          resolveBucket(deps.storage, deps.namespaces, callerNs, validateBucketRef(name)),
       };
       if (ep.op !== "Options" && ep.op !== "PostObject") {
         const needsBucket = ep.bucket !== null && ep.op !== "CreateBucket";
         const bucket = needsBucket ? await ctx.bucket() : null;
         await deps.authorizer.authorize(ctx, bucket);
       }
-      response = writeResult(await dispatch(ctx), requestId, req.method);
+      response = writeResult(await hideMissingKeys(ctx, dispatch), requestId, req.method);
     } catch (e) {
       let err: S3Error;
       if (isS3Error(e)) err = e;
@@ -337,6 +341,26 @@ export function createS3Handler(deps: S3Deps): S3Front {
     handle: (req, client) => serve(req, client, null),
     handleAs: (req, principal, client) => serve(req, client, principal),
   };
+}
+
+/**
+ * Runs the operation; a key it does not find is `NoSuchKey` (404) only to a caller who may list
+ * the bucket, and `AccessDenied` (403) to anyone else, as AWS answers: otherwise the status would
+ * tell a caller without the right to list which keys exist.
+ */
+async function hideMissingKeys(
+  ctx: OpContext,
+  run: (ctx: OpContext) => Promise<OpResult>,
+): Promise<OpResult> {
+  try {
+    return await run(ctx);
+  } catch (e) {
+    if (!isS3Error(e) || e.code !== "NoSuchKey" || ctx.ep.key === null) throw e;
+    if (!await ctx.deps.authorizer.mayList(ctx, await ctx.bucket())) {
+      throw new S3Error("AccessDenied");
+    }
+    throw e;
+  }
 }
 
 /** Operations whose body is object data; every other operation reads its body whole. */

@@ -63,6 +63,45 @@ export function validateKey(key: string, what = "Your key"): void {
   }
 }
 
+/** Tenant names: what a `tenant:` qualifier may be (server/iam/tenants.ts creates them so). */
+const ACCOUNT = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** A bucket as a request names it. */
+export interface BucketRef {
+  /** The `tenant:` qualifier, or null for an unqualified name. */
+  account: string | null;
+  name: string;
+}
+
+/** Splits `tenant:bucket`; null when `s` is no valid bucket reference. */
+export function bucketRefOf(s: string): BucketRef | null {
+  const colon = s.indexOf(":");
+  if (colon < 0) return bucketNameProblem(s) === null ? { account: null, name: s } : null;
+  const account = s.slice(0, colon);
+  const name = s.slice(colon + 1);
+  if (!ACCOUNT.test(account) || bucketNameProblem(name) !== null) return null;
+  return { account, name };
+}
+
+/** Throws `InvalidBucketName` (saying what is wrong) unless `s` names a bucket. */
+export function validateBucketRef(s: string, what = "bucket"): BucketRef {
+  const colon = s.indexOf(":");
+  if (colon < 0) {
+    validateBucketName(s, what);
+    return { account: null, name: s };
+  }
+  const account = s.slice(0, colon);
+  if (!ACCOUNT.test(account)) {
+    throw new S3Error("InvalidBucketName", {
+      message: `The specified ${what} is not valid: "${account}" before the colon is no tenant ` +
+        `name (tenant:bucket).`,
+      fields: { BucketName: s },
+    });
+  }
+  validateBucketName(s.slice(colon + 1), what);
+  return { account, name: s.slice(colon + 1) };
+}
+
 const LIST_OPS: ReadonlySet<Endpoint["op"]> = new Set([
   "ListObjects",
   "ListObjectsV2",
@@ -79,7 +118,7 @@ const KEY_PARAMS = ["prefix", "marker", "start-after", "key-marker"];
  */
 export function validateEndpointNames(ep: Endpoint): void {
   if (ep.op === "Options" || ep.bucket === null) return;
-  validateBucketName(ep.bucket);
+  validateBucketRef(ep.bucket);
   if (ep.key !== null) validateKey(ep.key);
   if (!LIST_OPS.has(ep.op)) return;
   for (const name of KEY_PARAMS) {

@@ -2,6 +2,8 @@
 import { S3Error } from "../errors.ts";
 import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import { namespaceForCreate } from "../bucket_ref.ts";
+import { validateBucketRef } from "../names.ts";
 
 /** The shape of an AWS region name (`us-east-1`, `us-gov-west-1`, `ap-southeast-2`). */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -38,10 +40,11 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
       fields: { ArgumentName: "x-amz-acl", ArgumentValue: acl },
     });
   }
+  if (!ctx.principal) throw new S3Error("AccessDenied");
   await ctx.deps.storage.createBucket({
-    ns: ctx.ns,
-    name,
-    ownerId: ctx.principal!.userId,
+    ns: namespaceForCreate(ctx.deps.namespaces, ctx.ns, validateBucketRef(name)),
+    name: validateBucketRef(name).name,
+    ownerId: ctx.principal.userId,
     region: location,
     objectLock,
   });
@@ -54,7 +57,8 @@ export async function headBucket(ctx: OpContext): Promise<OpResult> {
 }
 
 export async function deleteBucket(ctx: OpContext): Promise<OpResult> {
-  await ctx.deps.storage.deleteBucket(ctx.ns, ctx.ep.bucket!);
+  const b = await ctx.bucket();
+  await ctx.deps.storage.deleteBucket(b.ns, b.name);
   return { status: 204 };
 }
 

@@ -15,7 +15,7 @@ import { parseTaggingHeader } from "../tags.ts";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/mod.ts";
 import { failedCondition, readCopySource } from "./object_get.ts";
 import { storageClassFrom } from "./object_put.ts";
-import { validateBucketName, validateKey } from "../names.ts";
+import { validateBucketRef, validateKey } from "../names.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -63,7 +63,7 @@ export function parseCopySource(header: string): CopySource {
   }
   const src = { bucket: path.slice(0, slash), key: path.slice(slash + 1), versionId };
   // Checked before the source is looked up, like the request's own bucket and key.
-  validateBucketName(src.bucket, "copy source bucket");
+  validateBucketRef(src.bucket, "copy source bucket");
   validateKey(src.key);
   return src;
 }
@@ -105,7 +105,7 @@ function directive(h: Headers, name: string): "COPY" | "REPLACE" {
 async function sourceBucket(ctx: OpContext, src: CopySource): Promise<BucketRecord> {
   const bucket = src.bucket === ctx.ep.bucket
     ? await ctx.bucket()
-    : await ctx.deps.storage.getBucket(ctx.ns, src.bucket);
+    : await ctx.bucketNamed(src.bucket);
   // Reading the source is its own permission (s3:GetObject on the source bucket).
   const readCtx: OpContext = {
     ...ctx,

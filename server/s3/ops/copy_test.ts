@@ -142,6 +142,7 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
     deps,
     requestId: "r",
     bucket: () => Promise.resolve(bucket("dst")),
+    bucketNamed: (name: string) => Promise.resolve(bucket(name)),
   } as unknown as OpContext;
   return { run: () => copyObject(ctx), authorized, puts };
 }

@@ -197,7 +197,7 @@ async function copySourceBucket(
 ) {
   const bucket: BucketRecord = name === ctx.ep.bucket
     ? await ctx.bucket()
-    : await ctx.deps.storage.getBucket(ctx.ns, name);
+    : await ctx.bucketNamed(name);
   await ctx.deps.authorizer.authorize({
     ...ctx,
     ep: {

@@ -17,6 +17,8 @@ import {
 } from "../auth/post_policy.ts";
 import { namespaceOf } from "../../iam/types.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import { resolveBucket } from "../bucket_ref.ts";
+import { validateBucketRef } from "../names.ts";
 
 /** S3 caps the form fields that precede the file. */
 const MAX_PRE_FILE_BYTES = 20 * 1024;
@@ -152,8 +154,13 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       });
     }
 
-    const ns = auth.principal ? namespaceOf(auth.principal) : ctx.ns;
-    const bucket = await ctx.deps.storage.getBucket(ns, bucketName);
+    const ns = auth.principal ? namespaceOf(auth.principal) : "";
+    const bucket = await resolveBucket(
+      ctx.deps.storage,
+      ctx.deps.namespaces,
+      auth.principal ? ns : null,
+      validateBucketRef(bucketName),
+    );
     const authCtx: OpContext = {
       ...ctx,
       principal: auth.principal,
