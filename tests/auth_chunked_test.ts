@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { bodyBytes, randomBytes, REGION, startServer, type TestServer } from "./_helpers/server.ts";
 import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
+import { crc32Base64 } from "./_helpers/objects.ts";
 
 const BUCKET = "chunked";
 const EMPTY = createHash("sha256").update("").digest("hex");
@@ -32,16 +33,6 @@ function cat(parts: (string | Uint8Array)[]): Uint8Array {
     o += b.length;
   }
   return out;
-}
-
-function crc32Base64(data: Uint8Array): string {
-  let c = ~0;
-  for (const b of data) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  const v = (~c) >>> 0;
-  return btoa(String.fromCharCode(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255));
 }
 
 interface ChunkedPut {

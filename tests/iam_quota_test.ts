@@ -15,9 +15,9 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
-import { randomBytes, REGION } from "./_helpers/server.ts";
+import { randomBytes } from "./_helpers/server.ts";
+import { postObject } from "./_helpers/post_form.ts";
 import { errorCode } from "./_helpers/signed_fetch.ts";
-import { createHmac } from "node:crypto";
 import { makeTenant, startIamServer } from "./iam_fixture.ts";
 
 const KiB = 1024;
@@ -292,13 +292,15 @@ Deno.test("tenant quotas", async (t) => {
             "QuotaExceeded",
             403,
           );
-          const res = await postObject(
-            s.srv.endpoint,
-            "gapb",
-            "posted",
-            g.user,
-            randomBytes(20 * KiB),
-          );
+          const post = () =>
+            postObject({
+              endpoint: s.srv.endpoint,
+              bucket: "gapb",
+              key: "posted",
+              cred: g.user,
+              file: randomBytes(20 * KiB),
+            });
+          const res = await post();
           assertEquals(res.status, 403);
           assertEquals(await errorCode(res), "QuotaExceeded");
           const u = await gUsage();
@@ -310,13 +312,7 @@ Deno.test("tenant quotas", async (t) => {
           await gc.send(
             new CopyObjectCommand({ Bucket: "gapb", Key: "copy", CopySource: "gapb/src" }),
           );
-          const ok = await postObject(
-            s.srv.endpoint,
-            "gapb",
-            "posted",
-            g.user,
-            randomBytes(20 * KiB),
-          );
+          const ok = await post();
           assertEquals(ok.status, 204);
           assertEquals((await gUsage()).bytes, 60 * KiB);
         });
@@ -386,40 +382,4 @@ async function eventually(cond: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("condition not met within 5 s");
-}
-
-/** A browser-style POST upload signed with SigV4 (policy limited to the bucket and key). */
-async function postObject(
-  endpoint: string,
-  bucket: string,
-  key: string,
-  cred: { key: string; secret: string },
-  file: Uint8Array,
-): Promise<Response> {
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
-  const day = amzDate.slice(0, 8);
-  const credential = `${cred.key}/${day}/${REGION}/s3/aws4_request`;
-  const policy = btoa(JSON.stringify({
-    expiration: new Date(Date.now() + 600_000).toISOString(),
-    conditions: [
-      { bucket },
-      { key },
-      { "x-amz-algorithm": "AWS4-HMAC-SHA256" },
-      { "x-amz-credential": credential },
-      { "x-amz-date": amzDate },
-    ],
-  }));
-  let k: Uint8Array = createHmac("sha256", "AWS4" + cred.secret).update(day).digest();
-  for (const part of [REGION, "s3", "aws4_request"]) {
-    k = createHmac("sha256", k).update(part).digest();
-  }
-  const form = new FormData();
-  form.append("key", key);
-  form.append("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
-  form.append("X-Amz-Credential", credential);
-  form.append("X-Amz-Date", amzDate);
-  form.append("Policy", policy);
-  form.append("X-Amz-Signature", createHmac("sha256", k).update(policy).digest("hex"));
-  form.append("file", new Blob([file as BlobPart]), "upload.bin");
-  return await fetch(`${endpoint}/${bucket}`, { method: "POST", body: form });
 }

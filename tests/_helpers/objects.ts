@@ -37,3 +37,14 @@ export async function setVersioning(
     new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status } }),
   );
 }
+
+/** The CRC32 of bytes, base64 as `x-amz-checksum-crc32` carries it. */
+export function crc32Base64(data: Uint8Array): string {
+  let c = ~0;
+  for (const b of data) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  const v = (~c) >>> 0;
+  return btoa(String.fromCharCode(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255));
+}
