@@ -73,9 +73,17 @@ export async function signedFetch(
 ): Promise<Response> {
   const req = httpRequest(srv, init);
   const signed = await signer(srv, init).sign(req, { signingDate: init.date ?? new Date() });
-  const headers = new Headers(signed.headers as Record<string, string>);
+  // Tampered values replace signed ones before they become Headers: a signed value may be text
+  // that is no ByteString (non-ASCII metadata), sent as its bytes through `tamper`.
+  const sent: Record<string, string> = { ...signed.headers as Record<string, string> };
+  for (const [k, v] of Object.entries(tamper?.headers ?? {})) {
+    for (const name of Object.keys(sent)) {
+      if (name.toLowerCase() === k.toLowerCase()) delete sent[name];
+    }
+    sent[k] = v;
+  }
+  const headers = new Headers(sent);
   headers.delete("host");
-  for (const [k, v] of Object.entries(tamper?.headers ?? {})) headers.set(k, v);
   const body = tamper?.body ?? init.body;
   return await fetch(toUrl(srv, init.path, signed.query as Record<string, string>), {
     method: init.method,

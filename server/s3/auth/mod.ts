@@ -8,7 +8,7 @@ import type { RequestTarget } from "../endpoint.ts";
 import type { CredentialStore, Principal } from "../../iam/types.ts";
 import {
   ALGORITHM,
-  canonicalRequest,
+  canonicalRequests,
   EMPTY_SHA256,
   hexEqual,
   MAX_SKEW_MS,
@@ -174,7 +174,7 @@ async function authenticateV4Header(
   }
   const { secret, principal } = await lookupSecret(deps, parsed.scope.accessKeyId);
   checkSkew(deps, t);
-  const canonical = canonicalRequest({
+  const canonicals = canonicalRequests({
     method: req.method,
     target,
     headers: req.headers,
@@ -191,11 +191,13 @@ async function authenticateV4Header(
         }".`,
     });
   }
-  const sts = stringToSign(signedDate, parsed.scope, canonical);
   const key = deps.signingKeys.of(secret, parsed.scope);
-  const expected = signatureFor(key, sts);
-  if (!hexEqual(parsed.signature, expected)) {
-    throw signatureMismatch(sts, canonical, parsed.scope.accessKeyId);
+  const matches = canonicals.some((c) =>
+    hexEqual(parsed.signature, signatureFor(key, stringToSign(signedDate, parsed.scope, c)))
+  );
+  if (!matches) {
+    const sts = stringToSign(signedDate, parsed.scope, canonicals[0]);
+    throw signatureMismatch(sts, canonicals[0], parsed.scope.accessKeyId);
   }
   deps.credentials.touch?.(parsed.scope.accessKeyId);
   const trailers = new Map<string, string>();
@@ -203,7 +205,7 @@ async function authenticateV4Header(
     key,
     scope: parsed.scope,
     amzDate: signedDate,
-    seedSignature: expected,
+    seedSignature: parsed.signature,
   };
   const { body, contentLength } = verifiedBody(req, payloadHash, signing, trailers);
   return {
@@ -293,7 +295,7 @@ async function authenticateV4Presigned(
   let first: { sts: string; canonical: string } | null = null;
   let matched: string | null = null;
   for (const candidate of candidates) {
-    const canonical = canonicalRequest({
+    const canonicals = canonicalRequests({
       method: req.method,
       target,
       headers: req.headers,
@@ -301,12 +303,15 @@ async function authenticateV4Presigned(
       payloadHash: candidate,
       omitQuery: "X-Amz-Signature",
     });
-    const sts = stringToSign(amzDate, scope, canonical);
-    first ??= { sts, canonical };
-    if (hexEqual(signature, signatureFor(deps.signingKeys.of(secret, scope), sts))) {
-      matched = candidate;
-      break;
+    for (const canonical of canonicals) {
+      const sts = stringToSign(amzDate, scope, canonical);
+      first ??= { sts, canonical };
+      if (hexEqual(signature, signatureFor(deps.signingKeys.of(secret, scope), sts))) {
+        matched = candidate;
+        break;
+      }
     }
+    if (matched !== null) break;
   }
   if (matched === null) throw signatureMismatch(first!.sts, first!.canonical, scope.accessKeyId);
   // The body is checked against a signed hash: the query's, the empty one, or the header's.

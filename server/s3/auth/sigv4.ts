@@ -192,15 +192,49 @@ export interface CanonicalInput {
   payloadHash: string;
   /** Query parameter left out of the canonical query (X-Amz-Signature when presigned). */
   omitQuery?: string;
+  /** Header values as the UTF-8 text of their bytes (see `canonicalRequests`). */
+  utf8Headers?: boolean;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The UTF-8 text of a header value that arrived as raw bytes, or null when it is plain ASCII or
+ * its bytes are not UTF-8. HTTP headers are read one Latin-1 character per byte.
+ */
+export function utf8HeaderText(v: string): string | null {
+  if (!/[\x80-\xff]/.test(v)) return null;
+  try {
+    return UTF8.decode(Uint8Array.from(v, (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
+
+function signedHeaderValue(i: CanonicalInput, h: string): string {
+  const v = h === "host" ? (i.headers.get("host") ?? i.target.host) : i.headers.get(h);
+  if (v === null) throw new S3Error("AccessDenied", { message: `Signed header ${h} is missing` });
+  return i.utf8Headers ? (utf8HeaderText(v) ?? v) : v;
+}
+
+/**
+ * The canonical requests a signature may have been computed over. Signers hash header values as
+ * UTF-8 text, but clients put different bytes on the wire for non-ASCII text: botocore and fetch
+ * send Latin-1 (one byte per character), Go, Java and curl the UTF-8 bytes. The first form reads
+ * the bytes as Latin-1 characters (hashed as their UTF-8); the second, only when a signed value
+ * has non-ASCII bytes that are UTF-8, reads them as the UTF-8 text they encode.
+ */
+export function canonicalRequests(i: CanonicalInput): string[] {
+  const first = canonicalRequest(i);
+  const nonAscii = i.signedHeaders.some((h) => utf8HeaderText(i.headers.get(h) ?? "") !== null);
+  return nonAscii ? [first, canonicalRequest({ ...i, utf8Headers: true })] : [first];
 }
 
 export function canonicalRequest(i: CanonicalInput): string {
   const path = uriEncode(i.target.path, true);
-  const headers = i.signedHeaders.map((h) => {
-    const v = h === "host" ? (i.headers.get("host") ?? i.target.host) : i.headers.get(h);
-    if (v === null) throw new S3Error("AccessDenied", { message: `Signed header ${h} is missing` });
-    return `${h}:${canonicalHeaderValue(v)}\n`;
-  }).join("");
+  const headers = i.signedHeaders.map((h) =>
+    `${h}:${canonicalHeaderValue(signedHeaderValue(i, h))}\n`
+  ).join("");
   return [
     i.method,
     path,

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { deriveSigningKey, hexEqual, hmacHex, signatureFor, SigningKeys } from "./sigv4.ts";
+import {
+  canonicalRequest,
+  canonicalRequests,
+  deriveSigningKey,
+  hexEqual,
+  hmacHex,
+  signatureFor,
+  SigningKeys,
+  utf8HeaderText,
+} from "./sigv4.ts";
+import type { RequestTarget } from "../endpoint.ts";
 
 Deno.test("sigv4: hmacHex equals HMAC-SHA256 for keys of every length", () => {
   for (const len of [0, 1, 32, 63, 64, 65, 200]) {
@@ -41,4 +51,34 @@ Deno.test("sigv4: the signature of AWS's GetObject example", () => {
   assert.ok(!hexEqual(sig.toUpperCase(), sig));
   assert.ok(!hexEqual(sig.slice(0, 63) + "0", sig));
   assert.ok(!hexEqual(sig.slice(1), sig));
+});
+
+Deno.test("sigv4: non-ASCII header values, as Latin-1 and as UTF-8 bytes", () => {
+  // A signer hashes the text "café"; clients send either one byte per character (é = e9) or
+  // its UTF-8 bytes (c3 a9), which the server reads as one Latin-1 character per byte.
+  const target: RequestTarget = {
+    host: "h",
+    path: "/b/k",
+    rawPath: "/b/k",
+    rawQuery: "",
+    query: new URLSearchParams(),
+  };
+  const input = (meta: string) => ({
+    method: "PUT",
+    target,
+    headers: new Headers({ host: "h", "x-amz-meta-m": meta }),
+    signedHeaders: ["host", "x-amz-meta-m"],
+    payloadHash: "UNSIGNED-PAYLOAD",
+  });
+  const signed = canonicalRequest(input("caf\u00e9"));
+  assert.ok(signed.includes("x-amz-meta-m:café\n"));
+  assert.deepEqual(canonicalRequests(input("caf\u00e9")), [signed]);
+  const utf8 = canonicalRequests(input("caf\u00c3\u00a9"));
+  assert.equal(utf8.length, 2);
+  assert.equal(utf8[1], signed);
+  // ASCII values and bytes that are not UTF-8 have one reading only.
+  assert.equal(canonicalRequests(input("plain")).length, 1);
+  assert.equal(utf8HeaderText("plain"), null);
+  assert.equal(utf8HeaderText("\u00e9t\u00e9"), null);
+  assert.equal(utf8HeaderText("\u00e6\u0097\u00a5"), "日");
 });
