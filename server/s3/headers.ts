@@ -1,5 +1,6 @@
 /** Request header parsing shared by PUT, COPY, CreateMultipartUpload and POST uploads. */
 import { S3Error } from "./errors.ts";
+import { utf8HeaderText } from "./auth/sigv4.ts";
 import type { ContentHeaders, ObjectRecord, WriteConditions } from "../storage/types.ts";
 import {
   CHECKSUM_ALGORITHMS,
@@ -29,13 +30,36 @@ export function contentHeadersFrom(h: Headers): ContentHeaders {
     let v = h.get(name);
     if (v === null) continue;
     if (field === "contentEncoding") {
-      // aws-chunked is a transfer detail, not part of the stored encoding.
-      v = v.split(",").map((s) => s.trim()).filter((s) => s && s !== "aws-chunked").join(",");
+      v = storedContentEncoding(v);
       if (!v) continue;
     }
     out[field] = v;
   }
   return out;
+}
+
+/**
+ * The Content-Encoding an object keeps: the value as sent, less `aws-chunked` (a transfer detail
+ * of the request, not an encoding of the object), as AWS keeps `gzip, br` but stores `gzip` for
+ * `gzip, aws-chunked`.
+ */
+export function storedContentEncoding(v: string): string {
+  const codings = v.split(",");
+  if (!codings.some((c) => c.trim().toLowerCase() === "aws-chunked")) return v;
+  return codings.map((c) => c.trim()).filter((c) => c && c.toLowerCase() !== "aws-chunked")
+    .join(", ");
+}
+
+/**
+ * The declared length of object data: Content-Length (or the decoded length of aws-chunked), or
+ * null for a `Transfer-Encoding: chunked` body, whose size is known once it is read (storage
+ * holds it to the size limit while it streams). Neither is `MissingContentLength`.
+ */
+export function declaredDataLength(h: Headers, contentLength: number | null): number | null {
+  if (contentLength !== null) return contentLength;
+  const te = h.get("transfer-encoding") ?? "";
+  if (te.split(",").some((c) => c.trim().toLowerCase() === "chunked")) return null;
+  throw new S3Error("MissingContentLength");
 }
 
 /** Writes stored content headers back as response headers. */
@@ -53,7 +77,9 @@ export function userMetadataFrom(h: Headers): Record<string, string> {
   for (const [k, v] of h) {
     if (!k.startsWith("x-amz-meta-")) continue;
     const name = k.slice("x-amz-meta-".length);
-    meta[name] = v;
+    // Values arrive one char per byte: UTF-8 bytes (the SDKs, botocore, Go) are kept as the
+    // text they encode, other bytes (Latin-1 from older clients) as they are.
+    meta[name] = utf8HeaderText(v) ?? v;
     // Header values are byte strings (one char per byte as received), so length is bytes;
     // re-encoding them as UTF-8 would count every non-ASCII byte twice.
     size += name.length + v.length;
@@ -64,8 +90,18 @@ export function userMetadataFrom(h: Headers): Record<string, string> {
   return meta;
 }
 
+/**
+ * A stored metadata value as a response header. Text within Latin-1 goes out one byte per
+ * character, as S3 returns it (boto3 reads "Hello World\u00e9" back as sent); text beyond
+ * cannot be a header byte string and is RFC 2047-encoded (`=?UTF-8?B?...?=`), as S3 documents.
+ */
+export function metadataHeaderValue(v: string): string {
+  if (!/[^\x00-\xff]/.test(v)) return v;
+  return `=?UTF-8?B?${btoa(String.fromCharCode(...new TextEncoder().encode(v)))}?=`;
+}
+
 export function userMetadataTo(meta: Record<string, string>, out: Record<string, string>): void {
-  for (const [k, v] of Object.entries(meta)) out[`x-amz-meta-${k}`] = v;
+  for (const [k, v] of Object.entries(meta)) out[`x-amz-meta-${k}`] = metadataHeaderValue(v);
 }
 
 export function writeConditionsFrom(h: Headers): WriteConditions | undefined {

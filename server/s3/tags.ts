@@ -71,9 +71,10 @@ export function parseTaggingXml(doc: XmlNode, max: number): Record<string, strin
   return validateTags(pairs, max);
 }
 
-/** Renders a tag set as S3's `Tagging` document. */
+/** Renders a tag set as S3's `Tagging` document, sorted by key as S3 returns it. */
 export function taggingXml(tags: Record<string, string> | undefined): string {
+  const sorted = Object.entries(tags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return buildXml("Tagging", {
-    TagSet: { Tag: Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value })) },
+    TagSet: { Tag: sorted.map(([Key, Value]) => ({ Key, Value })) },
   });
 }

@@ -41,14 +41,49 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
     });
   }
   if (!ctx.principal) throw new S3Error("AccessDenied");
-  await ctx.deps.storage.createBucket({
-    ns: namespaceForCreate(ctx.deps.namespaces, ctx.ns, validateBucketRef(name)),
-    name: validateBucketRef(name).name,
-    ownerId: ctx.principal.userId,
-    region: location,
-    objectLock,
-  });
+  const ref = validateBucketRef(name);
+  try {
+    await ctx.deps.storage.createBucket({
+      ns: namespaceForCreate(ctx.deps.namespaces, ctx.ns, ref),
+      name: ref.name,
+      ownerId: ctx.principal.userId,
+      region: location,
+      objectLock,
+    });
+  } catch (e) {
+    if (!(e instanceof S3Error) || e.code !== "BucketAlreadyOwnedByYou") throw e;
+    recreateOwnedBucket(ctx.req.headers, ctx.deps.region);
+  }
   return { headers: { location: `/${name}` } };
+}
+
+/** The request headers that set a bucket's ACL on CreateBucket. */
+const GRANT_HEADERS = [
+  "x-amz-grant-read",
+  "x-amz-grant-write",
+  "x-amz-grant-read-acp",
+  "x-amz-grant-write-acp",
+  "x-amz-grant-full-control",
+];
+
+/**
+ * Whether a CreateBucket asks for an ACL other than `private`, the ACL of a bucket nobody has
+ * granted anything on. (Once bucket ACLs are stored, the comparison is with the stored ACL.)
+ */
+export function requestsAclChange(h: Headers): boolean {
+  const canned = h.get("x-amz-acl")?.trim();
+  if (canned !== undefined && canned !== "private") return true;
+  return GRANT_HEADERS.some((g) => h.has(g));
+}
+
+/**
+ * CreateBucket on a bucket the caller already owns: AWS answers 200 in us-east-1 (its legacy
+ * behaviour) and BucketAlreadyOwnedByYou in every other region; a request that would change the
+ * bucket's ACL is BucketAlreadyExists everywhere.
+ */
+export function recreateOwnedBucket(h: Headers, region: string): void {
+  if (requestsAclChange(h)) throw new S3Error("BucketAlreadyExists");
+  if (region !== "us-east-1") throw new S3Error("BucketAlreadyOwnedByYou");
 }
 
 export async function headBucket(ctx: OpContext): Promise<OpResult> {

@@ -217,10 +217,8 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const startAfter = q.get("start-after") ?? "";
   const token = q.get("continuation-token");
   const fetchOwner = q.get("fetch-owner") === "true";
-  if (token === "") {
-    throw badContinuationToken();
-  }
-  const after = token !== null ? decodeToken(token) : startAfter;
+  // An empty token continues nothing: the listing starts where it would without one.
+  const after = token ? decodeToken(token) : startAfter;
   const page = await ctx.deps.storage.listObjects(bucket, {
     prefix,
     delimiter,

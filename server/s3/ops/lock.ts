@@ -75,8 +75,10 @@ function positiveInt(s: string | undefined, name: string): number | undefined {
   const n = /^\s*-?\d+\s*$/.test(s) ? Number(s) : NaN;
   if (Number.isNaN(n)) throw new S3Error("MalformedXML");
   if (n <= 0) {
+    // AWS's answer (InvalidArgument, not InvalidRetentionPeriod), naming the element.
     throw new S3Error("InvalidArgument", {
-      message: `Default retention period must be a positive integer value for '${name}'`,
+      message: "Default retention period must be a positive integer value.",
+      fields: { ArgumentName: name },
     });
   }
   return n;

@@ -14,6 +14,7 @@ import {
 } from "../xml.ts";
 import {
   contentHeadersFrom,
+  declaredDataLength,
   expectedChecksumFrom,
   isoTime,
   objectLockFrom,
@@ -150,15 +151,15 @@ export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const h = ctx.req.headers;
   const partNumber = parsePartNumber(ctx.ep.query.get("partNumber"));
   const bucket = await ctx.bucket();
-  if (ctx.auth.contentLength === null) throw new S3Error("MissingContentLength");
-  if (ctx.auth.contentLength > MAX_PART_SIZE) throw new S3Error("EntityTooLarge");
+  const contentLength = declaredDataLength(h, ctx.auth.contentLength);
+  if (contentLength !== null && contentLength > MAX_PART_SIZE) throw new S3Error("EntityTooLarge");
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const part = await ctx.deps.storage.uploadPart(bucket, {
     key: ctx.ep.key!,
     uploadId: uploadIdOf(ctx),
     partNumber,
     body,
-    contentLength: ctx.auth.contentLength,
+    contentLength,
     contentMd5: h.get("content-md5") ?? undefined,
     checksum: expectedChecksumFrom(h, ctx.auth.trailers),
   });

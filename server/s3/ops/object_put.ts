@@ -3,6 +3,7 @@ import { S3Error } from "../errors.ts";
 import { validateKey } from "../names.ts";
 import {
   contentHeadersFrom,
+  declaredDataLength,
   expectedChecksumFrom,
   objectLockFrom,
   userMetadataFrom,
@@ -97,7 +98,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   validateKey(key);
   const h = ctx.req.headers;
   const bucket = await ctx.bucket();
-  if (ctx.auth.contentLength === null) throw new S3Error("MissingContentLength");
+  const contentLength = declaredDataLength(h, ctx.auth.contentLength);
   const lock = objectLockFrom(h, ctx.deps.clock.now());
   const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
   await requireLockIntegrity(ctx, bucket, lock, checksum);
@@ -105,7 +106,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const rec = await ctx.deps.storage.putObject(bucket, {
     key,
     body,
-    contentLength: ctx.auth.contentLength,
+    contentLength,
     contentMd5: h.get("content-md5") ?? undefined,
     checksum,
     content: contentHeadersFrom(h),
