@@ -96,7 +96,7 @@ export function userMetadataFrom(h: Headers): Record<string, string> {
  * cannot be a header byte string and is RFC 2047-encoded (`=?UTF-8?B?...?=`), as S3 documents.
  */
 export function metadataHeaderValue(v: string): string {
-  if (!/[^\x00-\xff]/.test(v)) return v;
+  if (!/[\u0100-\uffff]/.test(v)) return v;
   return `=?UTF-8?B?${btoa(String.fromCharCode(...new TextEncoder().encode(v)))}?=`;
 }
 
