@@ -146,6 +146,13 @@ export const bucketRoutes: Route[] = [
     const ns = nsOf(ctx, body.tenantId);
     const headers: Record<string, string> = {};
     if (body.objectLock === true) headers["x-amz-bucket-object-lock-enabled"] = "true";
+    // S3 answers 200 to re-creating one's own bucket in us-east-1 (AWS's legacy behaviour);
+    // creating a bucket here means a new one, so an existing name is a conflict.
+    if (await ctx.deps.storage.getBucket(ns, body.name).then(() => true, () => false)) {
+      throw new IamError("Conflict", `Bucket ${body.name} already exists`, {
+        s3Code: "BucketAlreadyOwnedByYou",
+      });
+    }
     await s3Call(ctx, "PUT", { bucket: body.name, ns, headers });
     if (body.versioning === true && body.objectLock !== true) {
       const b = await ctx.deps.storage.getBucket(ns, body.name);
