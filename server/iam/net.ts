@@ -39,6 +39,49 @@ function v6ToBigInt(ip: string): bigint | null {
   return n;
 }
 
+/** An address as a number, and whether it is IPv6 (IPv4-mapped IPv6 counts as IPv4). */
+export interface IpNumber {
+  v6: boolean;
+  n: bigint;
+}
+
+/** A CIDR block, parsed once: addresses `a` inside it have `(a & mask) === net`. */
+export interface CidrBlock {
+  v6: boolean;
+  net: bigint;
+  mask: bigint;
+  /** Prefix length in bits. */
+  bits: number;
+}
+
+/** Parses an address (null when it is none). */
+export function parseIp(ip: string): IpNumber | null {
+  const s = normalizeIp(ip);
+  const v4 = v4ToBigInt(s);
+  if (v4 !== null) return { v6: false, n: v4 };
+  const v6 = v6ToBigInt(s);
+  return v6 === null ? null : { v6: true, n: v6 };
+}
+
+/** Parses an address or CIDR block (a bare address is a /32 or /128); null when malformed. */
+export function parseCidr(cidr: string): CidrBlock | null {
+  const [net, bitsRaw, extra] = cidr.split("/");
+  if (extra !== undefined) return null;
+  const ip = parseIp(net);
+  if (!ip) return null;
+  const width = ip.v6 ? 128 : 32;
+  const bits = prefixLength(bitsRaw, width);
+  if (bits === null) return null;
+  const all = (1n << BigInt(width)) - 1n;
+  const mask = bits === 0 ? 0n : all ^ ((1n << BigInt(width - bits)) - 1n);
+  return { v6: ip.v6, net: ip.n & mask, mask, bits };
+}
+
+/** Whether a parsed address is inside a parsed block (never across address families). */
+export function ipInBlock(ip: IpNumber, block: CidrBlock): boolean {
+  return ip.v6 === block.v6 && (ip.n & block.mask) === block.net;
+}
+
 /** Normalizes IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4. */
 export function normalizeIp(ip: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip.replace(/^\[|\]$/g, ""));

@@ -1,7 +1,10 @@
 /** Stored policies and their attachments to users and groups. */
 import { type IamCore, newId, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
-import { type PolicyDocument, policyProblem } from "./policy.ts";
+import { type ParsedPolicy, parsePolicy, PolicyError } from "./policy.ts";
+
+/** A policy document as written (JSON). */
+export type PolicyDocument = Record<string, unknown>;
 
 export interface Policy {
   id: string;
@@ -48,8 +51,14 @@ export function listPolicies(core: IamCore, tenantId?: string | null): Policy[] 
 
 function validDocument(doc: unknown): string {
   const parsed = typeof doc === "string" ? safeParse(doc) : doc;
-  const problem = policyProblem(parsed);
-  if (problem) throw new IamError("InvalidRequest", `policy document: ${problem}`);
+  try {
+    parsePolicy(parsed, { kind: "identity" });
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      throw new IamError("InvalidRequest", `policy document: ${e.message}`);
+    }
+    throw e;
+  }
   return JSON.stringify(parsed);
 }
 
@@ -151,8 +160,12 @@ export function detachPolicy(
   ).run(policyId, subjectType, subjectId);
 }
 
-/** Every policy document that applies to a user (directly or through a group). */
-export function documentsFor(core: IamCore, userId: string, groupIds: string[]): PolicyDocument[] {
+/**
+ * Every policy that applies to a user (directly or through a group), parsed. A stored document
+ * the current language refuses (written under older rules) denies everything: failing closed
+ * keeps any Deny it held in force.
+ */
+export function documentsFor(core: IamCore, userId: string, groupIds: string[]): ParsedPolicy[] {
   const marks = groupIds.map(() => "?").join(",");
   const rows = sql(
     core,
@@ -160,5 +173,16 @@ export function documentsFor(core: IamCore, userId: string, groupIds: string[]):
       WHERE (a.subject_type = 'user' AND a.subject_id = ?)
          ${groupIds.length ? `OR (a.subject_type = 'group' AND a.subject_id IN (${marks}))` : ""}`,
   ).all(userId, ...groupIds) as Row[];
-  return rows.map((r) => JSON.parse(r.document as string));
+  return rows.map((r) => {
+    try {
+      return parsePolicy(r.document as string, { kind: "identity" });
+    } catch {
+      return DENY_ALL;
+    }
+  });
 }
+
+const DENY_ALL: ParsedPolicy = parsePolicy(
+  { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }] },
+  { kind: "identity" },
+);

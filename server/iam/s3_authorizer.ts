@@ -21,7 +21,7 @@ import {
   type Verdict,
 } from "./evaluate.ts";
 import type { IamCore } from "./core.ts";
-import { evaluatePolicies, type RequestFacts } from "./policy.ts";
+import { evaluatePolicy, type PolicyRequest } from "./policy.ts";
 import { documentsFor } from "./policy_store.ts";
 import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
@@ -141,9 +141,20 @@ export function iamAuthorizer(
     op: string,
     bucket: string | null,
     key: string | null,
-  ): RequestFacts => {
+  ): PolicyRequest => {
     const q = view.query;
+    // Decision 0011: the account id of a namespace is the tenant's name.
+    const account = p.tenantId === null ? "" : getTenant(core, p.tenantId)?.name ?? p.tenantId;
     return {
+      principal: {
+        arn: p.kind === "root"
+          ? "arn:aws:iam:::root"
+          : `arn:aws:iam::${account}:user/${p.displayName}`,
+        account,
+        canonicalId: p.kind === "root" ? "root" : p.userId,
+        username: p.displayName,
+        userId: p.userId,
+      },
       action: actionOf(op),
       resource: bucket === null
         ? "arn:aws:s3:::*"
@@ -180,7 +191,7 @@ export function iamAuthorizer(
   ): Verdict => {
     const docs = documentsFor(core, p.userId, groupIds);
     if (!docs.length) return NO_MATCH;
-    const effect = evaluatePolicies(docs, factsFor(view, p, op, bucketName, key));
+    const { decision: effect } = evaluatePolicy(docs, factsFor(view, p, op, bucketName, key));
     return effect === "NoMatch" ? NO_MATCH : { effect, by: `identity policy (${effect})` };
   };
 

@@ -10,6 +10,7 @@ import type { CredentialStore } from "../iam/types.ts";
 import type { Client } from "../iam/net.ts";
 import type { Tuning } from "../tuning.ts";
 import type { Namespaces } from "./bucket_ref.ts";
+import type { PrincipalLookup } from "../iam/policy.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -31,6 +32,8 @@ export interface S3Deps {
   domain: string | null;
   clock: Clock;
   log: Logger;
+  /** Whether principals a bucket policy names exist (IAM); any well-formed one when absent. */
+  principals?: PrincipalLookup;
   /** Performance mechanisms turned off (benchmarks); all on when absent. */
   tuning?: Tuning;
   /** Called once per request after the response status is known (metrics, audit). */

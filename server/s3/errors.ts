@@ -82,6 +82,7 @@ export const S3_ERRORS = {
     400,
     "The body of your POST request is not well-formed multipart/form-data.",
   ],
+  MalformedPolicy: [400, "Policies must be valid JSON and the first byte must be '{'"],
   MalformedXML: [
     400,
     "The XML you provided was not well-formed or did not validate against our published schema",

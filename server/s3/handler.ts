@@ -30,6 +30,7 @@ import * as tagOps from "./ops/tagging.ts";
 import * as lockOps from "./ops/lock.ts";
 import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
+import * as policyOps from "./ops/bucket_policy.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -134,9 +135,13 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "PutObjectAcl":
       return configOps.putObjectAcl(ctx);
     case "GetBucketPolicy":
+      return policyOps.getBucketPolicy(ctx);
     case "PutBucketPolicy":
+      return policyOps.putBucketPolicy(ctx);
     case "DeleteBucketPolicy":
+      return policyOps.deleteBucketPolicy(ctx);
     case "GetBucketPolicyStatus":
+      return policyOps.getBucketPolicyStatus(ctx);
     case "GetBucketCors":
     case "PutBucketCors":
     case "DeleteBucketCors":

@@ -3,7 +3,7 @@
  * buckets): ACLs are disabled, so reads report the owner's FULL_CONTROL and writes accept only
  * an ACL that grants the owner full control (`AccessControlListNotSupported` otherwise).
  * Access is decided by tenants, grants and policies instead. Other bucket configurations
- * (policy, CORS, encryption, ...) are not implemented yet.
+ * (CORS, encryption, ...) are not implemented yet.
  */
 import { setVersionIdHeader } from "./object_put.ts";
 import { S3Error } from "../errors.ts";
