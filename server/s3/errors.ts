@@ -2,12 +2,14 @@
 export const S3_ERRORS = {
   AccessDenied: [403, "Access Denied"],
   AccessControlListNotSupported: [400, "The bucket does not allow ACLs"],
+  AccessForbidden: [403, "CORSResponse: This CORS request is not allowed."],
   AccountProblem: [403, "There is a problem with your AWS account that prevents the operation."],
   AuthorizationHeaderMalformed: [400, "The authorization header is malformed."],
   AuthorizationQueryParametersError: [
     400,
     "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed.",
   ],
+  BadRequest: [400, "Bad Request"],
   BadDigest: [400, "The Content-MD5 you specified did not match what we received."],
   BucketAlreadyExists: [
     409,
@@ -102,6 +104,10 @@ export const S3_ERRORS = {
   NoSuchCORSConfiguration: [404, "The CORS configuration does not exist"],
   NoSuchKey: [404, "The specified key does not exist."],
   NoSuchLifecycleConfiguration: [404, "The lifecycle configuration does not exist"],
+  NoSuchPublicAccessBlockConfiguration: [
+    404,
+    "The public access block configuration was not found",
+  ],
   NoSuchObjectLockConfiguration: [404, "Object Lock configuration does not exist for this bucket"],
   NoSuchTagSet: [404, "The TagSet does not exist"],
   NoSuchUpload: [

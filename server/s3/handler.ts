@@ -4,7 +4,13 @@
  */
 import { randomHex } from "../hex.ts";
 import { isS3Error, S3Error } from "./errors.ts";
-import { type Endpoint, normalizeDomain, parseEndpoint, splitTarget } from "./endpoint.ts";
+import {
+  type Endpoint,
+  normalizeDomain,
+  parseEndpoint,
+  type RequestTarget,
+  splitTarget,
+} from "./endpoint.ts";
 import { authenticate, authenticatedAs } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
 import { validateBucketRef, validateEndpointNames } from "./names.ts";
@@ -31,6 +37,7 @@ import * as lockOps from "./ops/lock.ts";
 import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
 import * as policyOps from "./ops/bucket_policy.ts";
+import * as corsOps from "./ops/cors.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -47,7 +54,7 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "ListBuckets":
       return service.listBuckets(ctx);
     case "Options":
-      return service.options(ctx);
+      return corsOps.preflight(ctx.deps, ctx.req, ctx.target, ep);
     case "CreateBucket":
       return bucketOps.createBucket(ctx);
     case "HeadBucket":
@@ -143,8 +150,11 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "GetBucketPolicyStatus":
       return policyOps.getBucketPolicyStatus(ctx);
     case "GetBucketCors":
+      return corsOps.getBucketCors(ctx);
     case "PutBucketCors":
+      return corsOps.putBucketCors(ctx);
     case "DeleteBucketCors":
+      return corsOps.deleteBucketCors(ctx);
     case "GetBucketEncryption":
     case "PutBucketEncryption":
     case "DeleteBucketEncryption":
@@ -229,17 +239,26 @@ function writeResult(res: OpResult, requestId: string, method: string): Response
   return new Response(body, { status, headers });
 }
 
-/** Lets browsers call the S3 API (permissive until bucket CORS rules are configured). */
-function addCors(req: Request, res: Response): Response {
+/**
+ * The bucket's CORS rules answer an actual request that has an Origin, error answers included.
+ * The bucket is the one the request resolved; a request that did not authenticate resolves it as
+ * a preflight does. Requests without Origin (and the console's, `as`) skip this entirely.
+ */
+async function addCors(
+  deps: S3Deps,
+  req: Request,
+  res: Response,
+  ep: Endpoint,
+  target: RequestTarget,
+  resolved: { bucket: Promise<BucketRecord> | null; authenticated: boolean },
+): Promise<void> {
   const origin = req.headers.get("origin");
-  if (!origin) return res;
-  res.headers.set("access-control-allow-origin", origin);
-  res.headers.set("vary", "Origin");
-  res.headers.set(
-    "access-control-expose-headers",
-    "ETag, x-amz-request-id, x-amz-version-id, x-amz-delete-marker, Content-Length, Content-Range",
-  );
-  return res;
+  if (!origin || ep.bucket === null || ep.op === "Options") return;
+  const bucket = resolved.bucket ? await resolved.bucket.catch(() => null) : null;
+  const unresolved = bucket || resolved.authenticated ? null : { target, name: ep.bucket };
+  const headers = await corsOps.actualCorsHeaders(deps, req, origin, bucket, unresolved);
+  if (!headers) return;
+  for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
 }
 
 /** The two ways into the S3 front end; both share everything after authentication. */
@@ -265,16 +284,15 @@ export function createS3Handler(deps: S3Deps): S3Front {
     const requestId = newRequestId();
     const started = performance.now();
     let ep: Endpoint | null = null;
+    let target: RequestTarget | null = null;
+    let bucketCache: Promise<BucketRecord> | null = null;
     let path = "/";
     let principal = null;
     let body: ReadableStream<Uint8Array> | null = null;
     let response: Response;
-    try {
-      const target = splitTarget(req);
-      path = target.path;
-      ep = parseEndpoint(req, endpointOpts, target);
+    const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
-      const auth = as ? authenticatedAs(req, as) : await authenticate(req, target, {
+      const auth = as ? authenticatedAs(req, as) : await authenticate(req, t, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
         signingKeys,
@@ -284,32 +302,39 @@ export function createS3Handler(deps: S3Deps): S3Front {
       refuseOversizedDocument(ep, auth.contentLength);
       const ns = principal ? namespaceOf(principal) : "";
       const callerNs = principal ? ns : null;
-      let bucketCache: Promise<BucketRecord> | null = null;
-      const endpoint = ep;
       const ctx: OpContext = {
         req,
         client,
-        ep: endpoint,
-        target,
+        ep,
+        target: t,
         auth,
         principal,
         ns,
         deps,
         requestId,
         bucket: () => {
-          if (endpoint.bucket === null) throw new S3Error("NoSuchBucket");
-          bucketCache ??= ctx.bucketNamed(endpoint.bucket);
+          if (ep.bucket === null) throw new S3Error("NoSuchBucket");
+          bucketCache ??= ctx.bucketNamed(ep.bucket);
           return bucketCache;
         },
         bucketNamed: (name) =>
           resolveBucket(deps.storage, deps.namespaces, callerNs, validateBucketRef(name)),
       };
-      if (ep.op !== "Options" && ep.op !== "PostObject") {
+      if (ep.op !== "PostObject") {
         const needsBucket = ep.bucket !== null && ep.op !== "CreateBucket";
         const bucket = needsBucket ? await ctx.bucket() : null;
         await deps.authorizer.authorize(ctx, bucket);
       }
-      response = writeResult(await hideMissingKeys(ctx, dispatch), requestId, req.method);
+      return writeResult(await hideMissingKeys(ctx, dispatch), requestId, req.method);
+    };
+    try {
+      target = splitTarget(req);
+      path = target.path;
+      ep = parseEndpoint(req, endpointOpts, target);
+      // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
+      response = ep.op === "Options"
+        ? writeResult(await corsOps.preflight(deps, req, target, ep), requestId, req.method)
+        : await runOp(target, ep);
     } catch (e) {
       let err: S3Error;
       if (isS3Error(e)) err = e;
@@ -340,7 +365,13 @@ export function createS3Handler(deps: S3Deps): S3Front {
       client,
     });
     closeUnansweredExpect(req, response);
-    return addCors(req, response);
+    if (!as && ep && target && req.headers.has("origin")) {
+      await addCors(deps, req, response, ep, target, {
+        bucket: bucketCache,
+        authenticated: principal !== null,
+      });
+    }
+    return response;
   };
   return {
     handle: (req, client) => serve(req, client, null),

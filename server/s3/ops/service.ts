@@ -1,4 +1,4 @@
-/** Service-level operations: ListBuckets and CORS preflight. */
+/** Service-level operations: ListBuckets. */
 import { S3Error } from "../errors.ts";
 import { escapeXml, S3_NS } from "../xml.ts";
 import { bucketNameProblem } from "../names.ts";
@@ -100,16 +100,4 @@ export function parseMaxBuckets(v: string | null): number | null {
     });
   }
   return Number(v);
-}
-
-/** CORS preflight: allowed for any origin until bucket CORS rules are configured. */
-export function options(ctx: OpContext): Promise<OpResult> {
-  const h = ctx.req.headers;
-  const headers: Record<string, string> = {
-    "access-control-allow-methods": "GET, PUT, POST, DELETE, HEAD",
-    "access-control-max-age": "3600",
-  };
-  const reqHeaders = h.get("access-control-request-headers");
-  if (reqHeaders) headers["access-control-allow-headers"] = reqHeaders;
-  return Promise.resolve({ status: 200, headers });
 }
