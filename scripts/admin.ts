@@ -14,6 +14,11 @@
  *   key list [--user U] | key create <username> [--description D]
  *   key enable|disable|delete <accessKeyId>
  *   audit [--limit N] [--action A]
+ *   public-access-block get [--tenant T]   (without --tenant: the global default)
+ *   public-access-block set [--tenant T] [--block-public-acls] [--ignore-public-acls]
+ *                          [--block-public-policy] [--restrict-public-buckets]  (flags not named
+ *                          are false, as in PutPublicAccessBlock; `--flag false` also works)
+ *   public-access-block delete --tenant T
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
@@ -39,6 +44,7 @@ import * as keys from "../server/iam/access_keys.ts";
 import { queryAudit, recordAudit } from "../server/iam/audit.ts";
 import { generatePassword } from "../server/iam/passwords.ts";
 import { IamError } from "../server/iam/errors.ts";
+import * as pab from "../server/iam/public_access.ts";
 
 type Json = Record<string, unknown>;
 
@@ -82,6 +88,10 @@ interface AdminOps {
   deleteKey(id: string): Promise<void>;
   audit(limit: number, action?: string): Promise<Json[]>;
   recountUsage(): Promise<Json[]>;
+  /** A tenant's block (null: none set), or without a tenant the global default. */
+  getPublicAccessBlock(tenant?: string): Promise<Json | null>;
+  putPublicAccessBlock(tenant: string | undefined, block: Json): Promise<Json>;
+  deletePublicAccessBlock(tenant: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,6 +197,24 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
         })),
       );
     },
+    getPublicAccessBlock: (tenant) =>
+      Promise.resolve(
+        (tenant
+          ? pab.getTenantPublicAccessBlock(core, tenantId(tenant))
+          : pab.getGlobalPublicAccessBlock(core)) as unknown as Json | null,
+      ),
+    putPublicAccessBlock: (tenant, body) => {
+      const block = pab.publicAccessBlockFromJson(body);
+      if (tenant) pab.putTenantPublicAccessBlock(core, tenantId(tenant), block);
+      else pab.putGlobalPublicAccessBlock(core, block);
+      log("public-access-block.put", tenant ? `tenant/${tenant}` : "settings");
+      return Promise.resolve(block as unknown as Json);
+    },
+    deletePublicAccessBlock: (tenant) => {
+      pab.putTenantPublicAccessBlock(core, tenantId(tenant), null);
+      log("public-access-block.delete", `tenant/${tenant}`);
+      return Promise.resolve();
+    },
     close: async () => {
       core.db.close();
       await storage.close();
@@ -264,6 +292,19 @@ async function onlineOps(url: string, user: string, password: string): Promise<A
         .items as Json[],
     recountUsage: () =>
       Promise.reject(new Error("usage recount works on a stopped server's data dir only")),
+    getPublicAccessBlock: async (tenant) =>
+      tenant
+        ? (await call("GET", `/tenants/${await tenantByName(tenant)}/public-access-block`))
+          .publicAccessBlock as Json | null
+        : (await call("GET", "/settings")).publicAccessBlock as Json,
+    putPublicAccessBlock: async (tenant, block) =>
+      tenant
+        ? (await call("PUT", `/tenants/${await tenantByName(tenant)}/public-access-block`, block))
+          .publicAccessBlock as Json
+        : (await call("PATCH", "/settings", { publicAccessBlock: block }))
+          .publicAccessBlock as Json,
+    deletePublicAccessBlock: async (tenant) =>
+      void await call("DELETE", `/tenants/${await tenantByName(tenant)}/public-access-block`),
     close: async () => void await call("POST", "/auth/logout").catch(() => {}),
   };
 }
@@ -282,8 +323,28 @@ function quotaFlags(flags: Map<string, string>): Json | undefined {
   return Object.keys(q).length ? q : undefined;
 }
 
+/** `--block-public-acls` ... as a whole block: a flag not named is false. */
+function publicAccessFlags(flags: Map<string, string>): Json {
+  const block: Json = {};
+  for (
+    const [flag, field] of [
+      ["block-public-acls", "blockPublicAcls"],
+      ["ignore-public-acls", "ignorePublicAcls"],
+      ["block-public-policy", "blockPublicPolicy"],
+      ["restrict-public-buckets", "restrictPublicBuckets"],
+    ]
+  ) {
+    const v = flags.get(flag);
+    if (v !== undefined && v !== "true" && v !== "false") {
+      throw new Error(`--${flag} takes true or false, not "${v}"`);
+    }
+    block[field] = v === "true";
+  }
+  return block;
+}
+
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|audit|usage|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
+  "Usage: deno task admin -- <tenant|user|key|audit|usage|public-access-block|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -414,6 +475,16 @@ export async function runAdmin(argv: string[]): Promise<number> {
         break;
       case "audit":
         out(await ops.audit(Number(flags.get("limit") ?? 50), flags.get("action")));
+        break;
+      case "public-access-block get":
+        out(await ops.getPublicAccessBlock(flags.get("tenant")));
+        break;
+      case "public-access-block set":
+        out(await ops.putPublicAccessBlock(flags.get("tenant"), publicAccessFlags(flags)));
+        break;
+      case "public-access-block delete":
+        await ops.deletePublicAccessBlock(need(flags.get("tenant"), "--tenant"));
+        out({ deleted: flags.get("tenant") });
         break;
       default:
         console.error(`Unknown command "${positional.join(" ")}"\n${USAGE}`);

@@ -207,7 +207,8 @@ const userRoutes: Route[] = [
   }, { audit: "session.revoke" }),
 ];
 
-function visibleTenant(ctx: Authed) {
+/** The tenant of `:id` when the caller may see it (else NotFound, revealing nothing). */
+export function visibleTenant(ctx: Authed) {
   const t = getTenant(ctx.deps.iam.core, ctx.params.id);
   if (!t || !(isGlobalAdmin(ctx.user) || ctx.user.tenantId === t.id)) {
     throw new IamError("NotFound", "no such tenant");

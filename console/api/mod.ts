@@ -22,13 +22,20 @@ import { authRoutes, SESSION_COOKIE } from "./auth_routes.ts";
 import { adminRoutes } from "./admin_routes.ts";
 import { accessRoutes } from "./access_routes.ts";
 import { bucketRoutes } from "./bucket_routes.ts";
+import { publicAccessRoutes } from "./public_access_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 
 export type { ApiDeps } from "./http.ts";
 
 export const API_PREFIX = "/api/v1";
 
-const ROUTES: Route[] = [...authRoutes, ...adminRoutes, ...accessRoutes, ...bucketRoutes];
+const ROUTES: Route[] = [
+  ...authRoutes,
+  ...adminRoutes,
+  ...accessRoutes,
+  ...bucketRoutes,
+  ...publicAccessRoutes,
+];
 
 function tokenOf(req: Request): { token: string; viaCookie: boolean } | null {
   const auth = req.headers.get("authorization");

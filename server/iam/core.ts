@@ -9,6 +9,7 @@ import type { SecretBox } from "./secrets.ts";
 import type { Clock } from "../clock.ts";
 import type { Backend } from "../storage/mod.ts";
 import type { PasswordPolicy } from "./passwords.ts";
+import type { PublicAccessBlock } from "./public_access.ts";
 
 export interface IamCore {
   db: Db;
@@ -31,6 +32,8 @@ export interface Settings extends PasswordPolicy {
   loginRateLimitPerMinute: number;
   sessionHours: number;
   auditRetentionDays: number;
+  /** The global default public access block (server/iam/public_access.ts). */
+  publicAccessBlock: PublicAccessBlock;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -44,6 +47,12 @@ export const DEFAULT_SETTINGS: Settings = {
   loginRateLimitPerMinute: 30,
   sessionHours: 12,
   auditRetentionDays: 90,
+  publicAccessBlock: {
+    blockPublicAcls: false,
+    ignorePublicAcls: false,
+    blockPublicPolicy: false,
+    restrictPublicBuckets: false,
+  },
 };
 
 export function getSettings(core: IamCore): Settings {
@@ -52,8 +61,12 @@ export function getSettings(core: IamCore): Settings {
     key: string;
     value: string;
   }[];
+  const fields = out as unknown as Record<string, unknown>;
   for (const r of rows) {
-    if (r.key in out) (out as unknown as Record<string, unknown>)[r.key] = JSON.parse(r.value);
+    if (!(r.key in out)) continue;
+    const v = JSON.parse(r.value);
+    // A flags setting stored in part keeps the defaults of the flags it does not name.
+    fields[r.key] = typeof fields[r.key] === "object" ? { ...fields[r.key] as object, ...v } : v;
   }
   return out;
 }
@@ -64,6 +77,10 @@ export function updateSettings(core: IamCore, patch: Record<string, unknown>): s
     if (!(k in DEFAULT_SETTINGS)) return `unknown setting "${k}"`;
     const def = (DEFAULT_SETTINGS as unknown as Record<string, unknown>)[k];
     if (typeof def === "boolean" && typeof v !== "boolean") return `${k} must be a boolean`;
+    if (typeof def === "object" && def !== null) {
+      const problem = flagsProblem(k, def as Record<string, unknown>, v);
+      if (problem) return problem;
+    }
     if (typeof def === "number") {
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 1e9) {
         return `${k} must be a non-negative integer`;
@@ -75,6 +92,16 @@ export function updateSettings(core: IamCore, patch: Record<string, unknown>): s
     "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   );
   for (const [k, v] of Object.entries(patch)) st.run(k, JSON.stringify(v));
+  return null;
+}
+
+/** A setting made of boolean flags: an object with only the default's keys, each a boolean. */
+function flagsProblem(k: string, def: Record<string, unknown>, v: unknown): string | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return `${k} must be an object`;
+  for (const [f, b] of Object.entries(v)) {
+    if (!(f in def)) return `unknown field "${f}" of ${k}`;
+    if (typeof b !== "boolean") return `${k}.${f} must be a boolean`;
+  }
   return null;
 }
 

@@ -2,6 +2,7 @@
 import { type Db, tx } from "../db/mod.ts";
 import { type IamCore, newId, num, type Row, sql } from "./core.ts";
 import { IamError } from "./errors.ts";
+import { putTenantPublicAccessBlock } from "./public_access.ts";
 
 export interface TenantQuota {
   maxBytes: number | null;
@@ -169,6 +170,7 @@ export async function deleteTenant(core: IamCore, id: string): Promise<void> {
       .run(id, id);
     sql(core, "DELETE FROM groups WHERE tenant_id = ?").run(id);
     sql(core, "DELETE FROM users WHERE tenant_id = ?").run(id);
+    putTenantPublicAccessBlock(core, id, null);
     sql(core, "DELETE FROM tenants WHERE id = ?").run(id);
   });
 }

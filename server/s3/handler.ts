@@ -38,6 +38,7 @@ import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
 import * as policyOps from "./ops/bucket_policy.ts";
 import * as corsOps from "./ops/cors.ts";
+import * as pabOps from "./ops/public_access.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -159,8 +160,11 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "PutBucketEncryption":
     case "DeleteBucketEncryption":
     case "GetPublicAccessBlock":
+      return pabOps.getPublicAccessBlock(ctx);
     case "PutPublicAccessBlock":
+      return pabOps.putPublicAccessBlock(ctx);
     case "DeletePublicAccessBlock":
+      return pabOps.deletePublicAccessBlock(ctx);
     case "GetBucketOwnershipControls":
     case "PutBucketOwnershipControls":
     case "DeleteBucketOwnershipControls":
