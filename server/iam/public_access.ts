@@ -9,7 +9,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { S3_NS, type XmlNode } from "../s3/xml.ts";
-import { getSettings, type IamCore, sql, updateSettings } from "./core.ts";
+import { type IamCore, sql, updateSettings } from "./core.ts";
 import { IamError } from "./errors.ts";
 import type { Backend } from "../storage/mod.ts";
 import type { BucketRecord } from "../storage/types.ts";
@@ -108,16 +108,27 @@ export function effectivePublicAccessBlock(
 }
 
 const tenantKey = (tenantId: string) => `publicAccessBlock/${tenantId}`;
+/** The settings key of the global default (a field of `Settings`, core.ts). */
+const GLOBAL_KEY = "publicAccessBlock";
+
+/**
+ * A block stored in the settings table; null when the row is absent. One indexed row read: the
+ * evaluator asks on every request that a public grant or policy could decide.
+ */
+function readBlock(core: Pick<IamCore, "db">, key: string): PublicAccessBlock | null {
+  const r = sql(core, "SELECT value FROM settings WHERE key = ?").get(key) as
+    | { value: string }
+    | undefined;
+  // Stored blocks were validated when written; flags a stored block does not name are false.
+  return r ? { ...noPublicAccessBlock(), ...JSON.parse(r.value) } : null;
+}
 
 /** A tenant's block; null when none is set. */
 export function getTenantPublicAccessBlock(
   core: Pick<IamCore, "db">,
   tenantId: string,
 ): PublicAccessBlock | null {
-  const r = sql(core, "SELECT value FROM settings WHERE key = ?").get(tenantKey(tenantId)) as
-    | { value: string }
-    | undefined;
-  return r ? publicAccessBlockFromJson(JSON.parse(r.value)) : null;
+  return readBlock(core, tenantKey(tenantId));
 }
 
 /** Sets (or with null removes) a tenant's block. */
@@ -136,14 +147,14 @@ export function putTenantPublicAccessBlock(
   ).run(tenantKey(tenantId), JSON.stringify(pab));
 }
 
-/** The global default block (the `publicAccessBlock` setting). */
-export function getGlobalPublicAccessBlock(core: IamCore): PublicAccessBlock {
-  return getSettings(core).publicAccessBlock;
+/** The global default block (the `publicAccessBlock` setting; none set: no flag). */
+export function getGlobalPublicAccessBlock(core: Pick<IamCore, "db">): PublicAccessBlock {
+  return readBlock(core, GLOBAL_KEY) ?? noPublicAccessBlock();
 }
 
 /** Sets the global default block. */
 export function putGlobalPublicAccessBlock(core: IamCore, pab: PublicAccessBlock): void {
-  const problem = updateSettings(core, { publicAccessBlock: pab });
+  const problem = updateSettings(core, { [GLOBAL_KEY]: pab });
   if (problem) throw new IamError("InvalidRequest", problem);
 }
 
@@ -160,7 +171,7 @@ export async function getBucketPublicAccessBlock(
  * global default, ORed.
  */
 export async function publicAccessBlockFor(
-  core: IamCore,
+  core: Pick<IamCore, "db">,
   storage: Backend,
   bucket: BucketRecord,
 ): Promise<PublicAccessBlock> {
