@@ -98,6 +98,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
       authorizer: iam.authorizer,
       namespaces: iam.namespaces,
+      grantees: iam.grantees,
+      defaultObjectOwnership: cfg.objectOwnership,
       onRequest: iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,

@@ -47,6 +47,11 @@ export interface Config {
   rootPassword: string | null;
   /** Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: string;
+  /**
+   * Object Ownership of buckets created without `x-amz-object-ownership`: ObjectWriter (ACLs on,
+   * what S3 clients and conformance suites assume) or BucketOwnerEnforced (AWS's newer default).
+   */
+  objectOwnership: "ObjectWriter" | "BucketOwnerEnforced";
   /** Performance mechanisms turned off, comma-separated (server/tuning.ts; for benchmarks). */
   without: string;
   configFile: string | null;
@@ -74,6 +79,7 @@ export const DEFAULTS: Config = {
   rootUser: null,
   rootPassword: null,
   trustedProxies: "",
+  objectOwnership: "ObjectWriter",
   without: "",
   configFile: null,
 };
@@ -232,6 +238,13 @@ export const OPTIONS: OptionSpec[] = [
     help: "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted",
   },
   {
+    key: "objectOwnership",
+    flag: "object-ownership",
+    env: "MAXIOFS_OBJECT_OWNERSHIP",
+    kind: "string",
+    help: "Object Ownership of new buckets: ObjectWriter (ACLs on) | BucketOwnerEnforced",
+  },
+  {
     key: "without",
     flag: "without",
     env: "MAXIOFS_WITHOUT",
@@ -354,6 +367,11 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   if (!["debug", "info", "warn", "error"].includes(cfg.logLevel)) {
     throw new ConfigError(
       `Cannot parse log level "${cfg.logLevel}": expected debug|info|warn|error`,
+    );
+  }
+  if (!["ObjectWriter", "BucketOwnerEnforced"].includes(cfg.objectOwnership)) {
+    throw new ConfigError(
+      `Cannot parse object ownership "${cfg.objectOwnership}": expected ObjectWriter|BucketOwnerEnforced`,
     );
   }
   parseListen(cfg.listen);

@@ -432,3 +432,15 @@ Deno.test("every setting has a flag, a variable and a config-file key", () => {
   assertEquals([env.objectCacheMiB, env.listCacheEntries, env.recordCacheMiB], [16, 5000, 8]);
   assertEquals(loadConfig({ args: [], env: {} }).recordCacheMiB, 32);
 });
+
+Deno.test("--object-ownership: ObjectWriter by default, BucketOwnerEnforced, nothing else", () => {
+  assertEquals(loadConfig({ args: [], env: {} }).objectOwnership, "ObjectWriter");
+  const env = { MAXIOFS_OBJECT_OWNERSHIP: "BucketOwnerEnforced" };
+  assertEquals(loadConfig({ args: [], env }).objectOwnership, "BucketOwnerEnforced");
+  const flag = ["--object-ownership", "ObjectWriter"];
+  assertEquals(loadConfig({ args: flag, env }).objectOwnership, "ObjectWriter");
+  throwsConfigError(
+    () => loadConfig({ args: ["--object-ownership", "BucketOwnerPreferred"], env: {} }),
+    "object ownership",
+  );
+});

@@ -15,7 +15,9 @@ Deno.test("ACLs behave as on buckets with ACLs disabled (BucketOwnerEnforced)", 
   const srv = await startServer();
   const s3 = srv.client();
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: "acl" }));
+    await s3.send(
+      new CreateBucketCommand({ Bucket: "acl", ObjectOwnership: "BucketOwnerEnforced" }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: "acl", Key: "k", Body: "x" }));
 
     await t.step("reads report the owner's FULL_CONTROL", async () => {
@@ -76,7 +78,9 @@ Deno.test("ACLs behave as on buckets with ACLs disabled (BucketOwnerEnforced)", 
     await t.step(
       "object ACL answers carry the version id, null included, as GET does",
       async () => {
-        await s3.send(new CreateBucketCommand({ Bucket: "aclv" }));
+        await s3.send(
+          new CreateBucketCommand({ Bucket: "aclv", ObjectOwnership: "BucketOwnerEnforced" }),
+        );
         await s3.send(new PutObjectCommand({ Bucket: "aclv", Key: "old", Body: "x" }));
         const unversioned = await signedFetch(srv, {
           method: "GET",

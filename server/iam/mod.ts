@@ -17,7 +17,8 @@ import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
 import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
 import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
-import { createUser } from "./users.ts";
+import { createUser, granteeLookup } from "./users.ts";
+import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
 import { purgeSessions } from "./sessions.ts";
@@ -47,6 +48,8 @@ export interface Iam {
    * console, and what decided it. `visibleNs`: the asking admin's namespace (null: all).
    */
   simulate(input: SimulationInput, visibleNs: string | null): Promise<SimulationResult>;
+  /** ACL grantees: canonical ids and email addresses resolved to users. */
+  grantees: GranteeLookup;
   limiter: LoginRateLimiter;
   /** Audit hook for S3 requests (bucket create/delete). */
   onS3Request(info: RequestInfo): void;
@@ -86,6 +89,7 @@ export function createIam(opts: IamOptions): Iam {
       if (!core.storage) throw new Error("the simulator needs the server's storage");
       return simulate({ core, storage: core.storage, namespaces, authorizer }, input, visibleNs);
     },
+    grantees: granteeLookup(core),
     limiter: new LoginRateLimiter(core),
     onS3Request(info) {
       authorizer.finish(info);

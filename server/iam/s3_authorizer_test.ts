@@ -60,6 +60,7 @@ Deno.test("UploadPartCopy reserves a well-formed range, else the source version 
           credentials: { lookup: () => Promise.resolve(null) },
           authorizer: app.iam.authorizer,
           namespaces: app.iam.namespaces,
+          grantees: app.iam.grantees,
           region: "us-east-1",
           domain: null,
           clock: { now: () => Date.now() },

@@ -4,6 +4,7 @@ import { getSettings, type IamCore, newId, num, type Role, ROLES, type Row, sql 
 import { IamError } from "./errors.ts";
 import { hashPassword, passwordProblem } from "./passwords.ts";
 import { getTenant } from "./tenants.ts";
+import type { GranteeLookup } from "./acl.ts";
 
 export interface User {
   id: string;
@@ -271,4 +272,25 @@ export function countGlobalAdmins(core: IamCore): number {
     "SELECT COUNT(*) AS n FROM users WHERE role = 'global_admin' AND status = 'active'",
   ).get() as { n: number };
   return Number(r.n);
+}
+
+/**
+ * ACL grantees from IAM (decision 0011): a canonical id is a user id (`root` for the root key)
+ * whose display name is the username; an email grant names the user with that address.
+ */
+export function granteeLookup(core: IamCore): GranteeLookup {
+  return {
+    userById(id) {
+      if (id === "root") return { id: "root", displayName: "root" };
+      const r = sql(core, "SELECT username FROM users WHERE id = ?").get(id) as Row | undefined;
+      return r ? { id, displayName: r.username as string } : null;
+    },
+    usersByEmail(email) {
+      const rows = sql(
+        core,
+        "SELECT id, username FROM users WHERE email <> '' AND lower(email) = lower(?) LIMIT 2",
+      ).all(email) as Row[];
+      return rows.map((r) => ({ id: r.id as string, displayName: r.username as string }));
+    },
+  };
 }

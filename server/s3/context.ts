@@ -11,6 +11,8 @@ import type { Client } from "../iam/net.ts";
 import type { Tuning } from "../tuning.ts";
 import type { Namespaces } from "./bucket_ref.ts";
 import type { PrincipalLookup } from "../iam/policy.ts";
+import type { GranteeLookup } from "../iam/acl.ts";
+import type { ObjectOwnership } from "../iam/ownership.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -28,6 +30,10 @@ export interface S3Deps {
   namespaces: Namespaces;
   credentials: CredentialStore;
   authorizer: Authorizer;
+  /** Resolves ACL grantees (canonical ids, email addresses) to users. */
+  grantees: GranteeLookup;
+  /** Object Ownership of buckets created without `x-amz-object-ownership` (ObjectWriter if absent). */
+  defaultObjectOwnership?: ObjectOwnership;
   region: string;
   domain: string | null;
   clock: Clock;

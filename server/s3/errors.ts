@@ -3,6 +3,10 @@ export const S3_ERRORS = {
   AccessDenied: [403, "Access Denied"],
   AccessControlListNotSupported: [400, "The bucket does not allow ACLs"],
   AccessForbidden: [403, "CORSResponse: This CORS request is not allowed."],
+  AmbiguousGrantByEmailAddress: [
+    400,
+    "The email address you provided is associated with more than one account.",
+  ],
   AccountProblem: [403, "There is a problem with your AWS account that prevents the operation."],
   AuthorizationHeaderMalformed: [400, "The authorization header is malformed."],
   AuthorizationQueryParametersError: [
@@ -47,6 +51,10 @@ export const S3_ERRORS = {
   InvalidArgument: [400, "Invalid Argument"],
   InvalidBucketName: [400, "The specified bucket is not valid."],
   InvalidBucketState: [409, "The request is not valid with the current state of the bucket."],
+  InvalidBucketAclWithObjectOwnership: [
+    400,
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  ],
   InvalidDigest: [400, "The Content-MD5 you specified is not valid."],
   InvalidEncryptionAlgorithmError: [400, "The encryption request you specified is not valid."],
   InvalidLocationConstraint: [400, "The specified location constraint is not valid."],
@@ -129,6 +137,7 @@ export const S3_ERRORS = {
     409,
     "A conflicting conditional operation is currently in progress against this resource. Try again.",
   ],
+  OwnershipControlsNotFoundError: [404, "The bucket ownership controls were not found"],
   PermanentRedirect: [
     301,
     "The bucket you are attempting to access must be addressed using the specified endpoint.",
@@ -150,6 +159,10 @@ export const S3_ERRORS = {
   ServiceUnavailable: [503, "Service is unable to handle request."],
   SlowDown: [503, "Please reduce your request rate."],
   TooManyBuckets: [400, "You have attempted to create more buckets than allowed"],
+  UnresolvableGrantByEmailAddress: [
+    400,
+    "The email address you provided does not match any account on record.",
+  ],
   UnexpectedContent: [400, "This request does not support content"],
   XAmzContentSHA256Mismatch: [
     400,

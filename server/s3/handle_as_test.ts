@@ -41,6 +41,7 @@ Deno.test("handleAs runs S3 as the given principal; handle trusts only signature
         mayList: () => Promise.resolve(true),
       },
       namespaces: GLOBAL_ONLY,
+      grantees: { userById: (id) => ({ id, displayName: id }), usersByEmail: () => [] },
       region: "us-east-1",
       domain: null,
       clock: { now: () => Date.now() },

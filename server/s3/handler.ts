@@ -39,6 +39,8 @@ import * as configOps from "./ops/bucket_config.ts";
 import * as policyOps from "./ops/bucket_policy.ts";
 import * as corsOps from "./ops/cors.ts";
 import * as pabOps from "./ops/public_access.ts";
+import * as aclOps from "./ops/acl.ts";
+import * as ownershipOps from "./ops/ownership.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -135,13 +137,19 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "DeleteBucketLifecycle":
       return lifecycleOps.deleteBucketLifecycle(ctx);
     case "GetBucketAcl":
-      return configOps.getBucketAcl(ctx);
+      return aclOps.getBucketAcl(ctx);
     case "PutBucketAcl":
-      return configOps.putBucketAcl(ctx);
+      return aclOps.putBucketAcl(ctx);
     case "GetObjectAcl":
-      return configOps.getObjectAcl(ctx);
+      return aclOps.getObjectAcl(ctx);
     case "PutObjectAcl":
-      return configOps.putObjectAcl(ctx);
+      return aclOps.putObjectAcl(ctx);
+    case "GetBucketOwnershipControls":
+      return ownershipOps.getBucketOwnershipControls(ctx);
+    case "PutBucketOwnershipControls":
+      return ownershipOps.putBucketOwnershipControls(ctx);
+    case "DeleteBucketOwnershipControls":
+      return ownershipOps.deleteBucketOwnershipControls(ctx);
     case "GetBucketPolicy":
       return policyOps.getBucketPolicy(ctx);
     case "PutBucketPolicy":
@@ -165,9 +173,6 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return pabOps.putPublicAccessBlock(ctx);
     case "DeletePublicAccessBlock":
       return pabOps.deletePublicAccessBlock(ctx);
-    case "GetBucketOwnershipControls":
-    case "PutBucketOwnershipControls":
-    case "DeleteBucketOwnershipControls":
     case "GetBucketNotificationConfiguration":
     case "PutBucketNotificationConfiguration":
     case "GetBucketReplication":

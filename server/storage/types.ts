@@ -71,6 +71,24 @@ export interface PartRef {
   checksum?: string;
 }
 
+/** ACL permissions (server/iam/acl.ts is the model; this is how records store it). */
+export type Permission = "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" | "FULL_CONTROL";
+
+export type Grantee =
+  | { type: "CanonicalUser"; id: string; displayName: string }
+  | { type: "Group"; uri: string };
+
+export interface Grant {
+  grantee: Grantee;
+  permission: Permission;
+}
+
+/** An access control list as stored: the resource owner and the grants, in order. */
+export interface StoredAcl {
+  owner: { id: string; displayName: string };
+  grants: Grant[];
+}
+
 export interface ObjectRecord {
   v: 1;
   key: string;
@@ -114,6 +132,8 @@ export interface ObjectRecord {
   retention?: { mode: "GOVERNANCE" | "COMPLIANCE"; until: number };
   legalHold?: boolean;
   ownerId: string;
+  /** The version's ACL; absent when private (the owner's FULL_CONTROL alone). */
+  acl?: StoredAcl;
 }
 
 export interface ByteRange {
@@ -151,6 +171,8 @@ export interface PutObjectInput {
   conditions?: WriteConditions;
   retention?: ObjectRecord["retention"];
   legalHold?: boolean;
+  /** The new version's ACL; absent when private. */
+  acl?: StoredAcl;
   /** Upper bound for the body (5 GiB for a single PUT). */
   maxSize?: number;
 }

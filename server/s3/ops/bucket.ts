@@ -1,6 +1,7 @@
 /** Bucket lifecycle: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 import { S3Error } from "../errors.ts";
 import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
+import { creationConfigs } from "./ownership.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { namespaceForCreate } from "../bucket_ref.ts";
 import { validateBucketRef } from "../names.ts";
@@ -34,21 +35,18 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   }
   const lockHeader = ctx.req.headers.get("x-amz-bucket-object-lock-enabled");
   const objectLock = lockHeader?.toLowerCase() === "true";
-  const acl = ctx.req.headers.get("x-amz-acl");
-  if (acl && !["private", "public-read", "public-read-write", "authenticated-read"].includes(acl)) {
-    throw new S3Error("InvalidArgument", {
-      fields: { ArgumentName: "x-amz-acl", ArgumentValue: acl },
-    });
-  }
   if (!ctx.principal) throw new S3Error("AccessDenied");
   const ref = validateBucketRef(name);
+  const ownerId = ctx.principal.userId;
+  const configs = creationConfigs(ctx, ownerId);
   try {
     await ctx.deps.storage.createBucket({
       ns: namespaceForCreate(ctx.deps.namespaces, ctx.ns, ref),
       name: ref.name,
-      ownerId: ctx.principal.userId,
+      ownerId,
       region: location,
       objectLock,
+      configs,
     });
   } catch (e) {
     if (!(e instanceof S3Error) || e.code !== "BucketAlreadyOwnedByYou") throw e;

@@ -16,6 +16,7 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../storage/mod.t
 import { failedCondition, readCopySource } from "./object_get.ts";
 import { storageClassFrom } from "./object_put.ts";
 import { validateBucketRef, validateKey } from "../names.ts";
+import { writeOwnership, writerOf } from "./acl.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -170,6 +171,8 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
     : null;
   // The source's retention is not copied: the request's lock headers or the bucket default apply.
   const lock = objectLockFrom(h, ctx.deps.clock.now());
+  // A copy gets the ACL of its request, not the source's.
+  const owned = await writeOwnership(ctx, destBucket, h, writerOf(ctx, destBucket));
 
   return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
     checkCopySourceConditions(h, rec);
@@ -199,10 +202,10 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       meta: replaceContent ? replaceContent.meta : { ...rec.meta },
       tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
       storageClass,
-      ownerId: ctx.principal!.userId,
       conditions: writeConditionsFrom(h),
       maxSize: MAX_COPY_SOURCE,
       ...lock,
+      ...owned,
     });
     return copyResult(written, rec);
   });

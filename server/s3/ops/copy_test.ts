@@ -105,6 +105,7 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
         { ...REC, size: opts.size ?? REC.size },
         () => Promise.resolve(new ReadableStream({ start: (c) => c.close() })),
       ),
+    getBucketConfig: () => Promise.resolve(null),
     putObject: (_b: BucketRecord, input: PutObjectInput) => {
       puts.push(input);
       return Promise.resolve({ ...REC, key: input.key });
@@ -121,6 +122,7 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
     },
     clock: { now: () => Date.now() },
     log: { debug() {}, info() {}, warn() {}, error() {} },
+    grantees: { userById: (id: string) => ({ id, displayName: id }), usersByEmail: () => [] },
     region: "us-east-1",
     domain: null,
   } as unknown as S3Deps;

@@ -28,6 +28,7 @@ import { encoderFor, parseMaxParam } from "./list.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { readCopySource } from "./object_get.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
+import { writeOwnership, writerOf } from "./acl.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
 import { abortOf } from "../../features/lifecycle/rules.ts";
 import {
@@ -121,15 +122,17 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
   // Lock settings are refused up front on a bucket without Object Lock, as S3 does.
   const lock = objectLockFrom(h, ctx.deps.clock.now());
   assertLockAllowed(lock, bucket.objectLock);
+  // Kept on the upload and applied by Complete.
+  const owned = await writeOwnership(ctx, bucket, h, writerOf(ctx, bucket));
   const up = await ctx.deps.storage.createMultipartUpload(bucket, {
     key,
     content: contentHeadersFrom(h),
     meta: userMetadataFrom(h),
     tags: parseTaggingHeader(h.get("x-amz-tagging")),
     storageClass: storageClassFrom(h),
-    ownerId: ctx.principal!.userId,
     checksum: uploadChecksumFrom(h),
     ...lock,
+    ...owned,
   });
   const headers: Record<string, string> = {};
   if (up.checksum) {

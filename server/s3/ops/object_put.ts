@@ -12,6 +12,7 @@ import {
 import { parseTaggingHeader } from "../tags.ts";
 import { checksumHeaderName, LOCK_CONFIG, type LockConfig } from "../../storage/mod.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
+import { writeOwnership, writerOf } from "./acl.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -102,6 +103,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const lock = objectLockFrom(h, ctx.deps.clock.now());
   const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
   await requireLockIntegrity(ctx, bucket, lock, checksum);
+  const owned = await writeOwnership(ctx, bucket, h, writerOf(ctx, bucket));
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const rec = await ctx.deps.storage.putObject(bucket, {
     key,
@@ -113,9 +115,9 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     meta: userMetadataFrom(h),
     tags: parseTaggingHeader(h.get("x-amz-tagging")),
     storageClass: storageClassFrom(h),
-    ownerId: ctx.principal!.userId,
     conditions: writeConditionsFrom(h),
     ...lock,
+    ...owned,
   });
   const headers = writeResponseHeaders(rec);
   await addExpirationHeader(ctx, bucket, rec, headers);

@@ -8,6 +8,7 @@ import { buildXml, child, children, parseXml } from "../xml.ts";
 import { MAX_OBJECT_TAGS, validateTags } from "../tags.ts";
 import { contentHeadersFrom, expectedChecksumFrom, userMetadataFrom } from "../headers.ts";
 import { storageClassFrom, validateKey, writeResponseHeaders } from "./object_put.ts";
+import { writeOwnership, writerOf } from "./acl.ts";
 import { boundaryOf, MultipartReader } from "../auth/multipart_form.ts";
 import {
   authenticatePostForm,
@@ -177,6 +178,10 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
         h.set(k, v);
       } catch { /* not a valid header name: never stored metadata */ }
     }
+    // The `acl` form field is the `x-amz-acl` of a PUT.
+    const aclHeaders = new Headers(h);
+    if (fields.has("acl")) aclHeaders.set("x-amz-acl", fields.get("acl")!);
+    const owned = await writeOwnership(authCtx, bucket, aclHeaders, writerOf(authCtx, bucket));
     const rec = await ctx.deps.storage.putObject(bucket, {
       key,
       body: lengthChecked(form.stream(), range),
@@ -187,7 +192,7 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       meta: userMetadataFrom(h),
       tags: taggingField(fields.get("tagging")),
       storageClass: storageClassFrom(h),
-      ownerId: auth.principal?.userId ?? bucket.ownerId,
+      ...owned,
     });
 
     const origin = new URL(ctx.req.url).origin;

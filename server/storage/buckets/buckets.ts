@@ -90,6 +90,8 @@ export interface CreateBucketInput {
   ownerId: string;
   region: string;
   objectLock?: boolean;
+  /** Bucket configurations stored in the creating commit (kind -> value): ACL, ownership. */
+  configs?: Record<string, unknown>;
 }
 
 export async function createBucket(
@@ -122,6 +124,9 @@ export async function createBucket(
     .set(bucketIdKey(rec.id), { v: 1, ns: rec.ns, name: rec.name })
     .set(bucketStatKey(rec.id, "objects"), new Deno.KvU64(0n))
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
+  for (const [kind, value] of Object.entries(input.configs ?? {})) {
+    op.set(bucketConfigKey(rec.id, kind), { v: 1, value });
+  }
   op.noteStats({ bucketId: rec.id, ns: rec.ns, buckets: 1 });
   if (!(await commitBucket(core, op, rec.ns, rec.name, rec))) throw new S3Error("OperationAborted");
   return rec;

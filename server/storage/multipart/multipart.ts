@@ -28,6 +28,7 @@ import type {
   ExpectedChecksum,
   ObjectRecord,
   PutObjectInput,
+  StoredAcl,
 } from "../types.ts";
 
 export const MAX_PART_NUMBER = 10000;
@@ -48,6 +49,8 @@ export interface UploadRecord {
   checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType };
   retention?: ObjectRecord["retention"];
   legalHold?: boolean;
+  /** The completed object's ACL; absent when private. */
+  acl?: StoredAcl;
   /**
    * Set (to the time) while a CompleteMultipartUpload runs: part uploads wait instead of
    * committing, so the part list Complete read stays the one it publishes. Cleared at start-up.
@@ -84,6 +87,7 @@ export interface CreateUploadInput {
   checksum?: UploadRecord["checksum"];
   retention?: ObjectRecord["retention"];
   legalHold?: boolean;
+  acl?: StoredAcl;
 }
 
 export interface UploadPartInput
@@ -162,6 +166,7 @@ export async function createUpload(
     checksum: input.checksum,
     retention: input.retention,
     legalHold: input.legalHold,
+    acl: input.acl,
   };
   const listing: UploadListing = {
     v: 1,

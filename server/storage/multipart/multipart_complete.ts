@@ -166,6 +166,7 @@ export function buildMultipartRecord(
     retention: up.retention,
     legalHold: up.legalHold,
     ownerId: up.ownerId,
+    acl: up.acl,
   };
   if (up.checksum) {
     rec.checksum = {

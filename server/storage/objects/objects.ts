@@ -197,6 +197,7 @@ export async function putObject(
     retention: input.retention,
     legalHold: input.legalHold,
     ownerId: input.ownerId,
+    acl: input.acl,
   };
   const rows = w.data ? inlineRowCount(w.data.length) : undefined;
   if (rows !== undefined) rec.inlineRows = rows;
