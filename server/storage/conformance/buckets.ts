@@ -197,4 +197,33 @@ export const BUCKET_CASES: ConformanceCase[] = [
       assertEquals((await be.getBucket("", "unconfigured")).versioning, "Unversioned");
     },
   },
+  {
+    name: "buckets: configurations given at creation are there with the bucket, or not at all",
+    async run({ be }) {
+      const configs = { ownership: { rule: "BucketOwnerEnforced" }, acl: { grants: [] } };
+      const b = await be.createBucket({
+        ns: "",
+        name: "born-configured",
+        ownerId: OWNER,
+        region: "us-east-1",
+        configs,
+      });
+      assertEquals(await be.getBucketConfig(b.id, "ownership"), configs.ownership);
+      assertEquals(await be.getBucketConfig(b.id, "acl"), configs.acl);
+      // A refused creation stores none of them on the existing bucket.
+      const other = await bucket(be, "plain-bucket");
+      await expectCode(
+        () =>
+          be.createBucket({
+            ns: "",
+            name: "plain-bucket",
+            ownerId: OWNER,
+            region: "us-east-1",
+            configs,
+          }),
+        "BucketAlreadyOwnedByYou",
+      );
+      assertEquals(await be.getBucketConfig(other.id, "ownership"), null);
+    },
+  },
 ];

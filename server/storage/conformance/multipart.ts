@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
 import type { S3ErrorCode } from "../../s3/errors.ts";
 import type { Backend } from "../backend.ts";
-import type { BucketRecord } from "../types.ts";
+import type { BucketRecord, StoredAcl } from "../types.ts";
 import {
   allVersions,
   bodyOf,
@@ -71,6 +71,12 @@ export async function multipartPut(
   });
 }
 
+/** An upload's ACL, kept on the upload and given to the completed object. */
+const ACL: StoredAcl = {
+  owner: { id: OWNER, displayName: OWNER },
+  grants: [{ grantee: { type: "Group", uri: "urn:readers" }, permission: "READ" }],
+};
+
 export const MULTIPART_CASES: ConformanceCase[] = [
   {
     name: "multipart: parts out of order, a part overwritten, complete with the composite ETag",
@@ -84,6 +90,7 @@ export const MULTIPART_CASES: ConformanceCase[] = [
         tags: { t: "1" },
         storageClass: "STANDARD_IA",
         ownerId: OWNER,
+        acl: ACL,
       });
       assertEquals(typeof up.uploadId, "string");
       const open = await be.getMultipartUpload(b, "big/object", up.uploadId);
@@ -143,6 +150,7 @@ export const MULTIPART_CASES: ConformanceCase[] = [
         t: "1",
       }]);
       assertEquals(got.storageClass, "STANDARD_IA");
+      assertEquals(got.acl, ACL, "the upload's ACL is the object's");
       assertEquals(await read(be, got), all);
       // Ranges inside a part, across part boundaries, and the last byte.
       for (

@@ -2,6 +2,7 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
 import type { S3ErrorCode } from "../../s3/errors.ts";
 import { multipartPut } from "./multipart.ts";
+import type { StoredAcl } from "../types.ts";
 import {
   bodyOf,
   bucket,
@@ -95,6 +96,16 @@ export const OBJECT_CASES: ConformanceCase[] = [
         expires: "Wed, 21 Oct 2015 07:28:00 GMT",
       };
       const meta = { color: "blue", "with-dash": "ü ☃ and spaces", empty: "" };
+      const acl: StoredAcl = {
+        owner: { id: "owner-2", displayName: "two" },
+        grants: [
+          {
+            grantee: { type: "CanonicalUser", id: "owner-2", displayName: "two" },
+            permission: "READ",
+          },
+          { grantee: { type: "Group", uri: "urn:everyone" }, permission: "WRITE_ACP" },
+        ],
+      };
       const before = clock?.now();
       const rec = await put(be, b, "dir/meta", "hello", {
         content,
@@ -102,6 +113,7 @@ export const OBJECT_CASES: ConformanceCase[] = [
         tags: { project: "x", "tag with space": "v" },
         storageClass: "STANDARD_IA",
         ownerId: "owner-2",
+        acl,
       });
       const after = clock?.now();
       const got = await be.getObjectRecord(b, "dir/meta");
@@ -109,6 +121,7 @@ export const OBJECT_CASES: ConformanceCase[] = [
       assertEquals(got.meta, meta);
       assertEquals(got.tags, { project: "x", "tag with space": "v" });
       assertEquals([got.storageClass, got.ownerId], ["STANDARD_IA", "owner-2"]);
+      assertEquals(got.acl, acl);
       assertEquals(got.lastModified, rec.lastModified);
       if (before !== undefined && after !== undefined) {
         assert(
@@ -129,6 +142,7 @@ export const OBJECT_CASES: ConformanceCase[] = [
       assertEquals([plain.meta, plain.content, plain.storageClass], [{}, {}, "STANDARD"]);
       assert(!plain.tags || Object.keys(plain.tags).length === 0, "tags are not carried over");
       assertEquals(plain.ownerId, OWNER);
+      assertEquals("acl" in plain, false, "no ACL given: no field (private)");
     },
   },
   {
