@@ -328,9 +328,27 @@ export interface AclSubject {
 
 /** Whether `acl` grants `perm` to the subject; FULL_CONTROL implies every permission. */
 export function aclPermits(acl: StoredAcl, subject: AclSubject, perm: Permission): boolean {
-  return acl.grants.some((g) =>
+  return aclGrantFor(acl, subject, perm) !== null;
+}
+
+/** The first grant giving `perm` to the subject (what decided, for the evaluator), or null. */
+export function aclGrantFor(acl: StoredAcl, subject: AclSubject, perm: Permission): Grant | null {
+  return acl.grants.find((g) =>
     (g.permission === perm || g.permission === "FULL_CONTROL") && matches(g.grantee, subject)
-  );
+  ) ?? null;
+}
+
+/** A grant as the evaluator names it: `READ to AllUsers`, `FULL_CONTROL to u1 (alice)`. */
+export function describeGrant(g: Grant): string {
+  const who = g.grantee.type === "Group"
+    ? g.grantee.uri.slice(g.grantee.uri.lastIndexOf("/") + 1)
+    : `${g.grantee.id} (${g.grantee.displayName})`;
+  return `${g.permission} to ${who}`;
+}
+
+/** The ACL without its public grants (a public access block's IgnorePublicAcls). */
+export function withoutPublicGrants(acl: StoredAcl): StoredAcl {
+  return { owner: acl.owner, grants: acl.grants.filter((g) => !isPublicGrant(g)) };
 }
 
 function matches(g: Grantee, s: AclSubject): boolean {
@@ -342,10 +360,12 @@ function matches(g: Grantee, s: AclSubject): boolean {
 
 /** AWS's "public" for ACLs: a grant to AllUsers or AuthenticatedUsers. */
 export function isPublicAcl(acl: StoredAcl): boolean {
-  return acl.grants.some((g) =>
-    g.grantee.type === "Group" &&
-    (g.grantee.uri === ALL_USERS || g.grantee.uri === AUTHENTICATED_USERS)
-  );
+  return acl.grants.some(isPublicGrant);
+}
+
+function isPublicGrant(g: Grant): boolean {
+  return g.grantee.type === "Group" &&
+    (g.grantee.uri === ALL_USERS || g.grantee.uri === AUTHENTICATED_USERS);
 }
 
 /** Whether the ACL is the private one: the owner's FULL_CONTROL and nothing else. */
