@@ -100,6 +100,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       namespaces: iam.namespaces,
       grantees: iam.grantees,
       defaultObjectOwnership: cfg.objectOwnership,
+      principals: iam.principals,
       onRequest: iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,

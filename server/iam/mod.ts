@@ -17,7 +17,7 @@ import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
 import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
 import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
-import { createUser, granteeLookup } from "./users.ts";
+import { createUser, getUserByName, granteeLookup } from "./users.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
@@ -25,6 +25,7 @@ import { purgeSessions } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
 import type { RequestInfo } from "../s3/context.ts";
 import type { Namespaces } from "../s3/bucket_ref.ts";
+import type { PrincipalLookup } from "./policy.ts";
 
 export interface IamOptions {
   /** IAM's database (`openDb(data_dir/maxiofs.db)`); IAM closes it. */
@@ -43,6 +44,8 @@ export interface Iam {
   authorizer: IamAuthorizer;
   /** Tenant names to namespaces (`tenant:bucket` names). */
   namespaces: Namespaces;
+  /** Whether a principal ARN a bucket policy names exists (PutBucketPolicy refuses others). */
+  principals: PrincipalLookup;
   /**
    * The policy simulator (simulate.ts): the evaluator's decision on a request described by the
    * console, and what decided it. `visibleNs`: the asking admin's namespace (null: all).
@@ -73,18 +76,29 @@ export function createIam(opts: IamOptions): Iam {
 
   const credentials = accessKeyStore(core);
 
-  const authorizer = iamAuthorizer(core);
-
   const namespaces: Namespaces = {
     nsOf: (account) => getTenantByName(core, account)?.id ?? null,
     accountOf: (ns) => ns === "" ? "" : getTenant(core, ns)?.name ?? null,
   };
+
+  const authorizer = iamAuthorizer(core, { namespaces });
 
   return {
     core,
     credentials,
     authorizer,
     namespaces,
+    principals: {
+      principalExists(arn) {
+        const m = /^arn:aws:iam::([a-z0-9-]*):(root|user\/(.+))$/.exec(arn);
+        if (!m) return false;
+        const ns = m[1] === "" ? "" : namespaces.nsOf(m[1]);
+        if (ns === null) return false;
+        if (m[2] === "root") return true;
+        const row = getUserByName(core, m[3]);
+        return row !== null && ((row.tenant_id as string | null) ?? "") === ns;
+      },
+    },
     simulate(input, visibleNs) {
       if (!core.storage) throw new Error("the simulator needs the server's storage");
       return simulate({ core, storage: core.storage, namespaces, authorizer }, input, visibleNs);

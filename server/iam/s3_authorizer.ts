@@ -1,10 +1,12 @@
 /**
- * The S3 authorizer of the IAM issue. Order: authenticated -> tenant boundary and tenant status
- * -> policies (an explicit Deny wins over everything, ownership and admin roles included) ->
- * admins of the namespace, the bucket owner, bucket grants, policy Allow -> otherwise denied.
- * CopyObject and UploadPartCopy ask again for `GetObject` on their source (the ops do that
- * themselves, through this authorizer). Writes with a known length are refused early when they
- * cannot fit the tenant quota; the exact, atomic check happens in the publishing commit.
+ * The S3 authorizer: gathers what a request is (principal, action, resource, condition keys) and
+ * asks the one evaluator (evaluate.ts) with its sources: the caller's identity policies, the
+ * namespace's rules (root key, admins, bucket owner, console bucket grants), the bucket policy
+ * and the ACLs, the public access blocks applied (docs/security.md has the order). Tenant status
+ * is checked first. CopyObject and UploadPartCopy ask again for `GetObject` on their source (the
+ * ops do that themselves, through this authorizer). Writes with a known length are refused early
+ * when they cannot fit the quota of the bucket's namespace; the exact, atomic check happens in
+ * the publishing commit.
  */
 import { S3Error } from "../s3/errors.ts";
 import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
@@ -21,7 +23,15 @@ import {
   type Verdict,
 } from "./evaluate.ts";
 import type { IamCore } from "./core.ts";
-import { evaluatePolicy, type PolicyRequest } from "./policy.ts";
+import { evaluatePolicy, isPublicPolicy, type PolicyRequest, resourceArn } from "./policy.ts";
+import { BucketPolicies } from "./bucket_policies.ts";
+import {
+  noPublicAccessBlock,
+  type PublicAccessBlock,
+  publicAccessBlockFor,
+} from "./public_access.ts";
+import type { Namespaces } from "../s3/bucket_ref.ts";
+import type { AuthMethod } from "../s3/auth/mod.ts";
 import { documentsFor } from "./policy_store.ts";
 import { groupIdsOf } from "./groups.ts";
 import { type Access, ACCESS_RANK, grantedAccess } from "./grants.ts";
@@ -70,9 +80,30 @@ const ACTION: Record<string, string> = {
   GetBucketPolicyStatus: "s3:GetBucketPolicyStatus",
 };
 
-export function actionOf(op: string): string {
-  return ACTION[op] ?? `s3:${op}`;
+/** Actions of ops on one version (`versionId` given), as AWS names them. */
+const VERSION_ACTION: Record<string, string> = {
+  GetObject: "s3:GetObjectVersion",
+  HeadObject: "s3:GetObjectVersion",
+  GetObjectAttributes: "s3:GetObjectVersionAttributes",
+  DeleteObject: "s3:DeleteObjectVersion",
+  GetObjectAcl: "s3:GetObjectVersionAcl",
+  PutObjectAcl: "s3:PutObjectVersionAcl",
+  GetObjectTagging: "s3:GetObjectVersionTagging",
+  PutObjectTagging: "s3:PutObjectVersionTagging",
+  DeleteObjectTagging: "s3:DeleteObjectVersionTagging",
+};
+
+/** The IAM action of an op; `versioned`: the request names a version (`versionId`). */
+export function actionOf(op: string, versioned = false): string {
+  return (versioned ? VERSION_ACTION[op] : undefined) ?? ACTION[op] ?? `s3:${op}`;
 }
+
+/**
+ * Ops on the bucket policy itself: the namespace's root key, admins and bucket owner may always
+ * run them (a policy that denies everyone can still be removed), and callers of another
+ * namespace never may (405, as AWS answers another account).
+ */
+const POLICY_OPS = new Set(["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"]);
 
 const WRITE_OPS = new Set([
   "PutObject",
@@ -104,10 +135,35 @@ export interface RequestView {
   query: URLSearchParams;
   headers: Headers;
   client: Client;
+  /** `s3:signatureversion`: "AWS" (V2) or "AWS4-HMAC-SHA256"; absent for other requests. */
+  signatureVersion?: string;
+  /** `s3:authType`: "REST-HEADER", "REST-QUERY-STRING" or "POST"; absent for other requests. */
+  authType?: string;
 }
 
+const SIGNATURE_VERSION: Partial<Record<AuthMethod, string>> = {
+  v4: "AWS4-HMAC-SHA256",
+  "v4-presigned": "AWS4-HMAC-SHA256",
+  v2: "AWS",
+  "v2-presigned": "AWS",
+};
+const AUTH_TYPE: Partial<Record<AuthMethod, string>> = {
+  v4: "REST-HEADER",
+  v2: "REST-HEADER",
+  "v4-presigned": "REST-QUERY-STRING",
+  "v2-presigned": "REST-QUERY-STRING",
+  "post-policy": "POST",
+};
+
 function viewOf(ctx: OpContext): RequestView {
-  return { query: ctx.ep.query, headers: ctx.req.headers, client: ctx.client };
+  const method = ctx.ep.op === "PostObject" ? "post-policy" : ctx.auth.method;
+  return {
+    query: ctx.ep.query,
+    headers: ctx.req.headers,
+    client: ctx.client,
+    signatureVersion: SIGNATURE_VERSION[ctx.auth.method],
+    authType: AUTH_TYPE[method],
+  };
 }
 
 export interface IamAuthorizer extends Authorizer {
@@ -127,58 +183,96 @@ export interface IamAuthorizer extends Authorizer {
   ): Promise<AccessDecision>;
 }
 
-export function iamAuthorizer(
-  core: IamCore,
-): IamAuthorizer {
+export interface AuthorizerDeps {
+  /** Tenant names of namespaces (principal ARNs, policy resources). */
+  namespaces: Namespaces;
+}
+
+export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorizer {
+  const accountOf = (ns: string) => deps.namespaces.accountOf(ns) ?? ns;
+  const policies = core.storage
+    ? new BucketPolicies(core.storage, { accounts: deps.namespaces })
+    : null;
   // Part reservations and upload ends by request id, from authorization until `finish`.
   const pending = new Map<
     string,
     { ns: string; uploadId: string; len: number | null; partNumber?: number }
   >();
-  const factsFor = (
+  /** What policies see of a request: who, which action, which resource, which condition keys. */
+  const requestFor = (
     view: RequestView,
-    p: Principal,
+    p: Principal | null,
     op: string,
-    bucket: string | null,
-    key: string | null,
+    resource: string,
+    listing: boolean,
   ): PolicyRequest => {
     const q = view.query;
-    // Decision 0011: the account id of a namespace is the tenant's name.
-    const account = p.tenantId === null ? "" : getTenant(core, p.tenantId)?.name ?? p.tenantId;
+    const now = core.clock.now();
+    const account = p ? accountOf(namespaceOf(p)) : "";
     return {
-      principal: {
+      principal: p && {
         arn: p.kind === "root"
           ? "arn:aws:iam:::root"
           : `arn:aws:iam::${account}:user/${p.displayName}`,
         account,
-        canonicalId: p.kind === "root" ? "root" : p.userId,
+        canonicalId: p.userId,
         username: p.displayName,
         userId: p.userId,
       },
-      action: actionOf(op),
-      resource: bucket === null
-        ? "arn:aws:s3:::*"
-        : key === null
-        ? `arn:aws:s3:::${bucket}`
-        : `arn:aws:s3:::${bucket}/${key}`,
+      action: actionOf(op, q.has("versionId")),
+      resource,
       context: {
         "aws:sourceip": view.client.ip ?? undefined,
         "aws:securetransport": String(view.client.secure),
-        "aws:username": p.displayName,
-        "aws:userid": p.userId,
-        "aws:principaltype": p.kind === "root" ? "Account" : "User",
-        "aws:currenttime": new Date(core.clock.now()).toISOString(),
-        "aws:epochtime": String(Math.floor(core.clock.now() / 1000)),
+        "aws:username": p?.displayName,
+        "aws:userid": p?.userId,
+        "aws:principalarn": p
+          ? p.kind === "root"
+            ? "arn:aws:iam:::root"
+            : `arn:aws:iam::${account}:user/${p.displayName}`
+          : undefined,
+        "aws:principalaccount": p ? account : undefined,
+        "aws:principaltype": p === null ? "Anonymous" : p.kind === "root" ? "Account" : "User",
+        "aws:currenttime": new Date(now).toISOString(),
+        "aws:epochtime": String(Math.floor(now / 1000)),
         "aws:useragent": view.headers.get("user-agent") ?? undefined,
         "aws:referer": view.headers.get("referer") ?? undefined,
-        "s3:prefix": bucket !== null && key === null ? q.get("prefix") ?? "" : undefined,
+        "s3:prefix": listing ? q.get("prefix") ?? "" : undefined,
         "s3:delimiter": q.get("delimiter") ?? undefined,
         "s3:max-keys": q.get("max-keys") ?? undefined,
         "s3:versionid": q.get("versionId") ?? undefined,
         "s3:x-amz-acl": view.headers.get("x-amz-acl") ?? undefined,
+        "s3:x-amz-copy-source": view.headers.get("x-amz-copy-source") ?? undefined,
+        "s3:x-amz-metadata-directive": view.headers.get("x-amz-metadata-directive") ?? undefined,
+        "s3:x-amz-server-side-encryption": view.headers.get("x-amz-server-side-encryption") ??
+          undefined,
+        "s3:x-amz-grant-read": view.headers.get("x-amz-grant-read") ?? undefined,
+        "s3:x-amz-grant-write": view.headers.get("x-amz-grant-write") ?? undefined,
+        "s3:x-amz-grant-read-acp": view.headers.get("x-amz-grant-read-acp") ?? undefined,
+        "s3:x-amz-grant-write-acp": view.headers.get("x-amz-grant-write-acp") ?? undefined,
+        "s3:x-amz-grant-full-control": view.headers.get("x-amz-grant-full-control") ?? undefined,
+        "s3:object-lock-mode": view.headers.get("x-amz-object-lock-mode") ?? undefined,
+        "s3:object-lock-retain-until-date":
+          view.headers.get("x-amz-object-lock-retain-until-date") ??
+            undefined,
+        "s3:object-lock-legal-hold": view.headers.get("x-amz-object-lock-legal-hold") ?? undefined,
+        "s3:signatureversion": view.signatureVersion,
+        "s3:authtype": view.authType,
       },
     };
   };
+
+  /** The resource ARN as the caller names it (identity policies). */
+  const callerResource = (bucketName: string | null, key: string | null) =>
+    bucketName === null
+      ? "arn:aws:s3:::*"
+      : key === null
+      ? `arn:aws:s3:::${bucketName}`
+      : `arn:aws:s3:::${bucketName}/${key}`;
+
+  /** Names a deciding statement for the simulator and the logs. */
+  const statementName = (st: { sid?: string; index: number } | undefined) =>
+    st?.sid ? `statement "${st.sid}"` : `statement #${(st?.index ?? 0) + 1}`;
 
   /** The caller's identity policies (user and groups) on this request. */
   const identityVerdict = (
@@ -191,8 +285,13 @@ export function iamAuthorizer(
   ): Verdict => {
     const docs = documentsFor(core, p.userId, groupIds);
     if (!docs.length) return NO_MATCH;
-    const { decision: effect } = evaluatePolicy(docs, factsFor(view, p, op, bucketName, key));
-    return effect === "NoMatch" ? NO_MATCH : { effect, by: `identity policy (${effect})` };
+    const req = requestFor(view, p, op, callerResource(bucketName, key), key === null);
+    const d = evaluatePolicy(docs, req);
+    if (d.decision === "NoMatch") return NO_MATCH;
+    return {
+      effect: d.decision,
+      by: `identity policy, ${statementName(d.statement)} (${d.decision})`,
+    };
   };
 
   /** Root key, admins of the namespace, the bucket owner and console bucket grants. */
@@ -229,13 +328,59 @@ export function iamAuthorizer(
       }
       return { allowed: false, by: DEFAULT_DENY };
     }
+    const sameNamespace = p !== null && namespaceOf(p) === bucket.ns;
+    let block: Promise<PublicAccessBlock> | null = null;
+    const blockOf = () => block ??= publicAccessBlock(bucket);
+    const rules = sameNamespace ? namespaceVerdict(p!, groupIds, op, bucket) : NO_MATCH;
+    // The namespace's root key, admins and the bucket owner can always manage the policy.
+    const policyOp = POLICY_OPS.has(op) && sameNamespace &&
+      (p!.kind === "root" || p!.isAdmin || bucket.ownerId === p!.userId);
     return await decideAccess({
-      sameNamespace: p !== null && namespaceOf(p) === bucket.ns,
+      sameNamespace,
       identity: () => identity,
-      namespaceRules: () => namespaceVerdict(p!, groupIds, op, bucket),
-      bucketPolicy: () => Promise.resolve(NO_MATCH),
+      namespaceRules: () => rules,
+      bucketPolicy: () =>
+        policyOp
+          ? Promise.resolve(NO_MATCH)
+          : bucketPolicyVerdict(view, p, op, bucket, key, blockOf),
       acl: () => Promise.resolve(NO_MATCH),
     });
+  };
+
+  /** The public access block in force for a bucket (bucket, tenant and server, ORed). */
+  const publicAccessBlock = (bucket: BucketRecord): Promise<PublicAccessBlock> =>
+    core.storage
+      ? publicAccessBlockFor(core, core.storage, bucket)
+      : Promise.resolve(noPublicAccessBlock());
+
+  /**
+   * The bucket policy's answer. With RestrictPublicBuckets, a public policy allows only callers
+   * of the bucket's namespace (its Deny binds everyone).
+   */
+  const bucketPolicyVerdict = async (
+    view: RequestView,
+    p: Principal | null,
+    op: string,
+    bucket: BucketRecord,
+    key: string | null,
+    blockOf: () => Promise<PublicAccessBlock>,
+  ): Promise<Verdict> => {
+    const held = policies ? await policies.get(bucket) : null;
+    if (!held) return NO_MATCH;
+    const account = accountOf(bucket.ns);
+    const resource = resourceArn({ name: bucket.name, account }, key, account);
+    const d = evaluatePolicy([held.policy], requestFor(view, p, op, resource, key === null));
+    if (d.decision === "NoMatch") return NO_MATCH;
+    if (
+      d.decision === "Allow" && (p === null || namespaceOf(p) !== bucket.ns) &&
+      isPublicPolicy(held.policy) && (await blockOf()).restrictPublicBuckets
+    ) {
+      return NO_MATCH;
+    }
+    return {
+      effect: d.decision,
+      by: `bucket policy, ${statementName(d.statement)} (${d.decision})`,
+    };
   };
 
   /** Throws AccessDenied unless `p` may run `op` on the bucket (and key). */
@@ -269,6 +414,9 @@ export function iamAuthorizer(
       }
       const ep = ctx.ep;
       await check(ctx, p, ep.op, bucket, ep.bucket, ep.key);
+      if (bucket && POLICY_OPS.has(ep.op) && (p === null || namespaceOf(p) !== bucket.ns)) {
+        throw new S3Error("MethodNotAllowed");
+      }
       // Writes count against the quota of the bucket's namespace, whoever sends them.
       await precheckQuota(ctx, bucket?.ns ?? ctx.ns);
     },
@@ -285,6 +433,7 @@ export function iamAuthorizer(
     },
     finish,
     decide,
+    publicAccessBlock,
   };
 
   /**

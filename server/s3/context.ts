@@ -13,6 +13,7 @@ import type { Namespaces } from "./bucket_ref.ts";
 import type { PrincipalLookup } from "../iam/policy.ts";
 import type { GranteeLookup } from "../iam/acl.ts";
 import type { ObjectOwnership } from "../iam/ownership.ts";
+import type { PublicAccessBlock } from "../iam/public_access.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -22,6 +23,11 @@ export interface Authorizer {
    * who may (AWS), 403 to everyone else.
    */
   mayList(ctx: OpContext, bucket: BucketRecord): Promise<boolean>;
+  /**
+   * The public access block in force for `bucket` (its own, its tenant's and the server's flags
+   * ORed): operations refuse public ACLs and policies with it.
+   */
+  publicAccessBlock(bucket: BucketRecord): Promise<PublicAccessBlock>;
 }
 
 export interface S3Deps {

@@ -11,6 +11,7 @@ import { S3Error } from "./errors.ts";
 import type { Principal } from "../iam/types.ts";
 import type { RequestInfo } from "./context.ts";
 import { GLOBAL_ONLY } from "./bucket_ref.ts";
+import { noPublicAccessBlock } from "../iam/public_access.ts";
 
 const alice: Principal = {
   kind: "user",
@@ -39,6 +40,7 @@ Deno.test("handleAs runs S3 as the given principal; handle trusts only signature
           return owns ? Promise.resolve() : Promise.reject(new S3Error("AccessDenied"));
         },
         mayList: () => Promise.resolve(true),
+        publicAccessBlock: () => Promise.resolve(noPublicAccessBlock()),
       },
       namespaces: GLOBAL_ONLY,
       grantees: { userById: (id) => ({ id, displayName: id }), usersByEmail: () => [] },

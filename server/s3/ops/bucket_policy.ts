@@ -10,6 +10,7 @@ import { digestOf, newMd5, parseContentMd5, verifyMd5 } from "../../storage/mod.
 import {
   isPublicPolicy,
   MAX_BUCKET_POLICY_BYTES,
+  type ParsedPolicy,
   parsePolicy,
   PolicyError,
 } from "../../iam/policy.ts";
@@ -48,8 +49,9 @@ export async function putBucketPolicy(ctx: OpContext): Promise<OpResult> {
   } catch {
     throw malformed("This policy contains invalid Json");
   }
+  let parsed: ParsedPolicy;
   try {
-    parsePolicy(text, {
+    parsed = parsePolicy(text, {
       kind: "bucket",
       bucket: b.name,
       account: ctx.deps.namespaces.accountOf(b.ns) ?? b.ns,
@@ -58,6 +60,12 @@ export async function putBucketPolicy(ctx: OpContext): Promise<OpResult> {
   } catch (e) {
     if (e instanceof PolicyError) throw malformed(e.message);
     throw e;
+  }
+  // BlockPublicPolicy: a public policy is refused (the bucket's, tenant's or server's block).
+  if (
+    isPublicPolicy(parsed) && (await ctx.deps.authorizer.publicAccessBlock(b)).blockPublicPolicy
+  ) {
+    throw new S3Error("AccessDenied");
   }
   const stored: StoredBucketPolicy = { v: 1, text };
   await ctx.deps.storage.putBucketConfig(b.id, BUCKET_POLICY_CONFIG, stored);
