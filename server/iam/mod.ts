@@ -81,7 +81,8 @@ export function createIam(opts: IamOptions): Iam {
     accountOf: (ns) => ns === "" ? "" : getTenant(core, ns)?.name ?? null,
   };
 
-  const authorizer = iamAuthorizer(core, { namespaces });
+  const grantees = granteeLookup(core);
+  const authorizer = iamAuthorizer(core, { namespaces, grantees });
 
   return {
     core,
@@ -103,7 +104,7 @@ export function createIam(opts: IamOptions): Iam {
       if (!core.storage) throw new Error("the simulator needs the server's storage");
       return simulate({ core, storage: core.storage, namespaces, authorizer }, input, visibleNs);
     },
-    grantees: granteeLookup(core),
+    grantees,
     limiter: new LoginRateLimiter(core),
     onS3Request(info) {
       authorizer.finish(info);

@@ -26,10 +26,14 @@ import type { IamCore } from "./core.ts";
 import { evaluatePolicy, isPublicPolicy, type PolicyRequest, resourceArn } from "./policy.ts";
 import { BucketPolicies } from "./bucket_policies.ts";
 import {
-  noPublicAccessBlock,
+  effectivePublicAccessBlock,
+  getBucketPublicAccessBlock,
+  getGlobalPublicAccessBlock,
+  getTenantPublicAccessBlock,
   type PublicAccessBlock,
-  publicAccessBlockFor,
 } from "./public_access.ts";
+import type { GranteeLookup } from "./acl.ts";
+import { aclVerdict } from "./acl_source.ts";
 import type { Namespaces } from "../s3/bucket_ref.ts";
 import type { AuthMethod } from "../s3/auth/mod.ts";
 import { documentsFor } from "./policy_store.ts";
@@ -186,6 +190,8 @@ export interface IamAuthorizer extends Authorizer {
 export interface AuthorizerDeps {
   /** Tenant names of namespaces (principal ARNs, policy resources). */
   namespaces: Namespaces;
+  /** ACL grantees (canonical ids) to users. */
+  grantees: GranteeLookup;
 }
 
 export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorizer {
@@ -330,7 +336,7 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
     }
     const sameNamespace = p !== null && namespaceOf(p) === bucket.ns;
     let block: Promise<PublicAccessBlock> | null = null;
-    const blockOf = () => block ??= publicAccessBlock(bucket);
+    const blockOf = () => block ??= publicAccessBlock(bucket.ns, bucket);
     const rules = sameNamespace ? namespaceVerdict(p!, groupIds, op, bucket) : NO_MATCH;
     // The namespace's root key, admins and the bucket owner can always manage the policy.
     const policyOp = POLICY_OPS.has(op) && sameNamespace &&
@@ -343,15 +349,49 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
         policyOp
           ? Promise.resolve(NO_MATCH)
           : bucketPolicyVerdict(view, p, op, bucket, key, blockOf),
-      acl: () => Promise.resolve(NO_MATCH),
+      acl: () => aclSource(view, p, op, bucket, key, blockOf),
     });
   };
 
-  /** The public access block in force for a bucket (bucket, tenant and server, ORed). */
-  const publicAccessBlock = (bucket: BucketRecord): Promise<PublicAccessBlock> =>
-    core.storage
-      ? publicAccessBlockFor(core, core.storage, bucket)
-      : Promise.resolve(noPublicAccessBlock());
+  /** The ACL's answer (bucket's or object's); public grants dropped under IgnorePublicAcls. */
+  const aclSource = async (
+    view: RequestView,
+    p: Principal | null,
+    op: string,
+    bucket: BucketRecord,
+    key: string | null,
+    blockOf: () => Promise<PublicAccessBlock>,
+  ): Promise<Verdict> => {
+    if (!core.storage) return NO_MATCH;
+    const input = {
+      storage: core.storage,
+      lookup: deps.grantees,
+      bucket,
+      op,
+      key,
+      versionId: view.query.get("versionId"),
+      subject: { canonicalId: p?.userId ?? null, authenticated: p !== null },
+    };
+    const v = await aclVerdict(input);
+    // The block is read only when an ACL allows: most requests never get here.
+    if (v.effect !== "Allow" || !(await blockOf()).ignorePublicAcls) return v;
+    return await aclVerdict({ ...input, ignorePublicAcls: true });
+  };
+
+  /**
+   * The public access block in force for a bucket of namespace `ns` (the bucket's own, its
+   * tenant's and the server's flags ORed); `bucket` null: a bucket being created.
+   */
+  const publicAccessBlock = async (
+    ns: string,
+    bucket: BucketRecord | null,
+  ): Promise<PublicAccessBlock> => {
+    const own = bucket && core.storage
+      ? await getBucketPublicAccessBlock(core.storage, bucket)
+      : null;
+    const tenant = ns === "" ? null : getTenantPublicAccessBlock(core, ns);
+    return effectivePublicAccessBlock(own, tenant, getGlobalPublicAccessBlock(core));
+  };
 
   /**
    * The bucket policy's answer. With RestrictPublicBuckets, a public policy allows only callers

@@ -24,10 +24,11 @@ export interface Authorizer {
    */
   mayList(ctx: OpContext, bucket: BucketRecord): Promise<boolean>;
   /**
-   * The public access block in force for `bucket` (its own, its tenant's and the server's flags
-   * ORed): operations refuse public ACLs and policies with it.
+   * The public access block in force for a bucket of namespace `ns` (its own, its tenant's and
+   * the server's flags ORed; `bucket` null for one being created): operations refuse public ACLs
+   * and policies with it.
    */
-  publicAccessBlock(bucket: BucketRecord): Promise<PublicAccessBlock>;
+  publicAccessBlock(ns: string, bucket: BucketRecord | null): Promise<PublicAccessBlock>;
 }
 
 export interface S3Deps {

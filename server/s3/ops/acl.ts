@@ -14,6 +14,7 @@ import {
   aclSpecFrom,
   type CanonicalUser,
   isPrivateAcl,
+  isPublicAcl,
   onlyFullControlOf,
   parseAclDocument,
   type StoredAcl,
@@ -55,6 +56,23 @@ function resolveAcl(
   return aclFromSpec(req.spec, owner, { bucketOwner, forBucket });
 }
 
+/**
+ * BlockPublicAcls: an ACL that grants to AllUsers or AuthenticatedUsers is refused with
+ * AccessDenied when the bucket's, its tenant's or the server's public access block says so.
+ * `bucket` null: a bucket being created in namespace `ns`.
+ */
+export async function refusePublicAcl(
+  ctx: OpContext,
+  ns: string,
+  bucket: BucketRecord | null,
+  acl: StoredAcl | undefined,
+): Promise<void> {
+  if (!acl || !isPublicAcl(acl)) return;
+  if ((await ctx.deps.authorizer.publicAccessBlock(ns, bucket)).blockPublicAcls) {
+    throw new S3Error("AccessDenied");
+  }
+}
+
 /** With ACLs off, only an ACL giving the bucket owner FULL_CONTROL alone may be written. */
 function requireOwnerOnly(acl: StoredAcl, bucket: BucketRecord): void {
   if (!onlyFullControlOf(acl, bucket.ownerId)) throw new S3Error("AccessControlListNotSupported");
@@ -71,6 +89,7 @@ export async function putBucketAcl(ctx: OpContext): Promise<OpResult> {
   const req = await readAclRequest(ctx);
   const owner = canonicalUser(ctx.deps.grantees, bucket.ownerId);
   const acl = resolveAcl(ctx, req, owner, owner, true);
+  await refusePublicAcl(ctx, bucket.ns, bucket, acl);
   const ownership = await configuredOwnership(ctx.deps.storage, bucket);
   if (ownership === "BucketOwnerEnforced") {
     requireOwnerOnly(acl, bucket);
@@ -103,6 +122,13 @@ export async function putObjectAcl(ctx: OpContext): Promise<OpResult> {
     setVersionIdHeader(headers, rec, bucket);
     return { headers };
   }
+  // Whether it is public does not depend on the owner it is resolved for.
+  await refusePublicAcl(
+    ctx,
+    bucket.ns,
+    bucket,
+    resolveAcl(ctx, req, bucketOwner, bucketOwner, false),
+  );
   // Resolved inside the patch: the ACL belongs to the version's owner as the commit reads it.
   const rec = await ctx.deps.storage.updateObjectVersion(
     bucket,
@@ -151,6 +177,7 @@ export async function writeOwnership(
     spec.canned === "bucket-owner-full-control";
   const ownerId = preferred ? bucket.ownerId : writerId;
   const acl = aclFromSpec(spec, canonicalUser(lookup, ownerId), opts);
+  await refusePublicAcl(ctx, bucket.ns, bucket, acl);
   return isPrivateAcl(acl) ? { ownerId } : { ownerId, acl };
 }
 

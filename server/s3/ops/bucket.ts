@@ -2,6 +2,9 @@
 import { S3Error } from "../errors.ts";
 import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
 import { creationConfigs } from "./ownership.ts";
+import { refusePublicAcl } from "./acl.ts";
+import { ACL_CONFIG } from "../../iam/ownership.ts";
+import type { StoredAcl } from "../../iam/acl.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { namespaceForCreate } from "../bucket_ref.ts";
 import { validateBucketRef } from "../names.ts";
@@ -39,9 +42,11 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const ref = validateBucketRef(name);
   const ownerId = ctx.principal.userId;
   const configs = creationConfigs(ctx, ownerId);
+  const ns = namespaceForCreate(ctx.deps.namespaces, ctx.ns, ref);
+  await refusePublicAcl(ctx, ns, null, configs[ACL_CONFIG] as StoredAcl | undefined);
   try {
     await ctx.deps.storage.createBucket({
-      ns: namespaceForCreate(ctx.deps.namespaces, ctx.ns, ref),
+      ns,
       name: ref.name,
       ownerId,
       region: location,

@@ -63,7 +63,8 @@ export async function putBucketPolicy(ctx: OpContext): Promise<OpResult> {
   }
   // BlockPublicPolicy: a public policy is refused (the bucket's, tenant's or server's block).
   if (
-    isPublicPolicy(parsed) && (await ctx.deps.authorizer.publicAccessBlock(b)).blockPublicPolicy
+    isPublicPolicy(parsed) &&
+    (await ctx.deps.authorizer.publicAccessBlock(b.ns, b)).blockPublicPolicy
   ) {
     throw new S3Error("AccessDenied");
   }
