@@ -239,6 +239,15 @@ Deno.test("access control: policies, ACLs and public access blocks decide togeth
       );
     });
 
+    await t.step("other bucket configurations are not the public access block", async () => {
+      // Encryption answered the public access block's document once (a dispatch fall-through).
+      const userB = send(b.user);
+      assertEquals(await status(await userB("GET", "/b-data", { encryption: "" })), [
+        501,
+        "NotImplemented",
+      ]);
+    });
+
     await t.step("public access blocks: tenant level, set by the tenant's admin", async () => {
       await bS3.send(new CreateBucketCommand({ Bucket: "b-pub", ACL: "public-read" }));
       assertEquals(await status(await anonymous("GET", "/tenant-b:b-pub", { "list-type": "2" })), [

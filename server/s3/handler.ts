@@ -164,15 +164,15 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return corsOps.putBucketCors(ctx);
     case "DeleteBucketCors":
       return corsOps.deleteBucketCors(ctx);
-    case "GetBucketEncryption":
-    case "PutBucketEncryption":
-    case "DeleteBucketEncryption":
     case "GetPublicAccessBlock":
       return pabOps.getPublicAccessBlock(ctx);
     case "PutPublicAccessBlock":
       return pabOps.putPublicAccessBlock(ctx);
     case "DeletePublicAccessBlock":
       return pabOps.deletePublicAccessBlock(ctx);
+    case "GetBucketEncryption":
+    case "PutBucketEncryption":
+    case "DeleteBucketEncryption":
     case "GetBucketNotificationConfiguration":
     case "PutBucketNotificationConfiguration":
     case "GetBucketReplication":
