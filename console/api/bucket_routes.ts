@@ -13,6 +13,7 @@ import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
+import { publicFlags } from "./bucket_public.ts";
 
 /**
  * Request headers that pass through to S3 (everything else is the API's business: the session
@@ -47,7 +48,7 @@ function passthrough(ctx: Authed): Promise<Response> {
 }
 
 /** An S3 request the console runs in-process as the session user. */
-interface S3Call {
+export interface S3Call {
   method: string;
   /** Path style, percent-encoded: `/<bucket>[/<key>]`. */
   path: string;
@@ -59,7 +60,8 @@ interface S3Call {
   tenantId: string | null;
 }
 
-function runS3(ctx: Authed, call: S3Call): Promise<Response> {
+/** Runs an S3 request in-process as the session user (the passthrough and the bucket routes). */
+export function runS3(ctx: Authed, call: S3Call): Promise<Response> {
   // Encoded again as S3 reads a query (RFC 3986; a browser's `+` was a space).
   const qs = call.query.map(([k, v]) => v === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`)
     .join("&");
@@ -138,7 +140,8 @@ export const bucketRoutes: Route[] = [
         bytes: s.bytes,
       };
     }));
-    return json({ items });
+    const publics = await publicFlags(ctx, ns, items.map((b) => b.name));
+    return json({ items: items.map((b, i) => ({ ...b, public: publics[i] })) });
   }),
   route("POST", "/buckets", async (ctx) => {
     const body = await readJson(ctx.req);
@@ -186,7 +189,7 @@ async function s3Call(
     query: [],
     headers,
     body: null,
-    tenantId: opts.ns === (ctx.user.tenantId ?? "") ? null : opts.ns,
+    tenantId: nsParam(ctx, opts.ns),
   });
   if (res.ok) {
     await res.body?.cancel();
@@ -196,6 +199,11 @@ async function s3Call(
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? "InternalError";
   // The S3 handler has audited this bucket create/delete, failure included.
   throw markAudited(s3CodeToApi(code, /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? code));
+}
+
+/** The `tenantId` of an S3 call in namespace `ns` (already checked): null for the caller's own. */
+export function nsParam(ctx: Authed, ns: string): string | null {
+  return ns === (ctx.user.tenantId ?? "") ? null : ns;
 }
 
 function s3CodeToApi(code: string, message: string): IamError {

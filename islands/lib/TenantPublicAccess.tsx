@@ -1,0 +1,30 @@
+/**
+ * A tenant's public access block (`GET/PUT /api/v1/tenants/:id/public-access-block`): global
+ * administrators set it for any tenant, tenant administrators for their own. It applies to every
+ * bucket of the tenant on top of each bucket's own block. A server without the endpoint (404)
+ * shows "not available".
+ */
+import { api, type ApiError } from "./api.ts";
+import type { PublicAccessBlock } from "./access_xml.ts";
+import { PublicAccessSwitches } from "./PublicAccessSwitches.tsx";
+
+export function TenantPublicAccess({ tenantId, title }: { tenantId: string; title: string }) {
+  const path = `tenants/${encodeURIComponent(tenantId)}/public-access-block`;
+  return (
+    <PublicAccessSwitches
+      id={`tenant-public-access-${tenantId}`}
+      title={title}
+      load={async () => {
+        try {
+          return await api<PublicAccessBlock>(path) as unknown as PublicAccessBlock;
+        } catch (e) {
+          if ((e as ApiError).status === 404) return null;
+          throw e;
+        }
+      }}
+      save={async (pab) => {
+        await api(path, { method: "PUT", body: pab });
+      }}
+    />
+  );
+}
