@@ -138,6 +138,29 @@ export function publicAccessBlockXml(pab: PublicAccessBlock): string {
   }</PublicAccessBlockConfiguration>`;
 }
 
+const camel = (flag: string) => flag[0].toLowerCase() + flag.slice(1);
+
+/**
+ * Reads the console API's tenant public access block: `{publicAccessBlock: {...} | null}` with
+ * camelCase flags (null: none set, every flag off); a bare object with AWS's flag names is read
+ * too.
+ */
+export function publicAccessBlockFromJson(doc: unknown): PublicAccessBlock {
+  const d = (doc ?? {}) as Record<string, unknown>;
+  const inner = ("publicAccessBlock" in d ? d.publicAccessBlock ?? {} : d) as Record<
+    string,
+    unknown
+  >;
+  const out = {} as PublicAccessBlock;
+  for (const f of PAB_FLAGS) out[f] = (inner[camel(f)] ?? inner[f]) === true;
+  return out;
+}
+
+/** The console API's PUT body of a tenant public access block (camelCase flags). */
+export function publicAccessBlockJson(pab: PublicAccessBlock): Record<string, boolean> {
+  return Object.fromEntries(PAB_FLAGS.map((f) => [camel(f), pab[f]]));
+}
+
 /** Reads a GetBucketOwnershipControls answer; null when it names no known setting. */
 export function parseOwnership(xml: string): Ownership | null {
   const v = tagText(xml, "ObjectOwnership");

@@ -8,6 +8,8 @@ import {
   parseAcl,
   parseOwnership,
   parsePublicAccessBlock,
+  publicAccessBlockFromJson,
+  publicAccessBlockJson,
   publicAccessBlockXml,
 } from "./access_xml.ts";
 
@@ -86,4 +88,28 @@ Deno.test("public access block and ownership documents", () => {
   );
   assertEquals(parseOwnership(ownershipXml("BucketOwnerPreferred")), "BucketOwnerPreferred");
   assertEquals(parseOwnership("<OwnershipControls><Rule/></OwnershipControls>"), null);
+});
+
+Deno.test("tenant public access block in the console API's JSON", () => {
+  const pab = {
+    BlockPublicAcls: false,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: false,
+    RestrictPublicBuckets: true,
+  };
+  const body = publicAccessBlockJson(pab);
+  assertEquals(body, {
+    blockPublicAcls: false,
+    ignorePublicAcls: true,
+    blockPublicPolicy: false,
+    restrictPublicBuckets: true,
+  });
+  assertEquals(publicAccessBlockFromJson({ publicAccessBlock: body }), pab);
+  // None set: every flag off. AWS's names in a bare object are read too.
+  assertEquals(publicAccessBlockFromJson({ publicAccessBlock: null }), {
+    ...pab,
+    IgnorePublicAcls: false,
+    RestrictPublicBuckets: false,
+  });
+  assertEquals(publicAccessBlockFromJson(pab), pab);
 });
