@@ -15,7 +15,7 @@ import { DocumentEditor } from "./lib/DocumentEditor.tsx";
 import { OwnershipSetting } from "./lib/OwnershipSetting.tsx";
 import { PolicySimulator } from "./lib/PolicySimulator.tsx";
 import { PublicAccessSwitches } from "./lib/PublicAccessSwitches.tsx";
-import { type BucketRef, s3 } from "./lib/s3.ts";
+import { type BucketRef, documentBody, s3 } from "./lib/s3.ts";
 
 export interface BucketAccessProps extends Record<string, unknown> {
   bucket: string;
@@ -28,7 +28,6 @@ export interface BucketAccessProps extends Record<string, unknown> {
 export default function BucketAccess({ bucket, tenantId, ops }: BucketAccessProps) {
   const ref: BucketRef = tenantId ? { name: bucket, tenantId } : bucket;
   const q = tenantId ? `?tenantId=${encodeURIComponent(tenantId)}` : "";
-  const xml = { "content-type": "application/xml" };
   return (
     <div id="bucket-access" data-bucket={bucket}>
       <p>
@@ -62,10 +61,13 @@ export default function BucketAccess({ bucket, tenantId, ops }: BucketAccessProp
           }
         }}
         save={async (pab) => {
-          await s3("PUT", ref, "", { publicAccessBlock: "" }, {
-            body: publicAccessBlockXml(pab),
-            headers: xml,
-          });
+          await s3(
+            "PUT",
+            ref,
+            "",
+            { publicAccessBlock: "" },
+            await documentBody(publicAccessBlockXml(pab)),
+          );
         }}
         remove={async () => {
           await s3("DELETE", ref, "", { publicAccessBlock: "" });

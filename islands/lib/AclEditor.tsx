@@ -20,7 +20,7 @@ import {
 } from "./access_xml.ts";
 import { useActions } from "./actions.ts";
 import { errorText } from "./api.ts";
-import { type BucketRef, s3 } from "./s3.ts";
+import { type BucketRef, documentBody, s3 } from "./s3.ts";
 import { ActionsTh, Alerts, Loading } from "./ui.tsx";
 
 const GROUPS: [string, string][] = [
@@ -45,15 +45,13 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
     load();
   }, []);
 
-  const put = (init: RequestInit, ok: string) =>
-    act(() => s3("PUT", bucket, "", { acl: "" }, init), ok);
+  const put = (init: () => Promise<RequestInit>, ok: string) =>
+    act(async () => s3("PUT", bucket, "", { acl: "" }, await init()), ok);
 
   const saveGrants = (grants: Grant[], ok: string) => {
     if (!acl.value) return;
-    return put({
-      body: aclXml({ owner: acl.value.owner, grants }),
-      headers: { "content-type": "application/xml" },
-    }, ok);
+    const owner = acl.value.owner;
+    return put(() => documentBody(aclXml({ owner, grants })), ok);
   };
 
   const add = (ev: Event) => {
@@ -72,7 +70,7 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
   const applyCanned = (ev: Event) => {
     ev.preventDefault();
     const canned = String(new FormData(ev.currentTarget as HTMLFormElement).get("canned"));
-    put({ headers: { "x-amz-acl": canned } }, `ACL set to ${canned}.`);
+    put(() => Promise.resolve({ headers: { "x-amz-acl": canned } }), `ACL set to ${canned}.`);
   };
 
   const a = acl.value;

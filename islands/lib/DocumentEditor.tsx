@@ -6,7 +6,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { type ApiError, errorText } from "./api.ts";
-import { type BucketRef, s3 } from "./s3.ts";
+import { type BucketRef, documentBody, s3 } from "./s3.ts";
 import { Alerts } from "./ui.tsx";
 
 export interface DocumentEditorProps {
@@ -51,13 +51,8 @@ export function DocumentEditor(p: DocumentEditorProps) {
     notice.value = "";
     busy.value = true;
     try {
-      await s3(
-        method,
-        p.bucket,
-        "",
-        { [p.sub]: "" },
-        method === "PUT" ? { body: text.value, headers: { "content-type": p.contentType } } : {},
-      );
+      const init = method === "PUT" ? await documentBody(text.value, p.contentType) : {};
+      await s3(method, p.bucket, "", { [p.sub]: "" }, init);
       notice.value = ok;
       if (method === "DELETE") await load();
       else stored.value = true;

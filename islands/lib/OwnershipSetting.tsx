@@ -4,7 +4,7 @@ import { useEffect } from "preact/hooks";
 import { useActions } from "./actions.ts";
 import { type ApiError, errorText } from "./api.ts";
 import { OWNERSHIP, type Ownership, ownershipXml, parseOwnership } from "./access_xml.ts";
-import { type BucketRef, s3 } from "./s3.ts";
+import { type BucketRef, documentBody, s3 } from "./s3.ts";
 import { Alerts } from "./ui.tsx";
 
 const HINTS: Record<Ownership, string> = {
@@ -32,17 +32,17 @@ export function OwnershipSetting({ bucket }: { bucket: BucketRef }) {
     load();
   }, []);
 
-  const run = (init: RequestInit & { method: string }, ok: string) =>
-    act(() => s3(init.method, bucket, "", { ownershipControls: "" }, init), ok);
+  const run = (method: "PUT" | "DELETE", body: string | null, ok: string) =>
+    act(
+      async () =>
+        s3(method, bucket, "", { ownershipControls: "" }, body ? await documentBody(body) : {}),
+      ok,
+    );
 
   const submit = (ev: Event) => {
     ev.preventDefault();
     const o = String(new FormData(ev.currentTarget as HTMLFormElement).get("ownership"));
-    run({
-      method: "PUT",
-      body: ownershipXml(o as Ownership),
-      headers: { "content-type": "application/xml" },
-    }, `Object ownership set to ${o}.`);
+    run("PUT", ownershipXml(o as Ownership), `Object ownership set to ${o}.`);
   };
 
   return (
@@ -60,7 +60,7 @@ export function OwnershipSetting({ bucket }: { bucket: BucketRef }) {
         <button
           type="button"
           disabled={!value.value}
-          onClick={() => run({ method: "DELETE" }, "Ownership controls removed.")}
+          onClick={() => run("DELETE", null, "Ownership controls removed.")}
         >
           Remove
         </button>
