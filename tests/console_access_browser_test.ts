@@ -156,6 +156,25 @@ Deno.test(needs(chromiumProgram, {
         await shot(page, "simulator-allowed");
       });
 
+      await step("the object details dialog shows the object's ACL", async () => {
+        const put = await page.evaluate(async (b) => {
+          const r = await fetch(`/api/v1/s3/${b}/notes/a.txt`, { method: "PUT", body: "hello" });
+          return r.status;
+        }, BUCKET);
+        assertEquals(put, 200);
+        await page.click("#bucket-access a");
+        await page.click('tr[data-prefix="notes/"] button');
+        await page.click('tr[data-key="notes/a.txt"] td:nth-child(2) button');
+        const acl = page.locator("#object-details #object-acl-editor");
+        await acl.locator("tr[data-acl-grant]").first().waitFor({ timeout: 15_000 });
+        assertEquals(
+          (await acl.locator("tr[data-acl-grant] td").allTextContents()).slice(1, 3),
+          ["CanonicalUser", "FULL_CONTROL"],
+        );
+        await shot(page, "object-acl");
+        await page.click("#object-details >> text=Close");
+      });
+
       await step("the simulator on the Access page names the bucket; errors inline", async () => {
         await page.goto(`${base}/access`);
         const sim = page.locator("#policy-simulator");

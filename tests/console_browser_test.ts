@@ -355,9 +355,9 @@ Deno.test(needs(chromiumProgram, {
             await waitForUpload(page, "note.txt", "done", 15_000);
           }
           await page.click('tr[data-key="note.txt"] td:nth-child(2) button');
-          const rows = page.locator("#object-details table tbody tr");
+          const rows = page.locator("#object-versions tbody tr");
           await page.waitForFunction(
-            () => document.querySelectorAll("#object-details table tbody tr").length === 2,
+            () => document.querySelectorAll("#object-versions tbody tr").length === 2,
             undefined,
             { timeout: 15_000 },
           );
@@ -366,7 +366,7 @@ Deno.test(needs(chromiumProgram, {
           for (let left = 2; left > 0; left--) {
             await rows.first().locator("button", { hasText: "Delete" }).click();
             await page.waitForFunction(
-              (n) => document.querySelectorAll("#object-details table tbody tr").length === n,
+              (n) => document.querySelectorAll("#object-versions tbody tr").length === n,
               left - 1,
               { timeout: 15_000 },
             );

@@ -1,6 +1,7 @@
 /**
- * The bucket's ACL (GetBucketAcl / PutBucketAcl): the owner, the grants as a table, a canned ACL
- * applied with `x-amz-acl`, and grant rows added or removed and sent as AccessControlPolicy XML.
+ * A bucket's ACL (GetBucketAcl / PutBucketAcl) or, with `objectKey`, its object's (GetObjectAcl /
+ * PutObjectAcl of the latest version): the owner, the grants as a table, a canned ACL applied with
+ * `x-amz-acl`, and grant rows added or removed and sent as AccessControlPolicy XML.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
@@ -29,14 +30,16 @@ const GROUPS: [string, string][] = [
   [LOG_DELIVERY, "LogDelivery"],
 ];
 
-export function AclEditor({ bucket }: { bucket: BucketRef }) {
+export function AclEditor({ bucket, objectKey = "" }: { bucket: BucketRef; objectKey?: string }) {
+  // The object's editor sits in the object details dialog: its own ids.
+  const idp = objectKey ? "object-" : "";
   const acl = useSignal<Acl | null>(null);
   const { error, notice, act } = useActions(() => load(), errorText);
   const granteeType = useSignal<GranteeType>("CanonicalUser");
 
   const load = async () => {
     try {
-      acl.value = parseAcl(await (await s3("GET", bucket, "", { acl: "" })).text());
+      acl.value = parseAcl(await (await s3("GET", bucket, objectKey, { acl: "" })).text());
     } catch (e) {
       error.value = errorText(e);
     }
@@ -46,7 +49,7 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
   }, []);
 
   const put = (init: () => Promise<RequestInit>, ok: string) =>
-    act(async () => s3("PUT", bucket, "", { acl: "" }, await init()), ok);
+    act(async () => s3("PUT", bucket, objectKey, { acl: "" }, await init()), ok);
 
   const saveGrants = (grants: Grant[], ok: string) => {
     if (!acl.value) return;
@@ -75,8 +78,8 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
 
   const a = acl.value;
   return (
-    <section class="panel stack-wide" id="acl-editor">
-      <h2>Access control list</h2>
+    <section class="panel stack-wide" id={`${idp}acl-editor`}>
+      <h2>{objectKey ? "Object ACL" : "Access control list"}</h2>
       <Alerts error={error.value} notice={notice.value} />
       {!a ? (error.value ? null : <Loading />) : (
         <>
@@ -119,7 +122,7 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
           </table>
         </>
       )}
-      <form class="row" onSubmit={applyCanned} id="canned-acl-form">
+      <form class="row" onSubmit={applyCanned} id={`${idp}canned-acl-form`}>
         <label>
           Canned ACL
           <select name="canned">
@@ -128,7 +131,7 @@ export function AclEditor({ bucket }: { bucket: BucketRef }) {
         </label>
         <button type="submit">Apply</button>
       </form>
-      <form class="row" onSubmit={add} id="acl-grant-form">
+      <form class="row" onSubmit={add} id={`${idp}acl-grant-form`}>
         <label>
           Grantee type
           <select
