@@ -6,7 +6,7 @@
  * operation is missing, access denied) counts as "not public".
  */
 import { type Authed } from "./http.ts";
-import { nsParam, runS3 } from "./bucket_routes.ts";
+import { nsParam, runS3 } from "./s3_call.ts";
 
 /**
  * Buckets past this many in one list get no badge (`null`): two in-process requests per bucket
