@@ -4,27 +4,29 @@ import { hydrateIslands } from "./client.ts";
 import $i0 from "../islands/AccessControl.tsx";
 import $i1 from "../islands/AccessKeys.tsx";
 import $i2 from "../islands/AuditLog.tsx";
-import $i3 from "../islands/BucketList.tsx";
-import $i4 from "../islands/Dashboard.tsx";
-import $i5 from "../islands/LoginForm.tsx";
-import $i6 from "../islands/ObjectBrowser.tsx";
-import $i7 from "../islands/Profile.tsx";
-import $i8 from "../islands/Settings.tsx";
-import $i9 from "../islands/Tenants.tsx";
-import $i10 from "../islands/UserMenu.tsx";
-import $i11 from "../islands/Users.tsx";
+import $i3 from "../islands/BucketAccess.tsx";
+import $i4 from "../islands/BucketList.tsx";
+import $i5 from "../islands/Dashboard.tsx";
+import $i6 from "../islands/LoginForm.tsx";
+import $i7 from "../islands/ObjectBrowser.tsx";
+import $i8 from "../islands/Profile.tsx";
+import $i9 from "../islands/Settings.tsx";
+import $i10 from "../islands/Tenants.tsx";
+import $i11 from "../islands/UserMenu.tsx";
+import $i12 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
   "AccessKeys": $i1,
   "AuditLog": $i2,
-  "BucketList": $i3,
-  "Dashboard": $i4,
-  "LoginForm": $i5,
-  "ObjectBrowser": $i6,
-  "Profile": $i7,
-  "Settings": $i8,
-  "Tenants": $i9,
-  "UserMenu": $i10,
-  "Users": $i11,
+  "BucketAccess": $i3,
+  "BucketList": $i4,
+  "Dashboard": $i5,
+  "LoginForm": $i6,
+  "ObjectBrowser": $i7,
+  "Profile": $i8,
+  "Settings": $i9,
+  "Tenants": $i10,
+  "UserMenu": $i11,
+  "Users": $i12,
 });

@@ -6,26 +6,28 @@ import * as $r2 from "../routes/_app.tsx";
 import * as $r3 from "../routes/access.tsx";
 import * as $r4 from "../routes/audit.tsx";
 import * as $r5 from "../routes/buckets/[bucket].tsx";
-import * as $r6 from "../routes/buckets/index.tsx";
-import * as $r7 from "../routes/index.tsx";
-import * as $r8 from "../routes/keys.tsx";
-import * as $r9 from "../routes/login.tsx";
-import * as $r10 from "../routes/profile.tsx";
-import * as $r11 from "../routes/settings.tsx";
-import * as $r12 from "../routes/tenants.tsx";
-import * as $r13 from "../routes/users.tsx";
+import * as $r6 from "../routes/buckets/[bucket]/permissions.tsx";
+import * as $r7 from "../routes/buckets/index.tsx";
+import * as $r8 from "../routes/index.tsx";
+import * as $r9 from "../routes/keys.tsx";
+import * as $r10 from "../routes/login.tsx";
+import * as $r11 from "../routes/profile.tsx";
+import * as $r12 from "../routes/settings.tsx";
+import * as $r13 from "../routes/tenants.tsx";
+import * as $r14 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AuditLog.tsx";
-import * as $i3 from "../islands/BucketList.tsx";
-import * as $i4 from "../islands/Dashboard.tsx";
-import * as $i5 from "../islands/LoginForm.tsx";
-import * as $i6 from "../islands/ObjectBrowser.tsx";
-import * as $i7 from "../islands/Profile.tsx";
-import * as $i8 from "../islands/Settings.tsx";
-import * as $i9 from "../islands/Tenants.tsx";
-import * as $i10 from "../islands/UserMenu.tsx";
-import * as $i11 from "../islands/Users.tsx";
+import * as $i3 from "../islands/BucketAccess.tsx";
+import * as $i4 from "../islands/BucketList.tsx";
+import * as $i5 from "../islands/Dashboard.tsx";
+import * as $i6 from "../islands/LoginForm.tsx";
+import * as $i7 from "../islands/ObjectBrowser.tsx";
+import * as $i8 from "../islands/Profile.tsx";
+import * as $i9 from "../islands/Settings.tsx";
+import * as $i10 from "../islands/Tenants.tsx";
+import * as $i11 from "../islands/UserMenu.tsx";
+import * as $i12 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -35,27 +37,29 @@ export const manifest = {
     "access.tsx": $r3,
     "audit.tsx": $r4,
     "buckets/[bucket].tsx": $r5,
-    "buckets/index.tsx": $r6,
-    "index.tsx": $r7,
-    "keys.tsx": $r8,
-    "login.tsx": $r9,
-    "profile.tsx": $r10,
-    "settings.tsx": $r11,
-    "tenants.tsx": $r12,
-    "users.tsx": $r13,
+    "buckets/[bucket]/permissions.tsx": $r6,
+    "buckets/index.tsx": $r7,
+    "index.tsx": $r8,
+    "keys.tsx": $r9,
+    "login.tsx": $r10,
+    "profile.tsx": $r11,
+    "settings.tsx": $r12,
+    "tenants.tsx": $r13,
+    "users.tsx": $r14,
   },
   islands: {
     "AccessControl": $i0,
     "AccessKeys": $i1,
     "AuditLog": $i2,
-    "BucketList": $i3,
-    "Dashboard": $i4,
-    "LoginForm": $i5,
-    "ObjectBrowser": $i6,
-    "Profile": $i7,
-    "Settings": $i8,
-    "Tenants": $i9,
-    "UserMenu": $i10,
-    "Users": $i11,
+    "BucketAccess": $i3,
+    "BucketList": $i4,
+    "Dashboard": $i5,
+    "LoginForm": $i6,
+    "ObjectBrowser": $i7,
+    "Profile": $i8,
+    "Settings": $i9,
+    "Tenants": $i10,
+    "UserMenu": $i11,
+    "Users": $i12,
   },
 };

@@ -1,12 +1,15 @@
 /**
  * Groups and policies (admins): groups with members; AWS-style JSON policies attached to users
- * and groups. Grants per bucket live in the buckets page's permissions dialog.
+ * and groups; the policy simulator; a tenant administrator's own tenant's public access block.
+ * Grants per bucket live in the buckets page's permissions dialog.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { useActions } from "./lib/actions.ts";
 import { api, listOf } from "./lib/api.ts";
 import { Alerts, Chip, formField, Loading } from "./lib/ui.tsx";
+import { PolicySimulator } from "./lib/PolicySimulator.tsx";
+import { TenantPublicAccess } from "./lib/TenantPublicAccess.tsx";
 
 interface User {
   id: string;
@@ -32,6 +35,10 @@ interface Policy {
 
 export interface AccessControlProps extends Record<string, unknown> {
   globalAdmin: boolean;
+  /** The administrator's tenant (null for global administrators). */
+  tenantId: string | null;
+  /** The operations the policy simulator offers. */
+  ops: string[];
 }
 
 const TEMPLATE = JSON.stringify(
@@ -47,7 +54,7 @@ const TEMPLATE = JSON.stringify(
   2,
 );
 
-export default function AccessControl({ globalAdmin }: AccessControlProps) {
+export default function AccessControl({ globalAdmin, tenantId, ops }: AccessControlProps) {
   const users = useSignal<User[]>([]);
   const groups = useSignal<Group[] | null>(null);
   const policies = useSignal<Policy[] | null>(null);
@@ -346,6 +353,10 @@ export default function AccessControl({ globalAdmin }: AccessControlProps) {
           </div>
         )}
       </div>
+      <PolicySimulator ops={ops} />
+      {tenantId && (
+        <TenantPublicAccess tenantId={tenantId} title="Block public access (this tenant)" />
+      )}
     </div>
   );
 }

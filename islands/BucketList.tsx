@@ -14,6 +14,8 @@ interface Bucket {
   objectLock?: boolean;
   objects?: number;
   bytes?: number;
+  /** Public by its policy status or ACL; null when the server did not check (a long list). */
+  public?: boolean | null;
 }
 
 function versioningLabel(v: Bucket["versioning"]): string {
@@ -53,6 +55,11 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
   // A tenant's bucket opens in the object browser through the passthrough's `tenantId`.
   const browseUrl = (bucket: string) =>
     `/buckets/${encodeURIComponent(bucket)}${
+      own ? "" : `?tenantId=${encodeURIComponent(tenantId.value)}`
+    }`;
+
+  const accessUrl = (bucket: string) =>
+    `/buckets/${encodeURIComponent(bucket)}/permissions${
       own ? "" : `?tenantId=${encodeURIComponent(tenantId.value)}`
     }`;
 
@@ -220,6 +227,15 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
                     <td>
                       <a href={browseUrl(b.name)}>{b.name}</a>
                       {b.objectLock && <span class="badge">lock</span>}
+                      {b.public && (
+                        <span
+                          class="badge public"
+                          data-public
+                          title="Its bucket policy or ACL grants access to everyone"
+                        >
+                          Public
+                        </span>
+                      )}
                     </td>
                     <td class="num">{b.objects ?? "—"}</td>
                     <td class="num">{formatBytes(b.bytes)}</td>
@@ -245,6 +261,9 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
                         <button type="button" onClick={() => permissionsOf.value = b.name}>
                           Permissions<span class="sr-only">of bucket {b.name}</span>
                         </button>
+                        <a class="btn" href={accessUrl(b.name)}>
+                          Policy &amp; ACL<span class="sr-only">of bucket {b.name}</span>
+                        </a>
                         <button type="button" onClick={() => askDelete(b)}>
                           Delete<span class="sr-only">bucket {b.name}</span>
                         </button>

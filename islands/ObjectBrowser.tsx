@@ -398,6 +398,15 @@ export default function ObjectBrowser(
           </form>
           <div class="row">
             <button type="button" onClick={() => load()}>Refresh</button>
+            <a
+              class="btn"
+              id="bucket-permissions-link"
+              href={`/buckets/${encodeURIComponent(bucketName)}/permissions${
+                tenantId ? `?tenantId=${encodeURIComponent(tenantId)}` : ""
+              }`}
+            >
+              Permissions
+            </a>
             <button
               type="button"
               class="danger"

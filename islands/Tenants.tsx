@@ -5,6 +5,7 @@ import { loadList, useActions } from "./lib/actions.ts";
 import { api, formatTime } from "./lib/api.ts";
 import { TenantQuotas } from "./Dashboard.tsx";
 import { Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
+import { TenantPublicAccess } from "./lib/TenantPublicAccess.tsx";
 
 interface Tenant {
   id: string;
@@ -60,6 +61,8 @@ export default function Tenants(_props: Record<string, unknown>) {
   const createOpen = useSignal(false);
   const tenants = useSignal<Tenant[] | null>(null);
   const editing = useSignal<string | null>(null);
+  /** The tenant whose public access block is open. */
+  const blockOf = useSignal<string | null>(null);
   const actions = useActions(() => load());
   const { error, notice } = actions;
   const load = () => loadList(tenants, error, "tenants");
@@ -146,6 +149,12 @@ export default function Tenants(_props: Record<string, unknown>) {
                     <button type="button" onClick={() => editing.value = t.id}>Edit quotas</button>
                     <button
                       type="button"
+                      onClick={() => blockOf.value = blockOf.value === t.id ? null : t.id}
+                    >
+                      Public access<span class="sr-only">of tenant {t.name}</span>
+                    </button>
+                    <button
+                      type="button"
                       onClick={() =>
                         act(
                           () =>
@@ -171,6 +180,9 @@ export default function Tenants(_props: Record<string, unknown>) {
                     </button>
                   </div>
                 )}
+              {blockOf.value === t.id && (
+                <TenantPublicAccess tenantId={t.id} title={`Block public access (${t.name})`} />
+              )}
             </div>
           ))}
         </div>

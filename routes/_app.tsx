@@ -9,7 +9,7 @@ const NAV = [
   { href: "/buckets", label: "Buckets", show: () => true },
   { href: "/keys", label: "Access keys", show: () => true },
   { href: "/users", label: "Users", show: isAdmin },
-  { href: "/access", label: "Groups & policies", show: isAdmin },
+  { href: "/access", label: "Access control", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
   { href: "/settings", label: "Settings", show: isGlobalAdmin },

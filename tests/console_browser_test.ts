@@ -18,8 +18,10 @@ import { bodyBytes, randomBytes, REGION, startServer } from "./_helpers/server.t
 import {
   deleteBucketRow,
   launch,
+  pageApi,
   pickFile,
   shot,
+  stepWithShot,
   submitLogin,
   waitForUpload,
 } from "./_helpers/browser.ts";
@@ -71,16 +73,7 @@ Deno.test(needs(chromiumProgram, {
           pageErrors.push(m.text());
         }
       });
-      // A failing step leaves a screenshot of the page as it was.
-      const step = (name: string, fn: () => Promise<void>) =>
-        t.step(name, async () => {
-          try {
-            await fn();
-          } catch (e) {
-            await shot(page, `failed-${name.replace(/\W+/g, "-")}`).catch(() => {});
-            throw e;
-          }
-        });
+      const step = stepWithShot(t, page);
       // confirm() before deletes.
       page.on("dialog", (d) => d.accept());
 
@@ -362,9 +355,9 @@ Deno.test(needs(chromiumProgram, {
             await waitForUpload(page, "note.txt", "done", 15_000);
           }
           await page.click('tr[data-key="note.txt"] td:nth-child(2) button');
-          const rows = page.locator("#object-details table tbody tr");
+          const rows = page.locator("#object-versions tbody tr");
           await page.waitForFunction(
-            () => document.querySelectorAll("#object-details table tbody tr").length === 2,
+            () => document.querySelectorAll("#object-versions tbody tr").length === 2,
             undefined,
             { timeout: 15_000 },
           );
@@ -373,7 +366,7 @@ Deno.test(needs(chromiumProgram, {
           for (let left = 2; left > 0; left--) {
             await rows.first().locator("button", { hasText: "Delete" }).click();
             await page.waitForFunction(
-              (n) => document.querySelectorAll("#object-details table tbody tr").length === n,
+              (n) => document.querySelectorAll("#object-versions tbody tr").length === n,
               left - 1,
               { timeout: 15_000 },
             );
@@ -402,16 +395,7 @@ Deno.test(needs(chromiumProgram, {
       });
 
       await step("a global admin browses and uploads into a tenant's bucket", async () => {
-        // The API from inside the page: same origin, the session cookie.
-        const call = (method: string, path: string, body?: unknown) =>
-          page.evaluate(async ([m, p, b]) => {
-            const r = await fetch(`/api/v1${p}`, {
-              method: m as string,
-              headers: b === undefined ? {} : { "content-type": "application/json" },
-              body: b === undefined ? undefined : JSON.stringify(b),
-            });
-            return { status: r.status, text: await r.text() };
-          }, [method, path, body] as const);
+        const call = pageApi(page);
         const tenant = await call("POST", "/tenants", { name: "browse-tenant" });
         assertEquals(tenant.status, 201, tenant.text);
         const tid = JSON.parse(tenant.text).id as string;

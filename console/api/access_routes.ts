@@ -1,4 +1,4 @@
-/** Groups, bucket permissions (grants) and policies. */
+/** Groups, bucket permissions (grants), policies and the policy simulator. */
 import { IamError } from "../../server/iam/errors.ts";
 import {
   addMember,
@@ -20,6 +20,7 @@ import {
   updatePolicy,
 } from "../../server/iam/policy_store.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
+import type { SimulationInput } from "../../server/iam/simulate.ts";
 import type { BucketRecord } from "../../server/storage/types.ts";
 import { inReach, isAdmin, isGlobalAdmin, requireAdmin, scopeTenant } from "./access.ts";
 import { audit } from "./admin_routes.ts";
@@ -214,4 +215,42 @@ const policyRoutes: Route[] = [
   }, { audit: "policy.detach" }),
 ];
 
-export const accessRoutes: Route[] = [...groupRoutes, ...grantRoutes, ...policyRoutes];
+/**
+ * The bucket as the simulator names it: `tenantId` (the namespace the bucket lives in; tenant
+ * admins default to their own) qualifies an unqualified name as `tenant:bucket`, so the question is
+ * about that bucket whichever principal is asked about.
+ */
+function simulatedBucket(ctx: Authed, body: Record<string, unknown>): unknown {
+  const bucket = body.bucket;
+  if (typeof bucket !== "string" || bucket.includes(":")) return bucket;
+  const ns = scopeTenant(ctx, body.tenantId) ?? "";
+  if (ns === "") return bucket;
+  const account = ctx.deps.iam.namespaces.accountOf(ns);
+  if (account === null) throw new IamError("NotFound", "no such tenant");
+  return `${account}:${bucket}`;
+}
+
+const simulateRoutes: Route[] = [
+  route("POST", "/access/simulate", async (ctx) => {
+    requireAdmin(ctx);
+    const body = await readJson(ctx.req);
+    // Tenant admins may ask only about their own tenant's buckets; global admins about any.
+    const visibleNs = isGlobalAdmin(ctx.user) ? null : ctx.user.tenantId ?? "";
+    const input: SimulationInput = {
+      principal: body.principal,
+      op: body.op,
+      bucket: simulatedBucket(ctx, body),
+      key: body.key,
+      sourceIp: body.sourceIp,
+      secure: body.secure,
+    };
+    return json(await ctx.deps.iam.simulate(input, visibleNs));
+  }),
+];
+
+export const accessRoutes: Route[] = [
+  ...groupRoutes,
+  ...grantRoutes,
+  ...policyRoutes,
+  ...simulateRoutes,
+];

@@ -6,13 +6,13 @@
  * `?tenantId=<id>` to work in a tenant's bucket namespace.
  */
 import { IamError } from "../../server/iam/errors.ts";
-import { principalOf } from "../../server/iam/access_keys.ts";
-import type { Principal } from "../../server/iam/types.ts";
 import { grantedAccess } from "../../server/iam/grants.ts";
 import { groupIdsOf } from "../../server/iam/groups.ts";
 import { isAdmin, isGlobalAdmin, scopeTenant } from "./access.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
+import { publicFlags } from "./bucket_public.ts";
+import { nsParam, runS3 } from "./s3_call.ts";
 
 /**
  * Request headers that pass through to S3 (everything else is the API's business: the session
@@ -46,49 +46,6 @@ function passthrough(ctx: Authed): Promise<Response> {
   });
 }
 
-/** An S3 request the console runs in-process as the session user. */
-interface S3Call {
-  method: string;
-  /** Path style, percent-encoded: `/<bucket>[/<key>]`. */
-  path: string;
-  /** Decoded query parameters in order (an empty value is written as a bare name). */
-  query: [string, string][];
-  headers: Headers;
-  body: ReadableStream<Uint8Array> | null;
-  /** A tenant's namespace for a global administrator (already checked), else null. */
-  tenantId: string | null;
-}
-
-function runS3(ctx: Authed, call: S3Call): Promise<Response> {
-  // Encoded again as S3 reads a query (RFC 3986; a browser's `+` was a space).
-  const qs = call.query.map(([k, v]) => v === "" ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`)
-    .join("&");
-  const hasBody = call.body !== null && !["GET", "HEAD"].includes(call.method);
-  const req = new Request(`http://127.0.0.1${call.path}${qs ? "?" + qs : ""}`, {
-    method: call.method,
-    headers: call.headers,
-    body: hasBody ? call.body : undefined,
-    // @ts-ignore: Deno's RequestInit accepts duplex for streaming bodies
-    duplex: hasBody ? "half" : undefined,
-  });
-  return ctx.deps.s3HandleAs(req, sessionPrincipal(ctx, call.tenantId), ctx.client);
-}
-
-/**
- * The S3 principal of the session's user, as its access keys would have; with `tenantId` (a
- * global administrator, checked by `passthroughScope`) it acts in that tenant's namespace.
- */
-function sessionPrincipal(ctx: Authed, tenantId: string | null): Principal {
-  const u = ctx.user;
-  const principal = principalOf({
-    id: u.id,
-    username: u.username,
-    tenant_id: u.tenantId,
-    role: u.role,
-  });
-  return tenantId === null ? principal : { ...principal, tenantId };
-}
-
 /**
  * The namespace a passthrough request addresses: `?tenantId=` lets a global administrator reach
  * a tenant's buckets. Anyone else may only name their own tenant (a no-op); naming another one
@@ -101,13 +58,6 @@ function passthroughScope(ctx: Authed, tenantId: string | null): string | null {
   }
   if (!getTenant(ctx.deps.iam.core, tenantId)) throw new IamError("NotFound", "no such tenant");
   return tenantId;
-}
-
-function rfc3986(s: string): string {
-  return encodeURIComponent(s).replace(
-    /[!'()*]/g,
-    (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
-  );
 }
 
 function nsOf(ctx: Authed, requested: unknown): string {
@@ -138,7 +88,8 @@ export const bucketRoutes: Route[] = [
         bytes: s.bytes,
       };
     }));
-    return json({ items });
+    const publics = await publicFlags(ctx, ns, items.map((b) => b.name));
+    return json({ items: items.map((b, i) => ({ ...b, public: publics[i] })) });
   }),
   route("POST", "/buckets", async (ctx) => {
     const body = await readJson(ctx.req);
@@ -193,7 +144,7 @@ async function s3Call(
     query: [],
     headers,
     body: null,
-    tenantId: opts.ns === (ctx.user.tenantId ?? "") ? null : opts.ns,
+    tenantId: nsParam(ctx, opts.ns),
   });
   if (res.ok) {
     await res.body?.cancel();

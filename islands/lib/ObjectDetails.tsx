@@ -1,4 +1,7 @@
-/** Object details dialog: metadata from HEAD, tags (editable), versions when the bucket keeps them. */
+/**
+ * Object details dialog: metadata from HEAD, tags (editable), versions when the bucket keeps them,
+ * and the object's ACL.
+ */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatBytes, formatTime } from "./api.ts";
@@ -13,6 +16,7 @@ import {
   type VersionEntry,
 } from "./s3.ts";
 import { Alerts, Loading } from "./ui.tsx";
+import { AclEditor } from "./AclEditor.tsx";
 
 export interface ObjectDetailsProps {
   bucket: BucketRef;
@@ -129,7 +133,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
       <h3>Versions</h3>
       {versionsNote.value && <p class="hint">{versionsNote.value}</p>}
       {versions.value && (
-        <table>
+        <table id="object-versions">
           <thead>
             <tr>
               <th>Version</th>
@@ -171,6 +175,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
           </tbody>
         </table>
       )}
+      <AclEditor bucket={bucket} objectKey={objectKey} />
       <div class="row mt">
         <a class="btn" href={s3Url(bucket, objectKey)} download={objectKey.split("/").pop()}>
           Download

@@ -11,9 +11,12 @@ export interface Actions {
 
 /**
  * `load` runs after every action, failed or not, so a refused change (a role select, say) shows
- * the stored value again.
+ * the stored value again. `describe` words a failure (default: its message).
  */
-export function useActions(load: () => Promise<void>): Actions {
+export function useActions(
+  load: () => Promise<void>,
+  describe: (e: unknown) => string = (e) => (e as Error).message,
+): Actions {
   const error = useSignal("");
   const notice = useSignal("");
   const act = async (fn: () => Promise<unknown>, ok: string) => {
@@ -23,7 +26,7 @@ export function useActions(load: () => Promise<void>): Actions {
       await fn();
       notice.value = ok;
     } catch (e) {
-      error.value = (e as Error).message;
+      error.value = describe(e);
     }
     await load();
   };

@@ -66,6 +66,12 @@ export async function api<T = Json>(
   return doc as T;
 }
 
+/** "Code: Message" of an S3 or API error, as the access-control editors show it inline. */
+export function errorText(e: unknown): string {
+  const err = e as ApiError;
+  return err.code && err.code !== err.message ? `${err.code}: ${err.message}` : String(err.message);
+}
+
 /** Picks the first array found under common list keys (`items`, `users`, `keys`, ...). */
 export function listOf<T = Json>(doc: unknown, ...keys: string[]): T[] {
   if (Array.isArray(doc)) return doc as T[];

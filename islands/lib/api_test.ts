@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/_helpers/assert.ts";
-import { errorFrom, formatBytes, listOf, quotaLevel } from "./api.ts";
+import { ApiError, errorFrom, errorText, formatBytes, listOf, quotaLevel } from "./api.ts";
 import { loginErrorMessage } from "../LoginForm.tsx";
 
 Deno.test("quota bars turn amber at 80 % and red at 90 %", () => {
@@ -32,4 +32,13 @@ Deno.test("listOf and formatBytes", () => {
   assertEquals(listOf({}), []);
   assertEquals(formatBytes(20 * 1024 * 1024), "20.0 MiB");
   assertEquals(formatBytes(512), "512 B");
+});
+
+Deno.test("errorText: S3's Code and Message, or the message alone", () => {
+  assertEquals(
+    errorText(new ApiError(400, "MalformedPolicy", "Invalid principal in policy")),
+    "MalformedPolicy: Invalid principal in policy",
+  );
+  assertEquals(errorText(new ApiError(0, "", "offline")), "offline");
+  assertEquals(errorText(new Error("plain")), "plain");
 });

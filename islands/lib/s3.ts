@@ -193,6 +193,17 @@ export function parseTags(text: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A configuration document as a PUT body with its Content-MD5: S3 requires one on PutBucketCors
+ * (and accepts it on every configuration PUT), so the editors always send it.
+ */
+export async function documentBody(
+  body: string,
+  contentType = "application/xml",
+): Promise<RequestInit> {
+  return { body, headers: { "content-type": contentType, "content-md5": await contentMd5(body) } };
+}
+
 /** Base64 MD5 — Web Crypto has no MD5, so a small implementation for DeleteObjects bodies. */
 export function contentMd5(text: string): Promise<string> {
   const bytes = new TextEncoder().encode(text);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { assertEquals } from "../../tests/_helpers/assert.ts";
-import { contentMd5, parseTags, s3Url } from "./s3.ts";
+import { contentMd5, documentBody, parseTags, s3Url } from "./s3.ts";
 
 Deno.test("contentMd5 matches node:crypto", async () => {
   for (const text of ["", "a", "x".repeat(55), "y".repeat(56), "z".repeat(1000), "héllo"]) {
@@ -25,4 +25,16 @@ Deno.test("s3Url adds tenantId for a tenant bucket reference", () => {
 
 Deno.test("parseTags reads key=value lines", () => {
   assertEquals(parseTags("a=1\n b = two ,c="), { a: "1", b: "two", c: "" });
+});
+
+Deno.test("documentBody: the body with its type and Content-MD5", async () => {
+  const init = await documentBody("<CORSConfiguration/>", "application/xml");
+  assertEquals(init.body, "<CORSConfiguration/>");
+  const h = init.headers as Record<string, string>;
+  assertEquals(h["content-type"], "application/xml");
+  assertEquals(h["content-md5"], createHash("md5").update("<CORSConfiguration/>").digest("base64"));
+  assertEquals((await documentBody("")).headers, {
+    "content-type": "application/xml",
+    "content-md5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+  });
 });

@@ -11,7 +11,7 @@ import type { ComponentChildren } from "preact";
 export function Alerts({ error, notice }: { error: string; notice?: string }) {
   return (
     <>
-      {error && <div class="alert error" role="alert">{error}</div>}
+      {error && <div class="alert error" role="alert" data-error>{error}</div>}
       {notice && <div class="alert ok" role="status">{notice}</div>}
     </>
   );

@@ -13,6 +13,40 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}console-${name}.png`, fullPage: true });
 }
 
+/**
+ * `t.step` whose failure first leaves a screenshot of the page as it was
+ * (test-artifacts/console-failed-<step>.png).
+ */
+export function stepWithShot(
+  t: Deno.TestContext,
+  page: Page,
+): (name: string, fn: () => Promise<void>) => Promise<boolean> {
+  return (name, fn) =>
+    t.step(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await shot(page, `failed-${name.replace(/\W+/g, "-")}`).catch(() => {});
+        throw e;
+      }
+    });
+}
+
+/** The console API called from inside the page: same origin, the session cookie. */
+export function pageApi(
+  page: Page,
+): (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }> {
+  return (method, path, body) =>
+    page.evaluate(async ([m, p, b]) => {
+      const r = await fetch(`/api/v1${p}`, {
+        method: m as string,
+        headers: b === undefined ? {} : { "content-type": "application/json" },
+        body: b === undefined ? undefined : JSON.stringify(b),
+      });
+      return { status: r.status, text: await r.text() };
+    }, [method, path, body] as const);
+}
+
 /** Launches the Chromium at `executablePath` (found with `findProgram("chromium")`). */
 export function launch(executablePath: string): Promise<Browser> {
   return chromium.launch({
