@@ -76,13 +76,22 @@ export function createIam(opts: IamOptions): Iam {
 
   const credentials = accessKeyStore(core);
 
+  // A tenant's name never changes and its id is never reused: names are kept once read.
+  const accounts = new Map<string, string>();
   const namespaces: Namespaces = {
     nsOf: (account) => getTenantByName(core, account)?.id ?? null,
-    accountOf: (ns) => ns === "" ? "" : getTenant(core, ns)?.name ?? null,
+    accountOf: (ns) => {
+      if (ns === "") return "";
+      const known = accounts.get(ns);
+      if (known !== undefined) return known;
+      const name = getTenant(core, ns)?.name ?? null;
+      if (name !== null) accounts.set(ns, name);
+      return name;
+    },
   };
 
   const grantees = granteeLookup(core);
-  const authorizer = iamAuthorizer(core, { namespaces, grantees });
+  const authorizer = iamAuthorizer(core, { namespaces });
 
   return {
     core,

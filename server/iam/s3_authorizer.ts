@@ -187,11 +187,15 @@ export interface IamAuthorizer extends Authorizer {
   ): Promise<AccessDecision>;
 }
 
+/** Grantees by id without their display names: what permission checks need. */
+const IDS_ONLY: GranteeLookup = Object.freeze({
+  userById: (id: string) => ({ id, displayName: id }),
+  usersByEmail: () => [],
+});
+
 export interface AuthorizerDeps {
   /** Tenant names of namespaces (principal ARNs, policy resources). */
   namespaces: Namespaces;
-  /** ACL grantees (canonical ids) to users. */
-  grantees: GranteeLookup;
 }
 
 export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorizer {
@@ -365,7 +369,8 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
     if (!core.storage) return NO_MATCH;
     const input = {
       storage: core.storage,
-      lookup: deps.grantees,
+      // A decision compares ids only: display names (a user lookup each) are for documents.
+      lookup: IDS_ONLY,
       bucket,
       op,
       key,
