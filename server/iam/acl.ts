@@ -63,8 +63,8 @@ export function privateAcl(owner: CanonicalUser): StoredAcl {
 }
 
 /**
- * Expands a canned ACL as the S3 user guide's table does. The owner's grant comes first, as S3
- * answers them. `bucketOwner` matters only for objects: on a bucket the two bucket-owner ACLs
+ * Expands a canned ACL as the S3 user guide's table does. Group grants come before the owner's,
+ * as S3 answers them (ceph s3-tests compare GetBucketAcl's grants in that order). `bucketOwner` matters only for objects: on a bucket the two bucket-owner ACLs
  * are ignored (private). aws-exec-read's EC2 reader has no counterpart here: the owner's grant.
  */
 export function cannedAcl(
@@ -100,7 +100,9 @@ export function cannedAcl(
     case "aws-exec-read":
       break;
   }
-  return dedupe(acl);
+  const groups = acl.grants.filter((g) => g.grantee.type === "Group");
+  const users = acl.grants.filter((g) => g.grantee.type !== "Group");
+  return dedupe({ owner: acl.owner, grants: [...groups, ...users] });
 }
 
 /** The same grantee and permission twice (the bucket owner writing `bucket-owner-*`) is one. */

@@ -45,25 +45,25 @@ const summary = (acl: StoredAcl) =>
     `${g.grantee.type === "Group" ? g.grantee.uri.split("/").pop() : g.grantee.id}:${g.permission}`
   );
 
-Deno.test("canned ACLs expand as the S3 user guide's table says, the owner first", () => {
+Deno.test("canned ACLs expand as the S3 user guide's table says, group grants first", () => {
   const opts = { bucketOwner: bob, forBucket: false };
   const expand = (c: Parameters<typeof cannedAcl>[0], forBucket = false) =>
     summary(cannedAcl(c, alice, { ...opts, forBucket }));
   assertEquals(expand("private"), ["u-alice:FULL_CONTROL"]);
-  assertEquals(expand("public-read"), ["u-alice:FULL_CONTROL", "AllUsers:READ"]);
+  assertEquals(expand("public-read"), ["AllUsers:READ", "u-alice:FULL_CONTROL"]);
   assertEquals(expand("public-read-write"), [
-    "u-alice:FULL_CONTROL",
     "AllUsers:READ",
     "AllUsers:WRITE",
+    "u-alice:FULL_CONTROL",
   ]);
-  assertEquals(expand("authenticated-read"), ["u-alice:FULL_CONTROL", "AuthenticatedUsers:READ"]);
+  assertEquals(expand("authenticated-read"), ["AuthenticatedUsers:READ", "u-alice:FULL_CONTROL"]);
   assertEquals(expand("aws-exec-read"), ["u-alice:FULL_CONTROL"]);
   assertEquals(expand("bucket-owner-read"), ["u-alice:FULL_CONTROL", "u-bob:READ"]);
   assertEquals(expand("bucket-owner-full-control"), ["u-alice:FULL_CONTROL", "u-bob:FULL_CONTROL"]);
   assertEquals(expand("log-delivery-write"), [
-    "u-alice:FULL_CONTROL",
     "LogDelivery:WRITE",
     "LogDelivery:READ_ACP",
+    "u-alice:FULL_CONTROL",
   ]);
   // On a bucket the bucket-owner ACLs are ignored.
   assertEquals(expand("bucket-owner-read", true), ["u-alice:FULL_CONTROL"]);
@@ -131,8 +131,8 @@ Deno.test("AccessControlPolicy documents round-trip in AWS's form", () => {
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
       `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
       `<Owner><ID>u-alice</ID><DisplayName>alice</DisplayName></Owner><AccessControlList>` +
-      grant("CanonicalUser", `<ID>u-alice</ID><DisplayName>alice</DisplayName>`, "FULL_CONTROL") +
       grant("Group", `<URI>${ALL_USERS}</URI>`, "READ") +
+      grant("CanonicalUser", `<ID>u-alice</ID><DisplayName>alice</DisplayName>`, "FULL_CONTROL") +
       `</AccessControlList></AccessControlPolicy>`,
   );
   assertEquals(parseAclDocument(parseXml(xml), alice, lookup), acl);
