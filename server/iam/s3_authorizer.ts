@@ -8,7 +8,7 @@
  * when they cannot fit the quota of the bucket's namespace; the exact, atomic check happens in
  * the publishing commit.
  */
-import { S3Error } from "../s3/errors.ts";
+import { isS3Error, S3Error } from "../s3/errors.ts";
 import type { Authorizer, OpContext, RequestInfo } from "../s3/context.ts";
 import { parseCopySource } from "../s3/ops/copy.ts";
 import type { BucketRecord } from "../storage/types.ts";
@@ -437,8 +437,19 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
     bucketName: string | null,
     key: string | null,
   ): Promise<void> => {
-    const d = await decide(viewOf(ctx), p, op, bucket, bucketName, key);
-    if (!d.allowed) throw new S3Error("AccessDenied");
+    const view = viewOf(ctx);
+    const d = await decide(view, p, op, bucket, bucketName, key);
+    if (d.allowed) return;
+    // A read of a key that is not there, by a caller who may list the bucket, is an honest 404
+    // (AWS): the object ACL that could have allowed it does not exist.
+    if (bucket && key !== null && /^(Get|Head)/.test(op) && core.storage) {
+      const missing = await core.storage.getObjectRecord(bucket, key, view.query.get("versionId"))
+        .then(() => false, (e) => isS3Error(e) && e.code === "NoSuchKey");
+      if (missing && (await decide(view, p, "ListObjects", bucket, bucketName, null)).allowed) {
+        throw new S3Error("NoSuchKey", { fields: { Key: key } });
+      }
+    }
+    throw new S3Error("AccessDenied");
   };
 
   /** A suspended tenant's keys stop working, and so do its buckets for everyone else. */
