@@ -66,6 +66,17 @@ Deno.test("S3 corrections found by the conformance suite", async (t) => {
           const res = await signedFetch(srv, { method: "PUT", path: `/${B}`, headers: h });
           assertEquals([res.status, await errorCode(res)], [409, "BucketAlreadyExists"]);
         }
+        // The comparison is with the bucket's stored ACL: a public-read bucket re-created with
+        // public-read is 200, re-created with no ACL (private) is a change.
+        const pub = { "x-amz-acl": "public-read" };
+        const made = await signedFetch(srv, { method: "PUT", path: `/${B}-pub`, headers: pub });
+        assertEquals(made.status, 200);
+        await made.body?.cancel();
+        const same = await signedFetch(srv, { method: "PUT", path: `/${B}-pub`, headers: pub });
+        assertEquals(same.status, 200);
+        await same.body?.cancel();
+        const bare = await signedFetch(srv, { method: "PUT", path: `/${B}-pub` });
+        assertEquals([bare.status, await errorCode(bare)], [409, "BucketAlreadyExists"]);
       },
     );
 

@@ -3,8 +3,8 @@ import { S3Error } from "../errors.ts";
 import { buildXml, childText, parseXml, readBodyText } from "../xml.ts";
 import { creationConfigs } from "./ownership.ts";
 import { refusePublicAcl } from "./acl.ts";
-import { ACL_CONFIG } from "../../iam/ownership.ts";
-import type { StoredAcl } from "../../iam/acl.ts";
+import { ACL_CONFIG, readBucketAcl } from "../../iam/ownership.ts";
+import { privateAcl, type StoredAcl } from "../../iam/acl.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { namespaceForCreate } from "../bucket_ref.ts";
 import { validateBucketRef } from "../names.ts";
@@ -55,37 +55,32 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
     });
   } catch (e) {
     if (!(e instanceof S3Error) || e.code !== "BucketAlreadyOwnedByYou") throw e;
-    recreateOwnedBucket(ctx.req.headers, ctx.deps.region);
+    const existing = await ctx.deps.storage.getBucket(ns, ref.name);
+    const stored = await readBucketAcl(ctx.deps.storage, existing, ctx.deps.grantees);
+    const requested = (configs[ACL_CONFIG] as StoredAcl | undefined) ??
+      privateAcl({ id: ownerId, displayName: ownerId });
+    recreateOwnedBucket(!sameGrants(requested, stored.acl), ctx.deps.region);
   }
   return { headers: { location: `/${name}` } };
 }
 
-/** The request headers that set a bucket's ACL on CreateBucket. */
-const GRANT_HEADERS = [
-  "x-amz-grant-read",
-  "x-amz-grant-write",
-  "x-amz-grant-read-acp",
-  "x-amz-grant-write-acp",
-  "x-amz-grant-full-control",
-];
-
-/**
- * Whether a CreateBucket asks for an ACL other than `private`, the ACL of a bucket nobody has
- * granted anything on. (Once bucket ACLs are stored, the comparison is with the stored ACL.)
- */
-export function requestsAclChange(h: Headers): boolean {
-  const canned = h.get("x-amz-acl")?.trim();
-  if (canned !== undefined && canned !== "private") return true;
-  return GRANT_HEADERS.some((g) => h.has(g));
+/** Whether two ACLs grant the same permissions to the same grantees (in any order). */
+export function sameGrants(a: StoredAcl, b: StoredAcl): boolean {
+  const keys = (acl: StoredAcl) =>
+    acl.grants.map((g) =>
+      `${g.grantee.type === "Group" ? g.grantee.uri : g.grantee.id} ${g.permission}`
+    ).sort().join("\n");
+  return keys(a) === keys(b);
 }
 
 /**
  * CreateBucket on a bucket the caller already owns: AWS answers 200 in us-east-1 (its legacy
- * behaviour) and BucketAlreadyOwnedByYou in every other region; a request that would change the
- * bucket's ACL is BucketAlreadyExists everywhere.
+ * behaviour) and BucketAlreadyOwnedByYou in every other region; a request whose ACL (the canned
+ * ACL or grants it carries, `private` when none) differs from the bucket's stored ACL is
+ * BucketAlreadyExists everywhere.
  */
-export function recreateOwnedBucket(h: Headers, region: string): void {
-  if (requestsAclChange(h)) throw new S3Error("BucketAlreadyExists");
+export function recreateOwnedBucket(aclChanges: boolean, region: string): void {
+  if (aclChanges) throw new S3Error("BucketAlreadyExists");
   if (region !== "us-east-1") throw new S3Error("BucketAlreadyOwnedByYou");
 }
 
