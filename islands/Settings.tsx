@@ -1,8 +1,13 @@
-/** Server settings (global admins): password policy, lockout, rate limit, sessions, audit retention. */
+/**
+ * Server settings (global admins): password policy, lockout, rate limit, sessions, audit
+ * retention, and the server's public access block (the global default every bucket gets).
+ */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api } from "./lib/api.ts";
 import { Loading } from "./lib/ui.tsx";
+import { publicAccessBlockFromJson, publicAccessBlockJson } from "./lib/access_xml.ts";
+import { PublicAccessSwitches } from "./lib/PublicAccessSwitches.tsx";
 
 type Settings = Record<string, number | boolean>;
 
@@ -48,33 +53,49 @@ export default function SettingsForm(_props: Record<string, unknown>) {
 
   const s = settings.value;
   return (
-    <div class="panel">
-      {msg.value && (
-        <div class={`alert ${msg.value.ok ? "ok" : "error"}`} role="status">{msg.value.text}</div>
-      )}
-      {!s ? <Loading /> : (
-        <form class="stack" onSubmit={save} id="settings-form">
-          <h2>Password policy</h2>
-          {FLAGS.map(([k, label]) => (
-            <label class="check" key={k}>
-              <input type="checkbox" name={k} checked={!!s[k]} /> {label}
-            </label>
-          ))}
-          <h2>Sign-in and sessions</h2>
-          {NUMBERS.map(([k, label, unit]) => (
-            <label key={k}>
-              {label}
-              <span class="row">
-                <input type="number" name={k} min="0" required value={Number(s[k] ?? 0)} />
-                <span class="hint">{unit}</span>
-              </span>
-            </label>
-          ))}
-          <div>
-            <button class="primary" type="submit">Save settings</button>
-          </div>
-        </form>
-      )}
+    <div class="stack-wide">
+      <div class="panel">
+        {msg.value && (
+          <div class={`alert ${msg.value.ok ? "ok" : "error"}`} role="status">{msg.value.text}</div>
+        )}
+        {!s ? <Loading /> : (
+          <form class="stack" onSubmit={save} id="settings-form">
+            <h2>Password policy</h2>
+            {FLAGS.map(([k, label]) => (
+              <label class="check" key={k}>
+                <input type="checkbox" name={k} checked={!!s[k]} /> {label}
+              </label>
+            ))}
+            <h2>Sign-in and sessions</h2>
+            {NUMBERS.map(([k, label, unit]) => (
+              <label key={k}>
+                {label}
+                <span class="row">
+                  <input type="number" name={k} min="0" required value={Number(s[k] ?? 0)} />
+                  <span class="hint">{unit}</span>
+                </span>
+              </label>
+            ))}
+            <div>
+              <button class="primary" type="submit">Save settings</button>
+            </div>
+          </form>
+        )}
+      </div>
+      <PublicAccessSwitches
+        id="global-public-access"
+        title="Block public access (every bucket of the server)"
+        load={async () =>
+          publicAccessBlockFromJson(
+            (await api<{ publicAccessBlock: unknown }>("settings")).publicAccessBlock,
+          )}
+        save={async (pab) => {
+          await api("settings", {
+            method: "PATCH",
+            body: { publicAccessBlock: publicAccessBlockJson(pab) },
+          });
+        }}
+      />
     </div>
   );
 }

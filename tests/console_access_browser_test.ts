@@ -1,7 +1,8 @@
 /**
  * The console's access-control pages in Chromium against the real server: a bucket's Permissions
  * page (policy editor with S3's error inline, ACL view, CORS sample, ownership), the policy
- * simulator there and on the Access page, and the tenant public access block on the Tenants page.
+ * simulator there and on the Access page, the tenant public access block on the Tenants page and
+ * the server's on the Settings page.
  * Without Chromium on PATH the test is skipped with the reason printed, and fails under CI.
  */
 import { assert, assertEquals } from "./_helpers/assert.ts";
@@ -198,15 +199,26 @@ Deno.test(needs(chromiumProgram, {
         await page.goto(`${base}/tenants`);
         await page.locator("button", { hasText: "Public access" }).first().click();
         const panel = page.locator(`#tenant-public-access-${tenantId}`);
-        await page.waitForSelector(
-          `#tenant-public-access-${tenantId} form, #tenant-public-access-${tenantId} [data-unavailable]`,
-          { timeout: 15_000 },
-        );
-        // Without the tenant endpoint: "not available", and no error.
-        if (await panel.locator("[data-unavailable]").count()) {
-          assertEquals(await panel.locator("[data-error]").count(), 0);
-        }
+        await panel.locator("form").waitFor({ timeout: 15_000 });
+        await panel.locator("input[name=IgnorePublicAcls]").check();
+        await panel.locator("button[type=submit]").click();
+        await panel.locator(".alert.ok, [role=status]").first().waitFor({ timeout: 15_000 });
+        const got = await call("GET", `/tenants/${tenantId}/public-access-block`);
+        assertEquals(JSON.parse(got.text).publicAccessBlock?.ignorePublicAcls, true, got.text);
         await shot(page, "tenant-public-access");
+      });
+
+      await step("the server's public access block on the Settings page", async () => {
+        await page.goto(`${base}/settings`);
+        const panel = page.locator("#global-public-access");
+        await panel.locator("form").waitFor({ timeout: 15_000 });
+        await panel.locator("input[name=BlockPublicPolicy]").check();
+        await panel.locator("button[type=submit]").click();
+        await panel.locator(".alert.ok, [role=status]").first().waitFor({ timeout: 15_000 });
+        const got = JSON.parse((await call("GET", "/settings")).text);
+        assertEquals(got.publicAccessBlock?.blockPublicPolicy, true, JSON.stringify(got));
+        assertEquals(got.publicAccessBlock?.ignorePublicAcls, false);
+        await shot(page, "global-public-access");
       });
 
       assertEquals(pageErrors, [], "no script errors in the page");
