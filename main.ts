@@ -10,6 +10,7 @@ import { createConsoleHandler } from "./console/mod.ts";
 import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";
 import { bindListeners, formatAddr, ListenError, serveGuarded } from "./server/http/listener.ts";
+import { CONSOLE_PROBES, probeResponse } from "./server/http/probes.ts";
 
 async function main(): Promise<number> {
   let cfg;
@@ -98,7 +99,9 @@ async function main(): Promise<number> {
   });
   const consoleServer = serveGuarded(
     consoleListener,
-    (req, info) => consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
+    (req, info) =>
+      probeResponse(req, CONSOLE_PROBES, app.probes) ??
+        consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
     { limits, log },
   );
   const consoleAddr = consoleServer.addr;

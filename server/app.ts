@@ -18,6 +18,7 @@ import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
 import type { S3Handler } from "./s3/context.ts";
+import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -30,8 +31,13 @@ export interface ServerApp {
   box: SecretBox;
   root: { accessKeyId: string; secretAccessKey: string; generated: boolean };
   iam: Iam;
-  /** The S3 front end; listeners pass who sent each request (`clients.resolve`). */
+  /**
+   * The S3 listener's handler: the health probes (`/minio/health/live|ready`), then the S3 front
+   * end; listeners pass who sent each request (`clients.resolve`).
+   */
   handler: S3Handler;
+  /** What the readiness probes check (the console listener answers `/health` and `/ready`). */
+  probes: ProbeDeps;
   /** Runs an S3 request as an already authenticated principal (the console's object API). */
   handleAs: S3Front["handleAs"];
   /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
@@ -120,13 +126,19 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
     });
     const ownIam = iam;
+    const probes: ProbeDeps = {
+      storage: (minFree) => storage.backend.health(minFree),
+      database: () => void db.prepare("SELECT 1").get(),
+      minFreeBytes: cfg.readyMinFreeMiB * 2 ** 20,
+    };
     return {
       storage,
       secrets,
       box,
       root,
       iam: ownIam,
-      handler: s3.handle,
+      handler: (req, client) => probeResponse(req, S3_PROBES, probes) ?? s3.handle(req, client),
+      probes,
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,

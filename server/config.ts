@@ -31,6 +31,8 @@ export interface Config {
   fsync: boolean;
   /** Seconds a request body may send nothing before it is `RequestTimeout` (0 = no limit). */
   bodyTimeoutSeconds: number;
+  /** Free space of the data dir's file system below which `/minio/health/ready` answers 503. */
+  readyMinFreeMiB: number;
   /** Seconds a new connection has to send its first request's headers (0 = no limit). */
   headerTimeoutSeconds: number;
   /** Seconds a connection may stay open with no request running (0 = no limit). */
@@ -69,6 +71,7 @@ export const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 3600,
   fsync: true,
   bodyTimeoutSeconds: 60,
+  readyMinFreeMiB: 512,
   headerTimeoutSeconds: 30,
   idleTimeoutSeconds: 60,
   objectCacheMiB: 128,
@@ -156,6 +159,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_FSYNC",
     kind: "boolean",
     help: "sync object files to the disk before acknowledging (false: for scratch data only)",
+  },
+  {
+    key: "readyMinFreeMiB",
+    flag: "ready-min-free",
+    env: "MAXIOFS_READY_MIN_FREE",
+    kind: "number",
+    help: "MiB of free space in the data dir below which the readiness probe answers 503",
   },
   {
     key: "bodyTimeoutSeconds",

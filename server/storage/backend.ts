@@ -45,6 +45,7 @@ import type {
   UsageLedger,
 } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
+import { type StorageHealth, storageHealth } from "./health.ts";
 
 export interface Backend {
   /** Every bucket record of a namespace, in name order. */
@@ -127,6 +128,8 @@ export interface Backend {
   objectParts(rec: ObjectRecord): Promise<PartRef[]>;
   /** Tenant usage and part reservations (quota accounting). */
   readonly usage: UsageLedger;
+  /** Whether storage can serve (the readiness probe): KV reads, a synced write, free space. */
+  health(minFreeBytes: number): Promise<StorageHealth>;
 }
 
 /** Attempts of a read whose object keeps being replaced under it. */
@@ -137,6 +140,10 @@ export class LocalBackend implements Backend {
 
   constructor(readonly core: StorageCore) {
     this.usage = core.meta.usage;
+  }
+
+  health(minFreeBytes: number): Promise<StorageHealth> {
+    return storageHealth(this.core, minFreeBytes);
   }
 
   listBuckets(ns: string) {

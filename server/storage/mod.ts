@@ -25,6 +25,7 @@ export {
   kvFileSpace,
 } from "./meta/kv_compact.ts";
 export type { CreateBucketInput } from "./buckets/buckets.ts";
+export type { HealthCheck, StorageHealth } from "./health.ts";
 export {
   CHECKSUM_ALGORITHMS,
   CHECKSUM_LENGTH,

@@ -12,6 +12,9 @@ import { validateBucketRef } from "../names.ts";
 /** The shape of an AWS region name (`us-east-1`, `us-gov-west-1`, `ap-southeast-2`). */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
+/** A bucket name no one may create: its path is the health probes' (server/http/probes.ts). */
+export const RESERVED_BUCKET = "minio";
+
 export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const name = ctx.ep.bucket!;
   const text = await readBodyText(ctx.auth.body, 64 * 1024);
@@ -40,6 +43,13 @@ export async function createBucket(ctx: OpContext): Promise<OpResult> {
   const objectLock = lockHeader?.toLowerCase() === "true";
   if (!ctx.principal) throw new S3Error("AccessDenied");
   const ref = validateBucketRef(name);
+  if (ref.name === RESERVED_BUCKET) {
+    // The name of the health probes' path (`/minio/health/...`), reserved as MinIO reserves it.
+    throw new S3Error("InvalidBucketName", {
+      message: `The specified bucket is not valid: the name "${RESERVED_BUCKET}" is reserved.`,
+      fields: { BucketName: name },
+    });
+  }
   const ownerId = ctx.principal.userId;
   const configs = creationConfigs(ctx, ownerId);
   const ns = namespaceForCreate(ctx.deps.namespaces, ctx.ns, ref);
