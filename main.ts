@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     throw e;
   }
   const [s3Listener, consoleListener] = listeners;
-  const log = createLogger(cfg.logLevel);
+  const log = createLogger(cfg.logLevel, undefined, cfg.logFormat);
   let app: ServerApp;
   try {
     app = await createServerApp(cfg, { log });

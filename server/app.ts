@@ -19,6 +19,7 @@ import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
+import { accessLogLine } from "./http/access_log.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -51,10 +52,13 @@ export interface ServerApp {
 export interface ServerAppOptions {
   log: Logger;
   clock?: Clock;
+  /** Where access log lines go (`--access-log`); standard output by default. */
+  accessSink?: (line: string) => void;
 }
 
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
   const clock = opts.clock ?? systemClock;
+  const accessSink = opts.accessSink ?? ((line: string) => console.log(line));
   const log = opts.log;
   // One process per data dir: the lock comes before anything of the dir is opened.
   const lock = await lockDataDir(cfg.dataDir);
@@ -99,6 +103,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       log,
       storage,
     });
+    const ownAccessIam = iam;
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -107,7 +112,12 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       grantees: iam.grantees,
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
-      onRequest: iam.onS3Request,
+      onRequest: cfg.accessLog
+        ? (info) => {
+          ownAccessIam.onS3Request(info);
+          accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now())));
+        }
+        : iam.onS3Request,
       region: cfg.region,
       domain: cfg.domain,
       tuning,

@@ -7,6 +7,7 @@ import { isCidr } from "./iam/net.ts";
 import { Tuning } from "./tuning.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "text" | "json";
 
 export interface Config {
   dataDir: string;
@@ -18,6 +19,10 @@ export interface Config {
   /** When set, `bucket.<domain>` requests are virtual-host style. */
   domain: string | null;
   logLevel: LogLevel;
+  /** `text` (time LEVEL message {fields}) or `json` (one object per line). */
+  logFormat: LogFormat;
+  /** One line per S3 request on standard output (access log). */
+  accessLog: boolean;
   /** Seconds between orphan-blob sweeps (0 disables the periodic sweep). */
   sweepIntervalSeconds: number;
   /** Age in seconds after which an incomplete multipart upload is aborted. */
@@ -66,6 +71,8 @@ export const DEFAULTS: Config = {
   region: "us-east-1",
   domain: null,
   logLevel: "info",
+  logFormat: "text",
+  accessLog: false,
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
@@ -131,6 +138,20 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LOG_LEVEL",
     kind: "string",
     help: "debug | info | warn | error",
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    env: "MAXIOFS_LOG_FORMAT",
+    kind: "string",
+    help: "text | json (log lines and access log lines)",
+  },
+  {
+    key: "accessLog",
+    flag: "access-log",
+    env: "MAXIOFS_ACCESS_LOG",
+    kind: "boolean",
+    help: "print one line per S3 request on standard output",
   },
   {
     key: "sweepIntervalSeconds",
@@ -378,6 +399,9 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
     throw new ConfigError(
       `Cannot parse log level "${cfg.logLevel}": expected debug|info|warn|error`,
     );
+  }
+  if (!["text", "json"].includes(cfg.logFormat)) {
+    throw new ConfigError(`Cannot parse log format "${cfg.logFormat}": expected text|json`);
   }
   if (!["ObjectWriter", "BucketOwnerEnforced"].includes(cfg.objectOwnership)) {
     throw new ConfigError(

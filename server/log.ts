@@ -1,5 +1,8 @@
-/** Structured line logger (JSON fields after a message) with a level threshold. */
-import type { LogLevel } from "./config.ts";
+/**
+ * Structured line logger with a level threshold: `text` lines (time LEVEL message {fields}) or
+ * `json` lines (`{"time","level","msg",...fields}`, one object per line, for log collectors).
+ */
+import type { LogFormat, LogLevel } from "./config.ts";
 
 /** Structured logging: a message and optional fields, at four levels. */
 export interface Logger {
@@ -11,15 +14,30 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** One log line in `format`. */
+export function formatLine(
+  format: LogFormat,
+  time: Date,
+  level: LogLevel,
+  msg: string,
+  fields?: Record<string, unknown>,
+): string {
+  if (format === "json") {
+    return JSON.stringify({ time: time.toISOString(), level, msg, ...fields });
+  }
+  const f = fields && Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
+  return `${time.toISOString()} ${level.toUpperCase()} ${msg}${f}`;
+}
+
 export function createLogger(
   level: LogLevel,
   sink: (line: string) => void = (l) => console.error(l),
+  format: LogFormat = "text",
 ): Logger {
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const f = fields && Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
-    sink(`${new Date().toISOString()} ${lvl.toUpperCase()} ${msg}${f}`);
+    sink(formatLine(format, new Date(), lvl, msg, fields));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -58,9 +58,14 @@ export interface RequestInfo {
   status: number;
   durationMs: number;
   bucket: string | null;
+  /** The object key the request addressed, if any. */
+  key: string | null;
   principal: Principal | null;
   requestId: string;
+  /** The body's declared (decoded) length, when the request had one. */
   bytesIn: number | null;
+  /** The response body's length (its Content-Length), when known. */
+  bytesOut: number | null;
   /** The request itself (user agent for the audit, even when it failed). */
   req: Request;
   /** Who sent it (address for the audit). */

@@ -297,6 +297,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let bucketCache: Promise<BucketRecord> | null = null;
     let path = "/";
     let principal = null;
+    let bytesIn: number | null = null;
     let body: ReadableStream<Uint8Array> | null = null;
     let response: Response;
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
@@ -308,6 +309,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
       });
       principal = auth.principal;
       body = auth.body;
+      bytesIn = auth.contentLength;
       refuseOversizedDocument(ep, auth.contentLength);
       const ns = principal ? namespaceOf(principal) : "";
       const callerNs = principal ? ns : null;
@@ -367,9 +369,11 @@ export function createS3Handler(deps: S3Deps): S3Front {
       status: response.status,
       durationMs: performance.now() - started,
       bucket: ep?.bucket ?? null,
+      key: ep?.key ?? null,
       principal,
       requestId,
-      bytesIn: null,
+      bytesIn,
+      bytesOut: contentLengthOf(response),
       req,
       client,
     });
@@ -406,6 +410,12 @@ async function hideMissingKeys(
     }
     throw e;
   }
+}
+
+/** A response's Content-Length, when it declares one. */
+function contentLengthOf(res: Response): number | null {
+  const v = res.headers.get("content-length");
+  return v === null ? null : Number(v);
 }
 
 /** Operations whose body is object data; every other operation reads its body whole. */
