@@ -44,9 +44,9 @@ export function createConsoleHandler(
   const route = async (req: Request, client: Client): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
-    if (path === "/health" || path === `${API_PREFIX}/health`) {
-      return Response.json({ status: "ok" });
-    }
+    // main.ts answers /health and /ready (server/http/probes.ts) before this handler; this is
+    // for a console served without them (tests). /api/v1/health is the API's.
+    if (path === "/health") return Response.json({ status: "ok" });
     if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) return await api(req, client);
     if (path === "/favicon.ico") {
       return new Response(null, { status: 301, headers: { location: "/static/favicon.svg" } });

@@ -9,6 +9,7 @@ import { sessionOfToken } from "../../server/iam/sessions.ts";
 import { getTenant } from "../../server/iam/tenants.ts";
 import { getUser } from "../../server/iam/users.ts";
 import type { Client } from "../../server/iam/net.ts";
+import { newRequestId } from "../../server/s3/handler.ts";
 import {
   type ApiCtx,
   type ApiDeps,
@@ -101,10 +102,33 @@ function match(
   return pathMatched ? "method" : null;
 }
 
+/**
+ * The console API. Every response carries `x-request-id` (the id an error is logged with), as
+ * S3 responses carry `x-amz-request-id`.
+ */
 export function createApiHandler(
   deps: ApiDeps,
 ): (req: Request, client: Client) => Promise<Response> {
+  const handle = apiHandler(deps);
   return async (req, client) => {
+    const requestId = newRequestId();
+    const res = await handle(req, client, requestId);
+    try {
+      res.headers.set("x-request-id", requestId);
+      return res;
+    } catch {
+      // Immutable headers (a response passed through as it came): answer a copy.
+      const copy = new Response(res.body, res);
+      copy.headers.set("x-request-id", requestId);
+      return copy;
+    }
+  };
+}
+
+function apiHandler(
+  deps: ApiDeps,
+): (req: Request, client: Client, requestId: string) => Promise<Response> {
+  return async (req, client, requestId) => {
     const url = new URL(req.url);
     const path = url.pathname.slice(API_PREFIX.length) || "/";
     const ctx: ApiCtx = {
@@ -150,6 +174,7 @@ export function createApiHandler(
         return errorResponse(new IamError("InvalidRequest", e.message, { s3Code: e.code }));
       }
       deps.log.error("console API request failed", {
+        requestId,
         path,
         error: String((e as Error)?.stack ?? e),
       });
