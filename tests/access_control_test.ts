@@ -14,7 +14,7 @@ import {
   PutPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
 import { assertEquals, assertS3Error } from "./_helpers/assert.ts";
-import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
+import { errorCode, requestsAs } from "./_helpers/signed_fetch.ts";
 import { makeTenant, startIamServer } from "./iam_fixture.ts";
 
 Deno.test("access control: policies, ACLs and public access blocks decide together", async (t) => {
@@ -29,33 +29,7 @@ Deno.test("access control: policies, ACLs and public access blocks decide togeth
     await bS3.send(new CreateBucketCommand({ Bucket: "b-data" }));
     await bS3.send(new PutObjectCommand({ Bucket: "b-data", Key: "k", Body: "B" }));
 
-    const send = (who: { key: string; secret: string } | null) =>
-    async (
-      method: string,
-      path: string,
-      query: Record<string, string> = {},
-      headers: Record<string, string> = {},
-      body?: string,
-    ) => {
-      const wire = path.replaceAll(":", "%3A");
-      if (who === null) {
-        const qs = new URLSearchParams(query).toString();
-        return await fetch(`${s.srv.endpoint}${wire}${qs ? `?${qs}` : ""}`, {
-          method,
-          headers,
-          body,
-        });
-      }
-      return await signedFetch(s.srv, {
-        method,
-        path: wire,
-        query,
-        headers,
-        body,
-        accessKey: who.key,
-        secretKey: who.secret,
-      });
-    };
+    const send = (who: { key: string; secret: string } | null) => requestsAs(s.srv, who);
     const userA = send(a.user);
     const anonymous = send(null);
     const status = async (res: Response) => {

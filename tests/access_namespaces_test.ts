@@ -6,7 +6,7 @@
  */
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { assertEquals } from "./_helpers/assert.ts";
-import { errorCode, signedFetch } from "./_helpers/signed_fetch.ts";
+import { errorCode, requestsAs } from "./_helpers/signed_fetch.ts";
 import { makeTenant, startIamServer } from "./iam_fixture.ts";
 
 Deno.test("bucket names across namespaces, and anonymous callers", async (t) => {
@@ -22,23 +22,7 @@ Deno.test("bucket names across namespaces, and anonymous callers", async (t) => 
     await rootS3.send(new CreateBucketCommand({ Bucket: "shared" }));
     await rootS3.send(new PutObjectCommand({ Bucket: "shared", Key: "k", Body: "global" }));
 
-    const as = (who: { key: string; secret: string } | null) =>
-    async (
-      method: string,
-      path: string,
-      query: Record<string, string> = {},
-    ) => {
-      // A colon goes on the wire encoded, as SDKs send it (and sign it).
-      const wire = path.replaceAll(":", "%3A");
-      if (who === null) return await fetch(`${s.srv.endpoint}${wire}`, { method });
-      return await signedFetch(s.srv, {
-        method,
-        path: wire,
-        query,
-        accessKey: who.key,
-        secretKey: who.secret,
-      });
-    };
+    const as = (who: { key: string; secret: string } | null) => requestsAs(s.srv, who);
     const userA = as(a.user);
     const userB = as(b.user);
     const anonymous = as(null);

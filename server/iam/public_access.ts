@@ -173,9 +173,10 @@ export async function getBucketPublicAccessBlock(
 export async function publicAccessBlockFor(
   core: Pick<IamCore, "db">,
   storage: Backend,
-  bucket: BucketRecord,
+  ns: string,
+  bucket: BucketRecord | null,
 ): Promise<PublicAccessBlock> {
-  const own = await getBucketPublicAccessBlock(storage, bucket);
-  const tenant = bucket.ns === "" ? null : getTenantPublicAccessBlock(core, bucket.ns);
+  const own = bucket ? await getBucketPublicAccessBlock(storage, bucket) : null;
+  const tenant = ns === "" ? null : getTenantPublicAccessBlock(core, ns);
   return effectivePublicAccessBlock(own, tenant, getGlobalPublicAccessBlock(core));
 }

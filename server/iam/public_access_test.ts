@@ -185,21 +185,21 @@ Deno.test("publicAccessBlockFor reads the bucket's, its tenant's and the global 
     const t = createTenant(core, { name: "acme" });
     const b = await s.backend.createBucket({ ns: t.id, name: "pics", ownerId: "u", region: "r" });
     const g = await s.backend.createBucket({ ns: "", name: "pics", ownerId: "u", region: "r" });
-    assertEquals(await publicAccessBlockFor(core, s.backend, b), noPublicAccessBlock());
+    assertEquals(await publicAccessBlockFor(core, s.backend, b.ns, b), noPublicAccessBlock());
     await s.backend.putBucketConfig(b.id, PUBLIC_ACCESS_BLOCK_CONFIG, {
       ...noPublicAccessBlock(),
       blockPublicAcls: true,
     });
     putTenantPublicAccessBlock(core, t.id, { ...noPublicAccessBlock(), ignorePublicAcls: true });
     putGlobalPublicAccessBlock(core, { ...noPublicAccessBlock(), restrictPublicBuckets: true });
-    assertEquals(await publicAccessBlockFor(core, s.backend, b), {
+    assertEquals(await publicAccessBlockFor(core, s.backend, b.ns, b), {
       blockPublicAcls: true,
       ignorePublicAcls: true,
       blockPublicPolicy: false,
       restrictPublicBuckets: true,
     });
     // A global bucket has no tenant block; the bucket's own is per bucket.
-    assertEquals(await publicAccessBlockFor(core, s.backend, g), {
+    assertEquals(await publicAccessBlockFor(core, s.backend, g.ns, g), {
       ...noPublicAccessBlock(),
       restrictPublicBuckets: true,
     });

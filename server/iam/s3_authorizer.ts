@@ -27,10 +27,8 @@ import { evaluatePolicy, isPublicPolicy, type PolicyRequest, resourceArn } from 
 import { BucketPolicies } from "./bucket_policies.ts";
 import {
   effectivePublicAccessBlock,
-  getBucketPublicAccessBlock,
-  getGlobalPublicAccessBlock,
-  getTenantPublicAccessBlock,
   type PublicAccessBlock,
+  publicAccessBlockFor,
 } from "./public_access.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { aclVerdict } from "./acl_source.ts";
@@ -219,11 +217,14 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
     const q = view.query;
     const now = core.clock.now();
     const account = p ? accountOf(namespaceOf(p)) : "";
+    const arn = p === null
+      ? undefined
+      : p.kind === "root"
+      ? "arn:aws:iam:::root"
+      : `arn:aws:iam::${account}:user/${p.displayName}`;
     return {
       principal: p && {
-        arn: p.kind === "root"
-          ? "arn:aws:iam:::root"
-          : `arn:aws:iam::${account}:user/${p.displayName}`,
+        arn: arn!,
         account,
         canonicalId: p.userId,
         username: p.displayName,
@@ -236,11 +237,7 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
         "aws:securetransport": String(view.client.secure),
         "aws:username": p?.displayName,
         "aws:userid": p?.userId,
-        "aws:principalarn": p
-          ? p.kind === "root"
-            ? "arn:aws:iam:::root"
-            : `arn:aws:iam::${account}:user/${p.displayName}`
-          : undefined,
+        "aws:principalarn": arn,
         "aws:principalaccount": p ? account : undefined,
         "aws:principaltype": p === null ? "Anonymous" : p.kind === "root" ? "Account" : "User",
         "aws:currenttime": new Date(now).toISOString(),
@@ -387,16 +384,10 @@ export function iamAuthorizer(core: IamCore, deps: AuthorizerDeps): IamAuthorize
    * The public access block in force for a bucket of namespace `ns` (the bucket's own, its
    * tenant's and the server's flags ORed); `bucket` null: a bucket being created.
    */
-  const publicAccessBlock = async (
-    ns: string,
-    bucket: BucketRecord | null,
-  ): Promise<PublicAccessBlock> => {
-    const own = bucket && core.storage
-      ? await getBucketPublicAccessBlock(core.storage, bucket)
-      : null;
-    const tenant = ns === "" ? null : getTenantPublicAccessBlock(core, ns);
-    return effectivePublicAccessBlock(own, tenant, getGlobalPublicAccessBlock(core));
-  };
+  const publicAccessBlock = (ns: string, bucket: BucketRecord | null) =>
+    core.storage
+      ? publicAccessBlockFor(core, core.storage, ns, bucket)
+      : Promise.resolve(effectivePublicAccessBlock(null, null, null));
 
   /**
    * The bucket policy's answer. With RestrictPublicBuckets, a public policy allows only callers

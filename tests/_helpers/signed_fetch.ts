@@ -110,3 +110,36 @@ export async function errorCode(res: Response): Promise<string | null> {
   const text = await res.text();
   return /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? null;
 }
+
+/**
+ * Requests as `who` (an access key, or null: unsigned), for tests of who may do what. A colon in
+ * the path (`tenant:bucket`) goes on the wire encoded, as SDKs send and sign it.
+ */
+export function requestsAs(srv: TestServer, who: { key: string; secret: string } | null) {
+  return async (
+    method: string,
+    path: string,
+    query: Record<string, string> = {},
+    headers: Record<string, string> = {},
+    body?: string,
+  ): Promise<Response> => {
+    const wire = path.replaceAll(":", "%3A");
+    if (who === null) {
+      const qs = new URLSearchParams(query).toString();
+      return await fetch(`${srv.endpoint}${wire}${qs ? `?${qs}` : ""}`, {
+        method,
+        headers,
+        body,
+      });
+    }
+    return await signedFetch(srv, {
+      method,
+      path: wire,
+      query,
+      headers,
+      body,
+      accessKey: who.key,
+      secretKey: who.secret,
+    });
+  };
+}
