@@ -1,5 +1,6 @@
 /** Records kept in the metadata store and the Backend interface the S3 ops call. */
 import type { ChecksumAlgorithm } from "./objects/hashing.ts";
+import type { CustomerKey, SseSpec, StoredEncryption } from "../crypto/types.ts";
 
 export type VersioningState = "Unversioned" | "Enabled" | "Suspended";
 
@@ -69,6 +70,8 @@ export interface PartRef {
   size: number;
   etag: string;
   checksum?: string;
+  /** Encrypted objects: this part's own data key, wrapped like the object's `enc.dk`. */
+  dk?: Uint8Array;
 }
 
 /** ACL permissions (server/iam/acl.ts is the model; this is how records store it). */
@@ -134,6 +137,8 @@ export interface ObjectRecord {
   ownerId: string;
   /** The version's ACL; absent when private (the owner's FULL_CONTROL alone). */
   acl?: StoredAcl;
+  /** How the bytes are encrypted (docs/decisions/0012); absent: plaintext. */
+  enc?: StoredEncryption;
 }
 
 export interface ByteRange {
@@ -175,6 +180,8 @@ export interface PutObjectInput {
   acl?: StoredAcl;
   /** Upper bound for the body (5 GiB for a single PUT). */
   maxSize?: number;
+  /** Encrypt the bytes so (resolved by the S3 layer); absent: plaintext. */
+  sse?: SseSpec;
 }
 
 export interface ListObjectsInput {
@@ -293,6 +300,8 @@ export interface GetObjectOptions {
    * unsatisfiable range): the range to open, null for every byte, false for none (HEAD).
    */
   range?: (rec: ObjectRecord) => ByteRange | null | false | Promise<ByteRange | null | false>;
+  /** The customer key an SSE-C object needs. */
+  customer?: CustomerKey;
 }
 
 /** A GET's record and bytes (null: nothing to send, an empty object or `range` said false). */
