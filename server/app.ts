@@ -112,6 +112,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       grantees: iam.grantees,
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
+      quotas: tenantQuotas(db),
       onRequest: cfg.accessLog
         ? (info) => {
           ownAccessIam.onS3Request(info);

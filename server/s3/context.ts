@@ -2,7 +2,7 @@
 import type { Endpoint, RequestTarget } from "./endpoint.ts";
 import type { AuthResult } from "./auth/mod.ts";
 import type { Principal } from "../iam/types.ts";
-import type { Backend } from "../storage/mod.ts";
+import type { Backend, QuotaPolicy } from "../storage/mod.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
@@ -49,6 +49,8 @@ export interface S3Deps {
   principals?: PrincipalLookup;
   /** Performance mechanisms turned off (benchmarks); all on when absent. */
   tuning?: Tuning;
+  /** Namespaces' quota limits (Veeam's capacity.xml); the disk alone when absent. */
+  quotas?: QuotaPolicy;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }

@@ -45,7 +45,7 @@ import type {
   UsageLedger,
 } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
-import { type StorageHealth, storageHealth } from "./health.ts";
+import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
 
 export interface Backend {
   /** Every bucket record of a namespace, in name order. */
@@ -130,6 +130,8 @@ export interface Backend {
   readonly usage: UsageLedger;
   /** Whether storage can serve (the readiness probe): KV reads, a synced write, free space. */
   health(minFreeBytes: number): Promise<StorageHealth>;
+  /** The data dir's file system: its size and the bytes still free (one statfs). */
+  diskSpace(): { totalBytes: number; freeBytes: number };
 }
 
 /** Attempts of a read whose object keeps being replaced under it. */
@@ -144,6 +146,10 @@ export class LocalBackend implements Backend {
 
   health(minFreeBytes: number): Promise<StorageHealth> {
     return storageHealth(this.core, minFreeBytes);
+  }
+
+  diskSpace() {
+    return diskSpace(this.core.blobs.dataDir);
   }
 
   listBuckets(ns: string) {

@@ -66,9 +66,7 @@ export async function storageHealth(
   ]);
   let space: StorageHealth["space"];
   try {
-    const st = statfsSync(dir);
-    const freeBytes = st.bavail * st.bsize;
-    const totalBytes = st.blocks * st.bsize;
+    const { freeBytes, totalBytes } = diskSpace(dir);
     space = {
       ok: freeBytes >= minFreeBytes,
       detail: freeBytes >= minFreeBytes
@@ -83,4 +81,10 @@ export async function storageHealth(
     space = { ok: false, detail: `free space: ${String(e)}`, freeBytes: 0, totalBytes: 0 };
   }
   return { ok: kv.ok && writable.ok && space.ok, kv, writable, space };
+}
+
+/** The size of the file system holding `dir` and what an unprivileged writer may still use. */
+export function diskSpace(dir: string): { totalBytes: number; freeBytes: number } {
+  const st = statfsSync(dir);
+  return { totalBytes: st.blocks * st.bsize, freeBytes: st.bavail * st.bsize };
 }

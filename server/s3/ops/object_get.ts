@@ -4,6 +4,7 @@ import { etagListMatches, partRange } from "../../storage/mod.ts";
 import { objectResponseHeaders } from "../headers.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { setVersionIdHeader } from "./object_put.ts";
+import { isSosapiKey, serveSosapi } from "./veeam.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange, ObjectRecord, OpenBytes } from "../../storage/types.ts";
 
@@ -219,10 +220,10 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
   return withBody ? { status, headers, body } : { status, headers };
 }
 
-export function getObject(ctx: OpContext): Promise<OpResult> {
-  return serve(ctx, true);
+export async function getObject(ctx: OpContext): Promise<OpResult> {
+  return (isSosapiKey(ctx.ep.key) && await serveSosapi(ctx, true)) || await serve(ctx, true);
 }
 
-export function headObject(ctx: OpContext): Promise<OpResult> {
-  return serve(ctx, false);
+export async function headObject(ctx: OpContext): Promise<OpResult> {
+  return (isSosapiKey(ctx.ep.key) && await serveSosapi(ctx, false)) || await serve(ctx, false);
 }
