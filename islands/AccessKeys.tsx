@@ -45,8 +45,16 @@ function CopyButton({ text, label }: { text: string; label: string }) {
   );
 }
 
+/** A user an administrator may create keys for, as the users API lists them. */
+interface KeyOwner {
+  id: string;
+  username: string;
+  tenantId: string | null;
+}
+
 export default function AccessKeys({ admin }: AccessKeysProps) {
   const keys = useSignal<AccessKey[] | null>(null);
+  const owners = useSignal<KeyOwner[] | null>(null);
   const error = useSignal("");
   const created = useSignal<AccessKey | null>(null);
   const dialog = useRef<HTMLDialogElement>(null);
@@ -54,7 +62,9 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
   const load = () => loadList(keys, error, "access-keys");
   useEffect(() => {
     load();
+    if (admin) loadList(owners, error, "users");
   }, []);
+  const ownerName = (id: string) => owners.value?.find((u) => u.id === id)?.username ?? id;
 
   const create = async (ev: Event) => {
     ev.preventDefault();
@@ -111,8 +121,13 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
           </label>
           {admin && (
             <label>
-              For user id <span class="hint">(empty = yourself)</span>
-              <input name="userId" />
+              For user
+              <select name="userId" id="key-owner">
+                <option value="">Yourself</option>
+                {(owners.value ?? []).map((u) => (
+                  <option key={u.id} value={u.id}>{u.username}</option>
+                ))}
+              </select>
             </label>
           )}
           <button class="primary" type="submit">Create access key</button>
@@ -143,11 +158,7 @@ export default function AccessKeys({ admin }: AccessKeysProps) {
                       <code>{k.accessKeyId}</code>
                     </td>
                     <td>{k.description || "—"}</td>
-                    {admin && (
-                      <td class="hide-sm">
-                        <code>{k.userId}</code>
-                      </td>
-                    )}
+                    {admin && <td class="hide-sm" title={k.userId}>{ownerName(k.userId)}</td>}
                     <td>
                       <span class={`badge ${k.status === "active" ? "ok" : "bad"}`}>
                         {k.status}

@@ -12,6 +12,7 @@ import {
   filesFromDrop,
   newUpload,
   runUpload,
+  uploadPace,
   type UploadState,
 } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
@@ -30,6 +31,10 @@ interface UploadRow {
   loaded: number;
   total: number;
   status: "queued" | "uploading" | "done" | "failed" | "cancelled";
+  /** When the current attempt began (Date.now()), for its rate and time left. */
+  startedAt?: number;
+  /** Bytes already there when the current attempt began (a resumed upload's parts). */
+  startLoaded?: number;
   error?: string;
   state: UploadState;
 }
@@ -103,11 +108,32 @@ export default function ObjectBrowser(
     uploads.value = uploads.value.map((r) => r.id === id ? { ...r, ...patch } : r);
   };
 
+  /**
+   * Reloads the listing at most once a second while uploads finish, so finished files show up
+   * as they land instead of after the last one.
+   */
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const reloadSoon = () => {
+    if (reloadTimer.current !== null) return;
+    reloadTimer.current = setTimeout(() => {
+      reloadTimer.current = null;
+      load();
+    }, 1000);
+  };
+
   const start = async (row: UploadRow) => {
-    updateRow(row.id, { status: "uploading", error: undefined });
+    const now = Date.now();
+    const current = uploads.value.find((r) => r.id === row.id) ?? row;
+    updateRow(row.id, {
+      status: "uploading",
+      error: undefined,
+      startedAt: now,
+      startLoaded: current.loaded,
+    });
     try {
       await runUpload(row.state, (loaded, total) => updateRow(row.id, { loaded, total }));
       updateRow(row.id, { status: "done", loaded: row.total });
+      reloadSoon();
     } catch (e) {
       if ((e as { code?: string }).code === "Aborted") {
         await abortUpload(row.state);
@@ -276,7 +302,13 @@ export default function ObjectBrowser(
           <form class="row center-x mt" onSubmit={newFolder} id="new-folder">
             <label class="row">
               Folder name
-              <input name="folder" required autoFocus pattern="[^/].*" />
+              <input
+                name="folder"
+                required
+                autoFocus
+                pattern="[^\/].*"
+                title="A folder name cannot start with a slash"
+              />
             </label>
             <button class="primary" type="submit">Create folder</button>
           </form>
@@ -358,6 +390,13 @@ export default function ObjectBrowser(
                     ? (
                       <>
                         {`${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}% `}
+                        <span class="hint pace">
+                          {uploadPace(
+                            r.loaded - (r.startLoaded ?? 0),
+                            r.total - (r.startLoaded ?? 0),
+                            Date.now() - (r.startedAt ?? Date.now()),
+                          )}
+                        </span>{" "}
                         <button
                           type="button"
                           onClick={() => r.state.abort?.abort()}
@@ -501,7 +540,11 @@ export default function ObjectBrowser(
                 ))}
                 {p.prefixes.length === 0 && visible.length === 0 && (
                   <tr>
-                    <td colSpan={5}>This folder is empty.</td>
+                    <td colSpan={5}>
+                      {uploads.value.some((r) => r.status === "queued" || r.status === "uploading")
+                        ? "Uploading: files appear here as they finish."
+                        : "This folder is empty."}
+                    </td>
                   </tr>
                 )}
               </tbody>

@@ -108,6 +108,15 @@ Deno.test(needs(chromiumProgram, {
         await page.click(`tr[data-bucket="${BUCKET}"] a`);
         await page.waitForSelector("#object-table", { timeout: 15_000 });
         await page.click("text=New folder");
+        // The browser runs the name's pattern (only a valid pattern is run at all).
+        await page.fill("#new-folder input[name=folder]", "/docs");
+        assert(
+          await page.$eval(
+            "#new-folder input[name=folder]",
+            (el) => (el as HTMLInputElement).validity.patternMismatch,
+          ),
+          "a name starting with / is refused by the form",
+        );
         await page.fill("#new-folder input[name=folder]", "docs");
         await page.click("#new-folder button[type=submit]");
         await page.waitForFunction(() => location.search.includes("prefix=docs"));
@@ -415,6 +424,41 @@ Deno.test(needs(chromiumProgram, {
         assertEquals(global.status, 404, "not in the global namespace");
         assertEquals((await call("DELETE", `/s3/${tb}/hello.txt?tenantId=${tid}`)).status, 204);
         assertEquals((await call("DELETE", `/buckets/${tb}?tenantId=${tid}`)).status, 204);
+        assertEquals((await call("DELETE", `/tenants/${tid}`)).status, 204);
+      });
+
+      await step("an access key for another user, picked by name", async () => {
+        const call = pageApi(page);
+        const tenant = await call("POST", "/tenants", { name: "keys-tenant" });
+        assertEquals(tenant.status, 201, tenant.text);
+        const tid = JSON.parse(tenant.text).id as string;
+        const made = await call("POST", "/users", {
+          username: "key-owner",
+          password: "Key-owner-Pa55word!",
+          role: "tenant_user",
+          tenantId: tid,
+        });
+        assertEquals(made.status, 201, made.text);
+        const ownerId = JSON.parse(made.text).id as string;
+        await page.goto(`${base}/keys`);
+        await page.waitForSelector('#key-owner option:text("key-owner")', {
+          state: "attached",
+          timeout: 15_000,
+        });
+        await page.selectOption("#key-owner", { label: "key-owner" });
+        await page.fill("#create-key input[name=description]", "for key-owner");
+        await page.click("#create-key button[type=submit]");
+        await page.waitForSelector("#secret-dialog[open]", { timeout: 15_000 });
+        const id = (await page.textContent("#new-key-id"))!.trim();
+        await page.click("#secret-dialog button.primary");
+        const row = page.locator(`tr[data-key-id="${id}"]`);
+        await row.waitFor({ timeout: 15_000 });
+        assert((await row.textContent())!.includes("key-owner"), "the row names the owner");
+        const keys = JSON.parse((await call("GET", "/access-keys")).text);
+        const list = Array.isArray(keys) ? keys : keys.items;
+        const key = list.find((k: { accessKeyId: string }) => k.accessKeyId === id);
+        assertEquals(key.userId, ownerId);
+        assertEquals((await call("DELETE", `/users/${ownerId}`)).status, 204);
         assertEquals((await call("DELETE", `/tenants/${tid}`)).status, 204);
       });
 

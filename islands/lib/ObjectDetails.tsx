@@ -133,50 +133,52 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
       <h3>Versions</h3>
       {versionsNote.value && <p class="hint">{versionsNote.value}</p>}
       {versions.value && (
-        <table id="object-versions">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th class="num">Size</th>
-              <th>Modified</th>
-              <th>
-                <span class="sr-only">Download</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.value.map((v) => (
-              <tr key={v.versionId}>
-                <td>
-                  <code>{v.versionId}</code> {v.isLatest && <span class="badge ok">latest</span>}
-                  {v.deleteMarker && <span class="badge bad">delete marker</span>}
-                </td>
-                <td class="num">{v.deleteMarker ? "—" : formatBytes(v.size)}</td>
-                <td>{formatTime(v.lastModified)}</td>
-                <td>
-                  <div class="row">
-                    {!v.deleteMarker && (
-                      <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
-                        Download
-                      </a>
-                    )}
-                    {v.versionId !== "null" && (
-                      <button
-                        type="button"
-                        onClick={() => deleteVersion(v)}
-                      >
-                        Delete
-                      </button>
-                    )}
-                  </div>
-                </td>
+        <div class="table-wrap">
+          <table id="object-versions">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th class="num">Size</th>
+                <th>Modified</th>
+                <th>
+                  <span class="sr-only">Download</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {versions.value.map((v) => (
+                <tr key={v.versionId}>
+                  <td>
+                    <code>{v.versionId}</code> {v.isLatest && <span class="badge ok">latest</span>}
+                    {v.deleteMarker && <span class="badge bad">delete marker</span>}
+                  </td>
+                  <td class="num">{v.deleteMarker ? "—" : formatBytes(v.size)}</td>
+                  <td>{formatTime(v.lastModified)}</td>
+                  <td>
+                    <div class="row">
+                      {!v.deleteMarker && (
+                        <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
+                          Download
+                        </a>
+                      )}
+                      {v.versionId !== "null" && (
+                        <button
+                          type="button"
+                          onClick={() => deleteVersion(v)}
+                        >
+                          Delete
+                        </button>
+                      )}
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <AclEditor bucket={bucket} objectKey={objectKey} />
-      <div class="row mt">
+      <div class="row mt dialog-actions">
         <a class="btn" href={s3Url(bucket, objectKey)} download={objectKey.split("/").pop()}>
           Download
         </a>

@@ -3,7 +3,7 @@
  * large files use S3 multipart so a failed part is retried alone, and an upload that still
  * fails keeps its UploadId and finished parts so `resume()` sends only what is missing.
  */
-import { ApiError } from "./api.ts";
+import { ApiError, formatBytes } from "./api.ts";
 import { type BucketRef, s3, s3Error, s3Url } from "./s3.ts";
 
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
@@ -185,4 +185,23 @@ export async function filesFromDrop(dt: DataTransfer): Promise<{ path: string; f
   };
   for (const e of entries) await walk(e, "");
   return out;
+}
+
+/**
+ * What an upload row shows beside its bar once bytes move: the rate so far and the time left at
+ * that rate ("3.2 MiB/s · 12 s left"); "" until there is a rate to tell.
+ */
+export function uploadPace(loaded: number, total: number, elapsedMs: number): string {
+  if (elapsedMs < 250 || loaded <= 0) return "";
+  const rate = loaded / (elapsedMs / 1000);
+  const left = Math.max(0, total - loaded) / rate;
+  return `${formatBytes(rate)}/s · ${formatDuration(left)} left`;
+}
+
+/** Seconds as "8 s", "3 min 5 s", "2 h 4 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
