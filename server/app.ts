@@ -20,6 +20,8 @@ import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
+import { Keyring } from "./crypto/keyring.ts";
+import { createObjectKeys } from "./crypto/object_keys.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -28,6 +30,8 @@ const IAM_MAINTENANCE_MS = 24 * 3600 * 1000;
 
 export interface ServerApp {
   storage: OpenedStorage;
+  /** The master keys of encryption at rest (`data_dir/keyring.json`). */
+  keyring: Keyring;
   secrets: ServerSecrets;
   box: SecretBox;
   root: { accessKeyId: string; secretAccessKey: string; generated: boolean };
@@ -70,6 +74,16 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     throw e;
   }
   const tuning = tuningOf(cfg);
+  let keyring: Keyring;
+  try {
+    keyring = await Keyring.open(cfg.dataDir);
+  } catch (e) {
+    db.close();
+    await unlockDataDir(lock);
+    throw e;
+  }
+  // SSE-KMS has no key service until one is wired in: its requests fail as not implemented.
+  const keys = createObjectKeys({ keyring, kms: null, macSecret: keyring.secret });
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -79,6 +93,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     recordCacheBytes: cfg.recordCacheMiB * 1024 * 1024,
     lock,
     quota: tenantQuotas(db),
+    keys,
     tuning,
     clock,
     log,
@@ -144,6 +159,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     };
     return {
       storage,
+      keyring,
       secrets,
       box,
       root,

@@ -42,10 +42,13 @@ import type {
   PartRef,
   PutObjectInput,
   QuotaPolicy,
+  ReadAccess,
   UsageLedger,
 } from "./types.ts";
 import { S3Error } from "../s3/errors.ts";
 import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
+import type { CustomerKey, ObjectKeys } from "../crypto/types.ts";
+import { openDataKey } from "./objects/sealed.ts";
 
 export interface Backend {
   /** Every bucket record of a namespace, in name order. */
@@ -72,19 +75,32 @@ export interface Backend {
     key: string,
     versionId?: string | null,
   ): Promise<ObjectRecord>;
-  openObject(rec: ObjectRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * The bytes of a record (all, or a plaintext range); an encrypted one needs `access`: its
+   * bucket's namespace and, for SSE-C, the customer key.
+   */
+  openObject(
+    rec: ObjectRecord,
+    range?: ByteRange,
+    access?: ReadAccess,
+  ): Promise<ReadableStream<Uint8Array>>;
   /**
    * Reads the record `(bucket, key, versionId)` names and hands it to `use` with a way to open
    * its bytes. When the bytes vanish because the object was replaced meanwhile (when opened, or
-   * while `use` reads them: a copy), the new record is read and `use` called again.
+   * while `use` reads them: a copy), the new record is read and `use` called again. `customer`
+   * is the key `open` uses for an SSE-C object.
    */
   readObject<T>(
     bucket: BucketRecord,
     key: string,
     versionId: string | null | undefined,
     use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
+    customer?: CustomerKey,
   ): Promise<T>;
-  /** GET: the record and a stream of its bytes (or of the range `opts.range` picks). */
+  /**
+   * GET: the record and a stream of its bytes (or of the range `opts.range` picks). An SSE-C
+   * object needs `opts.customer` even when no byte is opened (HEAD, empty objects).
+   */
   getObject(bucket: BucketRecord, key: string, opts?: GetObjectOptions): Promise<ObjectRead>;
   deleteObject(
     bucket: BucketRecord,
@@ -188,19 +204,21 @@ export class LocalBackend implements Backend {
   getObjectRecord(bucket: BucketRecord, key: string, versionId?: string | null) {
     return objects.getObjectRecord(this.core, bucket, key, versionId);
   }
-  openObject(rec: ObjectRecord, range?: ByteRange) {
-    return objects.openObject(this.core, rec, range);
+  openObject(rec: ObjectRecord, range?: ByteRange, access?: ReadAccess) {
+    return objects.openObject(this.core, rec, range, access);
   }
   async readObject<T>(
     bucket: BucketRecord,
     key: string,
     versionId: string | null | undefined,
     use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
+    customer?: CustomerKey,
   ): Promise<T> {
+    const access: ReadAccess = { ns: bucket.ns, customer };
     for (let attempt = 1;; attempt++) {
       const rec = await this.getObjectRecord(bucket, key, versionId);
       try {
-        return await use(rec, (range) => objects.openObject(this.core, rec, range));
+        return await use(rec, (range) => objects.openObject(this.core, rec, range, access));
       } catch (e) {
         if (!(e instanceof objects.BlobGone)) throw e;
         if (attempt >= READ_ATTEMPTS) throw new S3Error("InternalError");
@@ -211,8 +229,12 @@ export class LocalBackend implements Backend {
     return this.readObject(bucket, key, opts.versionId, async (rec, open): Promise<ObjectRead> => {
       const range = opts.range ? await opts.range(rec) : null;
       const body = range === false || rec.size === 0 ? null : await open(range ?? undefined);
+      // No bytes opened: an SSE-C object's key is still checked, as every read of it is.
+      if (!body && rec.enc?.mode === "SSE-C") {
+        await openDataKey(this.core, rec.enc, { ns: bucket.ns, customer: opts.customer });
+      }
       return { rec, body };
-    });
+    }, opts.customer);
   }
   deleteObject(bucket: BucketRecord, key: string, opts?: DeleteObjectOptions) {
     return objects.deleteObject(this.core, bucket, key, opts);
@@ -327,6 +349,11 @@ export interface OpenStorageOptions {
   recordCacheBytes?: number;
   /** Tenant quotas enforced in the commits that publish writes (none without it). */
   quota?: QuotaPolicy;
+  /**
+   * Data keys for encrypted objects (server/crypto/object_keys.ts); without it a write that
+   * asks for encryption, or a read of an encrypted object, fails.
+   */
+  keys?: ObjectKeys;
   /** Performance mechanisms turned off (benchmarks); all on by default. */
   tuning?: Tuning;
   clock?: Clock;
@@ -362,7 +389,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       recordCacheBytes: opts.recordCacheBytes,
       tuning,
     });
-    core = { meta, blobs, clock, log: opts.log, tuning };
+    core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null };
     await buildListIndex(core);
     await meta.usage.init();
     backend = new LocalBackend(core);

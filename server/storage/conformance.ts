@@ -1,7 +1,7 @@
 /**
  * The Backend conformance suite: the behaviour every `Backend` must have (buckets, objects,
  * versions and delete markers, conditional writes, multipart, listing order and pagination,
- * counters, concurrent publishes), as one function over a backend factory. The local backend
+ * counters, concurrent publishes, encryption at rest), as one function over a backend factory. The local backend
  * runs it in local_conformance_test.ts; the edge backend (metadata in Deno KV, bytes in an
  * upstream bucket) runs the same cases. The cases use the `Backend` interface and the storage
  * types only: no data dir, no KV keys.
@@ -24,6 +24,7 @@ import { LISTING_CASES } from "./conformance/listing.ts";
 import { PAGING_CASES } from "./conformance/paging.ts";
 import { COUNTER_CASES } from "./conformance/counters.ts";
 import { CONCURRENCY_CASES } from "./conformance/concurrency.ts";
+import { ENCRYPTION_CASES } from "./conformance/encryption.ts";
 
 export type { ConformanceCase, ConformanceClock, OpenedBackend } from "./conformance/harness.ts";
 
@@ -46,6 +47,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...PAGING_CASES,
   ...COUNTER_CASES,
   ...CONCURRENCY_CASES,
+  ...ENCRYPTION_CASES,
 ];
 
 /**

@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { MetaStore } from "./meta/store.ts";
 import type { Tuning } from "../tuning.ts";
+import type { ObjectKeys } from "../crypto/types.ts";
 
 export interface StorageCore {
   readonly meta: MetaStore;
@@ -15,6 +16,8 @@ export interface StorageCore {
   readonly log: Logger;
   /** Which performance mechanisms are on (server/tuning.ts). */
   readonly tuning: Tuning;
+  /** Data keys of encrypted objects (docs/decisions/0012); null: encryption unavailable. */
+  readonly keys: ObjectKeys | null;
 }
 
 /**

@@ -72,6 +72,11 @@ export interface PartRef {
   checksum?: string;
   /** Encrypted objects: this part's own data key, wrapped like the object's `enc.dk`. */
   dk?: Uint8Array;
+  /**
+   * What wrapped `dk` when it is not the object's `enc.kek` (the master key or key-service key
+   * version changed while the upload was open); absent: `enc.kek`.
+   */
+  kek?: string;
 }
 
 /** ACL permissions (server/iam/acl.ts is the model; this is how records store it). */
@@ -288,6 +293,13 @@ export interface UsageLedger {
    * once the upload has ended (an upload still open keeps its reservation).
    */
   release(ns: string, uploadId: string, len: number | null): Promise<void>;
+}
+
+/** What a read of an encrypted object needs besides its record: the namespace and an SSE-C key. */
+export interface ReadAccess {
+  /** The bucket's namespace (SSE-KMS keys belong to one). */
+  ns: string;
+  customer?: CustomerKey;
 }
 
 /** Opens the bytes of the record being read (all, or a range). */

@@ -5,6 +5,7 @@
 import { openStorage, type OpenStorageOptions } from "../../server/storage/backend.ts";
 import type { Logger } from "../../server/log.ts";
 import type { BucketRecord, ListObjectsInput, ObjectRecord } from "../../server/storage/types.ts";
+import { testObjectKeys } from "./keys.ts";
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type Storage = Awaited<ReturnType<typeof openStorage>>;
@@ -29,14 +30,16 @@ export async function withStorage(
 
 /**
  * A storage opened on a fresh temp data dir with a quiet log (`opts` on top); `close` closes it
- * and removes the data dir.
+ * and removes the data dir. Encryption works as on a server (a keyring in the data dir) and
+ * SSE-KMS with a `TestKeyService` holding the key "default" of the global namespace.
  */
 export async function openTempStorage(
   prefix: string,
   opts: Partial<OpenStorageOptions> = {},
 ): Promise<{ storage: Storage; dataDir: string; close(): Promise<void> }> {
   const dataDir = await Deno.makeTempDir({ prefix });
-  const storage = await openStorage({ dataDir, log: quiet, ...opts });
+  const keys = opts.keys ?? (await testObjectKeys(dataDir)).keys;
+  const storage = await openStorage({ dataDir, log: quiet, keys, ...opts });
   return {
     storage,
     dataDir,

@@ -35,6 +35,21 @@ export interface StageOptions {
    * as `data`, with no file written (the caller stores it elsewhere). Needs `expectedSize`.
    */
   inlineMax?: number;
+  /**
+   * Encrypts the bytes (docs/decisions/0012): called with the blob's id (chosen before the first
+   * byte, since it is bound into every segment) for the sealer of this write. The hashers, the
+   * size checks and the returned `size` see the plaintext; the file, `data` and the hot cache
+   * hold the sealed bytes.
+   */
+  seal?: (id: string) => BlobSealer;
+}
+
+/** Encrypts a blob's bytes as they are written (server/crypto/segments.ts's `SegmentSealer`). */
+export interface BlobSealer {
+  /** The sealed bytes of what `chunk` completes (possibly none). */
+  push(chunk: Uint8Array): Promise<Uint8Array>;
+  /** The sealed bytes of the rest. */
+  finish(): Promise<Uint8Array>;
 }
 
 export function newBlobId(): string {
@@ -171,12 +186,16 @@ export class BlobStore {
     if (opts.inlineMax !== undefined && expected !== null && expected <= opts.inlineMax) {
       return await this.#collect(body, opts, expected);
     }
+    // A sealed blob's id is bound into its bytes, so it is chosen before they are written.
+    const earlyId = opts.seal ? opts.id ?? newFileBlobId() : null;
+    const sealer = earlyId !== null ? opts.seal!(earlyId) : null;
     const { path: tmp, file } = await this.#createTemp();
     let size = 0;
     let pending: Promise<void> | null = null;
     let dispatched = 0;
     // A small body written in one piece, kept for the hot cache once the blob is in place.
     let whole: Uint8Array | null = null;
+    let sealedFinal = false;
     try {
       const max = opts.maxSize ?? Number.MAX_SAFE_INTEGER;
       const bufSize = expected !== null && expected > 0
@@ -187,7 +206,14 @@ export class BlobStore {
       let cur = 0;
       let fill = 0;
       const dispatch = async (final: boolean) => {
-        const data = bufs[cur].subarray(0, fill);
+        const plain = bufs[cur]?.subarray(0, fill) ?? new Uint8Array(0);
+        for (const h of opts.hashers) h.update(plain);
+        let data = plain;
+        if (sealer) {
+          const head = await sealer.push(plain);
+          data = final ? joinBytes(head, await sealer.finish()) : head;
+          sealedFinal = final;
+        }
         if (pending) await pending;
         // A small whole body goes to the page cache in one short syscall: cheaper than a
         // round trip through the blocking-task pool, which is most of a small PUT's latency.
@@ -198,7 +224,6 @@ export class BlobStore {
           pending = writeAll(file, data);
         }
         dispatched++;
-        for (const h of opts.hashers) h.update(data);
         cur ^= 1;
         fill = 0;
       };
@@ -220,7 +245,8 @@ export class BlobStore {
         }
       }
       if (expected !== null && size !== expected) throw new S3Error("IncompleteBody");
-      if (fill > 0) await dispatch(true);
+      // A sealer always ends with its final segment, even after a body that ended on a buffer.
+      if (fill > 0 || (sealer && !sealedFinal)) await dispatch(true);
       if (pending) await pending;
       pending = null;
     } catch (e) {
@@ -231,7 +257,7 @@ export class BlobStore {
       await Deno.remove(tmp).catch(() => {});
       throw e;
     }
-    const id = opts.id ?? newFileBlobId();
+    const id = earlyId ?? opts.id ?? newFileBlobId();
     const dest = this.pathOf(id);
     let placed = false;
     try {
@@ -245,8 +271,8 @@ export class BlobStore {
     } finally {
       file.close();
     }
-    if (size === 0) this.hot.set(id, new Uint8Array(0));
-    else if (whole !== null && size <= HOT_BLOB_MAX) {
+    if (size === 0 && !sealer) this.hot.set(id, new Uint8Array(0));
+    else if (whole !== null && (whole as Uint8Array).byteLength <= HOT_BLOB_MAX) {
       const w = whole as Uint8Array;
       // A view into a larger buffer (body of unknown length) would pin all of it: copy.
       this.hot.set(id, w.byteLength === w.buffer.byteLength ? w : w.slice());
@@ -297,8 +323,13 @@ export class BlobStore {
     if (size !== expected) throw new S3Error("IncompleteBody");
     for (const h of opts.hashers) h.update(data);
     const id = opts.id ?? newInlineId();
-    this.hot.set(id, data);
-    return { id, size, data };
+    let stored: Uint8Array = data;
+    if (opts.seal) {
+      const sealer = opts.seal(id);
+      stored = joinBytes(await sealer.push(data), await sealer.finish());
+    }
+    this.hot.set(id, stored);
+    return { id, size, data: stored };
   }
 
   /**
@@ -412,6 +443,14 @@ async function* chunksOf(
     // Stops an unfinished body (a limit was hit, or it stalled); a finished one ignores it.
     reader.cancel().catch(() => {});
   }
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.byteLength === 0) return b;
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
 }
 
 function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {

@@ -18,6 +18,8 @@ import {
 } from "../meta/keys.ts";
 import { newBlobId } from "../blob/blob_store.ts";
 import { writeVerifiedBlob } from "../objects/objects.ts";
+import { newDataKey, openDataKey, sealedEtag } from "../objects/sealed.ts";
+import type { CustomerKey, SseSpec, StoredEncryption } from "../../crypto/types.ts";
 import { seekBatch, walkWithDelimiter } from "../listing/listing.ts";
 import type { StorageCore } from "../core.ts";
 import { type ChecksumAlgorithm, toHex } from "../objects/hashing.ts";
@@ -56,6 +58,12 @@ export interface UploadRecord {
    * committing, so the part list Complete read stays the one it publishes. Cleared at start-up.
    */
   sealed?: number;
+  /**
+   * How the upload's parts are encrypted (docs/decisions/0012): each part gets its own data key
+   * of this mode; the completed object keeps this `enc` (its `dk`, the upload's own data key,
+   * also checks the SSE-C key of each UploadPart).
+   */
+  enc?: StoredEncryption;
 }
 
 /** Value of ["mpul", ...]: what ListMultipartUploads shows beyond the key fields. */
@@ -75,6 +83,10 @@ export interface PartRecord {
   etag: string;
   lastModified: number;
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** Encrypted uploads: this part's data key, wrapped as `PartRef.dk`. */
+  dk?: Uint8Array;
+  /** What wrapped `dk`, when not the upload's `enc.kek` (`PartRef.kek`). */
+  kek?: string;
 }
 
 export interface CreateUploadInput {
@@ -88,6 +100,8 @@ export interface CreateUploadInput {
   retention?: ObjectRecord["retention"];
   legalHold?: boolean;
   acl?: StoredAcl;
+  /** Encrypt the parts so (resolved by the S3 layer); absent: plaintext. */
+  sse?: SseSpec;
 }
 
 export interface UploadPartInput
@@ -96,6 +110,8 @@ export interface UploadPartInput
   uploadId: string;
   partNumber: number;
   checksum?: ExpectedChecksum;
+  /** The customer key of an SSE-C upload (each UploadPart must present it). */
+  customer?: CustomerKey;
 }
 
 export interface ListPartsInput {
@@ -152,6 +168,7 @@ export async function createUpload(
   bucket: BucketRecord,
   input: CreateUploadInput,
 ): Promise<UploadRecord> {
+  const enc = input.sse ? (await newDataKey(core, bucket.ns, input.sse)).enc : undefined;
   const rec: UploadRecord = {
     v: 1,
     uploadId: newUploadId(),
@@ -167,6 +184,7 @@ export async function createUpload(
     retention: input.retention,
     legalHold: input.legalHold,
     acl: input.acl,
+    enc,
   };
   const listing: UploadListing = {
     v: 1,
@@ -235,6 +253,7 @@ export async function uploadPart(
     // The upload's algorithm is computed for every part: Complete needs all part digests.
     checksum ??= { algorithm: up.checksum.algorithm, expected: () => undefined };
   }
+  const dk = up.enc ? await newPartKey(core, bucket.ns, up.enc, input.customer) : null;
   const w = await writeVerifiedBlob(core, {
     body: input.body,
     contentLength: input.contentLength,
@@ -242,16 +261,21 @@ export async function uploadPart(
     checksum,
     maxSize: MAX_PART_SIZE,
     blobId: `${input.uploadId}.${input.partNumber}.${newBlobId()}`,
+    seal: dk ? { key: dk.key, seg: dk.enc.seg } : undefined,
   });
   const part: PartRecord = {
     v: 1,
     n: input.partNumber,
     blob: w.blob,
     size: w.size,
-    etag: `"${toHex(w.md5)}"`,
+    etag: dk ? sealedEtag(dk.enc, dk.key, w.md5) : `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
     checksum: w.checksum ? { algorithm: w.checksum.algorithm, value: w.checksum.value } : undefined,
   };
+  if (dk) {
+    part.dk = dk.enc.dk;
+    if (dk.enc.kek !== up.enc!.kek) part.kek = dk.enc.kek;
+  }
   try {
     await commitPart(core, bucket, input, part);
   } catch (e) {
@@ -259,6 +283,45 @@ export async function uploadPart(
     throw e;
   }
   return part;
+}
+
+/**
+ * A new data key for a part of an upload encrypted as `enc`, of the same mode and key. An SSE-C
+ * part must present the upload's customer key, checked against the upload's own data key.
+ */
+async function newPartKey(
+  core: StorageCore,
+  ns: string,
+  enc: StoredEncryption,
+  customer: CustomerKey | undefined,
+) {
+  let spec: SseSpec;
+  if (enc.mode === "SSE-C") {
+    // AWS answers a part without the upload's key, or with another one, with InvalidRequest.
+    if (!customer) {
+      throw new S3Error("InvalidRequest", {
+        message:
+          "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.",
+      });
+    }
+    try {
+      await openDataKey(core, enc, { ns, customer });
+    } catch (e) {
+      if (!(e instanceof S3Error) || e.code !== "AccessDenied") throw e;
+      throw new S3Error("InvalidRequest", {
+        message: "The provided encryption parameters did not match the ones used originally.",
+      });
+    }
+    spec = { mode: "SSE-C", key: customer.key, keyMd5: customer.keyMd5 };
+  } else if (enc.mode === "aws:kms") {
+    spec = {
+      mode: "aws:kms",
+      keyId: enc.kmsKeyArn,
+      context: enc.context,
+      bucketKey: enc.bucketKey,
+    };
+  } else spec = { mode: "AES256" };
+  return await newDataKey(core, ns, spec);
 }
 
 async function commitPart(

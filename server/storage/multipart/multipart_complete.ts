@@ -147,6 +147,8 @@ export function buildMultipartRecord(
     if (p.checksum && up.checksum && p.checksum.algorithm === up.checksum.algorithm) {
       r.checksum = p.checksum.value;
     }
+    if (p.dk) r.dk = p.dk;
+    if (p.kek) r.kek = p.kek;
     return r;
   });
   const rec: ObjectRecord = {
@@ -168,6 +170,7 @@ export function buildMultipartRecord(
     ownerId: up.ownerId,
     acl: up.acl,
   };
+  if (up.enc) rec.enc = up.enc;
   if (up.checksum) {
     rec.checksum = {
       algorithm: up.checksum.algorithm,

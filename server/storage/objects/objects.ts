@@ -16,6 +16,14 @@ import {
 } from "../versions/versions.ts";
 import { openParts } from "./parts.ts";
 import {
+  newDataKey,
+  openSealedBlob,
+  openSealedInline,
+  sealedEtag,
+  sealerFor,
+  storedSize,
+} from "./sealed.ts";
+import {
   type Hasher,
   newChecksumHasher,
   newMd5,
@@ -31,6 +39,7 @@ import type {
   DeleteObjectOptions,
   ObjectRecord,
   PutObjectInput,
+  ReadAccess,
   StoredChecksum,
   WriteConditions,
 } from "../types.ts";
@@ -122,6 +131,8 @@ export async function writeVerifiedBlob(
     blobId?: string;
     /** Keep a body of at most this declared length in memory (returned as `data`), no file. */
     inlineMax?: number;
+    /** Encrypt the bytes under this data key (`seg1`, segments of `seg` bytes). */
+    seal?: { key: Uint8Array; seg: number };
   },
 ): Promise<
   { blob: string; size: number; md5: Uint8Array; checksum?: StoredChecksum; data?: Uint8Array }
@@ -140,6 +151,7 @@ export async function writeVerifiedBlob(
     id: input.blobId,
     expectedSize: input.contentLength,
     inlineMax: input.inlineMax,
+    seal: input.seal ? sealerFor(input.seal.key, input.seal.seg) : undefined,
   });
   try {
     const digest = md5.digest();
@@ -178,8 +190,15 @@ export async function putObject(
     : null;
   // Fail fast on a precondition before reading the body; re-checked atomically on publish.
   checkWriteConditions(cur, input.conditions);
+  // The data key comes first: a key service that refuses fails the write before its body is read.
+  const dk = input.sse ? await newDataKey(core, bucket.ns, input.sse) : null;
+  // Inline or not by the plaintext size; the rows then hold the sealed bytes.
   const inlineMax = core.tuning.on("inline-small") ? INLINE_MAX : undefined;
-  const w = await writeVerifiedBlob(core, { ...input, inlineMax });
+  const w = await writeVerifiedBlob(core, {
+    ...input,
+    inlineMax,
+    seal: dk ? { key: dk.key, seg: dk.enc.seg } : undefined,
+  });
   const rec: ObjectRecord = {
     v: 1,
     key: input.key,
@@ -187,7 +206,7 @@ export async function putObject(
     blob: w.blob,
     ...(w.data ? { inline: true as const } : {}),
     size: w.size,
-    etag: `"${toHex(w.md5)}"`,
+    etag: dk ? sealedEtag(dk.enc, dk.key, w.md5) : `"${toHex(w.md5)}"`,
     lastModified: core.clock.now(),
     content: input.content,
     meta: input.meta,
@@ -198,6 +217,7 @@ export async function putObject(
     legalHold: input.legalHold,
     ownerId: input.ownerId,
     acl: input.acl,
+    enc: dk?.enc,
   };
   const rows = w.data ? inlineRowCount(w.data.length) : undefined;
   if (rows !== undefined) rec.inlineRows = rows;
@@ -224,19 +244,23 @@ export function getObjectRecord(
 }
 
 /**
- * Opens the bytes of a record. If an overwrite removed the blob between reading the record and
+ * Opens the bytes of a record (the plaintext of an encrypted one: `access` names its bucket's
+ * namespace and the SSE-C key). If an overwrite removed the blob between reading the record and
  * opening it, the caller re-reads the record (`BlobGone`).
  */
 export async function openObject(
   core: StorageCore,
   rec: ObjectRecord,
   range?: ByteRange,
+  access: ReadAccess = { ns: "" },
 ): Promise<ReadableStream<Uint8Array>> {
   if (rec.inline && rec.blob) {
     const data = await readInline(core, rec);
     if (!data) throw new BlobGone();
+    if (rec.enc) return await openSealedInline(core, rec, data, range, access);
     return bytesStream(range ? data.subarray(range.start, range.end + 1) : data);
   }
+  if (rec.blob && rec.enc) return await openSealedBlob(core, rec, range, access);
   if (rec.blob) {
     try {
       return await core.blobs.open(rec.blob, range, rec.size);
@@ -248,7 +272,7 @@ export async function openObject(
   if (rec.size === 0 && !rec.parts?.length && !rec.partsChunks) {
     return new ReadableStream({ start: (c) => c.close() });
   }
-  return await openParts(core, rec, range);
+  return await openParts(core, rec, range, access);
 }
 
 /** The bytes of an inline blob: from the hot cache, else from KV (null once dropped). */
@@ -256,7 +280,7 @@ async function readInline(core: StorageCore, rec: ObjectRecord): Promise<Uint8Ar
   if (!rec.blob) return null;
   const hot = core.blobs.hot.get(rec.blob);
   if (hot) return hot;
-  const data = await readInlineRows(core.meta, rec);
+  const data = await readInlineRows(core.meta, { ...rec, size: storedSize(rec) });
   if (data) core.blobs.hot.set(rec.blob, data);
   return data;
 }

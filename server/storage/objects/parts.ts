@@ -7,7 +7,8 @@ import { S3Error } from "../../s3/errors.ts";
 import { blobRefKey, objectPartsIndexKey, objectPartsKey } from "../meta/keys.ts";
 import type { StorageCore } from "../core.ts";
 import { BlobGone } from "./objects.ts";
-import type { ByteRange, ObjectRecord, PartRef } from "../types.ts";
+import { openSealedParts } from "./sealed.ts";
+import type { ByteRange, ObjectRecord, PartRef, ReadAccess } from "../types.ts";
 
 /** The part list of a multipart record, loading the chunks when it is not inline. */
 export async function loadParts(core: StorageCore, rec: ObjectRecord): Promise<PartRef[]> {
@@ -92,17 +93,26 @@ export function partSizesOf(rec: ObjectRecord): number[] | null {
   return null;
 }
 
+/** The bytes of one part a read covers: all of it, or `range` of it. */
+export interface PartSlice {
+  part: PartRef;
+  blob: string;
+  size: number;
+  range?: ByteRange;
+}
+
 /** Streams the parts of a multipart object in order, honouring a byte range across parts. */
 export async function openParts(
   core: StorageCore,
   rec: ObjectRecord,
   range?: ByteRange,
+  access: ReadAccess = { ns: "" },
 ): Promise<ReadableStream<Uint8Array>> {
   const parts = await loadParts(core, rec);
   const start = range?.start ?? 0;
   const end = range?.end ?? rec.size - 1;
-  // The slices of each part blob that the range covers, in order.
-  const slices: { blob: string; size: number; range?: ByteRange }[] = [];
+  // The slices of each part blob that the range covers, in order (no range: the whole part).
+  const slices: PartSlice[] = [];
   let off = 0;
   for (const p of parts) {
     const pStart = off, pEnd = off + p.size - 1;
@@ -112,8 +122,14 @@ export async function openParts(
     const s = Math.max(start, pStart) - pStart;
     const e = Math.min(end, pEnd) - pStart;
     const whole = s === 0 && e === p.size - 1;
-    slices.push({ blob: p.blob, size: p.size, range: whole ? undefined : { start: s, end: e } });
+    slices.push({
+      part: p,
+      blob: p.blob,
+      size: p.size,
+      range: whole ? undefined : { start: s, end: e },
+    });
   }
+  if (rec.enc) return await openSealedParts(core, rec.enc, slices, access);
   if (slices.length === 1) {
     // One part (partNumber reads, small ranges): the blob store's own stream is the fast path.
     try {
