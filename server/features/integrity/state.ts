@@ -70,6 +70,28 @@ export function addFinding(pass: ScrubPass, f: IntegrityFinding): void {
   if (pass.findings.length < FINDINGS_KEPT) pass.findings.push(f);
 }
 
+/** A pass as the console API and the admin CLI show it; `visible` picks the findings shown. */
+export function passView(p: ScrubPass, visible: (f: IntegrityFinding) => boolean = () => true) {
+  const shown = p.findings.filter(visible);
+  return {
+    startedAt: p.startedAt,
+    endedAt: p.endedAt,
+    checkedObjects: p.objects,
+    checkedBytes: p.bytes,
+    skipped: p.skipped,
+    corruptCount: shown.length === p.findings.length ? p.corrupt : shown.length,
+    /** `tenantId` null: the global namespace. */
+    corrupt: shown.map((f) => ({
+      tenantId: f.ns || null,
+      bucket: f.bucket,
+      key: f.key,
+      versionId: f.versionId,
+      reason: f.reason,
+      at: f.at,
+    })),
+  };
+}
+
 export function loadScrubState(db: Db): ScrubState {
   const row = db.prepare("SELECT value FROM job_state WHERE name = ?").get(NAME) as
     | { value: string }
