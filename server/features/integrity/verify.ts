@@ -25,8 +25,18 @@ export type VersionCheck =
   /** Nothing this server can verify (SSE-C: the key is the customer's) or no longer stored. */
   | { kind: "skipped"; bytes: number };
 
-/** Called with each chunk read, before the next is read (the scrubber's rate limit). */
+/**
+ * Called with each chunk read, before the next is read (the scrubber's rate limit). It throws to
+ * stop the read (the scrubber is stopping): `verifyVersion` then throws too, with no finding.
+ */
 export type Pace = (bytes: number) => Promise<void>;
+
+/** Thrown by a `Pace` to stop a verification part-way (not a finding). */
+export class VerifyStopped extends Error {
+  constructor() {
+    super("verification stopped");
+  }
+}
 
 const MD5_ETAG = /^"([0-9a-f]{32})"$/;
 
@@ -85,7 +95,14 @@ async function verifyBlob(
   const md5 = newMd5();
   const sum = exp.checksum ? newChecksumHasher(exp.checksum.algorithm) : null;
   const hashers = [md5, ...(sum ? [sum] : []), ...(extra ? [extra] : [])];
-  const size = await digestStream(await open(), hashers, pace);
+  const stream = await open();
+  let size: number;
+  try {
+    size = await digestStream(stream, hashers, pace);
+  } catch (e) {
+    await stream.cancel().catch(() => {});
+    throw e;
+  }
   const got = { size, md5: md5.digest(), checksum: sum ? toBase64(sum.digest()) : null };
   return { bytes: size, reason: mismatches(exp, got) };
 }
@@ -113,6 +130,7 @@ export async function verifyVersion(
     const reason = await verifyBytes(storage, bucket, rec, pace, (n) => (bytes += n));
     return reason === null ? { kind: "ok", bytes } : { kind: "corrupt", bytes, reason };
   } catch (e) {
+    if (e instanceof VerifyStopped) throw e;
     if (!await stillStored(storage, bucket, rec)) return { kind: "skipped", bytes };
     const message = e instanceof Error ? e.message : String(e);
     return { kind: "corrupt", bytes, reason: `read failed: ${message}` };
