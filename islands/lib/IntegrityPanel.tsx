@@ -1,6 +1,7 @@
 /**
  * The integrity scrubber on the dashboard (administrators): whether it runs, the last pass and
- * what it found (`GET /api/v1/integrity`).
+ * what it found (`GET /api/v1/integrity`); and the bucket page's on-demand check
+ * (`POST /api/v1/buckets/{bucket}/verify-integrity`).
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
@@ -105,5 +106,50 @@ export function IntegrityPanel() {
         </>
       )}
     </div>
+  );
+}
+
+/** The bucket page's "Verify integrity" button and what the check found. */
+export function VerifyIntegrity({ bucket, tenantId }: { bucket: string; tenantId?: string }) {
+  const result = useSignal<Pass | null>(null);
+  const busy = useSignal(false);
+  const error = useSignal("");
+  const run = async () => {
+    busy.value = true;
+    error.value = "";
+    try {
+      result.value = await api<Pass>(`buckets/${encodeURIComponent(bucket)}/verify-integrity`, {
+        method: "POST",
+        query: { tenantId },
+      });
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  };
+  const r = result.value;
+  return (
+    <>
+      <button type="button" id="verify-integrity" disabled={busy.value} onClick={run}>
+        {busy.value ? "Verifying…" : "Verify integrity"}
+      </button>
+      {(r || error.value) && (
+        <div
+          class={`alert ${error.value || r?.corruptCount ? "error" : "ok"}`}
+          role="status"
+          id="verify-integrity-result"
+        >
+          {error.value ||
+            (r && (r.corruptCount
+              ? `${r.corruptCount} corrupt: ${
+                r.corrupt.map((f) => `${f.key} (${f.versionId}): ${f.reason}`).join("; ")
+              }`
+              : `${r.checkedObjects} objects (${
+                formatBytes(r.checkedBytes)
+              }) verified, no corruption`))}
+        </div>
+      )}
+    </>
   );
 }
