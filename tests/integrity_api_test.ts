@@ -5,25 +5,15 @@
  * and by the admin CLI (`scrub status`, `verify`); a clean bucket reports nothing; each finding
  * is an audit event; callers without access to the bucket get nothing.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { cli } from "./_helpers/admin_cli.ts";
-import { REGION, TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./_helpers/server.ts";
-import { type AuditEntry, type IamServer, makeTenant, startIamServer } from "./iam_fixture.ts";
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from "./_helpers/server.ts";
+import { type AuditEntry, makeTenant, startIamServer } from "./iam_fixture.ts";
 
 type Corrupt = { tenantId: string | null; bucket: string; key: string; versionId: string };
 
 const keysOf = (list: Corrupt[]) => list.map((c) => `${c.bucket}/${c.key}@${c.versionId}`).sort();
-
-function rootClient(s: IamServer): S3Client {
-  return new S3Client({
-    endpoint: s.srv.endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET_KEY },
-    maxAttempts: 1,
-  });
-}
 
 /** Flips one bit of the stored bytes of `key` (a file, or an inline KV row) of a stopped server. */
 async function corrupt(dataDir: string, bucket: string, key: string, at: number) {
@@ -55,7 +45,7 @@ Deno.test("corruption is reported by the scrubber, the verify endpoint and the a
   let s = await startIamServer();
   const dataDir = s.srv.dataDir;
   try {
-    const c = rootClient(s);
+    const c = s.s3(TEST_ACCESS_KEY, TEST_SECRET_KEY);
     for (const bucket of ["scrub-bad", "scrub-good"]) {
       await c.send(new CreateBucketCommand({ Bucket: bucket }));
       await c.send(

@@ -48,6 +48,21 @@ function scrubber(s: Opened, db: ReturnType<typeof openDb>, opts: Partial<Scrubb
   return { sc, found, time };
 }
 
+/** Runs `fn` on a fresh storage and an in-memory database, closing both afterwards. */
+async function withStores(
+  fn: (s: Opened, db: ReturnType<typeof openDb>) => Promise<void>,
+  opts: Parameters<typeof openTempStorage>[1] = {},
+) {
+  const s = await openTempStorage("maxiofs-scrub-", opts);
+  const db = openDb(":memory:");
+  try {
+    await fn(s, db);
+  } finally {
+    db.close();
+    await s.close();
+  }
+}
+
 /** Flips one bit of byte `at` of a file. */
 async function flipFileByte(path: string, at: number) {
   const data = await Deno.readFile(path);
@@ -90,9 +105,7 @@ async function fill(s: Opened, name: string) {
 }
 
 Deno.test("a clean bucket reports nothing; every version and byte is verified", async () => {
-  const s = await openTempStorage("maxiofs-scrub-");
-  const db = openDb(":memory:");
-  try {
+  await withStores(async (s, db) => {
     const f = await fill(s, "clean");
     const { sc, found } = scrubber(s, db);
     const pass = await sc.verifyBucket(f.b);
@@ -108,16 +121,11 @@ Deno.test("a clean bucket reports nothing; every version and byte is verified", 
     assertEquals(found, []);
     assertEquals(sc.status().last?.objects, f.objects);
     assertEquals(sc.status().current, null);
-  } finally {
-    db.close();
-    await s.close();
-  }
+  });
 });
 
 Deno.test("corrupt file, part and inline bytes are found past the memory caches", async () => {
-  const s = await openTempStorage("maxiofs-scrub-", { hotCacheBytes: 4 << 20 });
-  const db = openDb(":memory:");
-  try {
+  await withStores(async (s, db) => {
     const be = s.storage.backend;
     const f = await fill(s, "bad");
     const clean = await fill(s, "good");
@@ -162,16 +170,11 @@ Deno.test("corrupt file, part and inline bytes are found past the memory caches"
     await Deno.remove(s.storage.core.blobs.pathOf(f.summed.blob!));
     const again = await sc.verifyBucket(f.b);
     assert(/^read failed: /.test(again.findings.find((x) => x.key === "summed")!.reason));
-  } finally {
-    db.close();
-    await s.close();
-  }
+  }, { hotCacheBytes: 4 << 20 });
 });
 
 Deno.test("a checksum that no longer matches is named", async () => {
-  const s = await openTempStorage("maxiofs-scrub-");
-  const db = openDb(":memory:");
-  try {
+  await withStores(async (s, db) => {
     const be = s.storage.backend;
     const b = await bucket(be, "sums");
     const rec = await put(be, b, "k", randomBytes(20_000), {
@@ -193,16 +196,11 @@ Deno.test("a checksum that no longer matches is named", async () => {
     const found = (await sc.verifyBucket(b)).findings;
     assertEquals(found.length, 1);
     assert(/^SHA256 .*, recorded AAAA/.test(found[0].reason), found[0].reason);
-  } finally {
-    db.close();
-    await s.close();
-  }
+  });
 });
 
 Deno.test("the rate limit waits on the scrubber's clock; a stopped pass resumes from its checkpoint", async () => {
-  const s = await openTempStorage("maxiofs-scrub-");
-  const db = openDb(":memory:");
-  try {
+  await withStores(async (s, db) => {
     const be = s.storage.backend;
     const a = await fill(s, "a-bucket");
     const b = await fill(s, "b-bucket");
@@ -248,8 +246,5 @@ Deno.test("the rate limit waits on the scrubber's clock; a stopped pass resumes 
     const free = scrubber(s, db, { rate: 0 });
     await free.sc.runPass();
     assertEquals(free.time.t.sleeps, 0);
-  } finally {
-    db.close();
-    await s.close();
-  }
+  });
 });
