@@ -1,9 +1,13 @@
-/** Dashboard: bucket and object counts, storage used, tenants, users and quota bars. */
+/**
+ * Dashboard: bucket and object counts, storage used, tenants, users and quota bars; for
+ * administrators, the integrity scrubber's last pass and findings.
+ */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, formatBytes, listOf } from "./lib/api.ts";
 import { QuotaBar } from "../components/QuotaBar.tsx";
 import { Loading } from "./lib/ui.tsx";
+import { IntegrityPanel } from "./lib/IntegrityPanel.tsx";
 
 export interface DashboardProps extends Record<string, unknown> {
   admin: boolean;
@@ -142,6 +146,7 @@ export default function Dashboard({ admin, globalAdmin }: DashboardProps) {
             </table>
           )}
       </div>
+      {admin && <IntegrityPanel />}
     </div>
   );
 }

@@ -16,6 +16,7 @@ import {
   type UploadState,
 } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
+import { VerifyIntegrity } from "./lib/IntegrityPanel.tsx";
 import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
 
 export interface ObjectBrowserProps extends Record<string, unknown> {
@@ -437,6 +438,7 @@ export default function ObjectBrowser(
           </form>
           <div class="row">
             <button type="button" onClick={() => load()}>Refresh</button>
+            <VerifyIntegrity bucket={bucketName} tenantId={tenantId} />
             <a
               class="btn"
               id="bucket-permissions-link"

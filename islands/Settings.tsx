@@ -43,6 +43,7 @@ export default function SettingsForm(_props: Record<string, unknown>) {
     const patch: Settings = {};
     for (const [k] of NUMBERS) patch[k] = Number(f.get(k));
     for (const [k] of FLAGS) patch[k] = f.get(k) === "on";
+    patch.auditObjectOperations = f.get("auditObjectOperations") === "on";
     try {
       settings.value = await api<Settings>("settings", { method: "PATCH", body: patch });
       msg.value = { ok: true, text: "Settings saved." };
@@ -76,6 +77,15 @@ export default function SettingsForm(_props: Record<string, unknown>) {
                 </span>
               </label>
             ))}
+            <h2>Audit</h2>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="auditObjectOperations"
+                checked={!!s.auditObjectOperations}
+              />{" "}
+              Record S3 object writes and deletes (bucket changes are always recorded)
+            </label>
             <div>
               <button class="primary" type="submit">Save settings</button>
             </div>

@@ -20,6 +20,9 @@
  *                          are false, as in PutPublicAccessBlock; `--flag false` also works)
  *   public-access-block delete --tenant T
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
+ *   scrub status           the integrity scrubber's pass in progress and last pass, with findings
+ *   scrub verify <bucket> [--tenant T]  (or `verify <bucket>`) re-reads and verifies every
+ *                          version of one bucket now; prints what it found
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
  *                          system; needs free disk for a second copy; docs/operations.md)
@@ -45,6 +48,8 @@ import { queryAudit, recordAudit } from "../server/iam/audit.ts";
 import { generatePassword } from "../server/iam/passwords.ts";
 import { IamError } from "../server/iam/errors.ts";
 import * as pab from "../server/iam/public_access.ts";
+import { Scrubber } from "../server/features/integrity/scrubber.ts";
+import { loadScrubState, passView } from "../server/features/integrity/state.ts";
 
 type Json = Record<string, unknown>;
 
@@ -92,6 +97,10 @@ interface AdminOps {
   getPublicAccessBlock(tenant?: string): Promise<Json | null>;
   putPublicAccessBlock(tenant: string | undefined, block: Json): Promise<Json>;
   deletePublicAccessBlock(tenant: string): Promise<void>;
+  /** The integrity scrubber's pass in progress and last pass (online: the server's status). */
+  scrubStatus(): Promise<Json>;
+  /** Verifies every version of one bucket now (`tenant` names its namespace). */
+  verifyBucket(bucket: string, tenant?: string): Promise<Json>;
   close(): Promise<void>;
 }
 
@@ -215,6 +224,35 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
       log("public-access-block.delete", `tenant/${tenant}`);
       return Promise.resolve();
     },
+    scrubStatus: () => {
+      const st = loadScrubState(core.db);
+      return Promise.resolve({
+        current: st.current && passView(st.current.pass),
+        last: st.last && passView(st.last),
+      });
+    },
+    verifyBucket: async (name, tenant) => {
+      const b = await storage.backend.getBucket(tenant ? tenantId(tenant) : "", name);
+      const scrubber = new Scrubber(storage.backend, {
+        db: core.db,
+        rate: 0,
+        intervalMs: 0,
+        clock: systemClock,
+        log: createLogger("warn"),
+        onFinding: (f) =>
+          recordAudit(core, {
+            actorName: "admin-cli",
+            tenantId: f.ns || null,
+            action: "integrity.corrupt",
+            resource: `bucket/${f.bucket}/${f.key}`,
+            result: "failure",
+            detail: `verify: version ${f.versionId}: ${f.reason}`.slice(0, 500),
+          }),
+      });
+      const pass = await scrubber.verifyBucket(b);
+      log("bucket.verify-integrity", `bucket/${name}`);
+      return { bucket: name, tenantId: b.ns || null, ...passView(pass) };
+    },
     close: async () => {
       core.db.close();
       await storage.close();
@@ -305,6 +343,14 @@ async function onlineOps(url: string, user: string, password: string): Promise<A
           .publicAccessBlock as Json,
     deletePublicAccessBlock: async (tenant) =>
       void await call("DELETE", `/tenants/${await tenantByName(tenant)}/public-access-block`),
+    scrubStatus: () => call("GET", "/integrity"),
+    verifyBucket: async (name, tenant) =>
+      call(
+        "POST",
+        `/buckets/${encodeURIComponent(name)}/verify-integrity${
+          tenant ? `?tenantId=${await tenantByName(tenant)}` : ""
+        }`,
+      ),
     close: async () => void await call("POST", "/auth/logout").catch(() => {}),
   };
 }
@@ -344,7 +390,7 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|audit|usage|public-access-block|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
+  "Usage: deno task admin -- <tenant|user|key|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -481,6 +527,15 @@ export async function runAdmin(argv: string[]): Promise<number> {
         break;
       case "public-access-block set":
         out(await ops.putPublicAccessBlock(flags.get("tenant"), publicAccessFlags(flags)));
+        break;
+      case "scrub status":
+        out(await ops.scrubStatus());
+        break;
+      case "scrub verify":
+        out(await ops.verifyBucket(need(arg, "bucket name"), flags.get("tenant")));
+        break;
+      case `verify ${cmd}`:
+        out(await ops.verifyBucket(need(cmd, "bucket name"), flags.get("tenant")));
         break;
       case "public-access-block delete":
         await ops.deletePublicAccessBlock(need(flags.get("tenant"), "--tenant"));

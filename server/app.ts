@@ -22,6 +22,8 @@ import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
+import { Scrubber, type Sleep } from "./features/integrity/scrubber.ts";
+import { recordAudit } from "./iam/audit.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -49,6 +51,8 @@ export interface ServerApp {
   clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
+  /** The integrity scrubber (`--scrub-rate`): its status, and on-demand bucket checks. */
+  integrity: Scrubber;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -58,6 +62,8 @@ export interface ServerAppOptions {
   clock?: Clock;
   /** Where access log lines go (`--access-log`); standard output by default. */
   accessSink?: (line: string) => void;
+  /** How the integrity scrubber waits (tests); the real clock by default. */
+  sleep?: Sleep;
 }
 
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
@@ -152,6 +158,24 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
     });
     const ownIam = iam;
+    const integrity = new Scrubber(storage.backend, {
+      db,
+      rate: cfg.scrubRate,
+      intervalMs: cfg.scrubIntervalSeconds * 1000,
+      clock,
+      log,
+      sleep: opts.sleep,
+      onFinding: (f, source) =>
+        recordAudit(ownIam.core, {
+          actorName: "system",
+          tenantId: f.ns || null,
+          action: "integrity.corrupt",
+          resource: `bucket/${f.bucket}/${f.key}`,
+          result: "failure",
+          detail: `${source}: version ${f.versionId}: ${f.reason}`.slice(0, 500),
+        }),
+    });
+    integrity.start();
     const probes: ProbeDeps = {
       storage: (minFree) => storage.backend.health(minFree),
       database: () => void db.prepare("SELECT 1").get(),
@@ -169,9 +193,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
+      integrity,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
-        await Promise.all([lifecycle.stop(), jobs.stop()]);
+        await Promise.all([lifecycle.stop(), jobs.stop(), integrity.stop()]);
         ownIam.close();
         await storage.close();
       },

@@ -29,6 +29,10 @@ export interface Config {
   multipartMaxAgeSeconds: number;
   /** Seconds between bucket lifecycle passes (0 disables the periodic worker). */
   lifecycleIntervalSeconds: number;
+  /** Bytes per second the integrity scrubber re-reads at most (0: no background scrubbing). */
+  scrubRate: number;
+  /** Seconds from the end of one scrub pass to the start of the next. */
+  scrubIntervalSeconds: number;
   /**
    * Sync each object file and its directory entry to the disk before the commit that publishes
    * it (default). Off, a power cut may lose acknowledged objects larger than the inline limit.
@@ -76,6 +80,8 @@ export const DEFAULTS: Config = {
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
+  scrubRate: 0,
+  scrubIntervalSeconds: 7 * 24 * 3600,
   fsync: true,
   bodyTimeoutSeconds: 60,
   readyMinFreeMiB: 512,
@@ -173,6 +179,20 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LIFECYCLE_INTERVAL",
     kind: "number",
     help: "seconds between bucket lifecycle passes (0 = never)",
+  },
+  {
+    key: "scrubRate",
+    flag: "scrub-rate",
+    env: "MAXIOFS_SCRUB_RATE",
+    kind: "number",
+    help: "bytes per second the integrity scrubber re-reads and verifies (0 = no scrubbing)",
+  },
+  {
+    key: "scrubIntervalSeconds",
+    flag: "scrub-interval",
+    env: "MAXIOFS_SCRUB_INTERVAL",
+    kind: "number",
+    help: "seconds from the end of one integrity scrub pass to the start of the next",
   },
   {
     key: "fsync",

@@ -90,6 +90,10 @@ Deno.test(needs(chromiumProgram, {
       await step("log in and see the dashboard", async () => {
         await signIn(page, base, PASSWORD);
         await page.waitForSelector("#dashboard", { timeout: 15_000 });
+        // The integrity panel: scrubbing is off in this server, and no pass has run.
+        await page.waitForSelector("#integrity >> text=Background scrubbing is off", {
+          timeout: 15_000,
+        });
         await shot(page, "dashboard");
       });
 
@@ -162,6 +166,15 @@ Deno.test(needs(chromiumProgram, {
         await page.waitForSelector("#object-details dl.meta", { timeout: 15_000 });
         await shot(page, "object-details");
         await page.click("#object-details >> text=Close");
+      });
+
+      await step("verify the bucket's integrity from the bucket page", async () => {
+        await page.click("#verify-integrity");
+        const result = page.locator("#verify-integrity-result");
+        await result.waitFor({ timeout: 15_000 });
+        const text = await result.textContent() ?? "";
+        // The upload and the folder's marker object.
+        assert(/^\d+ objects \(20\.0 MiB\) verified, no corruption$/.test(text), text);
       });
 
       await step("upload a folder with the folder picker, then delete it", async () => {

@@ -106,8 +106,14 @@ export const bucketRoutes: Route[] = [
     }
     await s3Call(ctx, "PUT", { bucket: body.name, ns, headers });
     if (body.versioning === true && body.objectLock !== true) {
-      const b = await ctx.deps.storage.getBucket(ns, body.name);
-      await ctx.deps.storage.updateBucket(b, (x) => ({ ...x, versioning: "Enabled" }));
+      // As an S3 PutBucketVersioning, so that it is authorized and audited as one.
+      await s3Call(ctx, "PUT", {
+        bucket: body.name,
+        ns,
+        headers: { "content-type": "application/xml" },
+        query: [["versioning", ""]],
+        body: VERSIONING_ENABLED,
+      });
     }
     return json({ name: body.name, tenantId: ns || null }, 201);
   }, { audit: "bucket.create" }),
@@ -127,10 +133,19 @@ export const bucketRoutes: Route[] = [
  * Runs a bucket-level S3 request as the session user in namespace `ns` (a global administrator's
  * `tenantId`, already checked by `scopeTenant`) and maps S3 errors to API errors.
  */
+const VERSIONING_ENABLED =
+  '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>';
+
 async function s3Call(
   ctx: Authed,
   method: string,
-  opts: { bucket: string; ns: string; headers: Record<string, string> },
+  opts: {
+    bucket: string;
+    ns: string;
+    headers: Record<string, string>;
+    query?: [string, string][];
+    body?: string;
+  },
 ): Promise<void> {
   // The path is decoded before it is split: a `/` would name a bucket and a key.
   if (opts.bucket === "" || opts.bucket.includes("/")) {
@@ -141,9 +156,9 @@ async function s3Call(
   const res = await runS3(ctx, {
     method,
     path: `/${encodeURIComponent(opts.bucket)}`,
-    query: [],
+    query: opts.query ?? [],
     headers,
-    body: null,
+    body: opts.body === undefined ? null : new Blob([opts.body]).stream(),
     tenantId: nsParam(ctx, opts.ns),
   });
   if (res.ok) {

@@ -9,6 +9,7 @@ import type { Backend } from "../../server/storage/mod.ts";
 import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
+import type { Scrubber } from "../../server/features/integrity/scrubber.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -20,6 +21,8 @@ export interface ApiDeps {
    */
   s3HandleAs: S3Front["handleAs"];
   region: string;
+  /** The integrity scrubber: its status, and on-demand bucket checks. */
+  integrity: Scrubber;
   log: Logger;
 }
 

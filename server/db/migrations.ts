@@ -140,4 +140,12 @@ CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
     // The S3 authorizer looks grants up by bucket id on every non-owner request.
     sql: `CREATE INDEX grants_bucket_id ON grants(bucket_id, expires_at);`,
   },
+  {
+    version: 3,
+    name: "job-state",
+    // Background jobs keep their checkpoint and last results here (the integrity scrubber), so a
+    // restart resumes a pass instead of starting it over.
+    sql:
+      `CREATE TABLE job_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);`,
+  },
 ];

@@ -32,6 +32,8 @@ export interface Settings extends PasswordPolicy {
   loginRateLimitPerMinute: number;
   sessionHours: number;
   auditRetentionDays: number;
+  /** S3 object writes and deletes are recorded in the audit log too (audit_s3.ts). */
+  auditObjectOperations: boolean;
   /** The global default public access block (server/iam/public_access.ts). */
   publicAccessBlock: PublicAccessBlock;
 }
@@ -47,6 +49,7 @@ export const DEFAULT_SETTINGS: Settings = {
   loginRateLimitPerMinute: 30,
   sessionHours: 12,
   auditRetentionDays: 90,
+  auditObjectOperations: false,
   publicAccessBlock: {
     blockPublicAcls: false,
     ignorePublicAcls: false,

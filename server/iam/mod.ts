@@ -21,6 +21,7 @@ import { createUser, getUserByName, granteeLookup } from "./users.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
 import { purgeAudit, recordAudit } from "./audit.ts";
+import { auditS3Request } from "./audit_s3.ts";
 import { purgeSessions } from "./sessions.ts";
 import { LoginRateLimiter } from "./auth.ts";
 import type { RequestInfo } from "../s3/context.ts";
@@ -54,7 +55,10 @@ export interface Iam {
   /** ACL grantees: canonical ids and email addresses resolved to users. */
   grantees: GranteeLookup;
   limiter: LoginRateLimiter;
-  /** Audit hook for S3 requests (bucket create/delete). */
+  /**
+   * The S3 request hook: the authorizer's bookkeeping, and the audit of bucket changes (and of
+   * object writes and deletes when the setting is on, audit_s3.ts).
+   */
   onS3Request(info: RequestInfo): void;
   /** Creates the first admin if there is no user; returns what to print. */
   bootstrap(opts: { user: string | null; password: string | null }): Promise<
@@ -117,25 +121,11 @@ export function createIam(opts: IamOptions): Iam {
     limiter: new LoginRateLimiter(core),
     onS3Request(info) {
       authorizer.finish(info);
-      if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
-      // From the request itself: also for requests refused before authorization (no such
-      // bucket, bad signature), which are audited too.
-      const p = info.principal;
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
-          dropBucketGrants(core, p?.tenantId ?? "", info.bucket);
+          dropBucketGrants(core, info.principal?.tenantId ?? "", info.bucket);
         }
-        recordAudit(core, {
-          actorId: p?.userId ?? null,
-          actorName: p?.displayName ?? null,
-          tenantId: p?.tenantId ?? null,
-          action: info.op === "CreateBucket" ? "bucket.create" : "bucket.delete",
-          resource: `bucket/${info.bucket}`,
-          ip: info.client.ip,
-          userAgent: info.req.headers.get("user-agent"),
-          result: info.status < 300 ? "success" : info.status === 403 ? "denied" : "failure",
-          detail: `status ${info.status}`,
-        });
+        auditS3Request(core, info);
       } catch (e) {
         opts.log.warn("audit write failed", { error: String(e) });
       }

@@ -142,6 +142,17 @@ export interface Backend {
   ): Promise<multipart.ListUploadsPage>;
   /** The part list of a multipart record (inline or chunked); [] for single-blob objects. */
   objectParts(rec: ObjectRecord): Promise<PartRef[]>;
+  /**
+   * The bytes of a version as stored, or of one of its parts (`objectParts`), read from the disk
+   * or KV past every memory cache: the integrity scrubber re-verifies what is really stored. A
+   * multipart object is read part by part. An encrypted object's bytes are those a GET would
+   * send (decrypted, so a corrupted segment fails to read); an SSE-C object cannot be read.
+   */
+  openStored(
+    bucket: BucketRecord,
+    rec: ObjectRecord,
+    part?: PartRef,
+  ): Promise<ReadableStream<Uint8Array>>;
   /** Tenant usage and part reservations (quota accounting). */
   readonly usage: UsageLedger;
   /** Whether storage can serve (the readiness probe): KV reads, a synced write, free space. */
@@ -282,6 +293,9 @@ export class LocalBackend implements Backend {
   }
   objectParts(rec: ObjectRecord) {
     return loadParts(this.core, rec);
+  }
+  openStored(bucket: BucketRecord, rec: ObjectRecord, part?: PartRef) {
+    return objects.openStored(this.core, rec, part, { ns: bucket.ns });
   }
   /**
    * Aborts expired uploads and finishes interrupted multipart cleanups (server/app.ts timer),

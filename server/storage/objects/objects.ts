@@ -19,6 +19,7 @@ import {
   newDataKey,
   openSealedBlob,
   openSealedInline,
+  openSealedStored,
   sealedEtag,
   sealerFor,
   storedSize,
@@ -38,6 +39,7 @@ import type {
   ByteRange,
   DeleteObjectOptions,
   ObjectRecord,
+  PartRef,
   PutObjectInput,
   ReadAccess,
   StoredChecksum,
@@ -273,6 +275,47 @@ export async function openObject(
     return new ReadableStream({ start: (c) => c.close() });
   }
   return await openParts(core, rec, range, access);
+}
+
+/**
+ * The bytes of a record, or of one of its parts, as stored: from KV or the blob file, past every
+ * memory cache, so that what was written to the disk is what gets re-verified (the integrity
+ * scrubber). A multipart object is read part by part. `BlobGone` when the bytes went with the
+ * version.
+ */
+export async function openStored(
+  core: StorageCore,
+  rec: ObjectRecord,
+  part?: PartRef,
+  access: ReadAccess = { ns: "" },
+): Promise<ReadableStream<Uint8Array>> {
+  const raw = await openStoredRaw(core, rec, part);
+  return rec.enc ? await openSealedStored(core, rec, part, raw, access) : raw;
+}
+
+/** The bytes of a record or part exactly as stored (sealed when encrypted), past every cache. */
+async function openStoredRaw(
+  core: StorageCore,
+  rec: ObjectRecord,
+  part?: PartRef,
+): Promise<ReadableStream<Uint8Array>> {
+  if (!part && rec.inline && rec.blob) {
+    const data = await readInlineRows(core.meta, { ...rec, size: storedSize(rec) });
+    if (!data) throw new BlobGone();
+    return bytesStream(data);
+  }
+  const blob = part ? part.blob : rec.blob;
+  if (!blob) {
+    throw new Error(
+      `Cannot open the stored bytes of "${rec.key}": read a multipart object by part`,
+    );
+  }
+  try {
+    return (await Deno.open(core.blobs.pathOf(blob), { read: true })).readable;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new BlobGone();
+    throw e;
+  }
 }
 
 /** The bytes of an inline blob: from the hot cache, else from KV (null once dropped). */

@@ -270,3 +270,51 @@ export async function openSealedParts(
     },
   });
 }
+
+/**
+ * Plaintext of a whole sealed blob (a record's, or one part's) read from `raw`, its bytes as
+ * stored: the integrity scrubber's uncached read, where a flipped byte fails the segment.
+ */
+export async function openSealedStored(
+  core: StorageCore,
+  rec: ObjectRecord,
+  part: PartRef | undefined,
+  raw: ReadableStream<Uint8Array>,
+  access: ReadAccess,
+): Promise<ReadableStream<Uint8Array>> {
+  const enc = rec.enc!;
+  let key: Uint8Array;
+  try {
+    key = await openDataKey(core, enc, access, part);
+  } catch (e) {
+    await raw.cancel().catch(() => {});
+    throw e;
+  }
+  const blob = part ? part.blob : rec.blob!;
+  const size = part ? part.size : rec.size;
+  const opener = new SegmentOpener(key, blob, size, { start: 0, end: size - 1 }, enc.seg);
+  const reader = raw.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) {
+            opener.finish();
+            ctrl.close();
+            return;
+          }
+          const out = await opener.push(value);
+          for (const p of out) ctrl.enqueue(p);
+          if (out.length) return;
+        }
+      } catch (e) {
+        reader.cancel().catch(() => {});
+        ctrl.error(unreadable(core, blob, e));
+      }
+    },
+    cancel() {
+      return reader.cancel();
+    },
+  });
+}
