@@ -95,6 +95,8 @@ async function main(): Promise<number> {
       s3HandleAs: app.handleAs,
       region: cfg.region,
       log,
+      alerts: app.alerts,
+      emailSettings: app.emailSettings,
     }),
   });
   const consoleServer = serveGuarded(

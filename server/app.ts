@@ -17,6 +17,11 @@ import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
+import { type AlertMonitor, startAlertMonitor } from "./features/alerts/monitor.ts";
+import { DEFAULT_THRESHOLDS } from "./features/alerts/conditions.ts";
+import { listTenants } from "./iam/tenants.ts";
+import { getSettings } from "./iam/core.ts";
+import type { EmailSettings } from "./features/alerts/mailer.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
@@ -45,6 +50,10 @@ export interface ServerApp {
   clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
+  /** Alerts: the periodic check, the alert center (list, read marks) and the mail it sends. */
+  alerts: AlertMonitor;
+  /** The mail settings in force with the password opened (alert mail, the Test email button). */
+  emailSettings(): Promise<EmailSettings | null>;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -137,6 +146,21 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
     });
     const ownIam = iam;
+    const emailSettings = () => Promise.resolve(alertSettings(ownIam).email ?? null);
+    const alerts = startAlertMonitor({
+      db,
+      storage: storage.backend,
+      clock,
+      log,
+      intervalMs: cfg.alertIntervalSeconds * 1000,
+      thresholds: () => ({ ...DEFAULT_THRESHOLDS, ...alertSettings(ownIam).alerts }),
+      email: () => emailSettings(),
+      quotaTenants: () =>
+        listTenants(ownIam.core).flatMap((t) =>
+          t.quota.maxBytes === null ? [] : [{ id: t.id, name: t.name, maxBytes: t.quota.maxBytes }]
+        ),
+      serverName: cfg.domain ?? `MaxIOFS at ${cfg.listen}`,
+    });
     const probes: ProbeDeps = {
       storage: (minFree) => storage.backend.health(minFree),
       database: () => void db.prepare("SELECT 1").get(),
@@ -153,9 +177,11 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
+      alerts,
+      emailSettings,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
-        await Promise.all([lifecycle.stop(), jobs.stop()]);
+        await Promise.all([lifecycle.stop(), jobs.stop(), alerts.stop()]);
         ownIam.close();
         await storage.close();
       },
@@ -167,6 +193,13 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await storage.close();
     throw e;
   }
+}
+
+/** The alert thresholds and mail settings (settings categories `alerts`, `email`). */
+function alertSettings(iam: Iam) {
+  return getSettings(iam.core) as Partial<
+    { alerts: Partial<typeof DEFAULT_THRESHOLDS>; email: EmailSettings }
+  >;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface Config {
   multipartMaxAgeSeconds: number;
   /** Seconds between bucket lifecycle passes (0 disables the periodic worker). */
   lifecycleIntervalSeconds: number;
+  /** Seconds between alert checks: disk, quotas, sign-ins (0: only on demand). */
+  alertIntervalSeconds: number;
   /**
    * Sync each object file and its directory entry to the disk before the commit that publishes
    * it (default). Off, a power cut may lose acknowledged objects larger than the inline limit.
@@ -76,6 +78,7 @@ export const DEFAULTS: Config = {
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
+  alertIntervalSeconds: 60,
   fsync: true,
   bodyTimeoutSeconds: 60,
   readyMinFreeMiB: 512,
@@ -173,6 +176,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LIFECYCLE_INTERVAL",
     kind: "number",
     help: "seconds between bucket lifecycle passes (0 = never)",
+  },
+  {
+    key: "alertIntervalSeconds",
+    flag: "alert-interval",
+    env: "MAXIOFS_ALERT_INTERVAL",
+    kind: "number",
+    help: "seconds between alert checks of disk, quotas and sign-ins (0 = on demand only)",
   },
   {
     key: "fsync",

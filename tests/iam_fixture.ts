@@ -42,9 +42,13 @@ export interface IamServer {
   stop(): Promise<void>;
 }
 
-export async function startIamServer(env: Record<string, string> = {}): Promise<IamServer> {
+export async function startIamServer(
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<IamServer> {
   const srv = await startServer({
     env: { MAXIOFS_ROOT_USER: ADMIN_USER, MAXIOFS_ROOT_PASSWORD: ADMIN_PASSWORD, ...env },
+    args,
   });
   const api: IamServer["api"] = async (path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers };

@@ -9,6 +9,8 @@ import type { Backend } from "../../server/storage/mod.ts";
 import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
+import type { AlertMonitor } from "../../server/features/alerts/monitor.ts";
+import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -21,6 +23,10 @@ export interface ApiDeps {
   s3HandleAs: S3Front["handleAs"];
   region: string;
   log: Logger;
+  /** Alerts (list, read marks, resolve, check now); absent: the alert routes answer 404. */
+  alerts?: AlertMonitor;
+  /** The mail settings in force, the password opened (the Test email button). */
+  emailSettings?: () => Promise<EmailSettings | null>;
 }
 
 export interface ApiCtx {

@@ -140,4 +140,25 @@ CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
     // The S3 authorizer looks grants up by bucket id on every non-owner request.
     sql: `CREATE INDEX grants_bucket_id ON grants(bucket_id, expires_at);`,
   },
+  {
+    version: 3,
+    name: "alerts",
+    // One row per alert episode: raised, maybe escalated or eased, then resolved (alerts.ts).
+    sql: `
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  tenant_id TEXT,
+  level TEXT NOT NULL CHECK (level IN ('warning', 'critical')),
+  title TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  raised_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  read_at INTEGER
+);
+CREATE UNIQUE INDEX alerts_active_key ON alerts(key) WHERE resolved_at IS NULL;
+CREATE INDEX alerts_updated ON alerts(updated_at);
+`,
+  },
 ];
