@@ -97,6 +97,7 @@ async function main(): Promise<number> {
       log,
       alerts: app.alerts,
       emailSettings: app.emailSettings,
+      history: app.history,
     }),
   });
   const consoleServer = serveGuarded(

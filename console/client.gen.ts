@@ -10,12 +10,13 @@ import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/Dashboard.tsx";
 import $i8 from "../islands/LoginForm.tsx";
-import $i9 from "../islands/ObjectBrowser.tsx";
-import $i10 from "../islands/Profile.tsx";
-import $i11 from "../islands/Settings.tsx";
-import $i12 from "../islands/Tenants.tsx";
-import $i13 from "../islands/UserMenu.tsx";
-import $i14 from "../islands/Users.tsx";
+import $i9 from "../islands/Metrics.tsx";
+import $i10 from "../islands/ObjectBrowser.tsx";
+import $i11 from "../islands/Profile.tsx";
+import $i12 from "../islands/Settings.tsx";
+import $i13 from "../islands/Tenants.tsx";
+import $i14 from "../islands/UserMenu.tsx";
+import $i15 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -27,10 +28,11 @@ hydrateIslands({
   "BucketList": $i6,
   "Dashboard": $i7,
   "LoginForm": $i8,
-  "ObjectBrowser": $i9,
-  "Profile": $i10,
-  "Settings": $i11,
-  "Tenants": $i12,
-  "UserMenu": $i13,
-  "Users": $i14,
+  "Metrics": $i9,
+  "ObjectBrowser": $i10,
+  "Profile": $i11,
+  "Settings": $i12,
+  "Tenants": $i13,
+  "UserMenu": $i14,
+  "Users": $i15,
 });

@@ -12,10 +12,11 @@ import * as $r8 from "../routes/buckets/index.tsx";
 import * as $r9 from "../routes/index.tsx";
 import * as $r10 from "../routes/keys.tsx";
 import * as $r11 from "../routes/login.tsx";
-import * as $r12 from "../routes/profile.tsx";
-import * as $r13 from "../routes/settings.tsx";
-import * as $r14 from "../routes/tenants.tsx";
-import * as $r15 from "../routes/users.tsx";
+import * as $r12 from "../routes/metrics.tsx";
+import * as $r13 from "../routes/profile.tsx";
+import * as $r14 from "../routes/settings.tsx";
+import * as $r15 from "../routes/tenants.tsx";
+import * as $r16 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -25,12 +26,13 @@ import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/Dashboard.tsx";
 import * as $i8 from "../islands/LoginForm.tsx";
-import * as $i9 from "../islands/ObjectBrowser.tsx";
-import * as $i10 from "../islands/Profile.tsx";
-import * as $i11 from "../islands/Settings.tsx";
-import * as $i12 from "../islands/Tenants.tsx";
-import * as $i13 from "../islands/UserMenu.tsx";
-import * as $i14 from "../islands/Users.tsx";
+import * as $i9 from "../islands/Metrics.tsx";
+import * as $i10 from "../islands/ObjectBrowser.tsx";
+import * as $i11 from "../islands/Profile.tsx";
+import * as $i12 from "../islands/Settings.tsx";
+import * as $i13 from "../islands/Tenants.tsx";
+import * as $i14 from "../islands/UserMenu.tsx";
+import * as $i15 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -46,10 +48,11 @@ export const manifest = {
     "index.tsx": $r9,
     "keys.tsx": $r10,
     "login.tsx": $r11,
-    "profile.tsx": $r12,
-    "settings.tsx": $r13,
-    "tenants.tsx": $r14,
-    "users.tsx": $r15,
+    "metrics.tsx": $r12,
+    "profile.tsx": $r13,
+    "settings.tsx": $r14,
+    "tenants.tsx": $r15,
+    "users.tsx": $r16,
   },
   islands: {
     "AccessControl": $i0,
@@ -61,11 +64,12 @@ export const manifest = {
     "BucketList": $i6,
     "Dashboard": $i7,
     "LoginForm": $i8,
-    "ObjectBrowser": $i9,
-    "Profile": $i10,
-    "Settings": $i11,
-    "Tenants": $i12,
-    "UserMenu": $i13,
-    "Users": $i14,
+    "Metrics": $i9,
+    "ObjectBrowser": $i10,
+    "Profile": $i11,
+    "Settings": $i12,
+    "Tenants": $i13,
+    "UserMenu": $i14,
+    "Users": $i15,
   },
 };

@@ -14,6 +14,7 @@ const NAV = [
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
   { href: "/alerts", label: "Alerts", show: isAdmin },
+  { href: "/metrics", label: "Metrics", show: isGlobalAdmin },
   { href: "/settings", label: "Settings", show: isGlobalAdmin },
   { href: "/profile", label: "Profile", show: () => true },
 ];

@@ -11,6 +11,7 @@ import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
 import type { AlertMonitor } from "../../server/features/alerts/monitor.ts";
 import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
+import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   alerts?: AlertMonitor;
   /** The mail settings in force, the password opened (the Test email button). */
   emailSettings?: () => Promise<EmailSettings | null>;
+  /** Per-minute request figures (the Metrics page); absent: its route answers 404. */
+  history?: HistoryRecorder;
 }
 
 export interface ApiCtx {

@@ -161,4 +161,29 @@ CREATE UNIQUE INDEX alerts_active_key ON alerts(key) WHERE resolved_at IS NULL;
 CREATE INDEX alerts_updated ON alerts(updated_at);
 `,
   },
+  {
+    version: 4,
+    name: "metrics-history",
+    // Per-minute and per-hour request figures per S3 operation ("*": all), history/store.ts.
+    sql: metricsTable("metrics_minute") + metricsTable("metrics_hour"),
+  },
 ];
+
+/** A history table of the metrics recorder: one row per time step and operation. */
+function metricsTable(name: string): string {
+  return `
+CREATE TABLE ${name} (
+  t INTEGER NOT NULL,
+  op TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  bytes_in INTEGER NOT NULL,
+  bytes_out INTEGER NOT NULL,
+  hist TEXT NOT NULL,
+  storage_bytes INTEGER,
+  storage_objects INTEGER,
+  PRIMARY KEY (t, op)
+) WITHOUT ROWID;
+`;
+}

@@ -84,9 +84,12 @@ Deno.test("tenant alerts are seen by that tenant; read marks and unread counts",
   assertEquals(s.markRead(null, 1, "t2"), 1, "a tenant marks only its own");
   assertEquals(s.unreadCount(), 1);
   // An escalation is news again: unread.
-  center.reconcile(["quota"], quotaConditions([
-    { scope: "tenant:t2", tenantId: "t2", name: "tenant two", usedBytes: 99, maxBytes: 100 },
-  ], t));
+  center.reconcile(
+    ["quota"],
+    quotaConditions([
+      { scope: "tenant:t2", tenantId: "t2", name: "tenant two", usedBytes: 99, maxBytes: 100 },
+    ], t),
+  );
   assertEquals(s.unreadCount("t2"), 1);
   assertEquals(s.list({ active: true }).map((a) => a.key), ["quota:tenant:t2"], "t1 recovered");
 });
@@ -105,7 +108,10 @@ Deno.test("failed sign-ins within the hour and locked accounts", () => {
   add(now - 2 * 3600_000);
   const c = loginConditions(db, now, DEFAULT_THRESHOLDS);
   assertEquals(c.map((x) => x.key).sort(), ["lockout:u1", "login:failures"]);
-  assertEquals(c.find((x) => x.key === "login:failures")!.title, "20 failed sign-ins in the last hour");
+  assertEquals(
+    c.find((x) => x.key === "login:failures")!.title,
+    "20 failed sign-ins in the last hour",
+  );
   const later = loginConditions(db, now + 3600_000, DEFAULT_THRESHOLDS);
   assertEquals(later, [], "an hour on: the failures are old and the lock has ended");
 });

@@ -42,7 +42,9 @@ export function mailErrorText(e: unknown, s: Pick<EmailSettings, "host" | "port"
     return `SMTP server ${where} did not answer in time`;
   }
   if (err.code === "EAUTH") return `SMTP authentication failed at ${where}: ${err.response ?? msg}`;
-  if (err.code === "EENVELOPE") return `SMTP server ${where} refused the sender or a recipient: ${msg}`;
+  if (err.code === "EENVELOPE") {
+    return `SMTP server ${where} refused the sender or a recipient: ${msg}`;
+  }
   if (err.code === "ETLS" || /certificate|SSL|TLS/i.test(msg)) {
     return `TLS with SMTP server ${where} failed: ${msg}`;
   }

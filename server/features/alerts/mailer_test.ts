@@ -48,10 +48,12 @@ Deno.test(needs(aiosmtpd, {
       assert(m.authenticated, "authenticated with AUTH");
       assert(m.data.includes("Subject: [MaxIOFS CRITICAL] Data disk 93% full"), m.data);
       assert(m.data.includes("1.0 GiB free of 14.0 GiB"), m.data);
-      const err = await assertRejects(() => sendMail({ ...s, password: "wrong" }, {
-        subject: "x",
-        text: "y",
-      }));
+      const err = await assertRejects(() =>
+        sendMail({ ...s, password: "wrong" }, {
+          subject: "x",
+          text: "y",
+        })
+      );
       assert((err as Error).message.startsWith("SMTP authentication failed"), String(err));
       assertEquals((await smtp.received()).length, 1, "nothing sent with the wrong password");
     } finally {

@@ -15,8 +15,8 @@ import {
   CHECKED_SOURCES,
   diskCondition,
   loginConditions,
-  type QuotaFigure,
   quotaConditions,
+  type QuotaFigure,
 } from "./conditions.ts";
 import { alertMail, type EmailSettings, sendMail } from "./mailer.ts";
 

@@ -103,10 +103,13 @@ export class AlertStore {
   }
 
   unreadCount(tenantId?: string): number {
-    const r = (tenantId === undefined
-      ? this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE read_at IS NULL").get()
-      : this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE read_at IS NULL AND tenant_id = ?")
-        .get(tenantId)) as Row;
+    const r =
+      (tenantId === undefined
+        ? this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE read_at IS NULL").get()
+        : this.db.prepare(
+          "SELECT COUNT(*) AS n FROM alerts WHERE read_at IS NULL AND tenant_id = ?",
+        )
+          .get(tenantId)) as Row;
     return Number(r.n);
   }
 
