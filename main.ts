@@ -96,6 +96,9 @@ async function main(): Promise<number> {
       region: cfg.region,
       integrity: app.integrity,
       log,
+      alerts: app.alerts,
+      emailSettings: app.emailSettings,
+      history: app.history,
     }),
   });
   const consoleServer = serveGuarded(

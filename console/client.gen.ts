@@ -3,30 +3,36 @@
 import { hydrateIslands } from "./client.ts";
 import $i0 from "../islands/AccessControl.tsx";
 import $i1 from "../islands/AccessKeys.tsx";
-import $i2 from "../islands/AuditLog.tsx";
-import $i3 from "../islands/BucketAccess.tsx";
-import $i4 from "../islands/BucketList.tsx";
-import $i5 from "../islands/Dashboard.tsx";
-import $i6 from "../islands/LoginForm.tsx";
-import $i7 from "../islands/ObjectBrowser.tsx";
-import $i8 from "../islands/Profile.tsx";
-import $i9 from "../islands/Settings.tsx";
-import $i10 from "../islands/Tenants.tsx";
-import $i11 from "../islands/UserMenu.tsx";
-import $i12 from "../islands/Users.tsx";
+import $i2 from "../islands/AlertBell.tsx";
+import $i3 from "../islands/Alerts.tsx";
+import $i4 from "../islands/AuditLog.tsx";
+import $i5 from "../islands/BucketAccess.tsx";
+import $i6 from "../islands/BucketList.tsx";
+import $i7 from "../islands/Dashboard.tsx";
+import $i8 from "../islands/LoginForm.tsx";
+import $i9 from "../islands/Metrics.tsx";
+import $i10 from "../islands/ObjectBrowser.tsx";
+import $i11 from "../islands/Profile.tsx";
+import $i12 from "../islands/Settings.tsx";
+import $i13 from "../islands/Tenants.tsx";
+import $i14 from "../islands/UserMenu.tsx";
+import $i15 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
   "AccessKeys": $i1,
-  "AuditLog": $i2,
-  "BucketAccess": $i3,
-  "BucketList": $i4,
-  "Dashboard": $i5,
-  "LoginForm": $i6,
-  "ObjectBrowser": $i7,
-  "Profile": $i8,
-  "Settings": $i9,
-  "Tenants": $i10,
-  "UserMenu": $i11,
-  "Users": $i12,
+  "AlertBell": $i2,
+  "Alerts": $i3,
+  "AuditLog": $i4,
+  "BucketAccess": $i5,
+  "BucketList": $i6,
+  "Dashboard": $i7,
+  "LoginForm": $i8,
+  "Metrics": $i9,
+  "ObjectBrowser": $i10,
+  "Profile": $i11,
+  "Settings": $i12,
+  "Tenants": $i13,
+  "UserMenu": $i14,
+  "Users": $i15,
 });

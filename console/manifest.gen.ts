@@ -4,30 +4,35 @@ import * as $r0 from "../routes/_404.tsx";
 import * as $r1 from "../routes/_500.tsx";
 import * as $r2 from "../routes/_app.tsx";
 import * as $r3 from "../routes/access.tsx";
-import * as $r4 from "../routes/audit.tsx";
-import * as $r5 from "../routes/buckets/[bucket].tsx";
-import * as $r6 from "../routes/buckets/[bucket]/permissions.tsx";
-import * as $r7 from "../routes/buckets/index.tsx";
-import * as $r8 from "../routes/index.tsx";
-import * as $r9 from "../routes/keys.tsx";
-import * as $r10 from "../routes/login.tsx";
-import * as $r11 from "../routes/profile.tsx";
-import * as $r12 from "../routes/settings.tsx";
-import * as $r13 from "../routes/tenants.tsx";
-import * as $r14 from "../routes/users.tsx";
+import * as $r4 from "../routes/alerts.tsx";
+import * as $r5 from "../routes/audit.tsx";
+import * as $r6 from "../routes/buckets/[bucket].tsx";
+import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
+import * as $r8 from "../routes/buckets/index.tsx";
+import * as $r9 from "../routes/index.tsx";
+import * as $r10 from "../routes/keys.tsx";
+import * as $r11 from "../routes/login.tsx";
+import * as $r12 from "../routes/metrics.tsx";
+import * as $r13 from "../routes/profile.tsx";
+import * as $r14 from "../routes/settings.tsx";
+import * as $r15 from "../routes/tenants.tsx";
+import * as $r16 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
-import * as $i2 from "../islands/AuditLog.tsx";
-import * as $i3 from "../islands/BucketAccess.tsx";
-import * as $i4 from "../islands/BucketList.tsx";
-import * as $i5 from "../islands/Dashboard.tsx";
-import * as $i6 from "../islands/LoginForm.tsx";
-import * as $i7 from "../islands/ObjectBrowser.tsx";
-import * as $i8 from "../islands/Profile.tsx";
-import * as $i9 from "../islands/Settings.tsx";
-import * as $i10 from "../islands/Tenants.tsx";
-import * as $i11 from "../islands/UserMenu.tsx";
-import * as $i12 from "../islands/Users.tsx";
+import * as $i2 from "../islands/AlertBell.tsx";
+import * as $i3 from "../islands/Alerts.tsx";
+import * as $i4 from "../islands/AuditLog.tsx";
+import * as $i5 from "../islands/BucketAccess.tsx";
+import * as $i6 from "../islands/BucketList.tsx";
+import * as $i7 from "../islands/Dashboard.tsx";
+import * as $i8 from "../islands/LoginForm.tsx";
+import * as $i9 from "../islands/Metrics.tsx";
+import * as $i10 from "../islands/ObjectBrowser.tsx";
+import * as $i11 from "../islands/Profile.tsx";
+import * as $i12 from "../islands/Settings.tsx";
+import * as $i13 from "../islands/Tenants.tsx";
+import * as $i14 from "../islands/UserMenu.tsx";
+import * as $i15 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -35,31 +40,36 @@ export const manifest = {
     "_500.tsx": $r1,
     "_app.tsx": $r2,
     "access.tsx": $r3,
-    "audit.tsx": $r4,
-    "buckets/[bucket].tsx": $r5,
-    "buckets/[bucket]/permissions.tsx": $r6,
-    "buckets/index.tsx": $r7,
-    "index.tsx": $r8,
-    "keys.tsx": $r9,
-    "login.tsx": $r10,
-    "profile.tsx": $r11,
-    "settings.tsx": $r12,
-    "tenants.tsx": $r13,
-    "users.tsx": $r14,
+    "alerts.tsx": $r4,
+    "audit.tsx": $r5,
+    "buckets/[bucket].tsx": $r6,
+    "buckets/[bucket]/permissions.tsx": $r7,
+    "buckets/index.tsx": $r8,
+    "index.tsx": $r9,
+    "keys.tsx": $r10,
+    "login.tsx": $r11,
+    "metrics.tsx": $r12,
+    "profile.tsx": $r13,
+    "settings.tsx": $r14,
+    "tenants.tsx": $r15,
+    "users.tsx": $r16,
   },
   islands: {
     "AccessControl": $i0,
     "AccessKeys": $i1,
-    "AuditLog": $i2,
-    "BucketAccess": $i3,
-    "BucketList": $i4,
-    "Dashboard": $i5,
-    "LoginForm": $i6,
-    "ObjectBrowser": $i7,
-    "Profile": $i8,
-    "Settings": $i9,
-    "Tenants": $i10,
-    "UserMenu": $i11,
-    "Users": $i12,
+    "AlertBell": $i2,
+    "Alerts": $i3,
+    "AuditLog": $i4,
+    "BucketAccess": $i5,
+    "BucketList": $i6,
+    "Dashboard": $i7,
+    "LoginForm": $i8,
+    "Metrics": $i9,
+    "ObjectBrowser": $i10,
+    "Profile": $i11,
+    "Settings": $i12,
+    "Tenants": $i13,
+    "UserMenu": $i14,
+    "Users": $i15,
   },
 };

@@ -2,6 +2,7 @@
 import type { AppProps } from "../console/pages.ts";
 import { isAdmin, isGlobalAdmin } from "../console/session.ts";
 import UserMenu from "../islands/UserMenu.tsx";
+import AlertBell from "../islands/AlertBell.tsx";
 import { island } from "../console/island.tsx";
 
 const NAV = [
@@ -12,6 +13,8 @@ const NAV = [
   { href: "/access", label: "Access control", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
+  { href: "/alerts", label: "Alerts", show: isAdmin },
+  { href: "/metrics", label: "Metrics", show: isGlobalAdmin },
   { href: "/settings", label: "Settings", show: isGlobalAdmin },
   { href: "/profile", label: "Profile", show: () => true },
 ];
@@ -53,7 +56,10 @@ export default function App({ title, user, path, css, js, children }: AppProps) 
               <main class="main" id="main">
                 <div class="topbar">
                   <h1>{title}</h1>
-                  {island(UserMenu, { username: user.username, role: user.role })}
+                  <div class="row">
+                    {isAdmin(user) && island(AlertBell, {})}
+                    {island(UserMenu, { username: user.username, role: user.role })}
+                  </div>
                 </div>
                 {children}
               </main>

@@ -9,7 +9,13 @@ import { type Config, trustedProxyList, tuningOf } from "./config.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import { type Db, openDb } from "./db/mod.ts";
-import { lockDataDir, type OpenedStorage, openStorage, unlockDataDir } from "./storage/mod.ts";
+import {
+  type Backend,
+  lockDataDir,
+  type OpenedStorage,
+  openStorage,
+  unlockDataDir,
+} from "./storage/mod.ts";
 import { loadOrCreateSecrets, SecretBox, type ServerSecrets } from "./iam/secrets.ts";
 import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import { chainCredentialStores } from "./iam/types.ts";
@@ -17,6 +23,14 @@ import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
+import { type AlertMonitor, startAlertMonitor } from "./features/alerts/monitor.ts";
+import { corruptionCondition, DEFAULT_THRESHOLDS } from "./features/alerts/conditions.ts";
+import { listTenants } from "./iam/tenants.ts";
+import { getSettings } from "./iam/core.ts";
+import type { EmailSettings } from "./features/alerts/mailer.ts";
+import { HistoryRecorder } from "./features/history/recorder.ts";
+import type { StorageSample } from "./features/history/store.ts";
+import type { RequestInfo } from "./s3/context.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
@@ -53,6 +67,12 @@ export interface ServerApp {
   lifecycle: LifecycleWorker;
   /** The integrity scrubber (`--scrub-rate`): its status, and on-demand bucket checks. */
   integrity: Scrubber;
+  /** Alerts: the periodic check, the alert center (list, read marks) and the mail it sends. */
+  alerts: AlertMonitor;
+  /** The mail settings in force with the password opened (alert mail, the Test email button). */
+  emailSettings(): Promise<EmailSettings | null>;
+  /** Per-minute and per-hour request figures and storage used (the console's charts). */
+  history: HistoryRecorder;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -125,6 +145,18 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       storage,
     });
     const ownAccessIam = iam;
+    const history = new HistoryRecorder({
+      db,
+      clock,
+      log,
+      storageUsed: () => storedTotal(storage.backend, ownAccessIam),
+    });
+    // What each finished S3 request feeds: IAM's audit, the access log, the metrics history.
+    const hooks: ((info: RequestInfo) => void)[] = [iam.onS3Request];
+    if (cfg.accessLog) {
+      hooks.push((info) => accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now()))));
+    }
+    hooks.push((info) => history.record(info));
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -134,12 +166,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
       quotas: tenantQuotas(db),
-      onRequest: cfg.accessLog
-        ? (info) => {
-          ownAccessIam.onS3Request(info);
-          accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now())));
-        }
-        : iam.onS3Request,
+      onRequest: (info) => {
+        for (const hook of hooks) hook(info);
+      },
       region: cfg.region,
       domain: cfg.domain,
       tuning,
@@ -158,6 +187,21 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
     });
     const ownIam = iam;
+    const emailSettings = () => Promise.resolve(alertSettings(ownIam).email ?? null);
+    const alerts = startAlertMonitor({
+      db,
+      storage: storage.backend,
+      clock,
+      log,
+      intervalMs: cfg.alertIntervalSeconds * 1000,
+      thresholds: () => ({ ...DEFAULT_THRESHOLDS, ...alertSettings(ownIam).alerts }),
+      email: () => emailSettings(),
+      quotaTenants: () =>
+        listTenants(ownIam.core).flatMap((t) =>
+          t.quota.maxBytes === null ? [] : [{ id: t.id, name: t.name, maxBytes: t.quota.maxBytes }]
+        ),
+      serverName: cfg.domain ?? `MaxIOFS at ${cfg.listen}`,
+    });
     const integrity = new Scrubber(storage.backend, {
       db,
       rate: cfg.scrubRate,
@@ -165,7 +209,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
       log,
       sleep: opts.sleep,
-      onFinding: (f, source) =>
+      onFinding: (f, source) => {
         recordAudit(ownIam.core, {
           actorName: "system",
           tenantId: f.ns || null,
@@ -173,7 +217,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           resource: `bucket/${f.bucket}/${f.key}`,
           result: "failure",
           detail: `${source}: version ${f.versionId}: ${f.reason}`.slice(0, 500),
-        }),
+        });
+        alerts.center.raise(corruptionCondition({ ...f, tenantId: f.ns || null }));
+      },
     });
     integrity.start();
     const probes: ProbeDeps = {
@@ -194,9 +240,18 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
       integrity,
+      alerts,
+      emailSettings,
+      history,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
-        await Promise.all([lifecycle.stop(), jobs.stop(), integrity.stop()]);
+        await Promise.all([
+          lifecycle.stop(),
+          jobs.stop(),
+          integrity.stop(),
+          alerts.stop(),
+          history.stop(),
+        ]);
         ownIam.close();
         await storage.close();
       },
@@ -208,6 +263,25 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await storage.close();
     throw e;
   }
+}
+
+/** The alert thresholds and mail settings (settings categories `alerts`, `email`). */
+function alertSettings(iam: Iam) {
+  return getSettings(iam.core) as Partial<
+    { alerts: Partial<typeof DEFAULT_THRESHOLDS>; email: EmailSettings }
+  >;
+}
+
+/** Bytes and objects stored in every namespace (the global one and each tenant's). */
+async function storedTotal(storage: Backend, iam: Iam): Promise<StorageSample> {
+  let bytes = 0;
+  let objects = 0;
+  for (const ns of ["", ...listTenants(iam.core).map((t) => t.id)]) {
+    const u = await storage.usage.read(ns);
+    bytes += u.bytes;
+    objects += u.objects;
+  }
+  return { bytes, objects };
 }
 
 /**

@@ -33,6 +33,8 @@ export interface Config {
   scrubRate: number;
   /** Seconds from the end of one scrub pass to the start of the next. */
   scrubIntervalSeconds: number;
+  /** Seconds between alert checks: disk, quotas, sign-ins (0: only on demand). */
+  alertIntervalSeconds: number;
   /**
    * Sync each object file and its directory entry to the disk before the commit that publishes
    * it (default). Off, a power cut may lose acknowledged objects larger than the inline limit.
@@ -82,6 +84,7 @@ export const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 3600,
   scrubRate: 0,
   scrubIntervalSeconds: 7 * 24 * 3600,
+  alertIntervalSeconds: 60,
   fsync: true,
   bodyTimeoutSeconds: 60,
   readyMinFreeMiB: 512,
@@ -193,6 +196,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_SCRUB_INTERVAL",
     kind: "number",
     help: "seconds from the end of one integrity scrub pass to the start of the next",
+  },
+  {
+    key: "alertIntervalSeconds",
+    flag: "alert-interval",
+    env: "MAXIOFS_ALERT_INTERVAL",
+    kind: "number",
+    help: "seconds between alert checks of disk, quotas and sign-ins (0 = on demand only)",
   },
   {
     key: "fsync",

@@ -10,6 +10,9 @@ import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
 import type { Scrubber } from "../../server/features/integrity/scrubber.ts";
+import type { AlertMonitor } from "../../server/features/alerts/monitor.ts";
+import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
+import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -24,6 +27,12 @@ export interface ApiDeps {
   /** The integrity scrubber: its status, and on-demand bucket checks. */
   integrity: Scrubber;
   log: Logger;
+  /** Alerts (list, read marks, resolve, check now); absent: the alert routes answer 404. */
+  alerts?: AlertMonitor;
+  /** The mail settings in force, the password opened (the Test email button). */
+  emailSettings?: () => Promise<EmailSettings | null>;
+  /** Per-minute request figures (the Metrics page); absent: its route answers 404. */
+  history?: HistoryRecorder;
 }
 
 export interface ApiCtx {

@@ -25,6 +25,8 @@ import { accessRoutes } from "./access_routes.ts";
 import { bucketRoutes } from "./bucket_routes.ts";
 import { publicAccessRoutes } from "./public_access_routes.ts";
 import { integrityRoutes } from "./integrity_routes.ts";
+import { alertRoutes } from "./alert_routes.ts";
+import { historyRoutes } from "./history_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 
 export type { ApiDeps } from "./http.ts";
@@ -38,6 +40,8 @@ const ROUTES: Route[] = [
   ...bucketRoutes,
   ...publicAccessRoutes,
   ...integrityRoutes,
+  ...alertRoutes,
+  ...historyRoutes,
 ];
 
 function tokenOf(req: Request): { token: string; viaCookie: boolean } | null {

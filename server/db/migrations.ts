@@ -148,4 +148,50 @@ CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
     sql:
       `CREATE TABLE job_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);`,
   },
+  {
+    version: 4,
+    name: "alerts",
+    // One row per alert episode: raised, maybe escalated or eased, then resolved (alerts.ts).
+    sql: `
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  tenant_id TEXT,
+  level TEXT NOT NULL CHECK (level IN ('warning', 'critical')),
+  title TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  raised_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  read_at INTEGER
+);
+CREATE UNIQUE INDEX alerts_active_key ON alerts(key) WHERE resolved_at IS NULL;
+CREATE INDEX alerts_updated ON alerts(updated_at);
+`,
+  },
+  {
+    version: 5,
+    name: "metrics-history",
+    // Per-minute and per-hour request figures per S3 operation ("*": all), history/store.ts.
+    sql: metricsTable("metrics_minute") + metricsTable("metrics_hour"),
+  },
 ];
+
+/** A history table of the metrics recorder: one row per time step and operation. */
+function metricsTable(name: string): string {
+  return `
+CREATE TABLE ${name} (
+  t INTEGER NOT NULL,
+  op TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  bytes_in INTEGER NOT NULL,
+  bytes_out INTEGER NOT NULL,
+  hist TEXT NOT NULL,
+  storage_bytes INTEGER,
+  storage_objects INTEGER,
+  PRIMARY KEY (t, op)
+) WITHOUT ROWID;
+`;
+}

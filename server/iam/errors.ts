@@ -15,6 +15,8 @@ export const IAM_ERRORS = {
   AccountLocked: 423,
   TooManyRequests: 429,
   InternalError: 500,
+  /** An outside service the request needed (the SMTP server of a test email) failed. */
+  UpstreamFailed: 502,
 } as const;
 
 export type IamErrorCode = keyof typeof IAM_ERRORS;

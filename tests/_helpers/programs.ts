@@ -1,5 +1,5 @@
 /**
- * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 under python3,
+ * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 and aiosmtpd under python3,
  * Chromium) and the one rule for a missing one: on a developer's machine the test is skipped
  * and the reason printed; under CI (`CI` set to anything but "", "0" or "false"; .ci/run sets
  * `CI=true`) the test fails, because .ci/run installs every one of them and a silent skip there
@@ -17,7 +17,15 @@
  * ```
  */
 
-export type ProgramName = "aws" | "rclone" | "s3cmd" | "restic" | "boto3" | "chromium";
+export type ProgramName =
+  | "aws"
+  | "rclone"
+  | "s3cmd"
+  | "restic"
+  | "boto3"
+  | "chromium"
+  | "aiosmtpd"
+  | "openssl";
 
 interface ProgramSpec {
   /** The executable looked up on PATH. */
@@ -44,6 +52,13 @@ const PROGRAMS: Record<ProgramName, ProgramSpec> = {
     pkg: "python3-boto3",
   },
   chromium: { exe: "chromium", probe: ["--version"], version: firstLine, pkg: "chromium" },
+  aiosmtpd: {
+    exe: "python3",
+    probe: ["-c", "import aiosmtpd; print('aiosmtpd', aiosmtpd.__version__)"],
+    version: firstLine,
+    pkg: "python3-aiosmtpd",
+  },
+  openssl: { exe: "openssl", probe: ["version"], version: firstLine, pkg: "openssl" },
 };
 
 /** One working copy of a program. */
@@ -91,7 +106,7 @@ export function copiesOf(p: Program): Installed[] {
 /** Why `program` cannot run here (for skip and failure messages). */
 function missingReason(p: Program): string {
   const spec = PROGRAMS[p.name];
-  const what = p.name === "boto3" ? "python3 with boto3" : spec.exe;
+  const what = spec.exe === "python3" ? `python3 with ${p.name}` : spec.exe;
   return `${what} is not installed (no working ${spec.exe} on PATH); ` +
     `install the Debian package ${spec.pkg}, as .ci/run does`;
 }

@@ -1,0 +1,39 @@
+/** Alerts as the console API sends them, and the live updates of the console's event stream. */
+import { api } from "./api.ts";
+
+export interface AlertItem {
+  id: number;
+  key: string;
+  tenantId: string | null;
+  level: "warning" | "critical";
+  title: string;
+  detail: string;
+  raisedAt: number;
+  updatedAt: number;
+  resolvedAt: number | null;
+  readAt: number | null;
+}
+
+export interface AlertPage {
+  items: AlertItem[];
+  unread: number;
+}
+
+export function loadAlerts(query: { active?: boolean; limit?: number } = {}): Promise<AlertPage> {
+  return api<AlertPage>("alerts", {
+    query: { active: query.active ? "true" : undefined, limit: query.limit },
+  });
+}
+
+/**
+ * Calls `onChange` whenever the server announces an alert change on the console's event stream
+ * (`GET /api/v1/events`, event `alert`); the browser reconnects by itself after a drop, and each
+ * (re)connection counts as a change, since events may have been missed meanwhile.
+ */
+export function onAlertChange(onChange: () => void): () => void {
+  if (typeof EventSource === "undefined") return () => {};
+  const es = new EventSource("/api/v1/events");
+  es.addEventListener("alert", () => onChange());
+  es.addEventListener("open", () => onChange());
+  return () => es.close();
+}
