@@ -22,6 +22,9 @@ import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
+import { EventHub } from "./http/events.ts";
+import { type GateSettings, S3Gate } from "./s3/gate.ts";
+import type { Settings } from "./iam/settings.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -47,6 +50,8 @@ export interface ServerApp {
   handleAs: S3Front["handleAs"];
   /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
   clients: ClientResolver;
+  /** The consoles' event stream (`GET /api/v1/events`): maintenance mode, alerts. */
+  events: EventHub;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
   /** Stops the background jobs, then closes IAM and storage. */
@@ -119,6 +124,15 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       storage,
     });
     const ownAccessIam = iam;
+    const events = new EventHub();
+    const gate = new S3Gate(gateSettingsOf(iam.settings.current()), clock);
+    iam.settings.onChange((s, changed) => {
+      gate.configure(gateSettingsOf(s));
+      if (changed.some((f) => f.startsWith("system."))) {
+        events.publish({ type: "maintenance", data: maintenanceOf(s) });
+      }
+      events.publish({ type: "settings", data: { changed } }, (who) => who.role === "global_admin");
+    });
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -128,6 +142,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
       quotas: tenantQuotas(db),
+      gate,
       onRequest: cfg.accessLog
         ? (info) => {
           ownAccessIam.onS3Request(info);
@@ -167,11 +182,13 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handler: (req, client) => probeResponse(req, S3_PROBES, probes) ?? s3.handle(req, client),
       probes,
       handleAs: s3.handleAs,
+      events,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([lifecycle.stop(), jobs.stop()]);
+        events.close();
         ownIam.close();
         await storage.close();
       },
@@ -183,6 +200,23 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await storage.close();
     throw e;
   }
+}
+
+/** What the S3 gate needs of the settings (maintenance mode, rate limits). */
+function gateSettingsOf(s: Settings): GateSettings {
+  return {
+    maintenance: maintenanceOf(s),
+    perKey: { perSecond: s.security.s3RequestsPerSecondPerKey, burst: s.security.s3BurstPerKey },
+    perAddress: {
+      perSecond: s.security.s3RequestsPerSecondPerAddress,
+      burst: s.security.s3BurstPerAddress,
+    },
+  };
+}
+
+/** The maintenance state as the consoles' banner and the gate take it. */
+export function maintenanceOf(s: Settings): { enabled: boolean; message: string } {
+  return { enabled: s.system.maintenanceMode, message: s.system.maintenanceMessage };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Backend } from "../../server/storage/mod.ts";
 import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
+import type { EventHub } from "../../server/http/events.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -20,6 +21,8 @@ export interface ApiDeps {
    */
   s3HandleAs: S3Front["handleAs"];
   region: string;
+  /** The consoles' event stream (`GET /events`). */
+  events: EventHub;
   log: Logger;
 }
 
@@ -109,6 +112,8 @@ export interface Route {
   auth: boolean;
   /** Usable while the user must change the password. */
   duringPasswordChange?: boolean;
+  /** A change allowed in maintenance mode (sign-in, settings); other changes answer 503. */
+  duringMaintenance?: boolean;
   /**
    * The audit action of a change (`user.create`): the route records its success itself, and the
    * router records its failures (`audit_failures.ts`) under the same action.
@@ -122,7 +127,7 @@ export function route(
   method: string,
   path: string,
   handler: Handler,
-  opts: { duringPasswordChange?: boolean; audit?: string } = {},
+  opts: { duringPasswordChange?: boolean; duringMaintenance?: boolean; audit?: string } = {},
 ): Route {
   const names: string[] = [];
   const re = path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:(\w+)/g, (_, n) => {
@@ -140,12 +145,18 @@ export function route(
     auth: true,
     handler,
     duringPasswordChange: opts.duringPasswordChange,
+    duringMaintenance: opts.duringMaintenance,
     audit: opts.audit,
   };
 }
 
-export function publicRoute(method: string, path: string, handler: PublicHandler): Route {
-  return { ...route(method, path, handler as Handler), auth: false };
+export function publicRoute(
+  method: string,
+  path: string,
+  handler: PublicHandler,
+  opts: { duringMaintenance?: boolean } = {},
+): Route {
+  return { ...route(method, path, handler as Handler, opts), auth: false };
 }
 
 export function intParam(url: URL, name: string, def?: number): number | undefined {

@@ -15,6 +15,7 @@ export const IAM_ERRORS = {
   AccountLocked: 423,
   TooManyRequests: 429,
   InternalError: 500,
+  ServiceUnavailable: 503,
 } as const;
 
 export type IamErrorCode = keyof typeof IAM_ERRORS;

@@ -11,12 +11,14 @@ import type { Backend } from "../storage/mod.ts";
 import type { QuotaPolicy } from "../storage/types.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
-import { getSettings, type IamCore } from "./core.ts";
+import { type IamCore } from "./core.ts";
+import { getSettings, LiveSettings } from "./settings.ts";
 import { accessKeyStore } from "./access_keys.ts";
 import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
 import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
 import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
+import { bucketLimitsOf, dropBucketQuota } from "./bucket_quotas.ts";
 import { createUser, getUserByName, granteeLookup } from "./users.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
@@ -54,6 +56,8 @@ export interface Iam {
   /** ACL grantees: canonical ids and email addresses resolved to users. */
   grantees: GranteeLookup;
   limiter: LoginRateLimiter;
+  /** The server's settings as they are now; changes go through it (settings.ts). */
+  settings: LiveSettings;
   /** Audit hook for S3 requests (bucket create/delete). */
   onS3Request(info: RequestInfo): void;
   /** Creates the first admin if there is no user; returns what to print. */
@@ -115,6 +119,7 @@ export function createIam(opts: IamOptions): Iam {
     },
     grantees,
     limiter: new LoginRateLimiter(core),
+    settings: new LiveSettings(core),
     onS3Request(info) {
       authorizer.finish(info);
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
@@ -124,6 +129,7 @@ export function createIam(opts: IamOptions): Iam {
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
           dropBucketGrants(core, p?.tenantId ?? "", info.bucket);
+          dropBucketQuota(core, p?.tenantId ?? "", info.bucket);
         }
         recordAudit(core, {
           actorId: p?.userId ?? null,
@@ -178,10 +184,13 @@ export function createIam(opts: IamOptions): Iam {
 }
 
 /**
- * The tenants' quota limits as IAM's database holds them, for storage to enforce in its
+ * The tenants' and buckets' quota limits as IAM's database holds them, for storage to enforce in its
  * publishing commits (`openStorage({ quota })`). Storage is opened before IAM, over the same
  * database, so this needs nothing but it.
  */
 export function tenantQuotas(db: Db): QuotaPolicy {
-  return { limitsOf: (ns) => limitsOf({ db }, ns) };
+  return {
+    limitsOf: (ns) => limitsOf({ db }, ns),
+    bucketLimitsOf: (bucketId) => bucketLimitsOf({ db }, bucketId),
+  };
 }
