@@ -8,12 +8,13 @@ import $i3 from "../islands/BucketAccess.tsx";
 import $i4 from "../islands/BucketList.tsx";
 import $i5 from "../islands/Dashboard.tsx";
 import $i6 from "../islands/LoginForm.tsx";
-import $i7 from "../islands/ObjectBrowser.tsx";
-import $i8 from "../islands/Profile.tsx";
-import $i9 from "../islands/Settings.tsx";
-import $i10 from "../islands/Tenants.tsx";
-import $i11 from "../islands/UserMenu.tsx";
-import $i12 from "../islands/Users.tsx";
+import $i7 from "../islands/MaintenanceBanner.tsx";
+import $i8 from "../islands/ObjectBrowser.tsx";
+import $i9 from "../islands/Profile.tsx";
+import $i10 from "../islands/Settings.tsx";
+import $i11 from "../islands/Tenants.tsx";
+import $i12 from "../islands/UserMenu.tsx";
+import $i13 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -23,10 +24,11 @@ hydrateIslands({
   "BucketList": $i4,
   "Dashboard": $i5,
   "LoginForm": $i6,
-  "ObjectBrowser": $i7,
-  "Profile": $i8,
-  "Settings": $i9,
-  "Tenants": $i10,
-  "UserMenu": $i11,
-  "Users": $i12,
+  "MaintenanceBanner": $i7,
+  "ObjectBrowser": $i8,
+  "Profile": $i9,
+  "Settings": $i10,
+  "Tenants": $i11,
+  "UserMenu": $i12,
+  "Users": $i13,
 });

@@ -22,12 +22,13 @@ import * as $i3 from "../islands/BucketAccess.tsx";
 import * as $i4 from "../islands/BucketList.tsx";
 import * as $i5 from "../islands/Dashboard.tsx";
 import * as $i6 from "../islands/LoginForm.tsx";
-import * as $i7 from "../islands/ObjectBrowser.tsx";
-import * as $i8 from "../islands/Profile.tsx";
-import * as $i9 from "../islands/Settings.tsx";
-import * as $i10 from "../islands/Tenants.tsx";
-import * as $i11 from "../islands/UserMenu.tsx";
-import * as $i12 from "../islands/Users.tsx";
+import * as $i7 from "../islands/MaintenanceBanner.tsx";
+import * as $i8 from "../islands/ObjectBrowser.tsx";
+import * as $i9 from "../islands/Profile.tsx";
+import * as $i10 from "../islands/Settings.tsx";
+import * as $i11 from "../islands/Tenants.tsx";
+import * as $i12 from "../islands/UserMenu.tsx";
+import * as $i13 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -55,11 +56,12 @@ export const manifest = {
     "BucketList": $i4,
     "Dashboard": $i5,
     "LoginForm": $i6,
-    "ObjectBrowser": $i7,
-    "Profile": $i8,
-    "Settings": $i9,
-    "Tenants": $i10,
-    "UserMenu": $i11,
-    "Users": $i12,
+    "MaintenanceBanner": $i7,
+    "ObjectBrowser": $i8,
+    "Profile": $i9,
+    "Settings": $i10,
+    "Tenants": $i11,
+    "UserMenu": $i12,
+    "Users": $i13,
   },
 };
