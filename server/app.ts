@@ -14,6 +14,7 @@ import { loadOrCreateSecrets, SecretBox, type ServerSecrets } from "./iam/secret
 import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import { chainCredentialStores } from "./iam/types.ts";
 import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
+import { BucketQuotas } from "./iam/bucket_quotas.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
@@ -80,8 +81,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
   }
   const tuning = tuningOf(cfg);
   let keyring: Keyring;
+  let bucketQuotas: BucketQuotas;
   try {
     keyring = await Keyring.open(cfg.dataDir);
+    bucketQuotas = new BucketQuotas({ db });
   } catch (e) {
     db.close();
     await unlockDataDir(lock);
@@ -97,7 +100,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     listCacheEntries: cfg.listCacheEntries,
     recordCacheBytes: cfg.recordCacheMiB * 1024 * 1024,
     lock,
-    quota: tenantQuotas(db),
+    quota: tenantQuotas(db, bucketQuotas),
     keys,
     tuning,
     clock,
@@ -122,6 +125,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
       log,
       storage,
+      bucketQuotas,
     });
     const ownAccessIam = iam;
     const events = new EventHub();

@@ -2,10 +2,12 @@
  * Settings, maintenance mode, the event stream and bucket quotas through the console API of the
  * real server, with the AWS SDK for the S3 side.
  */
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { randomBytes } from "./_helpers/server.ts";
 import { type AuditEntry, startIamServer } from "./iam_fixture.ts";
+import { startApp } from "./_helpers/app.ts";
+import { BucketQuotas } from "../server/iam/bucket_quotas.ts";
 
 const KiB = 1024;
 
@@ -187,6 +189,21 @@ Deno.test("bucket quotas: parallel writers cannot pass a bucket's objects or byt
     );
   } finally {
     c.destroy();
+    await s.stop();
+  }
+});
+
+Deno.test("a deleted bucket's quota goes with it", async () => {
+  const s = await startApp();
+  try {
+    await s.s3.send(new CreateBucketCommand({ Bucket: "quota-gone" }));
+    const b = await s.app.storage.backend.getBucket("", "quota-gone");
+    s.app.iam.bucketQuotas.put(b, { maxBytes: null, maxObjects: 1 });
+    await s.s3.send(new DeleteBucketCommand({ Bucket: "quota-gone" }));
+    assertEquals(s.app.iam.bucketQuotas.get(b.id), { maxBytes: null, maxObjects: null });
+    // Nor is it read back at the next start.
+    assertEquals(new BucketQuotas(s.app.iam.core).get(b.id), { maxBytes: null, maxObjects: null });
+  } finally {
     await s.stop();
   }
 });

@@ -4,12 +4,7 @@
  * publishes a write (`QuotaExceeded`, as tenant quotas answer).
  */
 import { IamError } from "../../server/iam/errors.ts";
-import {
-  bucketQuotaDefaults,
-  bucketQuotaProblem,
-  getBucketQuota,
-  putBucketQuota,
-} from "../../server/iam/bucket_quotas.ts";
+import { bucketQuotaProblem } from "../../server/iam/bucket_quotas.ts";
 import { requireAdmin, scopeTenant } from "./access.ts";
 import { audit } from "./admin_routes.ts";
 import { type Authed, json, readJson, type Route, route } from "./http.ts";
@@ -23,11 +18,11 @@ async function administeredBucket(ctx: Authed) {
 }
 
 async function quotaAnswer(ctx: Authed, b: { id: string }) {
-  const core = ctx.deps.iam.core;
+  const quotas = ctx.deps.iam.bucketQuotas;
   const usage = await ctx.deps.storage.bucketStats(b.id);
   return json({
-    quota: getBucketQuota(core, b.id),
-    defaults: bucketQuotaDefaults(core),
+    quota: quotas.get(b.id),
+    defaults: quotas.defaults(),
     usage: { bytes: usage.bytes, objects: usage.objects },
   });
 }
@@ -45,7 +40,7 @@ export const bucketQuotaRoutes: Route[] = [
       maxBytes: (body.maxBytes as number | null | undefined) ?? null,
       maxObjects: (body.maxObjects as number | null | undefined) ?? null,
     };
-    putBucketQuota(ctx.deps.iam.core, b, q);
+    ctx.deps.iam.bucketQuotas.put(b, q);
     audit(ctx, {
       action: "bucket.quota.put",
       resource: `bucket/${b.name}`,

@@ -18,7 +18,7 @@ import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
 import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
 import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
-import { bucketLimitsOf, dropBucketQuota } from "./bucket_quotas.ts";
+import { BucketQuotas } from "./bucket_quotas.ts";
 import { createUser, getUserByName, granteeLookup } from "./users.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
@@ -36,8 +36,10 @@ export interface IamOptions {
   signingKey: string;
   clock: Clock;
   log: Logger;
-  /** Storage of the running server; it enforces the quotas of `tenantQuotas(db)`. */
+  /** Storage of the running server; it enforces the quotas of `tenantQuotas(db, bucketQuotas)`. */
   storage?: { backend: Backend };
+  /** The bucket quotas storage enforces (made over `db` when absent). */
+  bucketQuotas?: BucketQuotas;
 }
 
 export interface Iam {
@@ -58,6 +60,8 @@ export interface Iam {
   limiter: LoginRateLimiter;
   /** The server's settings as they are now; changes go through it (settings.ts). */
   settings: LiveSettings;
+  /** Per-bucket quotas (bucket_quotas.ts); changes go through it. */
+  bucketQuotas: BucketQuotas;
   /** Audit hook for S3 requests (bucket create/delete). */
   onS3Request(info: RequestInfo): void;
   /** Creates the first admin if there is no user; returns what to print. */
@@ -95,6 +99,11 @@ export function createIam(opts: IamOptions): Iam {
   };
 
   const grantees = granteeLookup(core);
+  const settings = new LiveSettings(core);
+  const bucketQuotas = opts.bucketQuotas ?? new BucketQuotas(core);
+  settings.onChange((s, changed) => {
+    if (changed.some((f) => f.startsWith("storage."))) bucketQuotas.setDefaults(s.storage);
+  });
   const authorizer = iamAuthorizer(core, { namespaces });
 
   return {
@@ -119,7 +128,8 @@ export function createIam(opts: IamOptions): Iam {
     },
     grantees,
     limiter: new LoginRateLimiter(core),
-    settings: new LiveSettings(core),
+    settings,
+    bucketQuotas,
     onS3Request(info) {
       authorizer.finish(info);
       if (info.op !== "CreateBucket" && info.op !== "DeleteBucket") return;
@@ -129,7 +139,7 @@ export function createIam(opts: IamOptions): Iam {
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
           dropBucketGrants(core, p?.tenantId ?? "", info.bucket);
-          dropBucketQuota(core, p?.tenantId ?? "", info.bucket);
+          bucketQuotas.drop(p?.tenantId ?? "", info.bucket);
         }
         recordAudit(core, {
           actorId: p?.userId ?? null,
@@ -184,13 +194,13 @@ export function createIam(opts: IamOptions): Iam {
 }
 
 /**
- * The tenants' and buckets' quota limits as IAM's database holds them, for storage to enforce in its
- * publishing commits (`openStorage({ quota })`). Storage is opened before IAM, over the same
- * database, so this needs nothing but it.
+ * The tenants' quota limits as IAM's database holds them, and the buckets' (the table IAM is
+ * then given), for storage to enforce in its publishing commits (`openStorage({ quota })`).
+ * Storage is opened before IAM, over the same database.
  */
-export function tenantQuotas(db: Db): QuotaPolicy {
+export function tenantQuotas(db: Db, buckets?: BucketQuotas): QuotaPolicy {
   return {
     limitsOf: (ns) => limitsOf({ db }, ns),
-    bucketLimitsOf: (bucketId) => bucketLimitsOf({ db }, bucketId),
+    bucketLimitsOf: buckets ? (bucketId) => buckets.limitsOf(bucketId) : undefined,
   };
 }
