@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       s3HandleAs: app.handleAs,
       region: cfg.region,
       integrity: app.integrity,
+      events: app.events,
       log,
       alerts: app.alerts,
       emailSettings: app.emailSettings,
@@ -113,6 +114,9 @@ async function main(): Promise<number> {
 
   await stopped.promise;
   log.info("shutting down");
+  // Open event streams never finish by themselves: they end first, so the shutdown can wait
+  // for the requests that do.
+  app.events.close();
   await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
   await app.close();
   return 0;

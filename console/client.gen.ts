@@ -10,13 +10,14 @@ import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/Dashboard.tsx";
 import $i8 from "../islands/LoginForm.tsx";
-import $i9 from "../islands/Metrics.tsx";
-import $i10 from "../islands/ObjectBrowser.tsx";
-import $i11 from "../islands/Profile.tsx";
-import $i12 from "../islands/Settings.tsx";
-import $i13 from "../islands/Tenants.tsx";
-import $i14 from "../islands/UserMenu.tsx";
-import $i15 from "../islands/Users.tsx";
+import $i9 from "../islands/MaintenanceBanner.tsx";
+import $i10 from "../islands/Metrics.tsx";
+import $i11 from "../islands/ObjectBrowser.tsx";
+import $i12 from "../islands/Profile.tsx";
+import $i13 from "../islands/Settings.tsx";
+import $i14 from "../islands/Tenants.tsx";
+import $i15 from "../islands/UserMenu.tsx";
+import $i16 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -28,11 +29,12 @@ hydrateIslands({
   "BucketList": $i6,
   "Dashboard": $i7,
   "LoginForm": $i8,
-  "Metrics": $i9,
-  "ObjectBrowser": $i10,
-  "Profile": $i11,
-  "Settings": $i12,
-  "Tenants": $i13,
-  "UserMenu": $i14,
-  "Users": $i15,
+  "MaintenanceBanner": $i9,
+  "Metrics": $i10,
+  "ObjectBrowser": $i11,
+  "Profile": $i12,
+  "Settings": $i13,
+  "Tenants": $i14,
+  "UserMenu": $i15,
+  "Users": $i16,
 });

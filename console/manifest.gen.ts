@@ -26,13 +26,14 @@ import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/Dashboard.tsx";
 import * as $i8 from "../islands/LoginForm.tsx";
-import * as $i9 from "../islands/Metrics.tsx";
-import * as $i10 from "../islands/ObjectBrowser.tsx";
-import * as $i11 from "../islands/Profile.tsx";
-import * as $i12 from "../islands/Settings.tsx";
-import * as $i13 from "../islands/Tenants.tsx";
-import * as $i14 from "../islands/UserMenu.tsx";
-import * as $i15 from "../islands/Users.tsx";
+import * as $i9 from "../islands/MaintenanceBanner.tsx";
+import * as $i10 from "../islands/Metrics.tsx";
+import * as $i11 from "../islands/ObjectBrowser.tsx";
+import * as $i12 from "../islands/Profile.tsx";
+import * as $i13 from "../islands/Settings.tsx";
+import * as $i14 from "../islands/Tenants.tsx";
+import * as $i15 from "../islands/UserMenu.tsx";
+import * as $i16 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -64,12 +65,13 @@ export const manifest = {
     "BucketList": $i6,
     "Dashboard": $i7,
     "LoginForm": $i8,
-    "Metrics": $i9,
-    "ObjectBrowser": $i10,
-    "Profile": $i11,
-    "Settings": $i12,
-    "Tenants": $i13,
-    "UserMenu": $i14,
-    "Users": $i15,
+    "MaintenanceBanner": $i9,
+    "Metrics": $i10,
+    "ObjectBrowser": $i11,
+    "Profile": $i12,
+    "Settings": $i13,
+    "Tenants": $i14,
+    "UserMenu": $i15,
+    "Users": $i16,
   },
 };

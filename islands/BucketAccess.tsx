@@ -13,6 +13,7 @@ import type { ApiError } from "./lib/api.ts";
 import { AclEditor } from "./lib/AclEditor.tsx";
 import { DocumentEditor } from "./lib/DocumentEditor.tsx";
 import { OwnershipSetting } from "./lib/OwnershipSetting.tsx";
+import { BucketQuotaSetting } from "./lib/BucketQuotaSetting.tsx";
 import { PolicySimulator } from "./lib/PolicySimulator.tsx";
 import { PublicAccessSwitches } from "./lib/PublicAccessSwitches.tsx";
 import { type BucketRef, documentBody, s3 } from "./lib/s3.ts";
@@ -74,6 +75,7 @@ export default function BucketAccess({ bucket, tenantId, ops }: BucketAccessProp
         }}
       />
       <OwnershipSetting bucket={ref} />
+      {ops.length > 0 && <BucketQuotaSetting bucket={bucket} tenantId={tenantId} />}
       <DocumentEditor
         id="cors-editor"
         title="CORS configuration"

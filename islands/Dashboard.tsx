@@ -1,6 +1,7 @@
 /**
  * Dashboard: bucket and object counts, storage used, tenants, users and quota bars; for
- * administrators, the integrity scrubber's last pass and findings.
+ * administrators, the integrity scrubber's last pass and findings; for global administrators, the
+ * last minute's request figures, live.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
@@ -8,6 +9,7 @@ import { api, formatBytes, listOf } from "./lib/api.ts";
 import { QuotaBar } from "../components/QuotaBar.tsx";
 import { Loading } from "./lib/ui.tsx";
 import { IntegrityPanel } from "./lib/IntegrityPanel.tsx";
+import { LiveFigures } from "./lib/LiveFigures.tsx";
 
 export interface DashboardProps extends Record<string, unknown> {
   admin: boolean;
@@ -99,6 +101,7 @@ export default function Dashboard({ admin, globalAdmin }: DashboardProps) {
           </div>
         )}
       </div>
+      {globalAdmin && <LiveFigures />}
       {d.tenants.length > 0 && (
         <div class="panel">
           <h2>{globalAdmin ? "Tenant quotas" : "Your tenant's quota"}</h2>

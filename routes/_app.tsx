@@ -3,6 +3,7 @@ import type { AppProps } from "../console/pages.ts";
 import { isAdmin, isGlobalAdmin } from "../console/session.ts";
 import UserMenu from "../islands/UserMenu.tsx";
 import AlertBell from "../islands/AlertBell.tsx";
+import MaintenanceBanner from "../islands/MaintenanceBanner.tsx";
 import { island } from "../console/island.tsx";
 
 const NAV = [
@@ -54,6 +55,7 @@ export default function App({ title, user, path, css, js, children }: AppProps) 
                 </ul>
               </nav>
               <main class="main" id="main">
+                {island(MaintenanceBanner, {})}
                 <div class="topbar">
                   <h1>{title}</h1>
                   <div class="row">

@@ -212,12 +212,12 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
           ? pab.getTenantPublicAccessBlock(core, tenantId(tenant))
           : pab.getGlobalPublicAccessBlock(core)) as unknown as Json | null,
       ),
-    putPublicAccessBlock: (tenant, body) => {
+    putPublicAccessBlock: async (tenant, body) => {
       const block = pab.publicAccessBlockFromJson(body);
       if (tenant) pab.putTenantPublicAccessBlock(core, tenantId(tenant), block);
-      else pab.putGlobalPublicAccessBlock(core, block);
+      else await pab.putGlobalPublicAccessBlock(core, block);
       log("public-access-block.put", tenant ? `tenant/${tenant}` : "settings");
-      return Promise.resolve(block as unknown as Json);
+      return block as unknown as Json;
     },
     deletePublicAccessBlock: (tenant) => {
       pab.putTenantPublicAccessBlock(core, tenantId(tenant), null);

@@ -20,13 +20,14 @@ import { loadOrCreateSecrets, SecretBox, type ServerSecrets } from "./iam/secret
 import { loadRootCredential, rootCredentialStore } from "./iam/root.ts";
 import { chainCredentialStores } from "./iam/types.ts";
 import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
+import { BucketQuotas } from "./iam/bucket_quotas.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
 import { type AlertMonitor, startAlertMonitor } from "./features/alerts/monitor.ts";
-import { corruptionCondition, DEFAULT_THRESHOLDS } from "./features/alerts/conditions.ts";
+import { corruptionCondition } from "./features/alerts/conditions.ts";
 import { listTenants } from "./iam/tenants.ts";
-import { getSettings } from "./iam/core.ts";
+import { openSecret } from "./iam/settings.ts";
 import type { EmailSettings } from "./features/alerts/mailer.ts";
 import { HistoryRecorder } from "./features/history/recorder.ts";
 import type { StorageSample } from "./features/history/store.ts";
@@ -38,6 +39,9 @@ import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
 import { Scrubber, type Sleep } from "./features/integrity/scrubber.ts";
 import { recordAudit } from "./iam/audit.ts";
+import { EventHub } from "./http/events.ts";
+import { type GateSettings, S3Gate } from "./s3/gate.ts";
+import type { Settings } from "./iam/settings.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -63,6 +67,8 @@ export interface ServerApp {
   handleAs: S3Front["handleAs"];
   /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
   clients: ClientResolver;
+  /** The consoles' event stream (`GET /api/v1/events`): maintenance mode, alerts. */
+  events: EventHub;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
   /** The integrity scrubber (`--scrub-rate`): its status, and on-demand bucket checks. */
@@ -101,8 +107,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
   }
   const tuning = tuningOf(cfg);
   let keyring: Keyring;
+  let bucketQuotas: BucketQuotas;
   try {
     keyring = await Keyring.open(cfg.dataDir);
+    bucketQuotas = new BucketQuotas({ db });
   } catch (e) {
     db.close();
     await unlockDataDir(lock);
@@ -118,7 +126,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     listCacheEntries: cfg.listCacheEntries,
     recordCacheBytes: cfg.recordCacheMiB * 1024 * 1024,
     lock,
-    quota: tenantQuotas(db),
+    quota: tenantQuotas(db, bucketQuotas),
     keys,
     tuning,
     clock,
@@ -143,8 +151,18 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
       log,
       storage,
+      bucketQuotas,
     });
     const ownAccessIam = iam;
+    const events = new EventHub();
+    const gate = new S3Gate(gateSettingsOf(iam.settings.current()), clock);
+    iam.settings.onChange((s, changed) => {
+      gate.configure(gateSettingsOf(s));
+      if (changed.some((f) => f.startsWith("system."))) {
+        events.publish({ type: "maintenance", data: maintenanceOf(s) });
+      }
+      events.publish({ type: "settings", data: { changed } }, (who) => who.role === "global_admin");
+    });
     const history = new HistoryRecorder({
       db,
       clock,
@@ -166,6 +184,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
       quotas: tenantQuotas(db),
+      gate,
       onRequest: (info) => {
         for (const hook of hooks) hook(info);
       },
@@ -187,14 +206,17 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
     });
     const ownIam = iam;
-    const emailSettings = () => Promise.resolve(alertSettings(ownIam).email ?? null);
+    const emailSettings = async (): Promise<EmailSettings> => {
+      const e = ownIam.settings.current().email;
+      return { ...e, password: await openSecret(ownIam.core, e.password) };
+    };
     const alerts = startAlertMonitor({
       db,
       storage: storage.backend,
       clock,
       log,
       intervalMs: cfg.alertIntervalSeconds * 1000,
-      thresholds: () => ({ ...DEFAULT_THRESHOLDS, ...alertSettings(ownIam).alerts }),
+      thresholds: () => ownIam.settings.current().alerts,
       email: () => emailSettings(),
       quotaTenants: () =>
         listTenants(ownIam.core).flatMap((t) =>
@@ -202,6 +224,20 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         ),
       serverName: cfg.domain ?? `MaxIOFS at ${cfg.listen}`,
     });
+    // Open consoles hear of each alert change (global admins all, a tenant's admins its own) and
+    // of each minute's figures (the dashboard's live panel, global admins).
+    alerts.center.subscribe((n) =>
+      events.publish(
+        { type: "alert", data: { kind: n.kind, alert: n.alert } },
+        (who) =>
+          who.role === "global_admin" ||
+          (who.role === "tenant_admin" && n.alert.tenantId !== null &&
+            who.tenantId === n.alert.tenantId),
+      )
+    );
+    history.onMinute((p) =>
+      events.publish({ type: "metrics", data: p }, (who) => who.role === "global_admin")
+    );
     const integrity = new Scrubber(storage.backend, {
       db,
       rate: cfg.scrubRate,
@@ -237,6 +273,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handler: (req, client) => probeResponse(req, S3_PROBES, probes) ?? s3.handle(req, client),
       probes,
       handleAs: s3.handleAs,
+      events,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
       integrity,
@@ -252,6 +289,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           alerts.stop(),
           history.stop(),
         ]);
+        events.close();
         ownIam.close();
         await storage.close();
       },
@@ -265,13 +303,6 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
   }
 }
 
-/** The alert thresholds and mail settings (settings categories `alerts`, `email`). */
-function alertSettings(iam: Iam) {
-  return getSettings(iam.core) as Partial<
-    { alerts: Partial<typeof DEFAULT_THRESHOLDS>; email: EmailSettings }
-  >;
-}
-
 /** Bytes and objects stored in every namespace (the global one and each tenant's). */
 async function storedTotal(storage: Backend, iam: Iam): Promise<StorageSample> {
   let bytes = 0;
@@ -282,6 +313,23 @@ async function storedTotal(storage: Backend, iam: Iam): Promise<StorageSample> {
     objects += u.objects;
   }
   return { bytes, objects };
+}
+
+/** What the S3 gate needs of the settings (maintenance mode, rate limits). */
+function gateSettingsOf(s: Settings): GateSettings {
+  return {
+    maintenance: maintenanceOf(s),
+    perKey: { perSecond: s.security.s3RequestsPerSecondPerKey, burst: s.security.s3BurstPerKey },
+    perAddress: {
+      perSecond: s.security.s3RequestsPerSecondPerAddress,
+      burst: s.security.s3BurstPerAddress,
+    },
+  };
+}
+
+/** The maintenance state as the consoles' banner and the gate take it. */
+export function maintenanceOf(s: Settings): { enabled: boolean; message: string } {
+  return { enabled: s.system.maintenanceMode, message: s.system.maintenanceMessage };
 }
 
 /**

@@ -7,6 +7,9 @@ import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { makeTenant, startIamServer } from "./iam_fixture.ts";
+import { openEvents } from "./_helpers/events.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
+import { freePort, startSmtpServer } from "./_helpers/smtp.ts";
 
 const KiB = 1024;
 
@@ -43,8 +46,21 @@ Deno.test("alerts: tenant quota, lockouts, visibility and read marks", async (t)
     await t.step("below 80% nothing; at 85% a warning the tenant's admins see", async () => {
       await put("one", 50);
       assertEquals(await check(), []);
-      await put("two", 35);
-      assertEquals(await check(), [{ kind: "raised", key: quotaKey }]);
+      const tenantConsole = await openEvents(s.srv.consoleUrl, a.admin.token);
+      const otherConsole = await openEvents(s.srv.consoleUrl, b.admin.token);
+      try {
+        assertEquals((await tenantConsole.next()).type, "maintenance", "the stream's first state");
+        assertEquals((await otherConsole.next()).type, "maintenance");
+        await put("two", 35);
+        assertEquals(await check(), [{ kind: "raised", key: quotaKey }]);
+        const ev = await tenantConsole.next();
+        assertEquals(ev.type, "alert", "an open console of the tenant hears of it at once");
+        const data = ev.data as { kind: string; alert: { key: string } };
+        assertEquals([data.kind, data.alert.key], ["raised", quotaKey]);
+      } finally {
+        await tenantConsole.close();
+        await otherConsole.close();
+      }
       const mine = await list(a.admin.token);
       assertEquals(mine.items.map((x) => [x.key, x.level]), [[quotaKey, "warning"]]);
       // (tenant admins never see the global disk alert, whatever the disk)
@@ -104,3 +120,57 @@ Deno.test("alerts: tenant quota, lockouts, visibility and read marks", async (t)
     await s.stop();
   }
 });
+
+const aiosmtpd = await findProgram("aiosmtpd");
+
+Deno.test(needs(aiosmtpd, {
+  name: "alerts by email: the Test button, an alert and its recovery reach a real SMTP server",
+  fn: async () => {
+    const smtp = await startSmtpServer(aiosmtpd, { user: "maxiofs", password: "Smtp-pass-1" });
+    const s = await startIamServer({}, { args: ["--alert-interval", "0"] });
+    try {
+      const setEmail = (email: Record<string, unknown>) =>
+        s.api("/settings", { method: "PATCH", token: s.adminToken, body: { email } });
+      const refused = await setEmail({ port: 0 });
+      assertEquals(refused.status, 400, "an invalid port is refused");
+      const ok = await setEmail({
+        enabled: true,
+        host: "127.0.0.1",
+        port: freePort(),
+        security: "none",
+        username: "maxiofs",
+        password: "Smtp-pass-1",
+        from: "maxiofs@example.test",
+        to: ["ops@example.test"],
+      });
+      assertEquals(ok.status, 200, JSON.stringify(ok.body));
+      assertEquals(ok.body.email.passwordSet, true);
+      assert(!JSON.stringify(ok.body).includes("Smtp-pass-1"), "the password is never sent back");
+      const down = await s.api("/settings/email/test", { token: s.adminToken, body: {} });
+      assertEquals(down.status, 502);
+      assert(/refused the connection/.test(down.body.error.message), down.body.error.message);
+      assertEquals((await setEmail({ port: smtp.port })).status, 200);
+      const sent = await s.api("/settings/email/test", { token: s.adminToken, body: {} });
+      assertEquals(sent.status, 200, JSON.stringify(sent.body));
+      const [test] = await smtp.waitFor(1);
+      assert(test.authenticated && test.data.includes("Subject: [MaxIOFS] Test email"));
+
+      const tn = await makeTenant(s, "mail-t", { maxBytes: 100 * KiB });
+      const c = s.s3(tn.user.key, tn.user.secret);
+      await c.send(new CreateBucketCommand({ Bucket: "mail" }));
+      await c.send(
+        new PutObjectCommand({ Bucket: "mail", Key: "k", Body: new Uint8Array(95 * KiB) }),
+      );
+      await s.api("/alerts/check", { token: s.adminToken, body: {} });
+      const mails = await smtp.waitFor(2);
+      assert(mails[1].data.includes("Subject: [MaxIOFS CRITICAL] Quota of tenant mail-t 95% used"));
+      await c.send(new DeleteObjectCommand({ Bucket: "mail", Key: "k" }));
+      await s.api("/alerts/check", { token: s.adminToken, body: {} });
+      const after = await smtp.waitFor(3);
+      assert(after[2].data.includes("Subject: [MaxIOFS RESOLVED] Quota of tenant mail-t"));
+    } finally {
+      await s.stop();
+      await smtp.stop();
+    }
+  },
+}));

@@ -2,7 +2,7 @@
  * The audit of S3 changes (server/iam/audit_s3.ts): versioning and every bucket configuration
  * change are recorded, from S3 and from the console (its bucket routes and S3 passthrough run
  * through the same handler), failures included; object writes and deletes only while the
- * `auditObjectOperations` setting is on.
+ * `audit.s3ObjectEvents` setting is on.
  */
 import {
   CopyObjectCommand,
@@ -166,15 +166,15 @@ Deno.test("bucket changes are always audited, object changes when the setting is
         const bad = await s.api("/settings", {
           method: "PATCH",
           token: s.adminToken,
-          body: { auditObjectOperations: "yes" },
+          body: { audit: { s3ObjectEvents: "yes" } },
         });
         assertEquals(bad.status, 400);
         const on = await s.api("/settings", {
           method: "PATCH",
           token: s.adminToken,
-          body: { auditObjectOperations: true },
+          body: { audit: { s3ObjectEvents: true } },
         });
-        assertEquals([on.status, on.body.auditObjectOperations], [200, true]);
+        assertEquals([on.status, on.body.audit.s3ObjectEvents], [200, true]);
 
         await mark();
         await c.send(new PutObjectCommand({ Bucket: O, Key: "dir/a b", Body: "x" }));

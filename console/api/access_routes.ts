@@ -245,7 +245,7 @@ const simulateRoutes: Route[] = [
       secure: body.secure,
     };
     return json(await ctx.deps.iam.simulate(input, visibleNs));
-  }),
+  }, { duringMaintenance: true }),
 ];
 
 export const accessRoutes: Route[] = [

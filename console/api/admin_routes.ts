@@ -1,7 +1,7 @@
-/** Users, tenants, access keys, audit log and settings. */
+/** Users, tenants, access keys and the audit log. */
 import { IamError } from "../../server/iam/errors.ts";
 import { type AuditEvent, queryAudit, recordAudit } from "../../server/iam/audit.ts";
-import { getSettings, type Role, ROLE_RANK, updateSettings } from "../../server/iam/core.ts";
+import { type Role, ROLE_RANK } from "../../server/iam/core.ts";
 import {
   countGlobalAdmins,
   createUser,
@@ -349,23 +349,6 @@ const auditRoutes: Route[] = [
       before: cursor ? Number(cursor) : undefined,
     }));
   }),
-  route("GET", "/settings", (ctx) => {
-    requireGlobalAdmin(ctx);
-    return json(getSettings(ctx.deps.iam.core));
-  }),
-  route("PATCH", "/settings", async (ctx) => {
-    requireGlobalAdmin(ctx);
-    const body = await readJson(ctx.req);
-    const problem = updateSettings(ctx.deps.iam.core, body);
-    if (problem) throw new IamError("InvalidRequest", problem);
-    audit(ctx, {
-      action: "settings.update",
-      resource: "settings",
-      tenantId: null,
-      detail: JSON.stringify(body).slice(0, 500),
-    });
-    return json(getSettings(ctx.deps.iam.core));
-  }, { audit: "settings.update" }),
 ];
 
 export const adminRoutes: Route[] = [...userRoutes, ...tenantRoutes, ...keyRoutes, ...auditRoutes];

@@ -70,12 +70,12 @@ export const authRoutes: Route[] = [
     ctx.deps.iam.limiter.hit(ctx.client.ip);
     const body = await readJson(ctx.req);
     return loginAnswer(ctx, await login(ctx.deps.iam.core, body as never, client(ctx)));
-  }),
+  }, { duringMaintenance: true }),
   publicRoute("POST", "/auth/2fa/verify", async (ctx) => {
     ctx.deps.iam.limiter.hit(ctx.client.ip);
     const body = await readJson(ctx.req);
     return loginAnswer(ctx, await verifyLoginTotp(ctx.deps.iam.core, body as never, client(ctx)));
-  }),
+  }, { duringMaintenance: true }),
   route("POST", "/auth/refresh", (ctx) => {
     const core = ctx.deps.iam.core;
     const next = createSession(core, ctx.user.id, client(ctx));
@@ -83,12 +83,12 @@ export const authRoutes: Route[] = [
     return json({ token: next.token, expiresAt: next.expiresAt }, 200, {
       "set-cookie": sessionCookie(ctx, next.token, next.expiresAt),
     });
-  }, { duringPasswordChange: true }),
+  }, { duringPasswordChange: true, duringMaintenance: true }),
   route("POST", "/auth/logout", (ctx) => {
     revokeSession(ctx.deps.iam.core, ctx.session.id);
     audit(ctx, "logout", `user/${ctx.user.username}`);
     return noContent({ "set-cookie": CLEAR_COOKIE });
-  }, { duringPasswordChange: true }),
+  }, { duringPasswordChange: true, duringMaintenance: true }),
   route("GET", "/auth/me", async (ctx) => {
     const t = ctx.user.tenantId ? getTenant(ctx.deps.iam.core, ctx.user.tenantId) : null;
     return json({
@@ -103,7 +103,7 @@ export const authRoutes: Route[] = [
     await changePassword(ctx.deps.iam.core, ctx.user.id, body as never, ctx.session.id);
     audit(ctx, "password.change", `user/${ctx.user.username}`);
     return noContent();
-  }, { duringPasswordChange: true, audit: "password.change" }),
+  }, { duringPasswordChange: true, duringMaintenance: true, audit: "password.change" }),
   route("GET", "/auth/sessions", (ctx) =>
     json({
       items: listSessions(ctx.deps.iam.core, ctx.user.id).map((s) => ({

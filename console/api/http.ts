@@ -13,6 +13,7 @@ import type { Scrubber } from "../../server/features/integrity/scrubber.ts";
 import type { AlertMonitor } from "../../server/features/alerts/monitor.ts";
 import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
 import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
+import type { EventHub } from "../../server/http/events.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -26,6 +27,8 @@ export interface ApiDeps {
   region: string;
   /** The integrity scrubber: its status, and on-demand bucket checks. */
   integrity: Scrubber;
+  /** The consoles' event stream (`GET /events`). */
+  events: EventHub;
   log: Logger;
   /** Alerts (list, read marks, resolve, check now); absent: the alert routes answer 404. */
   alerts?: AlertMonitor;
@@ -121,6 +124,8 @@ export interface Route {
   auth: boolean;
   /** Usable while the user must change the password. */
   duringPasswordChange?: boolean;
+  /** A change allowed in maintenance mode (sign-in, settings); other changes answer 503. */
+  duringMaintenance?: boolean;
   /**
    * The audit action of a change (`user.create`): the route records its success itself, and the
    * router records its failures (`audit_failures.ts`) under the same action.
@@ -134,7 +139,7 @@ export function route(
   method: string,
   path: string,
   handler: Handler,
-  opts: { duringPasswordChange?: boolean; audit?: string } = {},
+  opts: { duringPasswordChange?: boolean; duringMaintenance?: boolean; audit?: string } = {},
 ): Route {
   const names: string[] = [];
   const re = path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:(\w+)/g, (_, n) => {
@@ -152,12 +157,18 @@ export function route(
     auth: true,
     handler,
     duringPasswordChange: opts.duringPasswordChange,
+    duringMaintenance: opts.duringMaintenance,
     audit: opts.audit,
   };
 }
 
-export function publicRoute(method: string, path: string, handler: PublicHandler): Route {
-  return { ...route(method, path, handler as Handler), auth: false };
+export function publicRoute(
+  method: string,
+  path: string,
+  handler: PublicHandler,
+  opts: { duringMaintenance?: boolean } = {},
+): Route {
+  return { ...route(method, path, handler as Handler, opts), auth: false };
 }
 
 export function intParam(url: URL, name: string, def?: number): number | undefined {

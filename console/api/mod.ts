@@ -28,6 +28,9 @@ import { integrityRoutes } from "./integrity_routes.ts";
 import { alertRoutes } from "./alert_routes.ts";
 import { historyRoutes } from "./history_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
+import { eventRoutes } from "./event_routes.ts";
+import { settingsRoutes } from "./settings_routes.ts";
+import { bucketQuotaRoutes } from "./bucket_quota_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -42,7 +45,27 @@ const ROUTES: Route[] = [
   ...integrityRoutes,
   ...alertRoutes,
   ...historyRoutes,
+  ...settingsRoutes,
+  ...bucketQuotaRoutes,
+  ...eventRoutes,
 ];
+
+/**
+ * Maintenance mode: changes answer 503 (`ServiceUnavailable`, with `Retry-After`) except the
+ * routes that stay open for it (sign-in, settings); reads go on.
+ */
+function refuseDuringMaintenance(deps: ApiDeps, method: string, route: Route): void {
+  if (method === "GET" || method === "HEAD" || route.duringMaintenance) return;
+  const m = deps.iam.settings.current().system;
+  if (!m.maintenanceMode) return;
+  throw new IamError(
+    "ServiceUnavailable",
+    m.maintenanceMessage
+      ? `The server is in maintenance mode: ${m.maintenanceMessage}`
+      : "The server is in maintenance mode; changes are refused until it ends.",
+    { retryAfter: 60 },
+  );
+}
 
 function tokenOf(req: Request): { token: string; viaCookie: boolean } | null {
   const auth = req.headers.get("authorization");
@@ -158,6 +181,7 @@ function apiHandler(
         }, 405);
       }
       ctx.params = m.params;
+      refuseDuringMaintenance(deps, req.method, m.route);
       if (!m.route.auth) return await m.route.handler(ctx as Authed);
       const authed = authenticate(ctx);
       if (authed.user.mustChangePassword && !m.route.duringPasswordChange) {

@@ -1,5 +1,6 @@
 /** Alerts as the console API sends them, and the live updates of the console's event stream. */
 import { api } from "./api.ts";
+import { onConsoleEvent } from "./events.ts";
 
 export interface AlertItem {
   id: number;
@@ -27,13 +28,10 @@ export function loadAlerts(query: { active?: boolean; limit?: number } = {}): Pr
 
 /**
  * Calls `onChange` whenever the server announces an alert change on the console's event stream
- * (`GET /api/v1/events`, event `alert`); the browser reconnects by itself after a drop, and each
- * (re)connection counts as a change, since events may have been missed meanwhile.
+ * (event `alert`), and at each (re)connection, since events may have been missed meanwhile.
  */
 export function onAlertChange(onChange: () => void): () => void {
-  if (typeof EventSource === "undefined") return () => {};
-  const es = new EventSource("/api/v1/events");
-  es.addEventListener("alert", () => onChange());
-  es.addEventListener("open", () => onChange());
-  return () => es.close();
+  const offAlert = onConsoleEvent("alert", () => onChange());
+  const offOpen = onConsoleEvent("open", () => onChange());
+  return () => (offAlert(), offOpen());
 }

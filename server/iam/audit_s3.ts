@@ -3,10 +3,9 @@
  * parsed to (the S3 handler's request hook calls `auditS3Request` for every request, console
  * requests included: the console runs S3 operations through the same handler). Bucket creation
  * and deletion, versioning and every bucket configuration change are always recorded; object
- * writes and deletes only while the `auditObjectOperations` setting is on (off by default: one
+ * writes and deletes only while the `audit.s3ObjectEvents` setting is on (off by default: one
  * SQLite insert per write).
  */
-import { sql } from "./core.ts";
 import type { IamCore } from "./core.ts";
 import { recordAudit } from "./audit.ts";
 import type { RequestInfo } from "../s3/context.ts";
@@ -40,7 +39,7 @@ export const BUCKET_CHANGES: Readonly<Record<string, string>> = {
   PutBucketLogging: "bucket.logging.put",
 };
 
-/** Object writes and deletes, audited while `auditObjectOperations` is on. */
+/** Object writes and deletes, audited while `audit.s3ObjectEvents` is on. */
 export const OBJECT_CHANGES: Readonly<Record<string, string>> = {
   PutObject: "object.put",
   PostObject: "object.put",
@@ -55,28 +54,23 @@ export const OBJECT_CHANGES: Readonly<Record<string, string>> = {
   PutObjectLegalHold: "object.legal-hold.put",
 };
 
-/** Whether object writes and deletes are audited (the setting, read where it is stored). */
-export function objectAuditOn(core: IamCore): boolean {
-  const row = sql(core, "SELECT value FROM settings WHERE key = 'auditObjectOperations'").get() as
-    | { value: string }
-    | undefined;
-  return row?.value === "true";
-}
-
-/** The audit action of a request, or null when it is not audited. */
-export function s3AuditAction(core: IamCore, op: string): string | null {
+/**
+ * The audit action of a request, or null when it is not audited; object changes only while
+ * `objectEvents` (the `audit.s3ObjectEvents` setting) is on.
+ */
+export function s3AuditAction(op: string, objectEvents: boolean): string | null {
   const bucket = BUCKET_CHANGES[op];
   if (bucket !== undefined) return bucket;
   const object = OBJECT_CHANGES[op];
-  return object !== undefined && objectAuditOn(core) ? object : null;
+  return object !== undefined && objectEvents ? object : null;
 }
 
 /**
  * Records an audited S3 request from the request itself: also requests refused before
  * authorization (no such bucket, bad signature), whose principal may be unknown.
  */
-export function auditS3Request(core: IamCore, info: RequestInfo): void {
-  const action = s3AuditAction(core, info.op);
+export function auditS3Request(core: IamCore, info: RequestInfo, objectEvents: boolean): void {
+  const action = s3AuditAction(info.op, objectEvents);
   if (action === null) return;
   const p = info.principal;
   const resource = info.key === null

@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { tx } from "../db/mod.ts";
-import { getSettings, type IamCore, type Row, sql } from "./core.ts";
+import { type IamCore, type Row, sql } from "./core.ts";
+import { getSettings } from "./settings.ts";
 import { IamError } from "./errors.ts";
 import { DUMMY_HASH, verifyPassword } from "./passwords.ts";
 import { recordAudit } from "./audit.ts";

@@ -17,6 +17,7 @@ export const IAM_ERRORS = {
   InternalError: 500,
   /** An outside service the request needed (the SMTP server of a test email) failed. */
   UpstreamFailed: 502,
+  ServiceUnavailable: 503,
 } as const;
 
 export type IamErrorCode = keyof typeof IAM_ERRORS;

@@ -11,12 +11,14 @@ import type { Backend } from "../storage/mod.ts";
 import type { QuotaPolicy } from "../storage/types.ts";
 import type { SecretBox } from "./secrets.ts";
 import type { CredentialStore } from "./types.ts";
-import { getSettings, type IamCore } from "./core.ts";
+import { type IamCore } from "./core.ts";
+import { getSettings, LiveSettings } from "./settings.ts";
 import { accessKeyStore } from "./access_keys.ts";
 import { type IamAuthorizer, iamAuthorizer } from "./s3_authorizer.ts";
 import { simulate, type SimulationInput, type SimulationResult } from "./simulate.ts";
 import { getTenant, getTenantByName, limitsOf } from "./tenants.ts";
 import { dropBucketGrants } from "./grants.ts";
+import { BucketQuotas } from "./bucket_quotas.ts";
 import { createUser, getUserByName, granteeLookup } from "./users.ts";
 import type { GranteeLookup } from "./acl.ts";
 import { generatePassword } from "./passwords.ts";
@@ -35,8 +37,10 @@ export interface IamOptions {
   signingKey: string;
   clock: Clock;
   log: Logger;
-  /** Storage of the running server; it enforces the quotas of `tenantQuotas(db)`. */
+  /** Storage of the running server; it enforces the quotas of `tenantQuotas(db, bucketQuotas)`. */
   storage?: { backend: Backend };
+  /** The bucket quotas storage enforces (made over `db` when absent). */
+  bucketQuotas?: BucketQuotas;
 }
 
 export interface Iam {
@@ -55,6 +59,10 @@ export interface Iam {
   /** ACL grantees: canonical ids and email addresses resolved to users. */
   grantees: GranteeLookup;
   limiter: LoginRateLimiter;
+  /** The server's settings as they are now; changes go through it (settings.ts). */
+  settings: LiveSettings;
+  /** Per-bucket quotas (bucket_quotas.ts); changes go through it. */
+  bucketQuotas: BucketQuotas;
   /**
    * The S3 request hook: the authorizer's bookkeeping, and the audit of bucket changes (and of
    * object writes and deletes when the setting is on, audit_s3.ts).
@@ -95,6 +103,11 @@ export function createIam(opts: IamOptions): Iam {
   };
 
   const grantees = granteeLookup(core);
+  const settings = new LiveSettings(core);
+  const bucketQuotas = opts.bucketQuotas ?? new BucketQuotas(core);
+  settings.onChange((s, changed) => {
+    if (changed.some((f) => f.startsWith("storage."))) bucketQuotas.setDefaults(s.storage);
+  });
   const authorizer = iamAuthorizer(core, { namespaces });
 
   return {
@@ -119,13 +132,16 @@ export function createIam(opts: IamOptions): Iam {
     },
     grantees,
     limiter: new LoginRateLimiter(core),
+    settings,
+    bucketQuotas,
     onS3Request(info) {
       authorizer.finish(info);
       try {
         if (info.op === "DeleteBucket" && info.status < 300 && info.bucket) {
           dropBucketGrants(core, info.principal?.tenantId ?? "", info.bucket);
+          bucketQuotas.drop(info.principal?.tenantId ?? "", info.bucket);
         }
-        auditS3Request(core, info);
+        auditS3Request(core, info, settings.current().audit.s3ObjectEvents);
       } catch (e) {
         opts.log.warn("audit write failed", { error: String(e) });
       }
@@ -168,10 +184,13 @@ export function createIam(opts: IamOptions): Iam {
 }
 
 /**
- * The tenants' quota limits as IAM's database holds them, for storage to enforce in its
- * publishing commits (`openStorage({ quota })`). Storage is opened before IAM, over the same
- * database, so this needs nothing but it.
+ * The tenants' quota limits as IAM's database holds them, and the buckets' (the table IAM is
+ * then given), for storage to enforce in its publishing commits (`openStorage({ quota })`).
+ * Storage is opened before IAM, over the same database.
  */
-export function tenantQuotas(db: Db): QuotaPolicy {
-  return { limitsOf: (ns) => limitsOf({ db }, ns) };
+export function tenantQuotas(db: Db, buckets?: BucketQuotas): QuotaPolicy {
+  return {
+    limitsOf: (ns) => limitsOf({ db }, ns),
+    bucketLimitsOf: buckets ? (bucketId) => buckets.limitsOf(bucketId) : undefined,
+  };
 }

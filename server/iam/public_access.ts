@@ -9,7 +9,8 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { S3_NS, type XmlNode } from "../s3/xml.ts";
-import { type IamCore, sql, updateSettings } from "./core.ts";
+import { type IamCore, sql } from "./core.ts";
+import { isSettingsProblem, updateSettings } from "./settings.ts";
 import { IamError } from "./errors.ts";
 import type { Backend } from "../storage/mod.ts";
 import type { BucketRecord } from "../storage/types.ts";
@@ -108,7 +109,7 @@ export function effectivePublicAccessBlock(
 }
 
 const tenantKey = (tenantId: string) => `publicAccessBlock/${tenantId}`;
-/** The settings key of the global default (a field of `Settings`, core.ts). */
+/** The settings key of the global default (a field of `Settings`, settings.ts). */
 const GLOBAL_KEY = "publicAccessBlock";
 
 /**
@@ -153,9 +154,12 @@ export function getGlobalPublicAccessBlock(core: Pick<IamCore, "db">): PublicAcc
 }
 
 /** Sets the global default block. */
-export function putGlobalPublicAccessBlock(core: IamCore, pab: PublicAccessBlock): void {
-  const problem = updateSettings(core, { [GLOBAL_KEY]: pab });
-  if (problem) throw new IamError("InvalidRequest", problem);
+export async function putGlobalPublicAccessBlock(
+  core: IamCore,
+  pab: PublicAccessBlock,
+): Promise<void> {
+  const out = await updateSettings(core, { [GLOBAL_KEY]: pab });
+  if (isSettingsProblem(out)) throw new IamError("InvalidRequest", out.message);
 }
 
 /** A bucket's own block (PutPublicAccessBlock); null when none is set. */

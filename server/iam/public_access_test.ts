@@ -3,7 +3,8 @@ import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
 import { openDb } from "../db/mod.ts";
 import { parseXmlDocument } from "../s3/xml.ts";
 import { S3Error } from "../s3/errors.ts";
-import { getSettings, type IamCore, updateSettings } from "./core.ts";
+import type { IamCore } from "./core.ts";
+import { getSettings, isSettingsProblem, updateSettings } from "./settings.ts";
 import { SecretBox } from "./secrets.ts";
 import { createTenant, deleteTenant } from "./tenants.ts";
 import { IamError } from "./errors.ts";
@@ -155,24 +156,28 @@ Deno.test("tenant blocks are settings rows, removed with the tenant; the global 
   assertEquals(getTenantPublicAccessBlock(core, t.id), null);
 
   assertEquals(getGlobalPublicAccessBlock(core), noPublicAccessBlock());
-  putGlobalPublicAccessBlock(core, { ...noPublicAccessBlock(), blockPublicAcls: true });
+  await putGlobalPublicAccessBlock(core, { ...noPublicAccessBlock(), blockPublicAcls: true });
   assertEquals(getGlobalPublicAccessBlock(core).blockPublicAcls, true);
   // A stored block that names some flags keeps the others false.
-  assertEquals(updateSettings(core, { publicAccessBlock: { blockPublicPolicy: true } }), null);
+  assert(
+    !isSettingsProblem(
+      await updateSettings(core, { publicAccessBlock: { blockPublicPolicy: true } }),
+    ),
+  );
   assertEquals(getGlobalPublicAccessBlock(core), {
     ...noPublicAccessBlock(),
     blockPublicPolicy: true,
   });
   assertEquals(
-    updateSettings(core, { publicAccessBlock: { blockPublicPolicy: "yes" } }),
+    problemOf(await updateSettings(core, { publicAccessBlock: { blockPublicPolicy: "yes" } })),
     "publicAccessBlock.blockPublicPolicy must be a boolean",
   );
   assertEquals(
-    updateSettings(core, { publicAccessBlock: { other: true } }),
+    problemOf(await updateSettings(core, { publicAccessBlock: { other: true } })),
     'unknown field "other" of publicAccessBlock',
   );
   assertEquals(
-    updateSettings(core, { publicAccessBlock: true }),
+    problemOf(await updateSettings(core, { publicAccessBlock: true })),
     "publicAccessBlock must be an object",
   );
   assertEquals(getGlobalPublicAccessBlock(core).blockPublicPolicy, true);
@@ -191,7 +196,10 @@ Deno.test("publicAccessBlockFor reads the bucket's, its tenant's and the global 
       blockPublicAcls: true,
     });
     putTenantPublicAccessBlock(core, t.id, { ...noPublicAccessBlock(), ignorePublicAcls: true });
-    putGlobalPublicAccessBlock(core, { ...noPublicAccessBlock(), restrictPublicBuckets: true });
+    await putGlobalPublicAccessBlock(core, {
+      ...noPublicAccessBlock(),
+      restrictPublicBuckets: true,
+    });
     assertEquals(await publicAccessBlockFor(core, s.backend, b.ns, b), {
       blockPublicAcls: true,
       ignorePublicAcls: true,
@@ -206,3 +214,8 @@ Deno.test("publicAccessBlockFor reads the bucket's, its tenant's and the global 
     core.db.close();
   });
 });
+
+/** The message of a refused settings change; null when it was stored. */
+function problemOf(out: Awaited<ReturnType<typeof updateSettings>>): string | null {
+  return isSettingsProblem(out) ? out.message : null;
+}

@@ -7,7 +7,8 @@
 import { randomHex } from "../hex.ts";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { getSettings, type IamCore, type Row, sql } from "./core.ts";
+import { type IamCore, type Row, sql } from "./core.ts";
+import { getSettings } from "./settings.ts";
 
 function mac(core: IamCore, data: string): string {
   return createHmac("sha256", Buffer.from(core.signingKey, "base64")).update(data).digest(

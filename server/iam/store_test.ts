@@ -7,7 +7,8 @@ import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
 import { openDb } from "../db/mod.ts";
 import { withStorage } from "../../tests/_helpers/storage.ts";
-import { type IamCore, updateSettings } from "./core.ts";
+import type { IamCore } from "./core.ts";
+import { isSettingsProblem, updateSettings } from "./settings.ts";
 import { SecretBox } from "./secrets.ts";
 import { createTenant, deleteTenant, updateTenant } from "./tenants.ts";
 import { createUser, updateUser } from "./users.ts";
@@ -38,7 +39,7 @@ const client = { ip: "192.0.2.1", userAgent: "test" };
 
 Deno.test("lockout ends after lockoutMinutes on the injected clock", async () => {
   const core = await testCore();
-  updateSettings(core, { lockoutThreshold: 2, lockoutMinutes: 10 });
+  await updateSettings(core, { lockoutThreshold: 2, lockoutMinutes: 10 });
   const t = createTenant(core, { name: "lk" });
   await createUser(core, {
     username: "u1",
@@ -178,11 +179,11 @@ Deno.test("audit filters, pagination and retention purge", async () => {
 Deno.test("settings are validated", async () => {
   const core = await testCore();
   assertEquals(
-    updateSettings(core, { lockoutThreshold: "5" }),
+    problemOf(await updateSettings(core, { lockoutThreshold: "5" })),
     "lockoutThreshold must be a non-negative integer",
   );
-  assertEquals(updateSettings(core, { nope: 1 }), 'unknown setting "nope"');
-  assertEquals(updateSettings(core, { passwordRequireDigit: true }), null);
+  assertEquals(problemOf(await updateSettings(core, { nope: 1 })), 'unknown setting "nope"');
+  assert(!isSettingsProblem(await updateSettings(core, { passwordRequireDigit: true })));
 });
 
 Deno.test("tenant deletion is refused while it owns buckets", async () => {
@@ -196,3 +197,8 @@ Deno.test("tenant deletion is refused while it owns buckets", async () => {
     await deleteTenant(core, t.id);
   });
 });
+
+/** The message of a refused settings change; null when it was stored. */
+function problemOf(out: Awaited<ReturnType<typeof updateSettings>>): string | null {
+  return isSettingsProblem(out) ? out.message : null;
+}

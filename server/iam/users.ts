@@ -1,6 +1,7 @@
 /** Console users: roles, passwords, status, lockout state and TOTP. */
 import { tx } from "../db/mod.ts";
-import { getSettings, type IamCore, newId, num, type Role, ROLES, type Row, sql } from "./core.ts";
+import { type IamCore, newId, num, type Role, ROLES, type Row, sql } from "./core.ts";
+import { getSettings } from "./settings.ts";
 import { IamError } from "./errors.ts";
 import { hashPassword, passwordProblem } from "./passwords.ts";
 import { getTenant } from "./tenants.ts";

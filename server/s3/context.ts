@@ -3,6 +3,7 @@ import type { Endpoint, RequestTarget } from "./endpoint.ts";
 import type { AuthResult } from "./auth/mod.ts";
 import type { Principal } from "../iam/types.ts";
 import type { Backend, QuotaPolicy } from "../storage/mod.ts";
+import type { S3Gate } from "./gate.ts";
 import type { BucketRecord } from "../storage/types.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
@@ -51,6 +52,8 @@ export interface S3Deps {
   tuning?: Tuning;
   /** Namespaces' quota limits (Veeam's capacity.xml); the disk alone when absent. */
   quotas?: QuotaPolicy;
+  /** Maintenance mode and rate limits (gate.ts); nothing is refused without it. */
+  gate?: S3Gate;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }

@@ -302,6 +302,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let response: Response;
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
+      deps.gate?.admitRequest(ep, as ? null : client);
       const auth = as ? authenticatedAs(req, as) : await authenticate(req, t, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
@@ -309,6 +310,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
       });
       principal = auth.principal;
       body = auth.body;
+      if (!as && auth.accessKeyId !== null) deps.gate?.admitKey(auth.accessKeyId);
       bytesIn = auth.contentLength;
       refuseOversizedDocument(ep, auth.contentLength);
       const ns = principal ? namespaceOf(principal) : "";

@@ -260,9 +260,17 @@ export interface QuotaLimits {
   maxBuckets: number | null;
 }
 
-/** Where storage learns the quota of a bucket namespace (IAM's tenants); null: none. */
+/** A bucket's quota limits (null: unlimited). */
+export interface BucketQuotaLimits {
+  maxBytes: number | null;
+  maxObjects: number | null;
+}
+
+/** Where storage learns the quotas (IAM's tenants and bucket quotas); null: none. */
 export interface QuotaPolicy {
   limitsOf(ns: string): QuotaLimits | null;
+  /** The limits in force for a bucket (its own, else the server's default for buckets). */
+  bucketLimitsOf?(bucketId: string): BucketQuotaLimits | null;
 }
 
 /** What a bucket namespace stores, as the storage commits count it. */

@@ -60,6 +60,8 @@ export async function startApp(opts: AppOptions = {}) {
     /** A client with another key (e.g. of an IAM user); the caller destroys it. */
     client,
     dataDir: dir,
+    /** The S3 listener's URL (for requests the SDK will not send). */
+    endpoint,
     async stop() {
       s3.destroy();
       await server.shutdown();

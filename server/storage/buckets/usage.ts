@@ -1,5 +1,5 @@
 /**
- * Tenant usage counters and quota enforcement, owned by storage. `["tstat", ns, "bytes" |
+ * Tenant usage counters and quota enforcement (tenants' and buckets'), owned by storage. `["tstat", ns, "bytes" |
  * "objects" | "buckets"]` (KvU64) are summed in the same atomic commit as the bucket counters
  * (`account`); when a quota applies, that commit also checks the versionstamps of the stored and
  * reserved counters (the same pair `reserve` checks), so concurrent object writes and part
@@ -20,7 +20,13 @@ import {
 } from "../meta/keys.ts";
 import { deletePrefix } from "../meta/delete_keys.ts";
 import { MemoCache } from "../meta/memo_cache.ts";
-import type { BucketRecord, QuotaPolicy, TenantUsage, UsageLedger } from "../types.ts";
+import type {
+  BucketQuotaLimits,
+  BucketRecord,
+  QuotaPolicy,
+  TenantUsage,
+  UsageLedger,
+} from "../types.ts";
 import type { MetaStore, MetaWrite } from "../meta/store.ts";
 
 /** What one commit changes: deltas of a bucket's object count and bytes, and of bucket count. */
@@ -95,6 +101,10 @@ export class UsageAccounting implements UsageLedger {
     if (own?.value) {
       op.check(own).sum(tenantStatKey(ns, "reserved"), u64Delta(-ownBytes)).delete(own.key);
     }
+    if (change.bytes > 0 || change.objects > 0) {
+      const bucketLimits = this.policy?.bucketLimitsOf?.(change.bucketId);
+      if (bucketLimits) await this.#checkBucket(op, change, bucketLimits);
+    }
     if (change.bytes <= 0 && change.buckets <= 0) return;
     const limits = this.policy?.limitsOf(ns);
     if (!limits) return;
@@ -116,6 +126,29 @@ export class UsageAccounting implements UsageLedger {
       if (u64(e) + change.buckets > limits.maxBuckets) throw new S3Error("TooManyBuckets");
       op.check(e);
     }
+  }
+
+  /**
+   * A bucket's quota, checked on the bucket's counters, which this commit sums: checking their
+   * versionstamps makes concurrent writes to a bucket with a quota serialize, so they can never
+   * pass it together. Parts of multipart uploads are not reserved against it: the Complete that
+   * would pass it is refused.
+   */
+  async #checkBucket(op: MetaWrite, change: StatChange, limits: BucketQuotaLimits): Promise<void> {
+    const [o, b] = await this.meta.getMany<[Deno.KvU64, Deno.KvU64]>([
+      bucketStatKey(change.bucketId, "objects"),
+      bucketStatKey(change.bucketId, "bytes"),
+    ]);
+    const over = (change.bytes > 0 && limits.maxBytes !== null &&
+      u64(b) + change.bytes > limits.maxBytes) ||
+      (change.objects > 0 && limits.maxObjects !== null &&
+        u64(o) + change.objects > limits.maxObjects);
+    if (over) {
+      throw new S3Error("QuotaExceeded", {
+        message: "The bucket quota would be exceeded by this request.",
+      });
+    }
+    op.check(o, b);
   }
 
   /**
