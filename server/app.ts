@@ -222,6 +222,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         listTenants(ownIam.core).flatMap((t) =>
           t.quota.maxBytes === null ? [] : [{ id: t.id, name: t.name, maxBytes: t.quota.maxBytes }]
         ),
+      quotaBuckets: () => quotaBuckets(storage.backend, ownIam),
       serverName: cfg.domain ?? `MaxIOFS at ${cfg.listen}`,
     });
     // Open consoles hear of each alert change (global admins all, a tenant's admins its own) and
@@ -301,6 +302,29 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await storage.close();
     throw e;
   }
+}
+
+/**
+ * The buckets whose bytes a quota limits (their own, or the default for buckets when one is set:
+ * then every bucket), with the names the console shows (`tenant:bucket` outside the global one).
+ */
+async function quotaBuckets(
+  storage: Backend,
+  iam: Iam,
+): Promise<{ id: string; ns: string; name: string; maxBytes: number }[]> {
+  const q = iam.bucketQuotas;
+  const own = new Set(q.ownIds());
+  if (!own.size && !q.hasDefaults()) return [];
+  const tenants = new Map(listTenants(iam.core).map((t) => [t.id, t.name]));
+  const out = [];
+  for (const b of await storage.listAllBuckets()) {
+    if (!own.has(b.id) && !q.hasDefaults()) continue;
+    const maxBytes = q.limitsOf(b.id)?.maxBytes ?? null;
+    if (maxBytes === null) continue;
+    const name = b.ns ? `${tenants.get(b.ns) ?? b.ns}:${b.name}` : b.name;
+    out.push({ id: b.id, ns: b.ns, name, maxBytes });
+  }
+  return out;
 }
 
 /** Bytes and objects stored in every namespace (the global one and each tenant's). */

@@ -92,6 +92,25 @@ Deno.test("alerts: tenant quota, lockouts, visibility and read marks", async (t)
       assert(past.resolvedAt !== null, "kept, resolved");
     });
 
+    await t.step("a bucket's own quota raises its alert, named tenant:bucket", async () => {
+      await c.send(new CreateBucketCommand({ Bucket: "capped" }));
+      const q = await s.api("/buckets/capped/quota", {
+        method: "PUT",
+        token: a.admin.token,
+        body: { maxBytes: 20 * KiB },
+      });
+      assertEquals(q.status, 200, JSON.stringify(q.body));
+      await c.send(
+        new PutObjectCommand({ Bucket: "capped", Key: "k", Body: new Uint8Array(19 * KiB) }),
+      );
+      const changes = await check();
+      const bucketAlert = changes.find((x) => x.key.startsWith("quota:bucket:"));
+      assertEquals(bucketAlert?.kind, "raised", JSON.stringify(changes));
+      const seen = (await list(a.admin.token, true)).items.find((x) => x.key === bucketAlert!.key);
+      assertEquals(seen?.title, "Quota of bucket alert-a:capped 95% used");
+      assertEquals(seen?.level, "critical");
+    });
+
     await t.step("a locked account raises an alert for its tenant", async () => {
       for (let i = 0; i < 5; i++) {
         const r = await s.api("/auth/login", {

@@ -80,6 +80,16 @@ export class BucketQuotas {
     this.#own.set(bucket.id, row);
   }
 
+  /** Whether buckets without limits of their own get the default ones. */
+  hasDefaults(): boolean {
+    return this.#defaults.maxBytes !== null || this.#defaults.maxObjects !== null;
+  }
+
+  /** The ids of the buckets with limits of their own. */
+  ownIds(): string[] {
+    return [...this.#own.keys()];
+  }
+
   /** Removes the limits of a deleted bucket. */
   drop(ns: string, name: string): void {
     for (const [id, r] of this.#own) {

@@ -35,6 +35,8 @@ export interface AlertMonitorOptions {
   email(): Promise<EmailSettings | null>;
   /** The tenants with a byte quota: scope, visibility, name, limit (IAM's tenants). */
   quotaTenants(): { id: string; name: string; maxBytes: number }[];
+  /** The buckets with a byte quota (their own or the default), named as the console names them. */
+  quotaBuckets(): Promise<{ id: string; ns: string; name: string; maxBytes: number }[]>;
   /** Names the server in mails (its console URL or host). */
   serverName: string;
 }
@@ -72,6 +74,15 @@ export function startAlertMonitor(opts: AlertMonitorOptions): AlertMonitor {
         name: `tenant ${tn.name}`,
         usedBytes: usage.bytes,
         maxBytes: tn.maxBytes,
+      });
+    }
+    for (const b of await opts.quotaBuckets()) {
+      figures.push({
+        scope: `bucket:${b.id}`,
+        tenantId: b.ns || null,
+        name: `bucket ${b.name}`,
+        usedBytes: (await opts.storage.bucketStats(b.id)).bytes,
+        maxBytes: b.maxBytes,
       });
     }
     const disk = diskCondition(opts.storage.diskSpace(), t);
