@@ -2,14 +2,22 @@
  * MaxIOFS composition root: configuration -> storage and IAM -> S3 listener and console
  * listener -> graceful stop.
  */
-import { ConfigError, helpText, loadConfig, parseListen } from "./server/config.ts";
+import { ConfigError, helpText, loadConfig, parseListen, tlsFilesOf } from "./server/config.ts";
 import { createLogger } from "./server/log.ts";
 import { createServerApp, type ServerApp } from "./server/app.ts";
 import { DataDirLockedError } from "./server/storage/mod.ts";
 import { createConsoleHandler } from "./console/mod.ts";
 import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";
-import { bindListeners, formatAddr, ListenError, serveGuarded } from "./server/http/listener.ts";
+import {
+  bindListeners,
+  formatAddr,
+  ListenError,
+  type NetListener,
+  serveGuarded,
+} from "./server/http/listener.ts";
+import { readTlsMaterial, TlsError, type TlsMaterial } from "./server/http/tls.ts";
+import { TlsReloader } from "./server/http/tls_reload.ts";
 import { CONSOLE_PROBES, probeResponse } from "./server/http/probes.ts";
 
 async function main(): Promise<number> {
@@ -34,16 +42,20 @@ async function main(): Promise<number> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  // Both addresses are bound before the data dir is created or opened and before anything is
-  // printed: a taken port must not cost a first start its one-time credentials.
-  let listeners: Deno.TcpListener[];
+  // Both addresses are bound (with the certificate, when there is one) before the data dir is
+  // created or opened and before anything is printed: a taken port or a bad certificate must not
+  // cost a first start its one-time credentials.
+  const tlsFiles = tlsFilesOf(cfg);
+  let tls: TlsMaterial | undefined;
+  let listeners: NetListener[];
   try {
+    tls = tlsFiles ? await readTlsMaterial(tlsFiles) : undefined;
     listeners = bindListeners([
-      { ...parseListen(cfg.listen), flag: "listen" },
-      { ...parseListen(cfg.consoleListen), flag: "console-listen" },
+      { ...parseListen(cfg.listen), flag: "listen", tls },
+      { ...parseListen(cfg.consoleListen), flag: "console-listen", tls },
     ]);
   } catch (e) {
-    if (e instanceof ListenError) {
+    if (e instanceof ListenError || e instanceof TlsError) {
       console.error(e.message);
       return 1;
     }
@@ -81,12 +93,13 @@ async function main(): Promise<number> {
     headerTimeoutMs: cfg.headerTimeoutSeconds * 1000,
     idleTimeoutMs: cfg.idleTimeoutSeconds * 1000,
   };
+  const scheme = tls ? "https" : "http";
   const s3 = serveGuarded(
     s3Listener,
     (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
-    { limits, log },
+    { limits, log, tls },
   );
-  console.log(`S3 API listening on http://${formatAddr(s3.addr.hostname, s3.addr.port)}`);
+  console.log(`S3 API listening on ${scheme}://${formatAddr(s3.addr.hostname, s3.addr.port)}`);
   const consoleHandler = createConsoleHandler({
     log,
     api: createApiHandler({
@@ -107,16 +120,28 @@ async function main(): Promise<number> {
     (req, info) =>
       probeResponse(req, CONSOLE_PROBES, app.probes) ??
         consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
-    { limits, log },
+    { limits, log, tls },
   );
+  let reloadTls: (() => void) | null = null;
+  if (tlsFiles) {
+    const reloader = new TlsReloader({ files: tlsFiles, servers: [s3, consoleServer], log });
+    reloadTls = () => {
+      log.info("SIGHUP: reloading the TLS certificate");
+      void reloader.reload();
+    };
+    Deno.addSignalListener("SIGHUP", reloadTls);
+  }
   const consoleAddr = consoleServer.addr;
-  console.log(`Console listening on http://${formatAddr(consoleAddr.hostname, consoleAddr.port)}`);
+  console.log(
+    `Console listening on ${scheme}://${formatAddr(consoleAddr.hostname, consoleAddr.port)}`,
+  );
 
   await stopped.promise;
   log.info("shutting down");
   // Open event streams never finish by themselves: they end first, so the shutdown can wait
   // for the requests that do.
   app.events.close();
+  if (reloadTls) Deno.removeSignalListener("SIGHUP", reloadTls);
   await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
   await app.close();
   return 0;

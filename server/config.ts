@@ -15,6 +15,10 @@ export interface Config {
   listen: string;
   /** Console listener. */
   consoleListen: string;
+  /** PEM certificate (chain) both listeners serve HTTPS with; set together with `tlsKey`. */
+  tlsCert: string | null;
+  /** PEM private key of `tlsCert`. */
+  tlsKey: string | null;
   region: string;
   /** When set, `bucket.<domain>` requests are virtual-host style. */
   domain: string | null;
@@ -74,6 +78,8 @@ export const DEFAULTS: Config = {
   dataDir: "./data",
   listen: ":8080",
   consoleListen: ":8081",
+  tlsCert: null,
+  tlsKey: null,
   region: "us-east-1",
   domain: null,
   logLevel: "info",
@@ -132,6 +138,20 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_CONSOLE_LISTEN",
     kind: "string",
     help: "console listen address",
+  },
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    env: "MAXIOFS_TLS_CERT",
+    kind: "nullable",
+    help: "PEM certificate file: both listeners serve HTTPS (reloaded on SIGHUP)",
+  },
+  {
+    key: "tlsKey",
+    flag: "tls-key",
+    env: "MAXIOFS_TLS_KEY",
+    kind: "nullable",
+    help: "PEM private key file of --tls-cert",
   },
   { key: "region", flag: "region", env: "MAXIOFS_REGION", kind: "string", help: "S3 region" },
   {
@@ -440,6 +460,7 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   }
   parseListen(cfg.listen);
   parseListen(cfg.consoleListen);
+  tlsFilesOf(cfg);
   tuningOf(cfg);
   trustedProxyList(cfg.trustedProxies);
   return { ...cfg, help };
@@ -453,6 +474,16 @@ export function trustedProxyList(value: string): string[] {
     throw new ConfigError(`Cannot parse trusted proxy "${bad}": expected an IP address or CIDR`);
   }
   return list;
+}
+
+/** The certificate and key files, or null without TLS; one without the other is a ConfigError. */
+export function tlsFilesOf(cfg: Config): { certFile: string; keyFile: string } | null {
+  const cert = cfg.tlsCert || null;
+  const key = cfg.tlsKey || null;
+  if (cert === null && key === null) return null;
+  if (cert === null) throw new ConfigError("Cannot use --tls-key without --tls-cert");
+  if (key === null) throw new ConfigError("Cannot use --tls-cert without --tls-key");
+  return { certFile: cert, keyFile: key };
 }
 
 /** Splits `host:port`, `:port` or `[v6]:port`; an empty host means all interfaces. */

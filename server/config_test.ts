@@ -1,6 +1,14 @@
 import { assert, assertEquals } from "../tests/_helpers/assert.ts";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
-import { ConfigError, DEFAULTS, helpText, loadConfig, OPTIONS, parseListen } from "./config.ts";
+import {
+  ConfigError,
+  DEFAULTS,
+  helpText,
+  loadConfig,
+  OPTIONS,
+  parseListen,
+  tlsFilesOf,
+} from "./config.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -442,5 +450,30 @@ Deno.test("--object-ownership: ObjectWriter by default, BucketOwnerEnforced, not
   throwsConfigError(
     () => loadConfig({ args: ["--object-ownership", "BucketOwnerPreferred"], env: {} }),
     "object ownership",
+  );
+});
+
+Deno.test("--tls-cert and --tls-key: flag, environment, config file, and only together", () => {
+  const flags = loadConfig({ args: ["--tls-cert", "/c.pem", "--tls-key", "/k.pem"], env: {} });
+  assertEquals(tlsFilesOf(flags), { certFile: "/c.pem", keyFile: "/k.pem" });
+  const env = loadConfig({
+    args: [],
+    env: { MAXIOFS_TLS_CERT: "/ec.pem", MAXIOFS_TLS_KEY: "/ek.pem" },
+  });
+  assertEquals(tlsFilesOf(env), { certFile: "/ec.pem", keyFile: "/ek.pem" });
+  const file = loadConfig({
+    args: ["--config", "/m.json"],
+    env: {},
+    readFile: files({ "/m.json": JSON.stringify({ tlsCert: "/fc.pem", tlsKey: "/fk.pem" }) }),
+  });
+  assertEquals(tlsFilesOf(file), { certFile: "/fc.pem", keyFile: "/fk.pem" });
+  assertEquals(tlsFilesOf(loadConfig({ args: [], env: {} })), null);
+  throwsConfigError(
+    () => loadConfig({ args: ["--tls-cert", "/c.pem"], env: {} }),
+    "Cannot use --tls-cert without --tls-key",
+  );
+  throwsConfigError(
+    () => loadConfig({ args: [], env: { MAXIOFS_TLS_KEY: "/k.pem" } }),
+    "Cannot use --tls-key without --tls-cert",
   );
 });

@@ -9,8 +9,13 @@
  * one Deno's HTTP/2 support uses; reached through `Deno[Deno.internal]`). Its abort signal
  * closes the connection. A runtime without it falls back to `Deno.serve`, without the timeouts
  * (see docs/decisions/0006-connection-timeouts.md).
+ *
+ * A listener can be replaced while it serves (`replaceListener`): the new one accepts from then
+ * on, the old one is closed, and the connections it accepted go on. TLS certificate reload is
+ * built on it (server/http/tls.ts, docs/decisions/0013-tls-reload.md).
  */
 import type { Logger } from "../log.ts";
+import { listenTls, TlsError, type TlsMaterial } from "./tls.ts";
 
 export class ListenError extends Error {}
 
@@ -26,10 +31,18 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
 }
 
+/** A bound TCP or TLS listener. */
+export type NetListener = Deno.Listener<Deno.Conn, Deno.NetAddr>;
+
 export interface GuardedServer {
   readonly addr: Deno.NetAddr;
   /** Whether connections are under the deadlines (false on a runtime without the hook). */
   readonly guarded: boolean;
+  /**
+   * Accepts from `next` from now on and closes the listener served so far; the connections it
+   * accepted are served to their end. `next` is bound to the same address (`reusePort`).
+   */
+  replaceListener(next: NetListener): Promise<void>;
   /** Stops accepting, lets running requests finish and closes every connection. */
   shutdown(): Promise<void>;
 }
@@ -46,11 +59,24 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Binds `hostname:port` now; a failure is a `ListenError` naming the address and `flag`. */
-export function bindListener(hostname: string, port: number, flag: string): Deno.TcpListener {
+/**
+ * Binds `hostname:port` now, over TLS when `tls` is given; an address that cannot be bound is a
+ * `ListenError` naming it and `flag`, a certificate that cannot serve a `TlsError`.
+ */
+export function bindListener(
+  hostname: string,
+  port: number,
+  flag: string,
+  tls?: TlsMaterial,
+): NetListener {
   try {
-    return Deno.listen({ hostname, port });
+    if (!tls) return Deno.listen({ hostname, port });
+    // A TLS listener is bound with `reusePort` (for reloads), which would share the port with
+    // another process that has it too: a plain bind first fails if anything holds the port.
+    if (port !== 0) Deno.listen({ hostname, port }).close();
+    return listenTls(hostname, port, tls);
   } catch (e) {
+    if (e instanceof TlsError) throw e;
     throw new ListenError(
       `Cannot listen on ${formatAddr(hostname, port)} (--${flag}): ${reason(e)}`,
     );
@@ -59,11 +85,11 @@ export function bindListener(hostname: string, port: number, flag: string): Deno
 
 /** Binds every address in order; on the first failure the ones bound are closed again. */
 export function bindListeners(
-  specs: { hostname: string; port: number; flag: string }[],
-): Deno.TcpListener[] {
-  const bound: Deno.TcpListener[] = [];
+  specs: { hostname: string; port: number; flag: string; tls?: TlsMaterial }[],
+): NetListener[] {
+  const bound: NetListener[] = [];
   try {
-    for (const s of specs) bound.push(bindListener(s.hostname, s.port, s.flag));
+    for (const s of specs) bound.push(bindListener(s.hostname, s.port, s.flag, s.tls));
     return bound;
   } catch (e) {
     for (const l of bound) l.close();
@@ -166,15 +192,53 @@ function serveOnConnection(): ServeOnConnection | null {
 /** Pause after a failed accept (EMFILE...) before the next one. */
 const ACCEPT_RETRY_MS = 100;
 
+/** One listener's accept loop; `stop` closes the listener and waits for the loop to end. */
+class AcceptLoop {
+  #stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly listener: NetListener,
+    accept: (conn: Deno.Conn) => void,
+    log: Logger,
+  ) {
+    this.done = (async () => {
+      while (!this.#stopped) {
+        let conn: Deno.Conn;
+        try {
+          conn = await listener.accept();
+        } catch (e) {
+          if (this.#stopped || e instanceof Deno.errors.BadResource) return;
+          // Out of file descriptors, say: keep serving the open connections and try again.
+          log.error("accept failed", { error: String(e) });
+          await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+          continue;
+        }
+        accept(conn);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    try {
+      this.listener.close();
+    } catch { /* already closed */ }
+    await this.done;
+  }
+}
+
 export interface ServeOptions {
   limits: ConnectionLimits;
   log: Logger;
   now?: () => number;
+  /** The certificate, for a runtime without the per-connection server (served by `Deno.serve`). */
+  tls?: Deno.TlsCertifiedKeyPem;
 }
 
 /** Serves `handler` on a bound listener, every connection under `opts.limits`. */
 export function serveGuarded(
-  listener: Deno.TcpListener,
+  listener: NetListener,
   handler: Handler,
   opts: ServeOptions,
 ): GuardedServer {
@@ -185,8 +249,21 @@ export function serveGuarded(
       addr: formatAddr(addr.hostname, addr.port),
     });
     listener.close();
-    const server = Deno.serve({ hostname: addr.hostname, port: addr.port, onListen() {} }, handler);
-    return { addr, guarded: false, shutdown: () => server.shutdown() };
+    const server = Deno.serve(
+      { hostname: addr.hostname, port: addr.port, onListen() {}, ...opts.tls },
+      handler,
+    );
+    return {
+      addr,
+      guarded: false,
+      replaceListener(next) {
+        next.close();
+        return Promise.reject(
+          new Error("this Deno cannot serve a single connection: the listener cannot be replaced"),
+        );
+      },
+      shutdown: () => server.shutdown(),
+    };
   }
   const watch = new ConnectionWatch(opts.limits, opts.now ?? (() => performance.now()));
   const servers = new Set<ConnectionServer>();
@@ -210,7 +287,8 @@ export function serveGuarded(
       () => {},
     );
     servers.add(server);
-    // A peer that resets the connection rejects `finished`; that is its end, not an error.
+    // A peer that resets the connection, or fails the TLS handshake, rejects `finished`; that is
+    // its end, not an error of the server.
     const gone = () => {
       servers.delete(server);
       watch.forget(watched);
@@ -220,30 +298,22 @@ export function serveGuarded(
   const every = watch.sweepEveryMs;
   const sweeper = every > 0 ? setInterval(() => watch.sweep(), every) : null;
   let closing = false;
-  const accepting = (async () => {
-    while (!closing) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (e) {
-        if (closing || e instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors, say: keep serving the open connections and try again.
-        opts.log.error("accept failed", { error: String(e) });
-        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
-        continue;
-      }
-      accept(conn);
-    }
-  })();
+  let current = new AcceptLoop(listener, accept, opts.log);
   return {
     addr,
     guarded: true,
+    async replaceListener(next) {
+      if (closing) {
+        next.close();
+        return;
+      }
+      const old = current;
+      current = new AcceptLoop(next, accept, opts.log);
+      await old.stop();
+    },
     async shutdown() {
       closing = true;
-      try {
-        listener.close();
-      } catch { /* already closed */ }
-      await accepting;
+      await current.stop();
       await Promise.allSettled([...servers].map((s) => s.shutdown()));
       if (sweeper !== null) clearInterval(sweeper);
     },

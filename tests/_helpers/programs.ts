@@ -1,6 +1,6 @@
 /**
- * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 and aiosmtpd under python3,
- * Chromium) and the one rule for a missing one: on a developer's machine the test is skipped
+ * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 and aiosmtpd under
+ * python3, Chromium, openssl) and the one rule for a missing one: on a developer's machine the test is skipped
  * and the reason printed; under CI (`CI` set to anything but "", "0" or "false"; .ci/run sets
  * `CI=true`) the test fails, because .ci/run installs every one of them and a silent skip there
  * would hide a whole family of tests.
@@ -58,7 +58,7 @@ const PROGRAMS: Record<ProgramName, ProgramSpec> = {
     version: firstLine,
     pkg: "python3-aiosmtpd",
   },
-  openssl: { exe: "openssl", probe: ["version"], version: firstLine, pkg: "openssl" },
+  openssl: { exe: "openssl", probe: ["version"], version: (s) => s.split(" ")[1], pkg: "openssl" },
 };
 
 /** One working copy of a program. */

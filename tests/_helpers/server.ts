@@ -20,6 +20,11 @@ export interface TestServer {
   child: Deno.ChildProcess;
   /** Output lines seen so far (stdout and stderr). */
   output: string[];
+  /**
+   * The first output line from index `from` on (default 0) that matches `re`, once it is printed;
+   * rejects when the server's output ends without one.
+   */
+  waitForOutput(re: RegExp, from?: number): Promise<string>;
   client(opts?: { forcePathStyle?: boolean; endpoint?: string }): S3Client;
   /** Graceful stop (SIGTERM) and removal of the data dir unless `keepData`. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
@@ -65,6 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       "run",
       "--allow-all",
       "--unstable-kv",
+      "--unstable-net",
       entry,
       "--data-dir",
       dataDir,
@@ -81,16 +87,30 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   });
   const child = cmd.spawn();
   const output: string[] = [];
+  const waiters = new Set<{ re: RegExp; from: number } & PromiseWithResolvers<string>>();
   const s3Ready = Promise.withResolvers<string>();
   const consoleReady = Promise.withResolvers<string>();
   const onLine = (l: string) => {
     output.push(l);
-    const m = /S3 API listening on (http:\/\/\S+)/.exec(l);
+    for (const w of waiters) {
+      if (output.length - 1 >= w.from && w.re.test(l)) {
+        waiters.delete(w);
+        w.resolve(l);
+      }
+    }
+    const m = /S3 API listening on (https?:\/\/\S+)/.exec(l);
     if (m) s3Ready.resolve(m[1]);
-    const c = /Console listening on (http:\/\/\S+)/.exec(l);
+    const c = /Console listening on (https?:\/\/\S+)/.exec(l);
     if (c) consoleReady.resolve(c[1]);
   };
   const pumps = Promise.all([readLines(child.stdout, onLine), readLines(child.stderr, onLine)]);
+  const outputEnded = () => {
+    for (const w of waiters) {
+      w.reject(new Error(`no output line matched ${w.re}:\n${output.join("\n")}`));
+    }
+    waiters.clear();
+  };
+  pumps.then(outputEnded, outputEnded);
   const timeout = setTimeout(() => {
     s3Ready.reject(new Error(`server did not start:\n${output.join("\n")}`));
   }, 30_000);
@@ -128,6 +148,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     secretKey,
     child,
     output,
+    waitForOutput: (re, from = 0) => {
+      const seen = output.slice(from).find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      const waiter = { re, from, ...Promise.withResolvers<string>() };
+      waiters.add(waiter);
+      return waiter.promise;
+    },
     client: (o = {}) =>
       new S3Client({
         endpoint: o.endpoint ?? endpoint,

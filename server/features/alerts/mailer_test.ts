@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertRejects } from "../../../tests/_helpers/assert.ts";
 import { findProgram, needs } from "../../../tests/_helpers/programs.ts";
 import { freePort, startSmtpServer } from "../../../tests/_helpers/smtp.ts";
-import { selfSignedCert } from "../../../tests/_helpers/certs.ts";
+import { makeCa, makeServerCert } from "../../../tests/_helpers/tls.ts";
 import { alertMail, type EmailSettings, sendMail } from "./mailer.ts";
 
 const aiosmtpd = await findProgram("aiosmtpd");
@@ -65,8 +65,14 @@ Deno.test(needs(aiosmtpd, {
 Deno.test(needs([aiosmtpd, openssl], {
   name: "alert mail: STARTTLS required by the server, with its certificate checked",
   fn: async () => {
-    const c = await selfSignedCert(openssl);
-    const smtp = await startSmtpServer(aiosmtpd, { mode: "starttls", cert: c.cert, key: c.key });
+    const dir = await Deno.makeTempDir({ prefix: "maxiofs-smtp-tls-" });
+    const ca = await makeCa(openssl.path, dir);
+    const c = await makeServerCert(openssl.path, ca, "smtp");
+    const smtp = await startSmtpServer(aiosmtpd, {
+      mode: "starttls",
+      cert: c.certFile,
+      key: c.keyFile,
+    });
     try {
       const s: EmailSettings = { ...base(smtp.port), security: "starttls" };
       const err = await assertRejects(() => sendMail(s, { subject: "a", text: "b" }));
@@ -77,7 +83,7 @@ Deno.test(needs([aiosmtpd, openssl], {
       assert(m.data.includes("Subject: over tls"));
     } finally {
       await smtp.stop();
-      await Deno.remove(c.dir, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
     }
   },
 }));
