@@ -90,10 +90,11 @@ class Client {
     path: string,
     body: Uint8Array | string | null = null,
     query = "",
+    extra: Record<string, string> = {},
   ): Promise<Response> {
     const url = new URL(this.endpoint + path + (query ? "?" + query : ""));
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-    const headers = this.signer.sign(method, url, this.hashOf(bytes));
+    const headers = this.signer.sign(method, url, this.hashOf(bytes), extra);
     return await fetch(url, { method, headers, body: bytes as Uint8Array<ArrayBuffer> | null });
   }
 
@@ -104,8 +105,9 @@ class Client {
     body: Uint8Array | string | null = null,
     query = "",
     keepText = false,
+    extra: Record<string, string> = {},
   ): Promise<{ status: number; bytes: number; text: string }> {
-    const res = await this.send(method, path, body, query);
+    const res = await this.send(method, path, body, query, extra);
     if (keepText) {
       const text = await res.text();
       return { status: res.status, bytes: text.length, text };
@@ -190,6 +192,8 @@ interface Ctx {
   cfg: LoadConfig;
   /** Keys written by the small PUT scenarios, for GET. */
   smallKeys: string[];
+  /** Keys written by the small SSE-S3 PUT scenario, for its GET. */
+  sseKeys: string[];
   /** Set by a setup step that found the scenario unsupported on this target. */
   skip?: string;
   /** Why the multipart upload was skipped here, so its download is too. */
@@ -223,6 +227,10 @@ interface Scenario {
 
 const ALL: TargetKind[] = ["plain", "durable", "server"];
 const READS: TargetKind[] = ["plain", "server"];
+/** Scenarios only a MaxIOFS server can run (encryption): compared with its own plain rows. */
+const SERVERS: TargetKind[] = ["server"];
+/** What the SSE-S3 scenarios send with each PUT. */
+const SSE_S3 = { "x-amz-server-side-encryption": "AES256" };
 
 const SMALL = fill(4 * KiB, 7);
 const FILE_SMALL = fill(64 * KiB, 5);
@@ -469,16 +477,90 @@ const multipartDownload: Scenario = {
   },
 };
 
+/**
+ * SSE-S3 (`x-amz-server-side-encryption: AES256` on each PUT): 4 KiB PUTs to new keys and GETs
+ * of them, one client, and the 64 MiB PUT and GET; each graded against the same server's plain
+ * row of this run (docs/performance.md, "Encryption").
+ */
+const ssePut: Scenario = {
+  name: "put-4k-sse-c1",
+  rounds: 4,
+  kinds: SERVERS,
+  setup: async (ctx) => {
+    await timed(1, 0.3, async (w, i) => {
+      const r = await ctx.c.call("PUT", `/${BUCKET}/warm/sse-${w}-${i}`, SMALL, "", false, SSE_S3);
+      return { ok: ok(r.status), bytes: 0 };
+    });
+  },
+  slice: (ctx, seconds, round) =>
+    timed(1, seconds, async (w, i) => {
+      const key = `sse/small/${round}-${w}-${i}`;
+      const res = await ctx.c.call("PUT", `/${BUCKET}/${key}`, SMALL, "", false, SSE_S3);
+      if (ok(res.status)) ctx.sseKeys.push(key);
+      return { ok: ok(res.status), bytes: SMALL.length };
+    }),
+};
+
+const sseGet: Scenario = {
+  name: "get-4k-sse-c1",
+  rounds: 4,
+  kinds: SERVERS,
+  setup: (ctx) => {
+    if (ctx.sseKeys.length === 0) ctx.skip = "no keys written (run put-4k-sse-c1 first)";
+    return Promise.resolve();
+  },
+  slice: (ctx, seconds) =>
+    timed(1, seconds, async (_w, i) => {
+      const keys = ctx.sseKeys;
+      const res = await ctx.c.call("GET", `/${BUCKET}/${keys[(i * 7919) % keys.length]}`);
+      return { ok: ok(res.status) && res.bytes === SMALL.length, bytes: res.bytes };
+    }),
+};
+
+const bigPutSse: Scenario = {
+  name: "put-64m-sse-c1",
+  rounds: 4,
+  kinds: SERVERS,
+  setup: async (ctx) => void await ctx.c.call("PUT", `/${BUCKET}/sse/warm`, BIG, "", false, SSE_S3),
+  slice: (ctx, seconds) =>
+    timed(1, seconds, async (_w, i) => {
+      const res = await ctx.c.call("PUT", `/${BUCKET}/sse/big/${i % 2}`, BIG, "", false, SSE_S3);
+      return { ok: ok(res.status), bytes: BIG.length };
+    }),
+};
+
+const bigGetSse: Scenario = {
+  name: "get-64m-sse-c1",
+  rounds: 4,
+  kinds: SERVERS,
+  setup: async (ctx) => {
+    for (const k of ["g0", "g1"]) {
+      const put = await ctx.c.call("PUT", `/${BUCKET}/sse/big/${k}`, BIG, "", false, SSE_S3);
+      if (!ok(put.status)) throw new Error(`${ctx.target}: PUT sse/big/${k} failed: ${put.status}`);
+      await ctx.c.call("GET", `/${BUCKET}/sse/big/${k}`);
+    }
+  },
+  slice: (ctx, seconds) =>
+    timed(1, seconds, async (_w, i) => {
+      const res = await ctx.c.call("GET", `/${BUCKET}/sse/big/g${i % 2}`);
+      return { ok: ok(res.status) && res.bytes === BIG.length, bytes: res.bytes };
+    }),
+};
+
 const SCENARIOS: Scenario[] = [
   smallPut(1),
+  ssePut,
   smallPut(32),
   smallPut(1, FILE_SMALL, "64k"),
   smallPut(32, FILE_SMALL, "64k"),
   smallGet(1),
+  sseGet,
   smallGet(32),
   mixed,
   bigPut,
+  bigPutSse,
   bigGet,
+  bigGetSse,
   listKeys,
   deleteKeys,
   multipartUpload,
@@ -586,6 +668,7 @@ async function main() {
     kind: t.kind,
     cfg,
     smallKeys: [],
+    sseKeys: [],
   }));
   for (const ctx of ctxs) {
     const r = await ctx.c.call("PUT", `/${BUCKET}`);
@@ -593,6 +676,7 @@ async function main() {
   }
   for (const s of SCENARIOS) {
     const selected = cfg.only.length === 0 || cfg.only.includes(s.name) ||
+      (s === sseGet && cfg.only.includes(ssePut.name)) ||
       (s === multipartDownload && cfg.only.includes(multipartUpload.name));
     if (!selected) continue;
     const results = await runScenario(s, ctxs, cfg.seconds);

@@ -50,7 +50,25 @@ function rateTarget(
   };
 }
 
-/** The targets of issue 14 (docs/performance.md, "Durability and baselines"). */
+/** The server's rate in `scenario` / its own rate in `plain` (the same run) >= min. */
+function sameServerTarget(scenario: string, plain: string, min: number, by: "ops" | "mb"): Target {
+  const f = by === "ops" ? opsPerSec : mbPerSec;
+  return {
+    scenario,
+    label: `${by === "ops" ? "ops/s" : "MB/s"} / own ${plain} >= ${min}`,
+    check: (s, get) => {
+      const b = get(s.target, plain);
+      if (!usable(b)) return ["n/a", false];
+      const r = f(s) / f(b);
+      return [r.toFixed(2), r >= min];
+    },
+  };
+}
+
+/**
+ * The targets of issue 14 (docs/performance.md, "Durability and baselines"), and of issue 16:
+ * SSE-S3 rows against the same server's plain rows.
+ */
 export const TARGETS: Target[] = [
   rateTarget("put-4k-c1", "durable", 0.9, "ops", "durable"),
   rateTarget("put-4k-c32", "baseline", 0.6, "ops"),
@@ -82,6 +100,10 @@ export const TARGETS: Target[] = [
   rateTarget("delete-c32", "baseline", 0.5, "ops"),
   rateTarget("mpu-256m-put", "baseline", 0.7, "mb"),
   rateTarget("mpu-256m-put", "baseline", 0.7, "mb", undefined, "put-64m-c1"),
+  sameServerTarget("put-4k-sse-c1", "put-4k-c1", 0.9, "ops"),
+  sameServerTarget("get-4k-sse-c1", "get-4k-c1", 0.9, "ops"),
+  sameServerTarget("put-64m-sse-c1", "put-64m-c1", 0.8, "mb"),
+  sameServerTarget("get-64m-sse-c1", "get-64m-c1", 0.8, "mb"),
 ];
 
 const pad = (s: string, n: number) => s.length >= n ? s : s + " ".repeat(n - s.length);

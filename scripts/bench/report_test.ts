@@ -54,3 +54,25 @@ Deno.test("bench variants: rate and p95 against the server, scenario by scenario
     "put-64m-c1 nosync/server rate 2.00x p95 1.00x",
   ]);
 });
+
+Deno.test("bench targets: SSE-S3 rows are graded against the same server's plain rows", () => {
+  const sse = [
+    run("put-4k-c1", "server", 400),
+    run("put-4k-sse-c1", "server", 380),
+    run("get-64m-c1", "server", 10, 10 * 64 * MiB),
+    run("get-64m-sse-c1", "server", 7, 7 * 64 * MiB),
+    run("get-64m-c1", "nosync", 10, 10 * 64 * MiB),
+    run("get-64m-sse-c1", "nosync", 9, 9 * 64 * MiB),
+  ];
+  const { text, failed } = formatTargets(sse, [
+    { name: "server", durable: true },
+    { name: "nosync", durable: false },
+  ]);
+  const rows = text.split("\n").map((l) => l.replace(/\s+/g, " ").trim());
+  assertEquals(rows.filter((r) => r.includes("sse")), [
+    "put-4k-sse-c1 server ops/s / own put-4k-c1 >= 0.9 0.95 ok",
+    "get-64m-sse-c1 server MB/s / own get-64m-c1 >= 0.8 0.70 MISSED",
+    "get-64m-sse-c1 nosync MB/s / own get-64m-c1 >= 0.8 0.90 ok",
+  ]);
+  assertEquals(failed, 1 + rows.filter((r) => r.includes("MISSED") && !r.includes("sse")).length);
+});

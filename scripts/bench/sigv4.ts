@@ -49,9 +49,14 @@ export class Signer {
 
   /**
    * Headers for a request to `url` (path and query as sent). `payloadHash` is sent as
-   * x-amz-content-sha256.
+   * x-amz-content-sha256; `extra` (lower-case names) are sent and signed too.
    */
-  sign(method: string, url: URL, payloadHash: string): Record<string, string> {
+  sign(
+    method: string,
+    url: URL,
+    payloadHash: string,
+    extra: Record<string, string> = {},
+  ): Record<string, string> {
     const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
     const date = amzDate.slice(0, 8);
     const query = [...url.searchParams]
@@ -59,22 +64,31 @@ export class Signer {
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
       .map(([k, v]) => `${k}=${v}`)
       .join("&");
+    const signed: [string, string][] = [
+      ["host", url.host],
+      ["x-amz-content-sha256", payloadHash],
+      ["x-amz-date", amzDate],
+      ...Object.entries(extra),
+    ];
+    signed.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const names = signed.map(([k]) => k).join(";");
     const canonical = [
       method,
       uriEncode(decodeURIComponent(url.pathname), true),
       query,
-      `host:${url.host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n`,
-      "host;x-amz-content-sha256;x-amz-date",
+      signed.map(([k, v]) => `${k}:${v}\n`).join(""),
+      names,
       payloadHash,
     ].join("\n");
     const scope = `${date}/${this.opts.region}/s3/aws4_request`;
     const sts = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
     const sig = createHmac("sha256", this.#signingKey(date)).update(sts).digest("hex");
     return {
+      ...extra,
       "x-amz-date": amzDate,
       "x-amz-content-sha256": payloadHash,
       authorization: `AWS4-HMAC-SHA256 Credential=${this.opts.accessKey}/${scope}, ` +
-        `SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${sig}`,
+        `SignedHeaders=${names}, Signature=${sig}`,
     };
   }
 }

@@ -215,8 +215,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
  */
 export class SegmentSealer {
   readonly #c: SegmentCipher;
-  /** Plaintext of the segment being filled (or held back, when full). */
-  readonly #pending: Uint8Array;
+  /** Plaintext of the segment being filled (or held back, when full); made when first needed. */
+  #pending: Uint8Array | null = null;
   #fill = 0;
   #index = 0;
   #done = false;
@@ -225,7 +225,6 @@ export class SegmentSealer {
 
   constructor(key: Uint8Array, blobId: string, seg = SEGMENT_SIZE) {
     this.#c = new SegmentCipher(key, blobId, seg);
-    this.#pending = new Uint8Array(seg);
   }
 
   async push(chunk: Uint8Array): Promise<Uint8Array> {
@@ -236,11 +235,12 @@ export class SegmentSealer {
     let off = 0;
     if (this.#fill > 0) {
       off = Math.min(seg - this.#fill, chunk.byteLength);
-      this.#pending.set(chunk.subarray(0, off), this.#fill);
+      const pending = this.#room(this.#fill + off);
+      pending.set(chunk.subarray(0, off), this.#fill);
       this.#fill += off;
       // Full, and more bytes follow: not the final segment.
       if (this.#fill === seg && off < chunk.byteLength) {
-        outs.push(await this.#c.seal(this.#index++, this.#pending, false));
+        outs.push(await this.#c.seal(this.#index++, pending.subarray(0, seg), false));
         this.#fill = 0;
       }
     }
@@ -253,17 +253,32 @@ export class SegmentSealer {
         this.#index += whole / seg;
         off += whole;
       }
-      this.#pending.set(chunk.subarray(off), 0);
-      this.#fill = chunk.byteLength - off;
+      const tail = chunk.subarray(off);
+      this.#room(tail.byteLength).set(tail, 0);
+      this.#fill = tail.byteLength;
     }
     return outs.length ? concat(outs) : new Uint8Array(0);
+  }
+
+  /**
+   * The pending buffer, able to hold `n` bytes with its first `#fill` kept: the first one only as
+   * large as asked (a small object's only segment), a segment after that.
+   */
+  #room(n: number): Uint8Array {
+    if (!this.#pending || this.#pending.byteLength < n) {
+      const next = new Uint8Array(this.#pending ? this.#c.seg : n);
+      if (this.#pending) next.set(this.#pending.subarray(0, this.#fill));
+      this.#pending = next;
+    }
+    return this.#pending;
   }
 
   /** Seals the final segment (empty for an empty plaintext). */
   finish(): Promise<Uint8Array> {
     if (this.#done) throw new Error("Cannot finish a sealer twice");
     this.#done = true;
-    return this.#c.seal(this.#index++, this.#pending.subarray(0, this.#fill), true);
+    const rest = this.#pending?.subarray(0, this.#fill) ?? new Uint8Array(0);
+    return this.#c.seal(this.#index++, rest, true);
   }
 }
 
@@ -352,8 +367,8 @@ export class SegmentOpener {
   readonly #size: number;
   readonly #count: number;
   readonly #range: PlainRange;
-  /** A segment received in part. */
-  readonly #buf: Uint8Array;
+  /** A segment received in part (made when first needed). */
+  #buf: Uint8Array | null = null;
   #fill = 0;
   #index: number;
   /** The last segment the range touches. */
@@ -375,7 +390,6 @@ export class SegmentOpener {
     this.#index = Math.min(this.#count - 1, Math.floor(range.start / seg));
     this.#last = Math.min(this.#count - 1, Math.floor(Math.max(range.end, 0) / seg));
     this.#left = Math.max(0, range.end - range.start + 1);
-    this.#buf = new Uint8Array(seg + TAG_BYTES);
   }
 
   /** Bytes of the sealed segment `index` (the final one may be short). */
@@ -398,7 +412,7 @@ export class SegmentOpener {
   async push(chunk: Uint8Array): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     let off = 0;
-    if (this.#fill > 0) {
+    if (this.#buf && this.#fill > 0) {
       const need = this.#sealedLen(this.#index);
       off = Math.min(need - this.#fill, chunk.byteLength);
       this.#buf.set(chunk.subarray(0, off), this.#fill);
@@ -429,6 +443,7 @@ export class SegmentOpener {
       off += bytes;
     }
     if (off < chunk.byteLength && this.#index < this.#count) {
+      this.#buf ??= new Uint8Array(this.#c.seg + TAG_BYTES);
       this.#buf.set(chunk.subarray(off), 0);
       this.#fill = chunk.byteLength - off;
     }

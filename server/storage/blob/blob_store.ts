@@ -205,23 +205,28 @@ export class BlobStore {
       const bufs: Uint8Array[] = [];
       let cur = 0;
       let fill = 0;
+      // Sealed bytes of a buffer (the final segment too when `final`); in order, one at a time.
+      const seal = async (plain: Uint8Array, final: boolean) => {
+        const head = await sealer!.push(plain);
+        return final ? joinBytes(head, await sealer!.finish()) : head;
+      };
       const dispatch = async (final: boolean) => {
         const plain = bufs[cur]?.subarray(0, fill) ?? new Uint8Array(0);
         for (const h of opts.hashers) h.update(plain);
-        let data = plain;
-        if (sealer) {
-          const head = await sealer.push(plain);
-          data = final ? joinBytes(head, await sealer.finish()) : head;
-          sealedFinal = final;
-        }
+        if (sealer) sealedFinal = final;
         if (pending) await pending;
         // A small whole body goes to the page cache in one short syscall: cheaper than a
         // round trip through the blocking-task pool, which is most of a small PUT's latency.
-        if (final && dispatched === 0 && data.byteLength <= SYNC_WRITE_MAX) {
+        if (final && dispatched === 0 && plain.byteLength <= SYNC_WRITE_MAX) {
+          const data = sealer ? await seal(plain, true) : plain;
           writeAllSync(file, data);
           whole = data;
+        } else if (sealer) {
+          // Sealed while the next buffer fills (WebCrypto runs off this thread); the buffer is
+          // not reused before this write is awaited.
+          pending = seal(plain, final).then((data) => writeAll(file, data));
         } else {
-          pending = writeAll(file, data);
+          pending = writeAll(file, plain);
         }
         dispatched++;
         cur ^= 1;
