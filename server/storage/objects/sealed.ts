@@ -174,6 +174,9 @@ async function openSliceFile(
   };
   let next: Promise<Uint8Array | null> | null = readStep();
   const close = () => {
+    // A read still prefetching fails with Interrupted once the file closes: nobody awaits it
+    // any more, so it must not become an unhandled rejection (one would end the process).
+    next?.catch(() => {});
     try {
       file.close();
     } catch { /* closed */ }
