@@ -11,6 +11,7 @@ import { MigrationError } from "./server/db/mod.ts";
 import { createApiHandler } from "./console/api/mod.ts";
 import { bindListeners, formatAddr, ListenError, serveGuarded } from "./server/http/listener.ts";
 import { CONSOLE_PROBES, probeResponse } from "./server/http/probes.ts";
+import { metricsOnly, metricsResponse } from "./server/http/metrics_endpoint.ts";
 
 async function main(): Promise<number> {
   let cfg;
@@ -34,13 +35,16 @@ async function main(): Promise<number> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  // Both addresses are bound before the data dir is created or opened and before anything is
+  // Every address is bound before the data dir is created or opened and before anything is
   // printed: a taken port must not cost a first start its one-time credentials.
   let listeners: Deno.TcpListener[];
   try {
     listeners = bindListeners([
       { ...parseListen(cfg.listen), flag: "listen" },
       { ...parseListen(cfg.consoleListen), flag: "console-listen" },
+      ...(cfg.metricsListen === null
+        ? []
+        : [{ ...parseListen(cfg.metricsListen), flag: "metrics-listen" }]),
     ]);
   } catch (e) {
     if (e instanceof ListenError) {
@@ -49,7 +53,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const [s3Listener, consoleListener] = listeners;
+  const [s3Listener, consoleListener, metricsListener] = listeners;
   const log = createLogger(cfg.logLevel, undefined, cfg.logFormat);
   let app: ServerApp;
   try {
@@ -97,19 +101,28 @@ async function main(): Promise<number> {
       log,
     }),
   });
+  const metrics = app.metrics;
   const consoleServer = serveGuarded(
     consoleListener,
     (req, info) =>
       probeResponse(req, CONSOLE_PROBES, app.probes) ??
+        (metrics && metricsResponse(req, metrics)) ??
         consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
     { limits, log },
   );
   const consoleAddr = consoleServer.addr;
   console.log(`Console listening on http://${formatAddr(consoleAddr.hostname, consoleAddr.port)}`);
+  const servers = [s3, consoleServer];
+  if (metricsListener && metrics) {
+    const metricsServer = serveGuarded(metricsListener, metricsOnly(metrics), { limits, log });
+    servers.push(metricsServer);
+    const a = metricsServer.addr;
+    console.log(`Metrics listening on http://${formatAddr(a.hostname, a.port)}/metrics`);
+  }
 
   await stopped.promise;
   log.info("shutting down");
-  await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
+  await Promise.allSettled(servers.map((s) => s.shutdown()));
   await app.close();
   return 0;
 }

@@ -22,6 +22,16 @@ import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
+import type { RequestInfo } from "./s3/context.ts";
+import {
+  createRecorders,
+  type JobRecorder,
+  metricsRegistry,
+  UNRECORDED_JOBS,
+} from "./features/metrics/mod.ts";
+import type { MetricsEndpoint } from "./http/metrics_endpoint.ts";
+import { listTenants } from "./iam/tenants.ts";
+import { VERSION } from "./version.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -49,6 +59,8 @@ export interface ServerApp {
   clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
+  /** What `/metrics` answers (and the token it asks for); null with `--metrics=false`. */
+  metrics: MetricsEndpoint | null;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -84,6 +96,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
   }
   // SSE-KMS has no key service until one is wired in: its requests fail as not implemented.
   const keys = createObjectKeys({ keyring, kms: null, macSecret: keyring.secret });
+  // Built before what feeds them; registered with the scrape-time figures once those exist.
+  const recorders = cfg.metrics ? createRecorders(clock) : null;
+  const jobRecorder: JobRecorder = recorders?.jobs ?? UNRECORDED_JOBS;
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -95,6 +110,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     quota: tenantQuotas(db),
     keys,
     tuning,
+    observer: recorders?.storage,
     clock,
     log,
   }).catch(async (e) => {
@@ -118,7 +134,16 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       log,
       storage,
     });
-    const ownAccessIam = iam;
+    const ownIam = iam;
+    // Every request's hooks: IAM (audit, authorizer upkeep), metrics, the access log.
+    const hooks: ((info: RequestInfo) => void)[] = [iam.onS3Request];
+    if (recorders) {
+      const requests = recorders.requests;
+      hooks.push((info) => requests.observe(info));
+    }
+    if (cfg.accessLog) {
+      hooks.push((info) => accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now()))));
+    }
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -128,12 +153,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       defaultObjectOwnership: cfg.objectOwnership,
       principals: iam.principals,
       quotas: tenantQuotas(db),
-      onRequest: cfg.accessLog
-        ? (info) => {
-          ownAccessIam.onS3Request(info);
-          accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now())));
-        }
-        : iam.onS3Request,
+      onRequest: hooks.length === 1 ? hooks[0] : (info) => {
+        for (const hook of hooks) hook(info);
+      },
       region: cfg.region,
       domain: cfg.domain,
       tuning,
@@ -144,14 +166,36 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     const uploadMaxAgeMs = cfg.multipartMaxAgeSeconds > 0
       ? cfg.multipartMaxAgeSeconds * 1000
       : Infinity;
-    await storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true });
-    const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs);
+    await jobRecorder.run(
+      "multipart_maintenance",
+      () => storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true }),
+    );
+    // A throw of the first pass fails the start, as before there were metrics.
+    await jobRecorder.run("iam_maintenance", () => Promise.try(() => ownIam.maintenance()));
+    const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs, jobRecorder);
     const lifecycle = startLifecycleWorker(storage.backend, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
       log,
       clock,
+      jobs: jobRecorder,
     });
-    const ownIam = iam;
+    const metrics = recorders
+      ? metricsRegistry(recorders, {
+        storage: storage.backend.stats,
+        disk: () => storage.backend.diskSpace(),
+        usage: storage.backend.usage,
+        tenants: () =>
+          listTenants(ownIam.core).map((t) => ({
+            ns: t.id,
+            name: t.name,
+            maxBytes: t.quota.maxBytes,
+            maxBuckets: t.quota.maxBuckets,
+          })),
+        inFlight: s3.inFlight,
+        clock,
+        version: VERSION,
+      })
+      : null;
     const probes: ProbeDeps = {
       storage: (minFree) => storage.backend.health(minFree),
       database: () => void db.prepare("SELECT 1").get(),
@@ -169,9 +213,11 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
+      metrics: metrics && { metrics, token: cfg.metricsToken },
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([lifecycle.stop(), jobs.stop()]);
+        metrics?.close();
         ownIam.close();
         await storage.close();
       },
@@ -196,16 +242,18 @@ function startJobs(
   iam: Iam,
   log: Logger,
   uploadMaxAgeMs: number,
+  recorder: JobRecorder,
 ) {
   const timers: ReturnType<typeof setInterval>[] = [];
   /** The passes in progress (at most one per job). */
   const running = new Set<Promise<void>>();
-  const every = (ms: number, name: string, pass: () => Promise<unknown>) => {
+  /** `job`: the name metrics give it (`maxiofs_job_*{job}`). */
+  const every = (ms: number, name: string, job: string, pass: () => Promise<unknown>) => {
     let busy = false;
     timers.push(setInterval(() => {
       if (busy) return;
       busy = true;
-      const p: Promise<void> = pass().then(
+      const p: Promise<void> = recorder.run(job, pass).then(
         () => {},
         (e) => log.error(`${name} failed`, { error: String(e) }),
       ).finally(() => {
@@ -216,15 +264,25 @@ function startJobs(
     }, ms));
   };
   if (cfg.sweepIntervalSeconds > 0) {
-    every(cfg.sweepIntervalSeconds * 1000, "sweep", () => storage.backend.sweep(SWEEP_GRACE_MS));
+    every(
+      cfg.sweepIntervalSeconds * 1000,
+      "sweep",
+      "orphan_sweep",
+      () => storage.backend.sweep(SWEEP_GRACE_MS),
+    );
   }
   every(
     Math.max(1000, Math.min(3600_000, uploadMaxAgeMs / 2)),
     "multipart maintenance",
+    "multipart_maintenance",
     () => storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: false }),
   );
-  iam.maintenance();
-  every(IAM_MAINTENANCE_MS, "IAM maintenance", () => Promise.resolve(iam.maintenance()));
+  every(
+    IAM_MAINTENANCE_MS,
+    "IAM maintenance",
+    "iam_maintenance",
+    () => Promise.resolve(iam.maintenance()),
+  );
   return {
     /** Stops the timers; resolves once the passes in progress have ended. */
     async stop() {

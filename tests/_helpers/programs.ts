@@ -1,6 +1,6 @@
 /**
  * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 under python3,
- * Chromium) and the one rule for a missing one: on a developer's machine the test is skipped
+ * Chromium, Prometheus and promtool) and the one rule for a missing one: on a developer's machine the test is skipped
  * and the reason printed; under CI (`CI` set to anything but "", "0" or "false"; .ci/run sets
  * `CI=true`) the test fails, because .ci/run installs every one of them and a silent skip there
  * would hide a whole family of tests.
@@ -17,7 +17,15 @@
  * ```
  */
 
-export type ProgramName = "aws" | "rclone" | "s3cmd" | "restic" | "boto3" | "chromium";
+export type ProgramName =
+  | "aws"
+  | "rclone"
+  | "s3cmd"
+  | "restic"
+  | "boto3"
+  | "chromium"
+  | "prometheus"
+  | "promtool";
 
 interface ProgramSpec {
   /** The executable looked up on PATH. */
@@ -44,6 +52,19 @@ const PROGRAMS: Record<ProgramName, ProgramSpec> = {
     pkg: "python3-boto3",
   },
   chromium: { exe: "chromium", probe: ["--version"], version: firstLine, pkg: "chromium" },
+  // "prometheus, version 2.42.0+ds (branch: ...)"; promtool comes in the same package.
+  prometheus: {
+    exe: "prometheus",
+    probe: ["--version"],
+    version: (s) => s.split(" ")[2],
+    pkg: "prometheus",
+  },
+  promtool: {
+    exe: "promtool",
+    probe: ["--version"],
+    version: (s) => s.split(" ")[2],
+    pkg: "prometheus",
+  },
 };
 
 /** One working copy of a program. */
