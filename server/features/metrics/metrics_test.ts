@@ -36,6 +36,7 @@ function sources(over: Partial<SnapshotSources> = {}): SnapshotSources {
       bucketTotals: () => Promise.resolve([]),
       counters: () => ({ kvCommits: 7, busyCommits: 1, lockRetries: 3 }),
     },
+    disk: () => ({ freeBytes: 100, usedBytes: 400, totalBytes: 500 }),
     usage: {
       read: (ns) => Promise.resolve(usage[ns] ?? { bytes: 0, objects: 0, buckets: 0, reserved: 0 }),
     },
