@@ -19,6 +19,7 @@ import {
 import { readTlsMaterial, TlsError, type TlsMaterial } from "./server/http/tls.ts";
 import { TlsReloader } from "./server/http/tls_reload.ts";
 import { CONSOLE_PROBES, probeResponse } from "./server/http/probes.ts";
+import { metricsOnly, metricsResponse } from "./server/http/metrics_endpoint.ts";
 
 async function main(): Promise<number> {
   let cfg;
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  // Both addresses are bound (with the certificate, when there is one) before the data dir is
+  // Every address is bound (with the certificate, when there is one) before the data dir is
   // created or opened and before anything is printed: a taken port or a bad certificate must not
   // cost a first start its one-time credentials.
   const tlsFiles = tlsFilesOf(cfg);
@@ -53,6 +54,9 @@ async function main(): Promise<number> {
     listeners = bindListeners([
       { ...parseListen(cfg.listen), flag: "listen", tls },
       { ...parseListen(cfg.consoleListen), flag: "console-listen", tls },
+      ...(cfg.metricsListen === null
+        ? []
+        : [{ ...parseListen(cfg.metricsListen), flag: "metrics-listen" }]),
     ]);
   } catch (e) {
     if (e instanceof ListenError || e instanceof TlsError) {
@@ -61,7 +65,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const [s3Listener, consoleListener] = listeners;
+  const [s3Listener, consoleListener, metricsListener] = listeners;
   const log = createLogger(cfg.logLevel, undefined, cfg.logFormat);
   let app: ServerApp;
   try {
@@ -115,10 +119,12 @@ async function main(): Promise<number> {
       history: app.history,
     }),
   });
+  const metrics = app.metrics;
   const consoleServer = serveGuarded(
     consoleListener,
     (req, info) =>
       probeResponse(req, CONSOLE_PROBES, app.probes) ??
+        (metrics && metricsResponse(req, metrics)) ??
         consoleHandler(req, app.clients.resolve(req, info.remoteAddr.hostname)),
     { limits, log, tls },
   );
@@ -135,6 +141,13 @@ async function main(): Promise<number> {
   console.log(
     `Console listening on ${scheme}://${formatAddr(consoleAddr.hostname, consoleAddr.port)}`,
   );
+  const servers = [s3, consoleServer];
+  if (metricsListener && metrics) {
+    const metricsServer = serveGuarded(metricsListener, metricsOnly(metrics), { limits, log });
+    servers.push(metricsServer);
+    const a = metricsServer.addr;
+    console.log(`Metrics listening on http://${formatAddr(a.hostname, a.port)}/metrics`);
+  }
 
   await stopped.promise;
   log.info("shutting down");
@@ -142,7 +155,7 @@ async function main(): Promise<number> {
   // for the requests that do.
   app.events.close();
   if (reloadTls) Deno.removeSignalListener("SIGHUP", reloadTls);
-  await Promise.allSettled([s3.shutdown(), consoleServer.shutdown()]);
+  await Promise.allSettled(servers.map((s) => s.shutdown()));
   await app.close();
   return 0;
 }

@@ -42,6 +42,14 @@ import { recordAudit } from "./iam/audit.ts";
 import { EventHub } from "./http/events.ts";
 import { type GateSettings, S3Gate } from "./s3/gate.ts";
 import type { Settings } from "./iam/settings.ts";
+import {
+  createRecorders,
+  type JobRecorder,
+  metricsRegistry,
+  UNRECORDED_JOBS,
+} from "./features/metrics/mod.ts";
+import type { MetricsEndpoint } from "./http/metrics_endpoint.ts";
+import { VERSION } from "./version.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -79,6 +87,8 @@ export interface ServerApp {
   emailSettings(): Promise<EmailSettings | null>;
   /** Per-minute and per-hour request figures and storage used (the console's charts). */
   history: HistoryRecorder;
+  /** What `/metrics` answers (and the token it asks for); null with `--metrics=false`. */
+  metrics: MetricsEndpoint | null;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -118,6 +128,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
   }
   // SSE-KMS has no key service until one is wired in: its requests fail as not implemented.
   const keys = createObjectKeys({ keyring, kms: null, macSecret: keyring.secret });
+  // Built before what feeds them; registered with the scrape-time figures once those exist.
+  const recorders = cfg.metrics ? createRecorders(clock) : null;
+  const jobRecorder: JobRecorder = recorders?.jobs ?? UNRECORDED_JOBS;
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -129,6 +142,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     quota: tenantQuotas(db, bucketQuotas),
     keys,
     tuning,
+    observer: recorders?.storage,
     clock,
     log,
   }).catch(async (e) => {
@@ -153,7 +167,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       storage,
       bucketQuotas,
     });
-    const ownAccessIam = iam;
+    const ownIam = iam;
     const events = new EventHub();
     const gate = new S3Gate(gateSettingsOf(iam.settings.current()), clock);
     iam.settings.onChange((s, changed) => {
@@ -167,10 +181,15 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       db,
       clock,
       log,
-      storageUsed: () => storedTotal(storage.backend, ownAccessIam),
+      storageUsed: () => storedTotal(storage.backend, ownIam),
     });
-    // What each finished S3 request feeds: IAM's audit, the access log, the metrics history.
+    // What each finished S3 request feeds: IAM (audit, authorizer upkeep), Prometheus metrics,
+    // the access log, the metrics history.
     const hooks: ((info: RequestInfo) => void)[] = [iam.onS3Request];
+    if (recorders) {
+      const requests = recorders.requests;
+      hooks.push((info) => requests.observe(info));
+    }
     if (cfg.accessLog) {
       hooks.push((info) => accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now()))));
     }
@@ -198,14 +217,19 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     const uploadMaxAgeMs = cfg.multipartMaxAgeSeconds > 0
       ? cfg.multipartMaxAgeSeconds * 1000
       : Infinity;
-    await storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true });
-    const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs);
+    await jobRecorder.run(
+      "multipart_maintenance",
+      () => storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true }),
+    );
+    // A throw of the first pass fails the start, as before there were metrics.
+    await jobRecorder.run("iam_maintenance", () => Promise.try(() => ownIam.maintenance()));
+    const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs, jobRecorder);
     const lifecycle = startLifecycleWorker(storage.backend, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
       log,
       clock,
+      jobs: jobRecorder,
     });
-    const ownIam = iam;
     const emailSettings = async (): Promise<EmailSettings> => {
       const e = ownIam.settings.current().email;
       return { ...e, password: await openSecret(ownIam.core, e.password) };
@@ -246,6 +270,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
       log,
       sleep: opts.sleep,
+      runJob: (job, pass) => jobRecorder.run(job, pass),
       onFinding: (f, source) => {
         recordAudit(ownIam.core, {
           actorName: "system",
@@ -259,6 +284,23 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       },
     });
     integrity.start();
+    const metrics = recorders
+      ? metricsRegistry(recorders, {
+        storage: storage.backend.stats,
+        disk: () => storage.backend.diskSpace(),
+        usage: storage.backend.usage,
+        tenants: () =>
+          listTenants(ownIam.core).map((t) => ({
+            ns: t.id,
+            name: t.name,
+            maxBytes: t.quota.maxBytes,
+            maxBuckets: t.quota.maxBuckets,
+          })),
+        inFlight: s3.inFlight,
+        clock,
+        version: VERSION,
+      })
+      : null;
     const probes: ProbeDeps = {
       storage: (minFree) => storage.backend.health(minFree),
       database: () => void db.prepare("SELECT 1").get(),
@@ -277,6 +319,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       events,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
+      metrics: metrics && { metrics, token: cfg.metricsToken },
       integrity,
       alerts,
       emailSettings,
@@ -291,6 +334,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           history.stop(),
         ]);
         events.close();
+        metrics?.close();
         ownIam.close();
         await storage.close();
       },
@@ -367,16 +411,18 @@ function startJobs(
   iam: Iam,
   log: Logger,
   uploadMaxAgeMs: number,
+  recorder: JobRecorder,
 ) {
   const timers: ReturnType<typeof setInterval>[] = [];
   /** The passes in progress (at most one per job). */
   const running = new Set<Promise<void>>();
-  const every = (ms: number, name: string, pass: () => Promise<unknown>) => {
+  /** `job`: the name metrics give it (`maxiofs_job_*{job}`). */
+  const every = (ms: number, name: string, job: string, pass: () => Promise<unknown>) => {
     let busy = false;
     timers.push(setInterval(() => {
       if (busy) return;
       busy = true;
-      const p: Promise<void> = pass().then(
+      const p: Promise<void> = recorder.run(job, pass).then(
         () => {},
         (e) => log.error(`${name} failed`, { error: String(e) }),
       ).finally(() => {
@@ -387,15 +433,25 @@ function startJobs(
     }, ms));
   };
   if (cfg.sweepIntervalSeconds > 0) {
-    every(cfg.sweepIntervalSeconds * 1000, "sweep", () => storage.backend.sweep(SWEEP_GRACE_MS));
+    every(
+      cfg.sweepIntervalSeconds * 1000,
+      "sweep",
+      "orphan_sweep",
+      () => storage.backend.sweep(SWEEP_GRACE_MS),
+    );
   }
   every(
     Math.max(1000, Math.min(3600_000, uploadMaxAgeMs / 2)),
     "multipart maintenance",
+    "multipart_maintenance",
     () => storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: false }),
   );
-  iam.maintenance();
-  every(IAM_MAINTENANCE_MS, "IAM maintenance", () => Promise.resolve(iam.maintenance()));
+  every(
+    IAM_MAINTENANCE_MS,
+    "IAM maintenance",
+    "iam_maintenance",
+    () => Promise.resolve(iam.maintenance()),
+  );
   return {
     /** Stops the timers; resolves once the passes in progress have ended. */
     async stop() {

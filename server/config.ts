@@ -27,6 +27,12 @@ export interface Config {
   logFormat: LogFormat;
   /** One line per S3 request on standard output (access log). */
   accessLog: boolean;
+  /** Collect Prometheus metrics and answer `/metrics` on the console listener. */
+  metrics: boolean;
+  /** A separate listener that answers only `/metrics` (`host:port`), besides the console's. */
+  metricsListen: string | null;
+  /** Bearer token a scrape of `/metrics` must send (`Authorization: Bearer ...`); none: open. */
+  metricsToken: string | null;
   /** Seconds between orphan-blob sweeps (0 disables the periodic sweep). */
   sweepIntervalSeconds: number;
   /** Age in seconds after which an incomplete multipart upload is aborted. */
@@ -85,6 +91,9 @@ export const DEFAULTS: Config = {
   logLevel: "info",
   logFormat: "text",
   accessLog: false,
+  metrics: true,
+  metricsListen: null,
+  metricsToken: null,
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
@@ -181,6 +190,27 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_ACCESS_LOG",
     kind: "boolean",
     help: "print one line per S3 request on standard output",
+  },
+  {
+    key: "metrics",
+    flag: "metrics",
+    env: "MAXIOFS_METRICS",
+    kind: "boolean",
+    help: "collect Prometheus metrics and serve /metrics on the console listener",
+  },
+  {
+    key: "metricsListen",
+    flag: "metrics-listen",
+    env: "MAXIOFS_METRICS_LISTEN",
+    kind: "nullable",
+    help: "a separate host:port that serves only /metrics",
+  },
+  {
+    key: "metricsToken",
+    flag: "metrics-token",
+    env: "MAXIOFS_METRICS_TOKEN",
+    kind: "nullable",
+    help: "bearer token a /metrics scrape must send (prefer the variable or config file)",
   },
   {
     key: "sweepIntervalSeconds",
@@ -461,6 +491,17 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   parseListen(cfg.listen);
   parseListen(cfg.consoleListen);
   tlsFilesOf(cfg);
+  if (cfg.metricsListen !== null) {
+    if (!cfg.metrics) {
+      throw new ConfigError("Cannot use --metrics-listen with --metrics=false: metrics are off");
+    }
+    parseListen(cfg.metricsListen);
+  }
+  if (cfg.metricsToken !== null && !/^[\x21-\x7e]{16,}$/.test(cfg.metricsToken)) {
+    throw new ConfigError(
+      "Cannot parse metrics token: expected at least 16 printable characters without spaces",
+    );
+  }
   tuningOf(cfg);
   trustedProxyList(cfg.trustedProxies);
   return { ...cfg, help };

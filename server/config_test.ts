@@ -477,3 +477,25 @@ Deno.test("--tls-cert and --tls-key: flag, environment, config file, and only to
     "Cannot use --tls-key without --tls-cert",
   );
 });
+
+Deno.test("metrics: on by default; a separate listener and a token from flags, env or file", () => {
+  const d = loadConfig({ args: [], env: {} });
+  assertEquals([d.metrics, d.metricsListen, d.metricsToken], [true, null, null]);
+  const token = "scrape-token-0123456789";
+  const f = loadConfig({
+    args: ["--config", "/c.json"],
+    env: { MAXIOFS_METRICS_LISTEN: "127.0.0.1:9100" },
+    readFile: files({ "/c.json": JSON.stringify({ metricsToken: token }) }),
+  });
+  assertEquals([f.metricsListen, f.metricsToken], ["127.0.0.1:9100", token]);
+  assertEquals(loadConfig({ args: ["--metrics=false"], env: {} }).metrics, false);
+  throwsConfigError(
+    () => loadConfig({ args: ["--metrics=false", "--metrics-listen", ":9100"], env: {} }),
+    "--metrics-listen",
+  );
+  throwsConfigError(() => loadConfig({ args: ["--metrics-listen", "nope"], env: {} }), "nope");
+  throwsConfigError(
+    () => loadConfig({ args: [], env: { MAXIOFS_METRICS_TOKEN: "short" } }),
+    "metrics token",
+  );
+});

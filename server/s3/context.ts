@@ -71,6 +71,13 @@ export interface RequestInfo {
   bytesIn: number | null;
   /** The response body's length (its Content-Length), when known. */
   bytesOut: number | null;
+  /** The S3 error code of an error answer; null when the request succeeded. */
+  errorCode: string | null;
+  /**
+   * Whether the request failed authentication (unknown key, bad or expired signature, a skewed
+   * clock, a malformed Authorization; also a chunk signature that fails in the body).
+   */
+  authFailed: boolean;
   /** The request itself (user agent for the audit, even when it failed). */
   req: Request;
   /** Who sent it (address for the audit). */

@@ -280,11 +280,15 @@ export interface S3Front {
    * response writing and the `onRequest` hook are exactly those of `handle`.
    */
   handleAs(req: Request, principal: Principal, client: Client): Promise<Response>;
+  /** Requests being handled now (arrived, not yet answered), both ways in. */
+  inFlight(): number;
 }
 
 export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
   const signingKeys = new SigningKeys(deps.tuning?.on("signing-keys") === false ? 0 : 1000);
+  /** Requests between arrival and their `onRequest` call (metrics read it when scraped). */
+  let inFlight = 0;
   const serve = async (
     req: Request,
     client: Client,
@@ -299,15 +303,21 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let principal = null;
     let bytesIn: number | null = null;
     let body: ReadableStream<Uint8Array> | null = null;
+    let authenticating = false;
+    let errorCode: string | null = null;
+    let authFailed = false;
     let response: Response;
+    inFlight++;
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
       deps.gate?.admitRequest(ep, as ? null : client);
+      authenticating = true;
       const auth = as ? authenticatedAs(req, as) : await authenticate(req, t, {
         credentials: deps.credentials,
         now: () => deps.clock.now(),
         signingKeys,
       });
+      authenticating = false;
       principal = auth.principal;
       body = auth.body;
       if (!as && auth.accessKeyId !== null) deps.gate?.admitKey(auth.accessKeyId);
@@ -359,6 +369,9 @@ export function createS3Handler(deps: S3Deps): S3Front {
         });
         err = new S3Error("InternalError");
       }
+      errorCode = err.code;
+      // Only authentication checks signatures: one that fails in the body is its failure too.
+      authFailed = authenticating || err.code === "SignatureDoesNotMatch";
       discardUnreadBody(req, body);
       response = errorResponse(err, {
         method: req.method,
@@ -366,6 +379,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
         requestId,
       });
     }
+    inFlight--;
     deps.onRequest?.({
       op: ep?.op ?? "Unknown",
       status: response.status,
@@ -376,6 +390,8 @@ export function createS3Handler(deps: S3Deps): S3Front {
       requestId,
       bytesIn,
       bytesOut: contentLengthOf(response),
+      errorCode,
+      authFailed,
       req,
       client,
     });
@@ -391,6 +407,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
   return {
     handle: (req, client) => serve(req, client, null),
     handleAs: (req, principal, client) => serve(req, client, principal),
+    inFlight: () => inFlight,
   };
 }
 

@@ -29,6 +29,7 @@ import type {
   BucketStats,
   ByteRange,
   DeleteObjectOptions,
+  DiskSpace,
   GetObjectOptions,
   ListBucketsInput,
   ListBucketsPage,
@@ -43,8 +44,11 @@ import type {
   PutObjectInput,
   QuotaPolicy,
   ReadAccess,
+  StorageObserver,
+  StorageStats,
   UsageLedger,
 } from "./types.ts";
+import { LocalStorageStats } from "./stats.ts";
 import { S3Error } from "../s3/errors.ts";
 import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
 import type { CustomerKey, ObjectKeys } from "../crypto/types.ts";
@@ -155,10 +159,12 @@ export interface Backend {
   ): Promise<ReadableStream<Uint8Array>>;
   /** Tenant usage and part reservations (quota accounting). */
   readonly usage: UsageLedger;
+  /** Bucket counters and commit counters, for metrics (read when scraped). */
+  readonly stats: StorageStats;
   /** Whether storage can serve (the readiness probe): KV reads, a synced write, free space. */
   health(minFreeBytes: number): Promise<StorageHealth>;
-  /** The data dir's file system: its size and the bytes still free (one statfs). */
-  diskSpace(): { totalBytes: number; freeBytes: number };
+  /** The data dir's file system: its size, the bytes still free and in use (one statfs). */
+  diskSpace(): DiskSpace;
 }
 
 /** Attempts of a read whose object keeps being replaced under it. */
@@ -166,9 +172,11 @@ const READ_ATTEMPTS = 5;
 
 export class LocalBackend implements Backend {
   readonly usage: UsageLedger;
+  readonly stats: StorageStats;
 
   constructor(readonly core: StorageCore) {
     this.usage = core.meta.usage;
+    this.stats = new LocalStorageStats(core);
   }
 
   health(minFreeBytes: number): Promise<StorageHealth> {
@@ -370,6 +378,8 @@ export interface OpenStorageOptions {
   keys?: ObjectKeys;
   /** Performance mechanisms turned off (benchmarks); all on by default. */
   tuning?: Tuning;
+  /** Told of every KV transaction's size and duration (metrics); none by default. */
+  observer?: StorageObserver;
   clock?: Clock;
   log: Logger;
 }
@@ -402,6 +412,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       listCacheEntries: opts.listCacheEntries,
       recordCacheBytes: opts.recordCacheBytes,
       tuning,
+      observer: opts.observer,
     });
     core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null };
     await buildListIndex(core);

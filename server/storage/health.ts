@@ -6,6 +6,7 @@
  */
 import { statfsSync } from "node:fs";
 import type { StorageCore } from "./core.ts";
+import type { DiskSpace } from "./types.ts";
 
 export interface HealthCheck {
   ok: boolean;
@@ -83,8 +84,15 @@ export async function storageHealth(
   return { ok: kv.ok && writable.ok && space.ok, kv, writable, space };
 }
 
-/** The size of the file system holding `dir` and what an unprivileged writer may still use. */
-export function diskSpace(dir: string): { totalBytes: number; freeBytes: number } {
+/**
+ * The size of the file system holding `dir`, what an unprivileged writer may still use, and what
+ * is in use (as `df` counts it: blocks the reserve keeps are neither used nor free to the server).
+ */
+export function diskSpace(dir: string): DiskSpace {
   const st = statfsSync(dir);
-  return { totalBytes: st.blocks * st.bsize, freeBytes: st.bavail * st.bsize };
+  return {
+    totalBytes: st.blocks * st.bsize,
+    freeBytes: st.bavail * st.bsize,
+    usedBytes: (st.blocks - st.bfree) * st.bsize,
+  };
 }

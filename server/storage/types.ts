@@ -221,6 +221,49 @@ export interface BucketStats {
   bytes: number;
 }
 
+/** One bucket's counters, with what names it (`StorageStats.bucketTotals`). */
+export interface BucketTotals extends BucketStats {
+  ns: string;
+  name: string;
+}
+
+/** Free and total bytes of the file system that holds the data dir. */
+export interface DiskSpace {
+  freeBytes: number;
+  /** Bytes in use (total less free, the reserved blocks counted as used as `df` counts them). */
+  usedBytes: number;
+  totalBytes: number;
+}
+
+/** Counts kept by storage since it opened (metrics read them when scraped). */
+export interface StorageCounters {
+  /** Transactions sent to Deno KV (a merged group counts once). */
+  kvCommits: number;
+  /** Commits that found SQLite's write lock held by another handle at least once. */
+  busyCommits: number;
+  /** Pauses taken by those commits before they were sent again. */
+  lockRetries: number;
+}
+
+/**
+ * What storage tells about itself, for metrics (with `Backend.diskSpace`): read when a scrape
+ * asks, never per request.
+ */
+export interface StorageStats {
+  /** Every bucket's object count and bytes, from the counters its commits keep. */
+  bucketTotals(): Promise<BucketTotals[]>;
+  counters(): StorageCounters;
+}
+
+/**
+ * Told of each KV transaction as it ends (metrics): how many writes it carried (more than one
+ * when the group committer merged them) and how long it took. Called on the commit path, so it
+ * must be cheap and must not throw.
+ */
+export interface StorageObserver {
+  kvCommit(writes: number, seconds: number): void;
+}
+
 /** DeleteObject options: conditions, a specific version, and the lock bypass. */
 export interface DeleteObjectOptions {
   conditions?: WriteConditions;

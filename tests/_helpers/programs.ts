@@ -1,6 +1,7 @@
 /**
  * The external programs tests drive (aws cli, rclone, s3cmd, restic, boto3 and aiosmtpd under
- * python3, Chromium, openssl) and the one rule for a missing one: on a developer's machine the test is skipped
+ * python3, Chromium, openssl, Prometheus and promtool) and the one rule for a missing one: on a
+ * developer's machine the test is skipped
  * and the reason printed; under CI (`CI` set to anything but "", "0" or "false"; .ci/run sets
  * `CI=true`) the test fails, because .ci/run installs every one of them and a silent skip there
  * would hide a whole family of tests.
@@ -25,7 +26,9 @@ export type ProgramName =
   | "boto3"
   | "chromium"
   | "aiosmtpd"
-  | "openssl";
+  | "openssl"
+  | "prometheus"
+  | "promtool";
 
 interface ProgramSpec {
   /** The executable looked up on PATH. */
@@ -59,6 +62,19 @@ const PROGRAMS: Record<ProgramName, ProgramSpec> = {
     pkg: "python3-aiosmtpd",
   },
   openssl: { exe: "openssl", probe: ["version"], version: (s) => s.split(" ")[1], pkg: "openssl" },
+  // "prometheus, version 2.42.0+ds (branch: ...)"; promtool comes in the same package.
+  prometheus: {
+    exe: "prometheus",
+    probe: ["--version"],
+    version: (s) => s.split(" ")[2],
+    pkg: "prometheus",
+  },
+  promtool: {
+    exe: "promtool",
+    probe: ["--version"],
+    version: (s) => s.split(" ")[2],
+    pkg: "prometheus",
+  },
 };
 
 /** One working copy of a program. */

@@ -63,6 +63,8 @@ export interface ScrubberOptions {
   sleep?: Sleep;
   /** Every corrupt version found, by a pass or an on-demand check (the audit event). */
   onFinding?: (f: IntegrityFinding, source: FindingSource) => void;
+  /** Runs each background pass (the metrics' job recorder: runs, durations, errors). */
+  runJob?: <T>(job: string, pass: () => Promise<T>) => Promise<T>;
 }
 
 /** Counted since the process started (monotonic: Prometheus counters). */
@@ -187,7 +189,9 @@ export class Scrubber {
         continue;
       }
       try {
-        const pass = await this.runPass();
+        const pass = this.#opts.runJob
+          ? await this.#opts.runJob("integrity_scrub", () => this.runPass())
+          : await this.runPass();
         if (pass) {
           this.#opts.log.info("integrity scrub finished", {
             objects: pass.objects,

@@ -12,6 +12,7 @@ import type { Logger } from "../../log.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig, type LifecycleRule } from "./config.ts";
 import { abortAt, afterDays, currentExpiry, ruleMatches, rulePrefix } from "./rules.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
+import { type JobRecorder, UNRECORDED_JOBS } from "../metrics/mod.ts";
 
 /** Entries asked of each listing page. */
 const PAGE = 1000;
@@ -219,14 +220,21 @@ export interface LifecycleWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the periodic worker (`intervalMs` 0 = only on demand). */
+/**
+ * Starts the periodic worker (`intervalMs` 0 = only on demand); every pass, on demand too, is
+ * recorded as the job `lifecycle` (`opts.jobs`: metrics).
+ */
 export function startLifecycleWorker(
   storage: Backend,
-  opts: { intervalMs: number; log: Logger; clock: Clock },
+  opts: { intervalMs: number; log: Logger; clock: Clock; jobs?: JobRecorder },
 ): LifecycleWorker {
+  const jobs = opts.jobs ?? UNRECORDED_JOBS;
   let running: Promise<LifecycleResult> | null = null;
   const runOnce = (now?: number) => {
-    running ??= runLifecyclePass(storage, now ?? opts.clock.now()).finally(() => {
+    running ??= jobs.run(
+      "lifecycle",
+      () => runLifecyclePass(storage, now ?? opts.clock.now()),
+    ).finally(() => {
       running = null;
     });
     return running;

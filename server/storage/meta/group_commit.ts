@@ -242,14 +242,15 @@ export class GroupCommitter {
   fallbacks = 0;
 
   /**
-   * `send`: how a built operation is committed (the metadata store retries it while SQLite is
-   * busy; see busy_retry.ts).
+   * `send`: how a built operation of `writes` merged writes is committed (the metadata store
+   * retries it while SQLite is busy, see busy_retry.ts, and times it for metrics).
    */
   constructor(
     private readonly kv: Deno.Kv,
     private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
-    private readonly send: (op: Deno.AtomicOperation) => Promise<CommitOutcome> = (op) =>
-      op.commit(),
+    private readonly send: (op: Deno.AtomicOperation, writes: number) => Promise<CommitOutcome> = (
+      op,
+    ) => op.commit(),
   ) {}
 
   /** A recorder whose `commit()` goes through this committer. */
@@ -370,7 +371,7 @@ export class GroupCommitter {
       const op = this.kv.atomic();
       apply(op, [p]);
       this.commits++;
-      p.resolve(await this.send(op));
+      p.resolve(await this.send(op, 1));
     } catch (e) {
       p.reject(e);
     }
@@ -382,7 +383,7 @@ export class GroupCommitter {
       const op = this.kv.atomic();
       apply(op, batch);
       this.commits++;
-      res = await this.send(op);
+      res = await this.send(op, batch.length);
     } catch {
       res = null;
     }

@@ -26,7 +26,7 @@ import { BucketListMemory } from "../buckets/bucket_list.ts";
 import { DEFAULT_LIST_MEMORY, type ListChange, ListMemory } from "../listing/list_memory.ts";
 import { NewKeyGuesses } from "../versions/new_keys.ts";
 import { type StatChange, UsageAccounting } from "../buckets/usage.ts";
-import type { BucketRecord, QuotaPolicy } from "../types.ts";
+import type { BucketRecord, QuotaPolicy, StorageObserver } from "../types.ts";
 
 /**
  * A KV write being built: its checks and mutations go to an atomic operation (a real one, or the
@@ -97,6 +97,8 @@ export interface MetaStoreOptions {
   recordCacheBytes?: number;
   /** Performance mechanisms turned off (benchmarks); all on when absent. */
   tuning?: Tuning;
+  /** Told of every KV transaction's size and duration (metrics). */
+  observer?: StorageObserver;
 }
 
 /** Estimated bytes of latest records kept in memory when not configured (latest_cache.ts). */
@@ -115,6 +117,9 @@ const BUCKET_LIST_BYTES = 16 * 1024 * 1024;
 export class MetaStore {
   /** Commits that found SQLite's write lock taken by the other handle, and their retries. */
   readonly busy: BusyRetryStats = { busyWrites: 0, retries: 0 };
+  /** Transactions sent to the writing handle (a merged group counts once). */
+  commits = 0;
+  readonly #observer: StorageObserver | null;
   /** Reads made (tests check that cached paths read nothing). */
   readonly reads = { get: 0, getMany: 0, list: 0 };
   /** Merges concurrent independent object commits into one KV transaction. */
@@ -147,8 +152,9 @@ export class MetaStore {
     opts: MetaStoreOptions,
   ) {
     this.readers = readers;
+    this.#observer = opts.observer ?? null;
     const tuning = opts.tuning ?? new Tuning();
-    this.committer = new GroupCommitter(writer, undefined, (op) => this.#send(op));
+    this.committer = new GroupCommitter(writer, undefined, (op, writes) => this.#send(op, writes));
     this.#grouped = tuning.on("group-commit");
     this.latest = new LatestCache(
       tuning.on("latest-cache") ? opts.recordCacheBytes ?? DEFAULT_RECORD_CACHE_BYTES : 0,
@@ -212,7 +218,7 @@ export class MetaStore {
 
   /** A write committed on its own (bucket, upload and maintenance changes). */
   write(): MetaWrite {
-    return new MetaWrite(this.writer.atomic(), this.usage, (op) => this.#send(op));
+    return new MetaWrite(this.writer.atomic(), this.usage, (op) => this.#send(op, 1));
   }
 
   /**
@@ -235,11 +241,19 @@ export class MetaStore {
   }
 
   /**
-   * Sends a commit to the writing handle, again while SQLite's write lock is held by the other
-   * handle (Deno KV sends an operation's checks and mutations anew on each `commit()`).
+   * Sends a commit of `writes` merged writes to the writing handle, again while SQLite's write
+   * lock is held by the other handle (Deno KV sends an operation's checks and mutations anew on
+   * each `commit()`); the observer learns its size and its time, retries included.
    */
-  #send(op: AtomicWrites): Promise<CommitOutcome> {
-    return retryBusy(() => op.commit(), this.busy);
+  #send(op: AtomicWrites, writes: number): Promise<CommitOutcome> {
+    this.commits++;
+    const observer = this.#observer;
+    if (!observer) return retryBusy(() => op.commit(), this.busy);
+    const started = performance.now();
+    const done = () => observer.kvCommit(writes, (performance.now() - started) / 1000);
+    const sent = retryBusy(() => op.commit(), this.busy);
+    sent.then(done, done);
+    return sent;
   }
 
   /**

@@ -82,3 +82,32 @@ Deno.test("metadata store: reads go to two handles in turn, one without second-r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("metadata store: the observer learns every KV transaction, merged groups with their size", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-observer-" });
+  const seen: { writes: number; seconds: number }[] = [];
+  const kv = await MetaStore.open(`${dir}/kv.sqlite3`, {
+    log: silentLogger,
+    clock: systemClock,
+    observer: { kvCommit: (writes, seconds) => seen.push({ writes, seconds }) },
+  });
+  try {
+    await kv.set(["single"], 1);
+    // Independent grouped writes queued together: the first goes alone, the rest are merged.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => kv.groupWrite().set(["g", i], i).commit()),
+    );
+    assertEqualsWrites(seen, 21);
+    assert.ok(seen.length < 21, "some writes were merged");
+    assert.ok(seen.some((s) => s.writes > 1));
+    assert.ok(seen.every((s) => s.seconds >= 0));
+    assert.equal(kv.commits, seen.length);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function assertEqualsWrites(seen: { writes: number }[], n: number): void {
+  assert.equal(seen.reduce((sum, s) => sum + s.writes, 0), n);
+}
