@@ -12,22 +12,26 @@ import { listInput, putText, withStorage } from "../../../tests/_helpers/storage
  * connection, as a second Deno KV handle would) for `ms`. Resolves once the lock is taken, with a
  * promise of its release.
  */
-async function holdWriteLock(path: string, ms: number): Promise<{ released: Promise<void> }> {
+/**
+ * Holds SQLite's write lock of `path` for `ms` from a worker. `released` gives the time (ms since
+ * the epoch) taken just before the worker let go: nothing can commit before it.
+ */
+async function holdWriteLock(path: string, ms: number): Promise<{ released: Promise<number> }> {
   const src = `import { DatabaseSync } from "node:sqlite";
 onmessage = (e) => {
   const db = new DatabaseSync(e.data.path);
   db.exec("BEGIN IMMEDIATE");
   postMessage("locked");
-  setTimeout(() => { db.exec("COMMIT"); db.close(); postMessage("released"); }, e.data.ms);
+  setTimeout(() => { const at = Date.now(); db.exec("COMMIT"); db.close(); postMessage(at); }, e.data.ms);
 };`;
   const w = new Worker(`data:text/javascript,${encodeURIComponent(src)}`, { type: "module" });
   const locked = Promise.withResolvers<void>();
-  const released = Promise.withResolvers<void>();
+  const released = Promise.withResolvers<number>();
   w.onmessage = (e) => {
     if (e.data === "locked") locked.resolve();
     else {
       w.terminate();
-      released.resolve();
+      released.resolve(e.data as number);
     }
   };
   w.postMessage({ path, ms });
@@ -59,10 +63,9 @@ Deno.test("busy KV: a raw checked commit fails at once while another connection 
       const { released } = await holdWriteLock(path, 150);
       await assert.rejects(kv.atomic().check(seen).sum(["n"], 1n).commit(), (e) => isBusyError(e));
       // Without checks, the write waits in SQLite's busy handler instead.
-      let freed = false;
-      released.then(() => freed = true);
       assert.equal((await kv.set(["x"], 1)).ok, true);
-      assert.ok(freed, "an unchecked write finished while the lock was held");
+      const doneAt = Date.now();
+      assert.ok(doneAt >= await released, "an unchecked write finished while the lock was held");
       assert.equal((await kv.get<Deno.KvU64>(["n"])).value?.value, 0n);
     } finally {
       kv.close();
@@ -81,8 +84,6 @@ Deno.test("busy KV: retried commits wait for the lock and apply once; a failed c
       const n = await kv.get(["n"]);
       const b = await kv.get(["b"]);
       const { released } = await holdWriteLock(path, 150);
-      let freed = false;
-      released.then(() => freed = true);
       const [first, second, stale] = await Promise.all([
         commit(kv.atomic().check(n).sum(["n"], 5n).set(["a"], "A")),
         commit(kv.atomic().check(b).delete(["b"])),
@@ -91,7 +92,8 @@ Deno.test("busy KV: retried commits wait for the lock and apply once; a failed c
           kv.atomic().check({ key: ["b"], versionstamp: "00000000000000010000" }).set(["c"], 1),
         ),
       ]);
-      assert.ok(freed, "commits finished before the lock was released");
+      const doneAt = Date.now();
+      assert.ok(doneAt >= await released, "commits finished before the lock was released");
       assert.equal(first.ok, true);
       assert.equal(second.ok, true);
       assert.equal(stale.ok, false);
