@@ -140,4 +140,34 @@ CREATE INDEX audit_tenant ON audit_log(tenant_id, id);
     // The S3 authorizer looks grants up by bucket id on every non-owner request.
     sql: `CREATE INDEX grants_bucket_id ON grants(bucket_id, expires_at);`,
   },
+  {
+    version: 3,
+    name: "kms-keys",
+    // The built-in key service (server/crypto/builtin_kms.ts): keys per namespace ('' global,
+    // else a tenant id), each with versions of material sealed by a master key (kek).
+    sql: `
+CREATE TABLE kms_keys (
+  ns TEXT NOT NULL,
+  id TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('Enabled', 'Disabled')),
+  is_default INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  rotated_at INTEGER,
+  PRIMARY KEY (ns, id)
+);
+CREATE UNIQUE INDEX kms_keys_default ON kms_keys(ns) WHERE is_default = 1;
+CREATE TABLE kms_key_versions (
+  ns TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  kek TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, key_id, version),
+  FOREIGN KEY (ns, key_id) REFERENCES kms_keys(ns, id) ON DELETE CASCADE
+);
+CREATE INDEX kms_key_versions_kek ON kms_key_versions(kek);
+`,
+  },
 ];
