@@ -94,6 +94,7 @@ async function main(): Promise<number> {
       storage: app.storage.backend,
       s3HandleAs: app.handleAs,
       region: cfg.region,
+      kms: app.kms,
       log,
     }),
   });

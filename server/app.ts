@@ -22,6 +22,7 @@ import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
+import { BuiltinKms } from "./crypto/builtin_kms.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -47,6 +48,8 @@ export interface ServerApp {
   handleAs: S3Front["handleAs"];
   /** Turns a listener's socket peer into a request's client (trusted proxies applied). */
   clients: ClientResolver;
+  /** The built-in key service of SSE-KMS (keys in IAM's database, sealed by the keyring). */
+  kms: BuiltinKms;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
   /** Stops the background jobs, then closes IAM and storage. */
@@ -82,8 +85,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await unlockDataDir(lock);
     throw e;
   }
-  // SSE-KMS has no key service until one is wired in: its requests fail as not implemented.
-  const keys = createObjectKeys({ keyring, kms: null, macSecret: keyring.secret });
+  // SSE-KMS's key service keeps its keys in IAM's database, sealed by the keyring.
+  const kms = new BuiltinKms({ db, keyring, region: cfg.region, clock });
+  const keys = createObjectKeys({ keyring, kms, macSecret: keyring.secret });
   const storage = await openStorage({
     dataDir: cfg.dataDir,
     fsync: cfg.fsync,
@@ -168,6 +172,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       probes,
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
+      kms,
       lifecycle,
       close: async () => {
         // Passes in progress end before what they use is closed under them.

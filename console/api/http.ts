@@ -9,6 +9,7 @@ import type { Backend } from "../../server/storage/mod.ts";
 import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
+import type { KeyService } from "../../server/crypto/types.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -20,6 +21,8 @@ export interface ApiDeps {
    */
   s3HandleAs: S3Front["handleAs"];
   region: string;
+  /** The key service of SSE-KMS (its keys: `/kms/keys`). */
+  kms: KeyService;
   log: Logger;
 }
 
