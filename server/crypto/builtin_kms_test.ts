@@ -1,59 +1,52 @@
+/**
+ * The built-in key service over the real master keyring (a temp data dir) and SQLite: data key
+ * round trips bound to their context, the errors S3 answers, rotation, namespaces and the
+ * default key, material never stored in clear, and resealing under a new master key.
+ */
 import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
-import { createCipheriv, createDecipheriv } from "node:crypto";
-import { openDb } from "../db/mod.ts";
+import { type Db, openDb } from "../db/mod.ts";
 import { isS3Error } from "../s3/errors.ts";
 import { BuiltinKms, KmsAdminError, type MasterKeys } from "./builtin_kms.ts";
+import { Keyring } from "./keyring.ts";
 
-/**
- * A real master keyring for the tests (AES-256-GCM under random master keys, `m:<n>`), which
- * also remembers every plaintext it sealed, so a test can look for it where it must not be.
- */
-class TestKeyring implements MasterKeys {
-  readonly keys = new Map<string, Uint8Array>();
+/** The data dir's keyring, remembering every plaintext it sealed (to look for it on disk). */
+class RecordingKeyring implements MasterKeys {
   readonly sealedPlaintexts: Uint8Array[] = [];
-  active = "";
+  constructor(readonly inner: Keyring) {}
 
-  constructor() {
-    this.rotate();
-  }
-
-  rotate(): string {
-    this.active = `m:${this.keys.size + 1}`;
-    this.keys.set(this.active, crypto.getRandomValues(new Uint8Array(32)));
-    return this.active;
+  get active(): string {
+    return `m:${this.inner.activeId}`;
   }
 
   wrap(dk: Uint8Array) {
     this.sealedPlaintexts.push(dk.slice());
-    const nonce = crypto.getRandomValues(new Uint8Array(12));
-    const c = createCipheriv("aes-256-gcm", this.keys.get(this.active)!, nonce);
-    const ct = c.update(dk);
-    c.final();
-    const wrapped = new Uint8Array([...nonce, ...ct, ...c.getAuthTag()]);
-    return Promise.resolve({ wrapped, kek: this.active });
+    return this.inner.wrap(dk);
   }
 
   unwrap(kek: string, wrapped: Uint8Array) {
-    const key = this.keys.get(kek);
-    if (!key) return Promise.reject(new Error(`no master key ${kek}`));
-    const d = createDecipheriv("aes-256-gcm", key, wrapped.subarray(0, 12));
-    d.setAuthTag(wrapped.subarray(wrapped.length - 16));
-    const pt = d.update(wrapped.subarray(12, wrapped.length - 16));
-    d.final();
-    return Promise.resolve(new Uint8Array(pt));
+    return this.inner.unwrap(kek, wrapped);
   }
 }
 
-function setup(opts: { path?: string; now?: () => number } = {}) {
-  const db = openDb(opts.path ?? ":memory:");
-  const keyring = new TestKeyring();
-  const kms = new BuiltinKms({
-    db,
-    keyring,
-    region: "us-east-1",
-    clock: { now: opts.now ?? (() => 1_000) },
-  });
-  return { db, keyring, kms };
+interface Env {
+  dir: string;
+  db: Db;
+  keyring: RecordingKeyring;
+  kms: BuiltinKms;
+}
+
+/** A key service on a fresh data dir (`maxiofs.db`, `keyring.json`), removed afterwards. */
+async function withKms(fn: (env: Env) => Promise<void>, now: () => number = () => 1_000) {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-kms-" });
+  const db = openDb(`${dir}/maxiofs.db`);
+  try {
+    const keyring = new RecordingKeyring(await Keyring.open(dir));
+    const kms = new BuiltinKms({ db, keyring, region: "us-east-1", clock: { now } });
+    await fn({ dir, db, keyring, kms });
+  } finally {
+    if (db.isOpen) db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 async function s3Code(p: Promise<unknown>): Promise<string> {
@@ -69,8 +62,7 @@ async function s3Code(p: Promise<unknown>): Promise<string> {
 const ctx = btoa(JSON.stringify({ purpose: "test" }));
 
 Deno.test("BuiltinKms: a data key round trips under the key, bound to its context", async () => {
-  const { db, kms } = setup();
-  try {
+  await withKms(async ({ kms }) => {
     const info = await kms.createKey("", { id: "testkey-1", description: "for tests" });
     assertEquals(info.arn, "arn:aws:kms:us-east-1::key/testkey-1");
     assertEquals([info.state, info.versions, info.description], ["Enabled", 1, "for tests"]);
@@ -95,14 +87,11 @@ Deno.test("BuiltinKms: a data key round trips under the key, bound to its contex
     const flipped = dk.wrapped.slice();
     flipped[20] ^= 1;
     assertEquals(await s3Code(kms.decryptDataKey("", dk.kek, flipped, ctx)), "403 AccessDenied");
-  } finally {
-    db.close();
-  }
+  });
 });
 
 Deno.test("BuiltinKms: unknown and disabled keys get the errors S3 answers", async () => {
-  const { db, kms } = setup();
-  try {
+  await withKms(async ({ kms }) => {
     for (const id of ["nokey", "arn:aws:kms:us-east-1::key/nokey", "bad id!"]) {
       assertEquals(
         await s3Code(kms.generateDataKey("", id, undefined)),
@@ -140,15 +129,12 @@ Deno.test("BuiltinKms: unknown and disabled keys get the errors S3 answers", asy
     const dup = await assertRejects(() => kms.createKey("", { id: "k" }));
     assert(dup instanceof KmsAdminError && dup.code === "AlreadyExists");
     assertEquals((await kms.listKeys("")).map((k) => k.id), ["k"]);
-  } finally {
-    db.close();
-  }
+  });
 });
 
 Deno.test("BuiltinKms: rotation keeps older data keys readable; new ones use the new version", async () => {
   let now = 1_000;
-  const { db, kms } = setup({ now: () => now });
-  try {
+  await withKms(async ({ kms }) => {
     await kms.createKey("", { id: "rot" });
     const v1 = await kms.generateDataKey("", "rot", ctx);
     now = 2_000;
@@ -167,14 +153,11 @@ Deno.test("BuiltinKms: rotation keeps older data keys readable; new ones use the
       await s3Code(kms.decryptDataKey("", "kms:rot:3", v1.wrapped, ctx)),
       "400 KMS.NotFoundException",
     );
-  } finally {
-    db.close();
-  }
+  }, () => now);
 });
 
 Deno.test("BuiltinKms: namespaces are isolated; each has its own default key", async () => {
-  const { db, kms } = setup();
-  try {
+  await withKms(async ({ kms }) => {
     await kms.createKey("t1", { id: "shared-name" });
     await kms.createKey("t2", { id: "shared-name" });
     const a = await kms.generateDataKey("t1", "shared-name", undefined);
@@ -223,57 +206,47 @@ Deno.test("BuiltinKms: namespaces are isolated; each has its own default key", a
     const def = await kms.describeKey("t1", "alias/aws/s3");
     assertEquals(def.arn, d1.arn);
     assert(/aws\/s3/.test(def.description));
-  } finally {
-    db.close();
-  }
+  });
 });
 
 Deno.test("BuiltinKms: material is sealed by the master key, never stored in clear", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "maxiofs-kms-" });
-  const path = `${dir}/maxiofs.db`;
-  try {
-    const { db, kms, keyring } = setup({ path });
+  await withKms(async ({ dir, db, kms, keyring }) => {
     await kms.createKey("", { id: "testkey-1" });
     await kms.createKey("t1", { id: "testkey-2" });
     await kms.rotateKey("", "testkey-1");
     await kms.generateDataKey("", undefined, undefined);
-    db.close();
     const materials = keyring.sealedPlaintexts;
     assertEquals(materials.length, 4);
+    // The rows hold the sealed form: it opens with the keyring to the same material.
+    const rows = db.prepare("SELECT kek, sealed FROM kms_key_versions").all() as {
+      kek: string;
+      sealed: Uint8Array;
+    }[];
+    assertEquals(rows.length, 4);
+    for (const r of rows) {
+      assertEquals(r.kek, keyring.active);
+      const opened = await keyring.unwrap(r.kek, r.sealed);
+      assert(materials.some((m) => indexOf(m, opened) === 0));
+    }
+    db.close();
     let files = 0;
     for await (const e of Deno.readDir(dir)) {
       const bytes = await Deno.readFile(`${dir}/${e.name}`);
       files++;
       for (const m of materials) assertEquals(indexOf(bytes, m), -1, `material in ${e.name}`);
     }
-    assert(files >= 1);
-    // The rows hold the sealed form: it opens with the keyring to the same material.
-    const again = openDb(path);
-    try {
-      const rows = again.prepare("SELECT kek, sealed FROM kms_key_versions").all() as {
-        kek: string;
-        sealed: Uint8Array;
-      }[];
-      assertEquals(rows.length, 4);
-      const opened = await Promise.all(rows.map((r) => keyring.unwrap(r.kek, r.sealed)));
-      for (const o of opened) assert(materials.some((m) => indexOf(m, o) === 0));
-    } finally {
-      again.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    assert(files >= 2);
+  });
 });
 
 Deno.test("BuiltinKms: rewrapMaterial reseals under the active master key", async () => {
-  const { db, kms, keyring } = setup();
-  try {
+  await withKms(async ({ db, kms, keyring }) => {
     await kms.createKey("", { id: "a" });
     await kms.createKey("t1", { id: "b" });
     await kms.rotateKey("", "a");
     const before = await kms.generateDataKey("", "a", ctx);
     const old = keyring.active;
-    keyring.rotate();
+    await keyring.inner.rotate();
     const isOld = (kek: string) => kek === old;
     assertEquals(kms.materialUnder(isOld), 3);
     assertEquals(await kms.rewrapMaterial(isOld), 3);
@@ -282,14 +255,12 @@ Deno.test("BuiltinKms: rewrapMaterial reseals under the active master key", asyn
     // Nothing left to do: a second pass (a resumed rotation) changes nothing.
     assertEquals(await kms.rewrapMaterial(isOld), 0);
     // The old master key can go: every version opens under the new one, data keys still open.
-    keyring.keys.delete(old);
+    await keyring.inner.retire(old.slice(2));
     const fresh = new BuiltinKms({ db, keyring, region: "us-east-1" });
     assertEquals(await fresh.decryptDataKey("", before.kek, before.wrapped, ctx), before.key);
     const b = await fresh.generateDataKey("t1", "b", undefined);
     assertEquals(await fresh.decryptDataKey("t1", b.kek, b.wrapped, undefined), b.key);
-  } finally {
-    db.close();
-  }
+  });
 });
 
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {
