@@ -3,9 +3,8 @@
  * Backend get their data keys from the built-in key service, reads open them again, the records
  * name the key version, and the key's state and namespace are enforced on both paths.
  */
-import { assert, assertEquals } from "./_helpers/assert.ts";
+import { assert, assertEquals, s3ErrorOf } from "./_helpers/assert.ts";
 import { startApp } from "./_helpers/app.ts";
-import { isS3Error } from "../server/s3/errors.ts";
 import type { BucketRecord } from "../server/storage/types.ts";
 import type { SseSpec } from "../server/crypto/types.ts";
 
@@ -13,16 +12,6 @@ const CONTEXT = btoa(JSON.stringify({ purpose: "storage" }));
 
 function bodyOf(text: string): ReadableStream<Uint8Array> {
   return new Response(text).body!;
-}
-
-async function s3Code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isS3Error(e)) return `${e.status} ${e.code}`;
-    throw e;
-  }
-  return "no error";
 }
 
 Deno.test("storage encrypts SSE-KMS objects with the server's key service", async () => {
@@ -63,17 +52,17 @@ Deno.test("storage encrypts SSE-KMS objects with the server's key service", asyn
     // Disabled: writes and reads refused; nothing stored.
     await kms.setKeyState("", "testkey-1", "Disabled");
     assertEquals(
-      await s3Code(put(b, "c", "x", { mode: "aws:kms", keyId: "testkey-1" })),
+      await s3ErrorOf(put(b, "c", "x", { mode: "aws:kms", keyId: "testkey-1" })),
       "400 KMS.DisabledException",
     );
-    assertEquals(await s3Code(get(b, "a")), "400 KMS.DisabledException");
-    assertEquals(await s3Code(backend.getObjectRecord(b, "c")), "404 NoSuchKey");
+    assertEquals(await s3ErrorOf(get(b, "a")), "400 KMS.DisabledException");
+    assertEquals(await s3ErrorOf(backend.getObjectRecord(b, "c")), "404 NoSuchKey");
     await kms.setKeyState("", "testkey-1", "Enabled");
     assertEquals(await get(b, "a"), "kms bytes");
 
     // Unknown key; no key named: the default key.
     assertEquals(
-      await s3Code(put(b, "d", "x", { mode: "aws:kms", keyId: "nokey" })),
+      await s3ErrorOf(put(b, "d", "x", { mode: "aws:kms", keyId: "nokey" })),
       "400 KMS.NotFoundException",
     );
     const dflt = await put(b, "e", "default", { mode: "aws:kms" });
@@ -88,7 +77,7 @@ Deno.test("storage encrypts SSE-KMS objects with the server's key service", asyn
       region: "r",
     });
     assertEquals(
-      await s3Code(put(t, "f", "x", { mode: "aws:kms", keyId: "testkey-1" })),
+      await s3ErrorOf(put(t, "f", "x", { mode: "aws:kms", keyId: "testkey-1" })),
       "400 KMS.NotFoundException",
     );
     await kms.createKey("t1", { id: "testkey-1" });

@@ -3,9 +3,8 @@
  * round trips bound to their context, the errors S3 answers, rotation, namespaces and the
  * default key, material never stored in clear, and resealing under a new master key.
  */
-import { assert, assertEquals, assertRejects } from "../../tests/_helpers/assert.ts";
+import { assert, assertEquals, assertRejects, s3ErrorOf } from "../../tests/_helpers/assert.ts";
 import { type Db, openDb } from "../db/mod.ts";
-import { isS3Error } from "../s3/errors.ts";
 import { BuiltinKms, KmsAdminError, type MasterKeys } from "./builtin_kms.ts";
 import { Keyring } from "./keyring.ts";
 
@@ -49,16 +48,6 @@ async function withKms(fn: (env: Env) => Promise<void>, now: () => number = () =
   }
 }
 
-async function s3Code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isS3Error(e)) return `${e.status} ${e.code}`;
-    throw e;
-  }
-  throw new Error("expected an S3 error");
-}
-
 const ctx = btoa(JSON.stringify({ purpose: "test" }));
 
 Deno.test("BuiltinKms: a data key round trips under the key, bound to its context", async () => {
@@ -82,11 +71,14 @@ Deno.test("BuiltinKms: a data key round trips under the key, bound to its contex
     // Another context, no context, or a changed byte: the key does not open.
     const other = btoa(JSON.stringify({ purpose: "other" }));
     for (const c of [other, undefined, ""]) {
-      assertEquals(await s3Code(kms.decryptDataKey("", dk.kek, dk.wrapped, c)), "403 AccessDenied");
+      assertEquals(
+        await s3ErrorOf(kms.decryptDataKey("", dk.kek, dk.wrapped, c)),
+        "403 AccessDenied",
+      );
     }
     const flipped = dk.wrapped.slice();
     flipped[20] ^= 1;
-    assertEquals(await s3Code(kms.decryptDataKey("", dk.kek, flipped, ctx)), "403 AccessDenied");
+    assertEquals(await s3ErrorOf(kms.decryptDataKey("", dk.kek, flipped, ctx)), "403 AccessDenied");
   });
 });
 
@@ -94,7 +86,7 @@ Deno.test("BuiltinKms: unknown and disabled keys get the errors S3 answers", asy
   await withKms(async ({ kms }) => {
     for (const id of ["nokey", "arn:aws:kms:us-east-1::key/nokey", "bad id!"]) {
       assertEquals(
-        await s3Code(kms.generateDataKey("", id, undefined)),
+        await s3ErrorOf(kms.generateDataKey("", id, undefined)),
         "400 KMS.NotFoundException",
         id,
       );
@@ -104,24 +96,24 @@ Deno.test("BuiltinKms: unknown and disabled keys get the errors S3 answers", asy
     const off = await kms.setKeyState("", "k", "Disabled");
     assertEquals(off.state, "Disabled");
     assertEquals(
-      await s3Code(kms.generateDataKey("", "k", undefined)),
+      await s3ErrorOf(kms.generateDataKey("", "k", undefined)),
       "400 KMS.DisabledException",
     );
     // A disabled key opens nothing it wrapped either, until it is enabled again.
     assertEquals(
-      await s3Code(kms.decryptDataKey("", dk.kek, dk.wrapped, undefined)),
+      await s3ErrorOf(kms.decryptDataKey("", dk.kek, dk.wrapped, undefined)),
       "400 KMS.DisabledException",
     );
     await kms.setKeyState("", "k", "Enabled");
     assertEquals(await kms.decryptDataKey("", dk.kek, dk.wrapped, undefined), dk.key);
     // Another region's ARN is another key.
     assertEquals(
-      await s3Code(kms.generateDataKey("", "arn:aws:kms:eu-west-1::key/k", undefined)),
+      await s3ErrorOf(kms.generateDataKey("", "arn:aws:kms:eu-west-1::key/k", undefined)),
       "400 KMS.NotFoundException",
     );
     // Management: unknown keys, bad ids, ids taken.
-    assertEquals(await s3Code(kms.describeKey("", "nokey")), "400 KMS.NotFoundException");
-    assertEquals(await s3Code(kms.rotateKey("", "nokey")), "400 KMS.NotFoundException");
+    assertEquals(await s3ErrorOf(kms.describeKey("", "nokey")), "400 KMS.NotFoundException");
+    assertEquals(await s3ErrorOf(kms.rotateKey("", "nokey")), "400 KMS.NotFoundException");
     for (const id of ["", "a/b", "a:b", "-x", "x".repeat(129)]) {
       const e = await assertRejects(() => kms.createKey("", { id }));
       assert(e instanceof KmsAdminError && e.code === "InvalidArgument", id);
@@ -146,11 +138,11 @@ Deno.test("BuiltinKms: rotation keeps older data keys readable; new ones use the
     assertEquals(await kms.decryptDataKey("", v2.kek, v2.wrapped, ctx), v2.key);
     // A version's data key does not open under another version's name.
     assertEquals(
-      await s3Code(kms.decryptDataKey("", "kms:rot:2", v1.wrapped, ctx)),
+      await s3ErrorOf(kms.decryptDataKey("", "kms:rot:2", v1.wrapped, ctx)),
       "403 AccessDenied",
     );
     assertEquals(
-      await s3Code(kms.decryptDataKey("", "kms:rot:3", v1.wrapped, ctx)),
+      await s3ErrorOf(kms.decryptDataKey("", "kms:rot:3", v1.wrapped, ctx)),
       "400 KMS.NotFoundException",
     );
   }, () => now);
@@ -164,24 +156,24 @@ Deno.test("BuiltinKms: namespaces are isolated; each has its own default key", a
     assertEquals(a.arn, "arn:aws:kms:us-east-1:t1:key/shared-name");
     // Same id in another namespace: another key; the ARN of t1's key from t2: not found.
     assertEquals(
-      await s3Code(kms.decryptDataKey("t2", a.kek, a.wrapped, undefined)),
+      await s3ErrorOf(kms.decryptDataKey("t2", a.kek, a.wrapped, undefined)),
       "403 AccessDenied",
     );
     assertEquals(
-      await s3Code(kms.generateDataKey("t2", a.arn, undefined)),
+      await s3ErrorOf(kms.generateDataKey("t2", a.arn, undefined)),
       "400 KMS.NotFoundException",
     );
     assertEquals(
-      await s3Code(kms.decryptDataKey("t3", a.kek, a.wrapped, undefined)),
+      await s3ErrorOf(kms.decryptDataKey("t3", a.kek, a.wrapped, undefined)),
       "400 KMS.NotFoundException",
     );
     await kms.createKey("t1", { id: "only-t1" });
     assertEquals(
-      await s3Code(kms.generateDataKey("t2", "only-t1", undefined)),
+      await s3ErrorOf(kms.generateDataKey("t2", "only-t1", undefined)),
       "400 KMS.NotFoundException",
     );
     assertEquals(
-      await s3Code(kms.setKeyState("t2", "only-t1", "Disabled")),
+      await s3ErrorOf(kms.setKeyState("t2", "only-t1", "Disabled")),
       "400 KMS.NotFoundException",
     );
     assertEquals((await kms.listKeys("t2")).map((k) => k.id), ["shared-name"]);
