@@ -113,6 +113,7 @@ async function main(): Promise<number> {
       region: cfg.region,
       integrity: app.integrity,
       events: app.events,
+      kms: app.kms,
       log,
       alerts: app.alerts,
       emailSettings: app.emailSettings,

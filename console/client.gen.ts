@@ -9,15 +9,16 @@ import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/Dashboard.tsx";
-import $i8 from "../islands/LoginForm.tsx";
-import $i9 from "../islands/MaintenanceBanner.tsx";
-import $i10 from "../islands/Metrics.tsx";
-import $i11 from "../islands/ObjectBrowser.tsx";
-import $i12 from "../islands/Profile.tsx";
-import $i13 from "../islands/Settings.tsx";
-import $i14 from "../islands/Tenants.tsx";
-import $i15 from "../islands/UserMenu.tsx";
-import $i16 from "../islands/Users.tsx";
+import $i8 from "../islands/KmsKeys.tsx";
+import $i9 from "../islands/LoginForm.tsx";
+import $i10 from "../islands/MaintenanceBanner.tsx";
+import $i11 from "../islands/Metrics.tsx";
+import $i12 from "../islands/ObjectBrowser.tsx";
+import $i13 from "../islands/Profile.tsx";
+import $i14 from "../islands/Settings.tsx";
+import $i15 from "../islands/Tenants.tsx";
+import $i16 from "../islands/UserMenu.tsx";
+import $i17 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -28,13 +29,14 @@ hydrateIslands({
   "BucketAccess": $i5,
   "BucketList": $i6,
   "Dashboard": $i7,
-  "LoginForm": $i8,
-  "MaintenanceBanner": $i9,
-  "Metrics": $i10,
-  "ObjectBrowser": $i11,
-  "Profile": $i12,
-  "Settings": $i13,
-  "Tenants": $i14,
-  "UserMenu": $i15,
-  "Users": $i16,
+  "KmsKeys": $i8,
+  "LoginForm": $i9,
+  "MaintenanceBanner": $i10,
+  "Metrics": $i11,
+  "ObjectBrowser": $i12,
+  "Profile": $i13,
+  "Settings": $i14,
+  "Tenants": $i15,
+  "UserMenu": $i16,
+  "Users": $i17,
 });

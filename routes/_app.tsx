@@ -10,6 +10,7 @@ const NAV = [
   { href: "/", label: "Dashboard", show: () => true },
   { href: "/buckets", label: "Buckets", show: () => true },
   { href: "/keys", label: "Access keys", show: () => true },
+  { href: "/kms", label: "Encryption keys", show: () => true },
   { href: "/users", label: "Users", show: isAdmin },
   { href: "/access", label: "Access control", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },

@@ -19,6 +19,8 @@
  *                          [--block-public-policy] [--restrict-public-buckets]  (flags not named
  *                          are false, as in PutPublicAccessBlock; `--flag false` also works)
  *   public-access-block delete --tenant T
+ *   kms list [--tenant T] | kms create [--id ID] [--description D] [--tenant T]
+ *   kms describe|enable|disable|rotate <id or ARN> [--tenant T]   (SSE-KMS keys; scripts/admin_kms.ts)
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  *   scrub status           the integrity scrubber's pass in progress and last pass, with findings
  *   scrub verify <bucket> [--tenant T]  (or `verify <bucket>`) re-reads and verifies every
@@ -50,6 +52,10 @@ import { IamError } from "../server/iam/errors.ts";
 import * as pab from "../server/iam/public_access.ts";
 import { Scrubber } from "../server/features/integrity/scrubber.ts";
 import { loadScrubState, passView } from "../server/features/integrity/state.ts";
+import { isS3Error } from "../server/s3/errors.ts";
+import { Keyring } from "../server/crypto/keyring.ts";
+import { BuiltinKms, KmsAdminError } from "../server/crypto/builtin_kms.ts";
+import { type KmsOps, offlineKmsOps, onlineKmsOps, runKmsCommand } from "./admin_kms.ts";
 
 type Json = Record<string, unknown>;
 
@@ -77,7 +83,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** The operations the CLI needs, offline (SQLite) or online (console API). */
-interface AdminOps {
+interface AdminOps extends KmsOps {
   listTenants(): Promise<Json[]>;
   createTenant(body: Json): Promise<Json>;
   updateTenant(name: string, body: Json): Promise<Json>;
@@ -104,7 +110,7 @@ interface AdminOps {
   close(): Promise<void>;
 }
 
-async function offlineOps(dataDir: string): Promise<AdminOps> {
+async function offlineOps(dataDir: string, region: string): Promise<AdminOps> {
   // Takes the data-dir lock: refuses to run next to a live server.
   const storage = await openStorage({ dataDir, log: createLogger("warn") });
   const secrets = await loadOrCreateSecrets(dataDir);
@@ -127,7 +133,20 @@ async function offlineOps(dataDir: string): Promise<AdminOps> {
   };
   const log = (action: string, resource: string) =>
     recordAudit(core, { actorName: "admin-cli", action, resource, result: "success" });
+  const kms = new BuiltinKms({ db: core.db, keyring: await Keyring.open(dataDir), region });
   return {
+    ...offlineKmsOps(
+      kms,
+      (tenant) => tenant ? tenantId(tenant) : "",
+      (action, resource, ns) =>
+        recordAudit(core, {
+          actorName: "admin-cli",
+          tenantId: ns === "" ? null : ns,
+          action,
+          resource,
+          result: "success",
+        }),
+    ),
     listTenants: () =>
       Promise.all(
         tenants.listTenants(core).map((t) => tenants.withUsage(core, t)),
@@ -296,6 +315,7 @@ async function onlineOps(url: string, user: string, password: string): Promise<A
     return u.id as string;
   };
   return {
+    ...onlineKmsOps(call, tenantByName),
     listTenants: async () => (await call("GET", "/tenants")).items as Json[],
     createTenant: (body) => call("POST", "/tenants", body),
     updateTenant: async (name, body) => call("PATCH", `/tenants/${await tenantByName(name)}`, body),
@@ -390,7 +410,7 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
+  "Usage: deno task admin -- <tenant|user|key|kms|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -436,13 +456,25 @@ export async function runAdmin(argv: string[]): Promise<number> {
       flags.get("user") ?? Deno.env.get("MAXIOFS_ADMIN_USER") ?? "admin",
       flags.get("password") ?? Deno.env.get("MAXIOFS_ADMIN_PASSWORD") ?? "",
     )
-    : await offlineOps(flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data");
+    : await offlineOps(
+      flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
+      flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",
+    );
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const need = (v: string | undefined, what: string) => {
     if (!v) throw new Error(`missing ${what}\n${USAGE}`);
     return v;
   };
   try {
+    if (area === "kms") {
+      const result = await runKmsCommand(ops, cmd, arg, flags);
+      if (result === null) {
+        console.error(`Unknown command "${positional.join(" ")}"\n${USAGE}`);
+        return 2;
+      }
+      out(result);
+      return 0;
+    }
     switch (`${area} ${cmd ?? ""}`.trim()) {
       case "tenant list":
         out(await ops.listTenants());
@@ -547,7 +579,8 @@ export async function runAdmin(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    console.error(e instanceof IamError ? `${e.code}: ${e.message}` : (e as Error).message);
+    const coded = e instanceof IamError || e instanceof KmsAdminError || isS3Error(e);
+    console.error(coded ? `${e.code}: ${e.message}` : (e as Error).message);
     return 1;
   } finally {
     await ops.close();

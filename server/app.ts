@@ -50,6 +50,7 @@ import {
 } from "./features/metrics/mod.ts";
 import type { MetricsEndpoint } from "./http/metrics_endpoint.ts";
 import { VERSION } from "./version.ts";
+import { BuiltinKms } from "./crypto/builtin_kms.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -77,6 +78,8 @@ export interface ServerApp {
   clients: ClientResolver;
   /** The consoles' event stream (`GET /api/v1/events`): maintenance mode, alerts. */
   events: EventHub;
+  /** The built-in key service of SSE-KMS (keys in IAM's database, sealed by the keyring). */
+  kms: BuiltinKms;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
   /** The integrity scrubber (`--scrub-rate`): its status, and on-demand bucket checks. */
@@ -126,8 +129,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     await unlockDataDir(lock);
     throw e;
   }
-  // SSE-KMS has no key service until one is wired in: its requests fail as not implemented.
-  const keys = createObjectKeys({ keyring, kms: null, macSecret: keyring.secret });
+  // SSE-KMS's key service keeps its keys in IAM's database, sealed by the keyring.
+  const kms = new BuiltinKms({ db, keyring, region: cfg.region, clock });
+  const keys = createObjectKeys({ keyring, kms, macSecret: keyring.secret });
   // Built before what feeds them; registered with the scrape-time figures once those exist.
   const recorders = cfg.metrics ? createRecorders(clock) : null;
   const jobRecorder: JobRecorder = recorders?.jobs ?? UNRECORDED_JOBS;
@@ -318,6 +322,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handleAs: s3.handleAs,
       events,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
+      kms,
       lifecycle,
       metrics: metrics && { metrics, token: cfg.metricsToken },
       integrity,

@@ -14,6 +14,7 @@ import type { AlertMonitor } from "../../server/features/alerts/monitor.ts";
 import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
 import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
 import type { EventHub } from "../../server/http/events.ts";
+import type { KeyService } from "../../server/crypto/types.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -29,6 +30,8 @@ export interface ApiDeps {
   integrity: Scrubber;
   /** The consoles' event stream (`GET /events`). */
   events: EventHub;
+  /** The key service of SSE-KMS (its keys: `/kms/keys`). */
+  kms: KeyService;
   log: Logger;
   /** Alerts (list, read marks, resolve, check now); absent: the alert routes answer 404. */
   alerts?: AlertMonitor;

@@ -27,6 +27,7 @@ import { publicAccessRoutes } from "./public_access_routes.ts";
 import { integrityRoutes } from "./integrity_routes.ts";
 import { alertRoutes } from "./alert_routes.ts";
 import { historyRoutes } from "./history_routes.ts";
+import { kmsRoutes } from "./kms_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 import { eventRoutes } from "./event_routes.ts";
 import { settingsRoutes } from "./settings_routes.ts";
@@ -48,6 +49,7 @@ const ROUTES: Route[] = [
   ...settingsRoutes,
   ...bucketQuotaRoutes,
   ...eventRoutes,
+  ...kmsRoutes,
 ];
 
 /**

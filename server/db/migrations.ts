@@ -175,6 +175,36 @@ CREATE INDEX alerts_updated ON alerts(updated_at);
     // Per-minute and per-hour request figures per S3 operation ("*": all), history/store.ts.
     sql: metricsTable("metrics_minute") + metricsTable("metrics_hour"),
   },
+  {
+    version: 6,
+    name: "kms-keys",
+    // The built-in key service (server/crypto/builtin_kms.ts): keys per namespace ('' global,
+    // else a tenant id), each with versions of material sealed by a master key (kek).
+    sql: `
+CREATE TABLE kms_keys (
+  ns TEXT NOT NULL,
+  id TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('Enabled', 'Disabled')),
+  is_default INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  rotated_at INTEGER,
+  PRIMARY KEY (ns, id)
+);
+CREATE UNIQUE INDEX kms_keys_default ON kms_keys(ns) WHERE is_default = 1;
+CREATE TABLE kms_key_versions (
+  ns TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  kek TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, key_id, version),
+  FOREIGN KEY (ns, key_id) REFERENCES kms_keys(ns, id) ON DELETE CASCADE
+);
+CREATE INDEX kms_key_versions_kek ON kms_key_versions(kek);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

@@ -194,7 +194,16 @@ Deno.test("tenant deletion is refused while it owns buckets", async () => {
     const e = await assertRejects(() => deleteTenant(core, t.id));
     assertEquals((e as IamError).code, "Conflict");
     await s.backend.deleteBucket(t.id, "somebucket");
+    // The tenant's key service keys (sealed material rows) go with it.
+    core.db.exec(
+      `INSERT INTO kms_keys (ns, id, state, created_at) VALUES ('${t.id}', 'k', 'Enabled', 1);
+       INSERT INTO kms_key_versions (ns, key_id, version, kek, sealed, created_at)
+       VALUES ('${t.id}', 'k', 1, 'm:x', x'00', 1)`,
+    );
     await deleteTenant(core, t.id);
+    for (const table of ["kms_keys", "kms_key_versions"]) {
+      assertEquals({ ...core.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() }, { n: 0 });
+    }
   });
 });
 

@@ -171,6 +171,8 @@ export async function deleteTenant(core: IamCore, id: string): Promise<void> {
     sql(core, "DELETE FROM groups WHERE tenant_id = ?").run(id);
     sql(core, "DELETE FROM users WHERE tenant_id = ?").run(id);
     putTenantPublicAccessBlock(core, id, null);
+    // Its key service keys (their versions cascade): nothing of the tenant is left to decrypt.
+    sql(core, "DELETE FROM kms_keys WHERE ns = ?").run(id);
     sql(core, "DELETE FROM tenants WHERE id = ?").run(id);
   });
 }

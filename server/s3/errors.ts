@@ -80,6 +80,9 @@ export const S3_ERRORS = {
   InvalidToken: [400, "The provided token is malformed or otherwise invalid."],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, "Your key is too long"],
+  // SSE-KMS writes and reads answer the key service's error, prefixed, with its status.
+  "KMS.DisabledException": [400, "The request was rejected because the KMS key is disabled."],
+  "KMS.NotFoundException": [400, "The request was rejected because the KMS key does not exist."],
   MalformedACLError: [
     400,
     "The XML you provided was not well-formed or did not validate against our published schema.",

@@ -1,5 +1,6 @@
 /** Assertions on top of node:assert/strict (JSR's @std/assert is not reachable here). */
 import assert from "node:assert/strict";
+import { isS3Error } from "../../server/s3/errors.ts";
 
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
   assert.deepStrictEqual(actual, expected, msg);
@@ -33,4 +34,18 @@ export async function assertS3Error(
   const got = e.Code ?? e.name;
   assert.equal(got, code, `expected error code ${code}, got ${got}`);
   if (status !== undefined) assert.equal(e.$metadata?.httpStatusCode, status);
+}
+
+/**
+ * `"<status> <code>"` of the S3 error a storage or service call rejects with ("no error" when it
+ * resolves); anything else it throws is rethrown.
+ */
+export async function s3ErrorOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isS3Error(e)) return `${e.status} ${e.code}`;
+    throw e;
+  }
+  return "no error";
 }
