@@ -7,13 +7,14 @@ import $i2 from "../islands/AuditLog.tsx";
 import $i3 from "../islands/BucketAccess.tsx";
 import $i4 from "../islands/BucketList.tsx";
 import $i5 from "../islands/Dashboard.tsx";
-import $i6 from "../islands/LoginForm.tsx";
-import $i7 from "../islands/ObjectBrowser.tsx";
-import $i8 from "../islands/Profile.tsx";
-import $i9 from "../islands/Settings.tsx";
-import $i10 from "../islands/Tenants.tsx";
-import $i11 from "../islands/UserMenu.tsx";
-import $i12 from "../islands/Users.tsx";
+import $i6 from "../islands/Encryption.tsx";
+import $i7 from "../islands/LoginForm.tsx";
+import $i8 from "../islands/ObjectBrowser.tsx";
+import $i9 from "../islands/Profile.tsx";
+import $i10 from "../islands/Settings.tsx";
+import $i11 from "../islands/Tenants.tsx";
+import $i12 from "../islands/UserMenu.tsx";
+import $i13 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -22,11 +23,12 @@ hydrateIslands({
   "BucketAccess": $i3,
   "BucketList": $i4,
   "Dashboard": $i5,
-  "LoginForm": $i6,
-  "ObjectBrowser": $i7,
-  "Profile": $i8,
-  "Settings": $i9,
-  "Tenants": $i10,
-  "UserMenu": $i11,
-  "Users": $i12,
+  "Encryption": $i6,
+  "LoginForm": $i7,
+  "ObjectBrowser": $i8,
+  "Profile": $i9,
+  "Settings": $i10,
+  "Tenants": $i11,
+  "UserMenu": $i12,
+  "Users": $i13,
 });

@@ -8,26 +8,28 @@ import * as $r4 from "../routes/audit.tsx";
 import * as $r5 from "../routes/buckets/[bucket].tsx";
 import * as $r6 from "../routes/buckets/[bucket]/permissions.tsx";
 import * as $r7 from "../routes/buckets/index.tsx";
-import * as $r8 from "../routes/index.tsx";
-import * as $r9 from "../routes/keys.tsx";
-import * as $r10 from "../routes/login.tsx";
-import * as $r11 from "../routes/profile.tsx";
-import * as $r12 from "../routes/settings.tsx";
-import * as $r13 from "../routes/tenants.tsx";
-import * as $r14 from "../routes/users.tsx";
+import * as $r8 from "../routes/encryption.tsx";
+import * as $r9 from "../routes/index.tsx";
+import * as $r10 from "../routes/keys.tsx";
+import * as $r11 from "../routes/login.tsx";
+import * as $r12 from "../routes/profile.tsx";
+import * as $r13 from "../routes/settings.tsx";
+import * as $r14 from "../routes/tenants.tsx";
+import * as $r15 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AuditLog.tsx";
 import * as $i3 from "../islands/BucketAccess.tsx";
 import * as $i4 from "../islands/BucketList.tsx";
 import * as $i5 from "../islands/Dashboard.tsx";
-import * as $i6 from "../islands/LoginForm.tsx";
-import * as $i7 from "../islands/ObjectBrowser.tsx";
-import * as $i8 from "../islands/Profile.tsx";
-import * as $i9 from "../islands/Settings.tsx";
-import * as $i10 from "../islands/Tenants.tsx";
-import * as $i11 from "../islands/UserMenu.tsx";
-import * as $i12 from "../islands/Users.tsx";
+import * as $i6 from "../islands/Encryption.tsx";
+import * as $i7 from "../islands/LoginForm.tsx";
+import * as $i8 from "../islands/ObjectBrowser.tsx";
+import * as $i9 from "../islands/Profile.tsx";
+import * as $i10 from "../islands/Settings.tsx";
+import * as $i11 from "../islands/Tenants.tsx";
+import * as $i12 from "../islands/UserMenu.tsx";
+import * as $i13 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -39,13 +41,14 @@ export const manifest = {
     "buckets/[bucket].tsx": $r5,
     "buckets/[bucket]/permissions.tsx": $r6,
     "buckets/index.tsx": $r7,
-    "index.tsx": $r8,
-    "keys.tsx": $r9,
-    "login.tsx": $r10,
-    "profile.tsx": $r11,
-    "settings.tsx": $r12,
-    "tenants.tsx": $r13,
-    "users.tsx": $r14,
+    "encryption.tsx": $r8,
+    "index.tsx": $r9,
+    "keys.tsx": $r10,
+    "login.tsx": $r11,
+    "profile.tsx": $r12,
+    "settings.tsx": $r13,
+    "tenants.tsx": $r14,
+    "users.tsx": $r15,
   },
   islands: {
     "AccessControl": $i0,
@@ -54,12 +57,13 @@ export const manifest = {
     "BucketAccess": $i3,
     "BucketList": $i4,
     "Dashboard": $i5,
-    "LoginForm": $i6,
-    "ObjectBrowser": $i7,
-    "Profile": $i8,
-    "Settings": $i9,
-    "Tenants": $i10,
-    "UserMenu": $i11,
-    "Users": $i12,
+    "Encryption": $i6,
+    "LoginForm": $i7,
+    "ObjectBrowser": $i8,
+    "Profile": $i9,
+    "Settings": $i10,
+    "Tenants": $i11,
+    "UserMenu": $i12,
+    "Users": $i13,
   },
 };

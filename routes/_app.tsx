@@ -12,6 +12,7 @@ const NAV = [
   { href: "/access", label: "Access control", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
+  { href: "/encryption", label: "Encryption", show: isGlobalAdmin },
   { href: "/settings", label: "Settings", show: isGlobalAdmin },
   { href: "/profile", label: "Profile", show: () => true },
 ];

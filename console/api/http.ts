@@ -9,6 +9,7 @@ import type { Backend } from "../../server/storage/mod.ts";
 import type { Logger } from "../../server/log.ts";
 import type { Client } from "../../server/iam/net.ts";
 import type { S3Front } from "../../server/s3/handler.ts";
+import type { MasterKeyRotation } from "../../server/features/encryption/rotation.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   s3HandleAs: S3Front["handleAs"];
   region: string;
   log: Logger;
+  /** Master-key status and rotation (encryption_routes.ts); absent: not set up. */
+  encryption?: MasterKeyRotation;
 }
 
 export interface ApiCtx {
