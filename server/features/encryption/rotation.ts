@@ -66,10 +66,13 @@ export interface RotationOptions {
 /** How a run ended. */
 export type RunOutcome = "retired" | "interrupted" | "incomplete";
 
-/** Data keys under `m:<id>` of any id but the active one are to be rewrapped. */
-export function staleMasterKek(activeId: string): (kek: string) => boolean {
-  const active = `m:${activeId}`;
-  return (kek) => kek.startsWith("m:") && kek !== active;
+/**
+ * Data keys under `m:<id>` of a key of the keyring other than the active one are to be rewrapped
+ * (a record naming a key the keyring does not hold cannot be read, nor rewrapped).
+ */
+export function staleMasterKek(activeId: string, ids: string[]): (kek: string) => boolean {
+  const old = new Set(ids.filter((id) => id !== activeId).map((id) => `m:${id}`));
+  return (kek) => old.has(kek);
 }
 
 export class MasterKeyRotation {
@@ -146,7 +149,7 @@ export class MasterKeyRotation {
     for (let n = 0; n < maxPasses; n++) {
       const countable = writesEnded;
       const active = keyring.activeId;
-      const stale = staleMasterKek(active);
+      const stale = staleMasterKek(active, keyring.ids());
       const p = await storage.rewrapDataKeys({
         stale,
         rewrap: async (kek, dk) => {

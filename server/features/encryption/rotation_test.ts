@@ -153,7 +153,7 @@ Deno.test("rotation: a write in progress when the key rotated holds the old key 
   });
 });
 
-Deno.test("staleMasterKek: master keys other than the active one; key-service and customer keys never", () => {
-  const stale = staleMasterKek("b");
-  assert.deepEqual(["m:a", "m:b", "kms:k:1", "c", "m:c"].filter(stale), ["m:a", "m:c"]);
+Deno.test("staleMasterKek: keyring keys other than the active one; key-service and customer keys, and unknown keys, never", () => {
+  const stale = staleMasterKek("b", ["a", "b", "c"]);
+  assert.deepEqual(["m:a", "m:b", "kms:k:1", "c", "m:c", "m:d"].filter(stale), ["m:a", "m:c"]);
 });

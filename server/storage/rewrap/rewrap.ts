@@ -52,6 +52,9 @@ interface RewrapState {
 }
 
 type EncPart = { dk?: Uint8Array; kek?: string };
+
+/** A data key that would not rewrap (logged and counted as skipped; its record stays as is). */
+class RewrapFailed extends Error {}
 type WithEnc = { enc?: StoredEncryption };
 
 /** The checkpointed progress of the latest pass, or null when no pass ever ran. */
@@ -123,6 +126,28 @@ class RewrapPass {
     if (changed || ++this.#sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
   }
 
+  /**
+   * Rewraps one data key. A key that does not open (a damaged record) is logged and counted as
+   * skipped, so the rest of the pass goes on and the old master key is not retired.
+   */
+  async #rewrap(
+    kek: string,
+    dk: Uint8Array,
+    what: string,
+  ): Promise<{ kek: string; dk: Uint8Array }> {
+    try {
+      return await this.o.rewrap(kek, dk);
+    } catch (e) {
+      this.st.progress.skipped++;
+      this.core.log.warn("a data key did not rewrap; its record keeps the old master key", {
+        record: what,
+        kek,
+        error: String((e as Error)?.message ?? e),
+      });
+      throw new RewrapFailed();
+    }
+  }
+
   async checkpoint(): Promise<void> {
     this.#sinceCheckpoint = 0;
     this.st.progress.remaining = liveProgress(this.st).remaining;
@@ -191,7 +216,13 @@ class RewrapPass {
           this.st.progress.skipped++;
           break;
         }
-        const r = await this.o.rewrap(kek, p.dk);
+        let r;
+        try {
+          r = await this.#rewrap(kek, p.dk, `upload ${uploadId} part ${p.n}`);
+        } catch (err) {
+          if (err instanceof RewrapFailed) break;
+          throw err;
+        }
         const res = await this.core.meta.write().check(e).set(e.key, { ...p, dk: r.dk, kek: r.kek })
           .commit();
         if (res.ok) {
@@ -210,7 +241,13 @@ class RewrapPass {
         this.st.progress.skipped++;
         break;
       }
-      const r = await this.o.rewrap(up.enc.kek, up.enc.dk);
+      let r;
+      try {
+        r = await this.#rewrap(up.enc.kek, up.enc.dk, `upload ${uploadId}`);
+      } catch (err) {
+        if (err instanceof RewrapFailed) break;
+        throw err;
+      }
       const next = { ...up, enc: { ...up.enc, dk: r.dk, kek: r.kek } };
       if ((await this.core.meta.write().check(ue).set(ue.key, next).commit()).ok) {
         this.st.progress.rewrapped++;
@@ -309,21 +346,32 @@ class RewrapPass {
   async #record(rec: ObjectRecord): Promise<ObjectRecord | null> {
     const enc = rec.enc;
     if (!enc || !this.#isStale(rec)) return null;
-    if (rec.partsId && !rec.parts && this.o.stale(enc.kek)) {
-      // The record may name the new kek only once every chunk's parts name theirs.
-      if (!await this.#chunks(rec.partsId, rec.partsChunks ?? 0, enc.kek)) return null;
+    const what = `${rec.key} version ${rec.versionId}`;
+    try {
+      if (rec.partsId && !rec.parts && this.o.stale(enc.kek)) {
+        // The record may name the new kek only once every chunk's parts name theirs.
+        if (!await this.#chunks(rec.partsId, rec.partsChunks ?? 0, enc.kek, what)) return null;
+      }
+      const top = this.o.stale(enc.kek) ? await this.#rewrap(enc.kek, enc.dk, what) : enc;
+      const next: ObjectRecord = { ...rec, enc: { ...enc, dk: top.dk, kek: top.kek } };
+      if (rec.parts) next.parts = await this.#parts(rec.parts, enc.kek, top.kek, what);
+      return next;
+    } catch (e) {
+      if (e instanceof RewrapFailed) return null;
+      throw e;
     }
-    const top = this.o.stale(enc.kek) ? await this.o.rewrap(enc.kek, enc.dk) : enc;
-    const next: ObjectRecord = { ...rec, enc: { ...enc, dk: top.dk, kek: top.kek } };
-    if (rec.parts) next.parts = await this.#parts(rec.parts, enc.kek, top.kek);
-    return next;
   }
 
   /**
    * Parts with their keys under the record's new `kek`; `kek` is kept only on a part whose key
    * another kek wraps.
    */
-  async #parts(parts: PartRef[], recKek: string, newKek: string): Promise<PartRef[]> {
+  async #parts(
+    parts: PartRef[],
+    recKek: string,
+    newKek: string,
+    what: string,
+  ): Promise<PartRef[]> {
     const out: PartRef[] = [];
     for (const p of parts) {
       const kek = p.kek ?? recKek;
@@ -331,7 +379,9 @@ class RewrapPass {
         out.push(p);
         continue;
       }
-      const r = this.o.stale(kek) ? await this.o.rewrap(kek, p.dk) : { kek, dk: p.dk };
+      const r = this.o.stale(kek)
+        ? await this.#rewrap(kek, p.dk, `${what} part ${p.n}`)
+        : { kek, dk: p.dk };
       const { kek: _, ...rest } = p;
       out.push(r.kek === newKek ? { ...rest, dk: r.dk } : { ...rest, dk: r.dk, kek: r.kek });
     }
@@ -342,7 +392,12 @@ class RewrapPass {
    * A chunked part list, chunk by chunk; each rewrapped part names its kek. False (counted as
    * skipped) when a chunk kept changing: the record then keeps its old kek.
    */
-  async #chunks(partsId: string, chunks: number, recKek: string): Promise<boolean> {
+  async #chunks(
+    partsId: string,
+    chunks: number,
+    recKek: string,
+    what: string,
+  ): Promise<boolean> {
     for (let c = 0; c < chunks; c++) {
       for (let attempt = 0;; attempt++) {
         if (attempt >= KEY_ATTEMPTS) {
@@ -358,7 +413,7 @@ class RewrapPass {
           const kek = p.kek ?? recKek;
           if (!p.dk || !this.o.stale(kek)) next.push(p);
           else {
-            const r = await this.o.rewrap(kek, p.dk);
+            const r = await this.#rewrap(kek, p.dk, `${what} part ${p.n}`);
             next.push({ ...p, dk: r.dk, kek: r.kek });
           }
         }

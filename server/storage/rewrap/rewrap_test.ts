@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { withStorage } from "../../../tests/_helpers/storage.ts";
+import { quiet, withStorage } from "../../../tests/_helpers/storage.ts";
 import { MemoryKeyring } from "../../../tests/_helpers/keyring.ts";
 import { bodyOf, bucket, utf8 } from "../conformance/harness.ts";
 import { objectPartsKey, partKey, uploadKey } from "../meta/keys.ts";
@@ -48,7 +48,7 @@ async function encryptAll(meta: MetaStore, ring: MemoryKeyring): Promise<number>
 
 function rewrapWith(ring: MemoryKeyring, extra: Partial<RewrapOptions> = {}): RewrapOptions {
   return {
-    stale: staleMasterKek(ring.activeId),
+    stale: staleMasterKek(ring.activeId, ring.ids()),
     rewrap: (kek, dk) => {
       const { wrapped, kek: to } = ring.wrap(ring.unwrap(kek, dk));
       return Promise.resolve({ kek: to, dk: wrapped });
@@ -255,4 +255,26 @@ Deno.test("rewrap: a writer that changes a key under the pass wins, and the pass
     const latest = await be.getObjectRecord(v, "doc");
     assert.equal(latest.enc?.kek, "m:k2");
   });
+});
+
+Deno.test("rewrap: a data key that does not open is logged and skipped; the rest of the pass goes on", async () => {
+  const warnings: string[] = [];
+  const log = { ...quiet, warn: (msg: string) => void warnings.push(msg) };
+  await withStorage("maxiofs-rewrap-", async (s) => {
+    const be = s.backend;
+    const ring = new MemoryKeyring();
+    const { u } = await seed(be, ring);
+    const key = ["obj", u.id, "solo/3"];
+    const rec = (await be.core.meta.get<ObjectRecord>(key)).value!;
+    const dk = rec.enc!.dk.slice();
+    dk[20] ^= 1;
+    await be.core.meta.set(key, { ...rec, enc: { ...rec.enc!, dk } });
+    await ring.rotate();
+    const p = await be.rewrapDataKeys(rewrapWith(ring, { fresh: true }));
+    assert.ok(p.finished !== null);
+    assert.equal(p.skipped, 1);
+    assert.equal(p.rewrapped, 10);
+    assert.equal(warnings.length, 1);
+    assert.equal((await be.core.meta.get<ObjectRecord>(key)).value!.enc!.kek, "m:k1");
+  }, { log });
 });
