@@ -134,6 +134,13 @@ export default function Encryption(_props: Record<string, unknown>) {
               <table>
                 <tbody>
                   <tr>
+                    <th scope="row">Pass</th>
+                    <td>
+                      {p.pass}{" "}
+                      <span class="hint">(a rotation ends with a pass that finds nothing)</span>
+                    </td>
+                  </tr>
+                  <tr>
                     <th scope="row">Entries examined</th>
                     <td data-scanned>{p.scanned}</td>
                   </tr>
