@@ -80,6 +80,8 @@ export class MasterKeyRotation {
   #running: Promise<RunOutcome> | null = null;
   #abort: AbortController | null = null;
   #error: string | null = null;
+  /** How the last run ended (null: none ran in this process). */
+  #last: RunOutcome | null = null;
 
   constructor(opts: RotationOptions) {
     this.#o = opts;
@@ -113,9 +115,9 @@ export class MasterKeyRotation {
     this.#start(false);
   }
 
-  /** The running job's end (null when none runs). */
+  /** How the running job ends, or how the last one ended (null: none ran in this process). */
   idle(): Promise<RunOutcome | null> {
-    return this.#running ?? Promise.resolve(null);
+    return this.#running ?? Promise.resolve(this.#last);
   }
 
   /** Stops the job at its next entry (checkpointed); resolves once it has stopped. */
@@ -132,6 +134,9 @@ export class MasterKeyRotation {
       this.#error = String((e as Error)?.message ?? e);
       this.#o.log.error("master-key rotation failed", { error: this.#error });
       return "incomplete" as const;
+    }).then((outcome) => {
+      this.#last = outcome;
+      return outcome;
     }).finally(() => {
       this.#running = null;
       this.#abort = null;
