@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { withStorage } from "../../../tests/_helpers/storage.ts";
 import { MemoryKeyring } from "../../../tests/_helpers/keyring.ts";
-import { bodyOf, bucket, utf8 } from "../../storage/conformance/harness.ts";
 import { MasterKeyRotation, RotationRunningError, staleMasterKek } from "./rotation.ts";
-import type { LocalBackend } from "../../storage/backend.ts";
-import type { ObjectRecord } from "../../storage/types.ts";
+import type { LocalBackend, ObjectRecord } from "../../storage/mod.ts";
 import { silentLogger } from "../../log.ts";
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const bodyOf = (b: Uint8Array<ArrayBuffer>) => new Blob([b]).stream();
 
 /** Objects whose records hold data keys under the keyring's active key (as encrypted PUTs do). */
 async function seed(be: LocalBackend, ring: MemoryKeyring, n: number) {
-  const b = await bucket(be, "bkt");
+  const b = await be.createBucket({ ns: "", name: "bkt", ownerId: "o", region: "us-east-1" });
   for (let i = 0; i < n; i++) {
     const text = utf8(`object ${i}`);
     await be.putObject(b, {
