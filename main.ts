@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       s3HandleAs: app.handleAs,
       region: cfg.region,
       log,
+      encryption: app.encryption,
     }),
   });
   const consoleServer = serveGuarded(

@@ -17,6 +17,7 @@ import { createIam, type Iam, tenantQuotas } from "./iam/mod.ts";
 import { ClientResolver } from "./iam/net.ts";
 import { createS3Handler, type S3Front } from "./s3/handler.ts";
 import { type LifecycleWorker, startLifecycleWorker } from "./features/lifecycle/worker.ts";
+import { MasterKeyRotation } from "./features/encryption/rotation.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
@@ -49,6 +50,11 @@ export interface ServerApp {
   clients: ClientResolver;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
+  /**
+   * Master-key rotation: status, `rotate()`, and the background rewrap (resumed at start when a
+   * rotation was unfinished).
+   */
+  encryption: MasterKeyRotation;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -58,6 +64,8 @@ export interface ServerAppOptions {
   clock?: Clock;
   /** Where access log lines go (`--access-log`); standard output by default. */
   accessSink?: (line: string) => void;
+  /** Stop each rewrap pass of a rotation after this many entries (tests: a rotation midway). */
+  rotationPassLimit?: number;
 }
 
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
@@ -146,6 +154,15 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       : Infinity;
     await storage.backend.multipartMaintenance({ maxAgeMs: uploadMaxAgeMs, startup: true });
     const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs);
+    const encryption = new MasterKeyRotation({
+      keyring,
+      storage: storage.backend,
+      // The key service's material joins the rotation when one is wired in.
+      kms: null,
+      log,
+      passLimit: opts.rotationPassLimit,
+    });
+    encryption.resume();
     const lifecycle = startLifecycleWorker(storage.backend, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
       log,
@@ -169,9 +186,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       handleAs: s3.handleAs,
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       lifecycle,
+      encryption,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
-        await Promise.all([lifecycle.stop(), jobs.stop()]);
+        await Promise.all([lifecycle.stop(), jobs.stop(), encryption.stop()]);
         ownIam.close();
         await storage.close();
       },
