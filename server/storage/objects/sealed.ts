@@ -172,7 +172,14 @@ async function openSliceFile(
     if (got < buf.byteLength) left = 0;
     return got === buf.byteLength ? buf : buf.subarray(0, got);
   };
-  let next: Promise<Uint8Array | null> | null = readStep();
+  // The read ahead may fail after the reader has gone (the file closed on cancel): nobody awaits
+  // it then, so its rejection is marked handled here; `pull` still sees it when it awaits.
+  const readAhead = () => {
+    const p = readStep();
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<Uint8Array | null> | null = readAhead();
   const close = () => {
     try {
       file.close();
@@ -189,7 +196,7 @@ async function openSliceFile(
             ctrl.close();
             return;
           }
-          next = readStep();
+          next = readAhead();
           const out = await opener.push(chunk);
           for (const p of out) ctrl.enqueue(p);
           if (out.length) return;
