@@ -118,6 +118,7 @@ async function main(): Promise<number> {
       alerts: app.alerts,
       emailSettings: app.emailSettings,
       history: app.history,
+      encryption: app.encryption,
     }),
   });
   const metrics = app.metrics;

@@ -9,16 +9,17 @@ import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/Dashboard.tsx";
-import $i8 from "../islands/KmsKeys.tsx";
-import $i9 from "../islands/LoginForm.tsx";
-import $i10 from "../islands/MaintenanceBanner.tsx";
-import $i11 from "../islands/Metrics.tsx";
-import $i12 from "../islands/ObjectBrowser.tsx";
-import $i13 from "../islands/Profile.tsx";
-import $i14 from "../islands/Settings.tsx";
-import $i15 from "../islands/Tenants.tsx";
-import $i16 from "../islands/UserMenu.tsx";
-import $i17 from "../islands/Users.tsx";
+import $i8 from "../islands/Encryption.tsx";
+import $i9 from "../islands/KmsKeys.tsx";
+import $i10 from "../islands/LoginForm.tsx";
+import $i11 from "../islands/MaintenanceBanner.tsx";
+import $i12 from "../islands/Metrics.tsx";
+import $i13 from "../islands/ObjectBrowser.tsx";
+import $i14 from "../islands/Profile.tsx";
+import $i15 from "../islands/Settings.tsx";
+import $i16 from "../islands/Tenants.tsx";
+import $i17 from "../islands/UserMenu.tsx";
+import $i18 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -29,14 +30,15 @@ hydrateIslands({
   "BucketAccess": $i5,
   "BucketList": $i6,
   "Dashboard": $i7,
-  "KmsKeys": $i8,
-  "LoginForm": $i9,
-  "MaintenanceBanner": $i10,
-  "Metrics": $i11,
-  "ObjectBrowser": $i12,
-  "Profile": $i13,
-  "Settings": $i14,
-  "Tenants": $i15,
-  "UserMenu": $i16,
-  "Users": $i17,
+  "Encryption": $i8,
+  "KmsKeys": $i9,
+  "LoginForm": $i10,
+  "MaintenanceBanner": $i11,
+  "Metrics": $i12,
+  "ObjectBrowser": $i13,
+  "Profile": $i14,
+  "Settings": $i15,
+  "Tenants": $i16,
+  "UserMenu": $i17,
+  "Users": $i18,
 });

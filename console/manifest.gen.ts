@@ -9,15 +9,16 @@ import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
 import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
 import * as $r8 from "../routes/buckets/index.tsx";
-import * as $r9 from "../routes/index.tsx";
-import * as $r10 from "../routes/keys.tsx";
-import * as $r11 from "../routes/kms.tsx";
-import * as $r12 from "../routes/login.tsx";
-import * as $r13 from "../routes/metrics.tsx";
-import * as $r14 from "../routes/profile.tsx";
-import * as $r15 from "../routes/settings.tsx";
-import * as $r16 from "../routes/tenants.tsx";
-import * as $r17 from "../routes/users.tsx";
+import * as $r9 from "../routes/encryption.tsx";
+import * as $r10 from "../routes/index.tsx";
+import * as $r11 from "../routes/keys.tsx";
+import * as $r12 from "../routes/kms.tsx";
+import * as $r13 from "../routes/login.tsx";
+import * as $r14 from "../routes/metrics.tsx";
+import * as $r15 from "../routes/profile.tsx";
+import * as $r16 from "../routes/settings.tsx";
+import * as $r17 from "../routes/tenants.tsx";
+import * as $r18 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -26,16 +27,17 @@ import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/Dashboard.tsx";
-import * as $i8 from "../islands/KmsKeys.tsx";
-import * as $i9 from "../islands/LoginForm.tsx";
-import * as $i10 from "../islands/MaintenanceBanner.tsx";
-import * as $i11 from "../islands/Metrics.tsx";
-import * as $i12 from "../islands/ObjectBrowser.tsx";
-import * as $i13 from "../islands/Profile.tsx";
-import * as $i14 from "../islands/Settings.tsx";
-import * as $i15 from "../islands/Tenants.tsx";
-import * as $i16 from "../islands/UserMenu.tsx";
-import * as $i17 from "../islands/Users.tsx";
+import * as $i8 from "../islands/Encryption.tsx";
+import * as $i9 from "../islands/KmsKeys.tsx";
+import * as $i10 from "../islands/LoginForm.tsx";
+import * as $i11 from "../islands/MaintenanceBanner.tsx";
+import * as $i12 from "../islands/Metrics.tsx";
+import * as $i13 from "../islands/ObjectBrowser.tsx";
+import * as $i14 from "../islands/Profile.tsx";
+import * as $i15 from "../islands/Settings.tsx";
+import * as $i16 from "../islands/Tenants.tsx";
+import * as $i17 from "../islands/UserMenu.tsx";
+import * as $i18 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -48,15 +50,16 @@ export const manifest = {
     "buckets/[bucket].tsx": $r6,
     "buckets/[bucket]/permissions.tsx": $r7,
     "buckets/index.tsx": $r8,
-    "index.tsx": $r9,
-    "keys.tsx": $r10,
-    "kms.tsx": $r11,
-    "login.tsx": $r12,
-    "metrics.tsx": $r13,
-    "profile.tsx": $r14,
-    "settings.tsx": $r15,
-    "tenants.tsx": $r16,
-    "users.tsx": $r17,
+    "encryption.tsx": $r9,
+    "index.tsx": $r10,
+    "keys.tsx": $r11,
+    "kms.tsx": $r12,
+    "login.tsx": $r13,
+    "metrics.tsx": $r14,
+    "profile.tsx": $r15,
+    "settings.tsx": $r16,
+    "tenants.tsx": $r17,
+    "users.tsx": $r18,
   },
   islands: {
     "AccessControl": $i0,
@@ -67,15 +70,16 @@ export const manifest = {
     "BucketAccess": $i5,
     "BucketList": $i6,
     "Dashboard": $i7,
-    "KmsKeys": $i8,
-    "LoginForm": $i9,
-    "MaintenanceBanner": $i10,
-    "Metrics": $i11,
-    "ObjectBrowser": $i12,
-    "Profile": $i13,
-    "Settings": $i14,
-    "Tenants": $i15,
-    "UserMenu": $i16,
-    "Users": $i17,
+    "Encryption": $i8,
+    "KmsKeys": $i9,
+    "LoginForm": $i10,
+    "MaintenanceBanner": $i11,
+    "Metrics": $i12,
+    "ObjectBrowser": $i13,
+    "Profile": $i14,
+    "Settings": $i15,
+    "Tenants": $i16,
+    "UserMenu": $i17,
+    "Users": $i18,
   },
 };

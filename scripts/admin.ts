@@ -28,6 +28,8 @@
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
  *                          system; needs free disk for a second copy; docs/operations.md)
+ *   keys status | keys rotate | keys export --out F | keys import --in F [--force]
+ *                          (master keys: scripts/admin_keys.ts, docs/operations.md)
  * Output is JSON. A generated password is printed once and must be changed at first login.
  */
 import {
@@ -57,7 +59,8 @@ import { Keyring } from "../server/crypto/keyring.ts";
 import { BuiltinKms, KmsAdminError } from "../server/crypto/builtin_kms.ts";
 import { type KmsOps, offlineKmsOps, onlineKmsOps, runKmsCommand } from "./admin_kms.ts";
 
-type Json = Record<string, unknown>;
+import { type ConsoleClient, consoleClientOf, type Json } from "./admin_console.ts";
+import { KEYS_USAGE, runKeysCommand } from "./admin_keys.ts";
 
 interface Args {
   positional: string[];
@@ -279,29 +282,8 @@ async function offlineOps(dataDir: string, region: string): Promise<AdminOps> {
   };
 }
 
-async function onlineOps(url: string, user: string, password: string): Promise<AdminOps> {
-  const base = url.replace(/\/$/, "") + "/api/v1";
-  let token = "";
-  const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const json = text ? JSON.parse(text) : {};
-    if (!res.ok) {
-      const e = json.error ?? {};
-      throw new Error(`${method} ${path}: ${res.status} ${e.code ?? ""} ${e.message ?? text}`);
-    }
-    return json;
-  };
-  const login = await call("POST", "/auth/login", { username: user, password });
-  if (login.totpRequired) throw new Error("the admin account has 2FA: use the data dir mode");
-  token = login.token as string;
+function onlineOps(client: ConsoleClient): AdminOps {
+  const call = client.call;
   const tenantByName = async (name: string) => {
     const all = (await call("GET", "/tenants")).items as Json[];
     const t = all.find((x) => x.name === name || x.id === name);
@@ -371,7 +353,7 @@ async function onlineOps(url: string, user: string, password: string): Promise<A
           tenant ? `?tenantId=${await tenantByName(tenant)}` : ""
         }`,
       ),
-    close: async () => void await call("POST", "/auth/logout").catch(() => {}),
+    close: () => client.close(),
   };
 }
 
@@ -410,7 +392,8 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]";
+  "Usage: deno task admin -- <tenant|user|key|kms|keys|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  KEYS_USAGE;
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -449,17 +432,11 @@ export async function runAdmin(argv: string[]): Promise<number> {
     return area ? 0 : 2;
   }
   if (area === "kv") return await runKvCommand(cmd, flags);
-  const url = flags.get("url");
-  const ops = url
-    ? await onlineOps(
-      url,
-      flags.get("user") ?? Deno.env.get("MAXIOFS_ADMIN_USER") ?? "admin",
-      flags.get("password") ?? Deno.env.get("MAXIOFS_ADMIN_PASSWORD") ?? "",
-    )
-    : await offlineOps(
-      flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
-      flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",
-    );
+  if (area === "keys") return await runKeysCommand(cmd, flags);
+  const ops = flags.has("url") ? onlineOps(await consoleClientOf(flags)) : await offlineOps(
+    flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
+    flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",
+  );
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const need = (v: string | undefined, what: string) => {
     if (!v) throw new Error(`missing ${what}\n${USAGE}`);

@@ -32,6 +32,7 @@ import type { EmailSettings } from "./features/alerts/mailer.ts";
 import { HistoryRecorder } from "./features/history/recorder.ts";
 import type { StorageSample } from "./features/history/store.ts";
 import type { RequestInfo } from "./s3/context.ts";
+import { MasterKeyRotation } from "./features/encryption/rotation.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
 import { accessLogLine } from "./http/access_log.ts";
@@ -92,6 +93,11 @@ export interface ServerApp {
   history: HistoryRecorder;
   /** What `/metrics` answers (and the token it asks for); null with `--metrics=false`. */
   metrics: MetricsEndpoint | null;
+  /**
+   * Master-key rotation: status, `rotate()`, and the background rewrap (resumed at start when a
+   * rotation was unfinished).
+   */
+  encryption: MasterKeyRotation;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -103,6 +109,8 @@ export interface ServerAppOptions {
   accessSink?: (line: string) => void;
   /** How the integrity scrubber waits (tests); the real clock by default. */
   sleep?: Sleep;
+  /** Stop each rewrap pass of a rotation after this many entries (tests: a rotation midway). */
+  rotationPassLimit?: number;
 }
 
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
@@ -228,6 +236,15 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     // A throw of the first pass fails the start, as before there were metrics.
     await jobRecorder.run("iam_maintenance", () => Promise.try(() => ownIam.maintenance()));
     const jobs = startJobs(cfg, storage, iam, log, uploadMaxAgeMs, jobRecorder);
+    const encryption = new MasterKeyRotation({
+      keyring,
+      storage: storage.backend,
+      // The key service's material is rewrapped with the object keys, before an old key retires.
+      kms,
+      log,
+      passLimit: opts.rotationPassLimit,
+    });
+    encryption.resume();
     const lifecycle = startLifecycleWorker(storage.backend, {
       intervalMs: cfg.lifecycleIntervalSeconds * 1000,
       log,
@@ -325,6 +342,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       kms,
       lifecycle,
       metrics: metrics && { metrics, token: cfg.metricsToken },
+      encryption,
       integrity,
       alerts,
       emailSettings,
@@ -337,6 +355,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           integrity.stop(),
           alerts.stop(),
           history.stop(),
+          encryption.stop(),
         ]);
         events.close();
         metrics?.close();

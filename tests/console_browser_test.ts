@@ -329,6 +329,25 @@ Deno.test(needs(chromiumProgram, {
         }
       });
 
+      await step("encryption: rotate the master key and watch the old one retire", async () => {
+        await page.goto(`${base}/encryption`);
+        await page.waitForSelector("[data-active-key] code", { timeout: 15_000 });
+        const before = await page.textContent("[data-active-key] code");
+        await page.click("#rotate-master-key");
+        // The page reads the status again while the old key waits to be retired.
+        await page.waitForFunction(
+          (old) => {
+            const active = document.querySelector("[data-active-key] code")?.textContent;
+            const retiring = document.querySelector("[data-retiring]")?.textContent;
+            return !!active && active !== old && retiring === "none";
+          },
+          before,
+          { timeout: 30_000 },
+        );
+        assertEquals(await page.textContent("[data-key-count]"), "1");
+        await shot(page, "encryption");
+      });
+
       await step("audit log: filter and CSV export", async () => {
         await page.goto(`${base}/audit`);
         await page.waitForSelector("#audit-table", { timeout: 15_000 });

@@ -15,6 +15,7 @@ import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
 import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
 import type { EventHub } from "../../server/http/events.ts";
 import type { KeyService } from "../../server/crypto/types.ts";
+import type { MasterKeyRotation } from "../../server/features/encryption/rotation.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -39,6 +40,8 @@ export interface ApiDeps {
   emailSettings?: () => Promise<EmailSettings | null>;
   /** Per-minute request figures (the Metrics page); absent: its route answers 404. */
   history?: HistoryRecorder;
+  /** Master-key status and rotation (encryption_routes.ts); absent: not set up. */
+  encryption?: MasterKeyRotation;
 }
 
 export interface ApiCtx {

@@ -28,6 +28,7 @@ import { integrityRoutes } from "./integrity_routes.ts";
 import { alertRoutes } from "./alert_routes.ts";
 import { historyRoutes } from "./history_routes.ts";
 import { kmsRoutes } from "./kms_routes.ts";
+import { encryptionRoutes } from "./encryption_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 import { eventRoutes } from "./event_routes.ts";
 import { settingsRoutes } from "./settings_routes.ts";
@@ -50,6 +51,7 @@ const ROUTES: Route[] = [
   ...bucketQuotaRoutes,
   ...eventRoutes,
   ...kmsRoutes,
+  ...encryptionRoutes,
 ];
 
 /**

@@ -44,11 +44,15 @@ import type {
   PutObjectInput,
   QuotaPolicy,
   ReadAccess,
+  RewrapOptions,
+  RewrapProgress,
   StorageObserver,
   StorageStats,
   UsageLedger,
 } from "./types.ts";
 import { LocalStorageStats } from "./stats.ts";
+import { rewrapDataKeys, rewrapProgress } from "./rewrap/rewrap.ts";
+import { InFlightWrites } from "./rewrap/in_flight.ts";
 import { S3Error } from "../s3/errors.ts";
 import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
 import type { CustomerKey, ObjectKeys } from "../crypto/types.ts";
@@ -165,6 +169,19 @@ export interface Backend {
   health(minFreeBytes: number): Promise<StorageHealth>;
   /** The data dir's file system: its size, the bytes still free and in use (one statfs). */
   diskSpace(): DiskSpace;
+  /**
+   * Runs (or resumes from its checkpoint) one pass over every stored data key wrapped under a
+   * master key `opts.stale` names, rewrapping it with `opts.rewrap` in checked commits; object
+   * bytes are not touched (rewrap/rewrap.ts).
+   */
+  rewrapDataKeys(opts: RewrapOptions): Promise<RewrapProgress>;
+  /** The checkpointed progress of the latest rewrap pass (null: none ever ran). */
+  rewrapProgress(): Promise<RewrapProgress | null>;
+  /**
+   * Resolves once every object write in progress at the call (PUT, UploadPart, Complete: each
+   * may hold a data key wrapped before a rotation) has ended.
+   */
+  writesSettled(): Promise<void>;
 }
 
 /** Attempts of a read whose object keeps being replaced under it. */
@@ -173,6 +190,8 @@ const READ_ATTEMPTS = 5;
 export class LocalBackend implements Backend {
   readonly usage: UsageLedger;
   readonly stats: StorageStats;
+  /** Writes that may commit a data key wrapped before a rotation (rewrap/in_flight.ts). */
+  readonly #writes = new InFlightWrites();
 
   constructor(readonly core: StorageCore) {
     this.usage = core.meta.usage;
@@ -181,6 +200,15 @@ export class LocalBackend implements Backend {
 
   health(minFreeBytes: number): Promise<StorageHealth> {
     return storageHealth(this.core, minFreeBytes);
+  }
+  rewrapDataKeys(opts: RewrapOptions): Promise<RewrapProgress> {
+    return rewrapDataKeys(this.core, opts);
+  }
+  rewrapProgress(): Promise<RewrapProgress | null> {
+    return rewrapProgress(this.core);
+  }
+  writesSettled(): Promise<void> {
+    return this.#writes.settled();
   }
 
   diskSpace() {
@@ -218,7 +246,7 @@ export class LocalBackend implements Backend {
     return buckets.putBucketConfig<T>(this.core, bucketId, kind, value);
   }
   putObject(bucket: BucketRecord, input: PutObjectInput) {
-    return objects.putObject(this.core, bucket, input);
+    return this.#writes.track(() => objects.putObject(this.core, bucket, input));
   }
   getObjectRecord(bucket: BucketRecord, key: string, versionId?: string | null) {
     return objects.getObjectRecord(this.core, bucket, key, versionId);
@@ -280,10 +308,10 @@ export class LocalBackend implements Backend {
     return (await multipart.getUploadEntry(this.core, bucket, key, uploadId)).value;
   }
   uploadPart(bucket: BucketRecord, input: multipart.UploadPartInput) {
-    return multipart.uploadPart(this.core, bucket, input);
+    return this.#writes.track(() => multipart.uploadPart(this.core, bucket, input));
   }
   completeMultipartUpload(bucket: BucketRecord, input: CompleteUploadInput) {
-    return completeUpload(this.core, bucket, input);
+    return this.#writes.track(() => completeUpload(this.core, bucket, input));
   }
   abortMultipartUpload(bucket: BucketRecord, key: string, uploadId: string) {
     return multipart.abortUpload(this.core, bucket, key, uploadId);

@@ -74,7 +74,8 @@ export interface PartRef {
   dk?: Uint8Array;
   /**
    * What wrapped `dk` when it is not the object's `enc.kek` (the master key or key-service key
-   * version changed while the upload was open); absent: `enc.kek`.
+   * version changed while the upload was open, or a rotation rewrapped a chunked part list chunk
+   * by chunk before its record); absent: `enc.kek`.
    */
   kek?: string;
 }
@@ -371,4 +372,40 @@ export interface GetObjectOptions {
 export interface ObjectRead {
   rec: ObjectRecord;
   body: ReadableStream<Uint8Array> | null;
+}
+
+/** How a master-key rotation rewraps stored data keys (`Backend.rewrapDataKeys`). */
+export interface RewrapOptions {
+  /** Whether a `kek` (a record's `enc.kek`, a part's `kek`) is one to leave: an old master key. */
+  stale(kek: string): boolean;
+  /** Unwraps `dk` under `kek` and wraps it again under the active master key. */
+  rewrap(kek: string, dk: Uint8Array): Promise<{ kek: string; dk: Uint8Array }>;
+  /** Begin a new pass even when the checkpoint holds an unfinished one (a new rotation). */
+  fresh?: boolean;
+  /** Stop, checkpointed and unfinished, after examining this many entries (tests, pauses). */
+  limit?: number;
+  /** Stops the pass at the next entry, checkpointed (server shutdown). */
+  signal?: AbortSignal;
+}
+
+/** A rewrap pass: its checkpointed progress (`["rewrap"]`, docs/metadata.md). */
+export interface RewrapProgress {
+  /** Passes begun since the first rotation (a rotation runs passes until one finds nothing). */
+  pass: number;
+  /** Where the pass is: open uploads, then version records, then latest records. */
+  phase: "uploads" | "versions" | "objects" | "done";
+  /** Entries examined. */
+  scanned: number;
+  /** Records whose data keys were rewrapped (a record with parts counts once). */
+  rewrapped: number;
+  /** Records under an old key left as they were (kept busy by writers): another pass is due. */
+  skipped: number;
+  /**
+   * Stored object versions not yet examined, estimated from the usage counters when the pass
+   * began (0 when finished).
+   */
+  remaining: number;
+  started: number;
+  /** When the pass ended; null while it runs or was interrupted (it resumes from its cursor). */
+  finished: number | null;
 }

@@ -18,6 +18,8 @@ export interface AppOptions {
   args?: string[];
   /** The app's clock (requests are signed with the real one: stay within 15 minutes of it). */
   clock?: Clock;
+  /** Stop each rewrap pass of a master-key rotation after this many entries. */
+  rotationPassLimit?: number;
 }
 
 export async function startApp(opts: AppOptions = {}) {
@@ -38,7 +40,11 @@ export async function startApp(opts: AppOptions = {}) {
     ],
     env: {},
   });
-  const app = await createServerApp(cfg, { log: quiet, clock: opts.clock });
+  const app = await createServerApp(cfg, {
+    log: quiet,
+    clock: opts.clock,
+    rotationPassLimit: opts.rotationPassLimit,
+  });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req, info) => app.handler(req, app.clients.resolve(req, info.remoteAddr.hostname)),

@@ -150,3 +150,9 @@ export const partReservationKey = (
   uploadId: string,
   partNumber: number,
 ): Deno.KvKey => ["tresvp", ns, uploadId, partNumber];
+
+/**
+ * ["rewrap"] -> { v, progress: RewrapProgress, cursor, estimate, seen }: the checkpoint of the
+ * master-key rewrap pass (rewrap/rewrap.ts), so a restart resumes it where it stopped.
+ */
+export const REWRAP_STATE: Deno.KvKey = ["rewrap"];

@@ -172,11 +172,15 @@ async function openSliceFile(
     if (got < buf.byteLength) left = 0;
     return got === buf.byteLength ? buf : buf.subarray(0, got);
   };
-  let next: Promise<Uint8Array | null> | null = readStep();
+  // The read ahead may fail after the reader has gone (the file closed on cancel): nobody awaits
+  // it then, so its rejection is marked handled here; `pull` still sees it when it awaits.
+  const readAhead = () => {
+    const p = readStep();
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<Uint8Array | null> | null = readAhead();
   const close = () => {
-    // A read still prefetching fails with Interrupted once the file closes: nobody awaits it
-    // any more, so it must not become an unhandled rejection (one would end the process).
-    next?.catch(() => {});
     try {
       file.close();
     } catch { /* closed */ }
@@ -192,7 +196,7 @@ async function openSliceFile(
             ctrl.close();
             return;
           }
-          next = readStep();
+          next = readAhead();
           const out = await opener.push(chunk);
           for (const p of out) ctrl.enqueue(p);
           if (out.length) return;
