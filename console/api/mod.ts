@@ -24,6 +24,7 @@ import { adminRoutes } from "./admin_routes.ts";
 import { accessRoutes } from "./access_routes.ts";
 import { bucketRoutes } from "./bucket_routes.ts";
 import { publicAccessRoutes } from "./public_access_routes.ts";
+import { bucketEncryptionRoutes } from "./bucket_encryption_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 
 export type { ApiDeps } from "./http.ts";
@@ -35,6 +36,7 @@ const ROUTES: Route[] = [
   ...adminRoutes,
   ...accessRoutes,
   ...bucketRoutes,
+  ...bucketEncryptionRoutes,
   ...publicAccessRoutes,
 ];
 

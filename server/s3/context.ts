@@ -51,6 +51,13 @@ export interface S3Deps {
   tuning?: Tuning;
   /** Namespaces' quota limits (Veeam's capacity.xml); the disk alone when absent. */
   quotas?: QuotaPolicy;
+  /**
+   * SSE-S3 for every new object that asks for no encryption and whose bucket has no default
+   * (`--encrypt-new-objects`).
+   */
+  encryptNewObjects?: boolean;
+  /** SSE-C keys accepted over plain HTTP (`--sse-c-over-http`); refused otherwise, as AWS. */
+  sseCOverHttp?: boolean;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }
