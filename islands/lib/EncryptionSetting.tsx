@@ -83,7 +83,7 @@ export function EncryptionSetting({ bucket }: { bucket: BucketRef }) {
                 value={current?.algorithm === "aws:kms" ? current.kmsKeyId : ""}
               />
             </label>
-            <label>
+            <label class="check">
               <input
                 type="checkbox"
                 name="bucketKey"
