@@ -184,7 +184,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
                   <td>{formatTime(v.lastModified)}</td>
                   <td>
                     <div class="row">
-                      {!v.deleteMarker && (
+                      {!v.deleteMarker && !customerKey.value && (
                         <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
                           Download
                         </a>

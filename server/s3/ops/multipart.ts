@@ -161,7 +161,8 @@ export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const contentLength = declaredDataLength(h, ctx.auth.contentLength);
   if (contentLength !== null && contentLength > MAX_PART_SIZE) throw new S3Error("EntityTooLarge");
   const customer = customerKeyFrom(h, transportOf(ctx), { forWrite: true });
-  // The part is encrypted as its upload is: checked before the body is read.
+  // The part is encrypted as its upload is, checked before its body is read; the upload's
+  // encryption is also what the answer echoes.
   const up = await ctx.deps.storage.getMultipartUpload(bucket, ctx.ep.key!, uploadIdOf(ctx));
   checkUploadCustomerKey(up.enc, customer);
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
