@@ -145,7 +145,7 @@ export async function readCopySource<T>(
     return await ctx.deps.storage.readObject(bucket, key, versionId, (rec, open) => {
       checkCustomerKey(rec.enc, customer);
       return use(rec, open);
-    });
+    }, customer);
   } catch (e) {
     if (!(e instanceof S3Error) || e.code !== "MethodNotAllowed") throw e;
     throw new S3Error("InvalidRequest", {
