@@ -143,7 +143,7 @@ Deno.test("encrypted copies: the CopyObject and UploadPartCopy matrix", async (t
           ...writeParams("SSE-C", KEY_A),
         }),
       );
-      // SSE-C with key A -> SSE-C with key B (a key rotation) -> SSE-S3.
+      // SSE-C with key A -> SSE-C with key B (a key rotation) -> SSE-S3 -> SSE-KMS.
       await s3.send(
         new CopyObjectCommand({
           Bucket: BUCKET,
@@ -159,7 +159,7 @@ Deno.test("encrypted copies: the CopyObject and UploadPartCopy matrix", async (t
         "AccessDenied",
         403,
       );
-      for (const to of ["SSE-S3"] as const) {
+      for (const to of ["SSE-S3", "SSE-KMS"] as const) {
         const from = to === "SSE-S3" ? copySourceParams("SSE-C", KEY_B) : {};
         await s3.send(
           new CopyObjectCommand({
@@ -242,12 +242,12 @@ Deno.test("encrypted objects under versioning and Object Lock", async (t) => {
           ObjectLockMode: "GOVERNANCE",
           ObjectLockRetainUntilDate: until,
           ChecksumAlgorithm: "CRC32",
-          ...writeParams("SSE-S3"),
+          ...writeParams("SSE-KMS"),
         }),
       );
       const head = await s3.send(new HeadObjectCommand({ Bucket: "enc-lock", Key: "locked" }));
       assertEquals(head.ObjectLockMode, "GOVERNANCE");
-      assertEquals(echoed(head), "SSE-S3");
+      assertEquals(echoed(head), "SSE-KMS");
       await assertS3Error(
         () =>
           s3.send(

@@ -1,6 +1,6 @@
 /**
  * Server-side encryption through the S3 API with the AWS SDK against the real server: every
- * mode (plain, SSE-S3, SSE-C; SSE-KMS with the key service, see MODES) round trips with ranges across segment boundaries,
+ * mode (plain, SSE-S3, SSE-KMS, SSE-C) round trips with ranges across segment boundaries,
  * partNumber reads and multipart uploads (lib-storage), the headers each answer echoes, sizes in
  * listings and GetObjectAttributes, missing and wrong customer keys, bad input that stores
  * nothing, and bucket default encryption. The copy matrix is in s3_encryption_copy_test.ts.
