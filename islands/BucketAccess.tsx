@@ -1,7 +1,7 @@
 /**
- * A bucket's Permissions page: bucket policy, ACL, CORS, public access block, object ownership
- * (all S3 operations through the console's S3 passthrough, with S3's own documents) and, for
- * administrators, the policy simulator on this bucket.
+ * A bucket's Permissions page: bucket policy, ACL, CORS, public access block, object ownership,
+ * default encryption (all S3 operations through the console's S3 passthrough, with S3's own
+ * documents) and, for administrators, the policy simulator on this bucket.
  */
 import {
   CORS_SAMPLE,
@@ -14,6 +14,7 @@ import { AclEditor } from "./lib/AclEditor.tsx";
 import { DocumentEditor } from "./lib/DocumentEditor.tsx";
 import { OwnershipSetting } from "./lib/OwnershipSetting.tsx";
 import { BucketQuotaSetting } from "./lib/BucketQuotaSetting.tsx";
+import { EncryptionSetting } from "./lib/EncryptionSetting.tsx";
 import { PolicySimulator } from "./lib/PolicySimulator.tsx";
 import { PublicAccessSwitches } from "./lib/PublicAccessSwitches.tsx";
 import { type BucketRef, documentBody, s3 } from "./lib/s3.ts";
@@ -76,6 +77,7 @@ export default function BucketAccess({ bucket, tenantId, ops }: BucketAccessProp
       />
       <OwnershipSetting bucket={ref} />
       {ops.length > 0 && <BucketQuotaSetting bucket={bucket} tenantId={tenantId} />}
+      <EncryptionSetting bucket={ref} />
       <DocumentEditor
         id="cors-editor"
         title="CORS configuration"

@@ -213,6 +213,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       namespaces: iam.namespaces,
       grantees: iam.grantees,
       defaultObjectOwnership: cfg.objectOwnership,
+      encryptNewObjects: cfg.encryptNewObjects,
+      sseCOverHttp: cfg.sseCOverHttp,
       principals: iam.principals,
       quotas: tenantQuotas(db),
       gate,

@@ -75,6 +75,13 @@ export interface Config {
    * what S3 clients and conformance suites assume) or BucketOwnerEnforced (AWS's newer default).
    */
   objectOwnership: "ObjectWriter" | "BucketOwnerEnforced";
+  /**
+   * SSE-S3 for every new object whose request names no encryption and whose bucket has no
+   * default encryption.
+   */
+  encryptNewObjects: boolean;
+  /** Accept SSE-C keys over plain HTTP (AWS refuses them; for TLS-terminating proxies, tests). */
+  sseCOverHttp: boolean;
   /** Performance mechanisms turned off, comma-separated (server/tuning.ts; for benchmarks). */
   without: string;
   configFile: string | null;
@@ -114,6 +121,8 @@ export const DEFAULTS: Config = {
   rootPassword: null,
   trustedProxies: "",
   objectOwnership: "ObjectWriter",
+  encryptNewObjects: false,
+  sseCOverHttp: false,
   without: "",
   configFile: null,
 };
@@ -354,6 +363,20 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_OBJECT_OWNERSHIP",
     kind: "string",
     help: "Object Ownership of new buckets: ObjectWriter (ACLs on) | BucketOwnerEnforced",
+  },
+  {
+    key: "encryptNewObjects",
+    flag: "encrypt-new-objects",
+    env: "MAXIOFS_ENCRYPT_NEW_OBJECTS",
+    kind: "boolean",
+    help: "encrypt (SSE-S3) new objects that ask for no encryption in buckets without a default",
+  },
+  {
+    key: "sseCOverHttp",
+    flag: "sse-c-over-http",
+    env: "MAXIOFS_SSE_C_OVER_HTTP",
+    kind: "boolean",
+    help: "accept SSE-C customer keys over plain HTTP (refused by default, as AWS)",
   },
   {
     key: "without",

@@ -217,8 +217,8 @@ Deno.test("access control: policies, ACLs and public access blocks decide togeth
       // Encryption answered the public access block's document once (a dispatch fall-through).
       const userB = send(b.user);
       assertEquals(await status(await userB("GET", "/b-data", { encryption: "" })), [
-        501,
-        "NotImplemented",
+        404,
+        "ServerSideEncryptionConfigurationNotFoundError",
       ]);
     });
 

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startApp } from "./_helpers/app.ts";
 import { cli } from "./_helpers/admin_cli.ts";
 import { startServer } from "./_helpers/server.ts";
-import { putSse, rootBucket } from "./_helpers/sse.ts";
+import { putSse, rootBucket } from "./_helpers/stored_sse.ts";
 
 Deno.test("keys export / import: a data dir restored without keyring.json reads its encrypted objects again", async () => {
   const work = await Deno.makeTempDir({ prefix: "maxiofs-keys-" });

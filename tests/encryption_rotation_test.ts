@@ -8,7 +8,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startApp } from "./_helpers/app.ts";
 import type { BucketRecord, ObjectRecord } from "../server/storage/types.ts";
-import { putSse as put, rootBucket, textBody as body } from "./_helpers/sse.ts";
+import { putSse as put, rootBucket, textBody as body } from "./_helpers/stored_sse.ts";
 import type { ServerApp } from "../server/app.ts";
 
 /** A text long enough to go to a blob file (inline bodies stop at 16 KiB). */

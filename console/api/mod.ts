@@ -29,6 +29,7 @@ import { alertRoutes } from "./alert_routes.ts";
 import { historyRoutes } from "./history_routes.ts";
 import { kmsRoutes } from "./kms_routes.ts";
 import { encryptionRoutes } from "./encryption_routes.ts";
+import { bucketEncryptionRoutes } from "./bucket_encryption_routes.ts";
 import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 import { eventRoutes } from "./event_routes.ts";
 import { settingsRoutes } from "./settings_routes.ts";
@@ -43,6 +44,7 @@ const ROUTES: Route[] = [
   ...adminRoutes,
   ...accessRoutes,
   ...bucketRoutes,
+  ...bucketEncryptionRoutes,
   ...publicAccessRoutes,
   ...integrityRoutes,
   ...alertRoutes,

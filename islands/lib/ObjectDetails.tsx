@@ -1,6 +1,7 @@
 /**
- * Object details dialog: metadata from HEAD, tags (editable), versions when the bucket keeps them,
- * and the object's ACL.
+ * Object details dialog: metadata and encryption from HEAD, tags (editable), versions when the
+ * bucket keeps them, and the object's ACL. An SSE-C object cannot be read without its key, which
+ * the console never holds: the dialog says so instead of offering a download.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
@@ -17,6 +18,8 @@ import {
 } from "./s3.ts";
 import { Alerts, Loading } from "./ui.tsx";
 import { AclEditor } from "./AclEditor.tsx";
+import { needsCustomerKey, objectEncryption } from "./encryption_xml.ts";
+import type { ApiError } from "./api.ts";
 
 export interface ObjectDetailsProps {
   bucket: BucketRef;
@@ -47,6 +50,20 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
   const versionsNote = useSignal("");
   const error = useSignal("");
   const saved = useSignal("");
+  /** The object is SSE-C: HEAD and GET need a key the console does not have. */
+  const customerKey = useSignal(false);
+
+  /** A HEAD that failed: a GET of one byte tells why (HEAD answers carry no error document). */
+  const explainHeadFailure = async (e: unknown) => {
+    try {
+      await s3("GET", bucket, objectKey, {}, { headers: { range: "bytes=0-0" } });
+      error.value = (e as Error).message;
+    } catch (got) {
+      const err = got as ApiError;
+      if (needsCustomerKey(err.code, err.message)) customerKey.value = true;
+      else error.value = err.message;
+    }
+  };
 
   useEffect(() => {
     dialog.current?.showModal();
@@ -54,6 +71,9 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
       try {
         const res = await s3("HEAD", bucket, objectKey);
         const rows: [string, string][] = [];
+        const enc = objectEncryption(res.headers);
+        rows.push(["encryption", enc.mode]);
+        if (enc.kmsKey) rows.push(["kms key", enc.kmsKey]);
         for (const name of SHOWN) {
           const v = res.headers.get(name);
           if (v !== null) rows.push([name, name === "content-length" ? formatBytes(Number(v)) : v]);
@@ -63,7 +83,9 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
         });
         meta.value = rows;
       } catch (e) {
-        error.value = (e as Error).message;
+        if ((e as ApiError).status === 400) await explainHeadFailure(e);
+        else error.value = (e as Error).message;
+        meta.value = [];
       }
       getTags(bucket, objectKey)
         .then((t) => tags.value = Object.entries(t).map(([k, v]) => `${k}=${v}`).join("\n"))
@@ -104,6 +126,12 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
     <dialog ref={dialog} aria-labelledby="details-title" onClose={onClose} id="object-details">
       <h2 id="details-title">{objectKey}</h2>
       <Alerts error={error.value} />
+      {customerKey.value && (
+        <p class="hint" id="object-needs-key" role="status">
+          This object is encrypted with a customer-provided key (SSE-C). Its metadata and bytes can
+          only be read by an S3 client that sends that key; the console does not hold it.
+        </p>
+      )}
       <h3>Metadata</h3>
       {meta.value
         ? (
@@ -156,7 +184,7 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
                   <td>{formatTime(v.lastModified)}</td>
                   <td>
                     <div class="row">
-                      {!v.deleteMarker && (
+                      {!v.deleteMarker && !customerKey.value && (
                         <a href={s3Url(bucket, objectKey, { versionId: v.versionId })} download>
                           Download
                         </a>
@@ -179,9 +207,11 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
       )}
       <AclEditor bucket={bucket} objectKey={objectKey} />
       <div class="row mt dialog-actions">
-        <a class="btn" href={s3Url(bucket, objectKey)} download={objectKey.split("/").pop()}>
-          Download
-        </a>
+        {!customerKey.value && (
+          <a class="btn" href={s3Url(bucket, objectKey)} download={objectKey.split("/").pop()}>
+            Download
+          </a>
+        )}
         <button type="button" onClick={() => dialog.current?.close()}>Close</button>
       </div>
     </dialog>

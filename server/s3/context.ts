@@ -54,6 +54,13 @@ export interface S3Deps {
   quotas?: QuotaPolicy;
   /** Maintenance mode and rate limits (gate.ts); nothing is refused without it. */
   gate?: S3Gate;
+  /**
+   * SSE-S3 for every new object that asks for no encryption and whose bucket has no default
+   * (`--encrypt-new-objects`).
+   */
+  encryptNewObjects?: boolean;
+  /** SSE-C keys accepted over plain HTTP (`--sse-c-over-http`); refused otherwise, as AWS. */
+  sseCOverHttp?: boolean;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }

@@ -56,7 +56,10 @@ export const S3_ERRORS = {
     "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
   ],
   InvalidDigest: [400, "The Content-MD5 you specified is not valid."],
-  InvalidEncryptionAlgorithmError: [400, "The encryption request you specified is not valid."],
+  InvalidEncryptionAlgorithmError: [
+    400,
+    "The encryption request you specified is not valid. The valid value is AES256.",
+  ],
   InvalidLocationConstraint: [400, "The specified location constraint is not valid."],
   InvalidObjectState: [403, "The operation is not valid for the current state of the object."],
   InvalidPart: [
@@ -158,6 +161,10 @@ export const S3_ERRORS = {
   SignatureDoesNotMatch: [
     403,
     "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+  ],
+  ServerSideEncryptionConfigurationNotFoundError: [
+    404,
+    "The server side encryption configuration was not found",
   ],
   ServiceUnavailable: [503, "Service is unable to handle request."],
   SlowDown: [503, "Please reduce your request rate."],

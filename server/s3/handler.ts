@@ -40,6 +40,7 @@ import * as policyOps from "./ops/bucket_policy.ts";
 import * as corsOps from "./ops/cors.ts";
 import * as pabOps from "./ops/public_access.ts";
 import * as aclOps from "./ops/acl.ts";
+import * as encryptionOps from "./ops/encryption.ts";
 import * as ownershipOps from "./ops/ownership.ts";
 
 export function newRequestId(): string {
@@ -171,8 +172,11 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "DeletePublicAccessBlock":
       return pabOps.deletePublicAccessBlock(ctx);
     case "GetBucketEncryption":
+      return encryptionOps.getBucketEncryption(ctx);
     case "PutBucketEncryption":
+      return encryptionOps.putBucketEncryption(ctx);
     case "DeleteBucketEncryption":
+      return encryptionOps.deleteBucketEncryption(ctx);
     case "GetBucketNotificationConfiguration":
     case "PutBucketNotificationConfiguration":
     case "GetBucketReplication":

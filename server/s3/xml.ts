@@ -3,7 +3,7 @@
  * request bodies (DeleteObjects, CompleteMultipartUpload, configurations). DOCTYPE is refused.
  */
 import { S3Error } from "./errors.ts";
-import { readBodyBytes, utf8Text } from "./body.ts";
+import { readBodyBytes, readIntegrityCheckedBody, utf8Text } from "./body.ts";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -270,4 +270,18 @@ export function parseXmlDocument(text: string, root: string): XmlNode {
   const doc = parseXml(text);
   if (doc.name !== root) throw new S3Error("MalformedXML");
   return doc;
+}
+
+/**
+ * A configuration document S3 accepts only with Content-MD5 or an `x-amz-checksum-*` value
+ * (body.ts `readIntegrityCheckedBody`), read whole and parsed with root element `root`.
+ */
+export async function readCheckedXmlDocument(
+  req: Request,
+  auth: { body: ReadableStream<Uint8Array> | null; trailers: Map<string, string> },
+  root: string,
+  limit: number,
+): Promise<XmlNode> {
+  const bytes = await readIntegrityCheckedBody(req, auth.body, auth.trailers, limit);
+  return parseXmlDocument(utf8Text(bytes), root);
 }

@@ -2,6 +2,8 @@
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
 import { setVersionIdHeader } from "./object_put.ts";
+import { transportOf } from "./encryption.ts";
+import { checkCustomerKey, customerKeyFrom, refuseSseHeaders } from "../sse.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { partSizesOf } from "../../storage/mod.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
@@ -83,16 +85,22 @@ async function objectParts(ctx: OpContext, rec: ObjectRecord): Promise<XmlObject
 export async function getObjectAttributes(ctx: OpContext): Promise<OpResult> {
   const h = ctx.req.headers;
   const wanted = parseObjectAttributes(h.get("x-amz-object-attributes"));
+  refuseSseHeaders(h);
+  // An SSE-C object's attributes need its key, as its bytes do.
+  const customer = customerKeyFrom(h, transportOf(ctx));
   // A chunked part list vanishes when the object is replaced between reading the record and
   // loading the list: storage then reads the new record and this runs again.
   const { rec, parts } = await ctx.deps.storage.readObject(
     await ctx.bucket(),
     ctx.ep.key!,
     ctx.ep.query.get("versionId"),
-    async (rec) => ({
-      rec,
-      parts: wanted.has("ObjectParts") ? await objectParts(ctx, rec) : undefined,
-    }),
+    async (rec) => {
+      checkCustomerKey(rec.enc, customer);
+      return {
+        rec,
+        parts: wanted.has("ObjectParts") ? await objectParts(ctx, rec) : undefined,
+      };
+    },
   );
   const body: XmlObject = {};
   // AWS answers the ETag of GetObjectAttributes without quotes.

@@ -17,6 +17,8 @@ import { failedCondition, readCopySource } from "./object_get.ts";
 import { storageClassFrom } from "./object_put.ts";
 import { validateBucketRef, validateKey } from "../names.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
+import { writeSseOf } from "./encryption.ts";
+import { sseResponseHeaders } from "../sse.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -149,6 +151,7 @@ function changesSomething(h: Headers, src: ObjectRecord, metadataReplace: boolea
   if (sc !== null && sc !== (src.storageClass || "STANDARD")) return true;
   return h.has("x-amz-checksum-algorithm") ||
     h.has("x-amz-server-side-encryption") ||
+    h.has("x-amz-server-side-encryption-customer-algorithm") ||
     h.has("x-amz-website-redirect-location");
 }
 
@@ -173,6 +176,9 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
   const lock = objectLockFrom(h, ctx.deps.clock.now());
   // A copy gets the ACL of its request, not the source's.
   const owned = await writeOwnership(ctx, destBucket, h, writerOf(ctx, destBucket));
+  // Nor its encryption: the request's, else the destination bucket's default (AWS). An SSE-C
+  // source's key comes in the copy-source headers (readCopySource).
+  const sse = await writeSseOf(ctx, destBucket);
 
   return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
     checkCopySourceConditions(h, rec);
@@ -206,6 +212,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       maxSize: MAX_COPY_SOURCE,
       ...lock,
       ...owned,
+      ...(sse ? { sse } : {}),
     });
     return copyResult(written, rec);
   });
@@ -221,7 +228,7 @@ function copyResult(written: ObjectRecord, source: ObjectRecord): OpResult {
     result[`Checksum${written.checksum.algorithm}`] = written.checksum.value;
   }
   // ETag and checksum travel in the XML; only version ids are headers.
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = sseResponseHeaders(written.enc, { context: true });
   if (written.versionId !== "null") headers["x-amz-version-id"] = written.versionId;
   if (source.versionId !== "null") headers["x-amz-copy-source-version-id"] = source.versionId;
   return { headers, xml: buildXml("CopyObjectResult", result) };

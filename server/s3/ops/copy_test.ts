@@ -4,6 +4,8 @@ import { S3Error } from "../errors.ts";
 import type { OpContext, S3Deps } from "../context.ts";
 import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectRecord, PutObjectInput } from "../../storage/types.ts";
+import type { StoredEncryption } from "../../crypto/types.ts";
+import { type BucketEncryption, ENCRYPTION_CONFIG } from "../bucket_encryption.ts";
 
 const isCode = (code: string) => (e: unknown) => e instanceof S3Error && e.code === code;
 
@@ -89,7 +91,16 @@ function bucket(name: string): BucketRecord {
 }
 
 /** A copy request against fake storage; records authorization calls and writes. */
-function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
+function fakeCopy(
+  opts: {
+    source: string;
+    size?: number;
+    deny?: string;
+    enc?: StoredEncryption;
+    bucketDefault?: BucketEncryption;
+    headers?: Record<string, string>;
+  },
+) {
   const authorized: { op: string; bucket: string | null }[] = [];
   const puts: PutObjectInput[] = [];
   const storage = {
@@ -102,10 +113,11 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
       use: (rec: ObjectRecord, open: () => Promise<ReadableStream<Uint8Array>>) => Promise<T>,
     ) =>
       use(
-        { ...REC, size: opts.size ?? REC.size },
+        { ...REC, size: opts.size ?? REC.size, ...(opts.enc ? { enc: opts.enc } : {}) },
         () => Promise.resolve(new ReadableStream({ start: (c) => c.close() })),
       ),
-    getBucketConfig: () => Promise.resolve(null),
+    getBucketConfig: (_id: string, kind: string) =>
+      Promise.resolve(kind === ENCRYPTION_CONFIG ? opts.bucketDefault ?? null : null),
     putObject: (_b: BucketRecord, input: PutObjectInput) => {
       puts.push(input);
       return Promise.resolve({ ...REC, key: input.key });
@@ -128,10 +140,11 @@ function fakeCopy(opts: { source: string; size?: number; deny?: string }) {
   } as unknown as S3Deps;
   const req = new Request("http://h/dst/out", {
     method: "PUT",
-    headers: { "x-amz-copy-source": opts.source },
+    headers: { "x-amz-copy-source": opts.source, ...opts.headers },
   });
   const ctx = {
     req,
+    client: { ip: "127.0.0.1", secure: true },
     ep: {
       op: "CopyObject",
       bucket: "dst",
@@ -176,4 +189,63 @@ Deno.test("parseCopySource: a bad source bucket or a key over 1024 bytes, before
   assert.throws(() => parseCopySource(`/bkt/${"k".repeat(1025)}`), isCode("KeyTooLongError"));
   assert.throws(() => parseCopySource(`/bkt/${"k".repeat(2100)}`), isCode("KeyTooLongError"));
   assert.equal(parseCopySource(`/bkt/${"k".repeat(1024)}`).key.length, 1024);
+});
+
+Deno.test("copyObject: the destination's encryption is the request's or its bucket's default", async () => {
+  const byDefault = fakeCopy({
+    source: "/src/k",
+    bucketDefault: { v: 1, algorithm: "aws:kms", kmsKeyId: "k1", bucketKey: false },
+  });
+  await byDefault.run();
+  assert.deepEqual(byDefault.puts[0].sse, { mode: "aws:kms", keyId: "k1" });
+  const asked = fakeCopy({
+    source: "/src/k",
+    headers: { "x-amz-server-side-encryption": "AES256" },
+    bucketDefault: { v: 1, algorithm: "aws:kms", bucketKey: false },
+  });
+  await asked.run();
+  assert.deepEqual(asked.puts[0].sse, { mode: "AES256" });
+  // The source's encryption is not copied.
+  const fromEncrypted = fakeCopy({
+    source: "/src/k",
+    enc: { mode: "AES256", fmt: "seg1", seg: 65536, dk: new Uint8Array(60), kek: "m:1" },
+  });
+  await fromEncrypted.run();
+  assert.equal(fromEncrypted.puts[0].sse, undefined);
+});
+
+Deno.test("copyObject: an SSE-C source needs its key before anything is written", async () => {
+  const enc: StoredEncryption = {
+    mode: "SSE-C",
+    fmt: "seg1",
+    seg: 65536,
+    dk: new Uint8Array(60),
+    kek: "c",
+    keyMd5: "stored-md5",
+  };
+  const noKey = fakeCopy({ source: "/src/k", enc });
+  await assert.rejects(noKey.run(), isCode("InvalidRequest"));
+  assert.equal(noKey.puts.length, 0);
+  const key = btoa(String.fromCharCode(...new Uint8Array(32)));
+  const wrongKey = fakeCopy({
+    source: "/src/k",
+    enc,
+    headers: {
+      "x-amz-copy-source-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-copy-source-server-side-encryption-customer-key": key,
+    },
+  });
+  await assert.rejects(wrongKey.run(), isCode("AccessDenied"));
+  assert.equal(wrongKey.puts.length, 0);
+  // A bad destination key is refused before the source is read.
+  const badDest = fakeCopy({
+    source: "/src/k",
+    headers: {
+      "x-amz-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-server-side-encryption-customer-key": key,
+      "x-amz-server-side-encryption-customer-key-md5": "AAAAAAAAAAAAAAAAAAAAAA==",
+    },
+  });
+  await assert.rejects(badDest.run(), isCode("InvalidArgument"));
+  assert.equal(badDest.puts.length, 0);
 });

@@ -29,6 +29,8 @@ import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { readCopySource } from "./object_get.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
+import { transportOf, writeSseOf } from "./encryption.ts";
+import { checkUploadCustomerKey, customerKeyFrom, sseResponseHeaders } from "../sse.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../../features/lifecycle/config.ts";
 import { abortOf } from "../../features/lifecycle/rules.ts";
 import {
@@ -124,6 +126,7 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
   assertLockAllowed(lock, bucket.objectLock);
   // Kept on the upload and applied by Complete.
   const owned = await writeOwnership(ctx, bucket, h, writerOf(ctx, bucket));
+  const sse = await writeSseOf(ctx, bucket);
   const up = await ctx.deps.storage.createMultipartUpload(bucket, {
     key,
     content: contentHeadersFrom(h),
@@ -133,8 +136,9 @@ export async function createMultipartUpload(ctx: OpContext): Promise<OpResult> {
     checksum: uploadChecksumFrom(h),
     ...lock,
     ...owned,
+    ...(sse ? { sse } : {}),
   });
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = sseResponseHeaders(up.enc, { context: true });
   if (up.checksum) {
     headers["x-amz-checksum-algorithm"] = up.checksum.algorithm;
     headers["x-amz-checksum-type"] = up.checksum.type;
@@ -156,6 +160,11 @@ export async function uploadPart(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
   const contentLength = declaredDataLength(h, ctx.auth.contentLength);
   if (contentLength !== null && contentLength > MAX_PART_SIZE) throw new S3Error("EntityTooLarge");
+  const customer = customerKeyFrom(h, transportOf(ctx), { forWrite: true });
+  // The part is encrypted as its upload is, checked before its body is read; the upload's
+  // encryption is also what the answer echoes.
+  const up = await ctx.deps.storage.getMultipartUpload(bucket, ctx.ep.key!, uploadIdOf(ctx));
+  checkUploadCustomerKey(up.enc, customer);
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const part = await ctx.deps.storage.uploadPart(bucket, {
     key: ctx.ep.key!,
@@ -165,8 +174,9 @@ export async function uploadPart(ctx: OpContext): Promise<OpResult> {
     contentLength,
     contentMd5: h.get("content-md5") ?? undefined,
     checksum: expectedChecksumFrom(h, ctx.auth.trailers),
+    ...(customer ? { customer } : {}),
   });
-  const headers: Record<string, string> = { etag: part.etag };
+  const headers: Record<string, string> = { etag: part.etag, ...sseResponseHeaders(up.enc) };
   partChecksumHeaders(part, headers);
   return { headers };
 }
@@ -221,8 +231,10 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
   const partNumber = parsePartNumber(ctx.ep.query.get("partNumber"));
   const uploadId = uploadIdOf(ctx);
   const bucket = await ctx.bucket();
-  // The upload must exist before any source bytes are read.
-  await ctx.deps.storage.getMultipartUpload(bucket, ctx.ep.key!, uploadId);
+  // The upload must exist before any source bytes are read, and the part's key (SSE-C) match it.
+  const up = await ctx.deps.storage.getMultipartUpload(bucket, ctx.ep.key!, uploadId);
+  const customer = customerKeyFrom(h, transportOf(ctx), { forWrite: true });
+  checkUploadCustomerKey(up.enc, customer);
   const src = parseCopySource(h.get("x-amz-copy-source") ?? "");
   const srcBucket = await copySourceBucket(ctx, src.bucket, src.key, src.versionId);
   return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
@@ -244,10 +256,11 @@ export async function uploadPartCopy(ctx: OpContext): Promise<OpResult> {
         ? new ReadableStream({ start: (c) => c.close() })
         : await open(range ?? undefined),
       contentLength: length,
+      ...(customer ? { customer } : {}),
     });
     const result: XmlObject = { LastModified: isoTime(part.lastModified), ETag: part.etag };
     if (part.checksum) result[`Checksum${part.checksum.algorithm}`] = part.checksum.value;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = sseResponseHeaders(up.enc);
     if (rec.versionId !== "null") headers["x-amz-copy-source-version-id"] = rec.versionId;
     return { headers, xml: buildXml("CopyPartResult", result) };
   });
@@ -307,6 +320,13 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     }
     throw e;
   }
+  // A Complete may carry the upload's customer key (AWS asks for it with checksums): it must be
+  // the upload's; the parts were checked as they came.
+  const customer = customerKeyFrom(h, transportOf(ctx));
+  if (customer) {
+    const up = await ctx.deps.storage.getMultipartUpload(bucket, key, uploadId);
+    checkUploadCustomerKey(up.enc, customer);
+  }
   const rec = await ctx.deps.storage.completeMultipartUpload(bucket, {
     key,
     uploadId,
@@ -325,7 +345,8 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     result[`Checksum${rec.checksum.algorithm}`] = rec.checksum.value;
     result.ChecksumType = rec.checksum.type;
   }
-  const headers: Record<string, string> = {};
+  // Complete echoes SSE-S3 and SSE-KMS, not the customer key headers (AWS's response shape).
+  const headers: Record<string, string> = sseResponseHeaders(rec.enc, { customer: false });
   setVersionIdHeader(headers, rec);
   await addExpirationHeader(ctx, bucket, rec, headers);
   return { headers, xml: buildXml("CompleteMultipartUploadResult", result) };

@@ -5,6 +5,8 @@ import { objectResponseHeaders } from "../headers.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { setVersionIdHeader } from "./object_put.ts";
 import { isSosapiKey, serveSosapi } from "./veeam.ts";
+import { transportOf } from "./encryption.ts";
+import { checkCustomerKey, customerKeyFrom, refuseSseHeaders, sseResponseHeaders } from "../sse.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange, ObjectRecord, OpenBytes } from "../../storage/types.ts";
 
@@ -128,7 +130,8 @@ const OVERRIDES: [string, string][] = [
 /**
  * Reads a copy source (CopyObject, UploadPartCopy) through `use`, as storage's `readObject` does
  * (again when the source is replaced under the copy), except that naming a delete marker by
- * version id is `InvalidRequest`, as S3 answers.
+ * version id is `InvalidRequest`, as S3 answers. An SSE-C source needs its key in the
+ * `x-amz-copy-source-server-side-encryption-customer-*` headers, checked on each record read.
  */
 export async function readCopySource<T>(
   ctx: OpContext,
@@ -137,8 +140,12 @@ export async function readCopySource<T>(
   versionId: string | null,
   use: (rec: ObjectRecord, open: OpenBytes) => Promise<T>,
 ): Promise<T> {
+  const customer = customerKeyFrom(ctx.req.headers, transportOf(ctx), { source: true });
   try {
-    return await ctx.deps.storage.readObject(bucket, key, versionId, use);
+    return await ctx.deps.storage.readObject(bucket, key, versionId, (rec, open) => {
+      checkCustomerKey(rec.enc, customer);
+      return use(rec, open);
+    }, customer);
   } catch (e) {
     if (!(e instanceof S3Error) || e.code !== "MethodNotAllowed") throw e;
     throw new S3Error("InvalidRequest", {
@@ -182,13 +189,17 @@ function planRead(ctx: OpContext, rec: ObjectRecord): ReadPlan {
 
 async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
   const q = ctx.ep.query;
+  refuseSseHeaders(ctx.req.headers);
+  const customer = customerKeyFrom(ctx.req.headers, transportOf(ctx));
   const bucket = await ctx.bucket();
   let plan: ReadPlan = { range: null, status: 200 };
   // Storage reads the record again when its bytes vanish under the read (an overwrite): the
   // conditions and the range are judged on each record read, the headers on the one returned.
   const { rec, body } = await ctx.deps.storage.getObject(bucket, ctx.ep.key!, {
     versionId: q.get("versionId"),
+    ...(customer ? { customer } : {}),
     range: (rec) => {
+      checkCustomerKey(rec.enc, customer);
       checkReadConditions(ctx.req.headers, rec);
       plan = planRead(ctx, rec);
       if (!withBody) return false;
@@ -200,6 +211,7 @@ async function serve(ctx: OpContext, withBody: boolean): Promise<OpResult> {
   const headers = objectResponseHeaders(rec, {
     checksumMode: ctx.req.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED",
   });
+  Object.assign(headers, sseResponseHeaders(rec.enc));
   setVersionIdHeader(headers, rec, bucket);
   if (q.get("versionId") === null) await addExpirationHeader(ctx, bucket, rec, headers);
   for (const [param, header] of OVERRIDES) {

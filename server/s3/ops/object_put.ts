@@ -13,6 +13,8 @@ import { parseTaggingHeader } from "../tags.ts";
 import { checksumHeaderName, LOCK_CONFIG, type LockConfig } from "../../storage/mod.ts";
 import { addExpirationHeader } from "./lifecycle.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
+import { writeSseOf } from "./encryption.ts";
+import { sseResponseHeaders } from "../sse.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -57,9 +59,12 @@ export function setVersionIdHeader(
   else if (bucket && bucket.versioning !== "Unversioned") h["x-amz-version-id"] = "null";
 }
 
-/** Headers returned by every successful write (ETag, version, checksum). */
+/** Headers returned by every successful write (ETag, version, checksum, encryption). */
 export function writeResponseHeaders(rec: ObjectRecord): Record<string, string> {
-  const h: Record<string, string> = { etag: rec.etag };
+  const h: Record<string, string> = {
+    etag: rec.etag,
+    ...sseResponseHeaders(rec.enc, { context: true }),
+  };
   setVersionIdHeader(h, rec);
   if (rec.checksum) {
     h[checksumHeaderName(rec.checksum.algorithm)] = rec.checksum.value;
@@ -102,6 +107,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   const contentLength = declaredDataLength(h, ctx.auth.contentLength);
   const lock = objectLockFrom(h, ctx.deps.clock.now());
   const checksum = expectedChecksumFrom(h, ctx.auth.trailers);
+  const sse = await writeSseOf(ctx, bucket);
   await requireLockIntegrity(ctx, bucket, lock, checksum);
   const owned = await writeOwnership(ctx, bucket, h, writerOf(ctx, bucket));
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
@@ -118,6 +124,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     conditions: writeConditionsFrom(h),
     ...lock,
     ...owned,
+    ...(sse ? { sse } : {}),
   });
   const headers = writeResponseHeaders(rec);
   await addExpirationHeader(ctx, bucket, rec, headers);

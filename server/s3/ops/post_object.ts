@@ -9,6 +9,7 @@ import { MAX_OBJECT_TAGS, validateTags } from "../tags.ts";
 import { contentHeadersFrom, expectedChecksumFrom, userMetadataFrom } from "../headers.ts";
 import { storageClassFrom, validateKey, writeResponseHeaders } from "./object_put.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
+import { writeSseOf } from "./encryption.ts";
 import { boundaryOf, MultipartReader } from "../auth/multipart_form.ts";
 import {
   authenticatePostForm,
@@ -182,6 +183,8 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
     const aclHeaders = new Headers(h);
     if (fields.has("acl")) aclHeaders.set("x-amz-acl", fields.get("acl")!);
     const owned = await writeOwnership(authCtx, bucket, aclHeaders, writerOf(authCtx, bucket));
+    // The `x-amz-server-side-encryption*` fields ask for an encryption as a PUT's headers do.
+    const sse = await writeSseOf(authCtx, bucket, h);
     const rec = await ctx.deps.storage.putObject(bucket, {
       key,
       body: lengthChecked(form.stream(), range),
@@ -193,6 +196,7 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       tags: taggingField(fields.get("tagging")),
       storageClass: storageClassFrom(h),
       ...owned,
+      ...(sse ? { sse } : {}),
     });
 
     const origin = new URL(ctx.req.url).origin;

@@ -1,7 +1,6 @@
 /** Put/Get/DeletePublicAccessBlock: a bucket's own public access block. */
 import { S3Error } from "../errors.ts";
-import { readIntegrityCheckedBody, utf8Text } from "../body.ts";
-import { parseXmlDocument } from "../xml.ts";
+import { readCheckedXmlDocument } from "../xml.ts";
 import {
   getBucketPublicAccessBlock,
   parsePublicAccessBlock,
@@ -23,14 +22,13 @@ export async function getPublicAccessBlock(ctx: OpContext): Promise<OpResult> {
 
 export async function putPublicAccessBlock(ctx: OpContext): Promise<OpResult> {
   const b = await ctx.bucket();
-  const bytes = await readIntegrityCheckedBody(
+  // Parsed whole before it is stored: a bad document leaves the previous block.
+  const doc = await readCheckedXmlDocument(
     ctx.req,
-    ctx.auth.body,
-    ctx.auth.trailers,
+    ctx.auth,
+    "PublicAccessBlockConfiguration",
     MAX_DOCUMENT,
   );
-  // Parsed whole before it is stored: a bad document leaves the previous block.
-  const doc = parseXmlDocument(utf8Text(bytes), "PublicAccessBlockConfiguration");
   await ctx.deps.storage.putBucketConfig(
     b.id,
     PUBLIC_ACCESS_BLOCK_CONFIG,
