@@ -9,12 +9,12 @@ import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
 import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
 import * as $r8 from "../routes/buckets/index.tsx";
-import * as $r9 from "../routes/encryption.tsx";
-import * as $r10 from "../routes/index.tsx";
-import * as $r11 from "../routes/keys.tsx";
-import * as $r12 from "../routes/kms.tsx";
-import * as $r13 from "../routes/login.tsx";
-import * as $r14 from "../routes/metrics.tsx";
+import * as $r9 from "../routes/charts.tsx";
+import * as $r10 from "../routes/encryption.tsx";
+import * as $r11 from "../routes/index.tsx";
+import * as $r12 from "../routes/keys.tsx";
+import * as $r13 from "../routes/kms.tsx";
+import * as $r14 from "../routes/login.tsx";
 import * as $r15 from "../routes/profile.tsx";
 import * as $r16 from "../routes/settings.tsx";
 import * as $r17 from "../routes/tenants.tsx";
@@ -50,12 +50,12 @@ export const manifest = {
     "buckets/[bucket].tsx": $r6,
     "buckets/[bucket]/permissions.tsx": $r7,
     "buckets/index.tsx": $r8,
-    "encryption.tsx": $r9,
-    "index.tsx": $r10,
-    "keys.tsx": $r11,
-    "kms.tsx": $r12,
-    "login.tsx": $r13,
-    "metrics.tsx": $r14,
+    "charts.tsx": $r9,
+    "encryption.tsx": $r10,
+    "index.tsx": $r11,
+    "keys.tsx": $r12,
+    "kms.tsx": $r13,
+    "login.tsx": $r14,
     "profile.tsx": $r15,
     "settings.tsx": $r16,
     "tenants.tsx": $r17,

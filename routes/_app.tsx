@@ -16,7 +16,7 @@ const NAV = [
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },
   { href: "/audit", label: "Audit log", show: isAdmin },
   { href: "/alerts", label: "Alerts", show: isAdmin },
-  { href: "/metrics", label: "Metrics", show: isGlobalAdmin },
+  { href: "/charts", label: "Metrics", show: isGlobalAdmin },
   { href: "/encryption", label: "Encryption", show: isGlobalAdmin },
   { href: "/settings", label: "Settings", show: isGlobalAdmin },
   { href: "/profile", label: "Profile", show: () => true },

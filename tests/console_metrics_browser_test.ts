@@ -72,7 +72,7 @@ Deno.test(needs(chromium, {
       await page.goto(`${srv.consoleUrl}/login`);
       await submitLogin(page, ADMIN, PASSWORD);
       await page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 20_000 });
-      await page.goto(`${srv.consoleUrl}/metrics`);
+      await page.goto(`${srv.consoleUrl}/charts`);
       await page.selectOption("#metrics-range", "1h");
       for (const id of ["requests", "latency", "throughput", "storage"]) {
         await page.waitForSelector(`[data-chart="${id}"] canvas`, { timeout: 15_000 });

@@ -52,7 +52,7 @@ export function LiveFigures() {
           </div>
         </div>
       </div>
-      <a href="/metrics">Charts</a>
+      <a href="/charts">Charts</a>
     </div>
   );
 }
