@@ -7,21 +7,13 @@
 // @ts-types="@types/nodemailer"
 import nodemailer from "nodemailer";
 import type { AlertNotice } from "./center.ts";
+import type { EmailSettings as SettingsEmail } from "../../iam/settings.ts";
 
-/** The `email` settings category. */
-export interface EmailSettings {
-  enabled: boolean;
-  host: string;
-  port: number;
-  /** "none": plain SMTP; "starttls": upgrade required; "tls": implicit TLS (port 465). */
-  security: "none" | "starttls" | "tls";
-  username: string;
-  password: string;
-  from: string;
-  to: string[];
-  /** Verify the server's certificate (off only for a private CA the system does not know). */
-  tlsVerify?: boolean;
-}
+/**
+ * The `email` settings category (the password opened), and whether to verify the server's
+ * certificate (off only for a private CA the system does not know; on when absent).
+ */
+export type EmailSettings = SettingsEmail & { tlsVerify?: boolean };
 
 export interface MailMessage {
   subject: string;
