@@ -35,7 +35,7 @@ import type { RequestInfo } from "./s3/context.ts";
 import { MasterKeyRotation } from "./features/encryption/rotation.ts";
 import type { S3Handler } from "./s3/context.ts";
 import { type ProbeDeps, probeResponse, S3_PROBES } from "./http/probes.ts";
-import { accessLogLine } from "./http/access_log.ts";
+import { accessLogLine, BatchedLines } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
 import { Scrubber, type Sleep } from "./features/integrity/scrubber.ts";
@@ -115,7 +115,8 @@ export interface ServerAppOptions {
 
 export async function createServerApp(cfg: Config, opts: ServerAppOptions): Promise<ServerApp> {
   const clock = opts.clock ?? systemClock;
-  const accessSink = opts.accessSink ?? ((line: string) => console.log(line));
+  const accessLines = opts.accessSink ? null : new BatchedLines();
+  const accessSink = opts.accessSink ?? ((line: string) => accessLines!.write(line));
   const log = opts.log;
   // One process per data dir: the lock comes before anything of the dir is opened.
   const lock = await lockDataDir(cfg.dataDir);
@@ -361,6 +362,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         ]);
         events.close();
         metrics?.close();
+        await accessLines?.flush();
         ownIam.close();
         await storage.close();
       },

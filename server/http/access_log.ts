@@ -63,3 +63,51 @@ export function accessLogLine(info: RequestInfo, format: LogFormat, now: Date): 
     e.ms,
   ].join(" ");
 }
+
+/** Where batched lines go: standard output, or a test's writer. */
+export interface LineWriter {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * Access log lines written in batches: a line is queued, and the queue is written with one call
+ * once it holds `maxBytes` or `maxDelayMs` after its first line, whichever comes first (and at
+ * `flush`, which the server calls when it stops). One synchronous `console.log` per request cost
+ * a third of the GET rate at 32 clients; a batch costs one write per few hundred requests.
+ */
+export class BatchedLines {
+  #lines: string[] = [];
+  #bytes = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly out: LineWriter = Deno.stdout,
+    readonly maxDelayMs = 50,
+    readonly maxBytes = 64 * 1024,
+  ) {}
+
+  write(line: string): void {
+    this.#lines.push(line);
+    this.#bytes += line.length + 1;
+    if (this.#bytes >= this.maxBytes) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
+  }
+
+  /** Writes what is queued; resolves once every batch so far is written. */
+  flush(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#lines.length) {
+      const data = new TextEncoder().encode(this.#lines.join("\n") + "\n");
+      this.#lines = [];
+      this.#bytes = 0;
+      this.#writing = this.#writing.then(() => writeAll(this.out, data)).catch(() => {});
+    }
+    return this.#writing;
+  }
+}
+
+async function writeAll(out: LineWriter, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.byteLength;) off += await out.write(data.subarray(off));
+}
