@@ -217,7 +217,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       encryptNewObjects: cfg.encryptNewObjects,
       sseCOverHttp: cfg.sseCOverHttp,
       principals: iam.principals,
-      quotas: tenantQuotas(db),
+      quotas: tenantQuotas(db, bucketQuotas),
       gate,
       onRequest: (info) => {
         for (const hook of hooks) hook(info);

@@ -1,7 +1,7 @@
 /**
  * Veeam SOSAPI: `system.xml` and `capacity.xml` under the SOSAPI prefix of every bucket, read with
- * GetObject's permission; capacity follows the tenant's byte quota (a change shows at once), else
- * the disk; an object stored under the key is served instead.
+ * GetObject's permission; capacity follows the bucket's byte quota, else the tenant's (a change
+ * shows at once), else the disk; an object stored under the key is served instead.
  */
 import { statfsSync } from "node:fs";
 import {
@@ -70,6 +70,24 @@ Deno.test("Veeam SOSAPI virtual objects", async (t) => {
       const cap = fields((await read("capacity.xml")).text, "CapacityInfo");
       assertEquals(Number(cap.Capacity), 2048 * KiB);
       assertEquals(Number(cap.Available), 1948 * KiB);
+    });
+
+    await t.step("a bucket's own quota comes before the tenant's", async () => {
+      const q = await s.api("/buckets/backups/quota", {
+        method: "PUT",
+        token: tn.admin.token,
+        body: { maxBytes: 300 * KiB },
+      });
+      assertEquals(q.status, 200, JSON.stringify(q.body));
+      const cap = fields((await read("capacity.xml")).text, "CapacityInfo");
+      assertEquals(Number(cap.Capacity), 300 * KiB);
+      assertEquals(Number(cap.Used), 100 * KiB);
+      assertEquals(Number(cap.Available), 200 * KiB);
+      await s.api("/buckets/backups/quota", {
+        method: "PUT",
+        token: tn.admin.token,
+        body: { maxBytes: null },
+      });
     });
 
     await t.step("HEAD answers the same length and ETag as GET", async () => {

@@ -33,10 +33,16 @@ export interface Capacity {
 }
 
 /**
- * The room a bucket has: its namespace's byte quota when one is set (used = what the namespace
- * stores), else the data dir's file system (used = what is not free on it).
+ * The room a bucket has: its own byte quota when one is set (used = what the bucket stores), else
+ * its namespace's (used = what the namespace stores), else the data dir's file system (used =
+ * what is not free on it).
  */
 export async function capacityOf(ctx: OpContext, bucket: BucketRecord): Promise<Capacity> {
+  const own = ctx.deps.quotas?.bucketLimitsOf?.(bucket.id)?.maxBytes ?? null;
+  if (own !== null) {
+    const used = (await ctx.deps.storage.bucketStats(bucket.id)).bytes;
+    return { capacity: own, available: Math.max(0, own - used), used };
+  }
   const maxBytes = ctx.deps.quotas?.limitsOf(bucket.ns)?.maxBytes ?? null;
   if (maxBytes !== null) {
     const used = (await ctx.deps.storage.usage.read(bucket.ns)).bytes;
