@@ -53,7 +53,7 @@ Deno.test("alerts: tenant quota, lockouts, visibility and read marks", async (t)
         assertEquals((await otherConsole.next()).type, "maintenance");
         await put("two", 35);
         assertEquals(await check(), [{ kind: "raised", key: quotaKey }]);
-        const ev = await tenantConsole.next();
+        const ev = await tenantConsole.next("alert");
         assertEquals(ev.type, "alert", "an open console of the tenant hears of it at once");
         const data = ev.data as { kind: string; alert: { key: string } };
         assertEquals([data.kind, data.alert.key], ["raised", quotaKey]);

@@ -1,7 +1,11 @@
 /** The consoles' event stream as a test reads it. */
 import { assertEquals } from "./assert.ts";
 
-/** A reader of `GET /api/v1/events`: each `next()` is the next event (heartbeats skipped). */
+/**
+ * A reader of `GET /api/v1/events`: `next()` is the next maintenance event, `next(type)` the next
+ * event of that type; the others are skipped (settings changes, and the alerts and per-minute
+ * figures that come on their own schedule), as are heartbeats.
+ */
 export async function openEvents(consoleUrl: string, token: string) {
   const ctrl = new AbortController();
   const res = await fetch(`${consoleUrl}/api/v1/events`, {
@@ -13,7 +17,7 @@ export async function openEvents(consoleUrl: string, token: string) {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   return {
-    async next(): Promise<{ type: string; data: unknown }> {
+    async next(wanted = "maintenance"): Promise<{ type: string; data: unknown }> {
       for (;;) {
         const end = buf.indexOf("\n\n");
         if (end >= 0) {
@@ -21,7 +25,7 @@ export async function openEvents(consoleUrl: string, token: string) {
           buf = buf.slice(end + 2);
           const type = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data !== undefined && type !== "settings") {
+          if (type === wanted && data !== undefined) {
             return { type, data: JSON.parse(data) };
           }
           continue;
