@@ -6,8 +6,7 @@
  * Without Chromium on PATH the test is skipped with the reason printed, and fails under CI.
  */
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { startServer } from "./_helpers/server.ts";
-import { launch, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
+import { consoleSession, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
 import { findProgram, needs } from "./_helpers/programs.ts";
 
 function assertMatch(text: string, re: RegExp): void {
@@ -24,15 +23,12 @@ Deno.test(needs(chromiumProgram, {
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const srv = await startServer({
-      env: { MAXIOFS_ROOT_USER: ADMIN, MAXIOFS_ROOT_PASSWORD: PASSWORD },
-    });
-    const browser = await launch(chromiumProgram.path);
+    const session = await consoleSession(chromiumProgram.path, { password: PASSWORD });
+    const { srv, browser, pageErrors, watch } = session;
     const base = srv.consoleUrl;
-    const pageErrors: string[] = [];
     try {
       const page = await (await browser.newContext()).newPage();
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      watch(page);
       const step = stepWithShot(t, page);
       const call = pageApi(page);
       let tenantId = "";
@@ -223,8 +219,7 @@ Deno.test(needs(chromiumProgram, {
 
       assertEquals(pageErrors, [], "no script errors in the page");
     } finally {
-      await browser.close();
-      await srv.stop();
+      await session.close();
     }
   },
 }));

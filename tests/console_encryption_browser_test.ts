@@ -7,8 +7,7 @@
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { startServer } from "./_helpers/server.ts";
-import { launch, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
+import { consoleSession, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
 import { findProgram, needs } from "./_helpers/programs.ts";
 import { writeParams } from "./_helpers/sse.ts";
 
@@ -22,17 +21,16 @@ Deno.test(needs(chromiumProgram, {
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const srv = await startServer({
-      env: { MAXIOFS_ROOT_USER: ADMIN, MAXIOFS_ROOT_PASSWORD: PASSWORD },
+    const session = await consoleSession(chromiumProgram.path, {
+      password: PASSWORD,
       args: ["--sse-c-over-http"],
     });
-    const browser = await launch(chromiumProgram.path);
+    const { srv, browser, pageErrors, watch } = session;
     const s3 = srv.client();
     const base = srv.consoleUrl;
-    const pageErrors: string[] = [];
     try {
       const page = await (await browser.newContext()).newPage();
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      watch(page);
       const step = stepWithShot(t, page);
       const call = pageApi(page);
       const setting = page.locator("#encryption-setting");
@@ -125,8 +123,7 @@ Deno.test(needs(chromiumProgram, {
       assertEquals(pageErrors, []);
     } finally {
       s3.destroy();
-      await browser.close();
-      await srv.stop();
+      await session.close();
     }
   },
 }));

@@ -5,8 +5,7 @@
  * Without Chromium on PATH the test is skipped with the reason printed, and fails under CI.
  */
 import { assertEquals } from "./_helpers/assert.ts";
-import { startServer } from "./_helpers/server.ts";
-import { launch, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
+import { consoleSession, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
 import { findProgram, needs } from "./_helpers/programs.ts";
 
 const chromiumProgram = await findProgram("chromium");
@@ -18,15 +17,12 @@ Deno.test(needs(chromiumProgram, {
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const srv = await startServer({
-      env: { MAXIOFS_ROOT_USER: ADMIN, MAXIOFS_ROOT_PASSWORD: PASSWORD },
-    });
-    const browser = await launch(chromiumProgram.path);
+    const session = await consoleSession(chromiumProgram.path, { password: PASSWORD });
+    const { srv, browser, pageErrors, watch } = session;
     const base = srv.consoleUrl;
-    const pageErrors: string[] = [];
     try {
       const page = await (await browser.newContext()).newPage();
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      watch(page);
       page.on("dialog", (d) => d.accept());
       const step = stepWithShot(t, page);
       const call = pageApi(page);
@@ -91,7 +87,7 @@ Deno.test(needs(chromiumProgram, {
       await step("a tenant user sees the tenant's keys, without controls", async () => {
         const ctx = await browser.newContext();
         const user = await ctx.newPage();
-        user.on("pageerror", (e) => pageErrors.push(e.message));
+        watch(user);
         await user.goto(`${base}/login`);
         await submitLogin(user, "vault-user", "Vault-user-Pa55!");
         await user.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 20_000 });
@@ -104,8 +100,7 @@ Deno.test(needs(chromiumProgram, {
       });
       assertEquals(pageErrors, []);
     } finally {
-      await browser.close();
-      await srv.stop();
+      await session.close();
     }
   },
 }));

@@ -4,6 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { startServer } from "./server.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 
@@ -100,4 +101,40 @@ export async function deleteBucketRow(page: Page, name: string): Promise<void> {
   await page.fill("dialog[open] input[name=confirm]", name);
   await page.click("dialog[open] button.danger");
   await page.waitForSelector(`tr[data-bucket="${name}"]`, { state: "detached", timeout: 15_000 });
+}
+
+/**
+ * A server whose first admin is `admin` with `password`, and Chromium to drive its console:
+ * `watch(page)` collects the page's script errors in `pageErrors`; `close()` ends both.
+ */
+export async function consoleSession(
+  chromiumPath: string,
+  opts: { password: string; args?: string[] },
+) {
+  const srv = await startServer({
+    env: { MAXIOFS_ROOT_USER: "admin", MAXIOFS_ROOT_PASSWORD: opts.password },
+    args: opts.args,
+  });
+  let browser: Browser;
+  try {
+    browser = await launch(chromiumPath);
+  } catch (e) {
+    await srv.stop();
+    throw e;
+  }
+  const pageErrors: string[] = [];
+  return {
+    srv,
+    browser,
+    base: srv.consoleUrl,
+    pageErrors,
+    watch(page: Page): Page {
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await srv.stop();
+    },
+  };
 }
