@@ -52,6 +52,7 @@ export function EncryptionSetting({ bucket }: { bucket: BucketRef }) {
     );
   };
 
+  // Until the current setting has loaded, a choice made here would be overwritten by it.
   const current = value.value;
   return (
     <section class="panel stack-wide" id="encryption-setting">
@@ -66,6 +67,7 @@ export function EncryptionSetting({ bucket }: { bucket: BucketRef }) {
           <select
             name="mode"
             value={mode.value}
+            disabled={current === undefined}
             onChange={(e) => mode.value = (e.currentTarget as HTMLSelectElement).value as never}
           >
             <option value="off">Off</option>
@@ -93,7 +95,7 @@ export function EncryptionSetting({ bucket }: { bucket: BucketRef }) {
             </label>
           </>
         )}
-        <button class="primary" type="submit">Save</button>
+        <button class="primary" type="submit" disabled={current === undefined}>Save</button>
       </form>
       {current === null && <p class="hint">No default encryption is set.</p>}
     </section>
