@@ -82,6 +82,11 @@ export interface Config {
   encryptNewObjects: boolean;
   /** Accept SSE-C keys over plain HTTP (AWS refuses them; for TLS-terminating proxies, tests). */
   sseCOverHttp: boolean;
+  /**
+   * Let webhook targets and replication destinations be on loopback, link-local and private
+   * addresses (refused by default: a tenant could otherwise reach the operator's inner network).
+   */
+  allowPrivateEndpoints: boolean;
   /** Performance mechanisms turned off, comma-separated (server/tuning.ts; for benchmarks). */
   without: string;
   configFile: string | null;
@@ -123,6 +128,7 @@ export const DEFAULTS: Config = {
   objectOwnership: "ObjectWriter",
   encryptNewObjects: false,
   sseCOverHttp: false,
+  allowPrivateEndpoints: false,
   without: "",
   configFile: null,
 };
@@ -377,6 +383,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_SSE_C_OVER_HTTP",
     kind: "boolean",
     help: "accept SSE-C customer keys over plain HTTP (refused by default, as AWS)",
+  },
+  {
+    key: "allowPrivateEndpoints",
+    flag: "allow-private-endpoints",
+    env: "MAXIOFS_ALLOW_PRIVATE_ENDPOINTS",
+    kind: "boolean",
+    help: "let webhook targets and replication destinations be on loopback or private addresses",
   },
   {
     key: "without",

@@ -1,6 +1,14 @@
 /** Records kept in the metadata store and the Backend interface the S3 ops call. */
 import type { ChecksumAlgorithm } from "./objects/hashing.ts";
 import type { CustomerKey, SseSpec, StoredEncryption } from "../crypto/types.ts";
+import type { ChangeOrigin } from "./feed/feed_types.ts";
+export type {
+  ChangeEvent,
+  ChangeFeed,
+  ChangeOrigin,
+  FeedFollower,
+  ObjectChange,
+} from "./feed/feed_types.ts";
 
 export type VersioningState = "Unversioned" | "Enabled" | "Suspended";
 
@@ -16,6 +24,11 @@ export interface BucketRecord {
   region: string;
   versioning: VersioningState;
   objectLock: boolean;
+  /**
+   * Followers of this bucket's change feed (feed/feed_types.ts), by name: its object changes are
+   * recorded for them in the commit that makes them. Absent or empty: nothing is recorded.
+   */
+  feed?: string[];
 }
 
 /** What ListBuckets shows of a bucket. Shared with every reader (frozen): never change one. */
@@ -188,6 +201,8 @@ export interface PutObjectInput {
   maxSize?: number;
   /** Encrypt the bytes so (resolved by the S3 layer); absent: plaintext. */
   sse?: SseSpec;
+  /** What caused the write, for the change feed (ObjectCreated:Put when absent). */
+  origin?: ChangeOrigin;
 }
 
 export interface ListObjectsInput {
@@ -274,6 +289,8 @@ export interface DeleteObjectOptions {
   bypassGovernance?: boolean;
   /** Owner recorded on a new delete marker. */
   ownerId?: string;
+  /** What caused the delete, for the change feed (ObjectRemoved:… when absent). */
+  origin?: ChangeOrigin;
 }
 
 export interface ListVersionsInput {

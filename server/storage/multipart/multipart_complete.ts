@@ -29,7 +29,13 @@ import {
 } from "./multipart.ts";
 import type { StorageCore } from "../core.ts";
 import type { ChecksumAlgorithm } from "../objects/hashing.ts";
-import type { BucketRecord, ObjectRecord, PartRef, WriteConditions } from "../types.ts";
+import type {
+  BucketRecord,
+  ChangeOrigin,
+  ObjectRecord,
+  PartRef,
+  WriteConditions,
+} from "../types.ts";
 
 /** Part lists up to this many stay inline in the object record (well under the 64 KiB value). */
 export const INLINE_PARTS = 200;
@@ -55,6 +61,8 @@ export interface CompleteUploadInput {
   expectedChecksum?: { algorithm: ChecksumAlgorithm; value: string };
   /** Smallest size of every part but the last (S3: 5 MiB). */
   minPartSize?: number;
+  /** What caused the write, for the change feed (ObjectCreated:CompleteMultipartUpload if absent). */
+  origin?: ChangeOrigin;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
