@@ -3,6 +3,7 @@ import { island } from "../../../console/island.tsx";
 import { isAdmin } from "../../../console/session.ts";
 import { SIMULATED_OPS } from "../../../server/iam/simulate.ts";
 import BucketAccess from "../../../islands/BucketAccess.tsx";
+import { BucketTabs } from "../../../components/BucketTabs.tsx";
 
 export const config: RouteConfig = { title: "Bucket permissions" };
 
@@ -11,5 +12,10 @@ export default function Permissions({ params, search, user }: PageProps) {
   const tenantId = new URLSearchParams(search).get("tenantId") ?? "";
   // The simulator is for administrators (the API refuses tenant users).
   const ops = isAdmin(user) ? [...SIMULATED_OPS] : [];
-  return island(BucketAccess, { bucket: params.bucket, tenantId, ops });
+  return (
+    <>
+      <BucketTabs bucket={params.bucket} tenantId={tenantId} current="/permissions" />
+      {island(BucketAccess, { bucket: params.bucket, tenantId, ops })}
+    </>
+  );
 }
