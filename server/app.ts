@@ -39,6 +39,8 @@ import { accessLogLine, BatchedLines } from "./http/access_log.ts";
 import { Keyring } from "./crypto/keyring.ts";
 import { createObjectKeys } from "./crypto/object_keys.ts";
 import { Scrubber, type Sleep } from "./features/integrity/scrubber.ts";
+import { FeedDispatcher } from "./features/feed/dispatcher.ts";
+import type { FeedFollower } from "./storage/mod.ts";
 import { recordAudit } from "./iam/audit.ts";
 import { EventHub } from "./http/events.ts";
 import { type GateSettings, S3Gate } from "./s3/gate.ts";
@@ -98,6 +100,11 @@ export interface ServerApp {
    * rotation was unfinished).
    */
   encryption: MasterKeyRotation;
+  /**
+   * Hands the change feed (object changes of buckets with notifications or replication) to its
+   * followers.
+   */
+  feed: FeedDispatcher;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -308,6 +315,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       },
     });
     integrity.start();
+    // Followers of the change feed (event notifications, replication) register here.
+    const followers: FeedFollower[] = [];
+    const feed = new FeedDispatcher(storage.backend, followers, log);
+    feed.start();
     const metrics = recorders
       ? metricsRegistry(recorders, {
         storage: storage.backend.stats,
@@ -350,9 +361,11 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       alerts,
       emailSettings,
       history,
+      feed,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([
+          feed.stop(),
           lifecycle.stop(),
           jobs.stop(),
           integrity.stop(),

@@ -28,6 +28,8 @@ import type {
   BucketRecord,
   BucketStats,
   ByteRange,
+  ChangeFeed,
+  ChangeOrigin,
   DeleteObjectOptions,
   DiskSpace,
   GetObjectOptions,
@@ -57,6 +59,7 @@ import { S3Error } from "../s3/errors.ts";
 import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
 import type { CustomerKey, ObjectKeys } from "../crypto/types.ts";
 import { openDataKey } from "./objects/sealed.ts";
+import { ChangeLog } from "./feed/change_log.ts";
 
 export interface Backend {
   /** Every bucket record of a namespace, in name order. */
@@ -121,6 +124,7 @@ export interface Backend {
     key: string,
     versionId: string | null | undefined,
     patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+    origin?: ChangeOrigin,
   ): Promise<ObjectRecord>;
   listObjectVersions(bucket: BucketRecord, input: ListVersionsInput): Promise<ListVersionsPage>;
   listObjects(bucket: BucketRecord, input: ListObjectsInput): Promise<ListObjectsPage>;
@@ -165,6 +169,8 @@ export interface Backend {
   readonly usage: UsageLedger;
   /** Bucket counters and commit counters, for metrics (read when scraped). */
   readonly stats: StorageStats;
+  /** Object changes of buckets with followers (feed/feed_types.ts). */
+  readonly changes: ChangeFeed;
   /** Whether storage can serve (the readiness probe): KV reads, a synced write, free space. */
   health(minFreeBytes: number): Promise<StorageHealth>;
   /** The data dir's file system: its size, the bytes still free and in use (one statfs). */
@@ -190,12 +196,14 @@ const READ_ATTEMPTS = 5;
 export class LocalBackend implements Backend {
   readonly usage: UsageLedger;
   readonly stats: StorageStats;
+  readonly changes: ChangeFeed;
   /** Writes that may commit a data key wrapped before a rotation (rewrap/in_flight.ts). */
   readonly #writes = new InFlightWrites();
 
   constructor(readonly core: StorageCore) {
     this.usage = core.meta.usage;
     this.stats = new LocalStorageStats(core);
+    this.changes = core.feed;
   }
 
   health(minFreeBytes: number): Promise<StorageHealth> {
@@ -291,8 +299,9 @@ export class LocalBackend implements Backend {
     key: string,
     versionId: string | null | undefined,
     patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+    origin?: ChangeOrigin,
   ) {
-    return updateVersion(this.core, bucket, key, versionId, patch);
+    return updateVersion(this.core, bucket, key, versionId, patch, origin);
   }
   listObjectVersions(bucket: BucketRecord, input: ListVersionsInput) {
     return listObjectVersions(this.core, bucket.id, input);
@@ -442,7 +451,8 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       tuning,
       observer: opts.observer,
     });
-    core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null };
+    const feed = await ChangeLog.open(meta, clock);
+    core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null, feed };
     await buildListIndex(core);
     await meta.usage.init();
     backend = new LocalBackend(core);

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { MetaStore } from "./meta/store.ts";
 import type { Tuning } from "../tuning.ts";
 import type { ObjectKeys } from "../crypto/types.ts";
+import type { ChangeLog } from "./feed/change_log.ts";
 
 export interface StorageCore {
   readonly meta: MetaStore;
@@ -18,6 +19,8 @@ export interface StorageCore {
   readonly tuning: Tuning;
   /** Data keys of encrypted objects (docs/decisions/0012); null: encryption unavailable. */
   readonly keys: ObjectKeys | null;
+  /** The change feed of followed buckets (feed/change_log.ts). */
+  readonly feed: ChangeLog;
 }
 
 /**

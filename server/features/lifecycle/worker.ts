@@ -11,9 +11,11 @@ import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig, type LifecycleRule } from "./config.ts";
 import { abortAt, afterDays, currentExpiry, ruleMatches, rulePrefix } from "./rules.ts";
-import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
+import type { BucketRecord, ChangeOrigin, ObjectRecord } from "../../storage/types.ts";
 import { type JobRecorder, UNRECORDED_JOBS } from "../metrics/mod.ts";
 
+/** The origin of the worker's deletes (the event says whether a marker was created). */
+const EXPIRY: ChangeOrigin = { event: "LifecycleExpiration:Delete" };
 /** Entries asked of each listing page. */
 const PAGE = 1000;
 
@@ -57,7 +59,7 @@ async function applyToKey(
         continue;
       }
       try {
-        await storage.deleteObject(bucket, key, { versionId: v.versionId });
+        await storage.deleteObject(bucket, key, { versionId: v.versionId, origin: EXPIRY });
         if (v.deleteMarker) res.markersRemoved++;
         else res.noncurrentRemoved++;
         changed = true;
@@ -70,7 +72,7 @@ async function applyToKey(
   const at = currentExpiry(rule, versions[0]);
   if (at !== null && now >= at) {
     try {
-      await storage.deleteObject(bucket, key, { ownerId: versions[0].ownerId });
+      await storage.deleteObject(bucket, key, { ownerId: versions[0].ownerId, origin: EXPIRY });
       res.expired++;
       changed = true;
     } catch (e) {
@@ -82,7 +84,7 @@ async function applyToKey(
     const left = changed ? await keyVersions(storage, bucket, key) : versions;
     // A delete marker with no versions behind it is "expired": it hides nothing.
     if (left.length === 1 && left[0].deleteMarker && ruleMatches(rule, left[0])) {
-      await storage.deleteObject(bucket, key, { versionId: left[0].versionId });
+      await storage.deleteObject(bucket, key, { versionId: left[0].versionId, origin: EXPIRY });
       res.markersRemoved++;
     }
   }

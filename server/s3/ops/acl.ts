@@ -3,6 +3,7 @@
  * CopyObject, CreateMultipartUpload, POST uploads, CreateBucket) create. Object Ownership decides
  * who owns a new object and whether ACLs count at all (server/iam/ownership.ts).
  */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { parseXmlDocument, readBodyText, type XmlNode } from "../xml.ts";
 import { readTarget } from "./object_get.ts";
@@ -135,6 +136,7 @@ export async function putObjectAcl(ctx: OpContext): Promise<OpResult> {
     ctx.ep.key!,
     ctx.ep.query.get("versionId"),
     (r) => withAcl(r, resolveAcl(ctx, req, canonicalUser(lookup, r.ownerId), bucketOwner, false)),
+    originOf(ctx, "ObjectAcl:Put"),
   );
   setVersionIdHeader(headers, rec, bucket);
   return { headers };

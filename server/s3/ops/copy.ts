@@ -2,6 +2,7 @@
  * CopyObject: reads the source record's bytes through storage.openObject and writes them as a
  * new single-blob object with storage.putObject, so a copy is published exactly like a PUT.
  */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
 import {
@@ -213,6 +214,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       ...lock,
       ...owned,
       ...(sse ? { sse } : {}),
+      origin: originOf(ctx, "ObjectCreated:Copy"),
     });
     return copyResult(written, rec);
   });

@@ -1,4 +1,5 @@
 /** DeleteObject and DeleteObjects (multi-object delete). */
+import { originOf } from "../origin.ts";
 import { isS3Error, S3Error } from "../errors.ts";
 import { buildXml, child, children, childText, parseXml, type XmlObject } from "../xml.ts";
 import { writeConditionsFrom } from "../headers.ts";
@@ -39,6 +40,7 @@ export async function deleteKey(
     versionId: versionId ?? undefined,
     bypassGovernance: opts.bypassGovernance,
     ownerId: ctx.principal?.userId,
+    origin: originOf(ctx, "ObjectRemoved:Delete"),
   });
   if (versionId !== null) {
     return r?.deleteMarker

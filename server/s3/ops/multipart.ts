@@ -3,6 +3,7 @@
  * CompleteMultipartUpload, AbortMultipartUpload, ListParts and ListMultipartUploads. Storage
  * (server/storage/multipart*.ts) keeps parts as blobs; Complete lists them without copying.
  */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import {
   buildXml,
@@ -333,6 +334,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     parts,
     conditions: writeConditionsFrom(h),
     expectedChecksum: completeChecksumHeader(h),
+    origin: originOf(ctx, "ObjectCreated:CompleteMultipartUpload"),
   });
   const origin = new URL(ctx.req.url).origin;
   const result: XmlObject = {

@@ -1,4 +1,5 @@
 /** PutObject. */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { validateKey } from "../names.ts";
 import {
@@ -125,6 +126,7 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     ...lock,
     ...owned,
     ...(sse ? { sse } : {}),
+    origin: originOf(ctx, "ObjectCreated:Put"),
   });
   const headers = writeResponseHeaders(rec);
   await addExpirationHeader(ctx, bucket, rec, headers);

@@ -3,6 +3,7 @@
  * authorization for this op: the form carries the credentials, so this op authenticates the
  * form, checks the policy, authorizes the form's principal, then streams the file into storage.
  */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { buildXml, child, children, parseXml } from "../xml.ts";
 import { MAX_OBJECT_TAGS, validateTags } from "../tags.ts";
@@ -197,6 +198,7 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       storageClass: storageClassFrom(h),
       ...owned,
       ...(sse ? { sse } : {}),
+      origin: originOf(authCtx, "ObjectCreated:Post"),
     });
 
     const origin = new URL(ctx.req.url).origin;

@@ -1,4 +1,5 @@
 /** Object tagging (per version) and bucket tagging. */
+import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { readXmlBody } from "../xml.ts";
 import { MAX_BUCKET_TAGS, MAX_OBJECT_TAGS, parseTaggingXml, taggingXml } from "../tags.ts";
@@ -32,6 +33,7 @@ export async function putObjectTagging(ctx: OpContext): Promise<OpResult> {
     ctx.ep.key!,
     versionParam(ctx),
     (r) => ({ ...r, tags }),
+    originOf(ctx, "ObjectTagging:Put"),
   );
   return { headers: versionHeader(rec) };
 }
@@ -46,6 +48,7 @@ export async function deleteObjectTagging(ctx: OpContext): Promise<OpResult> {
       const { tags: _drop, ...rest } = r;
       return rest;
     },
+    originOf(ctx, "ObjectTagging:Delete"),
   );
   return { status: 204, headers: versionHeader(rec) };
 }

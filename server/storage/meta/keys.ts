@@ -156,3 +156,9 @@ export const partReservationKey = (
  * master-key rewrap pass (rewrap/rewrap.ts), so a restart resumes it where it stopped.
  */
 export const REWRAP_STATE: Deno.KvKey = ["rewrap"];
+
+/** One recorded object change (feed/change_log.ts), in commit-build order. */
+export const feedKey = (seq: bigint): Deno.KvKey => ["feed", seq];
+export const FEED_PREFIX: Deno.KvKey = ["feed"];
+/** The highest feed position ever removed, so positions are never handed out twice. */
+export const FEED_HIGH_WATER: Deno.KvKey = ["feedseq"];

@@ -288,6 +288,7 @@ export async function completeUpload(
     const keep = partBitmap(parts.map((p) => p.n));
     await publishObject(core, bucket, rec, {
       conditions: input.conditions,
+      origin: input.origin ?? { event: "ObjectCreated:CompleteMultipartUpload" },
       checks: [sealed],
       extra: (op, final) => {
         op.delete(uploadKey(up.uploadId));

@@ -37,6 +37,7 @@ import {
 import type {
   BucketRecord,
   ByteRange,
+  ChangeOrigin,
   DeleteObjectOptions,
   ObjectRecord,
   PartRef,
@@ -98,6 +99,8 @@ export interface PublishOptions {
   checks?: Deno.KvEntryMaybe<unknown>[];
   /** The bytes of an `inline` record, stored by the same commit. */
   inlineData?: Uint8Array;
+  /** What caused the write, for the change feed (ObjectCreated:Put when absent). */
+  origin?: ChangeOrigin;
 }
 
 /**
@@ -224,7 +227,11 @@ export async function putObject(
   const rows = w.data ? inlineRowCount(w.data.length) : undefined;
   if (rows !== undefined) rec.inlineRows = rows;
   try {
-    await publishObject(core, bucket, rec, { conditions: input.conditions, inlineData: w.data });
+    await publishObject(core, bucket, rec, {
+      conditions: input.conditions,
+      inlineData: w.data,
+      origin: input.origin,
+    });
   } catch (e) {
     await core.blobs.remove(w.blob);
     throw e;

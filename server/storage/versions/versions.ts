@@ -46,7 +46,21 @@ import {
   LOCK_CONFIG,
   type LockConfig,
 } from "../objects/lock.ts";
-import type { BucketRecord, DeleteObjectOptions, ObjectRecord } from "../types.ts";
+import type { BucketRecord, ChangeOrigin, DeleteObjectOptions, ObjectRecord } from "../types.ts";
+
+/** The origin of a write whose caller names none. */
+const PUT_ORIGIN: ChangeOrigin = { event: "ObjectCreated:Put" };
+
+/**
+ * The origin of a delete: the caller's, with the event made to say whether a delete marker was
+ * created (ObjectRemoved:… or LifecycleExpiration:…).
+ */
+function removalOrigin(origin: ChangeOrigin | undefined, marker: boolean): ChangeOrigin {
+  const family = origin?.event.startsWith("LifecycleExpiration:")
+    ? "LifecycleExpiration"
+    : "ObjectRemoved";
+  return { ...origin, event: `${family}:${marker ? "DeleteMarkerCreated" : "Delete"}` };
+}
 
 /** The latest entry of a key. */
 export interface VersionHead {
@@ -193,6 +207,7 @@ function refValue(bucketId: string, rec: ObjectRecord) {
  * outcome is unknown).
  * `latest`: the record the commit makes the key's latest, cached instead when it succeeds (a
  * GET soon after a PUT is common; the record is exactly what was committed).
+ * `changed`: `op` records a change in the feed (its followers are woken once it commits).
  */
 async function commitKey(
   core: StorageCore,
@@ -200,11 +215,15 @@ async function commitKey(
   bucketId: string,
   key: string,
   latest?: ObjectRecord,
+  changed = false,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
     res = await op.commit();
-    if (res.ok) core.meta.listMemory.committed(bucketId, op.listChanges);
+    if (res.ok) {
+      core.meta.listMemory.committed(bucketId, op.listChanges);
+      if (changed) core.feed.committed();
+    }
     return res;
   } catch (e) {
     // A quota's refusal (an S3Error) comes before the commit: nothing changed.
@@ -437,9 +456,15 @@ export async function publishVersion(
       bytes: rec.size - (old?.value.size ?? 0),
     });
     opts.extra?.(op, rec);
+    const changed = core.feed.record(op, s.bucket, opts.origin ?? PUT_ORIGIN, {
+      key: rec.key,
+      versionId: rec.versionId,
+      size: rec.size,
+      etag: rec.etag,
+    });
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await commitKey(core, op, b, rec.key, rec);
+      res = await commitKey(core, op, b, rec.key, rec, changed);
     } catch (e) {
       // The quota judged the guessed change (a new key); an overwrite frees bytes,
       // so it is judged again on the key's real state. Quotas refuse before committing.
@@ -608,7 +633,13 @@ export async function deleteVersioned(
       }
     }
     applyStats(op, s.bucket, tally);
-    const res = await commitKey(core, op, b, key);
+    const marker = !!result?.deleteMarker && result !== removed;
+    const changed = core.feed.record(op, s.bucket, removalOrigin(opts.origin, marker), {
+      key,
+      versionId: result?.versionId ?? null,
+      ...(marker ? { deleteMarker: true } : {}),
+    });
+    const res = await commitKey(core, op, b, key, undefined, changed);
     if (!res.ok) continue;
     if (removed) await freeRecord(core, removed);
     return result;
@@ -626,8 +657,17 @@ export async function updateVersion(
   key: string,
   versionId: string | null | undefined,
   patch: (rec: ObjectRecord, now: number) => ObjectRecord,
+  origin?: ChangeOrigin,
 ): Promise<ObjectRecord> {
   const b = bucket.id;
+  /** Notes the change for the feed (only when the caller names what it was). */
+  const note = (op: MetaWrite, next: ObjectRecord) =>
+    !!origin && core.feed.record(op, bucket, origin, {
+      key,
+      versionId: next.versionId,
+      size: next.size,
+      etag: next.etag,
+    });
   for (let attempt = 0; attempt < 50; attempt++) {
     const rec = await getObjectRecord(core, bucket, key, versionId);
     const found = await findVersion(core, b, key, rec.versionId);
@@ -636,7 +676,7 @@ export async function updateVersion(
       const next: ObjectRecord = { ...patch(found.entry.value, core.clock.now()), solo: true };
       const op = core.meta.write().check(found.entry);
       setLatest(op, b, next);
-      if ((await commitKey(core, op, b, key)).ok) return next;
+      if ((await commitKey(core, op, b, key, undefined, note(op, next))).ok) return next;
       continue;
     }
     const [ve, oe] = await core.meta.getMany<[ObjectRecord, ObjectRecord]>([
@@ -647,7 +687,7 @@ export async function updateVersion(
     const next = patch(ve.value, core.clock.now());
     const op = core.meta.write().check(ve, oe).set(ve.key, next);
     if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
-    if ((await commitKey(core, op, b, key)).ok) return next;
+    if ((await commitKey(core, op, b, key, undefined, note(op, next))).ok) return next;
   }
   throw new S3Error("OperationAborted");
 }
