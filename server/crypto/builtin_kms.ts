@@ -15,7 +15,7 @@
  * const same = await kms.decryptDataKey("", dk.kek, dk.wrapped, undefined);
  * ```
  */
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { openWithNonce, sealWithNonce } from "./gcm.ts";
 import type { Db } from "../db/mod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { S3Error } from "../s3/errors.ts";
@@ -313,28 +313,14 @@ function dataKeyAad(ns: string, id: string, version: number, context: string | u
 
 /** `nonce (12) || ciphertext (32) || tag (16)`, the shape of `StoredEncryption.dk`. */
 function sealDataKey(material: Uint8Array, dk: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  const c = createCipheriv("aes-256-gcm", material, nonce);
-  c.setAAD(aad);
-  const ct = c.update(dk);
-  c.final();
-  const out = new Uint8Array(NONCE_BYTES + ct.length + TAG_BYTES);
-  out.set(nonce, 0);
-  out.set(ct, NONCE_BYTES);
-  out.set(c.getAuthTag(), NONCE_BYTES + ct.length);
-  return out;
+  return sealWithNonce(material, dk, aad);
 }
 
 function openDataKey(material: Uint8Array, wrapped: Uint8Array, aad: Uint8Array): Uint8Array {
   if (wrapped.length !== NONCE_BYTES + KEY_BYTES + TAG_BYTES) {
     throw new Error("Cannot open a data key: wrong length");
   }
-  const d = createDecipheriv("aes-256-gcm", material, wrapped.subarray(0, NONCE_BYTES));
-  d.setAAD(aad);
-  d.setAuthTag(wrapped.subarray(NONCE_BYTES + KEY_BYTES));
-  const pt = d.update(wrapped.subarray(NONCE_BYTES, NONCE_BYTES + KEY_BYTES));
-  d.final();
-  return new Uint8Array(pt);
+  return openWithNonce(material, wrapped, aad);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

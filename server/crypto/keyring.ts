@@ -8,7 +8,8 @@
  * SSE-C's key check (object_keys.ts). It must outlive every master key, since an SSE-C record
  * keeps an HMAC of its customer key under it and is never rewritten.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { openWithNonce, sealWithNonce } from "./gcm.ts";
 import { DATA_KEY_BYTES } from "./segments.ts";
 
 /** The file's form (version 1). Keys and the secret are base64. */
@@ -33,16 +34,7 @@ export function wrapKey(kek: Uint8Array, dk: Uint8Array, aad: Uint8Array): Uint8
   if (dk.byteLength !== DATA_KEY_BYTES) {
     throw new Error(`Cannot wrap a key of ${dk.byteLength} bytes: data keys have 32`);
   }
-  const nonce = randomBytes(12);
-  const c = createCipheriv("aes-256-gcm", kek, nonce);
-  c.setAAD(aad);
-  const ct = c.update(dk);
-  c.final();
-  const out = new Uint8Array(WRAPPED_BYTES);
-  out.set(nonce);
-  out.set(ct, 12);
-  out.set(c.getAuthTag(), 12 + DATA_KEY_BYTES);
-  return out;
+  return sealWithNonce(kek, dk, aad);
 }
 
 /** Opens what `wrapKey` wrapped; throws when the kek or the additional data differ. */
@@ -50,12 +42,7 @@ export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array, aad: Uint8Array)
   if (wrapped.byteLength !== WRAPPED_BYTES) {
     throw new Error(`Cannot unwrap a key of ${wrapped.byteLength} bytes`);
   }
-  const d = createDecipheriv("aes-256-gcm", kek, wrapped.subarray(0, 12));
-  d.setAAD(aad);
-  d.setAuthTag(wrapped.subarray(12 + DATA_KEY_BYTES));
-  const dk = d.update(wrapped.subarray(12, 12 + DATA_KEY_BYTES));
-  d.final();
-  return new Uint8Array(dk.buffer, dk.byteOffset, dk.byteLength);
+  return openWithNonce(kek, wrapped, aad);
 }
 
 /** The path of a data dir's keyring. */
