@@ -49,6 +49,11 @@ export interface RunResult {
   errors: number;
   /** Bytes the target's process caused to be written to the disk during its slices. */
   written?: number;
+  /**
+   * CPU time (ns, all its threads) the target's process used during its slices: what a request
+   * costs, steadier than its rate when other processes share the cores.
+   */
+  cpuNs?: number;
   skipped?: string;
   note?: string;
 }
@@ -599,6 +604,26 @@ function writtenBytes(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU time a process has used, in ns: the sum over its threads of `/proc/<pid>/task/<tid>/schedstat`
+ * (time on a CPU, ns resolution; a thread that ended between two readings is not counted). Null
+ * where `/proc` does not say.
+ */
+function cpuNanos(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    let ns = 0;
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0]);
+      } catch { /* the thread ended */ }
+    }
+    return ns;
+  } catch {
+    return null;
+  }
+}
+
 /** One side of a scenario's alternation: a target, or the in-process reference. */
 interface Runner {
   name: string;
@@ -627,6 +652,7 @@ async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<R
       seconds: 0,
       errors: 0,
       written: 0 as number | null,
+      cpu: 0 as number | null,
     }]),
   );
   for (let r = 0; r < s.rounds; r++) {
@@ -635,10 +661,13 @@ async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<R
       if (runner.ctx?.skip) continue;
       const pid = runner.ctx?.cfg.targets.find((t) => t.name === runner.name)?.pid;
       const w0 = writtenBytes(pid);
+      const c0 = cpuNanos(pid);
       const x = await runner.slice(seconds / s.rounds, r);
+      const c1 = cpuNanos(pid);
       const w1 = writtenBytes(pid);
       const a = acc.get(runner)!;
       a.written = a.written === null || w0 === null || w1 === null ? null : a.written + w1 - w0;
+      a.cpu = a.cpu === null || c0 === null || c1 === null ? null : a.cpu + c1 - c0;
       a.lat.push(...x.lat);
       a.bytes += x.bytes;
       a.seconds += x.seconds;
@@ -650,6 +679,7 @@ async function runScenario(s: Scenario, ctxs: Ctx[], seconds: number): Promise<R
     const a = acc.get(runner)!;
     const out = summarize(s.name, runner.name, runner.kind, a.lat, a.bytes, a.seconds, a.errors);
     if (runner.ctx && a.written !== null) out.written = a.written;
+    if (runner.ctx && a.cpu !== null) out.cpuNs = a.cpu;
     if (s.note) out.note = s.note;
     return out;
   });

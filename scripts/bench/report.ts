@@ -110,6 +110,11 @@ const pad = (s: string, n: number) => s.length >= n ? s : s + " ".repeat(n - s.l
 const lpad = (s: string, n: number) => s.length >= n ? s : " ".repeat(n - s.length) + s;
 const ms = (x: number) => Number.isNaN(x) ? "-" : x < 10 ? x.toFixed(2) : x.toFixed(1);
 
+/** The target process's CPU time per op in µs (null: not measured). */
+export function cpuPerOp(r: RunResult): number | null {
+  return r.cpuNs === undefined || r.ops === 0 ? null : r.cpuNs / r.ops / 1000;
+}
+
 export function formatTable(results: RunResult[]): string {
   const w = Math.max(9, ...results.map((r) => r.target.length));
   const lines: string[] = [];
@@ -125,6 +130,7 @@ export function formatTable(results: RunResult[]): string {
       lpad("p99 ms", 8),
       lpad("errors", 7),
       lpad("disk KB/op", 11),
+      lpad("cpu µs/op", 10),
     ].join(" "),
   );
   for (const r of results) {
@@ -147,6 +153,7 @@ export function formatTable(results: RunResult[]): string {
           r.written === undefined || r.ops === 0 ? "-" : (r.written / r.ops / 1000).toFixed(1),
           11,
         ),
+        lpad(cpuPerOp(r) === null ? "-" : cpuPerOp(r)!.toFixed(0), 10),
       ].join(" ") + (r.note ? `  (${r.note})` : ""),
     );
   }
@@ -198,9 +205,12 @@ export function formatVariants(results: RunResult[], main: string, variants: str
       if (!usable(s) || !usable(x)) continue;
       // Every op of a scenario moves the same bytes: ops/s and MB/s ratios are one.
       const rate = opsPerSec(x) / opsPerSec(s);
+      const cs = cpuPerOp(s);
+      const cx = cpuPerOp(x);
+      const cpu = cs && cx ? `  cpu/op ${lpad((cx / cs).toFixed(3), 6)}x` : "";
       lines.push(
         `${pad(sc, 14)} ${pad(`${v}/${main}`, 24)} rate ${lpad(rate.toFixed(2), 5)}x  ` +
-          `p95 ${lpad((x.p95 / s.p95).toFixed(2), 5)}x`,
+          `p95 ${lpad((x.p95 / s.p95).toFixed(2), 5)}x${cpu}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/_helpers/assert.ts";
 import type { RunResult } from "./loadgen.ts";
-import { formatTargets, formatVariants } from "./report.ts";
+import { cpuPerOp, formatTargets, formatVariants } from "./report.ts";
 
 function run(scenario: string, target: string, ops: number, bytes = 0, p95 = 1): RunResult {
   const kind = target === "baseline"
@@ -75,4 +75,17 @@ Deno.test("bench targets: SSE-S3 rows are graded against the same server's plain
     "get-64m-sse-c1 nosync MB/s / own get-64m-c1 >= 0.8 0.90 ok",
   ]);
   assertEquals(failed, 1 + rows.filter((r) => r.includes("MISSED") && !r.includes("sse")).length);
+});
+
+Deno.test("bench variants: server CPU per op, when both sides measured it", () => {
+  const withCpu = [
+    { ...run("get-4k-c1", "server", 1000), cpuNs: 200_000_000 },
+    { ...run("get-4k-c1", "nometrics", 1100), cpuNs: 198_000_000 },
+  ];
+  const rows = formatVariants(withCpu, "server", ["nometrics"]).split("\n")
+    .map((l) => l.replace(/\s+/g, " ").trim());
+  // 180 µs against 200 µs per op.
+  assertEquals(rows, ["get-4k-c1 nometrics/server rate 1.10x p95 1.00x cpu/op 0.900x"]);
+  assertEquals(cpuPerOp(withCpu[0]), 200);
+  assertEquals(cpuPerOp(results[0]), null);
 });
