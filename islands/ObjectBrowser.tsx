@@ -17,7 +17,9 @@ import {
 } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
 import { VerifyIntegrity } from "./lib/IntegrityPanel.tsx";
-import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
+import { deleteQuestion, VersionList } from "./lib/VersionList.tsx";
+import { tagText } from "./lib/access_xml.ts";
+import { ActionsTh, Alerts, Loading, Pager } from "./lib/ui.tsx";
 
 export interface ObjectBrowserProps extends Record<string, unknown> {
   bucket: string;
@@ -68,6 +70,10 @@ export default function ObjectBrowser(
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const nextId = useRef(1);
+  /** GetBucketVersioning's status ("" never enabled); undefined until it answered. */
+  const versioning = useSignal<string | undefined>(undefined);
+  /** The "Show deleted" switch: versions and delete markers instead of the listing. */
+  const showDeleted = useSignal(false);
 
   const load = async (token: string | null = tokens.value.at(-1) ?? null) => {
     try {
@@ -100,6 +106,9 @@ export default function ObjectBrowser(
 
   useEffect(() => {
     load(null);
+    s3("GET", bucket, "", { versioning: "" })
+      .then(async (r) => versioning.value = tagText(await r.text(), "Status"))
+      .catch(() => versioning.value = "");
     const onPop = () => go(new URL(location.href).searchParams.get("prefix") ?? "", false);
     addEventListener("popstate", onPop);
     return () => removeEventListener("popstate", onPop);
@@ -199,7 +208,7 @@ export default function ObjectBrowser(
   const remove = async (keys: string[]) => {
     if (keys.length === 0) return;
     const what = keys.length === 1 ? `"${keys[0]}"` : `${keys.length} objects`;
-    if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
+    if (!confirm(deleteQuestion(what, versioning.value))) return;
     try {
       const failed = await deleteKeys(bucket, keys);
       notice.value = failed.length
@@ -213,7 +222,9 @@ export default function ObjectBrowser(
 
   /** Deletes every object under a folder prefix, page by page. */
   const removeFolder = async (folder: string) => {
-    if (!confirm(`Delete the folder "${folder}" and everything in it?`)) return;
+    if (!confirm(deleteQuestion(`the folder "${folder}" and everything in it`, versioning.value))) {
+      return;
+    }
     try {
       const keys: string[] = [];
       let token: string | null = null;
@@ -437,6 +448,21 @@ export default function ObjectBrowser(
             <button type="submit">Search</button>
           </form>
           <div class="row">
+            {(versioning.value === "Enabled" || versioning.value === "Suspended") && (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  id="show-deleted"
+                  role="switch"
+                  checked={showDeleted.value}
+                  onChange={(e) => {
+                    showDeleted.value = (e.currentTarget as HTMLInputElement).checked;
+                    if (!showDeleted.value) load();
+                  }}
+                />{" "}
+                Show deleted
+              </label>
+            )}
             <button type="button" onClick={() => load()}>Refresh</button>
             <VerifyIntegrity bucket={bucketName} tenantId={tenantId} />
             <a
@@ -459,123 +485,109 @@ export default function ObjectBrowser(
             </button>
           </div>
         </div>
-        <div class="table-wrap">
-          {!p ? <Loading /> : (
-            <table id="object-table">
-              <thead>
-                <tr>
-                  <th>
-                    <input
-                      type="checkbox"
-                      aria-label="Select all objects on this page"
-                      checked={visible.length > 0 && selected.value.size === visible.length}
-                      onChange={(e) =>
-                        selected.value = (e.currentTarget as HTMLInputElement).checked
-                          ? new Set(visible.map((o) => o.key))
-                          : new Set()}
-                    />
-                  </th>
-                  <th>Name</th>
-                  <th class="num">Size</th>
-                  <th class="hide-sm">Last modified</th>
-                  <ActionsTh />
-                </tr>
-              </thead>
-              <tbody>
-                {p.prefixes.map((cp) => (
-                  <tr key={cp} data-prefix={cp}>
-                    <td></td>
-                    <td>
-                      <button type="button" class="link" onClick={() => go(cp)}>
-                        <FolderIcon /> {name(cp)}
-                      </button>
-                    </td>
-                    <td class="num">—</td>
-                    <td class="hide-sm"></td>
-                    <td>
-                      <button type="button" onClick={() => removeFolder(cp)}>
-                        Delete<span class="sr-only">folder {name(cp)}</span>
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {visible.map((o) => (
-                  <tr key={o.key} data-key={o.key}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${name(o.key)}`}
-                        checked={selected.value.has(o.key)}
-                        onChange={(e) =>
-                          toggle(o.key, (e.currentTarget as HTMLInputElement).checked)}
-                      />
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        class="link"
-                        onClick={() => details.value = o.key}
-                      >
-                        {name(o.key)}
-                      </button>
-                    </td>
-                    <td class="num">{formatBytes(o.size)}</td>
-                    <td class="hide-sm">{formatTime(o.lastModified)}</td>
-                    <td>
-                      <div class="row">
-                        <a
-                          class="btn"
-                          href={s3Url(bucket, o.key)}
-                          download={name(o.key).split("/").pop()}
-                        >
-                          Download<span class="sr-only">{name(o.key)}</span>
-                        </a>
-                        <button
-                          type="button"
-                          onClick={() => remove([o.key])}
-                        >
-                          Delete<span class="sr-only">{name(o.key)}</span>
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-                {p.prefixes.length === 0 && visible.length === 0 && (
-                  <tr>
-                    <td colSpan={5}>
-                      {uploads.value.some((r) => r.status === "queued" || r.status === "uploading")
-                        ? "Uploading: files appear here as they finish."
-                        : "This folder is empty."}
-                    </td>
-                  </tr>
+        {showDeleted.value
+          ? <VersionList bucket={bucket} prefix={prefix.value} onOpenFolder={(cp) => go(cp)} />
+          : (
+            <>
+              <div class="table-wrap">
+                {!p ? <Loading /> : (
+                  <table id="object-table">
+                    <thead>
+                      <tr>
+                        <th>
+                          <input
+                            type="checkbox"
+                            aria-label="Select all objects on this page"
+                            checked={visible.length > 0 && selected.value.size === visible.length}
+                            onChange={(e) =>
+                              selected.value = (e.currentTarget as HTMLInputElement).checked
+                                ? new Set(visible.map((o) => o.key))
+                                : new Set()}
+                          />
+                        </th>
+                        <th>Name</th>
+                        <th class="num">Size</th>
+                        <th class="hide-sm">Last modified</th>
+                        <ActionsTh />
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {p.prefixes.map((cp) => (
+                        <tr key={cp} data-prefix={cp}>
+                          <td></td>
+                          <td>
+                            <button type="button" class="link" onClick={() => go(cp)}>
+                              <FolderIcon /> {name(cp)}
+                            </button>
+                          </td>
+                          <td class="num">—</td>
+                          <td class="hide-sm"></td>
+                          <td>
+                            <button type="button" onClick={() => removeFolder(cp)}>
+                              Delete<span class="sr-only">folder {name(cp)}</span>
+                            </button>
+                          </td>
+                        </tr>
+                      ))}
+                      {visible.map((o) => (
+                        <tr key={o.key} data-key={o.key}>
+                          <td>
+                            <input
+                              type="checkbox"
+                              aria-label={`Select ${name(o.key)}`}
+                              checked={selected.value.has(o.key)}
+                              onChange={(e) =>
+                                toggle(o.key, (e.currentTarget as HTMLInputElement).checked)}
+                            />
+                          </td>
+                          <td>
+                            <button
+                              type="button"
+                              class="link"
+                              onClick={() => details.value = o.key}
+                            >
+                              {name(o.key)}
+                            </button>
+                          </td>
+                          <td class="num">{formatBytes(o.size)}</td>
+                          <td class="hide-sm">{formatTime(o.lastModified)}</td>
+                          <td>
+                            <div class="row">
+                              <a
+                                class="btn"
+                                href={s3Url(bucket, o.key)}
+                                download={name(o.key).split("/").pop()}
+                              >
+                                Download<span class="sr-only">{name(o.key)}</span>
+                              </a>
+                              <button
+                                type="button"
+                                onClick={() => remove([o.key])}
+                              >
+                                Delete<span class="sr-only">{name(o.key)}</span>
+                              </button>
+                            </div>
+                          </td>
+                        </tr>
+                      ))}
+                      {p.prefixes.length === 0 && visible.length === 0 && (
+                        <tr>
+                          <td colSpan={5}>
+                            {uploads.value.some((r) =>
+                                r.status === "queued" || r.status === "uploading"
+                              )
+                              ? "Uploading: files appear here as they finish."
+                              : "This folder is empty."}
+                          </td>
+                        </tr>
+                      )}
+                    </tbody>
+                  </table>
                 )}
-              </tbody>
-            </table>
+              </div>
+              <Pager starts={tokens} next={p?.nextToken} load={load} />
+            </>
           )}
-        </div>
-        <div class="pager">
-          <span>Page {tokens.value.length}</span>
-          <button
-            type="button"
-            disabled={tokens.value.length <= 1}
-            onClick={() => {
-              tokens.value = tokens.value.slice(0, -1);
-              load(tokens.value.at(-1) ?? null);
-            }}
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            disabled={!p?.nextToken}
-            onClick={() => {
-              tokens.value = [...tokens.value, p!.nextToken];
-              load(p!.nextToken);
-            }}
-          >
-            Next
-          </button>
-        </div>
       </div>
       {details.value && (
         <ObjectDetails
