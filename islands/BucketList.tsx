@@ -3,7 +3,8 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { loadList } from "./lib/actions.ts";
 import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
-import { parseTags, s3, taggingXml } from "./lib/s3.ts";
+import { documentBody, parseTags, s3, taggingXml } from "./lib/s3.ts";
+import { versioningXml } from "./lib/VersioningSetting.tsx";
 import BucketPermissions from "./lib/BucketPermissions.tsx";
 import { EmptyBucketDialog } from "./lib/EmptyBucketDialog.tsx";
 import { ActionsTh, Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
@@ -116,11 +117,13 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
   const setVersioning = async (b: Bucket, status: "Enabled" | "Suspended") => {
     error.value = "";
     try {
-      await s3("PUT", b.name, "", { versioning: "" }, {
-        body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-          `<Status>${status}</Status></VersioningConfiguration>`,
-        headers: { "content-type": "application/xml" },
-      });
+      await s3(
+        "PUT",
+        b.name,
+        "",
+        { versioning: "" },
+        await documentBody(versioningXml(status)),
+      );
       notice.value = `Versioning of ${b.name}: ${status}.`;
       await load();
     } catch (e) {

@@ -16,7 +16,8 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
-import { type AuditEntry, startIamServer } from "./iam_fixture.ts";
+import { ADMIN_PASSWORD, ADMIN_USER, type AuditEntry, startIamServer } from "./iam_fixture.ts";
+import { cli } from "./_helpers/admin_cli.ts";
 
 interface Progress {
   versions: number;
@@ -155,6 +156,41 @@ Deno.test("console API: empty and force-delete a bucket", async (t) => {
       const ok = entries.find((e) => e.resource === "bucket/keepme");
       assertEquals(ok?.result, "success");
       assertEquals(entries.find((e) => e.resource === "bucket/lockedb")?.result, "failure");
+    });
+
+    await t.step("the admin CLI: bucket force-delete --yes, online only", async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: "clibucket" }));
+      await s3.send(new PutObjectCommand({ Bucket: "clibucket", Key: "x", Body: "x" }));
+      const online = [
+        "--url",
+        s.srv.consoleUrl,
+        "--user",
+        ADMIN_USER,
+        "--password",
+        ADMIN_PASSWORD,
+      ];
+      const noYes = await cli("bucket", "force-delete", "clibucket", ...online);
+      assertEquals(noYes.code, 2, noYes.stderr);
+      const offline = await cli(
+        "bucket",
+        "empty",
+        "clibucket",
+        "--yes",
+        "--data-dir",
+        "/nonexistent",
+      );
+      assertEquals(offline.code, 2, offline.stderr);
+      assertEquals(await countVersions(s3, "clibucket"), 1);
+      const r = await cli("bucket", "force-delete", "clibucket", "--yes", ...online);
+      assertEquals(r.code, 0, r.stderr);
+      const last = r.json as Progress;
+      assertEquals(last.bucketDeleted, true);
+      assertEquals(last.versions, 1);
+      await assertS3Error(
+        () => s3.send(new HeadBucketCommand({ Bucket: "clibucket" })),
+        "NotFound",
+        404,
+      );
     });
   } finally {
     await s.stop();
