@@ -7,39 +7,19 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatBytes, formatTime } from "./lib/api.ts";
 import { type BucketRef, deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
-import {
-  abortUpload,
-  filesFromDrop,
-  newUpload,
-  runUpload,
-  uploadPace,
-  type UploadState,
-} from "./lib/upload.ts";
+import { abortUpload, filesFromDrop, newUpload, runUpload } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
 import { VerifyIntegrity } from "./lib/IntegrityPanel.tsx";
 import { deleteQuestion, VersionList } from "./lib/VersionList.tsx";
 import { tagText } from "./lib/access_xml.ts";
 import { ActionsTh, Alerts, Loading, Pager } from "./lib/ui.tsx";
+import { UploadList, type UploadRow } from "./lib/UploadList.tsx";
 
 export interface ObjectBrowserProps extends Record<string, unknown> {
   bucket: string;
   prefix: string;
   /** A tenant's namespace, when a global administrator opened one of its buckets. */
   tenantId?: string;
-}
-
-interface UploadRow {
-  id: number;
-  path: string;
-  loaded: number;
-  total: number;
-  status: "queued" | "uploading" | "done" | "failed" | "cancelled";
-  /** When the current attempt began (Date.now()), for its rate and time left. */
-  startedAt?: number;
-  /** Bytes already there when the current attempt began (a resumed upload's parts). */
-  startLoaded?: number;
-  error?: string;
-  state: UploadState;
 }
 
 const PAGE_SIZE = 50;
@@ -345,85 +325,7 @@ export default function ObjectBrowser(
           onChange={(e) => onPick(e.currentTarget as HTMLInputElement)}
         />
       </div>
-      {uploads.value.length > 0 && (
-        <div class="panel">
-          <div class="row spread">
-            <h2>Uploads</h2>
-            <button
-              type="button"
-              onClick={() =>
-                uploads.value = uploads.value.filter((r) =>
-                  r.status !== "done" && r.status !== "cancelled"
-                )}
-            >
-              Clear finished
-            </button>
-          </div>
-          <ul class="uploads" id="uploads">
-            {uploads.value.map((r) => (
-              <li key={r.id} data-upload={r.path} data-status={r.status} data-loaded={r.loaded}>
-                <span class="name" title={r.path}>{r.path}</span>
-                <progress
-                  class={r.status === "done" ? "done" : r.status === "failed" ? "red" : ""}
-                  max={r.total || 1}
-                  value={r.total ? r.loaded : r.status === "done" ? 1 : 0}
-                  aria-label={`Upload of ${r.path}`}
-                />
-                <span>
-                  {r.status === "failed"
-                    ? (
-                      <>
-                        <span class="badge bad" title={r.error}>failed</span>{" "}
-                        <button
-                          type="button"
-                          onClick={() =>
-                            start(r).then(() => load())}
-                        >
-                          Resume
-                        </button>{" "}
-                        <button
-                          type="button"
-                          onClick={() => {
-                            abortUpload(r.state);
-                            uploads.value = uploads.value.filter((x) =>
-                              x.id !== r.id
-                            );
-                          }}
-                        >
-                          Discard
-                        </button>
-                      </>
-                    )
-                    : r.status === "done"
-                    ? <span class="badge ok">done</span>
-                    : r.status === "cancelled"
-                    ? <span class="badge">cancelled</span>
-                    : r.status === "uploading"
-                    ? (
-                      <>
-                        {`${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}% `}
-                        <span class="hint pace">
-                          {uploadPace(
-                            r.loaded - (r.startLoaded ?? 0),
-                            r.total - (r.startLoaded ?? 0),
-                            Date.now() - (r.startedAt ?? Date.now()),
-                          )}
-                        </span>{" "}
-                        <button
-                          type="button"
-                          onClick={() => r.state.abort?.abort()}
-                        >
-                          Cancel<span class="sr-only">upload of {r.path}</span>
-                        </button>
-                      </>
-                    )
-                    : `${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}%`}
-                </span>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <UploadList uploads={uploads} onResume={(r) => start(r).then(() => load())} />
       <div class="panel">
         <div class="row spread">
           <form

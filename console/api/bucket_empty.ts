@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { child, children, childText, parseXml, type XmlNode } from "../../server/s3/xml.ts";
 import { IamError } from "../../server/iam/errors.ts";
+import type { Logger } from "../../server/log.ts";
 import { scopeTenant } from "./access.ts";
 import { audit } from "./admin_routes.ts";
 import { type Authed, readJson, type Route, route } from "./http.ts";
@@ -226,14 +227,36 @@ async function* abortUploads(
 }
 
 /** The progress as NDJSON, one line per value; cancelling the answer stops the run. */
-function ndjson(run: AsyncGenerator<EmptyProgress>, onEnd: (last: EmptyProgress) => void) {
+function ndjson(
+  run: AsyncGenerator<EmptyProgress>,
+  log: Logger,
+  onEnd: (last: EmptyProgress) => void,
+) {
   const enc = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
-      const { value, done } = await run.next();
-      if (done) return ctrl.close();
-      ctrl.enqueue(enc.encode(JSON.stringify(value) + "\n"));
-      if (value.done) onEnd(value);
+      let step: IteratorResult<EmptyProgress>;
+      try {
+        step = await run.next();
+      } catch (e) {
+        // The answer has started: an unexpected failure ends it with a last line, not a cut.
+        log.error("bucket empty failed", { error: String(e) });
+        const last: EmptyProgress = {
+          versions: 0,
+          deleteMarkers: 0,
+          uploadsAborted: 0,
+          refusedCount: 0,
+          refused: [],
+          done: true,
+          error: { code: "InternalError", message: "The run stopped on an internal error." },
+        };
+        ctrl.enqueue(enc.encode(JSON.stringify(last) + "\n"));
+        onEnd(last);
+        return ctrl.close();
+      }
+      if (step.done) return ctrl.close();
+      ctrl.enqueue(enc.encode(JSON.stringify(step.value) + "\n"));
+      if (step.value.done) onEnd(step.value);
     },
     async cancel() {
       await run.return(undefined);
@@ -265,7 +288,7 @@ function emptyRoute(action: "bucket.empty" | "bucket.force-delete"): Route {
         : new IamError("InvalidRequest", e.message, { s3Code: e.code });
     }
     const run = emptyBucket(ctx, t, { deleteBucket: action === "bucket.force-delete" });
-    const stream = ndjson(run, (last) => {
+    const stream = ndjson(run, ctx.deps.log, (last) => {
       const { refused: _, done: __, ...summary } = last;
       audit(ctx, {
         action,

@@ -54,6 +54,10 @@ export function EmptyBucketDialog(
       id="empty-bucket-dialog"
       aria-labelledby="empty-title"
       onClose={onClose}
+      // Escape would close it mid-run and lose the outcome; the run itself goes on server-side.
+      onCancel={(e) => {
+        if (running.value) e.preventDefault();
+      }}
     >
       <h2 id="empty-title">{title}</h2>
       <p>
