@@ -3,8 +3,10 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { loadList } from "./lib/actions.ts";
 import { api, formatBytes, formatTime, listOf } from "./lib/api.ts";
-import { parseTags, s3, taggingXml } from "./lib/s3.ts";
+import { documentBody, parseTags, s3, taggingXml } from "./lib/s3.ts";
+import { versioningXml } from "./lib/VersioningSetting.tsx";
 import BucketPermissions from "./lib/BucketPermissions.tsx";
+import { EmptyBucketDialog } from "./lib/EmptyBucketDialog.tsx";
 import { ActionsTh, Alerts, CreatePanel, Loading } from "./lib/ui.tsx";
 
 interface Bucket {
@@ -45,6 +47,8 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
   /** "" = the caller's own namespace. */
   const tenantId = useSignal(globalAdmin ? initialTenantId : "");
   const permissionsOf = useSignal<string | null>(null);
+  /** The bucket being emptied or force-deleted (its dialog is open). */
+  const emptying = useSignal<{ name: string; what: "empty" | "force-delete" } | null>(null);
 
   const load = () => loadList(buckets, error, "buckets", { tenantId: tenantId.value });
   useEffect(() => {
@@ -113,11 +117,13 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
   const setVersioning = async (b: Bucket, status: "Enabled" | "Suspended") => {
     error.value = "";
     try {
-      await s3("PUT", b.name, "", { versioning: "" }, {
-        body: `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-          `<Status>${status}</Status></VersioningConfiguration>`,
-        headers: { "content-type": "application/xml" },
-      });
+      await s3(
+        "PUT",
+        b.name,
+        "",
+        { versioning: "" },
+        await documentBody(versioningXml(status)),
+      );
       notice.value = `Versioning of ${b.name}: ${status}.`;
       await load();
     } catch (e) {
@@ -146,7 +152,7 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
     } catch (e) {
       const err = e as Error & { code?: string };
       error.value = err.code === "Conflict" || /NotEmpty/.test(err.message)
-        ? `Bucket ${b.name} is not empty. Delete its objects first.`
+        ? `Bucket ${b.name} is not empty. Empty it first, or use Force delete.`
         : err.message;
       dialog.current?.close();
     }
@@ -267,6 +273,18 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
                         <button type="button" onClick={() => askDelete(b)}>
                           Delete<span class="sr-only">bucket {b.name}</span>
                         </button>
+                        <button
+                          type="button"
+                          onClick={() => emptying.value = { name: b.name, what: "empty" }}
+                        >
+                          Empty<span class="sr-only">bucket {b.name}</span>
+                        </button>
+                        <button
+                          type="button"
+                          onClick={() => emptying.value = { name: b.name, what: "force-delete" }}
+                        >
+                          Force delete<span class="sr-only">bucket {b.name}</span>
+                        </button>
                       </div>
                     </td>
                   </tr>
@@ -280,6 +298,18 @@ export default function BucketList({ globalAdmin, initialTenantId = "" }: Bucket
           bucket={permissionsOf.value}
           tenantId={tenantId.value}
           onClose={() => permissionsOf.value = null}
+        />
+      )}
+      {emptying.value && (
+        <EmptyBucketDialog
+          bucket={emptying.value.name}
+          tenantId={tenantId.value}
+          what={emptying.value.what}
+          onClose={() => emptying.value = null}
+          onDone={(p) => {
+            if (p.bucketDeleted) notice.value = `Bucket ${emptying.value?.name} deleted.`;
+            load();
+          }}
         />
       )}
       <dialog ref={dialog} aria-labelledby="del-title">

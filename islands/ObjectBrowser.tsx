@@ -7,37 +7,19 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatBytes, formatTime } from "./lib/api.ts";
 import { type BucketRef, deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
-import {
-  abortUpload,
-  filesFromDrop,
-  newUpload,
-  runUpload,
-  uploadPace,
-  type UploadState,
-} from "./lib/upload.ts";
+import { abortUpload, filesFromDrop, newUpload, runUpload } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
 import { VerifyIntegrity } from "./lib/IntegrityPanel.tsx";
-import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
+import { deleteQuestion, VersionList } from "./lib/VersionList.tsx";
+import { tagText } from "./lib/access_xml.ts";
+import { ActionsTh, Alerts, Loading, Pager } from "./lib/ui.tsx";
+import { UploadList, type UploadRow } from "./lib/UploadList.tsx";
 
 export interface ObjectBrowserProps extends Record<string, unknown> {
   bucket: string;
   prefix: string;
   /** A tenant's namespace, when a global administrator opened one of its buckets. */
   tenantId?: string;
-}
-
-interface UploadRow {
-  id: number;
-  path: string;
-  loaded: number;
-  total: number;
-  status: "queued" | "uploading" | "done" | "failed" | "cancelled";
-  /** When the current attempt began (Date.now()), for its rate and time left. */
-  startedAt?: number;
-  /** Bytes already there when the current attempt began (a resumed upload's parts). */
-  startLoaded?: number;
-  error?: string;
-  state: UploadState;
 }
 
 const PAGE_SIZE = 50;
@@ -68,6 +50,10 @@ export default function ObjectBrowser(
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const nextId = useRef(1);
+  /** GetBucketVersioning's status ("" never enabled); undefined until it answered. */
+  const versioning = useSignal<string | undefined>(undefined);
+  /** The "Show deleted" switch: versions and delete markers instead of the listing. */
+  const showDeleted = useSignal(false);
 
   const load = async (token: string | null = tokens.value.at(-1) ?? null) => {
     try {
@@ -100,6 +86,9 @@ export default function ObjectBrowser(
 
   useEffect(() => {
     load(null);
+    s3("GET", bucket, "", { versioning: "" })
+      .then(async (r) => versioning.value = tagText(await r.text(), "Status"))
+      .catch(() => versioning.value = "");
     const onPop = () => go(new URL(location.href).searchParams.get("prefix") ?? "", false);
     addEventListener("popstate", onPop);
     return () => removeEventListener("popstate", onPop);
@@ -199,7 +188,7 @@ export default function ObjectBrowser(
   const remove = async (keys: string[]) => {
     if (keys.length === 0) return;
     const what = keys.length === 1 ? `"${keys[0]}"` : `${keys.length} objects`;
-    if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
+    if (!confirm(deleteQuestion(what, versioning.value))) return;
     try {
       const failed = await deleteKeys(bucket, keys);
       notice.value = failed.length
@@ -213,7 +202,9 @@ export default function ObjectBrowser(
 
   /** Deletes every object under a folder prefix, page by page. */
   const removeFolder = async (folder: string) => {
-    if (!confirm(`Delete the folder "${folder}" and everything in it?`)) return;
+    if (!confirm(deleteQuestion(`the folder "${folder}" and everything in it`, versioning.value))) {
+      return;
+    }
     try {
       const keys: string[] = [];
       let token: string | null = null;
@@ -334,85 +325,7 @@ export default function ObjectBrowser(
           onChange={(e) => onPick(e.currentTarget as HTMLInputElement)}
         />
       </div>
-      {uploads.value.length > 0 && (
-        <div class="panel">
-          <div class="row spread">
-            <h2>Uploads</h2>
-            <button
-              type="button"
-              onClick={() =>
-                uploads.value = uploads.value.filter((r) =>
-                  r.status !== "done" && r.status !== "cancelled"
-                )}
-            >
-              Clear finished
-            </button>
-          </div>
-          <ul class="uploads" id="uploads">
-            {uploads.value.map((r) => (
-              <li key={r.id} data-upload={r.path} data-status={r.status} data-loaded={r.loaded}>
-                <span class="name" title={r.path}>{r.path}</span>
-                <progress
-                  class={r.status === "done" ? "done" : r.status === "failed" ? "red" : ""}
-                  max={r.total || 1}
-                  value={r.total ? r.loaded : r.status === "done" ? 1 : 0}
-                  aria-label={`Upload of ${r.path}`}
-                />
-                <span>
-                  {r.status === "failed"
-                    ? (
-                      <>
-                        <span class="badge bad" title={r.error}>failed</span>{" "}
-                        <button
-                          type="button"
-                          onClick={() =>
-                            start(r).then(() => load())}
-                        >
-                          Resume
-                        </button>{" "}
-                        <button
-                          type="button"
-                          onClick={() => {
-                            abortUpload(r.state);
-                            uploads.value = uploads.value.filter((x) =>
-                              x.id !== r.id
-                            );
-                          }}
-                        >
-                          Discard
-                        </button>
-                      </>
-                    )
-                    : r.status === "done"
-                    ? <span class="badge ok">done</span>
-                    : r.status === "cancelled"
-                    ? <span class="badge">cancelled</span>
-                    : r.status === "uploading"
-                    ? (
-                      <>
-                        {`${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}% `}
-                        <span class="hint pace">
-                          {uploadPace(
-                            r.loaded - (r.startLoaded ?? 0),
-                            r.total - (r.startLoaded ?? 0),
-                            Date.now() - (r.startedAt ?? Date.now()),
-                          )}
-                        </span>{" "}
-                        <button
-                          type="button"
-                          onClick={() => r.state.abort?.abort()}
-                        >
-                          Cancel<span class="sr-only">upload of {r.path}</span>
-                        </button>
-                      </>
-                    )
-                    : `${r.total ? Math.floor((r.loaded / r.total) * 100) : 0}%`}
-                </span>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <UploadList uploads={uploads} onResume={(r) => start(r).then(() => load())} />
       <div class="panel">
         <div class="row spread">
           <form
@@ -437,6 +350,21 @@ export default function ObjectBrowser(
             <button type="submit">Search</button>
           </form>
           <div class="row">
+            {(versioning.value === "Enabled" || versioning.value === "Suspended") && (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  id="show-deleted"
+                  role="switch"
+                  checked={showDeleted.value}
+                  onChange={(e) => {
+                    showDeleted.value = (e.currentTarget as HTMLInputElement).checked;
+                    if (!showDeleted.value) load();
+                  }}
+                />{" "}
+                Show deleted
+              </label>
+            )}
             <button type="button" onClick={() => load()}>Refresh</button>
             <VerifyIntegrity bucket={bucketName} tenantId={tenantId} />
             <a
@@ -459,123 +387,109 @@ export default function ObjectBrowser(
             </button>
           </div>
         </div>
-        <div class="table-wrap">
-          {!p ? <Loading /> : (
-            <table id="object-table">
-              <thead>
-                <tr>
-                  <th>
-                    <input
-                      type="checkbox"
-                      aria-label="Select all objects on this page"
-                      checked={visible.length > 0 && selected.value.size === visible.length}
-                      onChange={(e) =>
-                        selected.value = (e.currentTarget as HTMLInputElement).checked
-                          ? new Set(visible.map((o) => o.key))
-                          : new Set()}
-                    />
-                  </th>
-                  <th>Name</th>
-                  <th class="num">Size</th>
-                  <th class="hide-sm">Last modified</th>
-                  <ActionsTh />
-                </tr>
-              </thead>
-              <tbody>
-                {p.prefixes.map((cp) => (
-                  <tr key={cp} data-prefix={cp}>
-                    <td></td>
-                    <td>
-                      <button type="button" class="link" onClick={() => go(cp)}>
-                        <FolderIcon /> {name(cp)}
-                      </button>
-                    </td>
-                    <td class="num">—</td>
-                    <td class="hide-sm"></td>
-                    <td>
-                      <button type="button" onClick={() => removeFolder(cp)}>
-                        Delete<span class="sr-only">folder {name(cp)}</span>
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-                {visible.map((o) => (
-                  <tr key={o.key} data-key={o.key}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${name(o.key)}`}
-                        checked={selected.value.has(o.key)}
-                        onChange={(e) =>
-                          toggle(o.key, (e.currentTarget as HTMLInputElement).checked)}
-                      />
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        class="link"
-                        onClick={() => details.value = o.key}
-                      >
-                        {name(o.key)}
-                      </button>
-                    </td>
-                    <td class="num">{formatBytes(o.size)}</td>
-                    <td class="hide-sm">{formatTime(o.lastModified)}</td>
-                    <td>
-                      <div class="row">
-                        <a
-                          class="btn"
-                          href={s3Url(bucket, o.key)}
-                          download={name(o.key).split("/").pop()}
-                        >
-                          Download<span class="sr-only">{name(o.key)}</span>
-                        </a>
-                        <button
-                          type="button"
-                          onClick={() => remove([o.key])}
-                        >
-                          Delete<span class="sr-only">{name(o.key)}</span>
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-                {p.prefixes.length === 0 && visible.length === 0 && (
-                  <tr>
-                    <td colSpan={5}>
-                      {uploads.value.some((r) => r.status === "queued" || r.status === "uploading")
-                        ? "Uploading: files appear here as they finish."
-                        : "This folder is empty."}
-                    </td>
-                  </tr>
+        {showDeleted.value
+          ? <VersionList bucket={bucket} prefix={prefix.value} onOpenFolder={(cp) => go(cp)} />
+          : (
+            <>
+              <div class="table-wrap">
+                {!p ? <Loading /> : (
+                  <table id="object-table">
+                    <thead>
+                      <tr>
+                        <th>
+                          <input
+                            type="checkbox"
+                            aria-label="Select all objects on this page"
+                            checked={visible.length > 0 && selected.value.size === visible.length}
+                            onChange={(e) =>
+                              selected.value = (e.currentTarget as HTMLInputElement).checked
+                                ? new Set(visible.map((o) => o.key))
+                                : new Set()}
+                          />
+                        </th>
+                        <th>Name</th>
+                        <th class="num">Size</th>
+                        <th class="hide-sm">Last modified</th>
+                        <ActionsTh />
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {p.prefixes.map((cp) => (
+                        <tr key={cp} data-prefix={cp}>
+                          <td></td>
+                          <td>
+                            <button type="button" class="link" onClick={() => go(cp)}>
+                              <FolderIcon /> {name(cp)}
+                            </button>
+                          </td>
+                          <td class="num">—</td>
+                          <td class="hide-sm"></td>
+                          <td>
+                            <button type="button" onClick={() => removeFolder(cp)}>
+                              Delete<span class="sr-only">folder {name(cp)}</span>
+                            </button>
+                          </td>
+                        </tr>
+                      ))}
+                      {visible.map((o) => (
+                        <tr key={o.key} data-key={o.key}>
+                          <td>
+                            <input
+                              type="checkbox"
+                              aria-label={`Select ${name(o.key)}`}
+                              checked={selected.value.has(o.key)}
+                              onChange={(e) =>
+                                toggle(o.key, (e.currentTarget as HTMLInputElement).checked)}
+                            />
+                          </td>
+                          <td>
+                            <button
+                              type="button"
+                              class="link"
+                              onClick={() => details.value = o.key}
+                            >
+                              {name(o.key)}
+                            </button>
+                          </td>
+                          <td class="num">{formatBytes(o.size)}</td>
+                          <td class="hide-sm">{formatTime(o.lastModified)}</td>
+                          <td>
+                            <div class="row">
+                              <a
+                                class="btn"
+                                href={s3Url(bucket, o.key)}
+                                download={name(o.key).split("/").pop()}
+                              >
+                                Download<span class="sr-only">{name(o.key)}</span>
+                              </a>
+                              <button
+                                type="button"
+                                onClick={() => remove([o.key])}
+                              >
+                                Delete<span class="sr-only">{name(o.key)}</span>
+                              </button>
+                            </div>
+                          </td>
+                        </tr>
+                      ))}
+                      {p.prefixes.length === 0 && visible.length === 0 && (
+                        <tr>
+                          <td colSpan={5}>
+                            {uploads.value.some((r) =>
+                                r.status === "queued" || r.status === "uploading"
+                              )
+                              ? "Uploading: files appear here as they finish."
+                              : "This folder is empty."}
+                          </td>
+                        </tr>
+                      )}
+                    </tbody>
+                  </table>
                 )}
-              </tbody>
-            </table>
+              </div>
+              <Pager starts={tokens} next={p?.nextToken} load={load} />
+            </>
           )}
-        </div>
-        <div class="pager">
-          <span>Page {tokens.value.length}</span>
-          <button
-            type="button"
-            disabled={tokens.value.length <= 1}
-            onClick={() => {
-              tokens.value = tokens.value.slice(0, -1);
-              load(tokens.value.at(-1) ?? null);
-            }}
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            disabled={!p?.nextToken}
-            onClick={() => {
-              tokens.value = [...tokens.value, p!.nextToken];
-              load(p!.nextToken);
-            }}
-          >
-            Next
-          </button>
-        </div>
       </div>
       {details.value && (
         <ObjectDetails

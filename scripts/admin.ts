@@ -28,6 +28,8 @@
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
  *                          system; needs free disk for a second copy; docs/operations.md)
+ *   bucket empty|force-delete <name> --yes [--tenant T]  (online only: every version, delete
+ *                          marker and upload deleted, then the bucket; scripts/admin_buckets.ts)
  *   keys status | keys rotate | keys export --out F | keys import --in F [--force]
  *                          (master keys: scripts/admin_keys.ts, docs/operations.md)
  * Output is JSON. A generated password is printed once and must be changed at first login.
@@ -61,6 +63,7 @@ import { type KmsOps, offlineKmsOps, onlineKmsOps, runKmsCommand } from "./admin
 
 import { type ConsoleClient, consoleClientOf, type Json } from "./admin_console.ts";
 import { KEYS_USAGE, runKeysCommand } from "./admin_keys.ts";
+import { BUCKETS_USAGE, runBucketCommand } from "./admin_buckets.ts";
 
 interface Args {
   positional: string[];
@@ -392,8 +395,8 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|keys|audit|usage|public-access-block|scrub|verify|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
-  KEYS_USAGE;
+  "Usage: deno task admin -- <tenant|user|key|kms|keys|audit|usage|public-access-block|scrub|verify|bucket|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  KEYS_USAGE + "\n" + BUCKETS_USAGE;
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -433,6 +436,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
   }
   if (area === "kv") return await runKvCommand(cmd, flags);
   if (area === "keys") return await runKeysCommand(cmd, flags);
+  if (area === "bucket") return await runBucketCommand(cmd, arg, flags);
   const ops = flags.has("url") ? onlineOps(await consoleClientOf(flags)) : await offlineOps(
     flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
     flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",

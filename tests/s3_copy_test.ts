@@ -10,6 +10,7 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
@@ -154,6 +155,36 @@ Deno.test("S3 CopyObject", async (t) => {
       const h = await s3.send(new HeadObjectCommand({ Bucket: SRC, Key: "self" }));
       assertEquals(h.StorageClass, "STANDARD_IA");
       assertEquals(h.Metadata, { rev: "2" });
+    });
+
+    await t.step("a named older version copied onto its own key restores it", async () => {
+      const B = "copy-restore";
+      await s3.send(new CreateBucketCommand({ Bucket: B }));
+      await s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: B,
+          VersioningConfiguration: { Status: "Enabled" },
+        }),
+      );
+      const v1 = await s3.send(new PutObjectCommand({ Bucket: B, Key: "k", Body: "one" }));
+      await s3.send(new PutObjectCommand({ Bucket: B, Key: "k", Body: "two" }));
+      const r = await s3.send(
+        new CopyObjectCommand({
+          Bucket: B,
+          Key: "k",
+          CopySource: `${B}/k?versionId=${v1.VersionId}`,
+        }),
+      );
+      assertEquals(r.CopySourceVersionId, v1.VersionId);
+      const got = await s3.send(new GetObjectCommand({ Bucket: B, Key: "k" }));
+      assertEquals(new TextDecoder().decode(await bodyBytes(got.Body)), "one");
+      assertEquals(got.VersionId, r.VersionId);
+      // Without a version id it is still a copy of the current object onto itself.
+      await assertS3Error(
+        () => s3.send(new CopyObjectCommand({ Bucket: B, Key: "k", CopySource: `${B}/k` })),
+        "InvalidRequest",
+        400,
+      );
     });
 
     await t.step("x-amz-copy-source-if-* with AWS precedence (412 on failure)", async () => {

@@ -59,7 +59,8 @@ export function tagText(xml: string, tag: string): string {
   return m ? unesc(m[1].trim()) : "";
 }
 
-function blocks(xml: string, tag: string): string[] {
+/** The inner text of every `<tag>` element in `xml`, in order (entities left as written). */
+export function blocks(xml: string, tag: string): string[] {
   return Array.from(xml.matchAll(new RegExp(`<${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</${tag}>`, "g")))
     .map((m) => m[1]);
 }

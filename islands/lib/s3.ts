@@ -114,13 +114,17 @@ export interface VersionEntry {
   lastModified: string;
 }
 
-export async function listVersions(bucket: BucketRef, key: string): Promise<VersionEntry[]> {
-  const d = xmlDoc(await (await s3("GET", bucket, "", { versions: "", prefix: key })).text());
-  const out: VersionEntry[] = [];
+/** A version or delete marker of a ListObjectVersions page, with its key. */
+export interface KeyVersion extends VersionEntry {
+  key: string;
+}
+
+function versionEntries(d: Document): KeyVersion[] {
+  const out: KeyVersion[] = [];
   for (const el of Array.from(d.documentElement.children)) {
     if (el.localName !== "Version" && el.localName !== "DeleteMarker") continue;
-    if (textOf(el, "Key") !== key) continue;
     out.push({
+      key: textOf(el, "Key"),
       versionId: textOf(el, "VersionId"),
       isLatest: textOf(el, "IsLatest") === "true",
       deleteMarker: el.localName === "DeleteMarker",
@@ -129,6 +133,64 @@ export async function listVersions(bucket: BucketRef, key: string): Promise<Vers
     });
   }
   return out;
+}
+
+export async function listVersions(bucket: BucketRef, key: string): Promise<VersionEntry[]> {
+  const d = xmlDoc(await (await s3("GET", bucket, "", { versions: "", prefix: key })).text());
+  return versionEntries(d).filter((v) => v.key === key).map(({ key: _, ...v }) => v);
+}
+
+/** Where the next ListObjectVersions page starts (null: this was the last page). */
+export type VersionMarker = { keyMarker: string; versionIdMarker: string } | null;
+
+/** One page of ListObjectVersions under `prefix`, folders folded at `/`. */
+export async function listVersionPage(
+  bucket: BucketRef,
+  opts: { prefix: string; marker?: VersionMarker; max?: number },
+): Promise<{ versions: KeyVersion[]; prefixes: string[]; next: VersionMarker }> {
+  const q: Record<string, string> = {
+    versions: "",
+    prefix: opts.prefix,
+    delimiter: "/",
+    "max-keys": String(opts.max ?? 100),
+  };
+  if (opts.marker) {
+    q["key-marker"] = opts.marker.keyMarker;
+    if (opts.marker.versionIdMarker) q["version-id-marker"] = opts.marker.versionIdMarker;
+  }
+  const d = xmlDoc(await (await s3("GET", bucket, "", q)).text());
+  const prefixes = Array.from(d.getElementsByTagName("CommonPrefixes")).map((c) =>
+    textOf(c, "Prefix")
+  );
+  const truncated = textOf(d, "IsTruncated") === "true";
+  return {
+    versions: versionEntries(d),
+    prefixes,
+    next: truncated
+      ? { keyMarker: textOf(d, "NextKeyMarker"), versionIdMarker: textOf(d, "NextVersionIdMarker") }
+      : null,
+  };
+}
+
+/** The `x-amz-copy-source` of one version of a key in this bucket. */
+export function copySource(bucket: BucketRef, key: string, versionId: string): string {
+  return `${encodeURIComponent(bucketName(bucket))}/${
+    key.split("/").map(encodeURIComponent).join("/")
+  }?versionId=${encodeURIComponent(versionId)}`;
+}
+
+/**
+ * Makes an older version the current one again: a CopyObject of that version over the key, so
+ * the history stays whole (the copy is a new version; nothing is deleted).
+ */
+export async function restoreVersion(
+  bucket: BucketRef,
+  key: string,
+  versionId: string,
+): Promise<void> {
+  await s3("PUT", bucket, key, {}, {
+    headers: { "x-amz-copy-source": copySource(bucket, key, versionId) },
+  });
 }
 
 export async function getTags(bucket: BucketRef, key: string): Promise<Record<string, string>> {

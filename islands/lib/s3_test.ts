@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { assertEquals } from "../../tests/_helpers/assert.ts";
-import { contentMd5, documentBody, parseTags, s3Url } from "./s3.ts";
+import { contentMd5, copySource, documentBody, parseTags, s3Url } from "./s3.ts";
 
 Deno.test("contentMd5 matches node:crypto", async () => {
   for (const text of ["", "a", "x".repeat(55), "y".repeat(56), "z".repeat(1000), "héllo"]) {
@@ -37,4 +37,9 @@ Deno.test("documentBody: the body with its type and Content-MD5", async () => {
     "content-type": "application/xml",
     "content-md5": "1B2M2Y8AsgTpgAmY7PhCfg==",
   });
+});
+
+Deno.test("copySource names one version, key segments encoded", () => {
+  assertEquals(copySource("b", "a b/c?d", "v1+2"), "b/a%20b/c%3Fd?versionId=v1%2B2");
+  assertEquals(copySource({ name: "b", tenantId: "t" }, "k", "null"), "b/k?versionId=null");
 });

@@ -69,3 +69,42 @@ export function CreatePanel(
     </details>
   );
 }
+
+/**
+ * Previous / Next over pages that each start where the last one ended: `starts` holds the start
+ * of every page shown so far (the first is null), `next` the start of the page after this one
+ * (none: this is the last).
+ */
+export function Pager<T>(
+  { starts, next, load }: {
+    starts: Signal<(T | null)[]>;
+    next: T | null | undefined;
+    load: (start: T | null) => void;
+  },
+) {
+  return (
+    <div class="pager">
+      <span>Page {starts.value.length}</span>
+      <button
+        type="button"
+        disabled={starts.value.length <= 1}
+        onClick={() => {
+          starts.value = starts.value.slice(0, -1);
+          load(starts.value.at(-1) ?? null);
+        }}
+      >
+        Previous
+      </button>
+      <button
+        type="button"
+        disabled={!next}
+        onClick={() => {
+          starts.value = [...starts.value, next!];
+          load(next!);
+        }}
+      >
+        Next
+      </button>
+    </div>
+  );
+}

@@ -183,8 +183,10 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
 
   return await readCopySource(ctx, srcBucket, src.key, src.versionId, async (rec, open) => {
     checkCopySourceConditions(h, rec);
+    // A copy that names the source's version is how S3 restores an older version (AWS's
+    // "Restoring previous versions"): only a copy of the current object onto itself is refused.
     if (
-      srcBucket.id === destBucket.id && src.key === destKey &&
+      srcBucket.id === destBucket.id && src.key === destKey && src.versionId === null &&
       !changesSomething(h, rec, metadataDirective === "REPLACE")
     ) {
       throw new S3Error("InvalidRequest", {
