@@ -11,7 +11,7 @@ import {
   type RequestTarget,
   splitTarget,
 } from "./endpoint.ts";
-import { authenticate, authenticatedAs } from "./auth/mod.ts";
+import { authenticate, authenticatedAs, type AuthResult } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
 import { validateBucketRef, validateEndpointNames } from "./names.ts";
 import { resolveBucket } from "./bucket_ref.ts";
@@ -42,6 +42,14 @@ import * as pabOps from "./ops/public_access.ts";
 import * as aclOps from "./ops/acl.ts";
 import * as encryptionOps from "./ops/encryption.ts";
 import * as ownershipOps from "./ops/ownership.ts";
+import * as websiteOps from "./ops/website.ts";
+import {
+  serveWebsite,
+  type SiteBucket,
+  type WebsiteAnswer,
+  websiteErrorPage,
+  websiteSiteOf,
+} from "./website_serve.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -177,14 +185,17 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return encryptionOps.putBucketEncryption(ctx);
     case "DeleteBucketEncryption":
       return encryptionOps.deleteBucketEncryption(ctx);
+    case "GetBucketWebsite":
+      return websiteOps.getBucketWebsite(ctx);
+    case "PutBucketWebsite":
+      return websiteOps.putBucketWebsite(ctx);
+    case "DeleteBucketWebsite":
+      return websiteOps.deleteBucketWebsite(ctx);
     case "GetBucketNotificationConfiguration":
     case "PutBucketNotificationConfiguration":
     case "GetBucketReplication":
     case "PutBucketReplication":
     case "DeleteBucketReplication":
-    case "GetBucketWebsite":
-    case "PutBucketWebsite":
-    case "DeleteBucketWebsite":
     case "GetBucketLogging":
     case "PutBucketLogging":
     case "GetBucketAccelerateConfiguration":
@@ -290,6 +301,7 @@ export interface S3Front {
 
 export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
+  const websiteDomain = normalizeDomain(deps.websiteDomain ?? null);
   const signingKeys = new SigningKeys(deps.tuning?.on("signing-keys") === false ? 0 : 1000);
   /** Requests between arrival and their `onRequest` call (metrics read it when scraped). */
   let inFlight = 0;
@@ -310,8 +322,68 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let authenticating = false;
     let errorCode: string | null = null;
     let authFailed = false;
+    let website: WebsiteAnswer | null = null;
     let response: Response;
     inFlight++;
+    /**
+     * GetObject or HeadObject of a website's key by an anonymous caller (website_serve.ts).
+     * `plain`: without the request's range and conditions (the index probe, the error document).
+     */
+    const readAnonymous = async (
+      site: SiteBucket,
+      key: string,
+      head: boolean,
+      plain: boolean,
+    ): Promise<OpResult> => {
+      const t = target!;
+      const r = plain ? withoutReadConditions(req) : req;
+      const ep: Endpoint = {
+        op: head ? "HeadObject" : "GetObject",
+        bucket: site.ref,
+        key,
+        query: new URLSearchParams(),
+        style: "vhost",
+      };
+      const ctx: OpContext = {
+        req: r,
+        client,
+        ep,
+        target: t,
+        auth: anonymousAuth(),
+        principal: null,
+        ns: "",
+        deps,
+        requestId,
+        bucket: () => Promise.resolve(site.bucket),
+        bucketNamed: (name) =>
+          resolveBucket(deps.storage, deps.namespaces, null, validateBucketRef(name)),
+      };
+      bucketCache = Promise.resolve(site.bucket);
+      await deps.authorizer.authorize(ctx, site.bucket);
+      return await hideMissingKeys(ctx, head ? getOps.headObject : getOps.getObject);
+    };
+    const runWebsite = async (t: RequestTarget, site: string): Promise<Response> => {
+      const w = { req, target: t, site, secure: client.secure, requestId };
+      try {
+        deps.gate?.admitRequest(WEBSITE_READ, client);
+      } catch (e) {
+        if (!isS3Error(e)) throw e;
+        website = {
+          result: websiteErrorPage(e, w, null),
+          bucket: null,
+          key: null,
+          errorCode: e.code,
+        };
+        return writeResult(website.result, requestId, req.method);
+      }
+      website = await serveWebsite({
+        storage: deps.storage,
+        namespaces: deps.namespaces,
+        readAnonymous,
+      }, w);
+      errorCode = website.errorCode;
+      return writeResult(website.result, requestId, req.method);
+    };
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
       deps.gate?.admitRequest(ep, as ? null : client);
@@ -357,11 +429,16 @@ export function createS3Handler(deps: S3Deps): S3Front {
     try {
       target = splitTarget(req);
       path = target.path;
-      ep = parseEndpoint(req, endpointOpts, target);
-      // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
-      response = ep.op === "Options"
-        ? writeResult(await corsOps.preflight(deps, req, target, ep), requestId, req.method)
-        : await runOp(target, ep);
+      // One comparison on the S3 path: the Host is under the website domain or it is not.
+      const site = websiteDomain === null ? null : websiteSiteOf(target.host, websiteDomain);
+      if (site !== null) response = await runWebsite(target, site);
+      else {
+        ep = parseEndpoint(req, endpointOpts, target);
+        // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
+        response = ep.op === "Options"
+          ? writeResult(await corsOps.preflight(deps, req, target, ep), requestId, req.method)
+          : await runOp(target, ep);
+      }
     } catch (e) {
       let err: S3Error;
       if (isS3Error(e)) err = e;
@@ -384,12 +461,16 @@ export function createS3Handler(deps: S3Deps): S3Front {
       });
     }
     inFlight--;
+    // Website requests are logged as AWS logs them (WEBSITE.GET.OBJECT): their own operations.
+    const served = website as WebsiteAnswer | null;
     deps.onRequest?.({
-      op: ep?.op ?? "Unknown",
+      op: served
+        ? (req.method === "HEAD" ? "WebsiteHeadObject" : "WebsiteGetObject")
+        : ep?.op ?? "Unknown",
       status: response.status,
       durationMs: performance.now() - started,
-      bucket: ep?.bucket ?? null,
-      key: ep?.key ?? null,
+      bucket: served ? served.bucket : ep?.bucket ?? null,
+      key: served ? served.key : ep?.key ?? null,
       principal,
       requestId,
       bytesIn,
@@ -433,6 +514,42 @@ async function hideMissingKeys(
     }
     throw e;
   }
+}
+
+/** What the S3 gate is asked about a website request (a read: maintenance lets it through). */
+const WEBSITE_READ: Endpoint = {
+  op: "GetObject",
+  bucket: "",
+  key: "",
+  query: new URLSearchParams(),
+  style: "vhost",
+};
+
+/** Website requests are anonymous whatever they carry: no signature is read, no body. */
+function anonymousAuth(): AuthResult {
+  return {
+    principal: null,
+    accessKeyId: null,
+    method: "anonymous",
+    body: null,
+    contentLength: null,
+    trailers: new Map(),
+  };
+}
+
+const READ_CONDITIONS = [
+  "range",
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+];
+
+/** The request without its range and conditional headers (a website's own reads). */
+function withoutReadConditions(req: Request): Request {
+  const headers = new Headers(req.headers);
+  for (const h of READ_CONDITIONS) headers.delete(h);
+  return new Request(req.url, { method: "GET", headers });
 }
 
 /** A response's Content-Length, when it declares one. */
