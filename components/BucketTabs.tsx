@@ -12,6 +12,7 @@ export interface BucketTab {
 export const TABS: readonly BucketTab[] = [
   { path: "", label: "Objects" },
   { path: "/permissions", label: "Permissions" },
+  { path: "/website", label: "Website" },
 ];
 
 export function BucketTabs(

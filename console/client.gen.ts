@@ -8,18 +8,19 @@ import $i3 from "../islands/Alerts.tsx";
 import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
-import $i7 from "../islands/Dashboard.tsx";
-import $i8 from "../islands/Encryption.tsx";
-import $i9 from "../islands/KmsKeys.tsx";
-import $i10 from "../islands/LoginForm.tsx";
-import $i11 from "../islands/MaintenanceBanner.tsx";
-import $i12 from "../islands/Metrics.tsx";
-import $i13 from "../islands/ObjectBrowser.tsx";
-import $i14 from "../islands/Profile.tsx";
-import $i15 from "../islands/Settings.tsx";
-import $i16 from "../islands/Tenants.tsx";
-import $i17 from "../islands/UserMenu.tsx";
-import $i18 from "../islands/Users.tsx";
+import $i7 from "../islands/BucketWebsite.tsx";
+import $i8 from "../islands/Dashboard.tsx";
+import $i9 from "../islands/Encryption.tsx";
+import $i10 from "../islands/KmsKeys.tsx";
+import $i11 from "../islands/LoginForm.tsx";
+import $i12 from "../islands/MaintenanceBanner.tsx";
+import $i13 from "../islands/Metrics.tsx";
+import $i14 from "../islands/ObjectBrowser.tsx";
+import $i15 from "../islands/Profile.tsx";
+import $i16 from "../islands/Settings.tsx";
+import $i17 from "../islands/Tenants.tsx";
+import $i18 from "../islands/UserMenu.tsx";
+import $i19 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -29,16 +30,17 @@ hydrateIslands({
   "AuditLog": $i4,
   "BucketAccess": $i5,
   "BucketList": $i6,
-  "Dashboard": $i7,
-  "Encryption": $i8,
-  "KmsKeys": $i9,
-  "LoginForm": $i10,
-  "MaintenanceBanner": $i11,
-  "Metrics": $i12,
-  "ObjectBrowser": $i13,
-  "Profile": $i14,
-  "Settings": $i15,
-  "Tenants": $i16,
-  "UserMenu": $i17,
-  "Users": $i18,
+  "BucketWebsite": $i7,
+  "Dashboard": $i8,
+  "Encryption": $i9,
+  "KmsKeys": $i10,
+  "LoginForm": $i11,
+  "MaintenanceBanner": $i12,
+  "Metrics": $i13,
+  "ObjectBrowser": $i14,
+  "Profile": $i15,
+  "Settings": $i16,
+  "Tenants": $i17,
+  "UserMenu": $i18,
+  "Users": $i19,
 });

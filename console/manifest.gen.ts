@@ -8,17 +8,18 @@ import * as $r4 from "../routes/alerts.tsx";
 import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
 import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
-import * as $r8 from "../routes/buckets/index.tsx";
-import * as $r9 from "../routes/charts.tsx";
-import * as $r10 from "../routes/encryption.tsx";
-import * as $r11 from "../routes/index.tsx";
-import * as $r12 from "../routes/keys.tsx";
-import * as $r13 from "../routes/kms.tsx";
-import * as $r14 from "../routes/login.tsx";
-import * as $r15 from "../routes/profile.tsx";
-import * as $r16 from "../routes/settings.tsx";
-import * as $r17 from "../routes/tenants.tsx";
-import * as $r18 from "../routes/users.tsx";
+import * as $r8 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r9 from "../routes/buckets/index.tsx";
+import * as $r10 from "../routes/charts.tsx";
+import * as $r11 from "../routes/encryption.tsx";
+import * as $r12 from "../routes/index.tsx";
+import * as $r13 from "../routes/keys.tsx";
+import * as $r14 from "../routes/kms.tsx";
+import * as $r15 from "../routes/login.tsx";
+import * as $r16 from "../routes/profile.tsx";
+import * as $r17 from "../routes/settings.tsx";
+import * as $r18 from "../routes/tenants.tsx";
+import * as $r19 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -26,18 +27,19 @@ import * as $i3 from "../islands/Alerts.tsx";
 import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
-import * as $i7 from "../islands/Dashboard.tsx";
-import * as $i8 from "../islands/Encryption.tsx";
-import * as $i9 from "../islands/KmsKeys.tsx";
-import * as $i10 from "../islands/LoginForm.tsx";
-import * as $i11 from "../islands/MaintenanceBanner.tsx";
-import * as $i12 from "../islands/Metrics.tsx";
-import * as $i13 from "../islands/ObjectBrowser.tsx";
-import * as $i14 from "../islands/Profile.tsx";
-import * as $i15 from "../islands/Settings.tsx";
-import * as $i16 from "../islands/Tenants.tsx";
-import * as $i17 from "../islands/UserMenu.tsx";
-import * as $i18 from "../islands/Users.tsx";
+import * as $i7 from "../islands/BucketWebsite.tsx";
+import * as $i8 from "../islands/Dashboard.tsx";
+import * as $i9 from "../islands/Encryption.tsx";
+import * as $i10 from "../islands/KmsKeys.tsx";
+import * as $i11 from "../islands/LoginForm.tsx";
+import * as $i12 from "../islands/MaintenanceBanner.tsx";
+import * as $i13 from "../islands/Metrics.tsx";
+import * as $i14 from "../islands/ObjectBrowser.tsx";
+import * as $i15 from "../islands/Profile.tsx";
+import * as $i16 from "../islands/Settings.tsx";
+import * as $i17 from "../islands/Tenants.tsx";
+import * as $i18 from "../islands/UserMenu.tsx";
+import * as $i19 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -49,17 +51,18 @@ export const manifest = {
     "audit.tsx": $r5,
     "buckets/[bucket].tsx": $r6,
     "buckets/[bucket]/permissions.tsx": $r7,
-    "buckets/index.tsx": $r8,
-    "charts.tsx": $r9,
-    "encryption.tsx": $r10,
-    "index.tsx": $r11,
-    "keys.tsx": $r12,
-    "kms.tsx": $r13,
-    "login.tsx": $r14,
-    "profile.tsx": $r15,
-    "settings.tsx": $r16,
-    "tenants.tsx": $r17,
-    "users.tsx": $r18,
+    "buckets/[bucket]/website.tsx": $r8,
+    "buckets/index.tsx": $r9,
+    "charts.tsx": $r10,
+    "encryption.tsx": $r11,
+    "index.tsx": $r12,
+    "keys.tsx": $r13,
+    "kms.tsx": $r14,
+    "login.tsx": $r15,
+    "profile.tsx": $r16,
+    "settings.tsx": $r17,
+    "tenants.tsx": $r18,
+    "users.tsx": $r19,
   },
   islands: {
     "AccessControl": $i0,
@@ -69,17 +72,18 @@ export const manifest = {
     "AuditLog": $i4,
     "BucketAccess": $i5,
     "BucketList": $i6,
-    "Dashboard": $i7,
-    "Encryption": $i8,
-    "KmsKeys": $i9,
-    "LoginForm": $i10,
-    "MaintenanceBanner": $i11,
-    "Metrics": $i12,
-    "ObjectBrowser": $i13,
-    "Profile": $i14,
-    "Settings": $i15,
-    "Tenants": $i16,
-    "UserMenu": $i17,
-    "Users": $i18,
+    "BucketWebsite": $i7,
+    "Dashboard": $i8,
+    "Encryption": $i9,
+    "KmsKeys": $i10,
+    "LoginForm": $i11,
+    "MaintenanceBanner": $i12,
+    "Metrics": $i13,
+    "ObjectBrowser": $i14,
+    "Profile": $i15,
+    "Settings": $i16,
+    "Tenants": $i17,
+    "UserMenu": $i18,
+    "Users": $i19,
   },
 };

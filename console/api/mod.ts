@@ -34,6 +34,7 @@ import { auditFailure, isAuditedChange } from "./audit_failures.ts";
 import { eventRoutes } from "./event_routes.ts";
 import { settingsRoutes } from "./settings_routes.ts";
 import { bucketQuotaRoutes } from "./bucket_quota_routes.ts";
+import { websiteRoutes } from "./website_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -51,6 +52,7 @@ const ROUTES: Route[] = [
   ...historyRoutes,
   ...settingsRoutes,
   ...bucketQuotaRoutes,
+  ...websiteRoutes,
   ...eventRoutes,
   ...kmsRoutes,
   ...encryptionRoutes,
