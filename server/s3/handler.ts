@@ -11,7 +11,7 @@ import {
   type RequestTarget,
   splitTarget,
 } from "./endpoint.ts";
-import { authenticate, authenticatedAs, type AuthResult } from "./auth/mod.ts";
+import { authenticate, authenticatedAs } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
 import { validateBucketRef, validateEndpointNames } from "./names.ts";
 import { resolveBucket } from "./bucket_ref.ts";
@@ -43,13 +43,8 @@ import * as aclOps from "./ops/acl.ts";
 import * as encryptionOps from "./ops/encryption.ts";
 import * as ownershipOps from "./ops/ownership.ts";
 import * as websiteOps from "./ops/website.ts";
-import {
-  serveWebsite,
-  type SiteBucket,
-  type WebsiteAnswer,
-  websiteErrorPage,
-  websiteSiteOf,
-} from "./website_serve.ts";
+import { answerWebsite, type WebsiteAnswer, websiteSiteOf } from "./website_serve.ts";
+import { hideMissingKeys } from "./hide_missing.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -325,65 +320,6 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let website: WebsiteAnswer | null = null;
     let response: Response;
     inFlight++;
-    /**
-     * GetObject or HeadObject of a website's key by an anonymous caller (website_serve.ts).
-     * `plain`: without the request's range and conditions (the index probe, the error document).
-     */
-    const readAnonymous = async (
-      site: SiteBucket,
-      key: string,
-      head: boolean,
-      plain: boolean,
-    ): Promise<OpResult> => {
-      const t = target!;
-      const r = plain ? withoutReadConditions(req) : req;
-      const ep: Endpoint = {
-        op: head ? "HeadObject" : "GetObject",
-        bucket: site.ref,
-        key,
-        query: new URLSearchParams(),
-        style: "vhost",
-      };
-      const ctx: OpContext = {
-        req: r,
-        client,
-        ep,
-        target: t,
-        auth: anonymousAuth(),
-        principal: null,
-        ns: "",
-        deps,
-        requestId,
-        bucket: () => Promise.resolve(site.bucket),
-        bucketNamed: (name) =>
-          resolveBucket(deps.storage, deps.namespaces, null, validateBucketRef(name)),
-      };
-      bucketCache = Promise.resolve(site.bucket);
-      await deps.authorizer.authorize(ctx, site.bucket);
-      return await hideMissingKeys(ctx, head ? getOps.headObject : getOps.getObject);
-    };
-    const runWebsite = async (t: RequestTarget, site: string): Promise<Response> => {
-      const w = { req, target: t, site, secure: client.secure, requestId };
-      try {
-        deps.gate?.admitRequest(WEBSITE_READ, client);
-      } catch (e) {
-        if (!isS3Error(e)) throw e;
-        website = {
-          result: websiteErrorPage(e, w, null),
-          bucket: null,
-          key: null,
-          errorCode: e.code,
-        };
-        return writeResult(website.result, requestId, req.method);
-      }
-      website = await serveWebsite({
-        storage: deps.storage,
-        namespaces: deps.namespaces,
-        readAnonymous,
-      }, w);
-      errorCode = website.errorCode;
-      return writeResult(website.result, requestId, req.method);
-    };
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
       deps.gate?.admitRequest(ep, as ? null : client);
@@ -431,8 +367,12 @@ export function createS3Handler(deps: S3Deps): S3Front {
       path = target.path;
       // One comparison on the S3 path: the Host is under the website domain or it is not.
       const site = websiteDomain === null ? null : websiteSiteOf(target.host, websiteDomain);
-      if (site !== null) response = await runWebsite(target, site);
-      else {
+      if (site !== null) {
+        const answer = await answerWebsite(deps, { req, client, target, site, requestId });
+        website = answer;
+        errorCode = answer.errorCode;
+        response = writeResult(answer.result, requestId, req.method);
+      } else {
         ep = parseEndpoint(req, endpointOpts, target);
         // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
         response = ep.op === "Options"
@@ -462,7 +402,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     }
     inFlight--;
     // Website requests are logged as AWS logs them (WEBSITE.GET.OBJECT): their own operations.
-    const served = website as WebsiteAnswer | null;
+    const served = website;
     deps.onRequest?.({
       op: served
         ? (req.method === "HEAD" ? "WebsiteHeadObject" : "WebsiteGetObject")
@@ -494,62 +434,6 @@ export function createS3Handler(deps: S3Deps): S3Front {
     handleAs: (req, principal, client) => serve(req, client, principal),
     inFlight: () => inFlight,
   };
-}
-
-/**
- * Runs the operation; a key it does not find is `NoSuchKey` (404) only to a caller who may list
- * the bucket, and `AccessDenied` (403) to anyone else, as AWS answers: otherwise the status would
- * tell a caller without the right to list which keys exist.
- */
-async function hideMissingKeys(
-  ctx: OpContext,
-  run: (ctx: OpContext) => Promise<OpResult>,
-): Promise<OpResult> {
-  try {
-    return await run(ctx);
-  } catch (e) {
-    if (!isS3Error(e) || e.code !== "NoSuchKey" || ctx.ep.key === null) throw e;
-    if (!await ctx.deps.authorizer.mayList(ctx, await ctx.bucket())) {
-      throw new S3Error("AccessDenied");
-    }
-    throw e;
-  }
-}
-
-/** What the S3 gate is asked about a website request (a read: maintenance lets it through). */
-const WEBSITE_READ: Endpoint = {
-  op: "GetObject",
-  bucket: "",
-  key: "",
-  query: new URLSearchParams(),
-  style: "vhost",
-};
-
-/** Website requests are anonymous whatever they carry: no signature is read, no body. */
-function anonymousAuth(): AuthResult {
-  return {
-    principal: null,
-    accessKeyId: null,
-    method: "anonymous",
-    body: null,
-    contentLength: null,
-    trailers: new Map(),
-  };
-}
-
-const READ_CONDITIONS = [
-  "range",
-  "if-match",
-  "if-none-match",
-  "if-modified-since",
-  "if-unmodified-since",
-];
-
-/** The request without its range and conditional headers (a website's own reads). */
-function withoutReadConditions(req: Request): Request {
-  const headers = new Headers(req.headers);
-  for (const h of READ_CONDITIONS) headers.delete(h);
-  return new Request(req.url, { method: "GET", headers });
 }
 
 /** A response's Content-Length, when it declares one. */

@@ -18,9 +18,15 @@ import {
   type WebsiteConfig,
   websiteKeyOf,
 } from "./website.ts";
-import type { RequestTarget } from "./endpoint.ts";
+import { hideMissingKeys } from "./hide_missing.ts";
+import { resolveBucket } from "./bucket_ref.ts";
+import { validateBucketRef } from "./names.ts";
+import * as getOps from "./ops/object_get.ts";
+import type { AuthResult } from "./auth/mod.ts";
+import type { Endpoint, RequestTarget } from "./endpoint.ts";
 import type { Namespaces } from "./bucket_ref.ts";
-import type { OpResult } from "./context.ts";
+import type { OpContext, OpResult, S3Deps } from "./context.ts";
+import type { Client } from "../iam/net.ts";
 import type { Backend } from "../storage/mod.ts";
 import type { BucketRecord } from "../storage/types.ts";
 
@@ -29,6 +35,8 @@ import type { BucketRecord } from "../storage/types.ts";
  * before `.<d>`, port and final dot ignored; null when the Host is not under it.
  */
 export function websiteSiteOf(host: string, d: string): string | null {
+  // Most requests are S3's: one substring search decides, with no string made.
+  if (!host.includes(d)) return null;
   const h = host.replace(/:\d+$/, "").replace(/\.$/, "");
   if (h.length <= d.length + 1 || !h.endsWith(d) || h[h.length - d.length - 1] !== ".") {
     return null;
@@ -291,4 +299,94 @@ export function websiteErrorPage(
     },
     body: bytes,
   };
+}
+
+/**
+ * A request to the website endpoint, as the S3 handler hands it over. Each object it reads is an anonymous
+ * GetObject or HeadObject: the same authorizer, operation and missing-key rule as the S3 path.
+ */
+export async function answerWebsite(
+  deps: S3Deps,
+  r: { req: Request; client: Client; target: RequestTarget; site: string; requestId: string },
+): Promise<WebsiteAnswer> {
+  const { req, client, target, requestId } = r;
+  const w: WebsiteRequest = { req, target, site: r.site, secure: client.secure, requestId };
+  try {
+    deps.gate?.admitRequest(WEBSITE_READ, client);
+  } catch (e) {
+    if (!isS3Error(e)) throw e;
+    return { result: websiteErrorPage(e, w, null), bucket: null, key: null, errorCode: e.code };
+  }
+  // Nothing a website answers reads a body (only GET and HEAD are served).
+  if (req.body && !req.body.locked) req.body.cancel().catch(() => {});
+  /** `plain`: without the request's range and conditions (the index probe, the error document). */
+  const readAnonymous = async (
+    s: SiteBucket,
+    key: string,
+    head: boolean,
+    plain: boolean,
+  ): Promise<OpResult> => {
+    const ctx: OpContext = {
+      req: plain ? withoutReadConditions(req) : req,
+      client,
+      ep: {
+        op: head ? "HeadObject" : "GetObject",
+        bucket: s.ref,
+        key,
+        query: new URLSearchParams(),
+        style: "vhost",
+      },
+      target,
+      auth: anonymousAuth(),
+      principal: null,
+      ns: "",
+      deps,
+      requestId,
+      bucket: () => Promise.resolve(s.bucket),
+      bucketNamed: (name) =>
+        resolveBucket(deps.storage, deps.namespaces, null, validateBucketRef(name)),
+    };
+    await deps.authorizer.authorize(ctx, s.bucket);
+    return await hideMissingKeys(ctx, head ? getOps.headObject : getOps.getObject);
+  };
+  return await serveWebsite(
+    { storage: deps.storage, namespaces: deps.namespaces, readAnonymous },
+    w,
+  );
+}
+
+/** What the S3 gate is asked about a website request (a read: maintenance lets it through). */
+const WEBSITE_READ: Endpoint = {
+  op: "GetObject",
+  bucket: "",
+  key: "",
+  query: new URLSearchParams(),
+  style: "vhost",
+};
+
+/** Website requests are anonymous whatever they carry: no signature is read, no body. */
+function anonymousAuth(): AuthResult {
+  return {
+    principal: null,
+    accessKeyId: null,
+    method: "anonymous",
+    body: null,
+    contentLength: null,
+    trailers: new Map(),
+  };
+}
+
+const READ_CONDITIONS = [
+  "range",
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+];
+
+/** The request without its range and conditional headers (a website's own reads). */
+function withoutReadConditions(req: Request): Request {
+  const headers = new Headers(req.headers);
+  for (const h of READ_CONDITIONS) headers.delete(h);
+  return new Request(req.url, { method: "GET", headers });
 }
