@@ -61,8 +61,11 @@ Deno.test("static websites: configuration and the website endpoint", async (t) =
   const s3 = srv.client();
   const port = new URL(srv.endpoint).port;
   const host = (site: string) => `${site}.${DOMAIN}:${port}`;
-  const get = (site: string, path: string, init: { method?: string } = {}) =>
-    websiteRequest(srv, host(site), path, init);
+  const get = (
+    site: string,
+    path: string,
+    init: { method?: string; headers?: Record<string, string> } = {},
+  ) => websiteRequest(srv, host(site), path, init);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: "site" }));
 
@@ -205,6 +208,13 @@ Deno.test("static websites: configuration and the website endpoint", async (t) =
         assertEquals([dir.status, dir.headers.location, dir.body], [302, "/docs/", ""]);
         const head = await get("site", "/", { method: "HEAD" });
         assertEquals([head.status, head.headers["content-length"], head.body], [200, "13", ""]);
+        // A range is served as GetObject serves it.
+        const part = await get("site", "/", { headers: { range: "bytes=4-7" } });
+        assertEquals([part.status, part.body, part.headers["content-range"]], [
+          206,
+          "home",
+          "bytes 4-7/13",
+        ]);
       },
     );
 
