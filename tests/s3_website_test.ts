@@ -315,6 +315,11 @@ Deno.test("static websites: configuration and the website endpoint", async (t) =
       assertEquals([r.status, r.body], [200, "acme blog"]);
       // Not in the global namespace.
       assertEquals((await get("blog", "/")).status, 404);
+      // The console shows each user the address of their own bucket.
+      const shown = await s.api("/buckets/blog/website-endpoint", { token: acme.admin.token });
+      assertEquals([shown.status, shown.body.url], [200, `http://blog.acme.${DOMAIN}/`]);
+      const global = await s.api("/buckets/site/website-endpoint", { token: s.adminToken });
+      assertEquals(global.body.url, `http://site.${DOMAIN}/`);
     });
 
     await t.step("the S3 API is unchanged beside the website domain", async () => {
