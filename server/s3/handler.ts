@@ -365,8 +365,9 @@ export function createS3Handler(deps: S3Deps): S3Front {
     try {
       target = splitTarget(req);
       path = target.path;
-      // One comparison on the S3 path: the Host is under the website domain or it is not.
-      const site = websiteDomain === null ? null : websiteSiteOf(target.host, websiteDomain);
+      // One comparison on the S3 path: the Host is under the website domain or it is not. The
+      // console's requests (`as`) are S3 requests whatever host they name.
+      const site = as || websiteDomain === null ? null : websiteSiteOf(target.host, websiteDomain);
       if (site !== null) {
         const answer = await answerWebsite(deps, { req, client, target, site, requestId });
         website = answer;
