@@ -17,6 +17,11 @@ import {
   websiteXml,
 } from "./lib/website_xml.ts";
 
+const MODES: [WebsiteForm["mode"], string][] = [
+  ["site", "Host a website"],
+  ["redirect", "Redirect every request"],
+];
+
 export interface BucketWebsiteProps extends Record<string, unknown> {
   bucket: string;
   /** A tenant's namespace (global administrators), "" for the caller's own. */
@@ -88,26 +93,19 @@ export default function BucketWebsite({ bucket, tenantId }: BucketWebsiteProps) 
       <Alerts error={error.value} notice={notice.value} />
       <form class="stack" onSubmit={save}>
         <fieldset class="row" disabled={loading}>
-          <label class="check">
-            <input
-              type="radio"
-              name="mode"
-              value="site"
-              checked={f.mode === "site"}
-              onChange={() => set({ mode: "site", indexSuffix: f.indexSuffix || "index.html" })}
-            />{" "}
-            Host a website
-          </label>
-          <label class="check">
-            <input
-              type="radio"
-              name="mode"
-              value="redirect"
-              checked={f.mode === "redirect"}
-              onChange={() => set({ mode: "redirect" })}
-            />{" "}
-            Redirect every request
-          </label>
+          {MODES.map(([mode, label]) => (
+            <label class="check">
+              <input
+                type="radio"
+                name="mode"
+                value={mode}
+                checked={f.mode === mode}
+                onChange={() =>
+                  set({ mode, indexSuffix: f.indexSuffix || EMPTY_WEBSITE.indexSuffix })}
+              />{" "}
+              {label}
+            </label>
+          ))}
         </fieldset>
         {f.mode === "site"
           ? (
