@@ -111,6 +111,7 @@ async function main(): Promise<number> {
       storage: app.storage.backend,
       s3HandleAs: app.handleAs,
       region: cfg.region,
+      ...(cfg.websiteDomain ? { website: { domain: cfg.websiteDomain, scheme } } : {}),
       integrity: app.integrity,
       events: app.events,
       kms: app.kms,

@@ -13,6 +13,7 @@ export const TABS: readonly BucketTab[] = [
   { path: "", label: "Objects" },
   { path: "/permissions", label: "Permissions" },
   { path: "/settings", label: "Settings" },
+  { path: "/website", label: "Website" },
 ];
 
 export function BucketTabs(

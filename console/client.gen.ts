@@ -9,18 +9,19 @@ import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/BucketSettings.tsx";
-import $i8 from "../islands/Dashboard.tsx";
-import $i9 from "../islands/Encryption.tsx";
-import $i10 from "../islands/KmsKeys.tsx";
-import $i11 from "../islands/LoginForm.tsx";
-import $i12 from "../islands/MaintenanceBanner.tsx";
-import $i13 from "../islands/Metrics.tsx";
-import $i14 from "../islands/ObjectBrowser.tsx";
-import $i15 from "../islands/Profile.tsx";
-import $i16 from "../islands/Settings.tsx";
-import $i17 from "../islands/Tenants.tsx";
-import $i18 from "../islands/UserMenu.tsx";
-import $i19 from "../islands/Users.tsx";
+import $i8 from "../islands/BucketWebsite.tsx";
+import $i9 from "../islands/Dashboard.tsx";
+import $i10 from "../islands/Encryption.tsx";
+import $i11 from "../islands/KmsKeys.tsx";
+import $i12 from "../islands/LoginForm.tsx";
+import $i13 from "../islands/MaintenanceBanner.tsx";
+import $i14 from "../islands/Metrics.tsx";
+import $i15 from "../islands/ObjectBrowser.tsx";
+import $i16 from "../islands/Profile.tsx";
+import $i17 from "../islands/Settings.tsx";
+import $i18 from "../islands/Tenants.tsx";
+import $i19 from "../islands/UserMenu.tsx";
+import $i20 from "../islands/Users.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -31,16 +32,17 @@ hydrateIslands({
   "BucketAccess": $i5,
   "BucketList": $i6,
   "BucketSettings": $i7,
-  "Dashboard": $i8,
-  "Encryption": $i9,
-  "KmsKeys": $i10,
-  "LoginForm": $i11,
-  "MaintenanceBanner": $i12,
-  "Metrics": $i13,
-  "ObjectBrowser": $i14,
-  "Profile": $i15,
-  "Settings": $i16,
-  "Tenants": $i17,
-  "UserMenu": $i18,
-  "Users": $i19,
+  "BucketWebsite": $i8,
+  "Dashboard": $i9,
+  "Encryption": $i10,
+  "KmsKeys": $i11,
+  "LoginForm": $i12,
+  "MaintenanceBanner": $i13,
+  "Metrics": $i14,
+  "ObjectBrowser": $i15,
+  "Profile": $i16,
+  "Settings": $i17,
+  "Tenants": $i18,
+  "UserMenu": $i19,
+  "Users": $i20,
 });

@@ -9,17 +9,18 @@ import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
 import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
 import * as $r8 from "../routes/buckets/[bucket]/settings.tsx";
-import * as $r9 from "../routes/buckets/index.tsx";
-import * as $r10 from "../routes/charts.tsx";
-import * as $r11 from "../routes/encryption.tsx";
-import * as $r12 from "../routes/index.tsx";
-import * as $r13 from "../routes/keys.tsx";
-import * as $r14 from "../routes/kms.tsx";
-import * as $r15 from "../routes/login.tsx";
-import * as $r16 from "../routes/profile.tsx";
-import * as $r17 from "../routes/settings.tsx";
-import * as $r18 from "../routes/tenants.tsx";
-import * as $r19 from "../routes/users.tsx";
+import * as $r9 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r10 from "../routes/buckets/index.tsx";
+import * as $r11 from "../routes/charts.tsx";
+import * as $r12 from "../routes/encryption.tsx";
+import * as $r13 from "../routes/index.tsx";
+import * as $r14 from "../routes/keys.tsx";
+import * as $r15 from "../routes/kms.tsx";
+import * as $r16 from "../routes/login.tsx";
+import * as $r17 from "../routes/profile.tsx";
+import * as $r18 from "../routes/settings.tsx";
+import * as $r19 from "../routes/tenants.tsx";
+import * as $r20 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -28,18 +29,19 @@ import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/BucketSettings.tsx";
-import * as $i8 from "../islands/Dashboard.tsx";
-import * as $i9 from "../islands/Encryption.tsx";
-import * as $i10 from "../islands/KmsKeys.tsx";
-import * as $i11 from "../islands/LoginForm.tsx";
-import * as $i12 from "../islands/MaintenanceBanner.tsx";
-import * as $i13 from "../islands/Metrics.tsx";
-import * as $i14 from "../islands/ObjectBrowser.tsx";
-import * as $i15 from "../islands/Profile.tsx";
-import * as $i16 from "../islands/Settings.tsx";
-import * as $i17 from "../islands/Tenants.tsx";
-import * as $i18 from "../islands/UserMenu.tsx";
-import * as $i19 from "../islands/Users.tsx";
+import * as $i8 from "../islands/BucketWebsite.tsx";
+import * as $i9 from "../islands/Dashboard.tsx";
+import * as $i10 from "../islands/Encryption.tsx";
+import * as $i11 from "../islands/KmsKeys.tsx";
+import * as $i12 from "../islands/LoginForm.tsx";
+import * as $i13 from "../islands/MaintenanceBanner.tsx";
+import * as $i14 from "../islands/Metrics.tsx";
+import * as $i15 from "../islands/ObjectBrowser.tsx";
+import * as $i16 from "../islands/Profile.tsx";
+import * as $i17 from "../islands/Settings.tsx";
+import * as $i18 from "../islands/Tenants.tsx";
+import * as $i19 from "../islands/UserMenu.tsx";
+import * as $i20 from "../islands/Users.tsx";
 
 export const manifest = {
   routes: {
@@ -52,17 +54,18 @@ export const manifest = {
     "buckets/[bucket].tsx": $r6,
     "buckets/[bucket]/permissions.tsx": $r7,
     "buckets/[bucket]/settings.tsx": $r8,
-    "buckets/index.tsx": $r9,
-    "charts.tsx": $r10,
-    "encryption.tsx": $r11,
-    "index.tsx": $r12,
-    "keys.tsx": $r13,
-    "kms.tsx": $r14,
-    "login.tsx": $r15,
-    "profile.tsx": $r16,
-    "settings.tsx": $r17,
-    "tenants.tsx": $r18,
-    "users.tsx": $r19,
+    "buckets/[bucket]/website.tsx": $r9,
+    "buckets/index.tsx": $r10,
+    "charts.tsx": $r11,
+    "encryption.tsx": $r12,
+    "index.tsx": $r13,
+    "keys.tsx": $r14,
+    "kms.tsx": $r15,
+    "login.tsx": $r16,
+    "profile.tsx": $r17,
+    "settings.tsx": $r18,
+    "tenants.tsx": $r19,
+    "users.tsx": $r20,
   },
   islands: {
     "AccessControl": $i0,
@@ -73,17 +76,18 @@ export const manifest = {
     "BucketAccess": $i5,
     "BucketList": $i6,
     "BucketSettings": $i7,
-    "Dashboard": $i8,
-    "Encryption": $i9,
-    "KmsKeys": $i10,
-    "LoginForm": $i11,
-    "MaintenanceBanner": $i12,
-    "Metrics": $i13,
-    "ObjectBrowser": $i14,
-    "Profile": $i15,
-    "Settings": $i16,
-    "Tenants": $i17,
-    "UserMenu": $i18,
-    "Users": $i19,
+    "BucketWebsite": $i8,
+    "Dashboard": $i9,
+    "Encryption": $i10,
+    "KmsKeys": $i11,
+    "LoginForm": $i12,
+    "MaintenanceBanner": $i13,
+    "Metrics": $i14,
+    "ObjectBrowser": $i15,
+    "Profile": $i16,
+    "Settings": $i17,
+    "Tenants": $i18,
+    "UserMenu": $i19,
+    "Users": $i20,
   },
 };

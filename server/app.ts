@@ -231,6 +231,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       },
       region: cfg.region,
       domain: cfg.domain,
+      websiteDomain: cfg.websiteDomain,
       tuning,
       clock,
       log,

@@ -22,6 +22,11 @@ export interface Config {
   region: string;
   /** When set, `bucket.<domain>` requests are virtual-host style. */
   domain: string | null;
+  /**
+   * When set, `bucket.<websiteDomain>` (and `bucket.tenant.<websiteDomain>`) requests on the S3
+   * listener are answered as the bucket's static website (docs/decisions/0019).
+   */
+  websiteDomain: string | null;
   logLevel: LogLevel;
   /** `text` (time LEVEL message {fields}) or `json` (one object per line). */
   logFormat: LogFormat;
@@ -100,6 +105,7 @@ export const DEFAULTS: Config = {
   tlsKey: null,
   region: "us-east-1",
   domain: null,
+  websiteDomain: null,
   logLevel: "info",
   logFormat: "text",
   accessLog: false,
@@ -184,6 +190,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_DOMAIN",
     kind: "nullable",
     help: "domain for virtual-host style buckets (bucket.domain)",
+  },
+  {
+    key: "websiteDomain",
+    flag: "website-domain",
+    env: "MAXIOFS_WEBSITE_DOMAIN",
+    kind: "nullable",
+    help: "domain of static websites: bucket.<domain> (bucket.tenant.<domain>) serves the bucket",
   },
   {
     key: "logLevel",
@@ -524,6 +537,7 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
       `Cannot parse object ownership "${cfg.objectOwnership}": expected ObjectWriter|BucketOwnerEnforced`,
     );
   }
+  checkWebsiteDomain(cfg);
   parseListen(cfg.listen);
   parseListen(cfg.consoleListen);
   tlsFilesOf(cfg);
@@ -541,6 +555,26 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   tuningOf(cfg);
   trustedProxyList(cfg.trustedProxies);
   return { ...cfg, help };
+}
+
+/**
+ * The website domain must differ from the S3 domain: under the same one, every virtual-host S3
+ * request would be answered as a website.
+ */
+function checkWebsiteDomain(cfg: Config): void {
+  const norm = (d: string) => d.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
+  if (cfg.websiteDomain === null) return;
+  const w = norm(cfg.websiteDomain);
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(w)) {
+    throw new ConfigError(
+      `Cannot parse website domain "${cfg.websiteDomain}": expected a DNS name`,
+    );
+  }
+  if (cfg.domain !== null && norm(cfg.domain) === w) {
+    throw new ConfigError(
+      `Cannot use website domain "${cfg.websiteDomain}": it is the S3 domain (--domain)`,
+    );
+  }
 }
 
 /** `--trusted-proxies` as a list; an entry that is no address or CIDR block is a ConfigError. */

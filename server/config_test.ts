@@ -499,3 +499,26 @@ Deno.test("metrics: on by default; a separate listener and a token from flags, e
     "metrics token",
   );
 });
+
+Deno.test("config: the website domain comes from flag, environment or file, and is not the S3 domain", () => {
+  assertEquals(loadConfig({ args: [], env: {} }).websiteDomain, null);
+  const flag = loadConfig({ args: ["--website-domain", "site.example:8080"], env: {} });
+  assertEquals(flag.websiteDomain, "site.example:8080");
+  const env = loadConfig({ args: [], env: { MAXIOFS_WEBSITE_DOMAIN: "web.env" } });
+  assertEquals(env.websiteDomain, "web.env");
+  const file = loadConfig({
+    args: ["--config", "/cfg.json"],
+    env: {},
+    readFile: () => JSON.stringify({ websiteDomain: "web.file" }),
+  });
+  assertEquals(file.websiteDomain, "web.file");
+  throwsConfigError(
+    () =>
+      loadConfig({ args: ["--domain", "s3.example", "--website-domain", "S3.example."], env: {} }),
+    "S3 domain",
+  );
+  throwsConfigError(
+    () => loadConfig({ args: ["--website-domain", "bad domain"], env: {} }),
+    "website domain",
+  );
+});

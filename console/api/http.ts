@@ -27,6 +27,11 @@ export interface ApiDeps {
    */
   s3HandleAs: S3Front["handleAs"];
   region: string;
+  /**
+   * The website endpoint (`--website-domain`, as configured, port included when given) and the
+   * scheme of the S3 listener; absent when the server serves no websites.
+   */
+  website?: { domain: string; scheme: "http" | "https" };
   /** The integrity scrubber: its status, and on-demand bucket checks. */
   integrity: Scrubber;
   /** The consoles' event stream (`GET /events`). */

@@ -35,6 +35,7 @@ import { eventRoutes } from "./event_routes.ts";
 import { settingsRoutes } from "./settings_routes.ts";
 import { bucketQuotaRoutes } from "./bucket_quota_routes.ts";
 import { bucketEmptyRoutes } from "./bucket_empty.ts";
+import { websiteRoutes } from "./website_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -53,6 +54,7 @@ const ROUTES: Route[] = [
   ...settingsRoutes,
   ...bucketQuotaRoutes,
   ...bucketEmptyRoutes,
+  ...websiteRoutes,
   ...eventRoutes,
   ...kmsRoutes,
   ...encryptionRoutes,

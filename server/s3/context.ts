@@ -44,6 +44,11 @@ export interface S3Deps {
   defaultObjectOwnership?: ObjectOwnership;
   region: string;
   domain: string | null;
+  /**
+   * Requests whose Host is `<bucket>.<websiteDomain>` are answered as a static website
+   * (website_serve.ts); none when absent.
+   */
+  websiteDomain?: string | null;
   clock: Clock;
   log: Logger;
   /** Whether principals a bucket policy names exist (IAM); any well-formed one when absent. */

@@ -76,6 +76,10 @@ export const S3_ERRORS = {
     "The content of the form does not meet the conditions specified in the policy document.",
   ],
   InvalidRange: [416, "The requested range is not satisfiable"],
+  InvalidRedirectLocation: [
+    400,
+    "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+  ],
   InvalidRequest: [400, "Invalid Request"],
   InvalidRetentionPeriod: [400, "The retention period is not valid."],
   InvalidStorageClass: [400, "The storage class you specified is not valid"],
@@ -129,6 +133,7 @@ export const S3_ERRORS = {
     "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
   ],
   NoSuchVersion: [404, "The specified version does not exist."],
+  NoSuchWebsiteConfiguration: [404, "The specified bucket does not have a website configuration"],
   NotImplemented: [501, "A header you provided implies functionality that is not implemented"],
   ObjectLockConfigurationNotFoundError: [
     404,

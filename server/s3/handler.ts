@@ -42,6 +42,9 @@ import * as pabOps from "./ops/public_access.ts";
 import * as aclOps from "./ops/acl.ts";
 import * as encryptionOps from "./ops/encryption.ts";
 import * as ownershipOps from "./ops/ownership.ts";
+import * as websiteOps from "./ops/website.ts";
+import { answerWebsite, type WebsiteAnswer, websiteSiteOf } from "./website_serve.ts";
+import { hideMissingKeys } from "./hide_missing.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -177,14 +180,17 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return encryptionOps.putBucketEncryption(ctx);
     case "DeleteBucketEncryption":
       return encryptionOps.deleteBucketEncryption(ctx);
+    case "GetBucketWebsite":
+      return websiteOps.getBucketWebsite(ctx);
+    case "PutBucketWebsite":
+      return websiteOps.putBucketWebsite(ctx);
+    case "DeleteBucketWebsite":
+      return websiteOps.deleteBucketWebsite(ctx);
     case "GetBucketNotificationConfiguration":
     case "PutBucketNotificationConfiguration":
     case "GetBucketReplication":
     case "PutBucketReplication":
     case "DeleteBucketReplication":
-    case "GetBucketWebsite":
-    case "PutBucketWebsite":
-    case "DeleteBucketWebsite":
     case "GetBucketLogging":
     case "PutBucketLogging":
     case "GetBucketAccelerateConfiguration":
@@ -290,6 +296,7 @@ export interface S3Front {
 
 export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
+  const websiteDomain = normalizeDomain(deps.websiteDomain ?? null);
   const signingKeys = new SigningKeys(deps.tuning?.on("signing-keys") === false ? 0 : 1000);
   /** Requests between arrival and their `onRequest` call (metrics read it when scraped). */
   let inFlight = 0;
@@ -310,6 +317,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let authenticating = false;
     let errorCode: string | null = null;
     let authFailed = false;
+    let website: WebsiteAnswer | null = null;
     let response: Response;
     inFlight++;
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
@@ -357,11 +365,21 @@ export function createS3Handler(deps: S3Deps): S3Front {
     try {
       target = splitTarget(req);
       path = target.path;
-      ep = parseEndpoint(req, endpointOpts, target);
-      // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
-      response = ep.op === "Options"
-        ? writeResult(await corsOps.preflight(deps, req, target, ep), requestId, req.method)
-        : await runOp(target, ep);
+      // One comparison on the S3 path: the Host is under the website domain or it is not. The
+      // console's requests (`as`) are S3 requests whatever host they name.
+      const site = as || websiteDomain === null ? null : websiteSiteOf(target.host, websiteDomain);
+      if (site !== null) {
+        const answer = await answerWebsite(deps, { req, client, target, site, requestId });
+        website = answer;
+        errorCode = answer.errorCode;
+        response = writeResult(answer.result, requestId, req.method);
+      } else {
+        ep = parseEndpoint(req, endpointOpts, target);
+        // A preflight carries no credentials: its bucket's CORS rules answer it, unauthenticated.
+        response = ep.op === "Options"
+          ? writeResult(await corsOps.preflight(deps, req, target, ep), requestId, req.method)
+          : await runOp(target, ep);
+      }
     } catch (e) {
       let err: S3Error;
       if (isS3Error(e)) err = e;
@@ -384,12 +402,16 @@ export function createS3Handler(deps: S3Deps): S3Front {
       });
     }
     inFlight--;
+    // Website requests are logged as AWS logs them (WEBSITE.GET.OBJECT): their own operations.
+    const served = website;
     deps.onRequest?.({
-      op: ep?.op ?? "Unknown",
+      op: served
+        ? (req.method === "HEAD" ? "WebsiteHeadObject" : "WebsiteGetObject")
+        : ep?.op ?? "Unknown",
       status: response.status,
       durationMs: performance.now() - started,
-      bucket: ep?.bucket ?? null,
-      key: ep?.key ?? null,
+      bucket: served ? served.bucket : ep?.bucket ?? null,
+      key: served ? served.key : ep?.key ?? null,
       principal,
       requestId,
       bytesIn,
@@ -413,26 +435,6 @@ export function createS3Handler(deps: S3Deps): S3Front {
     handleAs: (req, principal, client) => serve(req, client, principal),
     inFlight: () => inFlight,
   };
-}
-
-/**
- * Runs the operation; a key it does not find is `NoSuchKey` (404) only to a caller who may list
- * the bucket, and `AccessDenied` (403) to anyone else, as AWS answers: otherwise the status would
- * tell a caller without the right to list which keys exist.
- */
-async function hideMissingKeys(
-  ctx: OpContext,
-  run: (ctx: OpContext) => Promise<OpResult>,
-): Promise<OpResult> {
-  try {
-    return await run(ctx);
-  } catch (e) {
-    if (!isS3Error(e) || e.code !== "NoSuchKey" || ctx.ep.key === null) throw e;
-    if (!await ctx.deps.authorizer.mayList(ctx, await ctx.bucket())) {
-      throw new S3Error("AccessDenied");
-    }
-    throw e;
-  }
 }
 
 /** A response's Content-Length, when it declares one. */

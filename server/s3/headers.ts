@@ -21,7 +21,25 @@ const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ["contentLanguage", "content-language"],
   ["cacheControl", "cache-control"],
   ["expires", "expires"],
+  ["websiteRedirectLocation", "x-amz-website-redirect-location"],
 ];
+
+/** AWS's limit on `x-amz-website-redirect-location`. */
+const MAX_REDIRECT_LOCATION = 2048;
+
+/**
+ * An object's `x-amz-website-redirect-location` as S3 accepts it: a path in the bucket's website
+ * (`/...`) or an absolute http(s) URL, at most 2 KB; else `InvalidRedirectLocation`.
+ */
+export function checkRedirectLocation(v: string): string {
+  if (!/^(\/|https?:\/\/)/.test(v)) throw new S3Error("InvalidRedirectLocation");
+  if (v.length > MAX_REDIRECT_LOCATION) {
+    throw new S3Error("InvalidRedirectLocation", {
+      message: "The length of website redirect location cannot exceed 2,048 characters.",
+    });
+  }
+  return v;
+}
 
 /** Stored content headers from a request (or a POST form given as a Headers object). */
 export function contentHeadersFrom(h: Headers): ContentHeaders {
@@ -33,6 +51,7 @@ export function contentHeadersFrom(h: Headers): ContentHeaders {
       v = storedContentEncoding(v);
       if (!v) continue;
     }
+    if (field === "websiteRedirectLocation") v = checkRedirectLocation(v);
     out[field] = v;
   }
   return out;

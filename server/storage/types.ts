@@ -67,6 +67,8 @@ export interface ContentHeaders {
   contentLanguage?: string;
   cacheControl?: string;
   expires?: string;
+  /** `x-amz-website-redirect-location`: the website endpoint answers the object with a 301 there. */
+  websiteRedirectLocation?: string;
 }
 
 export interface StoredChecksum {

@@ -1,4 +1,4 @@
-/** Bucket configurations not implemented yet (notification, replication, website, ...): `NotImplemented`. */
+/** Bucket configurations not implemented yet (notification, replication, logging, ...): `NotImplemented`. */
 import { S3Error } from "../errors.ts";
 import type { OpContext, OpResult } from "../context.ts";
 

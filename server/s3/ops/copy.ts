@@ -6,6 +6,7 @@ import { originOf } from "../origin.ts";
 import { S3Error } from "../errors.ts";
 import { buildXml, type XmlObject } from "../xml.ts";
 import {
+  checkRedirectLocation,
   contentHeadersFrom,
   isoTime,
   objectLockFrom,
@@ -21,7 +22,12 @@ import { writeOwnership, writerOf } from "./acl.ts";
 import { writeSseOf } from "./encryption.ts";
 import { sseResponseHeaders } from "../sse.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
+import type {
+  BucketRecord,
+  ContentHeaders,
+  ExpectedChecksum,
+  ObjectRecord,
+} from "../../storage/types.ts";
 
 /** A single CopyObject source may not exceed 5 GiB (larger objects need UploadPartCopy). */
 export const MAX_COPY_SOURCE = 5 * 1024 ** 3;
@@ -145,6 +151,18 @@ function copyChecksum(h: Headers, src: ObjectRecord): ExpectedChecksum | undefin
   return { algorithm: src.checksum.algorithm, expected: () => full };
 }
 
+/**
+ * The content headers a copy keeps of its source (metadata directive COPY): all but the website
+ * redirect location, which S3 never copies; the request's own applies instead.
+ */
+function copiedContent(h: Headers, src: ObjectRecord): ContentHeaders {
+  const { websiteRedirectLocation: _dropped, ...content } = src.content;
+  const own = h.get("x-amz-website-redirect-location");
+  return own === null
+    ? content
+    : { ...content, websiteRedirectLocation: checkRedirectLocation(own) };
+}
+
 /** Whether the request changes anything, which a copy onto itself requires. */
 function changesSomething(h: Headers, src: ObjectRecord, metadataReplace: boolean): boolean {
   if (metadataReplace) return true;
@@ -207,7 +225,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       body: await open(),
       contentLength: rec.size,
       checksum: copyChecksum(h, rec),
-      content: replaceContent ? replaceContent.content : { ...rec.content },
+      content: replaceContent ? replaceContent.content : copiedContent(h, rec),
       meta: replaceContent ? replaceContent.meta : { ...rec.meta },
       tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
       storageClass,
