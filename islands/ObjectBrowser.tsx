@@ -241,6 +241,29 @@ export default function ObjectBrowser(
   const visible = p ? p.objects.filter((o) => o.key !== prefix.value) : [];
   const name = (k: string) => k.slice(prefix.value.length);
 
+  /**
+   * Checks that the object can be read before the browser saves it: an SSE-C object (its key is
+   * never held by the console) or one removed meanwhile would otherwise be saved as an error
+   * document under the object's name.
+   */
+  const download = async (ev: Event, key: string) => {
+    ev.preventDefault();
+    const a = ev.currentTarget as HTMLAnchorElement;
+    error.value = "";
+    const r = await fetch(a.href, { method: "HEAD" }).catch(() => null);
+    if (!r?.ok) {
+      error.value = r?.status === 400
+        ? `${name(key)} is encrypted with a customer-provided key (SSE-C): download it with a ` +
+          "client that sends the key."
+        : `Cannot download ${name(key)}: ${r ? `HTTP ${r.status}` : "no answer"}.`;
+      return;
+    }
+    const link = document.createElement("a");
+    link.href = a.href;
+    link.download = a.download;
+    link.click();
+  };
+
   return (
     <div>
       <nav aria-label="Folder">
@@ -459,6 +482,7 @@ export default function ObjectBrowser(
                                 class="btn"
                                 href={s3Url(bucket, o.key)}
                                 download={name(o.key).split("/").pop()}
+                                onClick={(ev) => download(ev, o.key)}
                               >
                                 Download<span class="sr-only">{name(o.key)}</span>
                               </a>

@@ -110,6 +110,23 @@ Deno.test(needs(chromiumProgram, {
         await page.click("#object-details >> text=Close");
       });
 
+      await step(
+        "an SSE-C object's Download in the listing explains instead of saving",
+        async () => {
+          let downloads = 0;
+          page.on("download", () => downloads++);
+          await page.click('tr[data-key="secret.txt"] a.btn:has-text("Download")');
+          await page.locator("text=customer-provided key (SSE-C)").waitFor({ timeout: 15_000 });
+          assertEquals(downloads, 0);
+          // A readable object is still saved.
+          const [saved] = await Promise.all([
+            page.waitForEvent("download", { timeout: 15_000 }),
+            page.click('tr[data-key="plain.txt"] a.btn:has-text("Download")'),
+          ]);
+          assertEquals(saved.suggestedFilename(), "plain.txt");
+        },
+      );
+
       await step("turned off again", async () => {
         await page.goto(`${base}/buckets/${BUCKET}/permissions`);
         await setting.locator("select[name=mode]").selectOption("off");
