@@ -13,9 +13,8 @@ import {
   notificationXml,
   parseNotificationConfiguration,
 } from "../../features/notifications/config.ts";
+import { setFollowing } from "../../features/feed/dispatcher.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { Backend } from "../../storage/mod.ts";
-import type { BucketRecord } from "../../storage/types.ts";
 
 /** A configuration document's size limit (100 configurations fit well within it). */
 const MAX_NOTIFICATION_BYTES = 256 * 1024;
@@ -70,18 +69,4 @@ export async function putBucketNotificationConfiguration(ctx: OpContext): Promis
     await setFollowing(ctx.deps.storage, b, NOTIFICATIONS_FOLLOWER, false);
   }
   return {};
-}
-
-/** Adds or removes a follower's name in the bucket's `feed` (the change feed's contract). */
-async function setFollowing(
-  storage: Backend,
-  bucket: BucketRecord,
-  follower: string,
-  on: boolean,
-): Promise<BucketRecord> {
-  return await storage.updateBucket(bucket, (b) => {
-    const feed = (b.feed ?? []).filter((f) => f !== follower);
-    if (on) feed.push(follower);
-    return { ...b, feed };
-  });
 }
