@@ -4,7 +4,8 @@
  * stopped server's data dir or online through the console API (`/api/v1/notifications/...`).
  *
  *   targets list [--tenant T]
- *   targets create <name> --url U [--auth-header H --auth-value V] [--secret S] [--tenant T]
+ *   targets create <name> --target-url U [--auth-header H --auth-value V] [--secret S]
+ *                  [--tenant T]
  *                  (offline, a loopback or private URL needs --allow-private-endpoints)
  *   targets delete <name> [--tenant T]
  *   targets test <name> [--tenant T]          (sends s3:TestEvent now)
@@ -116,7 +117,7 @@ export async function runNotifyCommand(
     case "targets create":
       return await ops.createTarget(tenant, {
         name: name(),
-        url: flags.get("url") ?? "",
+        url: flags.get("target-url") ?? "",
         authHeader: flags.get("auth-header"),
         authValue: flags.get("auth-value"),
         secret: flags.get("secret"),
