@@ -7,7 +7,9 @@
  *
  * ARN form: `arn:maxiofs:<sqs|sns|lambda>:<region>:<tenant id | global>:<name>`. Queue, Topic and
  * CloudFunction configurations name targets with service sqs, sns and lambda respectively; all
- * three name the same target. A bucket may name its own namespace's targets and global ones.
+ * three name the same target. A bucket may name its own namespace's targets only (a tenant's
+ * targets are registered by its administrators, or by the operator for it), so no tenant learns
+ * of or sends to another's endpoints, the operator's included.
  *
  * The URL passes `checkEndpoint` when registered and before each delivery (worker.ts).
  */
@@ -167,12 +169,11 @@ export class WebhookTargets {
   /**
    * Whether a bucket of namespace `bucketNs` may name `arn` as a destination of a `kind`
    * configuration: the ARN is a target ARN of this region with the kind's service, naming a
-   * target of the bucket's namespace or a global one.
+   * target of the bucket's namespace.
    */
   usableBy(bucketNs: string, arn: string, kind: DestinationKind): boolean {
     const t = parseTargetArn(arn, this.region);
-    if (!t || t.kind !== kind) return false;
-    if (t.ns !== "" && t.ns !== bucketNs) return false;
+    if (!t || t.kind !== kind || t.ns !== bucketNs) return false;
     return this.#row(t.ns, t.name) !== null;
   }
 

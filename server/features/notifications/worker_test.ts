@@ -251,11 +251,14 @@ Deno.test("targets: names, URLs and headers are checked; secrets are sealed; loo
     };
     assert(!row.auth_sealed.includes("Bearer"), "the header value is sealed");
     assertEquals((await n.targets.open("t-1", "a"))?.authValue, "Bearer tok");
-    // A bucket may name its own namespace's targets (and global ones), with the kind's service.
+    // A bucket may name its own namespace's targets, with the kind's service.
     assert(n.targets.usableBy("t-1", "arn:maxiofs:lambda:us-east-1:t-1:a", "CloudFunction"));
     assert(!n.targets.usableBy("t-1", "arn:maxiofs:sns:us-east-1:t-1:a", "Queue"));
     assert(!n.targets.usableBy("t-2", "arn:maxiofs:sqs:us-east-1:t-1:a", "Queue"));
     assert(!n.targets.usableBy("t-1", "arn:maxiofs:sqs:eu-west-1:t-1:a", "Queue"));
+    await n.targets.create("", { name: "g", url: "http://127.0.0.1:1/" });
+    assert(n.targets.usableBy("", "arn:maxiofs:sqs:us-east-1:global:g", "Queue"));
+    assert(!n.targets.usableBy("t-1", "arn:maxiofs:sqs:us-east-1:global:g", "Queue"));
     const strict = new Notifications({
       db,
       box: new SecretBox(btoa("k".repeat(32))),
