@@ -7,6 +7,7 @@ import { NOTIFICATION_CONFIG, type NotificationConfig } from "./config.ts";
 import { Notifications } from "./mod.ts";
 import { signature } from "./worker.ts";
 import { TargetError } from "./targets.ts";
+import { NotificationMetrics } from "../metrics/recorders.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = "us-east-1";
@@ -87,6 +88,7 @@ const change = (seq: number, key: string, event: ObjectChange["event"]): ObjectC
 
 function setup() {
   const db = openDb(":memory:");
+  const metrics = new NotificationMetrics();
   let now = 5_000_000;
   const clock = { now: () => now };
   const n = new Notifications({
@@ -99,8 +101,9 @@ function setup() {
     outbound: { allowPrivate: true },
     maxAttempts: 3,
     baseDelayMs: 1000,
+    metrics,
   });
-  return { db, n, advance: (ms: number) => (now += ms), clock };
+  return { db, n, advance: (ms: number) => (now += ms), clock, metrics };
 }
 
 Deno.test("the follower queues one delivery per matching configuration, once per seq", async () => {
@@ -138,7 +141,7 @@ Deno.test("the follower queues one delivery per matching configuration, once per
 });
 
 Deno.test("failures back off exponentially on the clock, then become dead letters; retry puts them back", async () => {
-  const { db, n, advance } = setup();
+  const { db, n, advance, metrics } = setup();
   const r = receiver();
   try {
     await n.targets.create("", { name: "hook", url: r.url });
@@ -165,6 +168,17 @@ Deno.test("failures back off exponentially on the clock, then become dead letter
     assertEquals(await n.deliverDue(), { delivered: 1, failed: 0, dead: 0 });
     assertEquals(r.got.length, 1);
     assertEquals(n.deadLetters(null), []);
+    // Per target: 3 failed attempts, 2 of them tried again, 1 dead letter, then 1 delivered.
+    const value = async (c: { get(): Promise<{ values: { value: number }[] }> }) =>
+      (await c.get()).values.map((v) => v.value);
+    assertEquals(await value(metrics.failedTotal), [3]);
+    assertEquals(await value(metrics.retriesTotal), [2]);
+    assertEquals(await value(metrics.deadTotal), [1]);
+    assertEquals(await value(metrics.deliveredTotal), [1]);
+    assertEquals((await metrics.deliveredTotal.get()).values[0].labels, {
+      tenant: "_global",
+      target: "hook",
+    });
   } finally {
     await r.close();
     db.close();
