@@ -130,15 +130,15 @@ export class DeliveryWorker {
     const { queue, clock } = this.#opts;
     // A pass ends at the rows due when it started: a failure postponed is not taken again.
     const until = clock.now();
-    let lastId = -1;
+    // Each row once per pass: an attempt cut short by a stop leaves its row as it was.
+    const seen = new Set<number>();
     while (!this.#stop.signal.aborted) {
-      const due = queue.due(until, BATCH).filter((d) => d.id > lastId);
+      const due = queue.due(until, BATCH).filter((d) => !seen.has(d.id));
       if (due.length === 0) break;
-      lastId = Math.max(...due.map((d) => d.id));
+      for (const d of due) seen.add(d.id);
       for (let i = 0; i < due.length && !this.#stop.signal.aborted; i += CONCURRENCY) {
         await Promise.all(due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, res)));
       }
-      if (due.length < BATCH) break;
     }
     return res;
   }

@@ -300,3 +300,21 @@ Deno.test("targets: names, URLs and headers are checked; secrets are sealed; loo
     db.close();
   }
 });
+
+Deno.test("one pass delivers every due delivery, past the rows read at a time", async () => {
+  const { db, n } = setup();
+  const r = receiver();
+  try {
+    await n.targets.create("", { name: "hook", url: r.url });
+    const changes = Array.from(
+      { length: 150 },
+      (_, i) => change(i + 1, `k${i}.jpg`, "ObjectCreated:Put"),
+    );
+    await n.follower.accept(changes);
+    assertEquals(await n.deliverDue(), { delivered: 150, failed: 0, dead: 0 });
+    assertEquals(r.got.length, 150);
+  } finally {
+    await r.close();
+    db.close();
+  }
+});
