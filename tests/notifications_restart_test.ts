@@ -12,6 +12,7 @@ import {
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { cli } from "./_helpers/admin_cli.ts";
 import { startReceiver } from "./_helpers/webhook.ts";
+import { startServer } from "./_helpers/server.ts";
 import { ADMIN_PASSWORD, ADMIN_USER, makeTenant, startIamServer } from "./iam_fixture.ts";
 
 const ARGS = ["--allow-private-endpoints"];
@@ -148,5 +149,57 @@ Deno.test("console API: a tenant's webhook targets, by role", async () => {
     assertEquals(del.status, 204);
   } finally {
     await s.stop();
+  }
+});
+
+Deno.test("admin CLI: webhook targets and dead letters offline", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "maxiofs-notify-cli-" });
+  try {
+    const srv = await startServer({ dataDir });
+    await srv.stop({ keepData: true });
+    const offline = ["--data-dir", dataDir];
+    // Loopback needs the option, offline as online.
+    const refused = await cli(
+      "targets",
+      "create",
+      "t1",
+      "--target-url",
+      "http://127.0.0.1:9/",
+      ...offline,
+    );
+    assertEquals(refused.code, 1);
+    assert(refused.stderr.includes("--allow-private-endpoints"), refused.stderr);
+    const made = await cli(
+      "targets",
+      "create",
+      "t1",
+      "--target-url",
+      "http://127.0.0.1:9/",
+      "--secret",
+      "s",
+      ...offline,
+      "--allow-private-endpoints=true",
+    );
+    assertEquals(made.code, 0, made.stderr);
+    assertEquals((made.json as { signed: boolean }).signed, true);
+    const list = await cli("targets", "list", ...offline);
+    assertEquals((list.json as { arn: string }[]).map((t) => t.arn), [
+      "arn:maxiofs:sqs:us-east-1:global:t1",
+    ]);
+    const dead = await cli("notifications", "dead-letters", ...offline);
+    assertEquals([dead.code, dead.json], [0, []]);
+    const retry = await cli("notifications", "retry", ...offline);
+    assertEquals([retry.code, retry.json], [0, { retried: 0 }]);
+    const badId = await cli("notifications", "retry", "x", ...offline);
+    assertEquals(badId.code, 1);
+    const del = await cli("targets", "delete", "t1", ...offline);
+    assertEquals(del.code, 0, del.stderr);
+    const again = await cli("targets", "delete", "t1", ...offline);
+    assertEquals(again.code, 1);
+    assert(again.stderr.includes("NotFound"), again.stderr);
+    const unknown = await cli("targets", "explode", ...offline);
+    assertEquals(unknown.code, 2);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
