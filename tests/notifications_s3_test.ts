@@ -12,6 +12,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   GetBucketNotificationConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -304,6 +305,50 @@ Deno.test("notifications: a receiver that is down loses nothing once it is back"
     assertEquals(r.records().map((e) => e.s3.object.key).sort(), [...keys].sort());
   } finally {
     await r?.close();
+    await t.stop();
+  }
+});
+
+Deno.test("notifications: lifecycle expirations are events of S3 itself", async () => {
+  let now = Date.now();
+  const t = await startApp({ args: ["--allow-private-endpoints"], clock: { now: () => now } });
+  const { app, s3 } = t;
+  const r = startReceiver();
+  try {
+    await app.notifications.targets.create("", { name: "hook", url: r.url });
+    await s3.send(new CreateBucketCommand({ Bucket: "expiring" }));
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: "expiring",
+        NotificationConfiguration: {
+          QueueConfigurations: [{
+            Id: "expired",
+            QueueArn: ARN,
+            Events: ["s3:LifecycleExpiration:*"],
+          }],
+        },
+      }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: "expiring", Key: "old", Body: "x" }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: "expiring",
+        LifecycleConfiguration: {
+          Rules: [{ ID: "x", Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 1 } }],
+        },
+      }),
+    );
+    now += 3 * 86_400_000;
+    await app.lifecycle.runOnce(now);
+    await app.feed.drain();
+    await app.notifications.deliverDue();
+    const records = r.records();
+    assertEquals(records.map((e) => `${e.eventName} ${e.s3.object.key}`), [
+      "LifecycleExpiration:Delete old",
+    ]);
+    assertEquals(records[0].userIdentity.principalId, "s3.amazonaws.com");
+  } finally {
+    await r.close();
     await t.stop();
   }
 });
