@@ -58,6 +58,38 @@ function optionalString(body: Record<string, unknown>, f: string): string | null
   return v;
 }
 
+/**
+ * `POST /notifications/dead-letters/<action>` `{ids?, tenantId?}`: retries (back in the queue,
+ * due now) or discards dead letters; without `ids` all in scope, which for a global administrator
+ * without `tenantId` is every namespace. Audited `notification.dead.<action>`.
+ */
+function deadLetterRoute(action: "retry" | "discard"): Route {
+  const audited = `notification.dead.${action}`;
+  return route(
+    "POST",
+    `/notifications/dead-letters/${action}`,
+    async (ctx) => {
+      const body = await readJson(ctx.req);
+      requireAdmin(ctx);
+      const scope = body.tenantId === undefined && isGlobalAdmin(ctx.user)
+        ? null
+        : namespaceOf(ctx, body.tenantId);
+      const n = service(ctx);
+      const count = action === "retry"
+        ? n.retryDead(idsOf(body), scope)
+        : n.discardDead(idsOf(body), scope);
+      audit(ctx, {
+        action: audited,
+        resource: "notification-dead-letters",
+        tenantId: scope || null,
+        detail: `${count} ${action === "retry" ? "retried" : "discarded"}`,
+      });
+      return json(action === "retry" ? { retried: count } : { discarded: count });
+    },
+    { audit: audited },
+  );
+}
+
 export const notificationRoutes: Route[] = [
   route("GET", "/notifications/targets", (ctx) => {
     return Promise.resolve(json({ items: service(ctx).listTargets(listScope(ctx)) }));
@@ -114,44 +146,6 @@ export const notificationRoutes: Route[] = [
   route("GET", "/notifications/dead-letters", (ctx) => {
     return Promise.resolve(json({ items: service(ctx).deadLetters(listScope(ctx)) }));
   }),
-  route(
-    "POST",
-    "/notifications/dead-letters/retry",
-    async (ctx) => {
-      const body = await readJson(ctx.req);
-      requireAdmin(ctx);
-      const scope = body.tenantId === undefined && isGlobalAdmin(ctx.user)
-        ? null
-        : namespaceOf(ctx, body.tenantId);
-      const retried = service(ctx).retryDead(idsOf(body), scope);
-      audit(ctx, {
-        action: "notification.dead.retry",
-        resource: "notification-dead-letters",
-        tenantId: scope || null,
-        detail: `${retried} retried`,
-      });
-      return json({ retried });
-    },
-    { audit: "notification.dead.retry" },
-  ),
-  route(
-    "POST",
-    "/notifications/dead-letters/discard",
-    async (ctx) => {
-      const body = await readJson(ctx.req);
-      requireAdmin(ctx);
-      const scope = body.tenantId === undefined && isGlobalAdmin(ctx.user)
-        ? null
-        : namespaceOf(ctx, body.tenantId);
-      const discarded = service(ctx).discardDead(idsOf(body), scope);
-      audit(ctx, {
-        action: "notification.dead.discard",
-        resource: "notification-dead-letters",
-        tenantId: scope || null,
-        detail: `${discarded} discarded`,
-      });
-      return json({ discarded });
-    },
-    { audit: "notification.dead.discard" },
-  ),
+  deadLetterRoute("retry"),
+  deadLetterRoute("discard"),
 ];
