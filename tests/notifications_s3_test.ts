@@ -32,12 +32,14 @@ async function putDocument(
   endpoint: string,
   bucket: string,
   xml: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; code: string | null; text: string }> {
   const srv = { endpoint, accessKey: TEST_ACCESS_KEY, secretKey: TEST_SECRET_KEY } as TestServer;
   const res = await signedFetch(srv, {
     method: "PUT",
     path: `/${bucket}`,
     query: { notification: "" },
+    headers,
     body: xml,
   });
   const text = await res.text();
@@ -53,6 +55,7 @@ Deno.test("notifications: bad configurations get AWS's errors and keep the previ
   const r = startReceiver();
   try {
     await s3.send(new CreateBucketCommand({ Bucket: "cfg" }));
+    await s3.send(new CreateBucketCommand({ Bucket: "cfg2" }));
     // No configuration: GET answers an empty document.
     const empty = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: "cfg" }));
     assertEquals(empty.QueueConfigurations, undefined);
@@ -124,6 +127,16 @@ Deno.test("notifications: bad configurations get AWS's errors and keep the previ
       const res = await putDocument(endpoint, "cfg", xml);
       assertEquals([res.status, res.code], [status, code], what);
     }
+    // x-amz-skip-destination-validation: stored as AWS does (a target registered later works).
+    const skipped = await putDocument(
+      endpoint,
+      "cfg2",
+      doc(
+        `<QueueConfiguration><Queue>arn:maxiofs:sqs:us-east-1:global:later</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>`,
+      ),
+      { "x-amz-skip-destination-validation": "true" },
+    );
+    assertEquals([skipped.status, skipped.code], [200, null], skipped.text);
     const kept = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: "cfg" }));
     assertEquals(kept.QueueConfigurations, [{
       Id: "images",

@@ -47,7 +47,8 @@ export class NotificationFollower implements FeedFollower {
       if (!b) continue;
       for (const rule of matchingRules(b.cfg, c.event, c.key)) {
         const t = parseTargetArn(rule.arn, region);
-        if (!t) continue;
+        // Only the bucket's own namespace's targets, whatever a configuration names.
+        if (!t || t.ns !== b.bucket.ns) continue;
         const msg = eventMessage(c, {
           region,
           configurationId: rule.id,

@@ -318,3 +318,31 @@ Deno.test("one pass delivers every due delivery, past the rows read at a time", 
     db.close();
   }
 });
+
+Deno.test("a configuration naming another namespace's target queues nothing for it", async () => {
+  const foreign: NotificationConfig = {
+    v: 1,
+    rules: [{ ...config.rules[0], arn: `arn:maxiofs:sqs:${REGION}:t-other:hook` }],
+  };
+  const db = openDb(":memory:");
+  try {
+    const n = new Notifications({
+      db,
+      box: new SecretBox(btoa("k".repeat(32))),
+      storage: {
+        ...storage,
+        getBucket: storage.getBucket,
+        getBucketConfig: () => Promise.resolve(foreign),
+      } as unknown as Backend,
+      clock: { now: () => 0 },
+      log: quiet,
+      region: REGION,
+      outbound: { allowPrivate: true },
+    });
+    await n.targets.create("t-other", { name: "hook", url: "http://127.0.0.1:9/" });
+    await n.follower.accept([change(1, "a.jpg", "ObjectCreated:Put")]);
+    assertEquals(n.depths(), []);
+  } finally {
+    db.close();
+  }
+});
