@@ -120,6 +120,7 @@ async function main(): Promise<number> {
       emailSettings: app.emailSettings,
       history: app.history,
       encryption: app.encryption,
+      notifications: app.notifications,
     }),
   });
   const metrics = app.metrics;

@@ -14,6 +14,7 @@ export const TABS: readonly BucketTab[] = [
   { path: "/permissions", label: "Permissions" },
   { path: "/settings", label: "Settings" },
   { path: "/website", label: "Website" },
+  { path: "/notifications", label: "Notifications" },
 ];
 
 export function BucketTabs(

@@ -8,20 +8,22 @@ import $i3 from "../islands/Alerts.tsx";
 import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
-import $i7 from "../islands/BucketSettings.tsx";
-import $i8 from "../islands/BucketWebsite.tsx";
-import $i9 from "../islands/Dashboard.tsx";
-import $i10 from "../islands/Encryption.tsx";
-import $i11 from "../islands/KmsKeys.tsx";
-import $i12 from "../islands/LoginForm.tsx";
-import $i13 from "../islands/MaintenanceBanner.tsx";
-import $i14 from "../islands/Metrics.tsx";
-import $i15 from "../islands/ObjectBrowser.tsx";
-import $i16 from "../islands/Profile.tsx";
-import $i17 from "../islands/Settings.tsx";
-import $i18 from "../islands/Tenants.tsx";
-import $i19 from "../islands/UserMenu.tsx";
-import $i20 from "../islands/Users.tsx";
+import $i7 from "../islands/BucketNotifications.tsx";
+import $i8 from "../islands/BucketSettings.tsx";
+import $i9 from "../islands/BucketWebsite.tsx";
+import $i10 from "../islands/Dashboard.tsx";
+import $i11 from "../islands/Encryption.tsx";
+import $i12 from "../islands/KmsKeys.tsx";
+import $i13 from "../islands/LoginForm.tsx";
+import $i14 from "../islands/MaintenanceBanner.tsx";
+import $i15 from "../islands/Metrics.tsx";
+import $i16 from "../islands/ObjectBrowser.tsx";
+import $i17 from "../islands/Profile.tsx";
+import $i18 from "../islands/Settings.tsx";
+import $i19 from "../islands/Tenants.tsx";
+import $i20 from "../islands/UserMenu.tsx";
+import $i21 from "../islands/Users.tsx";
+import $i22 from "../islands/WebhookTargets.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -31,18 +33,20 @@ hydrateIslands({
   "AuditLog": $i4,
   "BucketAccess": $i5,
   "BucketList": $i6,
-  "BucketSettings": $i7,
-  "BucketWebsite": $i8,
-  "Dashboard": $i9,
-  "Encryption": $i10,
-  "KmsKeys": $i11,
-  "LoginForm": $i12,
-  "MaintenanceBanner": $i13,
-  "Metrics": $i14,
-  "ObjectBrowser": $i15,
-  "Profile": $i16,
-  "Settings": $i17,
-  "Tenants": $i18,
-  "UserMenu": $i19,
-  "Users": $i20,
+  "BucketNotifications": $i7,
+  "BucketSettings": $i8,
+  "BucketWebsite": $i9,
+  "Dashboard": $i10,
+  "Encryption": $i11,
+  "KmsKeys": $i12,
+  "LoginForm": $i13,
+  "MaintenanceBanner": $i14,
+  "Metrics": $i15,
+  "ObjectBrowser": $i16,
+  "Profile": $i17,
+  "Settings": $i18,
+  "Tenants": $i19,
+  "UserMenu": $i20,
+  "Users": $i21,
+  "WebhookTargets": $i22,
 });

@@ -7,20 +7,22 @@ import * as $r3 from "../routes/access.tsx";
 import * as $r4 from "../routes/alerts.tsx";
 import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
-import * as $r7 from "../routes/buckets/[bucket]/permissions.tsx";
-import * as $r8 from "../routes/buckets/[bucket]/settings.tsx";
-import * as $r9 from "../routes/buckets/[bucket]/website.tsx";
-import * as $r10 from "../routes/buckets/index.tsx";
-import * as $r11 from "../routes/charts.tsx";
-import * as $r12 from "../routes/encryption.tsx";
-import * as $r13 from "../routes/index.tsx";
-import * as $r14 from "../routes/keys.tsx";
-import * as $r15 from "../routes/kms.tsx";
-import * as $r16 from "../routes/login.tsx";
-import * as $r17 from "../routes/profile.tsx";
-import * as $r18 from "../routes/settings.tsx";
-import * as $r19 from "../routes/tenants.tsx";
-import * as $r20 from "../routes/users.tsx";
+import * as $r7 from "../routes/buckets/[bucket]/notifications.tsx";
+import * as $r8 from "../routes/buckets/[bucket]/permissions.tsx";
+import * as $r9 from "../routes/buckets/[bucket]/settings.tsx";
+import * as $r10 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r11 from "../routes/buckets/index.tsx";
+import * as $r12 from "../routes/charts.tsx";
+import * as $r13 from "../routes/encryption.tsx";
+import * as $r14 from "../routes/index.tsx";
+import * as $r15 from "../routes/keys.tsx";
+import * as $r16 from "../routes/kms.tsx";
+import * as $r17 from "../routes/login.tsx";
+import * as $r18 from "../routes/notifications.tsx";
+import * as $r19 from "../routes/profile.tsx";
+import * as $r20 from "../routes/settings.tsx";
+import * as $r21 from "../routes/tenants.tsx";
+import * as $r22 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -28,20 +30,22 @@ import * as $i3 from "../islands/Alerts.tsx";
 import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
-import * as $i7 from "../islands/BucketSettings.tsx";
-import * as $i8 from "../islands/BucketWebsite.tsx";
-import * as $i9 from "../islands/Dashboard.tsx";
-import * as $i10 from "../islands/Encryption.tsx";
-import * as $i11 from "../islands/KmsKeys.tsx";
-import * as $i12 from "../islands/LoginForm.tsx";
-import * as $i13 from "../islands/MaintenanceBanner.tsx";
-import * as $i14 from "../islands/Metrics.tsx";
-import * as $i15 from "../islands/ObjectBrowser.tsx";
-import * as $i16 from "../islands/Profile.tsx";
-import * as $i17 from "../islands/Settings.tsx";
-import * as $i18 from "../islands/Tenants.tsx";
-import * as $i19 from "../islands/UserMenu.tsx";
-import * as $i20 from "../islands/Users.tsx";
+import * as $i7 from "../islands/BucketNotifications.tsx";
+import * as $i8 from "../islands/BucketSettings.tsx";
+import * as $i9 from "../islands/BucketWebsite.tsx";
+import * as $i10 from "../islands/Dashboard.tsx";
+import * as $i11 from "../islands/Encryption.tsx";
+import * as $i12 from "../islands/KmsKeys.tsx";
+import * as $i13 from "../islands/LoginForm.tsx";
+import * as $i14 from "../islands/MaintenanceBanner.tsx";
+import * as $i15 from "../islands/Metrics.tsx";
+import * as $i16 from "../islands/ObjectBrowser.tsx";
+import * as $i17 from "../islands/Profile.tsx";
+import * as $i18 from "../islands/Settings.tsx";
+import * as $i19 from "../islands/Tenants.tsx";
+import * as $i20 from "../islands/UserMenu.tsx";
+import * as $i21 from "../islands/Users.tsx";
+import * as $i22 from "../islands/WebhookTargets.tsx";
 
 export const manifest = {
   routes: {
@@ -52,20 +56,22 @@ export const manifest = {
     "alerts.tsx": $r4,
     "audit.tsx": $r5,
     "buckets/[bucket].tsx": $r6,
-    "buckets/[bucket]/permissions.tsx": $r7,
-    "buckets/[bucket]/settings.tsx": $r8,
-    "buckets/[bucket]/website.tsx": $r9,
-    "buckets/index.tsx": $r10,
-    "charts.tsx": $r11,
-    "encryption.tsx": $r12,
-    "index.tsx": $r13,
-    "keys.tsx": $r14,
-    "kms.tsx": $r15,
-    "login.tsx": $r16,
-    "profile.tsx": $r17,
-    "settings.tsx": $r18,
-    "tenants.tsx": $r19,
-    "users.tsx": $r20,
+    "buckets/[bucket]/notifications.tsx": $r7,
+    "buckets/[bucket]/permissions.tsx": $r8,
+    "buckets/[bucket]/settings.tsx": $r9,
+    "buckets/[bucket]/website.tsx": $r10,
+    "buckets/index.tsx": $r11,
+    "charts.tsx": $r12,
+    "encryption.tsx": $r13,
+    "index.tsx": $r14,
+    "keys.tsx": $r15,
+    "kms.tsx": $r16,
+    "login.tsx": $r17,
+    "notifications.tsx": $r18,
+    "profile.tsx": $r19,
+    "settings.tsx": $r20,
+    "tenants.tsx": $r21,
+    "users.tsx": $r22,
   },
   islands: {
     "AccessControl": $i0,
@@ -75,19 +81,21 @@ export const manifest = {
     "AuditLog": $i4,
     "BucketAccess": $i5,
     "BucketList": $i6,
-    "BucketSettings": $i7,
-    "BucketWebsite": $i8,
-    "Dashboard": $i9,
-    "Encryption": $i10,
-    "KmsKeys": $i11,
-    "LoginForm": $i12,
-    "MaintenanceBanner": $i13,
-    "Metrics": $i14,
-    "ObjectBrowser": $i15,
-    "Profile": $i16,
-    "Settings": $i17,
-    "Tenants": $i18,
-    "UserMenu": $i19,
-    "Users": $i20,
+    "BucketNotifications": $i7,
+    "BucketSettings": $i8,
+    "BucketWebsite": $i9,
+    "Dashboard": $i10,
+    "Encryption": $i11,
+    "KmsKeys": $i12,
+    "LoginForm": $i13,
+    "MaintenanceBanner": $i14,
+    "Metrics": $i15,
+    "ObjectBrowser": $i16,
+    "Profile": $i17,
+    "Settings": $i18,
+    "Tenants": $i19,
+    "UserMenu": $i20,
+    "Users": $i21,
+    "WebhookTargets": $i22,
   },
 };

@@ -7,7 +7,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { loadList, useActions } from "./lib/actions.ts";
 import { api, formatTime, listOf } from "./lib/api.ts";
-import { ActionsTh, Alerts, Loading } from "./lib/ui.tsx";
+import { ActionsTh, Alerts, Loading, NamespacePicker } from "./lib/ui.tsx";
 
 interface KmsKey {
   id: string;
@@ -73,23 +73,16 @@ export default function KmsKeys({ admin, globalAdmin }: KmsKeysProps) {
         for new objects; older objects stay readable.
       </p>
       {globalAdmin && (
-        <div class="panel">
-          <label>
-            Namespace
-            <select
-              id="kms-namespace"
-              value={tenantId.value}
-              onChange={(e) => {
-                tenantId.value = (e.currentTarget as HTMLSelectElement).value;
-                keys.value = null;
-                load();
-              }}
-            >
-              <option value="">Global</option>
-              {tenants.value.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
-            </select>
-          </label>
-        </div>
+        <NamespacePicker
+          id="kms-namespace"
+          tenants={tenants.value}
+          value={tenantId.value}
+          onChange={(id) => {
+            tenantId.value = id;
+            keys.value = null;
+            load();
+          }}
+        />
       )}
       {admin && (
         <div class="panel">

@@ -11,6 +11,7 @@ const NAV = [
   { href: "/buckets", label: "Buckets", show: () => true },
   { href: "/keys", label: "Access keys", show: () => true },
   { href: "/kms", label: "Encryption keys", show: () => true },
+  { href: "/notifications", label: "Webhook targets", show: () => true },
   { href: "/users", label: "Users", show: isAdmin },
   { href: "/access", label: "Access control", show: isAdmin },
   { href: "/tenants", label: "Tenants", show: isGlobalAdmin },

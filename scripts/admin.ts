@@ -21,6 +21,9 @@
  *   public-access-block delete --tenant T
  *   kms list [--tenant T] | kms create [--id ID] [--description D] [--tenant T]
  *   kms describe|enable|disable|rotate <id or ARN> [--tenant T]   (SSE-KMS keys; scripts/admin_kms.ts)
+ *   targets list|create|delete|test ... | notifications dead-letters|retry|discard ...
+ *                          (event notifications: webhook targets and dead letters;
+ *                          scripts/admin_notify.ts)
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  *   scrub status           the integrity scrubber's pass in progress and last pass, with findings
  *   scrub verify <bucket> [--tenant T]  (or `verify <bucket>`) re-reads and verifies every
@@ -60,6 +63,13 @@ import { isS3Error } from "../server/s3/errors.ts";
 import { Keyring } from "../server/crypto/keyring.ts";
 import { BuiltinKms, KmsAdminError } from "../server/crypto/builtin_kms.ts";
 import { type KmsOps, offlineKmsOps, onlineKmsOps, runKmsCommand } from "./admin_kms.ts";
+import {
+  type NotifyOps,
+  offlineNotifyOps,
+  onlineNotifyOps,
+  runNotifyCommand,
+} from "./admin_notify.ts";
+import { Notifications, TargetError } from "../server/features/notifications/mod.ts";
 
 import { type ConsoleClient, consoleClientOf, type Json } from "./admin_console.ts";
 import { KEYS_USAGE, runKeysCommand } from "./admin_keys.ts";
@@ -89,7 +99,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** The operations the CLI needs, offline (SQLite) or online (console API). */
-interface AdminOps extends KmsOps {
+interface AdminOps extends KmsOps, NotifyOps {
   listTenants(): Promise<Json[]>;
   createTenant(body: Json): Promise<Json>;
   updateTenant(name: string, body: Json): Promise<Json>;
@@ -116,7 +126,11 @@ interface AdminOps extends KmsOps {
   close(): Promise<void>;
 }
 
-async function offlineOps(dataDir: string, region: string): Promise<AdminOps> {
+async function offlineOps(
+  dataDir: string,
+  region: string,
+  allowPrivateEndpoints: boolean,
+): Promise<AdminOps> {
   // Takes the data-dir lock: refuses to run next to a live server.
   const storage = await openStorage({ dataDir, log: createLogger("warn") });
   const secrets = await loadOrCreateSecrets(dataDir);
@@ -140,7 +154,25 @@ async function offlineOps(dataDir: string, region: string): Promise<AdminOps> {
   const log = (action: string, resource: string) =>
     recordAudit(core, { actorName: "admin-cli", action, resource, result: "success" });
   const kms = new BuiltinKms({ db: core.db, keyring: await Keyring.open(dataDir), region });
+  const notifications = new Notifications({
+    db: core.db,
+    box: core.box,
+    storage: storage.backend,
+    clock: systemClock,
+    log: createLogger("warn"),
+    region,
+    outbound: { allowPrivate: allowPrivateEndpoints },
+  });
+  const auditIn = (action: string, resource: string, ns: string | null) =>
+    recordAudit(core, {
+      actorName: "admin-cli",
+      tenantId: ns || null,
+      action,
+      resource,
+      result: "success",
+    });
   return {
+    ...offlineNotifyOps(notifications, (tenant) => tenant ? tenantId(tenant) : null, auditIn),
     ...offlineKmsOps(
       kms,
       (tenant) => tenant ? tenantId(tenant) : "",
@@ -301,6 +333,7 @@ function onlineOps(client: ConsoleClient): AdminOps {
   };
   return {
     ...onlineKmsOps(call, tenantByName),
+    ...onlineNotifyOps(call, tenantByName),
     listTenants: async () => (await call("GET", "/tenants")).items as Json[],
     createTenant: (body) => call("POST", "/tenants", body),
     updateTenant: async (name, body) => call("PATCH", `/tenants/${await tenantByName(name)}`, body),
@@ -395,7 +428,7 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|keys|audit|usage|public-access-block|scrub|verify|bucket|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  "Usage: deno task admin -- <tenant|user|key|kms|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
   KEYS_USAGE + "\n" + BUCKETS_USAGE;
 
 /**
@@ -440,6 +473,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
   const ops = flags.has("url") ? onlineOps(await consoleClientOf(flags)) : await offlineOps(
     flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
     flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",
+    flags.get("allow-private-endpoints") === "true",
   );
   const out = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const need = (v: string | undefined, what: string) => {
@@ -447,6 +481,15 @@ export async function runAdmin(argv: string[]): Promise<number> {
     return v;
   };
   try {
+    if (area === "targets" || area === "notifications") {
+      const result = await runNotifyCommand(ops, area, cmd, positional.slice(2), flags);
+      if (result === null) {
+        console.error(`Unknown command "${positional.join(" ")}"\n${USAGE}`);
+        return 2;
+      }
+      out(result);
+      return 0;
+    }
     if (area === "kms") {
       const result = await runKmsCommand(ops, cmd, arg, flags);
       if (result === null) {
@@ -560,7 +603,8 @@ export async function runAdmin(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    const coded = e instanceof IamError || e instanceof KmsAdminError || isS3Error(e);
+    const coded = e instanceof IamError || e instanceof KmsAdminError ||
+      e instanceof TargetError || isS3Error(e);
     console.error(coded ? `${e.code}: ${e.message}` : (e as Error).message);
     return 1;
   } finally {

@@ -54,6 +54,8 @@ import {
 import type { MetricsEndpoint } from "./http/metrics_endpoint.ts";
 import { VERSION } from "./version.ts";
 import { BuiltinKms } from "./crypto/builtin_kms.ts";
+import { Notifications } from "./features/notifications/mod.ts";
+import { getTenant } from "./iam/tenants.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -105,6 +107,11 @@ export interface ServerApp {
    * followers.
    */
   feed: FeedDispatcher;
+  /**
+   * Event notifications: webhook targets, the delivery queue and its dead letters, the change
+   * feed's "notifications" follower and the delivery worker.
+   */
+  notifications: Notifications;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -214,6 +221,17 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       hooks.push((info) => accessSink(accessLogLine(info, cfg.logFormat, new Date(clock.now()))));
     }
     hooks.push((info) => history.record(info));
+    const notifications = new Notifications({
+      db,
+      box,
+      storage: storage.backend,
+      clock,
+      log,
+      region: cfg.region,
+      outbound: { allowPrivate: cfg.allowPrivateEndpoints },
+      metrics: recorders?.notifications,
+      tenantName: (ns) => getTenant(ownIam.core, ns)?.name ?? ns,
+    });
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -226,6 +244,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       principals: iam.principals,
       quotas: tenantQuotas(db, bucketQuotas),
       gate,
+      notificationTargets: notifications.targets,
       onRequest: (info) => {
         for (const hook of hooks) hook(info);
       },
@@ -317,9 +336,10 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     });
     integrity.start();
     // Followers of the change feed (event notifications, replication) register here.
-    const followers: FeedFollower[] = [];
+    const followers: FeedFollower[] = [notifications.follower];
     const feed = new FeedDispatcher(storage.backend, followers, log);
     feed.start();
+    notifications.start();
     const metrics = recorders
       ? metricsRegistry(recorders, {
         storage: storage.backend.stats,
@@ -333,6 +353,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
             maxBuckets: t.quota.maxBuckets,
           })),
         inFlight: s3.inFlight,
+        notificationQueue: () => notifications.depths(),
         clock,
         version: VERSION,
       })
@@ -363,6 +384,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       emailSettings,
       history,
       feed,
+      notifications,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([
@@ -373,6 +395,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           alerts.stop(),
           history.stop(),
           encryption.stop(),
+          notifications.stop(),
         ]);
         events.close();
         metrics?.close();

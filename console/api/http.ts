@@ -16,6 +16,7 @@ import type { HistoryRecorder } from "../../server/features/history/recorder.ts"
 import type { EventHub } from "../../server/http/events.ts";
 import type { KeyService } from "../../server/crypto/types.ts";
 import type { MasterKeyRotation } from "../../server/features/encryption/rotation.ts";
+import type { Notifications } from "../../server/features/notifications/mod.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -47,6 +48,8 @@ export interface ApiDeps {
   history?: HistoryRecorder;
   /** Master-key status and rotation (encryption_routes.ts); absent: not set up. */
   encryption?: MasterKeyRotation;
+  /** Webhook targets and dead letters of event notifications; absent: their routes answer 404. */
+  notifications?: Notifications;
 }
 
 export interface ApiCtx {

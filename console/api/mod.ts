@@ -36,6 +36,7 @@ import { settingsRoutes } from "./settings_routes.ts";
 import { bucketQuotaRoutes } from "./bucket_quota_routes.ts";
 import { bucketEmptyRoutes } from "./bucket_empty.ts";
 import { websiteRoutes } from "./website_routes.ts";
+import { notificationRoutes } from "./notification_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -58,6 +59,7 @@ const ROUTES: Route[] = [
   ...eventRoutes,
   ...kmsRoutes,
   ...encryptionRoutes,
+  ...notificationRoutes,
 ];
 
 /**

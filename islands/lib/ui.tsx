@@ -108,3 +108,32 @@ export function Pager<T>(
     </div>
   );
 }
+
+/**
+ * A global administrator's choice of namespace (global or a tenant) for pages whose records
+ * belong to one; `onChange` gets the tenant id ("" global).
+ */
+export function NamespacePicker(
+  { id, tenants, value, onChange }: {
+    id: string;
+    tenants: { id: string; name: string }[];
+    value: string;
+    onChange: (tenantId: string) => void;
+  },
+) {
+  return (
+    <div class="panel">
+      <label>
+        Namespace
+        <select
+          id={id}
+          value={value}
+          onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}
+        >
+          <option value="">Global</option>
+          {tenants.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+        </select>
+      </label>
+    </div>
+  );
+}

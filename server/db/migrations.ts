@@ -205,6 +205,45 @@ CREATE TABLE kms_key_versions (
 CREATE INDEX kms_key_versions_kek ON kms_key_versions(kek);
 `,
   },
+  {
+    version: 7,
+    name: "event-notifications",
+    // Webhook targets of event notifications (features/notifications/targets.ts: ns '' global,
+    // else a tenant id; header value and signing secret sealed by the secret box) and the
+    // durable delivery queue (queue.ts): one row per (feed seq, configuration Id), pending or a
+    // dead letter.
+    sql: `
+CREATE TABLE webhook_targets (
+  ns TEXT NOT NULL,
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  auth_header TEXT,
+  auth_sealed TEXT,
+  secret_sealed TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, name)
+);
+CREATE TABLE notification_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  event TEXT NOT NULL,
+  target_ns TEXT NOT NULL,
+  target TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+  created_at INTEGER NOT NULL,
+  UNIQUE (seq, config_id)
+);
+CREATE INDEX notification_queue_due ON notification_queue(state, next_at);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

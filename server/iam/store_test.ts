@@ -198,10 +198,14 @@ Deno.test("tenant deletion is refused while it owns buckets", async () => {
     core.db.exec(
       `INSERT INTO kms_keys (ns, id, state, created_at) VALUES ('${t.id}', 'k', 'Enabled', 1);
        INSERT INTO kms_key_versions (ns, key_id, version, kek, sealed, created_at)
-       VALUES ('${t.id}', 'k', 1, 'm:x', x'00', 1)`,
+       VALUES ('${t.id}', 'k', 1, 'm:x', x'00', 1);
+       INSERT INTO webhook_targets (ns, name, url, created_at) VALUES ('${t.id}', 'w', 'http://x/', 1);
+       INSERT INTO notification_queue (seq, config_id, ns, bucket, key, event, target_ns, target,
+         payload, next_at, state, created_at)
+       VALUES ('1', 'c', '${t.id}', 'b', 'k', 'ObjectCreated:Put', '${t.id}', 'w', '{}', 1, 'dead', 1)`,
     );
     await deleteTenant(core, t.id);
-    for (const table of ["kms_keys", "kms_key_versions"]) {
+    for (const table of ["kms_keys", "kms_key_versions", "webhook_targets", "notification_queue"]) {
       assertEquals({ ...core.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() }, { n: 0 });
     }
   });

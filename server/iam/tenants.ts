@@ -150,7 +150,10 @@ function pickDefined(q: unknown): Partial<TenantQuota> {
   return out;
 }
 
-/** Refused while the tenant owns buckets; its users, keys, groups, grants and policies go. */
+/**
+ * Refused while the tenant owns buckets; its users, keys, groups, grants, policies and webhook
+ * targets go.
+ */
 export async function deleteTenant(core: IamCore, id: string): Promise<void> {
   if (!getTenant(core, id)) throw new IamError("NotFound", "no such tenant");
   if (core.storage && (await core.storage.listBuckets(id)).length) {
@@ -173,6 +176,9 @@ export async function deleteTenant(core: IamCore, id: string): Promise<void> {
     putTenantPublicAccessBlock(core, id, null);
     // Its key service keys (their versions cascade): nothing of the tenant is left to decrypt.
     sql(core, "DELETE FROM kms_keys WHERE ns = ?").run(id);
+    // Its webhook targets and what is still queued for its (already deleted) buckets.
+    sql(core, "DELETE FROM webhook_targets WHERE ns = ?").run(id);
+    sql(core, "DELETE FROM notification_queue WHERE ns = ? OR target_ns = ?").run(id, id);
     sql(core, "DELETE FROM tenants WHERE id = ?").run(id);
   });
 }

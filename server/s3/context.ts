@@ -66,8 +66,18 @@ export interface S3Deps {
   encryptNewObjects?: boolean;
   /** SSE-C keys accepted over plain HTTP (`--sse-c-over-http`); refused otherwise, as AWS. */
   sseCOverHttp?: boolean;
+  /**
+   * The webhook targets notification configurations may name (features/notifications); without
+   * it every destination is refused.
+   */
+  notificationTargets?: DestinationCheck;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
+}
+
+/** Whether a bucket of a namespace may name an ARN as a destination of a configuration kind. */
+export interface DestinationCheck {
+  usableBy(bucketNs: string, arn: string, kind: "Queue" | "Topic" | "CloudFunction"): boolean;
 }
 
 export interface RequestInfo {

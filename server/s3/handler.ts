@@ -36,6 +36,7 @@ import * as tagOps from "./ops/tagging.ts";
 import * as lockOps from "./ops/lock.ts";
 import * as lifecycleOps from "./ops/lifecycle.ts";
 import * as configOps from "./ops/bucket_config.ts";
+import * as notificationOps from "./ops/notification.ts";
 import * as policyOps from "./ops/bucket_policy.ts";
 import * as corsOps from "./ops/cors.ts";
 import * as pabOps from "./ops/public_access.ts";
@@ -187,7 +188,9 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "DeleteBucketWebsite":
       return websiteOps.deleteBucketWebsite(ctx);
     case "GetBucketNotificationConfiguration":
+      return notificationOps.getBucketNotificationConfiguration(ctx);
     case "PutBucketNotificationConfiguration":
+      return notificationOps.putBucketNotificationConfiguration(ctx);
     case "GetBucketReplication":
     case "PutBucketReplication":
     case "DeleteBucketReplication":

@@ -16,16 +16,22 @@
  */
 import { Registry } from "prom-client";
 import type { Clock } from "../../clock.ts";
-import { JobMetrics, RequestMetrics, StorageMetrics } from "./recorders.ts";
+import { JobMetrics, NotificationMetrics, RequestMetrics, StorageMetrics } from "./recorders.ts";
 import { Snapshot, type SnapshotSources } from "./snapshot.ts";
 
-export { type JobRecorder, UNRECORDED_JOBS } from "./recorders.ts";
+export {
+  type JobRecorder,
+  type NotificationRecorder,
+  UNRECORDED_JOBS,
+  UNRECORDED_NOTIFICATIONS,
+} from "./recorders.ts";
 export type { SnapshotSources, TenantQuotaInfo } from "./snapshot.ts";
 
 export interface Recorders {
   requests: RequestMetrics;
   storage: StorageMetrics;
   jobs: JobMetrics;
+  notifications: NotificationMetrics;
 }
 
 /**
@@ -45,6 +51,7 @@ export function createRecorders(clock: Clock, jobs: readonly string[] = JOBS): R
     requests: new RequestMetrics(),
     storage: new StorageMetrics(),
     jobs: new JobMetrics(clock, jobs),
+    notifications: new NotificationMetrics(),
   };
 }
 
@@ -60,7 +67,13 @@ export function metricsRegistry(rec: Recorders, sources: SnapshotSources): Metri
   const registry = new Registry();
   const snapshot = new Snapshot(sources);
   for (
-    const m of [...rec.requests.all(), ...rec.storage.all(), ...rec.jobs.all(), ...snapshot.all()]
+    const m of [
+      ...rec.requests.all(),
+      ...rec.storage.all(),
+      ...rec.jobs.all(),
+      ...rec.notifications.all(),
+      ...snapshot.all(),
+    ]
   ) registry.registerMetric(m);
   /** Scrapes one at a time: a refresh resets the gauges another scrape would be reading. */
   let last: Promise<unknown> = Promise.resolve();

@@ -188,3 +188,62 @@ export class JobMetrics implements JobRecorder {
     return [this.runs, this.errors, this.duration, this.lastSuccess];
   }
 }
+
+/** What the delivery of event notifications records, per target (features/notifications). */
+export interface NotificationRecorder {
+  /** A delivery answered 2xx. */
+  delivered(tenant: string, target: string): void;
+  /** An attempt failed; `retry`: another attempt will follow (else it became a dead letter). */
+  failed(tenant: string, target: string, retry: boolean): void;
+}
+
+/** A recorder that records nothing (metrics off, tests). */
+export const UNRECORDED_NOTIFICATIONS: NotificationRecorder = {
+  delivered() {},
+  failed() {},
+};
+
+/**
+ * Event notification deliveries per target (`tenant`: the target's tenant name, `_global` for
+ * the operator's targets). The queue depth is read at scrape time (snapshot.ts).
+ */
+export class NotificationMetrics implements NotificationRecorder {
+  readonly deliveredTotal = new Counter({
+    name: "maxiofs_notification_delivered_total",
+    help: "Event notifications a webhook target accepted (2xx)",
+    labelNames: ["tenant", "target"] as const,
+    registers: [],
+  });
+  readonly failedTotal = new Counter({
+    name: "maxiofs_notification_failed_total",
+    help: "Event notification delivery attempts that failed (error, timeout or non-2xx answer)",
+    labelNames: ["tenant", "target"] as const,
+    registers: [],
+  });
+  readonly retriesTotal = new Counter({
+    name: "maxiofs_notification_retries_total",
+    help: "Failed event notification deliveries scheduled for another attempt",
+    labelNames: ["tenant", "target"] as const,
+    registers: [],
+  });
+  readonly deadTotal = new Counter({
+    name: "maxiofs_notification_dead_letters_total",
+    help: "Event notifications moved to the dead-letter list after their last attempt",
+    labelNames: ["tenant", "target"] as const,
+    registers: [],
+  });
+
+  delivered(tenant: string, target: string): void {
+    this.deliveredTotal.inc({ tenant, target });
+  }
+
+  failed(tenant: string, target: string, retry: boolean): void {
+    this.failedTotal.inc({ tenant, target });
+    if (retry) this.retriesTotal.inc({ tenant, target });
+    else this.deadTotal.inc({ tenant, target });
+  }
+
+  all(): Metric[] {
+    return [this.deliveredTotal, this.failedTotal, this.retriesTotal, this.deadTotal];
+  }
+}

@@ -30,6 +30,8 @@ export interface SnapshotSources {
   inFlight(): number;
   clock: Clock;
   version: string;
+  /** Event notification deliveries queued and dead per target (absent: no series). */
+  notificationQueue?(): { targetNs: string; target: string; pending: number; dead: number }[];
 }
 
 /** Buckets named in the per-bucket series; the rest are summed under `_other`. */
@@ -152,6 +154,11 @@ export class Snapshot {
     "The server's version and runtime (always 1)",
     ["version", "deno", "v8", "typescript"],
   );
+  readonly notificationQueue = gauge(
+    "maxiofs_notification_queue_depth",
+    "Event notifications waiting for delivery (state pending) or dead letters (state dead), per webhook target",
+    ["tenant", "target", "state"],
+  );
   readonly #lag = monitorEventLoopDelay({ resolution: 10 });
   readonly #started: number;
 
@@ -185,6 +192,12 @@ export class Snapshot {
       this.bucketBytes.set(labels, b.bytes);
     }
     await this.#tenants(tenants);
+    this.notificationQueue.reset();
+    for (const q of src.notificationQueue?.() ?? []) {
+      const labels = { tenant: nameOf(q.targetNs), target: q.target };
+      this.notificationQueue.set({ ...labels, state: "pending" }, q.pending);
+      this.notificationQueue.set({ ...labels, state: "dead" }, q.dead);
+    }
     const disk = src.disk();
     this.diskFree.set(disk.freeBytes);
     this.diskUsed.set(disk.usedBytes);
