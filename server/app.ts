@@ -249,6 +249,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       log,
       intervalMs: cfg.accessLogDeliverySeconds * 1000,
       region: cfg.region,
+      encryptNewObjects: cfg.encryptNewObjects,
     });
     await accessLogs.load();
     hooks.push((info) => accessLogs.record(info));
@@ -309,6 +310,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       log,
       intervalMs: cfg.inventoryIntervalSeconds * 1000,
       jobs: jobRecorder,
+      encryptNewObjects: cfg.encryptNewObjects,
     });
     inventory.start();
     accessLogs.start();

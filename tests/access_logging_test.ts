@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutBucketLoggingCommand,
   PutObjectCommand,
   type S3Client,
@@ -40,6 +41,14 @@ Deno.test("server access logging", async (t) => {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: "logged" }));
     await s3.send(new CreateBucketCommand({ Bucket: "log-target" }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: "log-target",
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+      }),
+    );
 
     await t.step("logging is off until configured; round trip", async () => {
       const off = await s3.send(new GetBucketLoggingCommand({ Bucket: "logged" }));
@@ -101,6 +110,9 @@ Deno.test("server access logging", async (t) => {
       assertEquals(keys.length, 1);
       assert(/^logs\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/.test(keys[0]), keys[0]);
       const records = (await linesOf(s3, "log-target", keys)).map(parseLogRecord);
+      // The target's default encryption applies to log objects, as to any PUT without headers.
+      const stored = await s3.send(new HeadObjectCommand({ Bucket: "log-target", Key: keys[0] }));
+      assertEquals(stored.ServerSideEncryption, "AES256");
       // The target grants are given on each log object, beside its owner's FULL_CONTROL.
       const acl = await s3.send(new GetObjectAclCommand({ Bucket: "log-target", Key: keys[0] }));
       assertEquals(acl.Grants?.map((g) => [g.Grantee?.URI ?? g.Grantee?.ID, g.Permission]), [

@@ -10,6 +10,7 @@ import {
   DeleteBucketInventoryConfigurationCommand,
   GetBucketInventoryConfigurationCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   type InventoryConfiguration,
   ListBucketInventoryConfigurationsCommand,
   ListObjectsV2Command,
@@ -315,7 +316,11 @@ Deno.test("inventory configurations and reports", async (t) => {
             Schedule: { Frequency: "Weekly" },
             OptionalFields: ["Size"],
             Destination: {
-              S3BucketDestination: { Bucket: "arn:aws:s3:::inv-dest", Format: "CSV" },
+              S3BucketDestination: {
+                Bucket: "arn:aws:s3:::inv-dest",
+                Format: "CSV",
+                Encryption: { SSES3: {} },
+              },
             },
           }),
         }),
@@ -330,6 +335,11 @@ Deno.test("inventory configurations and reports", async (t) => {
       assertEquals(data.length, 1);
       const manifest = JSON.parse(await text(s3, "inv-dest", run.manifestKey!));
       assertEquals(manifest.fileSchema, "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size");
+      // The configuration's SSE-S3 encrypts the report's objects.
+      for (const Key of [data[0], run.manifestKey!]) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: "inv-dest", Key }));
+        assertEquals(head.ServerSideEncryption, "AES256", Key);
+      }
       const rows = (await gunzip(s3, "inv-dest", data[0])).trimEnd().split("\n");
       assertEquals(rows, [
         `"inv-ver","k","${v2.VersionId}","true","false","2"`,

@@ -18,6 +18,11 @@ import { type GranteeLookup, privateAcl } from "../../iam/acl.ts";
 import { canonicalUser } from "../../iam/ownership.ts";
 import { type BucketLogging, LOGGING_CONFIG } from "./config.ts";
 import { logRecord } from "./format.ts";
+import {
+  type BucketEncryption,
+  ENCRYPTION_CONFIG,
+  resolveSse,
+} from "../../s3/bucket_encryption.ts";
 
 /** A source bucket's logging in force, with what its records need. */
 interface Source {
@@ -44,6 +49,8 @@ export interface AccessLogDeliveryOptions {
   intervalMs: number;
   /** A source bucket's records are delivered early once they reach this many bytes. */
   maxBufferBytes?: number;
+  /** `--encrypt-new-objects`: SSE-S3 for log objects when the target has no default. */
+  encryptNewObjects?: boolean;
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");
@@ -189,6 +196,12 @@ export class AccessLogDelivery {
     const acl: StoredAcl | undefined = cfg.grants.length
       ? { owner, grants: [...privateAcl(owner).grants, ...cfg.grants] }
       : undefined;
+    // Encrypted as an S3 PUT without encryption headers would be: the target's default.
+    const sse = resolveSse(
+      undefined,
+      await storage.getBucketConfig<BucketEncryption>(target.id, ENCRYPTION_CONFIG),
+      this.#opts.encryptNewObjects ?? false,
+    );
     await storage.putObject(target, {
       key,
       body: new Blob([bytes]).stream(),
@@ -197,6 +210,7 @@ export class AccessLogDelivery {
       meta: {},
       ownerId: target.ownerId,
       ...(acl ? { acl } : {}),
+      ...(sse ? { sse } : {}),
     });
   }
 }

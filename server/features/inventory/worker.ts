@@ -14,6 +14,11 @@ import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import { isS3Error, S3Error } from "../../s3/errors.ts";
 import { LIFECYCLE_CONFIG, type LifecycleConfig } from "../lifecycle/config.ts";
+import {
+  type BucketEncryption,
+  ENCRYPTION_CONFIG,
+  resolveSse,
+} from "../../s3/bucket_encryption.ts";
 import { type JobRecorder, UNRECORDED_JOBS } from "../metrics/mod.ts";
 import {
   INVENTORY_CONFIG,
@@ -56,6 +61,8 @@ export interface InventoryWorkerOptions {
   /** How often due reports are looked for (0: only on demand). */
   intervalMs: number;
   jobs?: JobRecorder;
+  /** `--encrypt-new-objects`: SSE-S3 for reports when neither they nor the destination ask. */
+  encryptNewObjects?: boolean;
 }
 
 /** Every version (or current object) of a bucket under a prefix, a page at a time. */
@@ -211,6 +218,12 @@ export class InventoryWorker {
         ? await storage.getBucketConfig<LifecycleConfig>(bucket.id, LIFECYCLE_CONFIG)
         : null,
     };
+    // The report's own encryption, else the destination's default, as an S3 PUT resolves it.
+    const sse = resolveSse(
+      sseOf(cfg),
+      await storage.getBucketConfig<BucketEncryption>(dest.id, ENCRYPTION_CONFIG),
+      this.#opts.encryptNewObjects ?? false,
+    );
     const put = (key: string, body: ReadableStream<Uint8Array>, contentType: string) =>
       storage.putObject(dest, {
         key,
@@ -219,7 +232,7 @@ export class InventoryWorker {
         content: { contentType },
         meta: {},
         ownerId: dest.ownerId,
-        sse: sseOf(cfg),
+        sse,
       });
     const rows = eachRow(storage, bucket, cfg);
     let exhausted = false;
