@@ -8,6 +8,7 @@ import { assert, assertEquals, assertS3Error } from "./_helpers/assert.ts";
 import {
   CreateBucketCommand,
   DeleteBucketInventoryConfigurationCommand,
+  DeleteObjectCommand,
   GetBucketInventoryConfigurationCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -20,6 +21,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { startApp } from "./_helpers/app.ts";
+import { InventoryWorker } from "../server/features/inventory/worker.ts";
 import { signedFetch } from "./_helpers/signed_fetch.ts";
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, type TestServer } from "./_helpers/server.ts";
 
@@ -307,6 +309,8 @@ Deno.test("inventory configurations and reports", async (t) => {
       );
       const v1 = await s3.send(new PutObjectCommand({ Bucket: "inv-ver", Key: "k", Body: "1" }));
       const v2 = await s3.send(new PutObjectCommand({ Bucket: "inv-ver", Key: "k", Body: "22" }));
+      const g = await s3.send(new PutObjectCommand({ Bucket: "inv-ver", Key: "gone", Body: "g" }));
+      const marker = await s3.send(new DeleteObjectCommand({ Bucket: "inv-ver", Key: "gone" }));
       await s3.send(
         new PutBucketInventoryConfigurationCommand({
           Bucket: "inv-ver",
@@ -342,6 +346,8 @@ Deno.test("inventory configurations and reports", async (t) => {
       }
       const rows = (await gunzip(s3, "inv-dest", data[0])).trimEnd().split("\n");
       assertEquals(rows, [
+        `"inv-ver","gone","${marker.VersionId}","true","true",""`,
+        `"inv-ver","gone","${g.VersionId}","false","false","1"`,
         `"inv-ver","k","${v2.VersionId}","true","false","2"`,
         `"inv-ver","k","${v1.VersionId}","false","false","1"`,
       ]);
@@ -352,6 +358,52 @@ Deno.test("inventory configurations and reports", async (t) => {
       await app.inventory.runDue(now + 7 * DAY);
       assertEquals(app.inventory.runs.list(ver).length, 2);
     });
+
+    await t.step(
+      "large reports split into data files; no empty file after a full one",
+      async () => {
+        await s3.send(new CreateBucketCommand({ Bucket: "inv-split" }));
+        const keys = ["k1", "k2", "k3", "k4", "k5"];
+        for (const Key of keys) {
+          await s3.send(new PutObjectCommand({ Bucket: "inv-split", Key, Body: Key }));
+        }
+        // The same worker with two rows per file (the server's writes 1,000,000).
+        const worker = new InventoryWorker({
+          storage: app.storage.backend,
+          db: app.iam.core.db,
+          clock: { now: () => now },
+          log: { debug() {}, info() {}, warn() {}, error() {} },
+          intervalMs: 0,
+          fileRows: 2,
+        });
+        const split = await app.storage.backend.getBucket("", "inv-split");
+        const report = async (id: string) => {
+          await s3.send(
+            new PutBucketInventoryConfigurationCommand({
+              Bucket: "inv-split",
+              Id: id,
+              InventoryConfiguration: config(id),
+            }),
+          );
+          const run = await worker.runNow(split, id);
+          assertEquals(run.status, "done", run.error ?? "");
+          const manifest = JSON.parse(await text(s3, "inv-dest", run.manifestKey!));
+          const rows: string[] = [];
+          for (const f of manifest.files) {
+            rows.push(...(await gunzip(s3, "inv-dest", f.key)).trimEnd().split("\n"));
+          }
+          return { files: manifest.files.length, rows, run };
+        };
+        const five = await report("five");
+        assertEquals(five.files, 3);
+        assertEquals(five.run.files, 3);
+        assertEquals(five.rows, keys.map((k) => `"inv-split","${k}"`));
+        await s3.send(new DeleteObjectCommand({ Bucket: "inv-split", Key: "k5" }));
+        const four = await report("four");
+        assertEquals(four.files, 2);
+        assertEquals(four.rows.length, 4);
+      },
+    );
   } finally {
     await stop();
   }

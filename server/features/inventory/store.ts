@@ -98,6 +98,14 @@ export class InventoryRuns {
     return r?.t ?? null;
   }
 
+  /** One report by id (null: no such row). */
+  get(id: number): InventoryRun | null {
+    const r = this.db.prepare(`SELECT * FROM inventory_runs WHERE id = ?`).get(id) as
+      | Row
+      | undefined;
+    return r ? runOf(r) : null;
+  }
+
   /** A bucket's reports, newest first (`limit` at most). */
   list(bucketId: string, limit = 50): InventoryRun[] {
     const rows = this.db.prepare(

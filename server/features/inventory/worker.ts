@@ -61,6 +61,8 @@ export interface InventoryWorkerOptions {
   /** How often due reports are looked for (0: only on demand). */
   intervalMs: number;
   jobs?: JobRecorder;
+  /** Rows per data file (FILE_ROWS; tests make it small to see files split). */
+  fileRows?: number;
   /** `--encrypt-new-objects`: SSE-S3 for reports when neither they nor the destination ask. */
   encryptNewObjects?: boolean;
 }
@@ -196,7 +198,7 @@ export class InventoryWorker {
       log.error("inventory report failed", { bucket: bucket.name, id: cfg.id, error });
       this.runs.finish(runId, { finishedAt: clock.now(), ...counts, error: error.slice(0, 500) });
     }
-    return this.runs.list(bucket.id, 50).find((r) => r.id === runId)!;
+    return this.runs.get(runId)!;
   }
 
   async #writeReport(
@@ -235,16 +237,24 @@ export class InventoryWorker {
         sse,
       });
     const rows = eachRow(storage, bucket, cfg);
+    /** The row read to learn whether another data file is needed (a full file just ended). */
+    let ahead: IteratorResult<{ rec: ObjectRecord; isLatest: boolean }> | null = null;
+    const nextRow = () => {
+      const a = ahead;
+      ahead = null;
+      return a ?? rows.next();
+    };
     let exhausted = false;
     const enc = new TextEncoder();
-    /** The next data file's text: rows until FILE_ROWS or the end of the listing. */
+    const fileRows = this.#opts.fileRows ?? FILE_ROWS;
+    /** The next data file's text: rows until `fileRows` or the end of the listing. */
     const fileStream = () => {
       let inFile = 0;
       return new ReadableStream<Uint8Array>({
         async pull(controller) {
           let text = "";
-          while (text.length < CHUNK_BYTES && inFile < FILE_ROWS) {
-            const next = await rows.next();
+          while (text.length < CHUNK_BYTES && inFile < fileRows) {
+            const next = await nextRow();
             if (next.done) {
               exhausted = true;
               break;
@@ -257,13 +267,14 @@ export class InventoryWorker {
             if (!rec.deleteMarker) counts.bytes += rec.size;
           }
           if (text) controller.enqueue(enc.encode(text));
-          if (exhausted || inFile >= FILE_ROWS) controller.close();
+          if (exhausted || inFile >= fileRows) controller.close();
         },
       });
     };
     const files: ManifestFile[] = [];
     const ext = json ? "json.gz" : "csv.gz";
-    do {
+    // At least one data file (empty for an empty bucket); another only while rows remain.
+    while (files.length === 0 || !exhausted) {
       const key = `${base}data/${crypto.randomUUID()}.${ext}`;
       const rec = await put(
         key,
@@ -274,7 +285,11 @@ export class InventoryWorker {
       );
       files.push({ key, size: rec.size, MD5checksum: rec.etag.replace(/"/g, "") });
       counts.files++;
-    } while (!exhausted);
+      if (!exhausted) {
+        ahead = await rows.next();
+        exhausted = ahead.done === true;
+      }
+    }
     const folder = `${base}${reportFolder(now)}/`;
     const manifest = manifestJson({
       sourceBucket: bucket.name,
