@@ -5,10 +5,11 @@
  *   bucketOwner bucket [time] remoteIp requester requestId operation key "requestUri" status
  *   errorCode bytesSent objectSize totalTime turnAroundTime "referer" "userAgent" versionId
  *   hostId signatureVersion cipherSuite authType hostHeader tlsVersion accessPointArn aclRequired
+ *   sourceRegion
  *
  * What this server cannot know is `-`: the TLS cipher suite and version (the runtime does not
- * tell them), the turn-around time (the body is read by the operation itself), access points and
- * whether an ACL was needed.
+ * tell them), the turn-around time (the body is read by the operation itself), access points,
+ * whether an ACL was needed and the AWS Region a request came from.
  */
 import type { RequestInfo } from "../../s3/context.ts";
 
@@ -40,6 +41,7 @@ export const LOG_FIELDS = [
   "tlsVersion",
   "accessPointArn",
   "aclRequired",
+  "sourceRegion",
 ] as const;
 
 /** Operations whose AWS name is not `REST.<METHOD>.<subresource>`. */
@@ -208,6 +210,7 @@ export function logRecord(
     "-",
     dash(authType(info.authMethod)),
     dash(req.headers.get("host") ?? url.host),
+    "-",
     "-",
     "-",
     "-",

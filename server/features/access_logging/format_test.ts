@@ -61,7 +61,7 @@ Deno.test("a record has the AWS fields in order and parses back", () => {
     line,
     "owner-1 b [06/Feb/2019:00:00:38 +0000] 192.0.2.3 u-1 3E57427F3EXAMPLE REST.GET.OBJECT " +
       'dir/a%20b%2Bc.txt "GET /b/dir/a%20b%2Bc.txt?versionId=v9 HTTP/1.1" 206 - 100 5000 12 - ' +
-      '"http://ref.example/" "agent \\"x\\"" v9 3E57427F3EXAMPLE SigV4 - QueryString s3.test - - -',
+      '"http://ref.example/" "agent \\"x\\"" v9 3E57427F3EXAMPLE SigV4 - QueryString s3.test - - - -',
   );
   const r = parseLogRecord(line);
   assertEquals(Object.keys(r), [...LOG_FIELDS]);
