@@ -139,6 +139,19 @@ Deno.test("console API and admin CLI: bucket inventory and access logging", asyn
 
     dataDir = s.srv.dataDir;
     await s.srv.stop({ keepData: true });
+    // Offline, on the stopped server's data dir.
+    const offline = await cli(
+      "inventory",
+      "run",
+      "csrc",
+      "weekly",
+      "--tenant",
+      "invt",
+      "--data-dir",
+      dataDir,
+    );
+    assertEquals(offline.code, 0, offline.stderr);
+    assertEquals((offline.json as { status: string }).status, "done");
     // The records buffered at the stop were delivered: read them back after a restart.
     const again = await startServer({ dataDir });
     try {
@@ -153,6 +166,12 @@ Deno.test("console API and admin CLI: bucket inventory and access logging", asyn
         new ListObjectsV2Command({ Bucket: "cdst", Prefix: "access/" }),
       );
       assertEquals(listed.Contents?.length, 1);
+      // A data file each from Run now, the CLI through the API and the CLI offline (their
+      // manifests share the minute's folder: the last one written stays).
+      const data = await root.send(
+        new ListObjectsV2Command({ Bucket: "cdst", Prefix: "inv/csrc/weekly/data/" }),
+      );
+      assertEquals(data.Contents?.length, 3);
       const body = await (await root.send(
         new GetObjectCommand({ Bucket: "cdst", Key: listed.Contents![0].Key! }),
       )).Body!.transformToString();
