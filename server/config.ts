@@ -276,8 +276,8 @@ export const OPTIONS: OptionSpec[] = [
   },
   {
     key: "accessLogDeliverySeconds",
-    flag: "access-log-delivery",
-    env: "MAXIOFS_ACCESS_LOG_DELIVERY",
+    flag: "log-delivery",
+    env: "MAXIOFS_LOG_DELIVERY",
     kind: "number",
     help: "seconds between deliveries of server access log objects to target buckets",
   },
