@@ -13,7 +13,6 @@
 import { IamError } from "../../server/iam/errors.ts";
 import { buildXml, child, children, escapeXml, parseXml } from "../../server/s3/xml.ts";
 import {
-  bucketOfArn,
   type InventoryConfiguration,
   inventoryXml,
   OPTIONAL_FIELDS,
@@ -62,7 +61,8 @@ function inventoryDocument(id: string, body: Record<string, unknown>): string {
     enabled: body.enabled !== false,
     destination: {
       bucketArn,
-      bucket: bucketArn.startsWith("arn:") ? bucketOfArn(bucketArn) : bucketArn,
+      // Only the ARN goes into the document; S3 checks it (a bad one: InvalidArgument).
+      bucket: "",
       format: str(d.format ?? "CSV", "destination.format") as "CSV",
       ...(d.prefix ? { prefix: str(d.prefix, "destination.prefix") } : {}),
       ...(d.encryption ? { encryption: d.encryption as { mode: "SSE-S3" } } : {}),
