@@ -98,6 +98,23 @@ async function bucketOf(ctx: Authed) {
   return await ctx.deps.storage.getBucket(ns, ctx.params.bucket);
 }
 
+/** Runs `?inventory&id=<:id>` on the route's bucket as the session user; S3's refusal throws. */
+async function inventoryCall(ctx: Authed, method: string, xml: string | null = null) {
+  const res = await bucketSubresourceCall(
+    ctx,
+    method,
+    [["inventory", ""], ["id", ctx.params.id]],
+    xml,
+  );
+  await succeeded(res);
+}
+
+/** An S3 answer that must be a success (its body unread): its error thrown otherwise. */
+async function succeeded(res: Response): Promise<void> {
+  if (!res.ok) throw await s3Failure(res);
+  await res.body?.cancel();
+}
+
 function inventoryWorker(ctx: Authed) {
   const w = ctx.deps.inventory;
   if (!w) throw new IamError("NotFound", "inventory is not set up");
@@ -112,34 +129,16 @@ export const bucketServicesRoutes: Route[] = [
     return json({ configurations, runs });
   }),
   route("PUT", "/buckets/:bucket/inventory/:id", async (ctx) => {
-    const xml = inventoryDocument(ctx.params.id, await readJson(ctx.req));
-    const res = await bucketSubresourceCall(
-      ctx,
-      "PUT",
-      [["inventory", ""], ["id", ctx.params.id]],
-      xml,
-    );
-    if (!res.ok) throw await s3Failure(res);
-    await res.body?.cancel();
+    await inventoryCall(ctx, "PUT", inventoryDocument(ctx.params.id, await readJson(ctx.req)));
     return noContent();
   }),
   route("DELETE", "/buckets/:bucket/inventory/:id", async (ctx) => {
-    const res = await bucketSubresourceCall(ctx, "DELETE", [["inventory", ""], [
-      "id",
-      ctx.params.id,
-    ]]);
-    if (!res.ok) throw await s3Failure(res);
-    await res.body?.cancel();
+    await inventoryCall(ctx, "DELETE");
     return noContent();
   }),
   route("POST", "/buckets/:bucket/inventory/:id/run", async (ctx) => {
-    // Whoever may change the configuration may have its report written now.
-    const res = await bucketSubresourceCall(ctx, "GET", [["inventory", ""], [
-      "id",
-      ctx.params.id,
-    ]]);
-    if (!res.ok) throw await s3Failure(res);
-    await res.body?.cancel();
+    // Whoever may read the configuration may have its report written now.
+    await inventoryCall(ctx, "GET");
     const bucket = await bucketOf(ctx);
     const run = await inventoryWorker(ctx).runNow(bucket, ctx.params.id);
     audit(ctx, {
@@ -171,9 +170,9 @@ export const bucketServicesRoutes: Route[] = [
   route("PUT", "/buckets/:bucket/logging", async (ctx) => {
     const body = await readJson(ctx.req).catch(() => null);
     const on = body && typeof body.targetBucket === "string" ? body : null;
-    const res = await bucketSubresourceCall(ctx, "PUT", [["logging", ""]], loggingDocument(on));
-    if (!res.ok) throw await s3Failure(res);
-    await res.body?.cancel();
+    await succeeded(
+      await bucketSubresourceCall(ctx, "PUT", [["logging", ""]], loggingDocument(on)),
+    );
     return noContent();
   }),
 ];
