@@ -194,15 +194,16 @@ export function parseInventoryConfiguration(doc: XmlNode, id: string): Inventory
 export function inventoryXml(cfg: InventoryConfiguration): XmlObject {
   const d = cfg.destination;
   const dest: XmlObject = {};
+  // AWS's element order.
   if (d.accountId) dest.AccountId = d.accountId;
   dest.Bucket = d.bucketArn;
-  dest.Format = d.format;
-  if (d.prefix) dest.Prefix = d.prefix;
   if (d.encryption) {
     dest.Encryption = d.encryption.mode === "SSE-KMS"
       ? { "SSE-KMS": { KeyId: d.encryption.keyId } }
       : { "SSE-S3": {} };
   }
+  dest.Format = d.format;
+  if (d.prefix) dest.Prefix = d.prefix;
   const out: XmlObject = {
     Destination: { S3BucketDestination: dest },
     IsEnabled: cfg.enabled,
