@@ -121,6 +121,7 @@ async function main(): Promise<number> {
       history: app.history,
       encryption: app.encryption,
       notifications: app.notifications,
+      inventory: app.inventory,
     }),
   });
   const metrics = app.metrics;

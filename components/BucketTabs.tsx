@@ -15,6 +15,7 @@ export const TABS: readonly BucketTab[] = [
   { path: "/settings", label: "Settings" },
   { path: "/website", label: "Website" },
   { path: "/notifications", label: "Notifications" },
+  { path: "/inventory", label: "Inventory & logging" },
 ];
 
 export function BucketTabs(

@@ -9,21 +9,22 @@ import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/BucketNotifications.tsx";
-import $i8 from "../islands/BucketSettings.tsx";
-import $i9 from "../islands/BucketWebsite.tsx";
-import $i10 from "../islands/Dashboard.tsx";
-import $i11 from "../islands/Encryption.tsx";
-import $i12 from "../islands/KmsKeys.tsx";
-import $i13 from "../islands/LoginForm.tsx";
-import $i14 from "../islands/MaintenanceBanner.tsx";
-import $i15 from "../islands/Metrics.tsx";
-import $i16 from "../islands/ObjectBrowser.tsx";
-import $i17 from "../islands/Profile.tsx";
-import $i18 from "../islands/Settings.tsx";
-import $i19 from "../islands/Tenants.tsx";
-import $i20 from "../islands/UserMenu.tsx";
-import $i21 from "../islands/Users.tsx";
-import $i22 from "../islands/WebhookTargets.tsx";
+import $i8 from "../islands/BucketServices.tsx";
+import $i9 from "../islands/BucketSettings.tsx";
+import $i10 from "../islands/BucketWebsite.tsx";
+import $i11 from "../islands/Dashboard.tsx";
+import $i12 from "../islands/Encryption.tsx";
+import $i13 from "../islands/KmsKeys.tsx";
+import $i14 from "../islands/LoginForm.tsx";
+import $i15 from "../islands/MaintenanceBanner.tsx";
+import $i16 from "../islands/Metrics.tsx";
+import $i17 from "../islands/ObjectBrowser.tsx";
+import $i18 from "../islands/Profile.tsx";
+import $i19 from "../islands/Settings.tsx";
+import $i20 from "../islands/Tenants.tsx";
+import $i21 from "../islands/UserMenu.tsx";
+import $i22 from "../islands/Users.tsx";
+import $i23 from "../islands/WebhookTargets.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -34,19 +35,20 @@ hydrateIslands({
   "BucketAccess": $i5,
   "BucketList": $i6,
   "BucketNotifications": $i7,
-  "BucketSettings": $i8,
-  "BucketWebsite": $i9,
-  "Dashboard": $i10,
-  "Encryption": $i11,
-  "KmsKeys": $i12,
-  "LoginForm": $i13,
-  "MaintenanceBanner": $i14,
-  "Metrics": $i15,
-  "ObjectBrowser": $i16,
-  "Profile": $i17,
-  "Settings": $i18,
-  "Tenants": $i19,
-  "UserMenu": $i20,
-  "Users": $i21,
-  "WebhookTargets": $i22,
+  "BucketServices": $i8,
+  "BucketSettings": $i9,
+  "BucketWebsite": $i10,
+  "Dashboard": $i11,
+  "Encryption": $i12,
+  "KmsKeys": $i13,
+  "LoginForm": $i14,
+  "MaintenanceBanner": $i15,
+  "Metrics": $i16,
+  "ObjectBrowser": $i17,
+  "Profile": $i18,
+  "Settings": $i19,
+  "Tenants": $i20,
+  "UserMenu": $i21,
+  "Users": $i22,
+  "WebhookTargets": $i23,
 });

@@ -7,22 +7,23 @@ import * as $r3 from "../routes/access.tsx";
 import * as $r4 from "../routes/alerts.tsx";
 import * as $r5 from "../routes/audit.tsx";
 import * as $r6 from "../routes/buckets/[bucket].tsx";
-import * as $r7 from "../routes/buckets/[bucket]/notifications.tsx";
-import * as $r8 from "../routes/buckets/[bucket]/permissions.tsx";
-import * as $r9 from "../routes/buckets/[bucket]/settings.tsx";
-import * as $r10 from "../routes/buckets/[bucket]/website.tsx";
-import * as $r11 from "../routes/buckets/index.tsx";
-import * as $r12 from "../routes/charts.tsx";
-import * as $r13 from "../routes/encryption.tsx";
-import * as $r14 from "../routes/index.tsx";
-import * as $r15 from "../routes/keys.tsx";
-import * as $r16 from "../routes/kms.tsx";
-import * as $r17 from "../routes/login.tsx";
-import * as $r18 from "../routes/notifications.tsx";
-import * as $r19 from "../routes/profile.tsx";
-import * as $r20 from "../routes/settings.tsx";
-import * as $r21 from "../routes/tenants.tsx";
-import * as $r22 from "../routes/users.tsx";
+import * as $r7 from "../routes/buckets/[bucket]/inventory.tsx";
+import * as $r8 from "../routes/buckets/[bucket]/notifications.tsx";
+import * as $r9 from "../routes/buckets/[bucket]/permissions.tsx";
+import * as $r10 from "../routes/buckets/[bucket]/settings.tsx";
+import * as $r11 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r12 from "../routes/buckets/index.tsx";
+import * as $r13 from "../routes/charts.tsx";
+import * as $r14 from "../routes/encryption.tsx";
+import * as $r15 from "../routes/index.tsx";
+import * as $r16 from "../routes/keys.tsx";
+import * as $r17 from "../routes/kms.tsx";
+import * as $r18 from "../routes/login.tsx";
+import * as $r19 from "../routes/notifications.tsx";
+import * as $r20 from "../routes/profile.tsx";
+import * as $r21 from "../routes/settings.tsx";
+import * as $r22 from "../routes/tenants.tsx";
+import * as $r23 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -31,21 +32,22 @@ import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/BucketNotifications.tsx";
-import * as $i8 from "../islands/BucketSettings.tsx";
-import * as $i9 from "../islands/BucketWebsite.tsx";
-import * as $i10 from "../islands/Dashboard.tsx";
-import * as $i11 from "../islands/Encryption.tsx";
-import * as $i12 from "../islands/KmsKeys.tsx";
-import * as $i13 from "../islands/LoginForm.tsx";
-import * as $i14 from "../islands/MaintenanceBanner.tsx";
-import * as $i15 from "../islands/Metrics.tsx";
-import * as $i16 from "../islands/ObjectBrowser.tsx";
-import * as $i17 from "../islands/Profile.tsx";
-import * as $i18 from "../islands/Settings.tsx";
-import * as $i19 from "../islands/Tenants.tsx";
-import * as $i20 from "../islands/UserMenu.tsx";
-import * as $i21 from "../islands/Users.tsx";
-import * as $i22 from "../islands/WebhookTargets.tsx";
+import * as $i8 from "../islands/BucketServices.tsx";
+import * as $i9 from "../islands/BucketSettings.tsx";
+import * as $i10 from "../islands/BucketWebsite.tsx";
+import * as $i11 from "../islands/Dashboard.tsx";
+import * as $i12 from "../islands/Encryption.tsx";
+import * as $i13 from "../islands/KmsKeys.tsx";
+import * as $i14 from "../islands/LoginForm.tsx";
+import * as $i15 from "../islands/MaintenanceBanner.tsx";
+import * as $i16 from "../islands/Metrics.tsx";
+import * as $i17 from "../islands/ObjectBrowser.tsx";
+import * as $i18 from "../islands/Profile.tsx";
+import * as $i19 from "../islands/Settings.tsx";
+import * as $i20 from "../islands/Tenants.tsx";
+import * as $i21 from "../islands/UserMenu.tsx";
+import * as $i22 from "../islands/Users.tsx";
+import * as $i23 from "../islands/WebhookTargets.tsx";
 
 export const manifest = {
   routes: {
@@ -56,22 +58,23 @@ export const manifest = {
     "alerts.tsx": $r4,
     "audit.tsx": $r5,
     "buckets/[bucket].tsx": $r6,
-    "buckets/[bucket]/notifications.tsx": $r7,
-    "buckets/[bucket]/permissions.tsx": $r8,
-    "buckets/[bucket]/settings.tsx": $r9,
-    "buckets/[bucket]/website.tsx": $r10,
-    "buckets/index.tsx": $r11,
-    "charts.tsx": $r12,
-    "encryption.tsx": $r13,
-    "index.tsx": $r14,
-    "keys.tsx": $r15,
-    "kms.tsx": $r16,
-    "login.tsx": $r17,
-    "notifications.tsx": $r18,
-    "profile.tsx": $r19,
-    "settings.tsx": $r20,
-    "tenants.tsx": $r21,
-    "users.tsx": $r22,
+    "buckets/[bucket]/inventory.tsx": $r7,
+    "buckets/[bucket]/notifications.tsx": $r8,
+    "buckets/[bucket]/permissions.tsx": $r9,
+    "buckets/[bucket]/settings.tsx": $r10,
+    "buckets/[bucket]/website.tsx": $r11,
+    "buckets/index.tsx": $r12,
+    "charts.tsx": $r13,
+    "encryption.tsx": $r14,
+    "index.tsx": $r15,
+    "keys.tsx": $r16,
+    "kms.tsx": $r17,
+    "login.tsx": $r18,
+    "notifications.tsx": $r19,
+    "profile.tsx": $r20,
+    "settings.tsx": $r21,
+    "tenants.tsx": $r22,
+    "users.tsx": $r23,
   },
   islands: {
     "AccessControl": $i0,
@@ -82,20 +85,21 @@ export const manifest = {
     "BucketAccess": $i5,
     "BucketList": $i6,
     "BucketNotifications": $i7,
-    "BucketSettings": $i8,
-    "BucketWebsite": $i9,
-    "Dashboard": $i10,
-    "Encryption": $i11,
-    "KmsKeys": $i12,
-    "LoginForm": $i13,
-    "MaintenanceBanner": $i14,
-    "Metrics": $i15,
-    "ObjectBrowser": $i16,
-    "Profile": $i17,
-    "Settings": $i18,
-    "Tenants": $i19,
-    "UserMenu": $i20,
-    "Users": $i21,
-    "WebhookTargets": $i22,
+    "BucketServices": $i8,
+    "BucketSettings": $i9,
+    "BucketWebsite": $i10,
+    "Dashboard": $i11,
+    "Encryption": $i12,
+    "KmsKeys": $i13,
+    "LoginForm": $i14,
+    "MaintenanceBanner": $i15,
+    "Metrics": $i16,
+    "ObjectBrowser": $i17,
+    "Profile": $i18,
+    "Settings": $i19,
+    "Tenants": $i20,
+    "UserMenu": $i21,
+    "Users": $i22,
+    "WebhookTargets": $i23,
   },
 };

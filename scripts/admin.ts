@@ -28,6 +28,8 @@
  *   scrub status           the integrity scrubber's pass in progress and last pass, with findings
  *   scrub verify <bucket> [--tenant T]  (or `verify <bucket>`) re-reads and verifies every
  *                          version of one bucket now; prints what it found
+ *   inventory run <bucket> <id> [--tenant T]  writes that inventory configuration's report now
+ *                          (whatever its schedule) and prints the run: objects, where written
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
  *                          system; needs free disk for a second copy; docs/operations.md)
@@ -58,6 +60,7 @@ import { generatePassword } from "../server/iam/passwords.ts";
 import { IamError } from "../server/iam/errors.ts";
 import * as pab from "../server/iam/public_access.ts";
 import { Scrubber } from "../server/features/integrity/scrubber.ts";
+import { InventoryWorker } from "../server/features/inventory/worker.ts";
 import { loadScrubState, passView } from "../server/features/integrity/state.ts";
 import { isS3Error } from "../server/s3/errors.ts";
 import { Keyring } from "../server/crypto/keyring.ts";
@@ -123,6 +126,8 @@ interface AdminOps extends KmsOps, NotifyOps {
   scrubStatus(): Promise<Json>;
   /** Verifies every version of one bucket now (`tenant` names its namespace). */
   verifyBucket(bucket: string, tenant?: string): Promise<Json>;
+  /** Writes one inventory configuration's report now; the run (history row). */
+  runInventory(bucket: string, id: string, tenant?: string): Promise<Json>;
   close(): Promise<void>;
 }
 
@@ -310,6 +315,19 @@ async function offlineOps(
       log("bucket.verify-integrity", `bucket/${name}`);
       return { bucket: name, tenantId: b.ns || null, ...passView(pass) };
     },
+    runInventory: async (name, id, tenant) => {
+      const b = await storage.backend.getBucket(tenant ? tenantId(tenant) : "", name);
+      const worker = new InventoryWorker({
+        storage: storage.backend,
+        db: core.db,
+        clock: systemClock,
+        log: createLogger("warn"),
+        intervalMs: 0,
+      });
+      const run = await worker.runNow(b, id);
+      log("bucket.inventory.run", `bucket/${name}`);
+      return run as unknown as Json;
+    },
     close: async () => {
       core.db.close();
       await storage.close();
@@ -389,6 +407,13 @@ function onlineOps(client: ConsoleClient): AdminOps {
           tenant ? `?tenantId=${await tenantByName(tenant)}` : ""
         }`,
       ),
+    runInventory: async (name, id, tenant) =>
+      (await call(
+        "POST",
+        `/buckets/${encodeURIComponent(name)}/inventory/${encodeURIComponent(id)}/run${
+          tenant ? `?tenantId=${await tenantByName(tenant)}` : ""
+        }`,
+      )).run as Json,
     close: () => client.close(),
   };
 }
@@ -428,7 +453,7 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  "Usage: deno task admin -- <tenant|user|key|kms|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|inventory|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
   KEYS_USAGE + "\n" + BUCKETS_USAGE;
 
 /**
@@ -583,6 +608,15 @@ export async function runAdmin(argv: string[]): Promise<number> {
         break;
       case "public-access-block set":
         out(await ops.putPublicAccessBlock(flags.get("tenant"), publicAccessFlags(flags)));
+        break;
+      case "inventory run":
+        out(
+          await ops.runInventory(
+            need(arg, "bucket name"),
+            need(positional[3], "inventory configuration id"),
+            flags.get("tenant"),
+          ),
+        );
         break;
       case "scrub status":
         out(await ops.scrubStatus());

@@ -56,6 +56,8 @@ import { VERSION } from "./version.ts";
 import { BuiltinKms } from "./crypto/builtin_kms.ts";
 import { Notifications } from "./features/notifications/mod.ts";
 import { getTenant } from "./iam/tenants.ts";
+import { InventoryWorker } from "./features/inventory/worker.ts";
+import { AccessLogDelivery } from "./features/access_logging/delivery.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -87,6 +89,13 @@ export interface ServerApp {
   kms: BuiltinKms;
   /** Bucket lifecycle rules; `runOnce(now)` runs a pass as of a given time (admin, tests). */
   lifecycle: LifecycleWorker;
+  /**
+   * Bucket inventory reports: `runDue(now)` writes the reports due as of a time, `runNow`
+   * one configuration's report now, `runs` the report history.
+   */
+  inventory: InventoryWorker;
+  /** Server access logging: records per logged bucket, delivered as log objects (`flush`). */
+  accessLogs: AccessLogDelivery;
   /** The integrity scrubber (`--scrub-rate`): its status, and on-demand bucket checks. */
   integrity: Scrubber;
   /** Alerts: the periodic check, the alert center (list, read marks) and the mail it sends. */
@@ -232,6 +241,18 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       metrics: recorders?.notifications,
       tenantName: (ns) => getTenant(ownIam.core, ns)?.name ?? ns,
     });
+    // Server access logging: one Map lookup per request for a bucket without it.
+    const accessLogs = new AccessLogDelivery({
+      storage: storage.backend,
+      grantees: iam.grantees,
+      clock,
+      log,
+      intervalMs: cfg.accessLogDeliverySeconds * 1000,
+      region: cfg.region,
+      encryptNewObjects: cfg.encryptNewObjects,
+    });
+    await accessLogs.load();
+    hooks.push((info) => accessLogs.record(info));
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -245,6 +266,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       quotas: tenantQuotas(db, bucketQuotas),
       gate,
       notificationTargets: notifications.targets,
+      accessLogs,
       onRequest: (info) => {
         for (const hook of hooks) hook(info);
       },
@@ -281,6 +303,17 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clock,
       jobs: jobRecorder,
     });
+    const inventory = new InventoryWorker({
+      storage: storage.backend,
+      db,
+      clock,
+      log,
+      intervalMs: cfg.inventoryIntervalSeconds * 1000,
+      jobs: jobRecorder,
+      encryptNewObjects: cfg.encryptNewObjects,
+    });
+    inventory.start();
+    accessLogs.start();
     const emailSettings = async (): Promise<EmailSettings> => {
       const e = ownIam.settings.current().email;
       return { ...e, password: await openSecret(ownIam.core, e.password) };
@@ -377,6 +410,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       clients: new ClientResolver(trustedProxyList(cfg.trustedProxies)),
       kms,
       lifecycle,
+      inventory,
+      accessLogs,
       metrics: metrics && { metrics, token: cfg.metricsToken },
       encryption,
       integrity,
@@ -390,6 +425,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         await Promise.all([
           feed.stop(),
           lifecycle.stop(),
+          inventory.stop(),
           jobs.stop(),
           integrity.stop(),
           alerts.stop(),
@@ -397,6 +433,8 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           encryption.stop(),
           notifications.stop(),
         ]);
+        // Last: the records of every request answered before the stop are delivered.
+        await accessLogs.stop();
         events.close();
         metrics?.close();
         await accessLines?.flush();

@@ -44,6 +44,10 @@ export interface Config {
   multipartMaxAgeSeconds: number;
   /** Seconds between bucket lifecycle passes (0 disables the periodic worker). */
   lifecycleIntervalSeconds: number;
+  /** Seconds between looks for due inventory reports (0: only on demand). */
+  inventoryIntervalSeconds: number;
+  /** Seconds between deliveries of server access log objects (0: at shutdown and when full). */
+  accessLogDeliverySeconds: number;
   /** Bytes per second the integrity scrubber re-reads at most (0: no background scrubbing). */
   scrubRate: number;
   /** Seconds from the end of one scrub pass to the start of the next. */
@@ -115,6 +119,8 @@ export const DEFAULTS: Config = {
   sweepIntervalSeconds: 3600,
   multipartMaxAgeSeconds: 7 * 24 * 3600,
   lifecycleIntervalSeconds: 3600,
+  inventoryIntervalSeconds: 3600,
+  accessLogDeliverySeconds: 300,
   scrubRate: 0,
   scrubIntervalSeconds: 7 * 24 * 3600,
   alertIntervalSeconds: 60,
@@ -260,6 +266,20 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LIFECYCLE_INTERVAL",
     kind: "number",
     help: "seconds between bucket lifecycle passes (0 = never)",
+  },
+  {
+    key: "inventoryIntervalSeconds",
+    flag: "inventory-interval",
+    env: "MAXIOFS_INVENTORY_INTERVAL",
+    kind: "number",
+    help: "seconds between looks for due bucket inventory reports (0 = only on demand)",
+  },
+  {
+    key: "accessLogDeliverySeconds",
+    flag: "log-delivery",
+    env: "MAXIOFS_LOG_DELIVERY",
+    kind: "number",
+    help: "seconds between deliveries of server access log objects to target buckets",
   },
   {
     key: "scrubRate",

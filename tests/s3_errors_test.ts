@@ -193,7 +193,8 @@ Deno.test("S3 errors and bucket operations", async (t) => {
     await t.step("unknown subresources answer NotImplemented (501), never 500", async () => {
       const cases: [string, string, Record<string, string>][] = [
         ["GET", "/errs", { analytics: "" }],
-        ["GET", "/errs", { inventory: "", id: "x" }],
+        ["GET", "/errs", { analytics: "", id: "x" }],
+        ["GET", "/errs/key", { inventory: "", id: "x" }],
         ["GET", "/errs", { metrics: "" }],
         ["GET", "/errs", { "intelligent-tiering": "" }],
         ["GET", "/errs/key", { torrent: "" }],

@@ -4,7 +4,6 @@
  * (s3:GetEncryptionConfiguration, s3:PutEncryptionConfiguration), validation and the S3 audit are
  * S3's own; the console page uses the S3 passthrough with the XML document instead.
  */
-import { createHash } from "node:crypto";
 import { IamError } from "../../server/iam/errors.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
 import { parseXml } from "../../server/s3/xml.ts";
@@ -14,9 +13,8 @@ import {
   bucketEncryptionXml,
   parseBucketEncryption,
 } from "../../server/s3/bucket_encryption.ts";
-import { scopeTenant } from "./access.ts";
-import { type Authed, json, markAudited, noContent, readJson, type Route, route } from "./http.ts";
-import { nsParam, runS3 } from "./s3_call.ts";
+import { type Authed, json, noContent, readJson, type Route, route } from "./http.ts";
+import { bucketSubresourceCall, s3Failure } from "./s3_call.ts";
 
 /** The JSON form of a default: `{algorithm, kmsKeyId?, bucketKey}`. */
 function toJson(cfg: BucketEncryption) {
@@ -27,49 +25,9 @@ function toJson(cfg: BucketEncryption) {
   };
 }
 
-async function s3Failure(res: Response): Promise<IamError> {
-  const text = await res.text();
-  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? "InternalError";
-  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? code;
-  const api = code === "NoSuchBucket"
-    ? "NotFound"
-    : code === "AccessDenied"
-    ? "Forbidden"
-    : res.status === 400
-    ? "InvalidRequest"
-    : "InternalError";
-  // The S3 handler has audited the request, failure included.
-  return markAudited(new IamError(api, message, { s3Code: code }));
-}
-
 /** Runs `?encryption` on the route's bucket as the session user. */
-function encryptionCall(
-  ctx: Authed,
-  method: string,
-  body: string | null = null,
-): Promise<Response> {
-  const bucket = ctx.params.bucket;
-  if (bucket === "" || bucket.includes("/")) {
-    throw new IamError("InvalidRequest", "invalid bucket name", { s3Code: "InvalidBucketName" });
-  }
-  const ns = scopeTenant(ctx, ctx.url.searchParams.get("tenantId") ?? undefined) ?? "";
-  const headers = new Headers();
-  if (ctx.userAgent) headers.set("user-agent", ctx.userAgent);
-  let stream: ReadableStream<Uint8Array> | null = null;
-  if (body !== null) {
-    const bytes = new TextEncoder().encode(body);
-    headers.set("content-type", "application/xml");
-    headers.set("content-md5", createHash("md5").update(bytes).digest("base64"));
-    stream = new Blob([bytes]).stream();
-  }
-  return runS3(ctx, {
-    method,
-    path: `/${encodeURIComponent(bucket)}`,
-    query: [["encryption", ""]],
-    headers,
-    body: stream,
-    tenantId: nsParam(ctx, ns),
-  });
+function encryptionCall(ctx: Authed, method: string, body: string | null = null) {
+  return bucketSubresourceCall(ctx, method, [["encryption", ""]], body);
 }
 
 export const bucketEncryptionRoutes: Route[] = [

@@ -15,6 +15,7 @@ import type { EmailSettings } from "../../server/features/alerts/mailer.ts";
 import type { HistoryRecorder } from "../../server/features/history/recorder.ts";
 import type { EventHub } from "../../server/http/events.ts";
 import type { KeyService } from "../../server/crypto/types.ts";
+import type { InventoryWorker } from "../../server/features/inventory/worker.ts";
 import type { MasterKeyRotation } from "../../server/features/encryption/rotation.ts";
 import type { Notifications } from "../../server/features/notifications/mod.ts";
 
@@ -50,6 +51,8 @@ export interface ApiDeps {
   encryption?: MasterKeyRotation;
   /** Webhook targets and dead letters of event notifications; absent: their routes answer 404. */
   notifications?: Notifications;
+  /** Bucket inventory reports: history and Run now (bucket_services_routes.ts). */
+  inventory?: InventoryWorker;
 }
 
 export interface ApiCtx {

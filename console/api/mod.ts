@@ -37,6 +37,7 @@ import { bucketQuotaRoutes } from "./bucket_quota_routes.ts";
 import { bucketEmptyRoutes } from "./bucket_empty.ts";
 import { websiteRoutes } from "./website_routes.ts";
 import { notificationRoutes } from "./notification_routes.ts";
+import { bucketServicesRoutes } from "./bucket_services_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -48,6 +49,7 @@ const ROUTES: Route[] = [
   ...accessRoutes,
   ...bucketRoutes,
   ...bucketEncryptionRoutes,
+  ...bucketServicesRoutes,
   ...publicAccessRoutes,
   ...integrityRoutes,
   ...alertRoutes,

@@ -244,6 +244,29 @@ CREATE TABLE notification_queue (
 CREATE INDEX notification_queue_due ON notification_queue(state, next_at);
 `,
   },
+  {
+    version: 9,
+    name: "inventory-runs",
+    // The report history of bucket inventories (features/inventory/): one row per report, with
+    // where it was written; the last finished run of a configuration says when the next is due.
+    sql: `
+CREATE TABLE inventory_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket_id TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+  objects INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  files INTEGER NOT NULL DEFAULT 0,
+  destination TEXT NOT NULL,
+  manifest_key TEXT,
+  error TEXT
+);
+CREATE INDEX inventory_runs_config ON inventory_runs(bucket_id, config_id, started_at);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

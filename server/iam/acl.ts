@@ -278,7 +278,7 @@ export function parseAclDocument(
   return dedupe({ owner, grants });
 }
 
-function parseGrantee(g: XmlNode, lookup: GranteeLookup): Grantee {
+export function parseGrantee(g: XmlNode, lookup: GranteeLookup): Grantee {
   const text = (name: string) => child(g, name)?.text.trim();
   switch (g.attrs["type"]) {
     case "CanonicalUser": {
@@ -303,17 +303,20 @@ function parseGrantee(g: XmlNode, lookup: GranteeLookup): Grantee {
 
 const XSI = "http://www.w3.org/2001/XMLSchema-instance";
 
+/** One `<Grant>` element (of an ACL document, or a logging configuration's TargetGrants). */
+export function grantXml(g: Grant): string {
+  const inner = g.grantee.type === "Group"
+    ? `<URI>${escapeXml(g.grantee.uri)}</URI>`
+    : `<ID>${escapeXml(g.grantee.id)}</ID><DisplayName>${
+      escapeXml(g.grantee.displayName)
+    }</DisplayName>`;
+  return `<Grant><Grantee xmlns:xsi="${XSI}" xsi:type="${g.grantee.type}">${inner}</Grantee>` +
+    `<Permission>${g.permission}</Permission></Grant>`;
+}
+
 /** The `AccessControlPolicy` document of GetBucketAcl and GetObjectAcl. */
 export function aclDocument(acl: StoredAcl): string {
-  const grants = acl.grants.map((g) => {
-    const inner = g.grantee.type === "Group"
-      ? `<URI>${escapeXml(g.grantee.uri)}</URI>`
-      : `<ID>${escapeXml(g.grantee.id)}</ID><DisplayName>${
-        escapeXml(g.grantee.displayName)
-      }</DisplayName>`;
-    return `<Grant><Grantee xmlns:xsi="${XSI}" xsi:type="${g.grantee.type}">${inner}</Grantee>` +
-      `<Permission>${g.permission}</Permission></Grant>`;
-  });
+  const grants = acl.grants.map(grantXml);
   // Grantees carry xsi attributes, which the element builder does not write.
   return buildXmlWithTail(
     "AccessControlPolicy",

@@ -37,6 +37,8 @@ export const BUCKET_CHANGES: Readonly<Record<string, string>> = {
   PutBucketWebsite: "bucket.website.put",
   DeleteBucketWebsite: "bucket.website.delete",
   PutBucketLogging: "bucket.logging.put",
+  PutBucketInventoryConfiguration: "bucket.inventory.put",
+  DeleteBucketInventoryConfiguration: "bucket.inventory.delete",
 };
 
 /** Object writes and deletes, audited while `audit.s3ObjectEvents` is on. */

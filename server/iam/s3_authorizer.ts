@@ -80,6 +80,10 @@ const ACTION: Record<string, string> = {
   DeleteBucketReplication: "s3:PutReplicationConfiguration",
   GetBucketAccelerateConfiguration: "s3:GetAccelerateConfiguration",
   GetBucketPolicyStatus: "s3:GetBucketPolicyStatus",
+  GetBucketInventoryConfiguration: "s3:GetInventoryConfiguration",
+  ListBucketInventoryConfigurations: "s3:GetInventoryConfiguration",
+  PutBucketInventoryConfiguration: "s3:PutInventoryConfiguration",
+  DeleteBucketInventoryConfiguration: "s3:PutInventoryConfiguration",
 };
 
 /** Actions of ops on one version (`versionId` given), as AWS names them. */

@@ -15,6 +15,7 @@ import type { PrincipalLookup } from "../iam/policy.ts";
 import type { GranteeLookup } from "../iam/acl.ts";
 import type { ObjectOwnership } from "../iam/ownership.ts";
 import type { PublicAccessBlock } from "../iam/public_access.ts";
+import type { BucketLogging } from "../features/access_logging/config.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -71,6 +72,8 @@ export interface S3Deps {
    * it every destination is refused.
    */
   notificationTargets?: DestinationCheck;
+  /** Server access logging, told of each PutBucketLogging; logging changes nothing without it. */
+  accessLogs?: { configured(bucket: BucketRecord, cfg: BucketLogging | null): void };
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }
@@ -104,6 +107,15 @@ export interface RequestInfo {
   req: Request;
   /** Who sent it (address for the audit). */
   client: Client;
+  /**
+   * The bucket the request resolved, when it got that far (server access logging looks its
+   * configuration up by id); absent for requests built outside the handler.
+   */
+  bucketRecord?: BucketRecord | null;
+  /** How the request authenticated (null when authentication did not finish). */
+  authMethod?: AuthResult["method"] | null;
+  /** The response's headers (version id, content range). */
+  responseHeaders?: Headers;
 }
 
 export interface OpContext {

@@ -54,6 +54,10 @@ export type BucketOp =
   | "PutBucketLogging"
   | "GetBucketAccelerateConfiguration"
   | "GetBucketRequestPayment"
+  | "GetBucketInventoryConfiguration"
+  | "ListBucketInventoryConfigurations"
+  | "PutBucketInventoryConfiguration"
+  | "DeleteBucketInventoryConfiguration"
   | "DeleteObjects"
   | "PostObject";
 
@@ -177,6 +181,11 @@ function bucketOp(method: string, q: URLSearchParams, req: Request): BucketOp {
       if (sub("logging")) return "GetBucketLogging";
       if (sub("accelerate")) return "GetBucketAccelerateConfiguration";
       if (sub("requestPayment")) return "GetBucketRequestPayment";
+      if (sub("inventory")) {
+        return q.has("id")
+          ? "GetBucketInventoryConfiguration"
+          : "ListBucketInventoryConfigurations";
+      }
       rejectUnknownSubresource(q);
       return q.get("list-type") === "2" ? "ListObjectsV2" : "ListObjects";
     case "HEAD":
@@ -196,6 +205,7 @@ function bucketOp(method: string, q: URLSearchParams, req: Request): BucketOp {
       if (sub("replication")) return "PutBucketReplication";
       if (sub("website")) return "PutBucketWebsite";
       if (sub("logging")) return "PutBucketLogging";
+      if (sub("inventory")) return "PutBucketInventoryConfiguration";
       rejectUnknownSubresource(q);
       return "CreateBucket";
     case "DELETE":
@@ -208,6 +218,7 @@ function bucketOp(method: string, q: URLSearchParams, req: Request): BucketOp {
       if (sub("ownershipControls")) return "DeleteBucketOwnershipControls";
       if (sub("replication")) return "DeleteBucketReplication";
       if (sub("website")) return "DeleteBucketWebsite";
+      if (sub("inventory")) return "DeleteBucketInventoryConfiguration";
       rejectUnknownSubresource(q);
       return "DeleteBucket";
     case "POST":
@@ -264,7 +275,6 @@ function objectOp(method: string, q: URLSearchParams, req: Request): ObjectOp {
  */
 const UNIMPLEMENTED_SUBRESOURCES = [
   "analytics",
-  "inventory",
   "metrics",
   "intelligent-tiering",
   "torrent",
@@ -289,6 +299,7 @@ const ROUTED_SUBRESOURCES = [
   "cors",
   "delete",
   "encryption",
+  "inventory",
   "legal-hold",
   "lifecycle",
   "location",

@@ -73,6 +73,11 @@ const PATH_STYLE: Row[] = [
   ["DELETE", "/b?website", "DeleteBucketWebsite", "b", null],
   ["GET", "/b?logging", "GetBucketLogging", "b", null],
   ["PUT", "/b?logging", "PutBucketLogging", "b", null],
+  ["GET", "/b?inventory&id=report1", "GetBucketInventoryConfiguration", "b", null],
+  ["GET", "/b?inventory", "ListBucketInventoryConfigurations", "b", null],
+  ["GET", "/b?inventory&continuation-token=x", "ListBucketInventoryConfigurations", "b", null],
+  ["PUT", "/b?inventory&id=report1", "PutBucketInventoryConfiguration", "b", null],
+  ["DELETE", "/b?inventory&id=report1", "DeleteBucketInventoryConfiguration", "b", null],
   ["GET", "/b?accelerate", "GetBucketAccelerateConfiguration", "b", null],
   ["GET", "/b?requestPayment", "GetBucketRequestPayment", "b", null],
   ["POST", "/b?delete", "DeleteObjects", "b", null],
@@ -162,7 +167,7 @@ Deno.test("virtual-host style takes the bucket from the Host under the domain", 
 Deno.test("unsupported requests get S3 errors, never a crash", () => {
   const rows: [string, string, string, Record<string, string>?][] = [
     ["GET", "/b?analytics", "NotImplemented"],
-    ["GET", "/b?inventory&id=x", "NotImplemented"],
+    ["GET", "/b?analytics&id=x", "NotImplemented"],
     ["GET", "/b?metrics", "NotImplemented"],
     ["GET", "/b?intelligent-tiering", "NotImplemented"],
     ["PUT", "/b?analytics", "NotImplemented"],
@@ -173,6 +178,8 @@ Deno.test("unsupported requests get S3 errors, never a crash", () => {
     // A subresource with a method it has no operation for never falls through to the default
     // operation (which would delete, create or overwrite).
     ["DELETE", "/b?logging", "NotImplemented"],
+    ["POST", "/b?inventory", "NotImplemented"],
+    ["GET", "/b/k?inventory", "NotImplemented"],
     ["DELETE", "/b?versioning", "NotImplemented"],
     ["DELETE", "/b?acl", "NotImplemented"],
     ["PUT", "/b?location", "NotImplemented"],

@@ -84,6 +84,7 @@ export const S3_ERRORS = {
   InvalidRetentionPeriod: [400, "The retention period is not valid."],
   InvalidStorageClass: [400, "The storage class you specified is not valid"],
   InvalidTag: [400, "The tag provided was not a valid tag."],
+  InvalidTargetBucketForLogging: [400, "The target bucket for logging does not exist"],
   InvalidToken: [400, "The provided token is malformed or otherwise invalid."],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, "Your key is too long"],
@@ -118,6 +119,7 @@ export const S3_ERRORS = {
   MissingRequestBodyError: [400, "Request Body is empty."],
   MissingSecurityHeader: [400, "Your request is missing a required header."],
   NoSuchBucket: [404, "The specified bucket does not exist"],
+  NoSuchConfiguration: [404, "The specified configuration does not exist."],
   NoSuchBucketPolicy: [404, "The bucket policy does not exist"],
   NoSuchCORSConfiguration: [404, "The CORS configuration does not exist"],
   NoSuchKey: [404, "The specified key does not exist."],
@@ -174,6 +176,10 @@ export const S3_ERRORS = {
   ServiceUnavailable: [503, "Service is unable to handle request."],
   SlowDown: [503, "Please reduce your request rate."],
   TooManyBuckets: [400, "You have attempted to create more buckets than allowed"],
+  TooManyConfigurations: [
+    400,
+    "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.",
+  ],
   UnresolvableGrantByEmailAddress: [
     400,
     "The email address you provided does not match any account on record.",

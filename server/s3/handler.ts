@@ -11,7 +11,7 @@ import {
   type RequestTarget,
   splitTarget,
 } from "./endpoint.ts";
-import { authenticate, authenticatedAs } from "./auth/mod.ts";
+import { authenticate, authenticatedAs, type AuthResult } from "./auth/mod.ts";
 import { SigningKeys } from "./auth/sigv4.ts";
 import { validateBucketRef, validateEndpointNames } from "./names.ts";
 import { resolveBucket } from "./bucket_ref.ts";
@@ -46,6 +46,8 @@ import * as ownershipOps from "./ops/ownership.ts";
 import * as websiteOps from "./ops/website.ts";
 import { answerWebsite, type WebsiteAnswer, websiteSiteOf } from "./website_serve.ts";
 import { hideMissingKeys } from "./hide_missing.ts";
+import * as loggingOps from "./ops/logging.ts";
+import * as inventoryOps from "./ops/inventory.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -187,6 +189,18 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return websiteOps.putBucketWebsite(ctx);
     case "DeleteBucketWebsite":
       return websiteOps.deleteBucketWebsite(ctx);
+    case "GetBucketLogging":
+      return loggingOps.getBucketLogging(ctx);
+    case "PutBucketLogging":
+      return loggingOps.putBucketLogging(ctx);
+    case "GetBucketInventoryConfiguration":
+      return inventoryOps.getBucketInventoryConfiguration(ctx);
+    case "ListBucketInventoryConfigurations":
+      return inventoryOps.listBucketInventoryConfigurations(ctx);
+    case "PutBucketInventoryConfiguration":
+      return inventoryOps.putBucketInventoryConfiguration(ctx);
+    case "DeleteBucketInventoryConfiguration":
+      return inventoryOps.deleteBucketInventoryConfiguration(ctx);
     case "GetBucketNotificationConfiguration":
       return notificationOps.getBucketNotificationConfiguration(ctx);
     case "PutBucketNotificationConfiguration":
@@ -194,8 +208,6 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
     case "GetBucketReplication":
     case "PutBucketReplication":
     case "DeleteBucketReplication":
-    case "GetBucketLogging":
-    case "PutBucketLogging":
     case "GetBucketAccelerateConfiguration":
     case "GetBucketRequestPayment":
       return configOps.bucketConfig(ctx);
@@ -313,6 +325,8 @@ export function createS3Handler(deps: S3Deps): S3Front {
     let ep: Endpoint | null = null;
     let target: RequestTarget | null = null;
     let bucketCache: Promise<BucketRecord> | null = null;
+    let bucketRecord: BucketRecord | null = null;
+    let authMethod: AuthResult["method"] | null = null;
     let path = "/";
     let principal = null;
     let bytesIn: number | null = null;
@@ -333,6 +347,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
         signingKeys,
       });
       authenticating = false;
+      authMethod = auth.method;
       principal = auth.principal;
       body = auth.body;
       if (!as && auth.accessKeyId !== null) deps.gate?.admitKey(auth.accessKeyId);
@@ -352,7 +367,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
         requestId,
         bucket: () => {
           if (ep.bucket === null) throw new S3Error("NoSuchBucket");
-          bucketCache ??= ctx.bucketNamed(ep.bucket);
+          bucketCache ??= ctx.bucketNamed(ep.bucket).then((b) => bucketRecord = b);
           return bucketCache;
         },
         bucketNamed: (name) =>
@@ -423,6 +438,9 @@ export function createS3Handler(deps: S3Deps): S3Front {
       authFailed,
       req,
       client,
+      bucketRecord,
+      authMethod,
+      responseHeaders: response.headers,
     });
     closeUnansweredExpect(req, response);
     if (!as && ep && target && req.headers.has("origin")) {
