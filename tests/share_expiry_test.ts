@@ -10,13 +10,16 @@ import { createApiHandler } from "../console/api/mod.ts";
 import { NO_CLIENT } from "../server/iam/net.ts";
 import { createAccessKey } from "../server/iam/access_keys.ts";
 import { getUserByName } from "../server/iam/users.ts";
+import { queryAudit } from "../server/iam/audit.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const MINUTE = 60_000;
 
 Deno.test("share links and presigned URLs expire on the server's clock", async () => {
   let skew = 0;
-  const clock = { now: () => Date.now() + skew };
+  /** Set: the clock stands still (the rate limit's token buckets do not refill). */
+  let frozen: number | null = null;
+  const clock = { now: () => frozen ?? Date.now() + skew };
   const a = await startApp({ clock });
   try {
     const app = a.app;
@@ -101,6 +104,22 @@ Deno.test("share links and presigned URLs expire on the server's clock", async (
     assertEquals(listed.body.items[0].status, "expired");
     assertEquals(listed.body.items[0].accessCount, 3);
     assertEquals((await call("GET", "/buckets/expiring/shares", token)).body.items, []);
+
+    // Refusals count against the address's S3 rate limit before they are audited.
+    frozen = clock.now();
+    await app.iam.settings.update({
+      security: { s3RequestsPerSecondPerAddress: 2, s3BurstPerAddress: 0 },
+    });
+    const before = queryAudit(app.iam.core, { action: "share.access", limit: 1000 }).items.length;
+    const unknown = `${a.endpoint}/_share/${"B".repeat(43)}`;
+    assertEquals((await get(unknown)).status, 403);
+    assertEquals((await get(shareUrl)).status, 403);
+    const slow = await get(unknown);
+    assertEquals([slow.status, slow.code], [503, "SlowDown"]);
+    const after = queryAudit(app.iam.core, { action: "share.access", limit: 1000 }).items;
+    assertEquals(after.length - before, 2);
+    assertEquals(after[0].detail, `share ${share.body.share.id}: expired`);
+    assertEquals(after[1].detail, "unknown link");
   } finally {
     await a.stop();
   }

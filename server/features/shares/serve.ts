@@ -7,8 +7,10 @@
  * GetObject's authorization, conditionals (304/412), Range (206/416), Content-Type and
  * Content-Disposition are exactly those of an S3 GET by that user, so a creator who loses read
  * access (or is disabled, or whose tenant is suspended) takes their links down with it. Every use
- * is audited (`share.access`), refusals included. A revoked, expired or unknown link answers
- * 403 AccessDenied with S3's error document.
+ * is audited (`share.access`), refusals included, and counts against the visitor's address in the
+ * S3 rate limit (`s3RequestsPerSecondPerAddress`) as an S3 request would (refusals too: each
+ * writes an audit entry). A revoked, expired or unknown link answers 403 AccessDenied with S3's
+ * error document.
  */
 import { errorResponse, newRequestId } from "../../s3/handler.ts";
 import { S3Error } from "../../s3/errors.ts";
@@ -24,6 +26,7 @@ import type { Principal } from "../../iam/types.ts";
 import type { S3Front } from "../../s3/handler.ts";
 import type { Backend } from "../../storage/mod.ts";
 import type { Logger } from "../../log.ts";
+import type { S3Gate } from "../../s3/gate.ts";
 import type { ShareLink, ShareLinks } from "./store.ts";
 
 export const SHARE_PREFIX = "/_share/";
@@ -38,11 +41,13 @@ export interface ShareServerDeps {
   handleAs: S3Front["handleAs"];
   /** The S3 virtual-host domain (`--domain`), if any. */
   domain: string | null;
+  /** Maintenance mode and the per-address rate limit (absent: nothing is refused). */
+  gate?: S3Gate;
   log: Logger;
 }
 
 /** Why a link is refused (the audit's detail); the answer is AccessDenied in every case. */
-type Refusal = "unknown" | "revoked" | "expired" | "creator" | "bucket";
+type Refusal = "unknown link" | "revoked" | "expired" | "creator" | "bucket";
 
 export class ShareServer {
   readonly #deps: ShareServerDeps;
@@ -71,14 +76,17 @@ export class ShareServer {
       return refuse("MethodNotAllowed");
     }
     const link = /^[A-Za-z0-9_-]{43}$/.test(token) ? this.#deps.links.byToken(token) : null;
-    if (!link) {
-      this.#audit(req, client, null, "denied", "unknown link");
-      return refuse("AccessDenied");
-    }
-    const refusal = await this.#refusal(link);
-    const principal = refusal === null ? this.#creatorPrincipal(link) : null;
-    if (refusal !== null || principal === null) {
-      this.#audit(req, client, link, "denied", `${refusal ?? "creator"}`);
+    const refusal = link === null ? "unknown link" : await this.#refusal(link);
+    const principal = link !== null && refusal === null ? this.#creatorPrincipal(link) : null;
+    if (link === null || principal === null) {
+      // A refusal is an audit insert: the address's rate limit comes first (SlowDown, unaudited).
+      try {
+        this.#deps.gate?.admitAddress(client);
+      } catch (e) {
+        if (!(e instanceof S3Error)) throw e;
+        return errorResponse(e, { method: req.method, resource, requestId });
+      }
+      this.#audit(req, client, link, "denied", refusal ?? "creator");
       return refuse("AccessDenied");
     }
     const headers = new Headers();
@@ -94,6 +102,7 @@ export class ShareServer {
       new Request(`http://127.0.0.1${path}${query}`, { method: req.method, headers }),
       principal,
       client,
+      { limitAddress: true },
     );
     const ok = res.status < 400;
     if (ok) this.#deps.links.recordAccess(link.id);
@@ -109,7 +118,7 @@ export class ShareServer {
     return res;
   }
 
-  async #refusal(link: ShareLink): Promise<Refusal | null> {
+  async #refusal(link: ShareLink): Promise<Exclude<Refusal, "unknown link" | "creator"> | null> {
     const status = this.#deps.links.status(link);
     if (status !== "active") return status;
     // A bucket deleted and created again under the same name is another bucket.
