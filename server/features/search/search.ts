@@ -141,20 +141,24 @@ export async function searchObjects(
       after,
       maxKeys: Math.min(1000, budget - scanned),
     });
-    const candidates: ListedObject[] = [];
-    for (const o of page.objects) {
-      scanned++;
-      if (listingMatches(o, f)) candidates.push(o);
-    }
+    const before = scanned;
+    scanned += page.objects.length;
+    /** Entries that passed the listing filters, with their position in the page. */
+    const candidates: [ListedObject, number][] = [];
+    page.objects.forEach((o, i) => {
+      if (listingMatches(o, f)) candidates.push([o, i]);
+    });
     // Entries in key order; a page that fills `limit` midway stops after the last hit's key.
     for (let i = 0; i < candidates.length; i += RECORD_READS) {
       const batch = candidates.slice(i, i + RECORD_READS);
-      const hits = await Promise.all(batch.map((o) => recordMatch(storage, bucket, o, f)));
-      for (const h of hits) {
+      const hits = await Promise.all(batch.map(([o]) => recordMatch(storage, bucket, o, f)));
+      for (let j = 0; j < hits.length; j++) {
+        const h = hits[j];
         if (h === null) continue;
         items.push(h);
         if (items.length === limit) {
-          return { items, continuationToken: encodeToken(h.key), scanned };
+          const examined = before + batch[j][1] + 1;
+          return { items, continuationToken: encodeToken(h.key), scanned: examined };
         }
       }
     }

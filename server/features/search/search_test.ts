@@ -89,6 +89,12 @@ Deno.test("search: filters, pages within the scan budget, and continuation", asy
     const limited = await all(s, b, { prefix: "" }, 1000, 4);
     assertEquals(limited.keys.length, 31);
     assertEquals(new Set(limited.keys).size, 31);
+    const first = await searchObjects(s.backend, b, { prefix: "", minSize: 50 }, { limit: 2 });
+    // docs/05 and docs/06 are the first two of 50 bytes or more: seven entries examined.
+    assertEquals([first.items.map((h) => h.key), first.scanned], [
+      ["docs/05.txt", "docs/06.png"],
+      7,
+    ]);
   });
 });
 
