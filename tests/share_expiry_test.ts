@@ -6,13 +6,11 @@
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "./_helpers/assert.ts";
 import { startApp } from "./_helpers/app.ts";
-import { createApiHandler } from "../console/api/mod.ts";
-import { NO_CLIENT } from "../server/iam/net.ts";
+import { inProcessApi } from "./_helpers/console_api.ts";
 import { createAccessKey } from "../server/iam/access_keys.ts";
 import { getUserByName } from "../server/iam/users.ts";
 import { queryAudit } from "../server/iam/audit.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const MINUTE = 60_000;
 
 Deno.test("share links and presigned URLs expire on the server's clock", async () => {
@@ -24,39 +22,8 @@ Deno.test("share links and presigned URLs expire on the server's clock", async (
   try {
     const app = a.app;
     await app.iam.bootstrap({ user: "admin", password: "Admin-password-1" });
-    const api = createApiHandler({
-      iam: app.iam,
-      storage: app.storage.backend,
-      s3HandleAs: app.handleAs,
-      region: "us-east-1",
-      integrity: app.integrity,
-      events: app.events,
-      kms: app.kms,
-      log: quiet,
-      shares: app.shares,
-      s3PublicUrl: () => a.endpoint,
-    });
-    const call = async (method: string, path: string, token: string | null, body?: unknown) => {
-      const res = await api(
-        new Request(`http://console.test/api/v1${path}`, {
-          method,
-          headers: {
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-            ...(body ? { "content-type": "application/json" } : {}),
-          },
-          body: body ? JSON.stringify(body) : undefined,
-        }),
-        NO_CLIENT,
-      );
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    };
-    const login = await call("POST", "/auth/login", null, {
-      username: "admin",
-      password: "Admin-password-1",
-    });
-    assertEquals(login.status, 200);
-    const token = login.body.token as string;
+    const { call, login } = inProcessApi(app, a.endpoint);
+    const token = await login("admin", "Admin-password-1");
 
     await a.s3.send(new CreateBucketCommand({ Bucket: "expiring" }));
     await a.s3.send(new PutObjectCommand({ Bucket: "expiring", Key: "a.txt", Body: "hello" }));
