@@ -403,6 +403,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       storage: storage.backend,
       handleAs: s3.handleAs,
       domain: cfg.domain,
+      websiteDomain: cfg.websiteDomain,
       gate,
       log,
     });

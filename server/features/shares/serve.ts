@@ -1,7 +1,8 @@
 /**
  * Serves share links on the S3 listener: `GET|HEAD /_share/<token>` without a signature.
  * `_share` can never be a bucket's name (S3 names have no `_`), so the path cannot hide a bucket;
- * a virtual-host request (`<bucket>.<domain>/_share/...`) is an object key and left to S3.
+ * a virtual-host or website request (`<bucket>.<domain>/_share/...`) is an object key and left to
+ * S3.
  *
  * The link's object is read by the S3 front end itself (`S3Front.handleAs`) as the link's creator:
  * GetObject's authorization, conditionals (304/412), Range (206/416), Content-Type and
@@ -41,6 +42,8 @@ export interface ShareServerDeps {
   handleAs: S3Front["handleAs"];
   /** The S3 virtual-host domain (`--domain`), if any. */
   domain: string | null;
+  /** The static website domain (`--website-domain`), if any. */
+  websiteDomain?: string | null;
   /** Maintenance mode and the per-address rate limit (absent: nothing is refused). */
   gate?: S3Gate;
   log: Logger;
@@ -51,18 +54,19 @@ type Refusal = "unknown link" | "revoked" | "expired" | "creator" | "bucket";
 
 export class ShareServer {
   readonly #deps: ShareServerDeps;
-  readonly #domain: string | null;
+  /** Host domains whose subdomains name a bucket (virtual hosts, websites). */
+  readonly #domains: (string | null)[];
 
   constructor(deps: ShareServerDeps) {
     this.#deps = deps;
-    this.#domain = normalizeDomain(deps.domain);
+    this.#domains = [normalizeDomain(deps.domain), normalizeDomain(deps.websiteDomain ?? null)];
   }
 
   /** The answer to a share-link request, or null when `req` is not one (S3 handles it). */
   response(req: Request, client: Client): Promise<Response> | null {
     const target = splitTarget(req);
     if (!target.rawPath.startsWith(SHARE_PREFIX)) return null;
-    if (vhostBucket(target.host, this.#domain) !== null) return null;
+    if (this.#domains.some((d) => vhostBucket(target.host, d) !== null)) return null;
     return this.#serve(req, client, target.rawPath.slice(SHARE_PREFIX.length));
   }
 
