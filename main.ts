@@ -2,7 +2,14 @@
  * MaxIOFS composition root: configuration -> storage and IAM -> S3 listener and console
  * listener -> graceful stop.
  */
-import { ConfigError, helpText, loadConfig, parseListen, tlsFilesOf } from "./server/config.ts";
+import {
+  ConfigError,
+  helpText,
+  loadConfig,
+  parseListen,
+  publicUrlOf,
+  tlsFilesOf,
+} from "./server/config.ts";
 import { createLogger } from "./server/log.ts";
 import { createServerApp, type ServerApp } from "./server/app.ts";
 import { DataDirLockedError } from "./server/storage/mod.ts";
@@ -122,6 +129,8 @@ async function main(): Promise<number> {
       encryption: app.encryption,
       notifications: app.notifications,
       inventory: app.inventory,
+      shares: app.shares,
+      s3PublicUrl: (req) => s3PublicUrl(req, cfg.publicUrl, scheme, s3.addr.port),
     }),
   });
   const metrics = app.metrics;
@@ -166,3 +175,14 @@ async function main(): Promise<number> {
 }
 
 Deno.exit(await main());
+
+/**
+ * The S3 URL a console user reaches: `--public-url` when set, else the host name the console was
+ * reached by with the S3 listener's scheme and port.
+ */
+function s3PublicUrl(req: Request, configured: string | null, scheme: string, port: number) {
+  if (configured) return publicUrlOf(configured);
+  const host = req.headers.get("host") ?? new URL(req.url).host;
+  const hostname = new URL(`http://${host}`).hostname;
+  return `${scheme}://${hostname}:${port}`;
+}

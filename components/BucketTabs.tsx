@@ -16,6 +16,7 @@ export const TABS: readonly BucketTab[] = [
   { path: "/website", label: "Website" },
   { path: "/notifications", label: "Notifications" },
   { path: "/inventory", label: "Inventory & logging" },
+  { path: "/shares", label: "Shared links" },
 ];
 
 export function BucketTabs(

@@ -11,20 +11,21 @@ import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/BucketNotifications.tsx";
 import $i8 from "../islands/BucketServices.tsx";
 import $i9 from "../islands/BucketSettings.tsx";
-import $i10 from "../islands/BucketWebsite.tsx";
-import $i11 from "../islands/Dashboard.tsx";
-import $i12 from "../islands/Encryption.tsx";
-import $i13 from "../islands/KmsKeys.tsx";
-import $i14 from "../islands/LoginForm.tsx";
-import $i15 from "../islands/MaintenanceBanner.tsx";
-import $i16 from "../islands/Metrics.tsx";
-import $i17 from "../islands/ObjectBrowser.tsx";
-import $i18 from "../islands/Profile.tsx";
-import $i19 from "../islands/Settings.tsx";
-import $i20 from "../islands/Tenants.tsx";
-import $i21 from "../islands/UserMenu.tsx";
-import $i22 from "../islands/Users.tsx";
-import $i23 from "../islands/WebhookTargets.tsx";
+import $i10 from "../islands/BucketShares.tsx";
+import $i11 from "../islands/BucketWebsite.tsx";
+import $i12 from "../islands/Dashboard.tsx";
+import $i13 from "../islands/Encryption.tsx";
+import $i14 from "../islands/KmsKeys.tsx";
+import $i15 from "../islands/LoginForm.tsx";
+import $i16 from "../islands/MaintenanceBanner.tsx";
+import $i17 from "../islands/Metrics.tsx";
+import $i18 from "../islands/ObjectBrowser.tsx";
+import $i19 from "../islands/Profile.tsx";
+import $i20 from "../islands/Settings.tsx";
+import $i21 from "../islands/Tenants.tsx";
+import $i22 from "../islands/UserMenu.tsx";
+import $i23 from "../islands/Users.tsx";
+import $i24 from "../islands/WebhookTargets.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -37,18 +38,19 @@ hydrateIslands({
   "BucketNotifications": $i7,
   "BucketServices": $i8,
   "BucketSettings": $i9,
-  "BucketWebsite": $i10,
-  "Dashboard": $i11,
-  "Encryption": $i12,
-  "KmsKeys": $i13,
-  "LoginForm": $i14,
-  "MaintenanceBanner": $i15,
-  "Metrics": $i16,
-  "ObjectBrowser": $i17,
-  "Profile": $i18,
-  "Settings": $i19,
-  "Tenants": $i20,
-  "UserMenu": $i21,
-  "Users": $i22,
-  "WebhookTargets": $i23,
+  "BucketShares": $i10,
+  "BucketWebsite": $i11,
+  "Dashboard": $i12,
+  "Encryption": $i13,
+  "KmsKeys": $i14,
+  "LoginForm": $i15,
+  "MaintenanceBanner": $i16,
+  "Metrics": $i17,
+  "ObjectBrowser": $i18,
+  "Profile": $i19,
+  "Settings": $i20,
+  "Tenants": $i21,
+  "UserMenu": $i22,
+  "Users": $i23,
+  "WebhookTargets": $i24,
 });

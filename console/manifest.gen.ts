@@ -11,19 +11,20 @@ import * as $r7 from "../routes/buckets/[bucket]/inventory.tsx";
 import * as $r8 from "../routes/buckets/[bucket]/notifications.tsx";
 import * as $r9 from "../routes/buckets/[bucket]/permissions.tsx";
 import * as $r10 from "../routes/buckets/[bucket]/settings.tsx";
-import * as $r11 from "../routes/buckets/[bucket]/website.tsx";
-import * as $r12 from "../routes/buckets/index.tsx";
-import * as $r13 from "../routes/charts.tsx";
-import * as $r14 from "../routes/encryption.tsx";
-import * as $r15 from "../routes/index.tsx";
-import * as $r16 from "../routes/keys.tsx";
-import * as $r17 from "../routes/kms.tsx";
-import * as $r18 from "../routes/login.tsx";
-import * as $r19 from "../routes/notifications.tsx";
-import * as $r20 from "../routes/profile.tsx";
-import * as $r21 from "../routes/settings.tsx";
-import * as $r22 from "../routes/tenants.tsx";
-import * as $r23 from "../routes/users.tsx";
+import * as $r11 from "../routes/buckets/[bucket]/shares.tsx";
+import * as $r12 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r13 from "../routes/buckets/index.tsx";
+import * as $r14 from "../routes/charts.tsx";
+import * as $r15 from "../routes/encryption.tsx";
+import * as $r16 from "../routes/index.tsx";
+import * as $r17 from "../routes/keys.tsx";
+import * as $r18 from "../routes/kms.tsx";
+import * as $r19 from "../routes/login.tsx";
+import * as $r20 from "../routes/notifications.tsx";
+import * as $r21 from "../routes/profile.tsx";
+import * as $r22 from "../routes/settings.tsx";
+import * as $r23 from "../routes/tenants.tsx";
+import * as $r24 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -34,20 +35,21 @@ import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/BucketNotifications.tsx";
 import * as $i8 from "../islands/BucketServices.tsx";
 import * as $i9 from "../islands/BucketSettings.tsx";
-import * as $i10 from "../islands/BucketWebsite.tsx";
-import * as $i11 from "../islands/Dashboard.tsx";
-import * as $i12 from "../islands/Encryption.tsx";
-import * as $i13 from "../islands/KmsKeys.tsx";
-import * as $i14 from "../islands/LoginForm.tsx";
-import * as $i15 from "../islands/MaintenanceBanner.tsx";
-import * as $i16 from "../islands/Metrics.tsx";
-import * as $i17 from "../islands/ObjectBrowser.tsx";
-import * as $i18 from "../islands/Profile.tsx";
-import * as $i19 from "../islands/Settings.tsx";
-import * as $i20 from "../islands/Tenants.tsx";
-import * as $i21 from "../islands/UserMenu.tsx";
-import * as $i22 from "../islands/Users.tsx";
-import * as $i23 from "../islands/WebhookTargets.tsx";
+import * as $i10 from "../islands/BucketShares.tsx";
+import * as $i11 from "../islands/BucketWebsite.tsx";
+import * as $i12 from "../islands/Dashboard.tsx";
+import * as $i13 from "../islands/Encryption.tsx";
+import * as $i14 from "../islands/KmsKeys.tsx";
+import * as $i15 from "../islands/LoginForm.tsx";
+import * as $i16 from "../islands/MaintenanceBanner.tsx";
+import * as $i17 from "../islands/Metrics.tsx";
+import * as $i18 from "../islands/ObjectBrowser.tsx";
+import * as $i19 from "../islands/Profile.tsx";
+import * as $i20 from "../islands/Settings.tsx";
+import * as $i21 from "../islands/Tenants.tsx";
+import * as $i22 from "../islands/UserMenu.tsx";
+import * as $i23 from "../islands/Users.tsx";
+import * as $i24 from "../islands/WebhookTargets.tsx";
 
 export const manifest = {
   routes: {
@@ -62,19 +64,20 @@ export const manifest = {
     "buckets/[bucket]/notifications.tsx": $r8,
     "buckets/[bucket]/permissions.tsx": $r9,
     "buckets/[bucket]/settings.tsx": $r10,
-    "buckets/[bucket]/website.tsx": $r11,
-    "buckets/index.tsx": $r12,
-    "charts.tsx": $r13,
-    "encryption.tsx": $r14,
-    "index.tsx": $r15,
-    "keys.tsx": $r16,
-    "kms.tsx": $r17,
-    "login.tsx": $r18,
-    "notifications.tsx": $r19,
-    "profile.tsx": $r20,
-    "settings.tsx": $r21,
-    "tenants.tsx": $r22,
-    "users.tsx": $r23,
+    "buckets/[bucket]/shares.tsx": $r11,
+    "buckets/[bucket]/website.tsx": $r12,
+    "buckets/index.tsx": $r13,
+    "charts.tsx": $r14,
+    "encryption.tsx": $r15,
+    "index.tsx": $r16,
+    "keys.tsx": $r17,
+    "kms.tsx": $r18,
+    "login.tsx": $r19,
+    "notifications.tsx": $r20,
+    "profile.tsx": $r21,
+    "settings.tsx": $r22,
+    "tenants.tsx": $r23,
+    "users.tsx": $r24,
   },
   islands: {
     "AccessControl": $i0,
@@ -87,19 +90,20 @@ export const manifest = {
     "BucketNotifications": $i7,
     "BucketServices": $i8,
     "BucketSettings": $i9,
-    "BucketWebsite": $i10,
-    "Dashboard": $i11,
-    "Encryption": $i12,
-    "KmsKeys": $i13,
-    "LoginForm": $i14,
-    "MaintenanceBanner": $i15,
-    "Metrics": $i16,
-    "ObjectBrowser": $i17,
-    "Profile": $i18,
-    "Settings": $i19,
-    "Tenants": $i20,
-    "UserMenu": $i21,
-    "Users": $i22,
-    "WebhookTargets": $i23,
+    "BucketShares": $i10,
+    "BucketWebsite": $i11,
+    "Dashboard": $i12,
+    "Encryption": $i13,
+    "KmsKeys": $i14,
+    "LoginForm": $i15,
+    "MaintenanceBanner": $i16,
+    "Metrics": $i17,
+    "ObjectBrowser": $i18,
+    "Profile": $i19,
+    "Settings": $i20,
+    "Tenants": $i21,
+    "UserMenu": $i22,
+    "Users": $i23,
+    "WebhookTargets": $i24,
   },
 };

@@ -1,7 +1,8 @@
 /**
  * Object browser: breadcrumbs, paginated listing by folder, prefix search, uploads of files and
  * folders (picker or drag-and-drop) with a progress bar per file, download, delete,
- * multi-select delete and object details (metadata, tags, versions).
+ * multi-select delete, object details (metadata, tags, versions, sharing) and a filter panel
+ * (content type, size, date, tags: lib/SearchPanel.tsx).
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
@@ -9,6 +10,7 @@ import { formatBytes, formatTime } from "./lib/api.ts";
 import { type BucketRef, deleteKeys, type ListPage, listPage, s3, s3Url } from "./lib/s3.ts";
 import { abortUpload, filesFromDrop, newUpload, runUpload } from "./lib/upload.ts";
 import ObjectDetails from "./lib/ObjectDetails.tsx";
+import { SearchPanel } from "./lib/SearchPanel.tsx";
 import { VerifyIntegrity } from "./lib/IntegrityPanel.tsx";
 import { deleteQuestion, VersionList } from "./lib/VersionList.tsx";
 import { tagText } from "./lib/access_xml.ts";
@@ -410,6 +412,7 @@ export default function ObjectBrowser(
             </button>
           </div>
         </div>
+        <SearchPanel bucket={bucket} prefix={prefix.value} onOpen={(k) => details.value = k} />
         {showDeleted.value
           ? <VersionList bucket={bucket} prefix={prefix.value} onOpenFolder={(cp) => go(cp)} />
           : (

@@ -24,6 +24,8 @@
  *   targets list|create|delete|test ... | notifications dead-letters|retry|discard ...
  *                          (event notifications: webhook targets and dead letters;
  *                          scripts/admin_notify.ts)
+ *   shares list [--bucket B] [--tenant T] [--all] | shares revoke <id>
+ *                          (share links: scripts/admin_shares.ts; --all: expired, revoked too)
  *   usage recount          (offline only: recompute tenant usage counters from the buckets)
  *   scrub status           the integrity scrubber's pass in progress and last pass, with findings
  *   scrub verify <bucket> [--tenant T]  (or `verify <bucket>`) re-reads and verifies every
@@ -73,6 +75,13 @@ import {
   runNotifyCommand,
 } from "./admin_notify.ts";
 import { Notifications, TargetError } from "../server/features/notifications/mod.ts";
+import {
+  offlineShareOps,
+  onlineShareOps,
+  runSharesCommand,
+  type ShareOps,
+} from "./admin_shares.ts";
+import { ShareLinks } from "../server/features/shares/store.ts";
 
 import { type ConsoleClient, consoleClientOf, type Json } from "./admin_console.ts";
 import { KEYS_USAGE, runKeysCommand } from "./admin_keys.ts";
@@ -102,7 +111,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** The operations the CLI needs, offline (SQLite) or online (console API). */
-interface AdminOps extends KmsOps, NotifyOps {
+interface AdminOps extends KmsOps, NotifyOps, ShareOps {
   listTenants(): Promise<Json[]>;
   createTenant(body: Json): Promise<Json>;
   updateTenant(name: string, body: Json): Promise<Json>;
@@ -188,6 +197,19 @@ async function offlineOps(
           action,
           resource,
           result: "success",
+        }),
+    ),
+    ...offlineShareOps(
+      new ShareLinks({ db: core.db, clock: systemClock }),
+      (tenant) => tenant ? tenantId(tenant) : "",
+      (action, resource, ns, detail) =>
+        recordAudit(core, {
+          actorName: "admin-cli",
+          tenantId: ns === "" ? null : ns,
+          action,
+          resource,
+          result: "success",
+          detail,
         }),
     ),
     listTenants: () =>
@@ -352,6 +374,7 @@ function onlineOps(client: ConsoleClient): AdminOps {
   return {
     ...onlineKmsOps(call, tenantByName),
     ...onlineNotifyOps(call, tenantByName),
+    ...onlineShareOps(call, tenantByName),
     listTenants: async () => (await call("GET", "/tenants")).items as Json[],
     createTenant: (body) => call("POST", "/tenants", body),
     updateTenant: async (name, body) => call("PATCH", `/tenants/${await tenantByName(name)}`, body),
@@ -453,7 +476,7 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|inventory|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  "Usage: deno task admin -- <tenant|user|key|kms|shares|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|inventory|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
   KEYS_USAGE + "\n" + BUCKETS_USAGE;
 
 /**
@@ -515,8 +538,10 @@ export async function runAdmin(argv: string[]): Promise<number> {
       out(result);
       return 0;
     }
-    if (area === "kms") {
-      const result = await runKmsCommand(ops, cmd, arg, flags);
+    if (area === "kms" || area === "shares") {
+      const result = area === "kms"
+        ? await runKmsCommand(ops, cmd, arg, flags)
+        : await runSharesCommand(ops, cmd, arg, flags);
       if (result === null) {
         console.error(`Unknown command "${positional.join(" ")}"\n${USAGE}`);
         return 2;

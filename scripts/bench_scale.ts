@@ -30,6 +30,7 @@ const CREDS = {
   accessKey: "AKIASCALEROOT0000001",
   secretKey: "scalesecretkey0000000000000000000000000",
 };
+const CONSOLE_USER = { username: "scale-admin", password: "Scale-admin-Pa55!" };
 /** CreateBucket requests in flight while making the empty buckets. */
 const BUCKET_CONCURRENCY = 16;
 
@@ -99,10 +100,14 @@ async function main(): Promise<number> {
   const env = {
     MAXIOFS_ROOT_ACCESS_KEY: CREDS.accessKey,
     MAXIOFS_ROOT_SECRET_KEY: CREDS.secretKey,
+    // The console admin the object search step signs in as.
+    MAXIOFS_ROOT_USER: CONSOLE_USER.username,
+    MAXIOFS_ROOT_PASSWORD: CONSOLE_USER.password,
   };
   const state: RunState = {
     dataDir,
     creds: CREDS,
+    consoleUser: CONSOLE_USER,
     env,
     listed: "scale-listed",
     plain: "scale-plain",

@@ -58,6 +58,8 @@ import { Notifications } from "./features/notifications/mod.ts";
 import { getTenant } from "./iam/tenants.ts";
 import { InventoryWorker } from "./features/inventory/worker.ts";
 import { AccessLogDelivery } from "./features/access_logging/delivery.ts";
+import { ShareLinks } from "./features/shares/store.ts";
+import { ShareServer } from "./features/shares/serve.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -73,8 +75,9 @@ export interface ServerApp {
   root: { accessKeyId: string; secretAccessKey: string; generated: boolean };
   iam: Iam;
   /**
-   * The S3 listener's handler: the health probes (`/minio/health/live|ready`), then the S3 front
-   * end; listeners pass who sent each request (`clients.resolve`).
+   * The S3 listener's handler: the health probes (`/minio/health/live|ready`), share links
+   * (`/_share/<token>`), then the S3 front end; listeners pass who sent each request
+   * (`clients.resolve`).
    */
   handler: S3Handler;
   /** What the readiness probes check (the console listener answers `/health` and `/ready`). */
@@ -121,6 +124,8 @@ export interface ServerApp {
    * feed's "notifications" follower and the delivery worker.
    */
   notifications: Notifications;
+  /** Public links to objects (`/_share/<token>` on the S3 listener): create, list, revoke. */
+  shares: ShareLinks;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -391,6 +396,17 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         version: VERSION,
       })
       : null;
+    const shares = new ShareLinks({ db, clock });
+    const shareServer = new ShareServer({
+      links: shares,
+      core: ownIam.core,
+      storage: storage.backend,
+      handleAs: s3.handleAs,
+      domain: cfg.domain,
+      websiteDomain: cfg.websiteDomain,
+      gate,
+      log,
+    });
     const probes: ProbeDeps = {
       storage: (minFree) => storage.backend.health(minFree),
       database: () => void db.prepare("SELECT 1").get(),
@@ -403,7 +419,9 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       box,
       root,
       iam: ownIam,
-      handler: (req, client) => probeResponse(req, S3_PROBES, probes) ?? s3.handle(req, client),
+      handler: (req, client) =>
+        probeResponse(req, S3_PROBES, probes) ?? shareServer.response(req, client) ??
+          s3.handle(req, client),
       probes,
       handleAs: s3.handleAs,
       events,
@@ -420,6 +438,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       history,
       feed,
       notifications,
+      shares,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([

@@ -96,6 +96,11 @@ export interface Config {
    * addresses (refused by default: a tenant could otherwise reach the operator's inner network).
    */
   allowPrivateEndpoints: boolean;
+  /**
+   * The S3 listener's URL as users reach it (`https://s3.example.com`), for share links and
+   * presigned URLs; null: the console's host name with the S3 listener's port.
+   */
+  publicUrl: string | null;
   /** Performance mechanisms turned off, comma-separated (server/tuning.ts; for benchmarks). */
   without: string;
   configFile: string | null;
@@ -141,6 +146,7 @@ export const DEFAULTS: Config = {
   encryptNewObjects: false,
   sseCOverHttp: false,
   allowPrivateEndpoints: false,
+  publicUrl: null,
   without: "",
   configFile: null,
 };
@@ -425,6 +431,13 @@ export const OPTIONS: OptionSpec[] = [
     help: "let webhook targets and replication destinations be on loopback or private addresses",
   },
   {
+    key: "publicUrl",
+    flag: "public-url",
+    env: "MAXIOFS_PUBLIC_URL",
+    kind: "nullable",
+    help: "the S3 URL users reach (share links, presigned URLs); default: console host, S3 port",
+  },
+  {
     key: "without",
     flag: "without",
     env: "MAXIOFS_WITHOUT",
@@ -574,6 +587,7 @@ export function loadConfig(opts: LoadOptions = {}): Config & { help: boolean } {
   }
   tuningOf(cfg);
   trustedProxyList(cfg.trustedProxies);
+  if (cfg.publicUrl !== null) publicUrlOf(cfg.publicUrl);
   return { ...cfg, help };
 }
 
@@ -633,4 +647,18 @@ export function tuningOf(cfg: Config): Tuning {
   } catch (e) {
     throw new ConfigError(`--without: ${(e as Error).message}`);
   }
+}
+
+/** `--public-url` as an origin (`https://host[:port]`); throws ConfigError for anything else. */
+export function publicUrlOf(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`Cannot parse public URL "${raw}": expected http(s)://host[:port]`);
+  }
+  if ((u.protocol !== "http:" && u.protocol !== "https:") || u.pathname.length > 1 || u.search) {
+    throw new ConfigError(`Cannot parse public URL "${raw}": expected http(s)://host[:port]`);
+  }
+  return u.origin;
 }

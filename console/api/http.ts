@@ -18,6 +18,7 @@ import type { KeyService } from "../../server/crypto/types.ts";
 import type { InventoryWorker } from "../../server/features/inventory/worker.ts";
 import type { MasterKeyRotation } from "../../server/features/encryption/rotation.ts";
 import type { Notifications } from "../../server/features/notifications/mod.ts";
+import type { ShareLinks } from "../../server/features/shares/store.ts";
 
 export interface ApiDeps {
   iam: Iam;
@@ -53,6 +54,13 @@ export interface ApiDeps {
   notifications?: Notifications;
   /** Bucket inventory reports: history and Run now (bucket_services_routes.ts). */
   inventory?: InventoryWorker;
+  /** Share links (share_routes.ts). */
+  shares: ShareLinks;
+  /**
+   * The S3 listener's URL as the user reaches it, for share links and presigned URLs: the
+   * configured `--public-url`, else the console request's host name with the S3 listener's port.
+   */
+  s3PublicUrl(req: Request): string;
 }
 
 export interface ApiCtx {

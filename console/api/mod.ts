@@ -38,6 +38,8 @@ import { bucketEmptyRoutes } from "./bucket_empty.ts";
 import { websiteRoutes } from "./website_routes.ts";
 import { notificationRoutes } from "./notification_routes.ts";
 import { bucketServicesRoutes } from "./bucket_services_routes.ts";
+import { shareRoutes } from "./share_routes.ts";
+import { searchRoutes } from "./search_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -62,6 +64,8 @@ const ROUTES: Route[] = [
   ...kmsRoutes,
   ...encryptionRoutes,
   ...notificationRoutes,
+  ...shareRoutes,
+  ...searchRoutes,
 ];
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Object details dialog: metadata and encryption from HEAD, tags (editable), versions when the
- * bucket keeps them, and the object's ACL. An SSE-C object cannot be read without its key, which
- * the console never holds: the dialog says so instead of offering a download.
+ * bucket keeps them, share links and presigned URLs (SharePanel.tsx), and the object's ACL. An
+ * SSE-C object cannot be read without its key, which the console never holds: the dialog says
+ * so instead of offering a download (or a share link).
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
@@ -18,6 +19,7 @@ import {
 } from "./s3.ts";
 import { Alerts, Loading } from "./ui.tsx";
 import { AclEditor } from "./AclEditor.tsx";
+import { PresignForm, ShareLinks } from "./SharePanel.tsx";
 import { needsCustomerKey, objectEncryption } from "./encryption_xml.ts";
 import type { ApiError } from "./api.ts";
 
@@ -205,6 +207,18 @@ export default function ObjectDetails({ bucket, objectKey, onClose }: ObjectDeta
           </table>
         </div>
       )}
+      {!customerKey.value && (
+        <ShareLinks
+          bucket={bucket}
+          objectKey={objectKey}
+          versionIds={(versions.value ?? []).filter((v) => !v.deleteMarker).map((v) => v.versionId)}
+        />
+      )}
+      {
+        // A presigned URL reaches the key's own namespace: not a tenant's bucket opened by a
+        // global administrator.
+        typeof bucket === "string" && <PresignForm bucket={bucket} objectKey={objectKey} />
+      }
       <AclEditor bucket={bucket} objectKey={objectKey} />
       <div class="row mt dialog-actions">
         {!customerKey.value && (

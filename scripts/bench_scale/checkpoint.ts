@@ -18,11 +18,14 @@ import {
   spread,
 } from "./steps.ts";
 import type { Checkpoint, Figures, Reuse } from "./report.ts";
+import { searchShapes } from "./search.ts";
 
 /** The buckets of a run and what they hold so far. */
 export interface RunState {
   dataDir: string;
   creds: Credentials;
+  /** The console user the search step signs in as. */
+  consoleUser: { username: string; password: string };
   env: Record<string, string>;
   /** Listed once right after it was created (and again after each restart). */
   listed: string;
@@ -138,6 +141,11 @@ export async function runCheckpoint(
   };
   for (const r of Object.values(shapes)) fails.add(r);
 
+  progress("object search pages");
+  const search = await searchShapes(server.consoleUrl, s.consoleUser, s.listed, objects);
+  fails.add(search.scan);
+  fails.add(search.records);
+
   progress("full walk");
   const walk = await fullWalk(c, s.listed);
   fails.add(walk);
@@ -182,6 +190,8 @@ export async function runCheckpoint(
     versionsV2Page: shapes.versionsV2Page.p50,
     listBuckets: shapes.listBuckets.p50,
     buckets: s.buckets,
+    searchScan: search.scan.p50,
+    searchRecords: search.records.p50,
     walkSeconds: walk.seconds,
     walkRate: walk.keys / walk.seconds,
     deleteListed: doomed.length / deletes[s.listed].seconds,

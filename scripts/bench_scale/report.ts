@@ -47,6 +47,8 @@ const ROW_LIST = [
   ["versionsV2Page", "ListObjectsV2 page, versioned bucket p50 ms", 2],
   ["listBuckets", "ListBuckets p50 ms", 2],
   ["buckets", "  buckets listed", 0],
+  ["searchScan", "search page, size filter (10k keys) p50 ms", 2],
+  ["searchRecords", "search page, type filter (10k records) p50 ms", 2],
   ["walkSeconds", "full walk of the listed bucket, s", 2],
   ["walkRate", "  keys/s", 0],
   ["deleteListed", "DeleteObjects objects/s, listed bucket", 0],

@@ -41,6 +41,11 @@ export class ScaleServer {
     return this.server.endpoint;
   }
 
+  /** The console listener (the object search step uses its API). */
+  get consoleUrl(): string {
+    return this.server.consoleUrl;
+  }
+
   /** Starts main.ts on `dataDir` (kept on stop) and resolves once it listens. */
   static async start(dataDir: string, env: Record<string, string>): Promise<ScaleServer> {
     return new ScaleServer(await startServer({ dataDir, env }));

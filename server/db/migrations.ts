@@ -267,6 +267,34 @@ CREATE TABLE inventory_runs (
 CREATE INDEX inventory_runs_config ON inventory_runs(bucket_id, config_id, started_at);
 `,
   },
+  {
+    version: 10,
+    name: "share-links",
+    // Public links to one object (server/features/shares/): the token is kept only as its
+    // SHA-256; the link acts with its creator's read access, so `created_by` is checked at each
+    // use. `ns` is the bucket's namespace ('' global), `bucket_id` tells a re-created bucket apart.
+    sql: `
+CREATE TABLE share_links (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  bucket_id TEXT NOT NULL,
+  object_key TEXT NOT NULL,
+  version_id TEXT,
+  created_by TEXT NOT NULL,
+  created_by_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT,
+  access_count INTEGER NOT NULL DEFAULT 0,
+  last_access_at INTEGER
+);
+CREATE INDEX share_links_bucket ON share_links(ns, bucket, created_at);
+CREATE INDEX share_links_creator ON share_links(created_by, created_at);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

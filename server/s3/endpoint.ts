@@ -148,7 +148,7 @@ export function normalizeDomain(domain: string | null): string | null {
  * The bucket named by a virtual-host request (`bucket.domain`), or null for path style. `d` is
  * `normalizeDomain`'s result, made once.
  */
-function vhostBucket(host: string, d: string | null): string | null {
+export function vhostBucket(host: string, d: string | null): string | null {
   if (!d) return null;
   const h = host.replace(/:\d+$/, "").replace(/\.$/, "");
   if (h === d || !h.endsWith("." + d)) return null;

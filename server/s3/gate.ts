@@ -59,7 +59,15 @@ export class S3Gate {
         headers: { "retry-after": "60" },
       });
     }
-    if (client?.ip) this.#take(this.#addresses, client.ip, s.perAddress);
+    this.admitAddress(client);
+  }
+
+  /**
+   * The client address's rate alone (requests answered before any S3 operation is parsed: a share
+   * link's refusals).
+   */
+  admitAddress(client: Client | null): void {
+    if (client?.ip) this.#take(this.#addresses, client.ip, this.#settings.perAddress);
   }
 
   /** Once the signature is verified: the access key's rate. */

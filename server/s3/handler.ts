@@ -302,9 +302,16 @@ export interface S3Front {
   /**
    * An S3 request from inside the server on behalf of `principal`, whom the caller has already
    * authenticated (the console's session): no signature, the body as sent. Authorization, quotas,
-   * response writing and the `onRequest` hook are exactly those of `handle`.
+   * response writing and the `onRequest` hook are exactly those of `handle`. The per-address rate
+   * limit applies only with `opts.limitAddress` (a share link's anonymous visitor; the console's
+   * users are limited by their session, not their address).
    */
-  handleAs(req: Request, principal: Principal, client: Client): Promise<Response>;
+  handleAs(
+    req: Request,
+    principal: Principal,
+    client: Client,
+    opts?: { limitAddress?: boolean },
+  ): Promise<Response>;
   /** Requests being handled now (arrived, not yet answered), both ways in. */
   inFlight(): number;
 }
@@ -319,6 +326,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     req: Request,
     client: Client,
     as: Principal | null,
+    limitAddress = false,
   ): Promise<Response> => {
     const requestId = newRequestId();
     const started = performance.now();
@@ -339,7 +347,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
     inFlight++;
     const runOp = async (t: RequestTarget, ep: Endpoint): Promise<Response> => {
       validateEndpointNames(ep);
-      deps.gate?.admitRequest(ep, as ? null : client);
+      deps.gate?.admitRequest(ep, as && !limitAddress ? null : client);
       authenticating = true;
       const auth = as ? authenticatedAs(req, as) : await authenticate(req, t, {
         credentials: deps.credentials,
@@ -453,7 +461,8 @@ export function createS3Handler(deps: S3Deps): S3Front {
   };
   return {
     handle: (req, client) => serve(req, client, null),
-    handleAs: (req, principal, client) => serve(req, client, principal),
+    handleAs: (req, principal, client, opts) =>
+      serve(req, client, principal, opts?.limitAddress ?? false),
     inFlight: () => inFlight,
   };
 }
