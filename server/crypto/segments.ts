@@ -119,9 +119,15 @@ export class SegmentCipher {
   /**
    * Opens `sealed`, the sealed bytes of the whole segments `first`, `first + 1`, ... (the last
    * one possibly shorter), the last one final when `final`. Throws `SegmentError` when any is not
-   * authentic.
+   * authentic. `inPlace`: `sealed` is the caller's to overwrite, and the plaintext may be returned
+   * as a view of it.
    */
-  async open(first: number, sealed: Uint8Array, final: boolean): Promise<Uint8Array> {
+  async open(
+    first: number,
+    sealed: Uint8Array,
+    final: boolean,
+    inPlace = false,
+  ): Promise<Uint8Array> {
     const unit = this.seg + TAG_BYTES;
     const count = Math.max(1, Math.ceil(sealed.byteLength / unit));
     if (sealed.byteLength - (count - 1) * unit < TAG_BYTES) {
@@ -129,6 +135,7 @@ export class SegmentCipher {
         count === 1 ? "Cannot open segment: truncated" : "Cannot open segments: truncated",
       );
     }
+    if (inPlace && SYNC_RUNS) return this.#openInPlace(first, sealed, final, count);
     if (count < PARALLEL_MIN || SYNC_RUNS) {
       const out = new Uint8Array(sealed.byteLength - count * TAG_BYTES);
       for (let i = 0; i < count; i++) {
@@ -165,6 +172,32 @@ export class SegmentCipher {
       out.set(new Uint8Array(plain), i * this.seg);
     }));
     return out;
+  }
+
+  /**
+   * Opens the segments over their own sealed bytes and moves each plaintext down to close the
+   * tag gaps: no new buffer, whose first touch of fresh pages cost more than the decryption (a
+   * 64 MiB GET: ~30-70 ms against ~16 ms). Returns the plaintext, a view of `sealed`.
+   */
+  #openInPlace(first: number, sealed: Uint8Array, final: boolean, count: number): Uint8Array {
+    const unit = this.seg + TAG_BYTES;
+    let plainEnd = 0;
+    for (let i = 0; i < count; i++) {
+      const part = sealed.subarray(i * unit, Math.min((i + 1) * unit, sealed.byteLength));
+      const ok = gcm.open(
+        this.#key,
+        nonceOf(first + i, final && i === count - 1),
+        this.#aad,
+        part,
+        sealed,
+        i * unit,
+      );
+      if (!ok) throw new SegmentError(`Cannot open segment ${first + i}: authentication failed`);
+      const len = part.byteLength - TAG_BYTES;
+      if (i > 0) sealed.copyWithin(plainEnd, i * unit, i * unit + len);
+      plainEnd += len;
+    }
+    return sealed.subarray(0, plainEnd);
   }
 }
 
@@ -390,8 +423,11 @@ export class SegmentOpener {
     this.#left -= to - from;
   }
 
-  /** The plaintext of `range` that the segments completed by `chunk` hold. */
-  async push(chunk: Uint8Array): Promise<Uint8Array[]> {
+  /**
+   * The plaintext of `range` that the segments completed by `chunk` hold. `owned`: the chunk is
+   * the opener's to overwrite (a buffer just read for it), so whole segments are opened in place.
+   */
+  async push(chunk: Uint8Array, owned = false): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     let off = 0;
     if (this.#buf && this.#fill > 0) {
@@ -421,7 +457,11 @@ export class SegmentOpener {
       const first = this.#index;
       this.#index += m;
       const final = this.#index === this.#count;
-      this.#emit(out, first, await this.#c.open(first, chunk.subarray(off, off + bytes), final));
+      this.#emit(
+        out,
+        first,
+        await this.#c.open(first, chunk.subarray(off, off + bytes), final, owned),
+      );
       off += bytes;
     }
     if (off < chunk.byteLength && this.#index < this.#count) {

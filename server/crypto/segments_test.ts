@@ -10,6 +10,7 @@ import {
   sealStream,
   SEGMENT_SIZE,
   SegmentError,
+  SegmentOpener,
   SegmentSealer,
   TAG_BYTES,
 } from "./segments.ts";
@@ -172,4 +173,35 @@ Deno.test("large runs use the parallel path and still round trip", async () => {
   const bad = sealed.slice();
   bad[SEGMENT_SIZE + TAG_BYTES + 10] ^= 1;
   await failsAuth(() => openAll(K, "big", bad));
+});
+
+Deno.test("an opener given its chunks to overwrite opens them in place, every range alike", async () => {
+  const n = 9 * SEG + 7;
+  const plain = bytes(n, 5);
+  const sealed = await sealAll(K, "blob-p", plain, SEG);
+  for (const [start, end] of [[0, n - 1], [SEG + 3, 6 * SEG], [n - 2, n - 1], [0, 0]]) {
+    const r = sealedRangeOf(n, { start, end }, SEG);
+    for (const step of [3 * (SEG + TAG_BYTES), SEG + TAG_BYTES, 7]) {
+      const opener = new SegmentOpener(K, "blob-p", n, { start, end }, SEG);
+      const parts: Uint8Array[] = [];
+      for (let off = r.start; off <= r.end; off += step) {
+        // A fresh copy per chunk, as a read gives: the opener may overwrite it.
+        const chunk = sealed.slice(off, Math.min(off + step, r.end + 1));
+        for (const p of await opener.push(chunk, true)) parts.push(p.slice());
+      }
+      opener.finish();
+      const got = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        got.set(p, at);
+        at += p.length;
+      }
+      assertEquals(got, plain.subarray(start, end + 1), `${start}-${end} by ${step}`);
+    }
+  }
+  // A changed byte still fails in place.
+  const bad = sealed.slice();
+  bad[2 * (SEG + TAG_BYTES) + 4] ^= 1;
+  const opener = new SegmentOpener(K, "blob-p", n, { start: 0, end: n - 1 }, SEG);
+  await failsAuth(() => opener.push(bad, true));
 });

@@ -78,8 +78,11 @@ function unreadable(core: StorageCore, blob: string, e: unknown): Error {
 
 /** Sealed bytes read at once (and opened before the response starts) up to this size. */
 const WHOLE_READ_MAX = 1024 * 1024;
-/** Segments read and opened per step when streaming a large blob. */
-const STREAM_SEGMENTS = 16;
+/**
+ * Segments read and opened per step when streaming a large blob (2 MiB: against 1 MiB, a 64 MiB
+ * SSE GET took ~20% less CPU, the fixed cost per step halved; a stream holds ~3 steps).
+ */
+const STREAM_SEGMENTS = 32;
 
 /** The plaintext of `range` of an inline record, from its sealed rows. */
 export async function openSealedInline(
@@ -197,7 +200,8 @@ async function openSliceFile(
             return;
           }
           next = readAhead();
-          const out = await opener.push(chunk);
+          // Each step reads into a new buffer of its own: opened in place.
+          const out = await opener.push(chunk, true);
           for (const p of out) ctrl.enqueue(p);
           if (out.length) return;
         }
