@@ -1,0 +1,257 @@
+/**
+ * Bucket replication as the rest of the server sees it: rules put and removed (S3 and the
+ * console), destinations, the follower the feed dispatcher hands changes to, the worker pool,
+ * status per rule, the failure list with retry, pause and resume, and "sync now" (compares the
+ * bucket with each destination by key, size and ETag, and queues what differs).
+ */
+import { S3Error } from "../../s3/errors.ts";
+import type { Backend } from "../../storage/mod.ts";
+import type { BucketRecord } from "../../storage/types.ts";
+import type { Db } from "../../db/mod.ts";
+import type { SecretBox } from "../../iam/secrets.ts";
+import type { Clock } from "../../clock.ts";
+import type { Logger } from "../../log.ts";
+import type { OutboundPolicy, Resolve } from "../../http/outbound.ts";
+import {
+  REPLICATION_CONFIG,
+  REPLICATION_FOLLOWER,
+  type ReplicationConfig,
+  type ReplicationRule,
+  ruleMatches,
+} from "./config.ts";
+import { DestinationStore } from "./destinations.ts";
+import { type NewTask, ReplicationQueue, type RuleCounts, type Task } from "./queue.ts";
+import { ReplicationFollower } from "./follower.ts";
+import { ReplicationWorker } from "./worker.ts";
+import { destinationClient, listDestination } from "./copier.ts";
+import { ReplicationMetrics } from "./metrics.ts";
+import { setFollowing } from "../feed/dispatcher.ts";
+
+export interface ReplicationOptions {
+  db: Db;
+  box: SecretBox;
+  storage: Backend;
+  clock: Clock;
+  log: Logger;
+  outbound: OutboundPolicy;
+  /** Copies at once (`--replication-workers`). */
+  concurrency: number;
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  resolve?: Resolve;
+}
+
+/** A rule with its queue figures, as the console shows it. */
+export interface RuleStatus extends ReplicationRule {
+  paused: boolean;
+  queued: number;
+  dead: number;
+  /** Age of the oldest queued task (ms), null when none. */
+  lagMs: number | null;
+}
+
+export class Replication {
+  readonly destinations: DestinationStore;
+  readonly queue: ReplicationQueue;
+  readonly follower: ReplicationFollower;
+  readonly worker: ReplicationWorker;
+  readonly metrics: ReplicationMetrics;
+  readonly #o: ReplicationOptions;
+
+  constructor(o: ReplicationOptions) {
+    this.#o = o;
+    this.destinations = new DestinationStore({
+      db: o.db,
+      box: o.box,
+      clock: o.clock,
+      outbound: o.outbound,
+      resolve: o.resolve,
+    });
+    this.queue = new ReplicationQueue(o.db);
+    this.metrics = new ReplicationMetrics(this.queue, o.clock);
+    this.worker = new ReplicationWorker({
+      storage: o.storage,
+      queue: this.queue,
+      destinations: this.destinations,
+      clock: o.clock,
+      log: o.log,
+      concurrency: o.concurrency,
+      maxAttempts: o.maxAttempts ?? 12,
+      backoffBaseMs: o.backoffBaseMs ?? 1000,
+      backoffMaxMs: o.backoffMaxMs ?? 10 * 60_000,
+      onTask: (t, outcome, bytes) => this.metrics.task(t, outcome, bytes),
+    });
+    this.follower = new ReplicationFollower(
+      o.storage,
+      this.queue,
+      o.clock,
+      () => this.worker.kick(),
+    );
+  }
+
+  start(): void {
+    this.worker.start();
+  }
+
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  /**
+   * Stores a bucket's rules (null: removes them) once every destination they name is
+   * registered in the bucket's namespace, follows the bucket's changes while it has rules, and
+   * drops the queued tasks of rules that are gone.
+   */
+  async configure(bucket: BucketRecord, cfg: ReplicationConfig | null): Promise<void> {
+    const { storage } = this.#o;
+    for (const r of cfg?.rules ?? []) {
+      if (!this.destinations.get(bucket.ns, r.destination)) {
+        throw new S3Error("InvalidRequest", {
+          message:
+            `Destination bucket must exist: no replication destination "${r.destination}" is registered`,
+        });
+      }
+    }
+    // Following first: a write between the two steps is recorded and then matched, never lost.
+    if (cfg) await setFollowing(storage, bucket, REPLICATION_FOLLOWER, true);
+    await storage.putBucketConfig(bucket.id, REPLICATION_CONFIG, cfg);
+    if (!cfg) await setFollowing(storage, bucket, REPLICATION_FOLLOWER, false);
+    this.queue.dropRules(bucket.id, cfg?.rules.map((r) => r.id) ?? []);
+  }
+
+  async config(bucket: BucketRecord): Promise<ReplicationConfig | null> {
+    return await this.#o.storage.getBucketConfig<ReplicationConfig>(bucket.id, REPLICATION_CONFIG);
+  }
+
+  /** The bucket's rules with their queue figures. */
+  async status(bucket: BucketRecord): Promise<RuleStatus[]> {
+    const cfg = await this.config(bucket);
+    const counts = new Map<string, RuleCounts>(
+      this.queue.counts(bucket.id).map((c) => [c.ruleId, c]),
+    );
+    const paused = new Set(this.queue.paused(bucket.id));
+    const now = this.#o.clock.now();
+    return (cfg?.rules ?? []).map((r) => {
+      const c = counts.get(r.id);
+      return {
+        ...r,
+        paused: paused.has(r.id),
+        queued: c?.queued ?? 0,
+        dead: c?.dead ?? 0,
+        lagMs: c?.oldest != null ? Math.max(0, now - c.oldest) : null,
+      };
+    });
+  }
+
+  failures(bucket: BucketRecord): Task[] {
+    return this.queue.failures(bucket.id);
+  }
+
+  /** Dead-lettered tasks (all of the bucket's, or one) queued again, backoffs cut short. */
+  retry(bucket: BucketRecord, id?: number): number {
+    const n = this.queue.retry(bucket.id, this.#o.clock.now(), id);
+    this.worker.kick();
+    return n;
+  }
+
+  async pause(bucket: BucketRecord, ruleId: string, paused: boolean): Promise<void> {
+    const cfg = await this.config(bucket);
+    if (!cfg?.rules.some((r) => r.id === ruleId)) {
+      throw new S3Error("InvalidArgument", { message: `No replication rule "${ruleId}"` });
+    }
+    this.queue.setPaused(bucket.id, ruleId, paused);
+    if (!paused) this.worker.kick();
+  }
+
+  /**
+   * Sync now: lists the bucket and each enabled rule's destination side by side and queues a
+   * copy of every selected object the destination lacks or holds with another size or ETag
+   * (multipart ETags depend on part sizes, so those compare by size). How many were queued.
+   */
+  async syncNow(bucket: BucketRecord, ruleId?: string): Promise<number> {
+    const cfg = await this.config(bucket);
+    const rules = (cfg?.rules ?? []).filter((r) =>
+      r.status === "Enabled" && (ruleId === undefined || r.id === ruleId)
+    );
+    let queued = 0;
+    const run = `sync:${this.#o.clock.now()}:${crypto.randomUUID().slice(0, 8)}`;
+    for (const rule of rules) queued += await this.#syncRule(bucket, rule, run);
+    if (queued) this.worker.kick();
+    return queued;
+  }
+
+  async #syncRule(bucket: BucketRecord, rule: ReplicationRule, run: string): Promise<number> {
+    const { storage } = this.#o;
+    const opened = await this.destinations.openCredentials(bucket.ns, rule.destination);
+    if (!opened) {
+      throw new S3Error("InvalidRequest", {
+        message: `No replication destination "${rule.destination}" is registered`,
+      });
+    }
+    await this.destinations.checkBeforeConnect(opened.dest);
+    const client = destinationClient(opened.dest, opened.secretKey);
+    const prefix = rule.legacyPrefix ?? rule.filter?.prefix ?? "";
+    const needsTags = !!rule.filter?.tags?.length;
+    let remote: { key: string; size: number; etag: string }[] = [];
+    let ri = 0;
+    let token: string | undefined;
+    let remoteDone = false;
+    const nextRemote = async () => {
+      while (ri >= remote.length && !remoteDone) {
+        const page = await listDestination(client, opened.dest, prefix, undefined, token);
+        remote = page.objects;
+        ri = 0;
+        token = page.next;
+        remoteDone = !token;
+      }
+      return ri < remote.length ? remote[ri] : null;
+    };
+    let after = "";
+    let n = 0;
+    const batch: NewTask[] = [];
+    try {
+      for (;;) {
+        const page = await storage.listObjects(bucket, {
+          prefix,
+          delimiter: "",
+          after,
+          maxKeys: 1000,
+        });
+        for (const o of page.objects) {
+          let r = await nextRemote();
+          while (r && r.key < o.key) {
+            ri++;
+            r = await nextRemote();
+          }
+          const same = r && r.key === o.key && r.size === o.size &&
+            (o.etag.includes("-") || r.etag.includes("-") || r.etag === o.etag);
+          if (same) continue;
+          if (needsTags || !ruleMatches(rule, o.key, undefined)) {
+            const rec = await storage.getObjectRecord(bucket, o.key).catch(() => null);
+            if (!rec || !ruleMatches(rule, o.key, rec.tags)) continue;
+          }
+          batch.push({
+            seq: `${run}:${n++}`,
+            bucketId: bucket.id,
+            ns: bucket.ns,
+            bucket: bucket.name,
+            ruleId: rule.id,
+            destination: rule.destination,
+            key: o.key,
+            versionId: null,
+            op: "put",
+            size: o.size,
+          });
+          if (batch.length >= 500) this.queue.add(batch.splice(0), this.#o.clock.now());
+        }
+        if (!page.truncated || page.last === null) break;
+        after = page.last;
+      }
+    } finally {
+      client.destroy();
+    }
+    this.queue.add(batch, this.#o.clock.now());
+    return n;
+  }
+}
