@@ -39,6 +39,7 @@ interface Failure {
 }
 
 interface Status {
+  mode: { mode: "realtime" | "scheduled" | "manual"; intervalSeconds: number | null };
   rules: Rule[];
   failures: Failure[];
   totals: { done: number; failed: number; bytes: number };
@@ -141,9 +142,26 @@ export default function BucketReplication({ bucket, tenantId }: {
             accessKey: String(f.get("accessKey") ?? ""),
             secretKey: String(f.get("secretKey") ?? ""),
             pathStyle: f.get("virtualHost") !== "on",
+            conflict: f.get("keepNewer") === "on" ? "newer" : "source",
           },
         }).then(() => form.reset()),
       `Destination ${name} saved.`,
+    );
+  };
+
+  const saveMode = (ev: Event) => {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget as HTMLFormElement);
+    const mode = String(f.get("mode"));
+    const interval = Number(f.get("interval") || 0) * 60;
+    act(
+      () =>
+        api(`${base}/mode`, {
+          method: "PUT",
+          query,
+          body: { mode, intervalSeconds: mode === "scheduled" ? interval : null },
+        }),
+      "Replication mode saved.",
     );
   };
 
@@ -238,6 +256,28 @@ export default function BucketReplication({ bucket, tenantId }: {
               </table>
             </div>
           )}
+        {s && (
+          <form class="row" onSubmit={saveMode} id="replication-mode" key={JSON.stringify(s.mode)}>
+            <label>
+              Mode
+              <select name="mode" value={s.mode.mode}>
+                <option value="realtime">Real time (each write is queued)</option>
+                <option value="scheduled">Scheduled sync</option>
+                <option value="manual">Manual (sync now only)</option>
+              </select>
+            </label>
+            <label>
+              Every (minutes)
+              <input
+                type="number"
+                name="interval"
+                min="1"
+                value={s.mode.intervalSeconds ? s.mode.intervalSeconds / 60 : ""}
+              />
+            </label>
+            <button type="submit">Save mode</button>
+          </form>
+        )}
         {s && (
           <p class="hint">
             Since the server started: {s.totals.done} copied ({formatBytes(s.totals.bytes)}),{" "}
@@ -399,6 +439,10 @@ export default function BucketReplication({ bucket, tenantId }: {
             </label>
             <label class="check">
               <input type="checkbox" name="virtualHost" /> Virtual-host style requests
+            </label>
+            <label class="check">
+              <input type="checkbox" name="keepNewer" />{" "}
+              Keep a destination object newer than the source's (last writer wins)
             </label>
             <div>
               <button class="primary" type="submit">Save destination</button>

@@ -521,7 +521,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
   if (area === "kv") return await runKvCommand(cmd, flags);
   if (area === "keys") return await runKeysCommand(cmd, flags);
   if (area === "bucket") return await runBucketCommand(cmd, arg, flags);
-  if (area === "replication") return await runReplicationCommand(cmd, arg, flags);
+  if (area === "replication") return await runReplicationCommand(positional.slice(1), flags);
   const ops = flags.has("url") ? onlineOps(await consoleClientOf(flags)) : await offlineOps(
     flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
     flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",

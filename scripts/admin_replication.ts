@@ -4,31 +4,38 @@
  *
  *   replication destinations [--tenant T]
  *   replication destination-set <name> --endpoint URL --bucket B --access-key K
- *       [--secret-key S | --secret-key-file F] [--region R] [--virtual-host] [--tenant T]
+ *       [--secret-key S | --secret-key-file F] [--region R] [--virtual-host]
+ *       [--conflict source|newer] [--tenant T]
  *   replication destination-delete <name> [--tenant T]
  *   replication status <bucket> [--tenant T]           rules, queue, failures
  *   replication sync <bucket> [--rule ID] [--tenant T] sync now: queue what the destination lacks
  *   replication retry <bucket> [--id N] [--tenant T]   dead-lettered tasks queued again
  *   replication pause|resume <bucket> --rule ID [--tenant T]
+ *   replication mode <bucket> realtime|manual|scheduled [--interval SECONDS] [--tenant T]
  */
 import { consoleClientOf, type Json } from "./admin_console.ts";
 
 export const REPLICATION_USAGE =
   `  replication destinations | destination-set <name> --endpoint URL --bucket B --access-key K
-      [--secret-key-file F | --secret-key S] [--region R] [--virtual-host] | destination-delete <name>
+      [--secret-key-file F | --secret-key S] [--region R] [--virtual-host] [--conflict source|newer]
+  replication destination-delete <name>
   replication status|sync|retry <bucket> [--rule ID] [--id N] | pause|resume <bucket> --rule ID
+  replication mode <bucket> realtime|manual|scheduled [--interval SECONDS]
       (online only: --url; --tenant T for a tenant's namespace)`;
 
 type Call = (method: string, path: string, body?: unknown) => Promise<Json>;
 
-/** Runs `replication <cmd>` with a console client; what to print (null: unknown command). */
+/**
+ * Runs `replication <args>` (the command, then its operands) with a console client; what to
+ * print (null: unknown command).
+ */
 export async function replicationCommand(
   call: Call,
-  cmd: string | undefined,
-  arg: string | undefined,
+  args: string[],
   flags: Map<string, string>,
   tenantIdOf: (tenant: string) => Promise<string>,
 ): Promise<unknown | null> {
+  const [cmd, arg] = args;
   const tenant = flags.get("tenant");
   const scope = tenant ? `?tenantId=${encodeURIComponent(await tenantIdOf(tenant))}` : "";
   const need = (v: string | undefined, what: string) => {
@@ -54,6 +61,7 @@ export async function replicationCommand(
           secretKey: secret,
           region: flags.get("region"),
           pathStyle: !flags.has("virtual-host"),
+          conflict: flags.get("conflict"),
         },
       )).destination;
     }
@@ -71,6 +79,14 @@ export async function replicationCommand(
       const id = flags.get("id");
       return await call("POST", `${bucketPath()}/retry${scope}`, id ? { id: Number(id) } : {});
     }
+    case "mode": {
+      const interval = flags.get("interval");
+      const mode = await call("PUT", `${bucketPath()}/mode${scope}`, {
+        mode: need(args[2], "mode"),
+        intervalSeconds: interval === undefined ? null : Number(interval),
+      });
+      return mode.mode;
+    }
     case "pause":
     case "resume": {
       const rule = encodeURIComponent(need(flags.get("rule"), "--rule"));
@@ -83,10 +99,10 @@ export async function replicationCommand(
 
 /** `replication ...` from the command line: online only. The exit status. */
 export async function runReplicationCommand(
-  cmd: string | undefined,
-  arg: string | undefined,
+  args: string[],
   flags: Map<string, string>,
 ): Promise<number> {
+  const cmd = args[0];
   if (!flags.has("url")) {
     console.error("replication commands talk to the running server: add --url (and --user)");
     return 2;
@@ -99,7 +115,7 @@ export async function runReplicationCommand(
       if (!t) throw new Error(`no tenant "${name}"`);
       return t.id as string;
     };
-    const result = await replicationCommand(client.call, cmd, arg, flags, tenantIdOf);
+    const result = await replicationCommand(client.call, args, flags, tenantIdOf);
     if (result === null) {
       console.error(`Unknown command "replication ${cmd ?? ""}"\n${REPLICATION_USAGE}`);
       return 2;

@@ -15,6 +15,7 @@ import {
   replicationXml,
 } from "../../server/features/replication/config.ts";
 import type { Replication } from "../../server/features/replication/service.ts";
+import type { ReplicationMode } from "../../server/features/replication/modes.ts";
 import { buildXml } from "../../server/s3/xml.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
 import { requireAdmin, scopeTenant } from "./access.ts";
@@ -80,6 +81,7 @@ export function configFromJson(body: Record<string, unknown>): ReplicationConfig
 async function statusAnswer(ctx: Authed, repl: Replication) {
   const b = await administeredBucket(ctx);
   return json({
+    mode: repl.modes.get(b.id),
     rules: await repl.status(b),
     failures: repl.failures(b),
     totals: repl.metrics.totals,
@@ -107,6 +109,9 @@ export const replicationRoutes: Route[] = [
       region: body.region === undefined ? undefined : str(body.region, "region"),
       bucket: str(body.bucket, "bucket"),
       pathStyle: body.pathStyle !== false,
+      conflict: body.conflict === undefined ? undefined : str(body.conflict, "conflict") as
+        | "source"
+        | "newer",
       accessKey: str(body.accessKey, "accessKey"),
       secretKey: body.secretKey === undefined || body.secretKey === ""
         ? undefined
@@ -168,6 +173,27 @@ export const replicationRoutes: Route[] = [
       );
     }
   }),
+  route("PUT", "/buckets/:bucket/replication/mode", async (ctx) => {
+    const repl = service(ctx);
+    const b = await administeredBucket(ctx);
+    const body = await readJson(ctx.req);
+    const interval = body.intervalSeconds === undefined || body.intervalSeconds === null
+      ? null
+      : Number(body.intervalSeconds);
+    try {
+      await repl.setMode(b, str(body.mode, "mode") as ReplicationMode, interval);
+    } catch (e) {
+      if (isS3Error(e)) throw new IamError("InvalidRequest", e.message);
+      throw e;
+    }
+    audit(ctx, {
+      action: "bucket.replication.mode",
+      resource: `bucket/${b.name}`,
+      tenantId: b.ns || null,
+      detail: interval === null ? String(body.mode) : `${body.mode} every ${interval} s`,
+    });
+    return await statusAnswer(ctx, repl);
+  }, { audit: "bucket.replication.mode" }),
   route("POST", "/buckets/:bucket/replication/retry", async (ctx) => {
     const repl = service(ctx);
     const b = await administeredBucket(ctx);

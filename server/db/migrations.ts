@@ -250,7 +250,7 @@ CREATE INDEX notification_queue_due ON notification_queue(state, next_at);
     // Bucket replication (server/features/replication/): remote destinations per namespace with
     // their secret sealed by the master key; the durable queue of copies and deletes (one row
     // per change and rule, idempotent by (seq, rule); state 'dead' is the dead-letter list);
-    // paused rules.
+    // paused rules; buckets replicated on a schedule or by hand instead of in real time.
     sql: `
 CREATE TABLE replication_destinations (
   ns TEXT NOT NULL,
@@ -259,6 +259,7 @@ CREATE TABLE replication_destinations (
   region TEXT NOT NULL,
   bucket TEXT NOT NULL,
   path_style INTEGER NOT NULL DEFAULT 1,
+  conflict TEXT NOT NULL DEFAULT 'source' CHECK (conflict IN ('source', 'newer')),
   access_key TEXT NOT NULL,
   sealed_secret TEXT NOT NULL,
   created_at INTEGER NOT NULL,
@@ -290,6 +291,14 @@ CREATE TABLE replication_paused (
   bucket_id TEXT NOT NULL,
   rule_id TEXT NOT NULL,
   PRIMARY KEY (bucket_id, rule_id)
+);
+CREATE TABLE replication_modes (
+  bucket_id TEXT PRIMARY KEY,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('realtime', 'scheduled', 'manual')),
+  interval_s INTEGER,
+  last_sync INTEGER
 );
 `,
   },

@@ -8,6 +8,7 @@
  */
 import {
   DeleteObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   type ObjectLockLegalHoldStatus,
   type ObjectLockMode,
@@ -108,7 +109,28 @@ export function copyError(e: unknown): CopyError {
   return new CopyError(what.slice(0, 500), code, permanent);
 }
 
-/** Uploads a version's bytes and metadata to the destination; the destination's ETag. */
+/**
+ * Whether the destination holds `key` modified after `sourceTime` (the "newer" conflict
+ * policy keeps it). A missing key is not newer.
+ */
+export async function destinationIsNewer(
+  client: S3Client,
+  dest: Destination,
+  key: string,
+  sourceTime: number,
+): Promise<boolean> {
+  try {
+    const h = await client.send(new HeadObjectCommand({ Bucket: dest.bucket, Key: key }));
+    // HTTP dates have whole seconds: the source's time is compared at that precision.
+    return (h.LastModified?.getTime() ?? 0) > Math.floor(sourceTime / 1000) * 1000;
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) return false;
+    throw copyError(e);
+  }
+}
+
+/** Uploads a version's bytes and metadata to the destination. */
 export async function copyObject(
   client: S3Client,
   dest: Destination,

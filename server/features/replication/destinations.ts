@@ -20,10 +20,17 @@ export interface Destination {
   bucket: string;
   /** Path-style requests (`endpoint/bucket/key`); false: virtual-host style. */
   pathStyle: boolean;
+  /**
+   * When the destination already holds the key: "source" overwrites it (the source wins);
+   * "newer" keeps a destination object modified after the source version (last writer wins).
+   */
+  conflict: ConflictPolicy;
   accessKey: string;
   createdAt: number;
   updatedAt: number;
 }
+
+export type ConflictPolicy = "source" | "newer";
 
 export interface DestinationInput {
   name: string;
@@ -31,6 +38,7 @@ export interface DestinationInput {
   region?: string;
   bucket: string;
   pathStyle?: boolean;
+  conflict?: ConflictPolicy;
   accessKey: string;
   /** Required when creating; kept as it was when absent on an update. */
   secretKey?: string;
@@ -52,6 +60,7 @@ interface Row {
   region: string;
   bucket: string;
   path_style: number;
+  conflict: ConflictPolicy;
   access_key: string;
   sealed_secret: string;
   created_at: number;
@@ -66,6 +75,7 @@ function fromRow(r: Row): Destination {
     region: r.region,
     bucket: r.bucket,
     pathStyle: r.path_style === 1,
+    conflict: r.conflict,
     accessKey: r.access_key,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -128,6 +138,10 @@ export class DestinationStore {
     if (!/^[a-z0-9-]{1,64}$/.test(region)) {
       throw new DestinationError(`Cannot use region ${JSON.stringify(region)}`);
     }
+    const conflict = input.conflict ?? "source";
+    if (conflict !== "source" && conflict !== "newer") {
+      throw new DestinationError(`Cannot use conflict policy ${JSON.stringify(conflict)}`);
+    }
     const url = await checkEndpoint(input.endpoint, this.#deps.outbound, this.#deps.resolve);
     const endpoint = url.origin + url.pathname.replace(/\/+$/, "");
     const had = this.#row(ns, input.name);
@@ -138,12 +152,12 @@ export class DestinationStore {
     const now = this.#deps.clock.now();
     this.#deps.db.prepare(
       `INSERT INTO replication_destinations
-         (ns, name, endpoint, region, bucket, path_style, access_key, sealed_secret, created_at,
-          updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         (ns, name, endpoint, region, bucket, path_style, conflict, access_key, sealed_secret,
+          created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ns, name) DO UPDATE SET endpoint = excluded.endpoint,
          region = excluded.region, bucket = excluded.bucket, path_style = excluded.path_style,
-         access_key = excluded.access_key, sealed_secret = excluded.sealed_secret,
+         conflict = excluded.conflict, access_key = excluded.access_key, sealed_secret = excluded.sealed_secret,
          updated_at = excluded.updated_at`,
     ).run(
       ns,
@@ -152,6 +166,7 @@ export class DestinationStore {
       region,
       input.bucket,
       input.pathStyle === false ? 0 : 1,
+      conflict,
       input.accessKey,
       sealed,
       had?.created_at ?? now,

@@ -26,6 +26,10 @@ import { ReplicationWorker } from "./worker.ts";
 import { destinationClient, listDestination } from "./copier.ts";
 import { ReplicationMetrics } from "./metrics.ts";
 import { setFollowing } from "../feed/dispatcher.ts";
+import { type ModeSetting, type ReplicationMode, ReplicationModes } from "./modes.ts";
+
+/** How often scheduled syncs are looked for. */
+const SCHEDULE_CHECK_MS = 30_000;
 
 export interface ReplicationOptions {
   db: Db;
@@ -57,7 +61,11 @@ export class Replication {
   readonly follower: ReplicationFollower;
   readonly worker: ReplicationWorker;
   readonly metrics: ReplicationMetrics;
+  readonly modes: ReplicationModes;
   readonly #o: ReplicationOptions;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  /** The scheduled syncs in progress (one pass at a time). */
+  #scheduling: Promise<number> | null = null;
 
   constructor(o: ReplicationOptions) {
     this.#o = o;
@@ -69,6 +77,7 @@ export class Replication {
       resolve: o.resolve,
     });
     this.queue = new ReplicationQueue(o.db);
+    this.modes = new ReplicationModes(o.db);
     this.metrics = new ReplicationMetrics(this.queue, o.clock);
     this.worker = new ReplicationWorker({
       storage: o.storage,
@@ -92,10 +101,73 @@ export class Replication {
 
   start(): void {
     this.worker.start();
+    this.#timer ??= setInterval(() => void this.runSchedules(), SCHEDULE_CHECK_MS);
   }
 
-  stop(): Promise<void> {
-    return this.worker.stop();
+  async stop(): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    await this.#scheduling?.catch(() => {});
+    await this.worker.stop();
+  }
+
+  /**
+   * Runs the syncs of scheduled buckets whose interval has passed (the timer calls it; tests
+   * with their clock). How many buckets were synced.
+   */
+  runSchedules(): Promise<number> {
+    this.#scheduling ??= this.#runSchedules().finally(() => this.#scheduling = null);
+    return this.#scheduling;
+  }
+
+  async #runSchedules(): Promise<number> {
+    const { storage, clock, log } = this.#o;
+    let n = 0;
+    for (const due of this.modes.due(clock.now())) {
+      const b = await storage.getBucket(due.ns, due.bucket).catch(() => null);
+      if (!b || b.id !== due.bucketId) {
+        this.modes.remove(due.bucketId); // the bucket is gone
+        continue;
+      }
+      try {
+        await this.syncNow(b);
+        n++;
+      } catch (e) {
+        log.warn("scheduled replication sync failed", { bucket: b.name, error: String(e) });
+      }
+      this.modes.synced(b.id, clock.now());
+    }
+    return n;
+  }
+
+  /**
+   * Sets how a bucket's rules are carried out. Real time follows the bucket's change feed;
+   * scheduled (every `intervalSeconds`, at least 60) and manual do not.
+   */
+  async setMode(
+    bucket: BucketRecord,
+    mode: ReplicationMode,
+    intervalSeconds: number | null = null,
+  ): Promise<ModeSetting> {
+    if (mode !== "realtime" && mode !== "scheduled" && mode !== "manual") {
+      throw new S3Error("InvalidArgument", { message: `Unknown replication mode "${mode}"` });
+    }
+    if (
+      mode === "scheduled" &&
+      (intervalSeconds === null || !Number.isInteger(intervalSeconds) || intervalSeconds < 60)
+    ) {
+      throw new S3Error("InvalidArgument", {
+        message: "A scheduled mode needs an interval of at least 60 seconds",
+      });
+    }
+    this.modes.set(bucket, mode, intervalSeconds);
+    const hasRules = (await this.config(bucket)) !== null;
+    await setFollowing(
+      this.#o.storage,
+      bucket,
+      REPLICATION_FOLLOWER,
+      hasRules && mode === "realtime",
+    );
+    return this.modes.get(bucket.id);
   }
 
   /**
@@ -114,9 +186,13 @@ export class Replication {
       }
     }
     // Following first: a write between the two steps is recorded and then matched, never lost.
-    if (cfg) await setFollowing(storage, bucket, REPLICATION_FOLLOWER, true);
+    const realtime = this.modes.get(bucket.id).mode === "realtime";
+    if (cfg && realtime) await setFollowing(storage, bucket, REPLICATION_FOLLOWER, true);
     await storage.putBucketConfig(bucket.id, REPLICATION_CONFIG, cfg);
-    if (!cfg) await setFollowing(storage, bucket, REPLICATION_FOLLOWER, false);
+    if (!cfg) {
+      await setFollowing(storage, bucket, REPLICATION_FOLLOWER, false);
+      this.modes.remove(bucket.id);
+    }
     this.queue.dropRules(bucket.id, cfg?.rules.map((r) => r.id) ?? []);
   }
 

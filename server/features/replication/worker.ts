@@ -12,7 +12,13 @@ import type { Logger } from "../../log.ts";
 import { type ReplicationQueue, type Task, taskKey } from "./queue.ts";
 import type { Destination, DestinationStore } from "./destinations.ts";
 import { REPLICATION_CONFIG, type ReplicationConfig } from "./config.ts";
-import { copyError, copyObject, deleteAtDestination, destinationClient } from "./copier.ts";
+import {
+  copyError,
+  copyObject,
+  deleteAtDestination,
+  destinationClient,
+  destinationIsNewer,
+} from "./copier.ts";
 
 export interface WorkerOptions {
   storage: Backend;
@@ -196,6 +202,9 @@ export class ReplicationWorker {
     try {
       await storage.readObject(bucket, t.key, t.versionId, async (rec, open) => {
         if (rec.deleteMarker) return;
+        const keep = opened.dest.conflict === "newer" &&
+          await destinationIsNewer(client, opened.dest, rec.key, rec.lastModified);
+        if (keep) return; // last writer wins: the destination's newer object stays
         size = rec.size;
         await copyObject(client, opened.dest, rec, open, rule.storageClass, this.#stop.signal);
       });

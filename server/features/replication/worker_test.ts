@@ -3,7 +3,12 @@
  * --allow-private-endpoints): the source is storage opened in-process with a clock the test
  * moves, changes are handed to the follower as the feed dispatcher would.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
 import {
   bodyBytes,
@@ -77,8 +82,12 @@ function change(
   };
 }
 
-async function setup(dest: TestServer, name: string, opts: { secret?: string } = {}) {
-  let now = 1_800_000_000_000;
+async function setup(
+  dest: TestServer,
+  name: string,
+  opts: { secret?: string; conflict?: "source" | "newer"; now?: number } = {},
+) {
+  let now = opts.now ?? 1_800_000_000_000;
   const clock = { now: () => now };
   const src = await openTempStorage("maxiofs-repl-src-", { clock });
   const storage: Backend = src.storage.backend;
@@ -103,6 +112,7 @@ async function setup(dest: TestServer, name: string, opts: { secret?: string } =
     bucket: name,
     accessKey: dest.accessKey,
     secretKey: opts.secret ?? dest.secretKey,
+    conflict: opts.conflict,
   });
   const created = await storage.createBucket({
     ns: "",
@@ -250,6 +260,64 @@ Deno.test("replication worker: wrong credentials fail with the destination's err
     const src = await s.storage.getObjectRecord(s.b, "x");
     assertEquals(src.etag, rec.etag);
     assertEquals(src.replication, "PENDING");
+  } finally {
+    await s.close();
+    await dest.stop();
+  }
+});
+
+Deno.test("replication worker: scheduled and manual modes stop following the feed; a schedule syncs when due", async () => {
+  const dest = await startServer({ args: ["--allow-private-endpoints"] });
+  const s = await setup(dest, "dst4");
+  try {
+    await s.repl.setMode(s.b, "scheduled", 600);
+    let b = await s.storage.getBucket("", "src");
+    assertEquals(b.feed, undefined);
+    await put(s.storage, b, "s1", "one");
+    // Due at once (never synced), then not again until the interval passed.
+    assertEquals(await s.repl.runSchedules(), 1);
+    assertEquals(await s.repl.worker.drain(), 1);
+    await put(s.storage, b, "s2", "two");
+    assertEquals(await s.repl.runSchedules(), 0);
+    s.advance(600_000);
+    assertEquals(await s.repl.runSchedules(), 1);
+    assertEquals(await s.repl.worker.drain(), 1);
+    assertEquals(new TextDecoder().decode((await destBytes(dest, "dst4", "s2")).bytes), "two");
+    await s.repl.setMode(s.b, "manual");
+    s.advance(600_000);
+    assertEquals(await s.repl.runSchedules(), 0);
+    await s.repl.setMode(s.b, "realtime");
+    b = await s.storage.getBucket("", "src");
+    assertEquals(b.feed, ["replication"]);
+    let refused = "";
+    await s.repl.setMode(s.b, "scheduled", 5).catch((e) => refused = e.code);
+    assertEquals(refused, "InvalidArgument");
+  } finally {
+    await s.close();
+    await dest.stop();
+  }
+});
+
+Deno.test("replication worker: the 'newer' conflict policy keeps a destination object written later", async () => {
+  const dest = await startServer({ args: ["--allow-private-endpoints"] });
+  // The source's clock is years behind: its versions are older than the destination's writes.
+  const s = await setup(dest, "dst5", { conflict: "newer", now: 1_600_000_000_000 });
+  try {
+    await dest.client().send(
+      new PutObjectCommand({ Bucket: "dst5", Key: "both", Body: "written at the destination" }),
+    );
+    const rec = await put(s.storage, s.b, "both", "older at the source");
+    const fresh = await put(s.storage, s.b, "only-source", "copied");
+    await s.repl.follower.accept([change(s.b, rec), change(s.b, fresh)]);
+    assertEquals(await s.repl.worker.drain(), 2);
+    assertEquals(
+      new TextDecoder().decode((await destBytes(dest, "dst5", "both")).bytes),
+      "written at the destination",
+    );
+    assertEquals(
+      new TextDecoder().decode((await destBytes(dest, "dst5", "only-source")).bytes),
+      "copied",
+    );
   } finally {
     await s.close();
     await dest.stop();
