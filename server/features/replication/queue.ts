@@ -176,16 +176,18 @@ export class ReplicationQueue {
 
   /**
    * Dead-lettered tasks back in the queue (all of a bucket's, or the one `id`), and queued ones
-   * waiting out a backoff made due now: the retry of the console and the CLI.
+   * waiting out a backoff made due now: the retry of the console and the CLI. A revived task
+   * keeps one attempt on its count (it failed before: the worker checks it is still current)
+   * and gets the others again.
    */
   retry(bucketId: string, now: number, id?: number): number {
     const r = id === undefined
       ? this.db.prepare(
-        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = 0
+        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = MIN(attempts, 1)
          WHERE bucket_id = ? AND (state = 'dead' OR next_at > ?)`,
       ).run(now, bucketId, now)
       : this.db.prepare(
-        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = 0
+        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = MIN(attempts, 1)
          WHERE bucket_id = ? AND id = ?`,
       ).run(now, bucketId, id);
     return Number(r.changes);

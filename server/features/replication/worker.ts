@@ -37,6 +37,9 @@ export interface WorkerOptions {
   onTask?: (t: Task, outcome: "done" | "retry" | "dead", bytes: number) => void;
 }
 
+/** What `#perform` answers for a task overtaken by a newer change of its key. */
+const SUPERSEDED = -1;
+
 /** The delay before attempt `attempts + 1` (attempts already made, at least 1). */
 export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
@@ -149,8 +152,9 @@ export class ReplicationWorker {
     try {
       bytes = await this.#perform(t);
       queue.done(t.id);
-      await this.#settle(t, null);
-      this.#o.onTask?.(t, "done", bytes);
+      // A superseded version keeps its FAILED status: it was not copied.
+      if (bytes !== SUPERSEDED) await this.#settle(t, null);
+      this.#o.onTask?.(t, "done", Math.max(0, bytes));
     } catch (e) {
       const err = copyError(e);
       const attempts = t.attempts + 1;
@@ -177,7 +181,10 @@ export class ReplicationWorker {
     }
   }
 
-  /** The work of a task; the bytes copied. Returns quietly when there is nothing left to do. */
+  /**
+   * The work of a task; the bytes copied (SUPERSEDED: skipped, a newer change of the key came
+   * after it). Returns quietly when there is nothing left to do.
+   */
   async #perform(t: Task): Promise<number> {
     const { storage, destinations } = this.#o;
     let bucket: BucketRecord;
@@ -190,6 +197,11 @@ export class ReplicationWorker {
     const cfg = await storage.getBucketConfig<ReplicationConfig>(bucket.id, REPLICATION_CONFIG);
     const rule = cfg?.rules.find((r) => r.id === t.ruleId);
     if (!rule) return 0; // the rule was removed
+    // A task that failed before may have been overtaken: while it waited in the dead-letter list
+    // a newer change of the key was copied. Copying it now would put the older state on top.
+    if (t.attempts > 0 && t.versionId !== null && !await this.#isLatest(bucket, t)) {
+      return SUPERSEDED;
+    }
     const opened = await destinations.openCredentials(t.ns, t.destination);
     if (!opened) throw new Error(`destination "${t.destination}" is not registered`);
     await destinations.checkBeforeConnect(opened.dest);
@@ -215,6 +227,17 @@ export class ReplicationWorker {
       throw e;
     }
     return size;
+  }
+
+  /** Whether the task's version (object or marker) is still the key's latest at the source. */
+  async #isLatest(bucket: BucketRecord, t: Task): Promise<boolean> {
+    try {
+      return (await this.#o.storage.getObjectRecord(bucket, t.key)).versionId === t.versionId;
+    } catch (e) {
+      // The latest is a delete marker (its version id in the error's headers), or nothing.
+      const headers = (e as { headers?: Record<string, string> }).headers ?? {};
+      return headers["x-amz-version-id"] === t.versionId;
+    }
   }
 
   /**

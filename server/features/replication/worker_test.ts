@@ -323,3 +323,36 @@ Deno.test("replication worker: the 'newer' conflict policy keeps a destination o
     await dest.stop();
   }
 });
+
+Deno.test("replication worker: a dead-lettered older version retried after a newer one was copied is skipped", async () => {
+  const dest = await startServer({ args: ["--allow-private-endpoints"] });
+  const s = await setup(dest, "dst6", { secret: "wrong-secret-000000000000000000000000000" });
+  try {
+    const v1 = await put(s.storage, s.b, "k", "old", { replication: "PENDING" });
+    await s.repl.follower.accept([change(s.b, v1)]);
+    for (let i = 0; i < 3; i++) {
+      await s.repl.worker.drain();
+      s.advance(60_000);
+    }
+    assertEquals(s.repl.failures(s.b)[0].state, "dead");
+    // The credentials are fixed; a newer version is copied while the old one is dead.
+    await s.repl.destinations.put("", {
+      name: "dr",
+      endpoint: dest.endpoint,
+      bucket: "dst6",
+      accessKey: dest.accessKey,
+      secretKey: dest.secretKey,
+    });
+    const v2 = await put(s.storage, s.b, "k", "new", { replication: "PENDING" });
+    await s.repl.follower.accept([change(s.b, v2)]);
+    assertEquals(await s.repl.worker.drain(), 1);
+    assertEquals(s.repl.retry(s.b), 1);
+    assertEquals(await s.repl.worker.drain(), 1);
+    assertEquals(new TextDecoder().decode((await destBytes(dest, "dst6", "k")).bytes), "new");
+    assertEquals((await s.storage.getObjectRecord(s.b, "k", v1.versionId)).replication, "FAILED");
+    assertEquals((await s.storage.getObjectRecord(s.b, "k")).replication, "COMPLETED");
+  } finally {
+    await s.close();
+    await dest.stop();
+  }
+});
