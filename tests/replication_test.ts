@@ -3,7 +3,7 @@
  * --allow-private-endpoints): the S3 rules document and its errors, destinations through the
  * admin CLI and the console API, small objects and a multipart object copied (bytes compared),
  * status headers, delete markers, a destination that is down and a source killed with its queue
- * pending (nothing lost), and two-way replication without loops.
+ * pending (nothing lost), two-way replication without loops, and a destination over TLS.
  */
 import {
   CreateBucketCommand,
@@ -16,12 +16,15 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   type ReplicationConfiguration,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
+import { Agent } from "node:https";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createHash } from "node:crypto";
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { bodyBytes, randomBytes, startServer } from "./_helpers/server.ts";
+import { bodyBytes, randomBytes, REGION, startServer } from "./_helpers/server.ts";
+import { findProgram, needs } from "./_helpers/programs.ts";
+import { makeCa, makeServerCert } from "./_helpers/tls.ts";
 import { ADMIN_PASSWORD, ADMIN_USER, type IamServer, startIamServer } from "./iam_fixture.ts";
 import { cli } from "./_helpers/admin_cli.ts";
 
@@ -398,3 +401,47 @@ Deno.test("replication: a destination down and a source killed lose nothing; two
     await dst.stop();
   }
 });
+
+const openssl = await findProgram("openssl");
+
+Deno.test(needs(openssl, {
+  name: "replication: a destination over TLS (its CA trusted through NODE_EXTRA_CA_CERTS)",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "maxiofs-repl-tls-" });
+    const ca = await makeCa(openssl.path, dir);
+    const cert = await makeServerCert(openssl.path, ca, "dst");
+    const dst = await startServer({
+      args: [...ALLOW, "--tls-cert", cert.certFile, "--tls-key", cert.keyFile],
+    });
+    const src = await startIamServer({ NODE_EXTRA_CA_CERTS: ca.certFile }, { args: ALLOW });
+    try {
+      assert(dst.endpoint.startsWith("https://"), dst.endpoint);
+      const b = new S3Client({
+        endpoint: dst.endpoint,
+        region: REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: dst.accessKey, secretAccessKey: dst.secretKey },
+        maxAttempts: 1,
+        requestHandler: { httpsAgent: new Agent({ ca: ca.certPem }) },
+      });
+      const a = src.srv.client();
+      await versionedBucket(b, "dst");
+      await versionedBucket(a, "src");
+      await addDestination(src, "dr", { srv: dst } as IamServer, "dst");
+      await a.send(
+        new PutBucketReplicationCommand({ Bucket: "src", ReplicationConfiguration: rules("dr") }),
+      );
+      await a.send(new PutObjectCommand({ Bucket: "src", Key: "over-tls", Body: "secure" }));
+      await eventually(
+        "the object at the TLS destination",
+        async () =>
+          await status(b.send(new HeadObjectCommand({ Bucket: "dst", Key: "over-tls" }))) === 200,
+      );
+      assertEquals(new TextDecoder().decode(await objectBytes(b, "dst", "over-tls")), "secure");
+    } finally {
+      await src.stop();
+      await dst.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));
