@@ -244,6 +244,10 @@ Deno.test("replication: rules over S3, objects and markers copied to a second Ma
       assertEquals(st.status, 200);
       assertEquals(st.body.rules[0].id, "all");
       assertEquals(st.body.failures, []);
+      const metrics = await (await fetch(`${src.srv.consoleUrl}/metrics`)).text();
+      const done = /^maxiofs_replication_tasks_total\{outcome="done"\} (\d+)/m.exec(metrics);
+      assert(done && Number(done[1]) >= 42, `replication series: ${done?.[0]}`);
+      assert(/^maxiofs_replication_queue_depth \d+/m.test(metrics), "queue depth series");
     });
   } finally {
     await src.stop();
