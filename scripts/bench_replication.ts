@@ -3,8 +3,9 @@
  * a real-time rule from the source bucket to the destination, then small objects PUT at a steady
  * rate. Lag is the time from a PUT's answer at the source to the key's first sighting in the
  * destination's listing (listed every `--poll` ms, so figures are that coarse). The same rate is
- * also PUT to a bucket of the same server without a rule first, for the PUT latency with and
- * without replication.
+ * also PUT first to a bucket of the same server without a rule, then to one whose rule is paused
+ * (the write path's share: the feed entry and the queue rows, no copying), for the PUT latency
+ * with and without replication.
  *
  *   deno run -A --unstable-kv --unstable-net scripts/bench_replication.ts \
  *     [--rate 50] [--seconds 10] [--size 1024] [--poll 10] [--workers 4]
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
     await versioned(b, "dst");
     await versioned(a, "src");
     await versioned(a, "plain");
+    await versioned(a, "held");
     const token = await consoleToken(src);
     const put = await fetch(`${src.consoleUrl}/api/v1/replication/destinations/dst`, {
       method: "PUT",
@@ -119,26 +121,35 @@ async function main(): Promise<number> {
       }),
     });
     if (!put.ok) throw new Error(`destination: ${put.status} ${await put.text()}`);
-    await a.send(
-      new PutBucketReplicationCommand({
-        Bucket: "src",
-        ReplicationConfiguration: {
-          Role: "",
-          Rules: [{
-            ID: "bench",
-            Priority: 1,
-            Status: "Enabled",
-            Filter: { Prefix: "" },
-            DeleteMarkerReplication: { Status: "Disabled" },
-            Destination: { Bucket: "arn:aws:s3:::dst" },
-          }],
-        },
-      }),
+    for (const bucket of ["src", "held"]) {
+      await a.send(
+        new PutBucketReplicationCommand({
+          Bucket: bucket,
+          ReplicationConfiguration: {
+            Role: "",
+            Rules: [{
+              ID: "bench",
+              Priority: 1,
+              Status: "Enabled",
+              Filter: { Prefix: "" },
+              DeleteMarkerReplication: { Status: "Disabled" },
+              Destination: { Bucket: "arn:aws:s3:::dst" },
+            }],
+          },
+        }),
+      );
+    }
+    const paused = await fetch(
+      `${src.consoleUrl}/api/v1/buckets/held/replication/rules/bench/pause`,
+      { method: "POST", headers: { authorization: `Bearer ${token}` } },
     );
+    if (!paused.ok) throw new Error(`pause: ${paused.status} ${await paused.text()}`);
     const n = Math.round(RATE * SECONDS);
 
     const plainLatency: number[] = [];
     await steadyPuts(a, "plain", n, (_i, _at, l) => plainLatency.push(l));
+    const heldLatency: number[] = [];
+    await steadyPuts(a, "held", n, (_i, _at, l) => heldLatency.push(l));
 
     const putAt = new Map<number, number>();
     const replLatency: number[] = [];
@@ -183,6 +194,7 @@ async function main(): Promise<number> {
       `replication lag, ${n} objects of ${SIZE} B at ${RATE}/s, ${WORKERS} workers, listing every ${POLL_MS} ms`,
     );
     console.log(summary("PUT, bucket without a rule", plainLatency));
+    console.log(summary("PUT, rule paused (queued)", heldLatency));
     console.log(summary("PUT, bucket with a rule", replLatency));
     console.log(summary("lag (PUT answer to listed)", lag));
     return 0;
