@@ -276,7 +276,7 @@ CREATE TABLE replication_queue (
   destination TEXT NOT NULL,
   key TEXT NOT NULL,
   version_id TEXT,
-  op TEXT NOT NULL CHECK (op IN ('put', 'delete', 'marker')),
+  op TEXT NOT NULL CHECK (op IN ('put', 'marker')),
   size INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'dead')),
   attempts INTEGER NOT NULL DEFAULT 0,

@@ -6,7 +6,8 @@
  */
 import type { Db } from "../../db/mod.ts";
 
-export type TaskOp = "put" | "delete" | "marker";
+/** A copy of a version, or the delete that replicates a delete marker. */
+export type TaskOp = "put" | "marker";
 
 export interface NewTask {
   /** The change's feed position, or a unique `sync:` id for copies a sync found missing. */

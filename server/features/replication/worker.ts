@@ -206,7 +206,7 @@ export class ReplicationWorker {
     if (!opened) throw new Error(`destination "${t.destination}" is not registered`);
     await destinations.checkBeforeConnect(opened.dest);
     const client = this.#client(opened.dest, opened.secretKey);
-    if (t.op === "marker" || t.op === "delete") {
+    if (t.op === "marker") {
       await deleteAtDestination(client, opened.dest, t.key);
       return 0;
     }

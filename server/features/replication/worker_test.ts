@@ -356,3 +356,39 @@ Deno.test("replication worker: a dead-lettered older version retried after a new
     await dest.stop();
   }
 });
+
+Deno.test("replication worker: encrypted objects go out decrypted; tag filters select by the object's tags", async () => {
+  const dest = await startServer({ args: ["--allow-private-endpoints"] });
+  const s = await setup(dest, "dst7");
+  try {
+    await s.repl.configure(
+      s.b,
+      parseReplication(parseXml(
+        `<ReplicationConfiguration><Rule><ID>tagged</ID><Priority>1</Priority><Filter><Tag>` +
+          `<Key>copy</Key><Value>yes</Value></Tag></Filter><Status>Enabled</Status>` +
+          `<DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication>` +
+          `<Destination><Bucket>arn:aws:s3:::dr</Bucket></Destination></Rule>` +
+          `</ReplicationConfiguration>`,
+      )),
+    );
+    const secret = await put(s.storage, s.b, "sealed", "plaintext at the destination", {
+      sse: { mode: "AES256" },
+      tags: { copy: "yes" },
+    });
+    assert(secret.enc, "stored encrypted");
+    const skipped = await put(s.storage, s.b, "untagged", "stays", { tags: { copy: "no" } });
+    await s.repl.follower.accept([change(s.b, secret), change(s.b, skipped)]);
+    assertEquals(await s.repl.worker.drain(), 1);
+    assertEquals(
+      new TextDecoder().decode((await destBytes(dest, "dst7", "sealed")).bytes),
+      "plaintext at the destination",
+    );
+    const missing = await dest.client().send(
+      new HeadObjectCommand({ Bucket: "dst7", Key: "untagged" }),
+    ).then(() => 200, (e) => e.$metadata?.httpStatusCode);
+    assertEquals(missing, 404);
+  } finally {
+    await s.close();
+    await dest.stop();
+  }
+});
