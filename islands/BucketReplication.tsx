@@ -394,20 +394,35 @@ export default function BucketReplication({ bucket, tenantId }: {
                       <code>{d.accessKey}</code>
                     </td>
                     <td>
-                      <button
-                        type="button"
-                        onClick={() =>
-                          confirm(`Remove destination ${d.name}?`) && act(
-                            () =>
-                              api(`replication/destinations/${encodeURIComponent(d.name)}`, {
-                                method: "DELETE",
-                                query,
-                              }),
-                            `Destination ${d.name} removed.`,
-                          )}
-                      >
-                        Remove
-                      </button>
+                      <div class="row">
+                        <button
+                          type="button"
+                          onClick={() =>
+                            act(async () => {
+                              const r = await api<{ ok: boolean; error?: string }>(
+                                `replication/destinations/${encodeURIComponent(d.name)}/test`,
+                                { query, body: {} },
+                              );
+                              if (!r.ok) throw new Error(`${d.name}: ${r.error}`);
+                            }, `${d.name} answers.`)}
+                        >
+                          Test
+                        </button>
+                        <button
+                          type="button"
+                          onClick={() =>
+                            confirm(`Remove destination ${d.name}?`) && act(
+                              () =>
+                                api(`replication/destinations/${encodeURIComponent(d.name)}`, {
+                                  method: "DELETE",
+                                  query,
+                                }),
+                              `Destination ${d.name} removed.`,
+                            )}
+                        >
+                          Remove
+                        </button>
+                      </div>
                     </td>
                   </tr>
                 ))}

@@ -6,7 +6,8 @@
  *   replication destination-set <name> --endpoint URL --bucket B --access-key K
  *       [--secret-key S | --secret-key-file F] [--region R] [--virtual-host]
  *       [--conflict source|newer] [--tenant T]
- *   replication destination-delete <name> [--tenant T]
+ *   replication destination-delete <name> | destination-test <name> [--tenant T]
+ *   replication destination-test <name> [--tenant T]   HeadBucket with its credentials
  *   replication status <bucket> [--tenant T]           rules, queue, failures
  *   replication sync <bucket> [--rule ID] [--tenant T] sync now: queue what the destination lacks
  *   replication retry <bucket> [--id N] [--tenant T]   dead-lettered tasks queued again
@@ -71,6 +72,11 @@ export async function replicationCommand(
         `/replication/destinations/${encodeURIComponent(need(arg, "name"))}${scope}`,
       );
       return { deleted: arg };
+    case "destination-test":
+      return await call(
+        "POST",
+        `/replication/destinations/${encodeURIComponent(need(arg, "name"))}/test${scope}`,
+      );
     case "status":
       return await call("GET", `${bucketPath()}${scope}`);
     case "sync":

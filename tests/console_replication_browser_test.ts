@@ -94,6 +94,8 @@ Deno.test(needs(chromiumProgram, {
         await tab.locator("#replication-failures", { hasText: "doc.txt" }).waitFor({
           timeout: 15_000,
         });
+        await tab.locator("#replication-destinations button", { hasText: "Test" }).click();
+        await tab.locator("[data-error]", { hasText: "remote:" }).waitFor({ timeout: 15_000 });
         await shot(page, "replication-failures");
       });
 

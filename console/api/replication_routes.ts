@@ -125,6 +125,11 @@ export const replicationRoutes: Route[] = [
     });
     return json({ destination: dest });
   }, { audit: "replication.destination.put" }),
+  route("POST", "/replication/destinations/:name/test", async (ctx) => {
+    const ns = namespaceOf(ctx);
+    const problem = await service(ctx).testDestination(ns, ctx.params.name);
+    return json({ ok: problem === null, ...(problem === null ? {} : { error: problem }) });
+  }),
   route("DELETE", "/replication/destinations/:name", (ctx) => {
     const ns = namespaceOf(ctx);
     if (!service(ctx).destinations.delete(ns, ctx.params.name)) {

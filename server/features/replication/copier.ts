@@ -8,6 +8,7 @@
  */
 import {
   DeleteObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ObjectLockLegalHoldStatus,
@@ -187,6 +188,35 @@ export async function deleteAtDestination(
     await client.send(new DeleteObjectCommand({ Bucket: dest.bucket, Key: key }));
   } catch (e) {
     throw copyError(e);
+  }
+}
+
+/** Whether the destination's bucket answers to its credentials (HeadBucket); throws CopyError. */
+export async function probeDestination(client: S3Client, dest: Destination): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: dest.bucket }));
+  } catch (e) {
+    const err = copyError(e);
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    // HEAD answers carry no error document: the status says what went wrong.
+    if (status === 403) {
+      throw new CopyError(
+        "403 Forbidden: the destination refuses these credentials or this bucket to them",
+        "AccessDenied",
+        true,
+      );
+    }
+    if (status === 404) {
+      throw new CopyError(
+        `404: no bucket "${dest.bucket}" at the destination`,
+        "NoSuchBucket",
+        true,
+      );
+    }
+    if (status === 301 || status === 400) {
+      throw new CopyError(`HTTP ${status}: check the region and the addressing style`, null, true);
+    }
+    throw err;
   }
 }
 

@@ -23,7 +23,7 @@ import { DestinationStore } from "./destinations.ts";
 import { type NewTask, ReplicationQueue, type RuleCounts, type Task } from "./queue.ts";
 import { ReplicationFollower } from "./follower.ts";
 import { ReplicationWorker } from "./worker.ts";
-import { destinationClient, listDestination } from "./copier.ts";
+import { destinationClient, listDestination, probeDestination } from "./copier.ts";
 import { ReplicationMetrics } from "./metrics.ts";
 import { setFollowing } from "../feed/dispatcher.ts";
 import { type ModeSetting, type ReplicationMode, ReplicationModes } from "./modes.ts";
@@ -218,6 +218,25 @@ export class Replication {
         lagMs: c?.oldest != null ? Math.max(0, now - c.oldest) : null,
       };
     });
+  }
+
+  /**
+   * Tries a destination: the endpoint check, then HeadBucket with its credentials. The reason
+   * it cannot be used, in words, or null when it answers.
+   */
+  async testDestination(ns: string, name: string): Promise<string | null> {
+    const opened = await this.destinations.openCredentials(ns, name);
+    if (!opened) return `no replication destination "${name}" is registered`;
+    const client = destinationClient(opened.dest, opened.secretKey);
+    try {
+      await this.destinations.checkBeforeConnect(opened.dest);
+      await probeDestination(client, opened.dest);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      client.destroy();
+    }
   }
 
   failures(bucket: BucketRecord): Task[] {

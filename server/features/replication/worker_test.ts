@@ -214,6 +214,7 @@ Deno.test("replication worker: an unreachable destination retries with backoff, 
   const port = dest.port;
   await dest.stop();
   try {
+    assert(/ECONNREFUSED/.test(String(await s.repl.testDestination("", "dr"))), "refused");
     const rec = await put(s.storage, s.b, "x", "payload", { replication: "PENDING" });
     await s.repl.follower.accept([change(s.b, rec)]);
     assertEquals(await s.repl.worker.drain(), 1);
@@ -235,6 +236,7 @@ Deno.test("replication worker: an unreachable destination retries with backoff, 
     });
     try {
       await back.client().send(new CreateBucketCommand({ Bucket: "dst2" }));
+      assertEquals(await s.repl.testDestination("", "dr"), null);
       assertEquals(s.repl.retry(s.b), 1);
       assertEquals(await s.repl.worker.drain(), 1);
       assertEquals(new TextDecoder().decode((await destBytes(back, "dst2", "x")).bytes), "payload");
@@ -252,6 +254,12 @@ Deno.test("replication worker: wrong credentials fail with the destination's err
   const dest = await startServer({ args: ["--allow-private-endpoints"] });
   const s = await setup(dest, "dst3", { secret: "not-the-secret-key-000000000000000000000" });
   try {
+    const probe = await s.repl.testDestination("", "dr");
+    assert(probe && /403/.test(probe), String(probe));
+    assertEquals(
+      await s.repl.testDestination("", "nope"),
+      'no replication destination "nope" is registered',
+    );
     const rec = await put(s.storage, s.b, "x", "payload", { replication: "PENDING" });
     await s.repl.follower.accept([change(s.b, rec)]);
     await s.repl.worker.drain();
