@@ -22,6 +22,7 @@ import type { Destination } from "./destinations.ts";
 import type { ObjectRecord } from "../../storage/types.ts";
 import type { OpenBytes } from "../../storage/types.ts";
 import { REPLICA_HEADER } from "../../s3/ops/replication.ts";
+import { isS3Error } from "../../s3/errors.ts";
 
 export const PART_SIZE = 8 * 1024 * 1024;
 /** Parts of one object in flight at once. */
@@ -102,6 +103,8 @@ export function putParams(
 /** Turns an SDK error into a CopyError (credentials and missing buckets are not retried soon). */
 export function copyError(e: unknown): CopyError {
   if (e instanceof CopyError) return e;
+  // The source refused to open the version (an SSE-C object: its key is not kept).
+  if (isS3Error(e)) return new CopyError(`source: ${e.code}: ${e.message}`, e.code, true);
   const err = e as { name?: string; Code?: string; message?: string; $metadata?: unknown };
   const code = err.Code ?? (err.$metadata ? err.name ?? null : null);
   const permanent = code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" ||
