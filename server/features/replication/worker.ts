@@ -152,8 +152,7 @@ export class ReplicationWorker {
     try {
       bytes = await this.#perform(t);
       queue.done(t.id);
-      // A superseded version keeps its FAILED status: it was not copied.
-      if (bytes !== SUPERSEDED) await this.#settle(t, null);
+      // Counted as the row leaves the queue: an empty queue means the totals are complete.
       this.#o.onTask?.(t, "done", Math.max(0, bytes));
     } catch (e) {
       const err = copyError(e);
@@ -178,6 +177,14 @@ export class ReplicationWorker {
         error: err.message,
       });
       this.#o.onTask?.(t, dead ? "dead" : "retry", 0);
+      return;
+    }
+    // A superseded version keeps its FAILED status: it was not copied.
+    if (bytes === SUPERSEDED) return;
+    try {
+      await this.#settle(t, null);
+    } catch (e) {
+      log.error("replication status update failed", { key: t.key, error: String(e) });
     }
   }
 
