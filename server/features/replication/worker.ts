@@ -88,13 +88,35 @@ export class ReplicationWorker {
     while (!this.#stop.signal.aborted) {
       this.#wake = Promise.withResolvers<void>();
       const started = this.#fill();
+      const next = this.#nextDue();
+      const until = next === null ? 60_000 : Math.max(0, next - this.#o.clock.now());
       if (started === 0 && this.#busy.size === 0) {
-        const next = this.#o.queue.nextDue();
-        const wait = next === null ? 60_000 : Math.max(0, next - this.#o.clock.now());
-        await this.#sleep(Math.min(wait, 60_000));
+        await this.#sleep(Math.min(until, 60_000));
       } else {
-        await Promise.race([this.#wake.promise, ...this.#inFlight]);
+        // A task's end or a kick; or, while copies run, the next backoff running out (a due
+        // retry need not wait for a long copy to end).
+        const waits: Promise<void>[] = [this.#wake.promise, ...this.#inFlight];
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        if (until > 0 && until < 60_000) {
+          waits.push(
+            new Promise((r) => {
+              timer = setTimeout(r, until);
+            }),
+          );
+        }
+        await Promise.race(waits);
+        clearTimeout(timer);
       }
+    }
+  }
+
+  /** The earliest time a queued task is due (null: none, or the queue cannot be read now). */
+  #nextDue(): number | null {
+    try {
+      return this.#o.queue.nextDue();
+    } catch (e) {
+      this.#o.log.error("replication queue read failed", { error: String(e) });
+      return null;
     }
   }
 
