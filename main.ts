@@ -131,6 +131,7 @@ async function main(): Promise<number> {
       inventory: app.inventory,
       shares: app.shares,
       s3PublicUrl: (req) => s3PublicUrl(req, cfg.publicUrl, scheme, s3.addr.port),
+      replication: app.replication,
     }),
   });
   const metrics = app.metrics;

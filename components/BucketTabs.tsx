@@ -17,6 +17,7 @@ export const TABS: readonly BucketTab[] = [
   { path: "/notifications", label: "Notifications" },
   { path: "/inventory", label: "Inventory & logging" },
   { path: "/shares", label: "Shared links" },
+  { path: "/replication", label: "Replication" },
 ];
 
 export function BucketTabs(

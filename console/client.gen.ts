@@ -9,23 +9,24 @@ import $i4 from "../islands/AuditLog.tsx";
 import $i5 from "../islands/BucketAccess.tsx";
 import $i6 from "../islands/BucketList.tsx";
 import $i7 from "../islands/BucketNotifications.tsx";
-import $i8 from "../islands/BucketServices.tsx";
-import $i9 from "../islands/BucketSettings.tsx";
-import $i10 from "../islands/BucketShares.tsx";
-import $i11 from "../islands/BucketWebsite.tsx";
-import $i12 from "../islands/Dashboard.tsx";
-import $i13 from "../islands/Encryption.tsx";
-import $i14 from "../islands/KmsKeys.tsx";
-import $i15 from "../islands/LoginForm.tsx";
-import $i16 from "../islands/MaintenanceBanner.tsx";
-import $i17 from "../islands/Metrics.tsx";
-import $i18 from "../islands/ObjectBrowser.tsx";
-import $i19 from "../islands/Profile.tsx";
-import $i20 from "../islands/Settings.tsx";
-import $i21 from "../islands/Tenants.tsx";
-import $i22 from "../islands/UserMenu.tsx";
-import $i23 from "../islands/Users.tsx";
-import $i24 from "../islands/WebhookTargets.tsx";
+import $i8 from "../islands/BucketReplication.tsx";
+import $i9 from "../islands/BucketServices.tsx";
+import $i10 from "../islands/BucketSettings.tsx";
+import $i11 from "../islands/BucketShares.tsx";
+import $i12 from "../islands/BucketWebsite.tsx";
+import $i13 from "../islands/Dashboard.tsx";
+import $i14 from "../islands/Encryption.tsx";
+import $i15 from "../islands/KmsKeys.tsx";
+import $i16 from "../islands/LoginForm.tsx";
+import $i17 from "../islands/MaintenanceBanner.tsx";
+import $i18 from "../islands/Metrics.tsx";
+import $i19 from "../islands/ObjectBrowser.tsx";
+import $i20 from "../islands/Profile.tsx";
+import $i21 from "../islands/Settings.tsx";
+import $i22 from "../islands/Tenants.tsx";
+import $i23 from "../islands/UserMenu.tsx";
+import $i24 from "../islands/Users.tsx";
+import $i25 from "../islands/WebhookTargets.tsx";
 
 hydrateIslands({
   "AccessControl": $i0,
@@ -36,21 +37,22 @@ hydrateIslands({
   "BucketAccess": $i5,
   "BucketList": $i6,
   "BucketNotifications": $i7,
-  "BucketServices": $i8,
-  "BucketSettings": $i9,
-  "BucketShares": $i10,
-  "BucketWebsite": $i11,
-  "Dashboard": $i12,
-  "Encryption": $i13,
-  "KmsKeys": $i14,
-  "LoginForm": $i15,
-  "MaintenanceBanner": $i16,
-  "Metrics": $i17,
-  "ObjectBrowser": $i18,
-  "Profile": $i19,
-  "Settings": $i20,
-  "Tenants": $i21,
-  "UserMenu": $i22,
-  "Users": $i23,
-  "WebhookTargets": $i24,
+  "BucketReplication": $i8,
+  "BucketServices": $i9,
+  "BucketSettings": $i10,
+  "BucketShares": $i11,
+  "BucketWebsite": $i12,
+  "Dashboard": $i13,
+  "Encryption": $i14,
+  "KmsKeys": $i15,
+  "LoginForm": $i16,
+  "MaintenanceBanner": $i17,
+  "Metrics": $i18,
+  "ObjectBrowser": $i19,
+  "Profile": $i20,
+  "Settings": $i21,
+  "Tenants": $i22,
+  "UserMenu": $i23,
+  "Users": $i24,
+  "WebhookTargets": $i25,
 });

@@ -10,21 +10,22 @@ import * as $r6 from "../routes/buckets/[bucket].tsx";
 import * as $r7 from "../routes/buckets/[bucket]/inventory.tsx";
 import * as $r8 from "../routes/buckets/[bucket]/notifications.tsx";
 import * as $r9 from "../routes/buckets/[bucket]/permissions.tsx";
-import * as $r10 from "../routes/buckets/[bucket]/settings.tsx";
-import * as $r11 from "../routes/buckets/[bucket]/shares.tsx";
-import * as $r12 from "../routes/buckets/[bucket]/website.tsx";
-import * as $r13 from "../routes/buckets/index.tsx";
-import * as $r14 from "../routes/charts.tsx";
-import * as $r15 from "../routes/encryption.tsx";
-import * as $r16 from "../routes/index.tsx";
-import * as $r17 from "../routes/keys.tsx";
-import * as $r18 from "../routes/kms.tsx";
-import * as $r19 from "../routes/login.tsx";
-import * as $r20 from "../routes/notifications.tsx";
-import * as $r21 from "../routes/profile.tsx";
-import * as $r22 from "../routes/settings.tsx";
-import * as $r23 from "../routes/tenants.tsx";
-import * as $r24 from "../routes/users.tsx";
+import * as $r10 from "../routes/buckets/[bucket]/replication.tsx";
+import * as $r11 from "../routes/buckets/[bucket]/settings.tsx";
+import * as $r12 from "../routes/buckets/[bucket]/shares.tsx";
+import * as $r13 from "../routes/buckets/[bucket]/website.tsx";
+import * as $r14 from "../routes/buckets/index.tsx";
+import * as $r15 from "../routes/charts.tsx";
+import * as $r16 from "../routes/encryption.tsx";
+import * as $r17 from "../routes/index.tsx";
+import * as $r18 from "../routes/keys.tsx";
+import * as $r19 from "../routes/kms.tsx";
+import * as $r20 from "../routes/login.tsx";
+import * as $r21 from "../routes/notifications.tsx";
+import * as $r22 from "../routes/profile.tsx";
+import * as $r23 from "../routes/settings.tsx";
+import * as $r24 from "../routes/tenants.tsx";
+import * as $r25 from "../routes/users.tsx";
 import * as $i0 from "../islands/AccessControl.tsx";
 import * as $i1 from "../islands/AccessKeys.tsx";
 import * as $i2 from "../islands/AlertBell.tsx";
@@ -33,23 +34,24 @@ import * as $i4 from "../islands/AuditLog.tsx";
 import * as $i5 from "../islands/BucketAccess.tsx";
 import * as $i6 from "../islands/BucketList.tsx";
 import * as $i7 from "../islands/BucketNotifications.tsx";
-import * as $i8 from "../islands/BucketServices.tsx";
-import * as $i9 from "../islands/BucketSettings.tsx";
-import * as $i10 from "../islands/BucketShares.tsx";
-import * as $i11 from "../islands/BucketWebsite.tsx";
-import * as $i12 from "../islands/Dashboard.tsx";
-import * as $i13 from "../islands/Encryption.tsx";
-import * as $i14 from "../islands/KmsKeys.tsx";
-import * as $i15 from "../islands/LoginForm.tsx";
-import * as $i16 from "../islands/MaintenanceBanner.tsx";
-import * as $i17 from "../islands/Metrics.tsx";
-import * as $i18 from "../islands/ObjectBrowser.tsx";
-import * as $i19 from "../islands/Profile.tsx";
-import * as $i20 from "../islands/Settings.tsx";
-import * as $i21 from "../islands/Tenants.tsx";
-import * as $i22 from "../islands/UserMenu.tsx";
-import * as $i23 from "../islands/Users.tsx";
-import * as $i24 from "../islands/WebhookTargets.tsx";
+import * as $i8 from "../islands/BucketReplication.tsx";
+import * as $i9 from "../islands/BucketServices.tsx";
+import * as $i10 from "../islands/BucketSettings.tsx";
+import * as $i11 from "../islands/BucketShares.tsx";
+import * as $i12 from "../islands/BucketWebsite.tsx";
+import * as $i13 from "../islands/Dashboard.tsx";
+import * as $i14 from "../islands/Encryption.tsx";
+import * as $i15 from "../islands/KmsKeys.tsx";
+import * as $i16 from "../islands/LoginForm.tsx";
+import * as $i17 from "../islands/MaintenanceBanner.tsx";
+import * as $i18 from "../islands/Metrics.tsx";
+import * as $i19 from "../islands/ObjectBrowser.tsx";
+import * as $i20 from "../islands/Profile.tsx";
+import * as $i21 from "../islands/Settings.tsx";
+import * as $i22 from "../islands/Tenants.tsx";
+import * as $i23 from "../islands/UserMenu.tsx";
+import * as $i24 from "../islands/Users.tsx";
+import * as $i25 from "../islands/WebhookTargets.tsx";
 
 export const manifest = {
   routes: {
@@ -63,21 +65,22 @@ export const manifest = {
     "buckets/[bucket]/inventory.tsx": $r7,
     "buckets/[bucket]/notifications.tsx": $r8,
     "buckets/[bucket]/permissions.tsx": $r9,
-    "buckets/[bucket]/settings.tsx": $r10,
-    "buckets/[bucket]/shares.tsx": $r11,
-    "buckets/[bucket]/website.tsx": $r12,
-    "buckets/index.tsx": $r13,
-    "charts.tsx": $r14,
-    "encryption.tsx": $r15,
-    "index.tsx": $r16,
-    "keys.tsx": $r17,
-    "kms.tsx": $r18,
-    "login.tsx": $r19,
-    "notifications.tsx": $r20,
-    "profile.tsx": $r21,
-    "settings.tsx": $r22,
-    "tenants.tsx": $r23,
-    "users.tsx": $r24,
+    "buckets/[bucket]/replication.tsx": $r10,
+    "buckets/[bucket]/settings.tsx": $r11,
+    "buckets/[bucket]/shares.tsx": $r12,
+    "buckets/[bucket]/website.tsx": $r13,
+    "buckets/index.tsx": $r14,
+    "charts.tsx": $r15,
+    "encryption.tsx": $r16,
+    "index.tsx": $r17,
+    "keys.tsx": $r18,
+    "kms.tsx": $r19,
+    "login.tsx": $r20,
+    "notifications.tsx": $r21,
+    "profile.tsx": $r22,
+    "settings.tsx": $r23,
+    "tenants.tsx": $r24,
+    "users.tsx": $r25,
   },
   islands: {
     "AccessControl": $i0,
@@ -88,22 +91,23 @@ export const manifest = {
     "BucketAccess": $i5,
     "BucketList": $i6,
     "BucketNotifications": $i7,
-    "BucketServices": $i8,
-    "BucketSettings": $i9,
-    "BucketShares": $i10,
-    "BucketWebsite": $i11,
-    "Dashboard": $i12,
-    "Encryption": $i13,
-    "KmsKeys": $i14,
-    "LoginForm": $i15,
-    "MaintenanceBanner": $i16,
-    "Metrics": $i17,
-    "ObjectBrowser": $i18,
-    "Profile": $i19,
-    "Settings": $i20,
-    "Tenants": $i21,
-    "UserMenu": $i22,
-    "Users": $i23,
-    "WebhookTargets": $i24,
+    "BucketReplication": $i8,
+    "BucketServices": $i9,
+    "BucketSettings": $i10,
+    "BucketShares": $i11,
+    "BucketWebsite": $i12,
+    "Dashboard": $i13,
+    "Encryption": $i14,
+    "KmsKeys": $i15,
+    "LoginForm": $i16,
+    "MaintenanceBanner": $i17,
+    "Metrics": $i18,
+    "ObjectBrowser": $i19,
+    "Profile": $i20,
+    "Settings": $i21,
+    "Tenants": $i22,
+    "UserMenu": $i23,
+    "Users": $i24,
+    "WebhookTargets": $i25,
   },
 };

@@ -32,6 +32,8 @@
  *                          version of one bucket now; prints what it found
  *   inventory run <bucket> <id> [--tenant T]  writes that inventory configuration's report now
  *                          (whatever its schedule) and prints the run: objects, where written
+ *   replication destinations|destination-set|destination-delete|status|sync|retry|pause|resume
+ *                          (online only; scripts/admin_replication.ts, docs/replication.md)
  *   kv space               (offline only: page size, pages used and free of the KV file)
  *   kv compact [--page-size N]  (offline only: return the KV file's free pages to the file
  *                          system; needs free disk for a second copy; docs/operations.md)
@@ -86,6 +88,7 @@ import { ShareLinks } from "../server/features/shares/store.ts";
 import { type ConsoleClient, consoleClientOf, type Json } from "./admin_console.ts";
 import { KEYS_USAGE, runKeysCommand } from "./admin_keys.ts";
 import { BUCKETS_USAGE, runBucketCommand } from "./admin_buckets.ts";
+import { REPLICATION_USAGE, runReplicationCommand } from "./admin_replication.ts";
 
 interface Args {
   positional: string[];
@@ -476,8 +479,8 @@ function publicAccessFlags(flags: Map<string, string>): Json {
 }
 
 const USAGE =
-  "Usage: deno task admin -- <tenant|user|key|kms|shares|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|inventory|kv> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
-  KEYS_USAGE + "\n" + BUCKETS_USAGE;
+  "Usage: deno task admin -- <tenant|user|key|kms|shares|keys|targets|notifications|audit|usage|public-access-block|scrub|verify|bucket|inventory|kv|replication> <command> [args] [--data-dir D | --url U --user U --password P]\n" +
+  KEYS_USAGE + "\n" + BUCKETS_USAGE + "\n" + REPLICATION_USAGE;
 
 /**
  * `kv space` and `kv compact`: they work on the KV file through node:sqlite, so no Deno KV handle
@@ -518,6 +521,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
   if (area === "kv") return await runKvCommand(cmd, flags);
   if (area === "keys") return await runKeysCommand(cmd, flags);
   if (area === "bucket") return await runBucketCommand(cmd, arg, flags);
+  if (area === "replication") return await runReplicationCommand(positional.slice(1), flags);
   const ops = flags.has("url") ? onlineOps(await consoleClientOf(flags)) : await offlineOps(
     flags.get("data-dir") ?? Deno.env.get("MAXIOFS_DATA_DIR") ?? "./data",
     flags.get("region") ?? Deno.env.get("MAXIOFS_REGION") ?? "us-east-1",

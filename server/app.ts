@@ -60,6 +60,7 @@ import { InventoryWorker } from "./features/inventory/worker.ts";
 import { AccessLogDelivery } from "./features/access_logging/delivery.ts";
 import { ShareLinks } from "./features/shares/store.ts";
 import { ShareServer } from "./features/shares/serve.ts";
+import { Replication } from "./features/replication/service.ts";
 
 /** How long a blob may sit unpublished before the periodic sweep treats it as an orphan. */
 export const SWEEP_GRACE_MS = 6 * 3600 * 1000;
@@ -126,6 +127,11 @@ export interface ServerApp {
   notifications: Notifications;
   /** Public links to objects (`/_share/<token>` on the S3 listener): create, list, revoke. */
   shares: ShareLinks;
+  /**
+   * Bucket replication: destinations, rules' status, failures and retry, sync now; its
+   * `follower` is the change feed's "replication" follower.
+   */
+  replication: Replication;
   /** Stops the background jobs, then closes IAM and storage. */
   close(): Promise<void>;
 }
@@ -258,6 +264,15 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     });
     await accessLogs.load();
     hooks.push((info) => accessLogs.record(info));
+    const replication = new Replication({
+      db,
+      box,
+      storage: storage.backend,
+      clock,
+      log,
+      outbound: { allowPrivate: cfg.allowPrivateEndpoints },
+      concurrency: Math.max(1, cfg.replicationWorkers),
+    });
     const s3 = createS3Handler({
       storage: storage.backend,
       credentials: chainCredentialStores(rootCredentialStore(root), iam.credentials),
@@ -268,6 +283,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       encryptNewObjects: cfg.encryptNewObjects,
       sseCOverHttp: cfg.sseCOverHttp,
       principals: iam.principals,
+      replication,
       quotas: tenantQuotas(db, bucketQuotas),
       gate,
       notificationTargets: notifications.targets,
@@ -374,10 +390,11 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
     });
     integrity.start();
     // Followers of the change feed (event notifications, replication) register here.
-    const followers: FeedFollower[] = [notifications.follower];
+    const followers: FeedFollower[] = [notifications.follower, replication.follower];
     const feed = new FeedDispatcher(storage.backend, followers, log);
     feed.start();
     notifications.start();
+    replication.start();
     const metrics = recorders
       ? metricsRegistry(recorders, {
         storage: storage.backend.stats,
@@ -394,7 +411,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
         notificationQueue: () => notifications.depths(),
         clock,
         version: VERSION,
-      })
+      }, replication.metrics.all())
       : null;
     const shares = new ShareLinks({ db, clock });
     const shareServer = new ShareServer({
@@ -439,6 +456,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       feed,
       notifications,
       shares,
+      replication,
       close: async () => {
         // Passes in progress end before what they use is closed under them.
         await Promise.all([
@@ -451,6 +469,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
           history.stop(),
           encryption.stop(),
           notifications.stop(),
+          replication.stop(),
         ]);
         // Last: the records of every request answered before the stop are delivered.
         await accessLogs.stop();

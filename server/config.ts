@@ -48,6 +48,8 @@ export interface Config {
   inventoryIntervalSeconds: number;
   /** Seconds between deliveries of server access log objects (0: at shutdown and when full). */
   accessLogDeliverySeconds: number;
+  /** Replication copies in flight at once (the worker pool, server/features/replication). */
+  replicationWorkers: number;
   /** Bytes per second the integrity scrubber re-reads at most (0: no background scrubbing). */
   scrubRate: number;
   /** Seconds from the end of one scrub pass to the start of the next. */
@@ -126,6 +128,7 @@ export const DEFAULTS: Config = {
   lifecycleIntervalSeconds: 3600,
   inventoryIntervalSeconds: 3600,
   accessLogDeliverySeconds: 300,
+  replicationWorkers: 4,
   scrubRate: 0,
   scrubIntervalSeconds: 7 * 24 * 3600,
   alertIntervalSeconds: 60,
@@ -286,6 +289,13 @@ export const OPTIONS: OptionSpec[] = [
     env: "MAXIOFS_LOG_DELIVERY",
     kind: "number",
     help: "seconds between deliveries of server access log objects to target buckets",
+  },
+  {
+    key: "replicationWorkers",
+    flag: "replication-workers",
+    env: "MAXIOFS_REPLICATION_WORKERS",
+    kind: "number",
+    help: "bucket replication copies in flight at once",
   },
   {
     key: "scrubRate",

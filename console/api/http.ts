@@ -1,4 +1,5 @@
 /** Request context, JSON helpers and the tiny router of the console API. */
+import type { Replication } from "../../server/features/replication/service.ts";
 import { IamError } from "../../server/iam/errors.ts";
 import { readBodyBytes } from "../../server/s3/body.ts";
 import { isS3Error } from "../../server/s3/errors.ts";
@@ -61,6 +62,8 @@ export interface ApiDeps {
    * configured `--public-url`, else the console request's host name with the S3 listener's port.
    */
   s3PublicUrl(req: Request): string;
+  /** Bucket replication (replication_routes.ts); absent: its routes answer 404. */
+  replication?: Replication;
 }
 
 export interface ApiCtx {

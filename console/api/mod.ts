@@ -40,6 +40,7 @@ import { notificationRoutes } from "./notification_routes.ts";
 import { bucketServicesRoutes } from "./bucket_services_routes.ts";
 import { shareRoutes } from "./share_routes.ts";
 import { searchRoutes } from "./search_routes.ts";
+import { replicationRoutes } from "./replication_routes.ts";
 
 export type { ApiDeps } from "./http.ts";
 
@@ -60,6 +61,7 @@ const ROUTES: Route[] = [
   ...bucketQuotaRoutes,
   ...bucketEmptyRoutes,
   ...websiteRoutes,
+  ...replicationRoutes,
   ...eventRoutes,
   ...kmsRoutes,
   ...encryptionRoutes,

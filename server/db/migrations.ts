@@ -245,6 +245,64 @@ CREATE INDEX notification_queue_due ON notification_queue(state, next_at);
 `,
   },
   {
+    version: 8,
+    name: "replication",
+    // Bucket replication (server/features/replication/): remote destinations per namespace with
+    // their secret sealed by the master key; the durable queue of copies and deletes (one row
+    // per change and rule, idempotent by (seq, rule); state 'dead' is the dead-letter list);
+    // paused rules; buckets replicated on a schedule or by hand instead of in real time.
+    sql: `
+CREATE TABLE replication_destinations (
+  ns TEXT NOT NULL,
+  name TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  region TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  path_style INTEGER NOT NULL DEFAULT 1,
+  conflict TEXT NOT NULL DEFAULT 'source' CHECK (conflict IN ('source', 'newer')),
+  access_key TEXT NOT NULL,
+  sealed_secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, name)
+);
+CREATE TABLE replication_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq TEXT NOT NULL,
+  bucket_id TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT,
+  op TEXT NOT NULL CHECK (op IN ('put', 'marker')),
+  size INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  queued_at INTEGER NOT NULL,
+  UNIQUE (seq, rule_id)
+);
+CREATE INDEX replication_queue_ready ON replication_queue(state, next_at, id);
+CREATE INDEX replication_queue_key ON replication_queue(bucket_id, rule_id, key, id);
+CREATE TABLE replication_paused (
+  bucket_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  PRIMARY KEY (bucket_id, rule_id)
+);
+CREATE TABLE replication_modes (
+  bucket_id TEXT PRIMARY KEY,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('realtime', 'scheduled', 'manual')),
+  interval_s INTEGER,
+  last_sync INTEGER
+);
+`,
+  },
+  {
     version: 9,
     name: "inventory-runs",
     // The report history of bucket inventories (features/inventory/): one row per report, with

@@ -16,6 +16,7 @@ import type { GranteeLookup } from "../iam/acl.ts";
 import type { ObjectOwnership } from "../iam/ownership.ts";
 import type { PublicAccessBlock } from "../iam/public_access.ts";
 import type { BucketLogging } from "../features/access_logging/config.ts";
+import type { Replication } from "../features/replication/service.ts";
 
 /** Decides whether a principal may run an operation; throws `AccessDenied` if not. */
 export interface Authorizer {
@@ -74,6 +75,8 @@ export interface S3Deps {
   notificationTargets?: DestinationCheck;
   /** Server access logging, told of each PutBucketLogging; logging changes nothing without it. */
   accessLogs?: { configured(bucket: BucketRecord, cfg: BucketLogging | null): void };
+  /** Bucket replication (rules, destinations); its S3 operations answer NotImplemented without. */
+  replication?: Pick<Replication, "configure">;
   /** Called once per request after the response status is known (metrics, audit). */
   onRequest?: (info: RequestInfo) => void;
 }

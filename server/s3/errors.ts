@@ -156,6 +156,7 @@ export const S3_ERRORS = {
     "The bucket you are attempting to access must be addressed using the specified endpoint.",
   ],
   PreconditionFailed: [412, "At least one of the pre-conditions you specified did not hold"],
+  ReplicationConfigurationNotFoundError: [404, "The replication configuration was not found"],
   QuotaExceeded: [403, "The tenant storage quota would be exceeded by this request."],
   RequestTimeout: [
     400,

@@ -48,6 +48,7 @@ import { answerWebsite, type WebsiteAnswer, websiteSiteOf } from "./website_serv
 import { hideMissingKeys } from "./hide_missing.ts";
 import * as loggingOps from "./ops/logging.ts";
 import * as inventoryOps from "./ops/inventory.ts";
+import * as replicationOps from "./ops/replication.ts";
 
 export function newRequestId(): string {
   return randomHex(8).toUpperCase();
@@ -201,13 +202,16 @@ function dispatch(ctx: OpContext): Promise<OpResult> {
       return inventoryOps.putBucketInventoryConfiguration(ctx);
     case "DeleteBucketInventoryConfiguration":
       return inventoryOps.deleteBucketInventoryConfiguration(ctx);
+    case "GetBucketReplication":
+      return replicationOps.getBucketReplication(ctx);
+    case "PutBucketReplication":
+      return replicationOps.putBucketReplication(ctx);
+    case "DeleteBucketReplication":
+      return replicationOps.deleteBucketReplication(ctx);
     case "GetBucketNotificationConfiguration":
       return notificationOps.getBucketNotificationConfiguration(ctx);
     case "PutBucketNotificationConfiguration":
       return notificationOps.putBucketNotificationConfiguration(ctx);
-    case "GetBucketReplication":
-    case "PutBucketReplication":
-    case "DeleteBucketReplication":
     case "GetBucketAccelerateConfiguration":
     case "GetBucketRequestPayment":
       return configOps.bucketConfig(ctx);

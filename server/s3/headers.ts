@@ -206,6 +206,7 @@ export function objectResponseHeaders(
     h["x-amz-object-lock-retain-until-date"] = new Date(rec.retention.until).toISOString();
   }
   if (rec.legalHold !== undefined) h["x-amz-object-lock-legal-hold"] = rec.legalHold ? "ON" : "OFF";
+  if (rec.replication) h["x-amz-replication-status"] = rec.replication;
   if (opts.checksumMode && rec.checksum) {
     h[checksumHeaderName(rec.checksum.algorithm)] = rec.checksum.value;
     h["x-amz-checksum-type"] = rec.checksum.type;

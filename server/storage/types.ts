@@ -10,6 +10,13 @@ export type {
   ObjectChange,
 } from "./feed/feed_types.ts";
 
+/**
+ * `x-amz-replication-status` of an object: PENDING until every replication rule that selects it
+ * has copied it (then COMPLETED, or FAILED once one gave up), REPLICA on a copy made by
+ * replication from another server.
+ */
+export type ReplicationStatus = "PENDING" | "COMPLETED" | "FAILED" | "REPLICA";
+
 export type VersioningState = "Unversioned" | "Enabled" | "Suspended";
 
 export interface BucketRecord {
@@ -160,6 +167,8 @@ export interface ObjectRecord {
   acl?: StoredAcl;
   /** How the bytes are encrypted (docs/decisions/0012); absent: plaintext. */
   enc?: StoredEncryption;
+  /** Replication status (`x-amz-replication-status`); absent: not replicated. */
+  replication?: ReplicationStatus;
 }
 
 export interface ByteRange {
@@ -205,6 +214,8 @@ export interface PutObjectInput {
   sse?: SseSpec;
   /** What caused the write, for the change feed (ObjectCreated:Put when absent). */
   origin?: ChangeOrigin;
+  /** Replication status stored with the record in its publish commit (no second commit). */
+  replication?: ReplicationStatus;
 }
 
 export interface ListObjectsInput {

@@ -83,7 +83,8 @@ function midnightDate(s: string): string {
   return new Date(t).toISOString();
 }
 
-function parseFilter(node: XmlNode): RuleFilter {
+/** A rule's `<Filter>` (lifecycle; replication takes its prefix and tag predicates). */
+export function parseRuleFilter(node: XmlNode): RuleFilter {
   const f: RuleFilter = {};
   const preds = node.children;
   if (preds.length > 1) throw malformed(); // several predicates need <And>
@@ -153,7 +154,7 @@ function parseRule(r: XmlNode): LifecycleRule {
   const filter = child(r, "Filter");
   if (legacy && filter) throw malformed();
   if (legacy) rule.legacyPrefix = legacy.text;
-  else if (filter) rule.filter = parseFilter(filter);
+  else if (filter) rule.filter = parseRuleFilter(filter);
   else throw malformed();
 
   const exp = child(r, "Expiration");
@@ -245,9 +246,12 @@ function parseRule(r: XmlNode): LifecycleRule {
   return rule;
 }
 
-/** Parses and validates a `<LifecycleConfiguration>` document. */
-export function parseLifecycle(doc: XmlNode): LifecycleConfig {
-  if (doc.name !== "LifecycleConfiguration") throw malformed();
+/**
+ * The `<Rule>` elements of a rules document (lifecycle, replication) with root `root`: one at
+ * least, MAX_RULES at most.
+ */
+export function ruleNodes(doc: XmlNode, root: string): XmlNode[] {
+  if (doc.name !== root) throw malformed();
   const rules = children(doc, "Rule");
   if (rules.length === 0) throw malformed();
   if (rules.length > MAX_RULES) {
@@ -255,7 +259,12 @@ export function parseLifecycle(doc: XmlNode): LifecycleConfig {
       message: `Configuration cannot have more than ${MAX_RULES} rules`,
     });
   }
-  const parsed = rules.map(parseRule);
+  return rules;
+}
+
+/** Parses and validates a `<LifecycleConfiguration>` document. */
+export function parseLifecycle(doc: XmlNode): LifecycleConfig {
+  const parsed = ruleNodes(doc, "LifecycleConfiguration").map(parseRule);
   const ids = new Set<string>();
   for (const r of parsed) {
     if (ids.has(r.id)) {

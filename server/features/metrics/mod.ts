@@ -14,7 +14,7 @@
  * const text = await metrics.render();
  * ```
  */
-import { Registry } from "prom-client";
+import { type Metric, Registry } from "prom-client";
 import type { Clock } from "../../clock.ts";
 import { JobMetrics, NotificationMetrics, RequestMetrics, StorageMetrics } from "./recorders.ts";
 import { Snapshot, type SnapshotSources } from "./snapshot.ts";
@@ -63,7 +63,12 @@ export interface Metrics {
   close(): void;
 }
 
-export function metricsRegistry(rec: Recorders, sources: SnapshotSources): Metrics {
+/** `extra`: series of features that keep their own (replication). */
+export function metricsRegistry(
+  rec: Recorders,
+  sources: SnapshotSources,
+  extra: Metric[] = [],
+): Metrics {
   const registry = new Registry();
   const snapshot = new Snapshot(sources);
   for (
@@ -73,6 +78,7 @@ export function metricsRegistry(rec: Recorders, sources: SnapshotSources): Metri
       ...rec.jobs.all(),
       ...rec.notifications.all(),
       ...snapshot.all(),
+      ...extra,
     ]
   ) registry.registerMetric(m);
   /** Scrapes one at a time: a refresh resets the gauges another scrape would be reading. */

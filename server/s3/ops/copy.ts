@@ -21,6 +21,7 @@ import { validateBucketRef, validateKey } from "../names.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
 import { writeSseOf } from "./encryption.ts";
 import { sseResponseHeaders } from "../sse.ts";
+import { writeReplicationOf } from "./replication.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type {
   BucketRecord,
@@ -220,6 +221,8 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
     }
     // A source replaced under the copy (before opening, or a multipart source losing its later
     // parts mid-copy) is read again by storage, and the new version copied.
+    const tags = replaceTags ?? (rec.tags ? { ...rec.tags } : undefined);
+    const repl = await writeReplicationOf(ctx, destBucket, destKey, tags);
     const written = await ctx.deps.storage.putObject(destBucket, {
       key: destKey,
       body: await open(),
@@ -227,7 +230,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       checksum: copyChecksum(h, rec),
       content: replaceContent ? replaceContent.content : copiedContent(h, rec),
       meta: replaceContent ? replaceContent.meta : { ...rec.meta },
-      tags: replaceTags ?? (rec.tags ? { ...rec.tags } : undefined),
+      tags,
       storageClass,
       conditions: writeConditionsFrom(h),
       maxSize: MAX_COPY_SOURCE,
@@ -235,6 +238,7 @@ export async function copyObject(ctx: OpContext): Promise<OpResult> {
       ...owned,
       ...(sse ? { sse } : {}),
       origin: originOf(ctx, "ObjectCreated:Copy"),
+      ...(repl.replication ? { replication: repl.replication } : {}),
     });
     return copyResult(written, rec);
   });

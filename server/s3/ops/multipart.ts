@@ -49,6 +49,7 @@ import {
   parsePartNumber,
   type PartRecord,
 } from "../../storage/mod.ts";
+import { writeReplicationOf } from "./replication.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ByteRange } from "../../storage/types.ts";
 
@@ -328,6 +329,12 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     const up = await ctx.deps.storage.getMultipartUpload(bucket, key, uploadId);
     checkUploadCustomerKey(up.enc, customer);
   }
+  const repl = await writeReplicationOf(
+    ctx,
+    bucket,
+    key,
+    async () => (await ctx.deps.storage.getMultipartUpload(bucket, key, uploadId)).tags,
+  );
   const rec = await ctx.deps.storage.completeMultipartUpload(bucket, {
     key,
     uploadId,
@@ -335,6 +342,7 @@ export async function completeMultipartUpload(ctx: OpContext): Promise<OpResult>
     conditions: writeConditionsFrom(h),
     expectedChecksum: completeChecksumHeader(h),
     origin: originOf(ctx, "ObjectCreated:CompleteMultipartUpload"),
+    ...(repl.replication ? { replication: repl.replication } : {}),
   });
   const origin = new URL(ctx.req.url).origin;
   const result: XmlObject = {

@@ -16,6 +16,7 @@ import { addExpirationHeader } from "./lifecycle.ts";
 import { writeOwnership, writerOf } from "./acl.ts";
 import { writeSseOf } from "./encryption.ts";
 import { sseResponseHeaders } from "../sse.ts";
+import { writeReplicationOf } from "./replication.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { BucketRecord, ExpectedChecksum, ObjectRecord } from "../../storage/types.ts";
 
@@ -112,6 +113,8 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
   await requireLockIntegrity(ctx, bucket, lock, checksum);
   const owned = await writeOwnership(ctx, bucket, h, writerOf(ctx, bucket));
   const body = ctx.auth.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const tags = parseTaggingHeader(h.get("x-amz-tagging"));
+  const repl = await writeReplicationOf(ctx, bucket, key, tags);
   const rec = await ctx.deps.storage.putObject(bucket, {
     key,
     body,
@@ -120,13 +123,14 @@ export async function putObject(ctx: OpContext): Promise<OpResult> {
     checksum,
     content: contentHeadersFrom(h),
     meta: userMetadataFrom(h),
-    tags: parseTaggingHeader(h.get("x-amz-tagging")),
+    tags,
     storageClass: storageClassFrom(h),
     conditions: writeConditionsFrom(h),
     ...lock,
     ...owned,
     ...(sse ? { sse } : {}),
     origin: originOf(ctx, "ObjectCreated:Put"),
+    ...(repl.replication ? { replication: repl.replication } : {}),
   });
   const headers = writeResponseHeaders(rec);
   await addExpirationHeader(ctx, bucket, rec, headers);

@@ -19,6 +19,7 @@ import {
   parsePostPolicy,
 } from "../auth/post_policy.ts";
 import { namespaceOf } from "../../iam/types.ts";
+import { writeReplicationOf } from "./replication.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import { resolveBucket } from "../bucket_ref.ts";
 import { validateBucketRef } from "../names.ts";
@@ -186,6 +187,8 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
     const owned = await writeOwnership(authCtx, bucket, aclHeaders, writerOf(authCtx, bucket));
     // The `x-amz-server-side-encryption*` fields ask for an encryption as a PUT's headers do.
     const sse = await writeSseOf(authCtx, bucket, h);
+    const tags = taggingField(fields.get("tagging"));
+    const repl = await writeReplicationOf(authCtx, bucket, key, tags);
     const rec = await ctx.deps.storage.putObject(bucket, {
       key,
       body: lengthChecked(form.stream(), range),
@@ -194,11 +197,12 @@ export async function postObject(ctx: OpContext): Promise<OpResult> {
       checksum: expectedChecksumFrom(h, new Map()),
       content: contentHeadersFrom(h),
       meta: userMetadataFrom(h),
-      tags: taggingField(fields.get("tagging")),
+      tags,
       storageClass: storageClassFrom(h),
       ...owned,
       ...(sse ? { sse } : {}),
       origin: originOf(authCtx, "ObjectCreated:Post"),
+      ...(repl.replication && !repl.replica ? { replication: repl.replication } : {}),
     });
 
     const origin = new URL(ctx.req.url).origin;

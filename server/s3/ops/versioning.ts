@@ -9,6 +9,7 @@ import {
   type XmlObject,
 } from "../xml.ts";
 import { etagXml, listParams, ListTimes } from "./list.ts";
+import { REPLICATION_CONFIG } from "../../features/replication/config.ts";
 import type { OpContext, OpResult } from "../context.ts";
 import type { VersionEntry } from "../../storage/types.ts";
 
@@ -38,6 +39,15 @@ export async function putBucketVersioning(ctx: OpContext): Promise<OpResult> {
     throw new S3Error("InvalidRequest", { message: "MFA Delete is not supported by this server" });
   }
   if (status === undefined) return {};
+  if (
+    status === "Suspended" &&
+    await ctx.deps.storage.getBucketConfig(bucket.id, REPLICATION_CONFIG) !== null
+  ) {
+    throw new S3Error("InvalidBucketState", {
+      message:
+        "A replication configuration is present on this bucket, so the versioning state cannot be changed.",
+    });
+  }
   await ctx.deps.storage.updateBucket(bucket, (b) => {
     if (b.objectLock && status !== "Enabled") {
       throw new S3Error("InvalidBucketState", {

@@ -34,6 +34,7 @@ import type {
   ChangeOrigin,
   ObjectRecord,
   PartRef,
+  ReplicationStatus,
   WriteConditions,
 } from "../types.ts";
 
@@ -63,6 +64,8 @@ export interface CompleteUploadInput {
   minPartSize?: number;
   /** What caused the write, for the change feed (ObjectCreated:CompleteMultipartUpload if absent). */
   origin?: ChangeOrigin;
+  /** Replication status of the completed object (types.ts PutObjectInput.replication). */
+  replication?: ReplicationStatus;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -256,6 +259,7 @@ export async function completeUpload(
     }
     const parts = validateCompleteParts(up, input.parts, stored, input.minPartSize);
     const { rec, chunks } = buildMultipartRecord(up, parts, core.clock.now());
+    if (input.replication) rec.replication = input.replication;
     const want = input.expectedChecksum;
     if (want && rec.checksum && want.algorithm === rec.checksum.algorithm) {
       // A composite value may carry its part count ("...-3"); the digest is what must match.

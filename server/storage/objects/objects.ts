@@ -223,6 +223,7 @@ export async function putObject(
     ownerId: input.ownerId,
     acl: input.acl,
     enc: dk?.enc,
+    replication: input.replication,
   };
   const rows = w.data ? inlineRowCount(w.data.length) : undefined;
   if (rows !== undefined) rec.inlineRows = rows;

@@ -1,0 +1,266 @@
+/**
+ * The durable replication queue in `maxiofs.db`: one row per change and rule (idempotent by
+ * `(seq, rule)`, so a feed batch handed over again adds nothing), taken per key in insertion
+ * order (an older version is never copied after a newer one), retried with exponential backoff,
+ * and moved to the dead-letter list (`state = 'dead'`) after `maxAttempts`.
+ */
+import type { Db } from "../../db/mod.ts";
+
+/** A copy of a version, or the delete that replicates a delete marker. */
+export type TaskOp = "put" | "marker";
+
+export interface NewTask {
+  /** The change's feed position, or a unique `sync:` id for copies a sync found missing. */
+  seq: string;
+  bucketId: string;
+  ns: string;
+  bucket: string;
+  ruleId: string;
+  destination: string;
+  key: string;
+  versionId: string | null;
+  op: TaskOp;
+  size?: number;
+}
+
+export interface Task extends NewTask {
+  id: number;
+  state: "queued" | "dead";
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+  queuedAt: number;
+  size: number;
+}
+
+interface Row {
+  id: number;
+  seq: string;
+  bucket_id: string;
+  ns: string;
+  bucket: string;
+  rule_id: string;
+  destination: string;
+  key: string;
+  version_id: string | null;
+  op: TaskOp;
+  size: number;
+  state: "queued" | "dead";
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  queued_at: number;
+}
+
+function fromRow(r: Row): Task {
+  return {
+    id: r.id,
+    seq: r.seq,
+    bucketId: r.bucket_id,
+    ns: r.ns,
+    bucket: r.bucket,
+    ruleId: r.rule_id,
+    destination: r.destination,
+    key: r.key,
+    versionId: r.version_id,
+    op: r.op,
+    size: r.size,
+    state: r.state,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    lastError: r.last_error,
+    queuedAt: r.queued_at,
+  };
+}
+
+/** Counts per rule for the console and metrics. */
+export interface RuleCounts {
+  bucketId: string;
+  ruleId: string;
+  queued: number;
+  dead: number;
+  /** Queue time of the oldest queued task (lag), null when none. */
+  oldest: number | null;
+}
+
+export class ReplicationQueue {
+  constructor(readonly db: Db) {}
+
+  /** Adds tasks (ignoring those already queued by (seq, rule)); how many were new. */
+  add(tasks: NewTask[], now: number): number {
+    if (!tasks.length) return 0;
+    const stmt = this.db.prepare(
+      `INSERT INTO replication_queue
+         (seq, bucket_id, ns, bucket, rule_id, destination, key, version_id, op, size, next_at,
+          queued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq, rule_id) DO NOTHING`,
+    );
+    let added = 0;
+    this.db.exec("BEGIN");
+    try {
+      for (const t of tasks) {
+        const r = stmt.run(
+          t.seq,
+          t.bucketId,
+          t.ns,
+          t.bucket,
+          t.ruleId,
+          t.destination,
+          t.key,
+          t.versionId,
+          t.op,
+          t.size ?? 0,
+          now,
+          now,
+        );
+        added += Number(r.changes);
+      }
+      this.db.exec("COMMIT");
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+    return added;
+  }
+
+  /**
+   * Up to `limit` tasks due at `now`, each the oldest queued task of its key and rule, skipping
+   * keys in `busy` (`bucketId/ruleId/key`) and paused rules.
+   */
+  due(now: number, limit: number, busy: Set<string>): Task[] {
+    const rows = this.db.prepare(
+      `SELECT q.* FROM replication_queue q
+       WHERE q.state = 'queued' AND q.next_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM replication_queue p
+           WHERE p.bucket_id = q.bucket_id AND p.rule_id = q.rule_id AND p.key = q.key
+             AND p.state = 'queued' AND p.id < q.id)
+         AND NOT EXISTS (SELECT 1 FROM replication_paused z
+           WHERE z.bucket_id = q.bucket_id AND z.rule_id = q.rule_id)
+       ORDER BY q.id LIMIT ?`,
+    ).all(now, limit + busy.size) as unknown as Row[];
+    return rows.map(fromRow).filter((t) => !busy.has(taskKey(t))).slice(0, limit);
+  }
+
+  /** The earliest time a queued task of an unpaused rule is due (null: none queued). */
+  nextDue(): number | null {
+    const r = this.db.prepare(
+      `SELECT MIN(next_at) AS t FROM replication_queue q WHERE state = 'queued'
+         AND NOT EXISTS (SELECT 1 FROM replication_paused z
+           WHERE z.bucket_id = q.bucket_id AND z.rule_id = q.rule_id)`,
+    ).get() as { t: number | null };
+    return r.t;
+  }
+
+  done(id: number): void {
+    this.db.prepare("DELETE FROM replication_queue WHERE id = ?").run(id);
+  }
+
+  /** A failed attempt: retried at `nextAt`, or dead-lettered when `dead`. */
+  failed(id: number, error: string, nextAt: number, dead: boolean): void {
+    this.db.prepare(
+      `UPDATE replication_queue SET attempts = attempts + 1, last_error = ?, next_at = ?,
+         state = ? WHERE id = ?`,
+    ).run(error.slice(0, 1000), nextAt, dead ? "dead" : "queued", id);
+  }
+
+  /** Whether other tasks of this version are still queued or dead (its status is not final). */
+  pendingFor(bucketId: string, key: string, versionId: string | null, exceptId: number): {
+    queued: number;
+    dead: number;
+  } {
+    const r = this.db.prepare(
+      `SELECT SUM(state = 'queued') AS queued, SUM(state = 'dead') AS dead
+       FROM replication_queue WHERE bucket_id = ? AND key = ? AND version_id IS ? AND id != ?`,
+    ).get(bucketId, key, versionId, exceptId) as { queued: number | null; dead: number | null };
+    return { queued: r.queued ?? 0, dead: r.dead ?? 0 };
+  }
+
+  /**
+   * Dead-lettered tasks back in the queue (all of a bucket's, or the one `id`), and queued ones
+   * waiting out a backoff made due now: the retry of the console and the CLI. A revived task
+   * keeps one attempt on its count (it failed before: the worker checks it is still current)
+   * and gets the others again.
+   */
+  retry(bucketId: string, now: number, id?: number): number {
+    const r = id === undefined
+      ? this.db.prepare(
+        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = MIN(attempts, 1)
+         WHERE bucket_id = ? AND (state = 'dead' OR next_at > ?)`,
+      ).run(now, bucketId, now)
+      : this.db.prepare(
+        `UPDATE replication_queue SET state = 'queued', next_at = ?, attempts = MIN(attempts, 1)
+         WHERE bucket_id = ? AND id = ?`,
+      ).run(now, bucketId, id);
+    return Number(r.changes);
+  }
+
+  /** Dead-lettered and failing (retried) tasks of a bucket, newest first. */
+  failures(bucketId: string, limit = 100): Task[] {
+    const rows = this.db.prepare(
+      `SELECT * FROM replication_queue WHERE bucket_id = ? AND (state = 'dead' OR attempts > 0)
+       ORDER BY id DESC LIMIT ?`,
+    ).all(bucketId, limit) as unknown as Row[];
+    return rows.map(fromRow);
+  }
+
+  counts(bucketId?: string): RuleCounts[] {
+    const rows = this.db.prepare(
+      `SELECT bucket_id, rule_id, SUM(state = 'queued') AS queued, SUM(state = 'dead') AS dead,
+         MIN(CASE WHEN state = 'queued' THEN queued_at END) AS oldest
+       FROM replication_queue ${bucketId === undefined ? "" : "WHERE bucket_id = ?"}
+       GROUP BY bucket_id, rule_id`,
+    ).all(...(bucketId === undefined ? [] : [bucketId])) as unknown as {
+      bucket_id: string;
+      rule_id: string;
+      queued: number;
+      dead: number;
+      oldest: number | null;
+    }[];
+    return rows.map((r) => ({
+      bucketId: r.bucket_id,
+      ruleId: r.rule_id,
+      queued: r.queued,
+      dead: r.dead,
+      oldest: r.oldest,
+    }));
+  }
+
+  /** Drops a bucket's tasks of rules no longer configured (or all with `keep` empty). */
+  dropRules(bucketId: string, keep: string[]): void {
+    const marks = keep.map(() => "?").join(",");
+    this.db.prepare(
+      `DELETE FROM replication_queue WHERE bucket_id = ?${
+        keep.length ? ` AND rule_id NOT IN (${marks})` : ""
+      }`,
+    ).run(bucketId, ...keep);
+    this.db.prepare(
+      `DELETE FROM replication_paused WHERE bucket_id = ?${
+        keep.length ? ` AND rule_id NOT IN (${marks})` : ""
+      }`,
+    ).run(bucketId, ...keep);
+  }
+
+  setPaused(bucketId: string, ruleId: string, paused: boolean): void {
+    if (paused) {
+      this.db.prepare(
+        "INSERT INTO replication_paused (bucket_id, rule_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      ).run(bucketId, ruleId);
+    } else {
+      this.db.prepare("DELETE FROM replication_paused WHERE bucket_id = ? AND rule_id = ?").run(
+        bucketId,
+        ruleId,
+      );
+    }
+  }
+
+  paused(bucketId: string): string[] {
+    return (this.db.prepare("SELECT rule_id FROM replication_paused WHERE bucket_id = ?").all(
+      bucketId,
+    ) as { rule_id: string }[]).map((r) => r.rule_id);
+  }
+}
+
+/** The ordering key of a task: one task per key and rule runs at a time. */
+export function taskKey(t: Pick<Task, "bucketId" | "ruleId" | "key">): string {
+  return `${t.bucketId}/${t.ruleId}/${t.key}`;
+}

@@ -1,0 +1,314 @@
+/**
+ * The replication worker pool: takes due tasks from the queue (one per key and rule at a time,
+ * oldest first), copies or deletes at the destination, and records the outcome: done (the
+ * source version's status becomes COMPLETED once no other rule still has it queued), or a retry
+ * after an exponential backoff, or the dead-letter list after `maxAttempts` (status FAILED).
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Backend } from "../../storage/mod.ts";
+import type { BucketRecord, ObjectRecord, ReplicationStatus } from "../../storage/types.ts";
+import type { Clock } from "../../clock.ts";
+import type { Logger } from "../../log.ts";
+import { type ReplicationQueue, type Task, taskKey } from "./queue.ts";
+import type { Destination, DestinationStore } from "./destinations.ts";
+import { REPLICATION_CONFIG, type ReplicationConfig } from "./config.ts";
+import {
+  copyError,
+  copyObject,
+  deleteAtDestination,
+  destinationClient,
+  destinationIsNewer,
+} from "./copier.ts";
+
+export interface WorkerOptions {
+  storage: Backend;
+  queue: ReplicationQueue;
+  destinations: DestinationStore;
+  clock: Clock;
+  log: Logger;
+  /** Tasks copied at once. */
+  concurrency: number;
+  /** Attempts before a task goes to the dead-letter list. */
+  maxAttempts: number;
+  /** First retry delay; doubled per attempt up to `backoffMaxMs`. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Told of each finished task (metrics). */
+  onTask?: (t: Task, outcome: "done" | "retry" | "dead", bytes: number) => void;
+}
+
+/** What `#perform` answers for a task overtaken by a newer change of its key. */
+const SUPERSEDED = -1;
+
+/** The delay before attempt `attempts + 1` (attempts already made, at least 1). */
+export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+export class ReplicationWorker {
+  readonly #o: WorkerOptions;
+  /** Keys (`taskKey`) with a task in flight. */
+  readonly #busy = new Set<string>();
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Clients per destination (`ns/name@updatedAt`): a changed destination gets a new one. */
+  readonly #clients = new Map<string, S3Client>();
+  readonly #stop = new AbortController();
+  #wake = Promise.withResolvers<void>();
+  #loop: Promise<void> | null = null;
+
+  constructor(opts: WorkerOptions) {
+    this.#o = opts;
+  }
+
+  /** Starts the loop that runs due tasks until `stop`. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** New tasks were queued, or a retry was asked for: look at the queue now. */
+  kick(): void {
+    this.#wake.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.kick();
+    await this.#loop;
+    await Promise.allSettled(this.#inFlight);
+    for (const c of this.#clients.values()) c.destroy();
+    this.#clients.clear();
+  }
+
+  /** Tasks running now. */
+  get running(): number {
+    return this.#busy.size;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stop.signal.aborted) {
+      this.#wake = Promise.withResolvers<void>();
+      const started = this.#fill();
+      const next = this.#nextDue();
+      const until = next === null ? 60_000 : Math.max(0, next - this.#o.clock.now());
+      if (started === 0 && this.#busy.size === 0) {
+        await this.#sleep(Math.min(until, 60_000));
+      } else {
+        // A task's end or a kick; or, while copies run, the next backoff running out (a due
+        // retry need not wait for a long copy to end).
+        const waits: Promise<void>[] = [this.#wake.promise, ...this.#inFlight];
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        if (until > 0 && until < 60_000) {
+          waits.push(
+            new Promise((r) => {
+              timer = setTimeout(r, until);
+            }),
+          );
+        }
+        await Promise.race(waits);
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  /** The earliest time a queued task is due (null: none, or the queue cannot be read now). */
+  #nextDue(): number | null {
+    try {
+      return this.#o.queue.nextDue();
+    } catch (e) {
+      this.#o.log.error("replication queue read failed", { error: String(e) });
+      return null;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      this.#wake.promise,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Starts due tasks up to the concurrency; how many it started. */
+  #fill(): number {
+    const room = this.#o.concurrency - this.#busy.size;
+    if (room <= 0) return 0;
+    let tasks: Task[];
+    try {
+      tasks = this.#o.queue.due(this.#o.clock.now(), room, this.#busy);
+    } catch (e) {
+      this.#o.log.error("replication queue read failed", { error: String(e) });
+      return 0;
+    }
+    for (const t of tasks) {
+      const k = taskKey(t);
+      this.#busy.add(k);
+      const p: Promise<void> = this.runTask(t).finally(() => {
+        this.#busy.delete(k);
+        this.#inFlight.delete(p);
+      });
+      this.#inFlight.add(p);
+    }
+    return tasks.length;
+  }
+
+  /**
+   * Runs every due task until none is left (tests, the CLI): returns how many ran. Tasks that
+   * fail are rescheduled by the backoff and are not due again until the clock passes it.
+   */
+  async drain(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const tasks = this.#o.queue.due(this.#o.clock.now(), this.#o.concurrency, this.#busy);
+      if (!tasks.length) return ran;
+      await Promise.all(tasks.map((t) => this.runTask(t)));
+      ran += tasks.length;
+    }
+  }
+
+  /** Copies one task and records its outcome; never throws. */
+  async runTask(t: Task): Promise<void> {
+    const { queue, clock, log } = this.#o;
+    let bytes = 0;
+    try {
+      bytes = await this.#perform(t);
+      queue.done(t.id);
+      // Counted as the row leaves the queue: an empty queue means the totals are complete.
+      this.#o.onTask?.(t, "done", Math.max(0, bytes));
+    } catch (e) {
+      const err = copyError(e);
+      const attempts = t.attempts + 1;
+      const dead = attempts >= this.#o.maxAttempts;
+      const next = clock.now() +
+        backoffDelay(attempts, this.#o.backoffBaseMs, this.#o.backoffMaxMs) *
+          (err.permanent ? 4 : 1);
+      try {
+        queue.failed(t.id, err.message, next, dead);
+        if (dead) await this.#settle(t, "FAILED");
+      } catch (e2) {
+        log.error("replication queue update failed", { error: String(e2) });
+      }
+      log.warn("replication attempt failed", {
+        bucket: t.bucket,
+        key: t.key,
+        rule: t.ruleId,
+        destination: t.destination,
+        attempt: attempts,
+        dead,
+        error: err.message,
+      });
+      this.#o.onTask?.(t, dead ? "dead" : "retry", 0);
+      return;
+    }
+    // A superseded version keeps its FAILED status: it was not copied.
+    if (bytes === SUPERSEDED) return;
+    try {
+      await this.#settle(t, null);
+    } catch (e) {
+      log.error("replication status update failed", { key: t.key, error: String(e) });
+    }
+  }
+
+  /**
+   * The work of a task; the bytes copied (SUPERSEDED: skipped, a newer change of the key came
+   * after it). Returns quietly when there is nothing left to do.
+   */
+  async #perform(t: Task): Promise<number> {
+    const { storage, destinations } = this.#o;
+    let bucket: BucketRecord;
+    try {
+      bucket = await storage.getBucket(t.ns, t.bucket);
+    } catch {
+      return 0; // the bucket is gone: nothing to copy
+    }
+    if (bucket.id !== t.bucketId) return 0;
+    const cfg = await storage.getBucketConfig<ReplicationConfig>(bucket.id, REPLICATION_CONFIG);
+    const rule = cfg?.rules.find((r) => r.id === t.ruleId);
+    if (!rule) return 0; // the rule was removed
+    // A task that failed before may have been overtaken: while it waited in the dead-letter list
+    // a newer change of the key was copied. Copying it now would put the older state on top.
+    if (t.attempts > 0 && t.versionId !== null && !await this.#isLatest(bucket, t)) {
+      return SUPERSEDED;
+    }
+    const opened = await destinations.openCredentials(t.ns, t.destination);
+    if (!opened) throw new Error(`destination "${t.destination}" is not registered`);
+    await destinations.checkBeforeConnect(opened.dest);
+    const client = this.#client(opened.dest, opened.secretKey);
+    if (t.op === "marker") {
+      await deleteAtDestination(client, opened.dest, t.key);
+      return 0;
+    }
+    let size = 0;
+    try {
+      await storage.readObject(bucket, t.key, t.versionId, async (rec, open) => {
+        if (rec.deleteMarker) return;
+        const keep = opened.dest.conflict === "newer" &&
+          await destinationIsNewer(client, opened.dest, rec.key, rec.lastModified);
+        if (keep) return; // last writer wins: the destination's newer object stays
+        size = rec.size;
+        await copyObject(client, opened.dest, rec, open, rule.storageClass, this.#stop.signal);
+      });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // The version was removed (or is a marker) since it was queued: nothing to copy.
+      if (code === "NoSuchVersion" || code === "NoSuchKey" || code === "MethodNotAllowed") return 0;
+      throw e;
+    }
+    return size;
+  }
+
+  /** Whether the task's version (object or marker) is still the key's latest at the source. */
+  async #isLatest(bucket: BucketRecord, t: Task): Promise<boolean> {
+    try {
+      return (await this.#o.storage.getObjectRecord(bucket, t.key)).versionId === t.versionId;
+    } catch (e) {
+      // The latest is a delete marker (its version id in the error's headers), or nothing.
+      const headers = (e as { headers?: Record<string, string> }).headers ?? {};
+      return headers["x-amz-version-id"] === t.versionId;
+    }
+  }
+
+  /**
+   * Sets the source version's status once its tasks are settled: COMPLETED when the last one
+   * finished, FAILED when one was dead-lettered (`failed`).
+   */
+  async #settle(t: Task, failed: "FAILED" | null): Promise<void> {
+    if (t.op !== "put" || t.versionId === null) return;
+    const left = this.#o.queue.pendingFor(t.bucketId, t.key, t.versionId, t.id);
+    let status: ReplicationStatus;
+    if (failed || left.dead > 0) status = "FAILED";
+    else if (left.queued === 0) status = "COMPLETED";
+    else return;
+    try {
+      const bucket = await this.#o.storage.getBucket(t.ns, t.bucket);
+      await this.#o.storage.updateObjectVersion(
+        bucket,
+        t.key,
+        t.versionId,
+        (rec: ObjectRecord) =>
+          rec.replication === status || rec.replication === "REPLICA" || rec.deleteMarker
+            ? rec
+            : { ...rec, replication: status },
+      );
+    } catch {
+      // The version is gone: there is no status to set.
+    }
+  }
+
+  #client(dest: Destination, secret: string): S3Client {
+    const id = `${dest.ns}/${dest.name}@${dest.updatedAt}`;
+    let c = this.#clients.get(id);
+    if (!c) {
+      for (const [k, old] of this.#clients) {
+        if (k.startsWith(`${dest.ns}/${dest.name}@`)) {
+          old.destroy();
+          this.#clients.delete(k);
+        }
+      }
+      c = destinationClient(dest, secret);
+      this.#clients.set(id, c);
+    }
+    return c;
+  }
+}
