@@ -64,7 +64,10 @@ Deno.test("change feed: followed buckets only, one change per committed write", 
     });
 
     const follower = new Collect("notifications");
-    const d = new FeedDispatcher(s.backend, [follower], quiet, noPause);
+    const d = new FeedDispatcher(s.backend, [follower], quiet, {
+      pause: noPause,
+      removeEveryMs: 0,
+    });
     assertEquals(s.backend.changes.depth(), 4);
     await d.drain();
     assertEquals(s.backend.changes.depth(), 0);
@@ -113,7 +116,10 @@ Deno.test("change feed: a failing follower gets the batch again; a restart hands
     const a = new Collect("replication");
     const other = new Collect("notifications");
     a.failNext = 1;
-    const d = new FeedDispatcher(first.backend, [other, a], quiet, noPause);
+    const d = new FeedDispatcher(first.backend, [other, a], quiet, {
+      pause: noPause,
+      removeEveryMs: 0,
+    });
     const idle = d.idle();
     d.start();
     await idle;
@@ -132,7 +138,10 @@ Deno.test("change feed: a failing follower gets the batch again; a restart hands
     try {
       assertEquals(second.backend.changes.depth(), 1);
       const c = new Collect("replication");
-      const d2 = new FeedDispatcher(second.backend, [c], quiet, noPause);
+      const d2 = new FeedDispatcher(second.backend, [c], quiet, {
+        pause: noPause,
+        removeEveryMs: 0,
+      });
       let idle = d2.idle();
       d2.start();
       await idle;
@@ -149,5 +158,38 @@ Deno.test("change feed: a failing follower gets the batch again; a restart hands
     }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("change feed: a change committed after a later one is still handed over", async () => {
+  let t = 1_700_000_000_000;
+  const opened = await openTempStorage("maxiofs-feed-order-", {
+    clock: { now: () => (t += 1000) },
+  });
+  const s = opened.storage;
+  try {
+    const b = await setFollowing(s.backend, await bucket(s, "ordered"), "x", true);
+    const log = s.core.feed;
+    // Two writes built in order; the first commits after the second was read.
+    const first = s.core.meta.write();
+    const a = log.record(first, b, { event: "ObjectCreated:Put" }, { key: "a", versionId: "null" });
+    const second = s.core.meta.write();
+    const c = log.record(second, b, { event: "ObjectCreated:Put" }, {
+      key: "c",
+      versionId: "null",
+    });
+    assert(a !== null && c !== null && a < c);
+    await second.commit();
+    log.settled(c!, true);
+    // `a` is still being committed: nothing is returned past it.
+    assertEquals(await log.read(10), []);
+    await first.commit();
+    log.settled(a!, true);
+    const got = await log.read(10);
+    assertEquals(got.map((x) => x.key), ["a", "c"]);
+    // Reading on after the last one returned finds nothing more.
+    assertEquals(await log.read(10, got[1].seq), []);
+  } finally {
+    await opened.close();
   }
 });

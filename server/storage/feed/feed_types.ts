@@ -79,8 +79,12 @@ export interface FeedFollower {
 
 /** The feed as storage keeps it (Backend.changes). */
 export interface ChangeFeed {
-  /** Up to `limit` oldest changes still in the feed, in order. */
-  read(limit: number): Promise<ObjectChange[]>;
+  /**
+   * Up to `limit` oldest changes still in the feed (after position `after`, when given), in
+   * order. A change still being committed ends the answer before it: no change below the last one
+   * returned can appear later.
+   */
+  read(limit: number, after?: string): Promise<ObjectChange[]>;
   /** Removes changes every follower has accepted. */
   remove(changes: ObjectChange[]): Promise<void>;
   /** Resolves at the next commit that records a change (or at once if one came since `read`). */

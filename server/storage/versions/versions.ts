@@ -207,7 +207,8 @@ function refValue(bucketId: string, rec: ObjectRecord) {
  * outcome is unknown).
  * `latest`: the record the commit makes the key's latest, cached instead when it succeeds (a
  * GET soon after a PUT is common; the record is exactly what was committed).
- * `changed`: `op` records a change in the feed (its followers are woken once it commits).
+ * `change`: the feed position `op` records a change at, if it does (feed/change_log.ts: settled
+ * whatever the outcome, so the dispatcher never reads past a change still being committed).
  */
 async function commitKey(
   core: StorageCore,
@@ -215,15 +216,12 @@ async function commitKey(
   bucketId: string,
   key: string,
   latest?: ObjectRecord,
-  changed = false,
+  change: bigint | null = null,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
     res = await op.commit();
-    if (res.ok) {
-      core.meta.listMemory.committed(bucketId, op.listChanges);
-      if (changed) core.feed.committed();
-    }
+    if (res.ok) core.meta.listMemory.committed(bucketId, op.listChanges);
     return res;
   } catch (e) {
     // A quota's refusal (an S3Error) comes before the commit: nothing changed.
@@ -233,6 +231,7 @@ async function commitKey(
   } finally {
     if (latest && res?.ok) core.meta.latest.remember(bucketId, key, latest);
     else core.meta.latest.forget(bucketId, key);
+    if (change !== null) core.feed.settled(change, !!res?.ok);
   }
 }
 
@@ -456,7 +455,7 @@ export async function publishVersion(
       bytes: rec.size - (old?.value.size ?? 0),
     });
     opts.extra?.(op, rec);
-    const changed = core.feed.record(op, s.bucket, opts.origin ?? PUT_ORIGIN, {
+    const change = core.feed.record(op, s.bucket, opts.origin ?? PUT_ORIGIN, {
       key: rec.key,
       versionId: rec.versionId,
       size: rec.size,
@@ -464,7 +463,7 @@ export async function publishVersion(
     });
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await commitKey(core, op, b, rec.key, rec, changed);
+      res = await commitKey(core, op, b, rec.key, rec, change);
     } catch (e) {
       // The quota judged the guessed change (a new key); an overwrite frees bytes,
       // so it is judged again on the key's real state. Quotas refuse before committing.
@@ -634,12 +633,12 @@ export async function deleteVersioned(
     }
     applyStats(op, s.bucket, tally);
     const marker = !!result?.deleteMarker && result !== removed;
-    const changed = core.feed.record(op, s.bucket, removalOrigin(opts.origin, marker), {
+    const change = core.feed.record(op, s.bucket, removalOrigin(opts.origin, marker), {
       key,
       versionId: result?.versionId ?? null,
       ...(marker ? { deleteMarker: true } : {}),
     });
-    const res = await commitKey(core, op, b, key, undefined, changed);
+    const res = await commitKey(core, op, b, key, undefined, change);
     if (!res.ok) continue;
     if (removed) await freeRecord(core, removed);
     return result;
@@ -662,7 +661,7 @@ export async function updateVersion(
   const b = bucket.id;
   /** Notes the change for the feed (only when the caller names what it was). */
   const note = (op: MetaWrite, next: ObjectRecord) =>
-    !!origin && core.feed.record(op, bucket, origin, {
+    !origin ? null : core.feed.record(op, bucket, origin, {
       key,
       versionId: next.versionId,
       size: next.size,
