@@ -59,7 +59,6 @@ import { S3Error } from "../s3/errors.ts";
 import { diskSpace, type StorageHealth, storageHealth } from "./health.ts";
 import type { CustomerKey, ObjectKeys } from "../crypto/types.ts";
 import { openDataKey } from "./objects/sealed.ts";
-import { ChangeLog } from "./feed/change_log.ts";
 
 export interface Backend {
   /** Every bucket record of a namespace, in name order. */
@@ -451,8 +450,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
       tuning,
       observer: opts.observer,
     });
-    const feed = await ChangeLog.open(meta, clock);
-    core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null, feed };
+    core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null, feed: meta.feed };
     await buildListIndex(core);
     await meta.usage.init();
     backend = new LocalBackend(core);

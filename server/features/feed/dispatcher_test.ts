@@ -170,21 +170,22 @@ Deno.test("change feed: a change committed after a later one is still handed ove
   try {
     const b = await setFollowing(s.backend, await bucket(s, "ordered"), "x", true);
     const log = s.core.feed;
-    // Two writes built in order; the first commits after the second was read.
+    // Two commits built in order (their feed entries positioned then); the first ends last.
     const first = s.core.meta.write();
-    const a = log.record(first, b, { event: "ObjectCreated:Put" }, { key: "a", versionId: "null" });
+    log.record(first, b, { event: "ObjectCreated:Put" }, { key: "a", versionId: "null" });
     const second = s.core.meta.write();
-    const c = log.record(second, b, { event: "ObjectCreated:Put" }, {
-      key: "c",
-      versionId: "null",
-    });
-    assert(a !== null && c !== null && a < c);
-    await second.commit();
-    log.settled(c!, true);
+    log.record(second, b, { event: "ObjectCreated:Put" }, { key: "c", versionId: "null" });
+    const opA = s.core.meta.writer.atomic();
+    const a = log.add(opA, first.appends);
+    const opC = s.core.meta.writer.atomic();
+    const c = log.add(opC, second.appends);
+    assert(a[0] < c[0]);
+    await opC.commit();
+    log.settled(c, true);
     // `a` is still being committed: nothing is returned past it.
     assertEquals(await log.read(10), []);
-    await first.commit();
-    log.settled(a!, true);
+    await opA.commit();
+    log.settled(a, true);
     const got = await log.read(10);
     assertEquals(got.map((x) => x.key), ["a", "c"]);
     // Reading on after the last one returned finds nothing more.

@@ -32,6 +32,18 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
 export type CommitOutcome = Deno.KvCommitResult | Deno.KvCommitError;
 
 /**
+ * Where the values operations `append` go (feed/change_log.ts): all the values of one commit,
+ * merged or not, are added to it as one entry (or a few, when large), positioned when the commit
+ * is built, so a log entry costs one KV mutation per commit instead of one per operation.
+ */
+export interface AppendLog {
+  /** Adds `values` to `op` as entries; returns their positions, for `settled`. */
+  add(op: Deno.AtomicOperation, values: unknown[]): bigint[];
+  /** The commit holding `positions` ended (`ok`: it committed). */
+  settled(positions: bigint[], ok: boolean): void;
+}
+
+/**
  * What the storage writes use of an atomic operation. `Deno.AtomicOperation` has it, and so has
  * the group committer's recorder, so a write is built the same way for either.
  */
@@ -60,6 +72,8 @@ interface Pending {
   checkIds: string[];
   mutations: Mutation[];
   enqueues: Enqueued[];
+  /** Values for the append log, added as one entry with those of the ops merged with it. */
+  appends: unknown[];
   /** Checked key -> versionstamp. */
   checked: Map<string, string | null>;
   /** Keys mutated by anything other than a sum. */
@@ -140,6 +154,7 @@ export class GroupAtomic implements AtomicWrites {
   #checks: Deno.AtomicCheck[] = [];
   #mutations: Mutation[] = [];
   #enqueues: Enqueued[] = [];
+  #appends: unknown[] = [];
   #committed = false;
 
   constructor(private readonly committer: GroupCommitter) {}
@@ -188,10 +203,16 @@ export class GroupAtomic implements AtomicWrites {
     return this;
   }
 
+  /** Adds a value to the committer's append log, in the entry of the commit this op is part of. */
+  append(value: unknown): this {
+    this.#appends.push(value);
+    return this;
+  }
+
   commit(): Promise<CommitOutcome> {
     if (this.#committed) return Promise.reject(new TypeError("Atomic operation already committed"));
     this.#committed = true;
-    return this.committer.submit(this.#checks, this.#mutations, this.#enqueues);
+    return this.committer.submit(this.#checks, this.#mutations, this.#enqueues, this.#appends);
   }
 }
 
@@ -243,7 +264,8 @@ export class GroupCommitter {
 
   /**
    * `send`: how a built operation of `writes` merged writes is committed (the metadata store
-   * retries it while SQLite is busy, see busy_retry.ts, and times it for metrics).
+   * retries it while SQLite is busy, see busy_retry.ts, and times it for metrics). `log`: where
+   * appended values go (none: `append` is refused).
    */
   constructor(
     private readonly kv: Deno.Kv,
@@ -251,6 +273,7 @@ export class GroupCommitter {
     private readonly send: (op: Deno.AtomicOperation, writes: number) => Promise<CommitOutcome> = (
       op,
     ) => op.commit(),
+    private readonly log: AppendLog | null = null,
   ) {}
 
   /** A recorder whose `commit()` goes through this committer. */
@@ -262,13 +285,18 @@ export class GroupCommitter {
     checks: Deno.AtomicCheck[],
     mutations: Mutation[],
     enqueues: Enqueued[],
+    appends: unknown[] = [],
   ): Promise<CommitOutcome> {
+    if (appends.length && !this.log) {
+      return Promise.reject(new TypeError("This committer has no append log"));
+    }
     return new Promise((resolve, reject) => {
       const p: Pending = {
         checks,
         checkIds: [],
         mutations,
         enqueues,
+        appends,
         checked: new Map(),
         written: new Set(),
         summed: new Set(),
@@ -294,6 +322,7 @@ export class GroupCommitter {
         else p.written.add(id);
       }
       for (const e of enqueues) p.bytes += valueSize(e.value) + 64;
+      for (const a of appends) p.bytes += valueSize(a) + 16;
       for (const id of p.written) p.summed.delete(id);
       this.#queue.push(p);
       this.#run();
@@ -348,12 +377,12 @@ export class GroupCommitter {
       } else if (
         open && independent && fits(p) &&
         nChecks + p.checks.length <= lim.checks &&
-        nMut + p.mutations.length + p.enqueues.length <= lim.mutations &&
+        nMut + p.mutations.length + p.enqueues.length + p.appends.length <= lim.mutations &&
         bytes + p.bytes <= lim.bytes && keyBytes + p.keyBytes <= lim.keyBytes
       ) {
         batch.push(p);
         nChecks += p.checks.length;
-        nMut += p.mutations.length + p.enqueues.length;
+        nMut += p.mutations.length + p.enqueues.length + p.appends.length;
         bytes += p.bytes;
         keyBytes += p.keyBytes;
       } else {
@@ -368,22 +397,33 @@ export class GroupCommitter {
 
   async #commitOne(p: Pending): Promise<void> {
     try {
-      const op = this.kv.atomic();
-      apply(op, [p]);
-      this.commits++;
-      p.resolve(await this.send(op, 1));
+      p.resolve(await this.#commit([p]));
     } catch (e) {
       p.reject(e);
+    }
+  }
+
+  /** Builds and sends one KV commit of `batch`, its appended values in one log entry. */
+  async #commit(batch: Pending[]): Promise<CommitOutcome> {
+    const op = this.kv.atomic();
+    apply(op, batch);
+    const values = batch.length === 1 ? batch[0].appends : batch.flatMap((p) => p.appends);
+    const positions = values.length && this.log ? this.log.add(op, values) : null;
+    this.commits++;
+    let ok = false;
+    try {
+      const res = await this.send(op, batch.length);
+      ok = res.ok;
+      return res;
+    } finally {
+      if (positions) this.log!.settled(positions, ok);
     }
   }
 
   async #commitMerged(batch: Pending[]): Promise<void> {
     let res: CommitOutcome | null = null;
     try {
-      const op = this.kv.atomic();
-      apply(op, batch);
-      this.commits++;
-      res = await this.send(op, batch.length);
+      res = await this.#commit(batch);
     } catch {
       res = null;
     }

@@ -18,7 +18,13 @@ import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
 import { Tuning } from "../../tuning.ts";
 import { type BusyRetryStats, retryBusy } from "./busy_retry.ts";
-import { type AtomicWrites, type CommitOutcome, GroupCommitter } from "./group_commit.ts";
+import {
+  type AtomicWrites,
+  type CommitOutcome,
+  type GroupAtomic,
+  GroupCommitter,
+} from "./group_commit.ts";
+import { ChangeLog, type FeedState, loadFeedState } from "../feed/change_log.ts";
 import { prepareKvFile } from "./kv_file.ts";
 import { MemoCache } from "./memo_cache.ts";
 import { LatestCache } from "../versions/latest_cache.ts";
@@ -39,13 +45,24 @@ export class MetaWrite {
   stats: StatChange | null = null;
   /** Listing changes of this write, in order (`list_index.ts` notes them). */
   readonly listChanges: ListChange[] = [];
+  /** Values for the change feed, written as one entry with those of the commit (`append`). */
+  readonly appends: unknown[] = [];
   #sent = false;
 
   constructor(
     private readonly op: AtomicWrites,
     private readonly usage: UsageAccounting,
-    private readonly send: (op: AtomicWrites) => Promise<CommitOutcome>,
+    private readonly send: (op: AtomicWrites, appends: unknown[]) => Promise<CommitOutcome>,
   ) {}
+
+  /**
+   * Adds a value to the change feed's entry of this write's commit (merged writes share one
+   * entry, positioned when the commit is built: see feed/change_log.ts).
+   */
+  append(value: unknown): this {
+    this.appends.push(value);
+    return this;
+  }
 
   check(...checks: Deno.AtomicCheck[]): this {
     this.op.check(...checks);
@@ -82,7 +99,7 @@ export class MetaWrite {
     if (this.#sent) throw new TypeError("This write was already committed");
     this.#sent = true;
     if (this.stats) await this.usage.account(this, this.stats);
-    return await this.send(this.op);
+    return await this.send(this.op, this.appends);
   }
 }
 
@@ -134,6 +151,8 @@ export class MetaStore {
   /** The bucket lists of recently listed namespaces (ListBuckets). */
   readonly bucketList: BucketListMemory;
   readonly newKeys: NewKeyGuesses;
+  /** The change feed: entries written in the commits of followed buckets' object changes. */
+  readonly feed: ChangeLog;
   readonly #grouped: boolean;
 
   /** Reads go to these in turn, so they do not wait behind queued commits nor one thread. */
@@ -150,11 +169,18 @@ export class MetaStore {
     readonly writer: Deno.Kv,
     readers: Deno.Kv[],
     opts: MetaStoreOptions,
+    feed: FeedState,
   ) {
     this.readers = readers;
     this.#observer = opts.observer ?? null;
     const tuning = opts.tuning ?? new Tuning();
-    this.committer = new GroupCommitter(writer, undefined, (op, writes) => this.#send(op, writes));
+    this.feed = new ChangeLog(this, opts.clock, feed);
+    this.committer = new GroupCommitter(
+      writer,
+      undefined,
+      (op, writes) => this.#send(op, writes),
+      this.feed,
+    );
     this.#grouped = tuning.on("group-commit");
     this.latest = new LatestCache(
       tuning.on("latest-cache") ? opts.recordCacheBytes ?? DEFAULT_RECORD_CACHE_BYTES : 0,
@@ -189,7 +215,7 @@ export class MetaStore {
       readers[0] = await Deno.openKv(path);
       if (tuning.on("second-read-handle")) readers.push(await Deno.openKv(path));
     }
-    return new MetaStore(writer, readers, opts);
+    return new MetaStore(writer, readers, opts, await loadFeedState(readers[0]));
   }
 
   get<T = unknown>(
@@ -218,7 +244,10 @@ export class MetaStore {
 
   /** A write committed on its own (bucket, upload and maintenance changes). */
   write(): MetaWrite {
-    return new MetaWrite(this.writer.atomic(), this.usage, (op) => this.#send(op, 1));
+    return new MetaWrite(this.writer.atomic(), this.usage, (op, appends) => {
+      if (!appends.length) return this.#send(op, 1);
+      return this.#sendAppending(op as Deno.AtomicOperation, appends);
+    });
   }
 
   /**
@@ -227,7 +256,23 @@ export class MetaStore {
    */
   groupWrite(): MetaWrite {
     if (!this.#grouped) return this.write();
-    return new MetaWrite(this.committer.atomic(), this.usage, (op) => op.commit());
+    return new MetaWrite(this.committer.atomic(), this.usage, (op, appends) => {
+      for (const a of appends) (op as GroupAtomic).append(a);
+      return op.commit();
+    });
+  }
+
+  /** A commit of its own with change feed values: their entry is settled whatever the outcome. */
+  async #sendAppending(op: Deno.AtomicOperation, appends: unknown[]): Promise<CommitOutcome> {
+    const positions = this.feed.add(op, appends);
+    let ok = false;
+    try {
+      const res = await this.#send(op, 1);
+      ok = res.ok;
+      return res;
+    } finally {
+      this.feed.settled(positions, ok);
+    }
   }
 
   /** Sets one entry, unchecked. */

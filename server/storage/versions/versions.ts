@@ -207,8 +207,6 @@ function refValue(bucketId: string, rec: ObjectRecord) {
  * outcome is unknown).
  * `latest`: the record the commit makes the key's latest, cached instead when it succeeds (a
  * GET soon after a PUT is common; the record is exactly what was committed).
- * `change`: the feed position `op` records a change at, if it does (feed/change_log.ts: settled
- * whatever the outcome, so the dispatcher never reads past a change still being committed).
  */
 async function commitKey(
   core: StorageCore,
@@ -216,7 +214,6 @@ async function commitKey(
   bucketId: string,
   key: string,
   latest?: ObjectRecord,
-  change: bigint | null = null,
 ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
   let res: Deno.KvCommitResult | Deno.KvCommitError | null = null;
   try {
@@ -231,7 +228,6 @@ async function commitKey(
   } finally {
     if (latest && res?.ok) core.meta.latest.remember(bucketId, key, latest);
     else core.meta.latest.forget(bucketId, key);
-    if (change !== null) core.feed.settled(change, !!res?.ok);
   }
 }
 
@@ -455,7 +451,7 @@ export async function publishVersion(
       bytes: rec.size - (old?.value.size ?? 0),
     });
     opts.extra?.(op, rec);
-    const change = core.feed.record(op, s.bucket, opts.origin ?? PUT_ORIGIN, {
+    core.feed.record(op, s.bucket, opts.origin ?? PUT_ORIGIN, {
       key: rec.key,
       versionId: rec.versionId,
       size: rec.size,
@@ -463,7 +459,7 @@ export async function publishVersion(
     });
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      res = await commitKey(core, op, b, rec.key, rec, change);
+      res = await commitKey(core, op, b, rec.key, rec);
     } catch (e) {
       // The quota judged the guessed change (a new key); an overwrite frees bytes,
       // so it is judged again on the key's real state. Quotas refuse before committing.
@@ -633,12 +629,12 @@ export async function deleteVersioned(
     }
     applyStats(op, s.bucket, tally);
     const marker = !!result?.deleteMarker && result !== removed;
-    const change = core.feed.record(op, s.bucket, removalOrigin(opts.origin, marker), {
+    core.feed.record(op, s.bucket, removalOrigin(opts.origin, marker), {
       key,
       versionId: result?.versionId ?? null,
       ...(marker ? { deleteMarker: true } : {}),
     });
-    const res = await commitKey(core, op, b, key, undefined, change);
+    const res = await commitKey(core, op, b, key);
     if (!res.ok) continue;
     if (removed) await freeRecord(core, removed);
     return result;
@@ -660,13 +656,16 @@ export async function updateVersion(
 ): Promise<ObjectRecord> {
   const b = bucket.id;
   /** Notes the change for the feed (only when the caller names what it was). */
-  const note = (op: MetaWrite, next: ObjectRecord) =>
-    !origin ? null : core.feed.record(op, bucket, origin, {
+  const note = (op: MetaWrite, next: ObjectRecord) => {
+    if (!origin) return op;
+    core.feed.record(op, bucket, origin, {
       key,
       versionId: next.versionId,
       size: next.size,
       etag: next.etag,
     });
+    return op;
+  };
   for (let attempt = 0; attempt < 50; attempt++) {
     const rec = await getObjectRecord(core, bucket, key, versionId);
     const found = await findVersion(core, b, key, rec.versionId);
@@ -675,7 +674,7 @@ export async function updateVersion(
       const next: ObjectRecord = { ...patch(found.entry.value, core.clock.now()), solo: true };
       const op = core.meta.write().check(found.entry);
       setLatest(op, b, next);
-      if ((await commitKey(core, op, b, key, undefined, note(op, next))).ok) return next;
+      if ((await commitKey(core, note(op, next), b, key)).ok) return next;
       continue;
     }
     const [ve, oe] = await core.meta.getMany<[ObjectRecord, ObjectRecord]>([
@@ -686,7 +685,7 @@ export async function updateVersion(
     const next = patch(ve.value, core.clock.now());
     const op = core.meta.write().check(ve, oe).set(ve.key, next);
     if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
-    if ((await commitKey(core, op, b, key, undefined, note(op, next))).ok) return next;
+    if ((await commitKey(core, note(op, next), b, key)).ok) return next;
   }
   throw new S3Error("OperationAborted");
 }
