@@ -11,12 +11,22 @@
  * too), --server-flags "..." (main.ts flags of the server), --variant name=flags (repeatable: one
  * more server with these main.ts flags added, measured in the same slices; default
  * `nosync=--fsync=false`; `--variant none` for no variant; `name=@path/main.ts flags` runs another
- * checkout's server, for before/after figures in one run). BENCH_SERVER_FLAGS holds deno flags
- * for every server process (e.g. --cpu-prof).
+ * checkout's server, for before/after figures in one run; `+notify`, `+replicate` and `+versioned`
+ * among a variant's flags set its bucket up as bench/followers.ts describes). BENCH_SERVER_FLAGS
+ * holds deno flags for every server process (e.g. --cpu-prof).
  */
 import { formatTable, formatTargets, formatVariants, type ServerTarget } from "./bench/report.ts";
 import type { BenchTarget, LoadConfig, RunResult } from "./bench/loadgen.ts";
 import { loadConfig } from "../server/config.ts";
+import {
+  BENCH_ROOT_PASSWORD,
+  BENCH_ROOT_USER,
+  bucketConfiguration,
+  type Follow,
+  followFlags,
+  FOLLOWS,
+  FollowSinks,
+} from "./bench/followers.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const ACCESS_KEY = "AKIABENCHROOT0000001";
@@ -41,6 +51,8 @@ interface ServerSpec {
   flags: string[];
   /** Another checkout's main.ts (`--variant before=@../old/main.ts`: before/after in one run). */
   main?: string;
+  /** How its bucket is followed (`+notify` etc. among the variant's flags). */
+  follows?: Follow[];
 }
 
 /** The variants of `--variant name=flags` (default: the server with its syncs off). */
@@ -57,9 +69,14 @@ export function parseVariants(values: string[]): ServerSpec[] {
         `Cannot parse --variant "${v}": expected name=flags with a new lowercase name`,
       );
     }
-    const [first, ...rest] = words(v.slice(eq + 1));
-    if (first?.startsWith("@")) return { name, flags: rest, main: first.slice(1) };
-    return { name, flags: first === undefined ? [] : [first, ...rest] };
+    const all = words(v.slice(eq + 1));
+    const follows = all.filter((w) => w.startsWith("+")).map((w) => w.slice(1) as Follow);
+    const bad = follows.find((f) => !FOLLOWS.includes(f));
+    if (bad) throw new Error(`Cannot parse --variant "${v}": unknown +${bad}`);
+    const [first, ...rest] = all.filter((w) => !w.startsWith("+"));
+    const extra = follows.length ? { follows } : {};
+    if (first?.startsWith("@")) return { name, flags: rest, main: first.slice(1), ...extra };
+    return { name, flags: first === undefined ? [] : [first, ...rest], ...extra };
   });
 }
 
@@ -68,6 +85,8 @@ const SERVER_ENV = {
   MAXIOFS_ROOT_ACCESS_KEY: ACCESS_KEY,
   MAXIOFS_ROOT_SECRET_KEY: SECRET_KEY,
   MAXIOFS_LOG_LEVEL: "warn",
+  MAXIOFS_ROOT_USER: BENCH_ROOT_USER,
+  MAXIOFS_ROOT_PASSWORD: BENCH_ROOT_PASSWORD,
 };
 
 /** Whether main.ts started with these flags (and the bench's environment) syncs object files. */
@@ -179,14 +198,48 @@ async function startTargets(
         "--console-listen",
         "127.0.0.1:0",
         ...spec.flags,
+        ...followFlags(spec.follows ?? []),
       ],
       /S3 API listening on (http:\/\/\S+)/,
       SERVER_ENV,
     );
+    const setup = bucketConfiguration(spec.follows ?? []);
     started.push({
-      target: { name: spec.name, kind: "server", endpoint: p.url, pid: p.child.pid },
+      target: {
+        name: spec.name,
+        kind: "server",
+        endpoint: p.url,
+        pid: p.child.pid,
+        ...(setup.length ? { setup } : {}),
+      },
       ...p,
     });
+  }
+}
+
+/** Starts the receiver and the sink the variants' followers need, and registers them. */
+async function startFollowing(
+  specs: ServerSpec[],
+  started: Started[],
+  sinks: FollowSinks,
+  tempDir: (what: string) => Promise<string>,
+): Promise<void> {
+  const all = specs.flatMap((s) => s.follows ?? []);
+  if (!all.length) return;
+  await sinks.start(all, async (dir) => {
+    const p = await spawnListening(
+      [...RUN, `${HERE}bench/baseline.ts`, dir],
+      /listening on (http:\/\/\S+)/,
+    );
+    return { child: p.child, url: p.url };
+  }, tempDir);
+  for (const spec of specs) {
+    if (!spec.follows?.length) continue;
+    const s = started.find((x) => x.target.name === spec.name)!;
+    const consoleUrl = s.output.map((l) => /Console listening on (http:\/\/\S+)/.exec(l)?.[1])
+      .find(Boolean);
+    if (!consoleUrl) throw new Error(`${spec.name}: no console URL in its output`);
+    await sinks.register(spec.follows, consoleUrl, `${HERE}admin.ts`);
   }
 }
 
@@ -213,7 +266,10 @@ async function runLoad(cfg: LoadConfig): Promise<RunResult[]> {
     }
   }
   const st = await gen.status;
-  if (!st.success) console.error(`load generator exited with ${st.code}`);
+  if (!st.success) {
+    console.error(`load generator exited with ${st.code}`);
+    Deno.exitCode = 1;
+  }
   return results;
 }
 
@@ -228,7 +284,9 @@ function printHeader(cfg: LoadConfig, specs: ServerSpec[]) {
   );
   for (const s of specs) {
     console.log(
-      `${s.name}: ${s.main ?? "main.ts"} ${s.flags.join(" ") || "(defaults)"}  ` +
+      `${s.name}: ${s.main ?? "main.ts"} ${
+        [...s.flags, ...(s.follows ?? []).map((f) => `+${f}`)].join(" ") || "(defaults)"
+      }  ` +
         `(object files synced: ${syncsObjects(s.flags) ? "yes" : "no"})`,
     );
   }
@@ -255,9 +313,11 @@ async function main() {
     return d;
   };
   const started: Started[] = [];
+  const sinks = new FollowSinks();
   let results: RunResult[];
   try {
     await startTargets(specs, tempDir, started);
+    await startFollowing(specs, started, sinks, tempDir);
     const cfg: LoadConfig = {
       targets: started.map((s) => s.target),
       accessKey: ACCESS_KEY,
@@ -269,8 +329,10 @@ async function main() {
     };
     printHeader(cfg, specs);
     results = await runLoad(cfg);
+    for (const line of await sinks.summary()) console.log(line);
   } finally {
     await Promise.all(started.map((s) => stop(s.child)));
+    await sinks.stop();
     for (const s of started) {
       const errors = s.output.filter((l) => /error/i.test(l));
       if (errors.length) console.error(`${s.target.name}:\n${errors.slice(0, 10).join("\n")}`);
@@ -290,7 +352,8 @@ async function main() {
     console.log(formatVariants(results, "server", specs.slice(1).map((s) => s.name)));
   }
   if (Deno.args.includes("--json")) console.log(JSON.stringify(results));
-  console.log(t.failed ? `\n${t.failed} target(s) missed` : "\nall targets met");
+  if (Deno.exitCode) console.log("\nthe load generator failed: figures are incomplete");
+  else console.log(t.failed ? `\n${t.failed} target(s) missed` : "\nall targets met");
 }
 
 if (import.meta.main) await main();

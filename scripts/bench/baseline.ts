@@ -2,7 +2,8 @@
  * The raw baselines: a plain `Deno.serve` with no S3 logic. PUT streams the body into a temp file
  * and renames it into place (with `--durable`, after an `fdatasync` of the file: the cost of
  * making each object's bytes durable before answering, and nothing else), GET streams a file
- * back, DELETE removes the file. A ListObjectsV2 (`GET /bucket?list-type=2`) answers a fixed
+ * back, HEAD answers whether the file (or the bucket's directory) is there, DELETE removes the
+ * file. A ListObjectsV2 (`GET /bucket?list-type=2`) answers a fixed
  * document of 1000 keys built once: the cost of serving a listing's bytes with no lookup at all.
  * Keys map to paths (`bucket/dir/name`, parents created on demand). Request headers (signatures
  * included) are ignored.
@@ -93,6 +94,10 @@ function baseline(root: string, durable: boolean): (req: Request) => Promise<Res
         const file = await Deno.open(fileOf(bucket, key), { read: true });
         const st = await file.stat();
         return new Response(file.readable, { headers: { "content-length": String(st.size) } });
+      }
+      if (req.method === "HEAD") {
+        const st = await Deno.stat(key === "" ? `${root}/${bucket}` : fileOf(bucket, key));
+        return new Response(null, { headers: { "content-length": String(st.size) } });
       }
       if (req.method === "DELETE") {
         await Deno.remove(fileOf(bucket, key)).catch(() => {});

@@ -20,6 +20,8 @@ export interface BenchTarget {
   endpoint: string;
   /** Its process, whose bytes written to the disk are counted per slice (Linux `/proc`). */
   pid?: number;
+  /** Bucket subresources put after the bench bucket is created: [query, XML] (followers.ts). */
+  setup?: [string, string][];
 }
 
 export interface LoadConfig {
@@ -703,6 +705,14 @@ async function main() {
   for (const ctx of ctxs) {
     const r = await ctx.c.call("PUT", `/${BUCKET}`);
     if (!ok(r.status)) throw new Error(`${ctx.target}: cannot create bucket: ${r.status}`);
+    const setup = cfg.targets.find((t) => t.name === ctx.target)?.setup ?? [];
+    for (const [query, xml] of setup) {
+      const md5 = createHash("md5").update(xml).digest("base64");
+      const res = await ctx.c.call("PUT", `/${BUCKET}`, xml, query, true, { "content-md5": md5 });
+      if (!ok(res.status)) {
+        throw new Error(`${ctx.target}: PUT ?${query}: ${res.status} ${res.text}`);
+      }
+    }
   }
   for (const s of SCENARIOS) {
     const selected = cfg.only.length === 0 || cfg.only.includes(s.name) ||
