@@ -137,13 +137,19 @@ export class DeliveryWorker {
       if (due.length === 0) break;
       for (const d of due) seen.add(d.id);
       for (let i = 0; i < due.length && !this.#stop.signal.aborted; i += CONCURRENCY) {
-        await Promise.all(due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, res)));
+        const delivered: number[] = [];
+        await Promise.all(
+          due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, res, delivered)),
+        );
+        // Removed together, once the group's POSTs have ended (a crash before sends them again).
+        queue.deliveredAll(delivered);
       }
     }
     return res;
   }
 
-  async #deliverOne(d: Delivery, res: PassResult): Promise<void> {
+  /** One attempt; a delivered row's id goes to `delivered`, for the caller to remove. */
+  async #deliverOne(d: Delivery, res: PassResult, delivered: number[]): Promise<void> {
     const { queue, targets, clock } = this.#opts;
     const tenant = this.#tenantName(d.targetNs);
     const target = await targets.open(d.targetNs, d.target);
@@ -152,7 +158,7 @@ export class DeliveryWorker {
       : { ok: false, error: "the webhook target no longer exists" };
     if (this.#stop.signal.aborted && !result.ok) return;
     if (result.ok) {
-      queue.delivered(d.id);
+      delivered.push(d.id);
       this.#metrics.delivered(tenant, d.target);
       res.delivered++;
       return;

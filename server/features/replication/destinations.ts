@@ -93,6 +93,11 @@ export interface DestinationStoreDeps {
 
 export class DestinationStore {
   readonly #deps: DestinationStoreDeps;
+  /**
+   * Opened secrets by `ns/name@` and sealed value (sealed anew whenever it is set or rewrapped):
+   * the worker opens its destination's credentials for every copy. One per destination.
+   */
+  readonly #opened = new Map<string, string>();
 
   constructor(deps: DestinationStoreDeps) {
     this.#deps = deps;
@@ -190,7 +195,16 @@ export class DestinationStore {
   ): Promise<{ dest: Destination; secretKey: string } | null> {
     const r = this.#row(ns, name);
     if (!r) return null;
-    return { dest: fromRow(r), secretKey: await this.#deps.box.open(r.sealed_secret) };
+    const id = `${ns}/${name}@${r.sealed_secret}`;
+    let secretKey = this.#opened.get(id);
+    if (secretKey === undefined) {
+      secretKey = await this.#deps.box.open(r.sealed_secret);
+      for (const k of this.#opened.keys()) {
+        if (k.startsWith(`${ns}/${name}@`)) this.#opened.delete(k);
+      }
+      this.#opened.set(id, secretKey);
+    }
+    return { dest: fromRow(r), secretKey };
   }
 
   /** Checks a destination's endpoint again before connecting (a name may resolve elsewhere). */

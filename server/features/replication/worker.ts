@@ -37,6 +37,9 @@ export interface WorkerOptions {
   onTask?: (t: Task, outcome: "done" | "retry" | "dead", bytes: number) => void;
 }
 
+/** How long copied tasks gather before their statuses are written together. */
+const SETTLE_GATHER_MS = 20;
+
 /** What `#perform` answers for a task overtaken by a newer change of its key. */
 const SUPERSEDED = -1;
 
@@ -53,6 +56,9 @@ export class ReplicationWorker {
   /** Clients per destination (`ns/name@updatedAt`): a changed destination gets a new one. */
   readonly #clients = new Map<string, S3Client>();
   readonly #stop = new AbortController();
+  /** Copied tasks whose source status is still to be settled (`#settleSoon`). */
+  #toSettle: Task[] = [];
+  #settling: Promise<void> | null = null;
   #wake = Promise.withResolvers<void>();
   #loop: Promise<void> | null = null;
 
@@ -75,6 +81,7 @@ export class ReplicationWorker {
     this.kick();
     await this.#loop;
     await Promise.allSettled(this.#inFlight);
+    await this.#settleAll();
     for (const c of this.#clients.values()) c.destroy();
     this.#clients.clear();
   }
@@ -164,6 +171,7 @@ export class ReplicationWorker {
       if (!tasks.length) return ran;
       await Promise.all(tasks.map((t) => this.runTask(t)));
       ran += tasks.length;
+      await this.#settleAll();
     }
   }
 
@@ -203,11 +211,33 @@ export class ReplicationWorker {
     }
     // A superseded version keeps its FAILED status: it was not copied.
     if (bytes === SUPERSEDED) return;
-    try {
-      await this.#settle(t, null);
-    } catch (e) {
-      log.error("replication status update failed", { key: t.key, error: String(e) });
-    }
+    this.#settleSoon(t);
+  }
+
+  /**
+   * Settles the status of a copied task's version a moment later, with those of the tasks that
+   * end meanwhile: their status writes go to the group committer together and share one KV
+   * commit (one commit per copy, each synced, took about as long as the PUT it followed).
+   */
+  #settleSoon(t: Task): void {
+    this.#toSettle.push(t);
+    this.#settling ??= new Promise<void>((r) => setTimeout(r, SETTLE_GATHER_MS)).then(() =>
+      this.#settleAll()
+    );
+  }
+
+  /** Settles every copied task's status now. */
+  async #settleAll(): Promise<void> {
+    const tasks = this.#toSettle;
+    this.#toSettle = [];
+    this.#settling = null;
+    await Promise.all(tasks.map(async (t) => {
+      try {
+        await this.#settle(t, null);
+      } catch (e) {
+        this.#o.log.error("replication status update failed", { key: t.key, error: String(e) });
+      }
+    }));
   }
 
   /**

@@ -644,7 +644,9 @@ export async function deleteVersioned(
 
 /**
  * Changes the metadata of one version in place (tags, retention, legal hold): the version
- * record and, when it is the latest, its `obj` mirror, in one commit. A marker answers 405.
+ * record and, when it is the latest, its `obj` mirror, in one commit (through the group
+ * committer: replication settles a status per copied version, and those commits merge with the
+ * writes going on). A marker answers 405.
  */
 export async function updateVersion(
   core: StorageCore,
@@ -672,7 +674,7 @@ export async function updateVersion(
     if (!found) continue;
     if (found.entry.value.solo) {
       const next: ObjectRecord = { ...patch(found.entry.value, core.clock.now()), solo: true };
-      const op = core.meta.write().check(found.entry);
+      const op = core.meta.groupWrite().check(found.entry);
       setLatest(op, b, next);
       if ((await commitKey(core, note(op, next), b, key)).ok) return next;
       continue;
@@ -683,7 +685,7 @@ export async function updateVersion(
     ]);
     if (!ve.value || ve.value.versionId !== rec.versionId) continue;
     const next = patch(ve.value, core.clock.now());
-    const op = core.meta.write().check(ve, oe).set(ve.key, next);
+    const op = core.meta.groupWrite().check(ve, oe).set(ve.key, next);
     if (oe.value?.versionId === rec.versionId) setLatest(op, b, next);
     if ((await commitKey(core, note(op, next), b, key)).ok) return next;
   }
