@@ -286,7 +286,7 @@ export async function createServerApp(cfg: Config, opts: ServerAppOptions): Prom
       replication,
       quotas: tenantQuotas(db, bucketQuotas),
       gate,
-      notificationTargets: notifications.targets,
+      notificationTargets: notifications,
       accessLogs,
       onRequest: (info) => {
         for (const hook of hooks) hook(info);

@@ -72,8 +72,10 @@ Deno.test(needs(chromiumProgram, {
         await s3.send(new PutObjectCommand({ Bucket: "photos", Key: "cat.jpg", Body: "meow" }));
         await s3.send(new PutObjectCommand({ Bucket: "photos", Key: "cat.txt", Body: "meow" }));
         await s3.send(new PutObjectCommand({ Bucket: "photos", Key: "dog.jpg", Body: "woof" }));
-        await receiver.arrived(3);
+        // The Test button's message, the s3:TestEvent of saving, and the two uploads' events.
+        await receiver.arrived(4);
         assertEquals(receiver.records().map((r) => r.s3.object.key).sort(), ["cat.jpg", "dog.jpg"]);
+        assertEquals(receiver.got.filter((g) => g.body.Event === "s3:TestEvent").length, 2);
         await shot(page, "bucket-notifications");
       });
 

@@ -64,15 +64,17 @@ Deno.test("notifications: events queued when the server is killed are delivered 
     await hanging.close();
     receiver = startReceiver({ port });
     s = await startIamServer({}, { dataDir, args: ARGS });
-    await receiver.arrived(keys.length);
+    // The events, and the s3:TestEvent queued when the configuration was saved.
+    await receiver.arrived(keys.length + 1);
     assertEquals(receiver.records().map((e) => e.s3.object.key).sort(), keys);
+    assertEquals(receiver.got.filter((g) => g.body.Event === "s3:TestEvent").length, 1);
 
     const list = await cli("targets", "list", ...online());
     assertEquals(list.code, 0, list.stderr);
     assertEquals((list.json as { name: string }[]).map((t) => t.name), ["hook"]);
     const test = await s.api("/notifications/targets/hook/test", { token: s.adminToken, body: {} });
     assertEquals([test.status, test.body.ok], [200, true], JSON.stringify(test.body));
-    await receiver.arrived(keys.length + 1);
+    await receiver.arrived(keys.length + 2);
     assertEquals(receiver.got.at(-1)!.body.Event, "s3:TestEvent");
     const dead = await s.api("/notifications/dead-letters", { token: s.adminToken });
     assertEquals([dead.status, dead.body.items], [200, []]);

@@ -11,7 +11,9 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
+  type FilterRuleName,
   GetBucketNotificationConfigurationCommand,
+  type NotificationConfiguration,
   PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
@@ -70,6 +72,54 @@ Deno.test("notifications: bad configurations get AWS's errors and keep the previ
     assertEquals([unknown.status, unknown.code], [400, "InvalidArgument"]);
     assert(unknown.text.includes("Unable to validate the following destination configurations"));
     assert(unknown.text.includes(`<ArgumentName1>${ARN}</ArgumentName1>`), unknown.text);
+    assert(
+      unknown.text.includes(
+        "<ArgumentValue1>The destination queue does not exist</ArgumentValue1>",
+      ),
+      unknown.text,
+    );
+    // Each destination AWS could not validate, numbered, in AWS's words per kind.
+    const lambdaArn = "arn:maxiofs:lambda:us-east-1:global:nope";
+    const several = await putDocument(
+      endpoint,
+      "cfg",
+      doc(
+        `<TopicConfiguration><Topic>arn:maxiofs:sns:us-east-1:global:nope</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>` +
+          `<CloudFunctionConfiguration><CloudFunction>${lambdaArn}</CloudFunction><Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>`,
+      ),
+    );
+    assertEquals([several.status, several.code], [400, "InvalidArgument"]);
+    assert(
+      several.text.includes(
+        "<ArgumentName1>arn:maxiofs:sns:us-east-1:global:nope</ArgumentName1>" +
+          "<ArgumentValue1>The destination topic does not exist</ArgumentValue1>",
+      ),
+      several.text,
+    );
+    assert(
+      several.text.includes(
+        `<ArgumentName2>${lambdaArn}, null</ArgumentName2>` +
+          `<ArgumentValue2>Not authorized to invoke function [${lambdaArn}]</ArgumentValue2>`,
+      ),
+      several.text,
+    );
+    // An ARN that does not parse: AWS's message, with the element and the value sent.
+    const unparsed = await putDocument(
+      endpoint,
+      "cfg",
+      doc(
+        `<QueueConfiguration><Queue>invalid-queue</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>`,
+      ),
+      { "x-amz-skip-destination-validation": "true" },
+    );
+    assertEquals([unparsed.status, unparsed.code], [400, "InvalidArgument"]);
+    assert(unparsed.text.includes("<Message>The ARN could not be parsed</Message>"), unparsed.text);
+    assert(
+      unparsed.text.includes(
+        "<ArgumentName>Queue</ArgumentName><ArgumentValue>invalid-queue</ArgumentValue>",
+      ),
+      unparsed.text,
+    );
 
     await app.notifications.targets.create("", { name: "hook", url: r.url });
     await s3.send(
@@ -138,11 +188,13 @@ Deno.test("notifications: bad configurations get AWS's errors and keep the previ
     );
     assertEquals([skipped.status, skipped.code], [200, null], skipped.text);
     const kept = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: "cfg" }));
+    // The rule name comes back as AWS returns it, `Prefix`, whatever the case sent (the SDK's
+    // type lists the lower-case names clients send).
     assertEquals(kept.QueueConfigurations, [{
       Id: "images",
       QueueArn: ARN,
       Events: ["s3:ObjectCreated:*"],
-      Filter: { Key: { FilterRules: [{ Name: "prefix", Value: "img/" }] } },
+      Filter: { Key: { FilterRules: [{ Name: "Prefix" as FilterRuleName, Value: "img/" }] } },
     }]);
     // An empty document removes the configuration, and the bucket stops following the feed.
     await s3.send(
@@ -156,6 +208,98 @@ Deno.test("notifications: bad configurations get AWS's errors and keep the previ
     assertEquals((await app.storage.backend.getBucket("", "cfg")).feed, undefined);
   } finally {
     await r.close();
+    await t.stop();
+  }
+});
+
+Deno.test("notifications: saving a configuration queues s3:TestEvent for each target it newly names", async () => {
+  let now = Date.now();
+  const t = await startApp({ args: ["--allow-private-endpoints"], clock: { now: () => now } });
+  const { app, s3, endpoint } = t;
+  // `hook` is down at first: the save answers at once, and its test message waits in the queue.
+  const probe = startReceiver();
+  const port = probe.port;
+  await probe.close();
+  const other = startReceiver();
+  let hook = null;
+  try {
+    await app.notifications.targets.create("", {
+      name: "hook",
+      url: `http://127.0.0.1:${port}/events`,
+    });
+    await app.notifications.targets.create("", { name: "other", url: other.url });
+    await s3.send(new CreateBucketCommand({ Bucket: "tests" }));
+    const hookRules: NotificationConfiguration = {
+      QueueConfigurations: [{ Id: "a", QueueArn: ARN, Events: ["s3:ObjectCreated:*"] }],
+      TopicConfigurations: [{
+        Id: "b",
+        TopicArn: "arn:maxiofs:sns:us-east-1:global:hook",
+        Events: ["s3:ObjectRemoved:*"],
+      }],
+    };
+    const first = await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: "tests",
+        NotificationConfiguration: hookRules,
+      }),
+    );
+    await app.notifications.deliverDue();
+    // One test message for the target, however many rules (and ARN kinds) name it.
+    assertEquals(app.notifications.depths(), [
+      { targetNs: "", target: "hook", pending: 1, dead: 0 },
+    ]);
+
+    // Saved again with one more target: only the new one gets a test message.
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: "tests",
+        NotificationConfiguration: {
+          ...hookRules,
+          LambdaFunctionConfigurations: [{
+            Id: "c",
+            LambdaFunctionArn: "arn:maxiofs:lambda:us-east-1:global:other",
+            Events: ["s3:ObjectTagging:*"],
+          }],
+        },
+      }),
+    );
+    await app.notifications.deliverDue();
+    assertEquals(other.got.map((g) => [g.body.Event, (g.body as { Bucket?: string }).Bucket]), [
+      ["s3:TestEvent", "tests"],
+    ]);
+    assertEquals(app.notifications.depths(), [
+      { targetNs: "", target: "hook", pending: 1, dead: 0 },
+    ]);
+
+    // x-amz-skip-destination-validation skips AWS's check, and with it the test message.
+    await s3.send(new CreateBucketCommand({ Bucket: "skipped" }));
+    const skipped = await putDocument(
+      endpoint,
+      "skipped",
+      doc(
+        `<QueueConfiguration><Queue>arn:maxiofs:sqs:us-east-1:global:other</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>`,
+      ),
+      { "x-amz-skip-destination-validation": "true" },
+    );
+    assertEquals(skipped.status, 200, skipped.text);
+    await app.notifications.deliverDue();
+    assertEquals(other.got.length, 1);
+
+    // The receiver is back: the queued message arrives, retried as events are.
+    hook = startReceiver({ port });
+    now += 3600_000;
+    await app.notifications.deliverDue();
+    assertEquals(app.notifications.depths(), []);
+    assertEquals(hook.got.length, 1);
+    const msg = hook.got[0].body as Record<string, unknown>;
+    assertEquals(Object.keys(msg), ["Service", "Event", "Time", "Bucket", "RequestId", "HostId"]);
+    assertEquals([msg.Service, msg.Event, msg.Bucket], ["Amazon S3", "s3:TestEvent", "tests"]);
+    assertEquals(msg.RequestId, first.$metadata.requestId);
+    assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(String(msg.Time)), String(msg.Time));
+    assertEquals(hook.got[0].headers.get("x-maxiofs-event"), "s3:TestEvent");
+  } finally {
+    await hook?.close();
+    await other.close();
     await t.stop();
   }
 });
@@ -307,15 +451,16 @@ Deno.test("notifications: a receiver that is down loses nothing once it is back"
     for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: "down", Key, Body: Key }));
     await app.feed.drain();
     await app.notifications.deliverDue();
-    // Every event waits, postponed, none delivered, none dead.
+    // Every event waits, postponed, none delivered, none dead (and the s3:TestEvent of saving).
     assertEquals(app.notifications.depths(), [
-      { targetNs: "", target: "hook", pending: keys.length, dead: 0 },
+      { targetNs: "", target: "hook", pending: keys.length + 1, dead: 0 },
     ]);
     r = startReceiver({ port });
     now += 3600_000;
     await app.notifications.deliverDue();
     assertEquals(app.notifications.depths(), []);
     assertEquals(r.records().map((e) => e.s3.object.key).sort(), [...keys].sort());
+    assertEquals(r.got.filter((g) => g.body.Event === "s3:TestEvent").length, 1);
   } finally {
     await r?.close();
     await t.stop();

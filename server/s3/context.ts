@@ -69,10 +69,10 @@ export interface S3Deps {
   /** SSE-C keys accepted over plain HTTP (`--sse-c-over-http`); refused otherwise, as AWS. */
   sseCOverHttp?: boolean;
   /**
-   * The webhook targets notification configurations may name (features/notifications); without
-   * it every destination is refused.
+   * The webhook targets notification configurations may name, and the queue their `s3:TestEvent`
+   * goes through (features/notifications); without it every destination is refused.
    */
-  notificationTargets?: DestinationCheck;
+  notificationTargets?: NotificationDestinations;
   /** Server access logging, told of each PutBucketLogging; logging changes nothing without it. */
   accessLogs?: { configured(bucket: BucketRecord, cfg: BucketLogging | null): void };
   /** Bucket replication (rules, destinations); its S3 operations answer NotImplemented without. */
@@ -81,9 +81,20 @@ export interface S3Deps {
   onRequest?: (info: RequestInfo) => void;
 }
 
-/** Whether a bucket of a namespace may name an ARN as a destination of a configuration kind. */
-export interface DestinationCheck {
+/** The destinations of notification configurations, as PutBucketNotificationConfiguration sees them. */
+export interface NotificationDestinations {
+  /** Whether a bucket of a namespace may name an ARN as a destination of a configuration kind. */
   usableBy(bucketNs: string, arn: string, kind: "Queue" | "Topic" | "CloudFunction"): boolean;
+  /**
+   * Queues AWS's `s3:TestEvent` message for each target the configuration `rules` name that the
+   * `previous` rules did not (delivered by the worker, not in the request). Returns how many.
+   */
+  queueTestEvents(
+    bucket: { ns: string; name: string },
+    rules: readonly { id: string; arn: string }[],
+    previous: readonly { arn: string }[],
+    requestId: string,
+  ): number;
 }
 
 export interface RequestInfo {

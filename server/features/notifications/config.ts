@@ -73,7 +73,10 @@ export interface NotificationRule {
   arn: string;
   /** Event types with `s3:`, wildcards as sent. */
   events: string[];
-  /** The FilterRules as sent (null: no Filter element); `prefix`/`suffix` are what match. */
+  /**
+   * The FilterRules (null: no Filter element), named `Prefix`/`Suffix` in that order as AWS
+   * returns them whatever the case sent; `prefix`/`suffix` are what match.
+   */
   filterRules: { name: string; value: string }[] | null;
   prefix: string;
   suffix: string;
@@ -154,7 +157,7 @@ function readRule(
   if (!arnNode) throw malformed();
   const arn = arnNode.text.trim();
   if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(arn)) {
-    throw invalid("The ARN is not well formed", { ArgumentName: arnElement, ArgumentValue: arn });
+    throw invalid("The ARN could not be parsed", { ArgumentName: arnElement, ArgumentValue: arn });
   }
   const eventNodes = children(node, "Event");
   if (eventNodes.length === 0) throw malformed();
@@ -211,7 +214,7 @@ function readFilter(
       if (prefix !== null) {
         throw invalid(
           "Cannot specify more than one prefix rule in a filter.",
-          filterArg(name, value),
+          filterArg(name),
         );
       }
       prefix = value;
@@ -219,22 +222,22 @@ function readFilter(
       if (suffix !== null) {
         throw invalid(
           "Cannot specify more than one suffix rule in a filter.",
-          filterArg(name, value),
+          filterArg(name),
         );
       }
       suffix = value;
     } else {
-      throw invalid("filter rule name must be either prefix or suffix", filterArg(name, value));
+      throw invalid("filter rule name must be either prefix or suffix", filterArg(name));
     }
-    filterRules.push({ name, value });
   }
+  // Stored as AWS returns them: capitalized, Prefix first.
+  if (prefix !== null) filterRules.push({ name: "Prefix", value: prefix });
+  if (suffix !== null) filterRules.push({ name: "Suffix", value: suffix });
   return { filterRules, prefix: prefix ?? "", suffix: suffix ?? "" };
 }
 
-const filterArg = (name: string, value: string) => ({
-  ArgumentName: "FilterRule.Name",
-  ArgumentValue: `${name}=${value}`,
-});
+/** AWS names the rule's Name element and gives the name sent (not its value). */
+const filterArg = (name: string) => ({ ArgumentName: "FilterRule.Name", ArgumentValue: name });
 
 /** Whether two event patterns (wildcards allowed) name a common event. */
 function eventsOverlap(a: string, b: string): boolean {
@@ -275,13 +278,22 @@ export function notificationXml(cfg: NotificationConfig | null): XmlObject {
     if (rules.length === 0) continue;
     out[k.element] = rules.map((r) => {
       const el: XmlObject = { Id: r.id, [k.arnElement]: r.arn, Event: r.events };
-      if (r.filterRules) {
-        el.Filter = {
-          S3Key: { FilterRule: r.filterRules.map((f) => ({ Name: f.name, Value: f.value })) },
-        };
-      }
+      if (r.filterRules) el.Filter = { S3Key: { FilterRule: normalizedRules(r.filterRules) } };
       return el;
     });
+  }
+  return out;
+}
+
+/**
+ * The filter rules as AWS returns them, whatever case they were sent in: `Prefix` first, then
+ * `Suffix` (configurations stored before this normalization are shown the same way).
+ */
+function normalizedRules(rules: { name: string; value: string }[]): XmlObject[] {
+  const out: XmlObject[] = [];
+  for (const name of ["Prefix", "Suffix"]) {
+    const r = rules.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (r) out.push({ Name: name, Value: r.value });
   }
   return out;
 }

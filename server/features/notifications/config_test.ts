@@ -60,7 +60,7 @@ Deno.test("a configuration parses into rules and renders back as sent", () => {
     id: "q1",
     arn: ARN,
     events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"],
-    filterRules: [{ name: "prefix", value: "in/" }, { name: "suffix", value: ".jpg" }],
+    filterRules: [{ name: "Prefix", value: "in/" }, { name: "Suffix", value: ".jpg" }],
     prefix: "in/",
     suffix: ".jpg",
   });
@@ -71,7 +71,7 @@ Deno.test("a configuration parses into rules and renders back as sent", () => {
   assert(xml.indexOf("<TopicConfiguration>") < xml.indexOf("<QueueConfiguration>"), xml);
   assert(
     xml.includes(
-      "<Filter><S3Key><FilterRule><Name>prefix</Name><Value>in/</Value></FilterRule><FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>",
+      "<Filter><S3Key><FilterRule><Name>Prefix</Name><Value>in/</Value></FilterRule><FilterRule><Name>Suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>",
     ),
     xml,
   );
@@ -96,7 +96,7 @@ Deno.test("AWS's errors for bad configurations", () => {
     errorOf(
       `<QueueConfiguration><Queue>not-an-arn</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>`,
     ),
-    "InvalidArgument: The ARN is not well formed",
+    "InvalidArgument: The ARN could not be parsed",
   );
   assert(errorOf(`<Unknown/>`).startsWith("MalformedXML"));
   assert(
@@ -127,6 +127,66 @@ Deno.test("AWS's errors for bad configurations", () => {
       queue(["s3:ObjectCreated:Put"], { id: "a" }) + queue(["s3:ObjectRemoved:*"], { id: "a" }),
     ),
     "InvalidArgument: Same ID used for multiple configurations",
+  );
+});
+
+/** The S3Error a body is refused with. */
+function refusal(body: string): S3Error {
+  try {
+    parse(body);
+  } catch (e) {
+    if (e instanceof S3Error) return e;
+    throw e;
+  }
+  throw new Error("accepted");
+}
+
+Deno.test("errors carry the ArgumentName and ArgumentValue AWS answers", () => {
+  // As recorded from AWS: the element of the ARN, and the ARN sent.
+  const arn = refusal(
+    `<TopicConfiguration><Topic>invalid-topic</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>`,
+  );
+  assertEquals([arn.message, arn.fields], ["The ARN could not be parsed", {
+    ArgumentName: "Topic",
+    ArgumentValue: "invalid-topic",
+  }]);
+  // The rule's name, not its value.
+  const name = refusal(
+    queue(["s3:ObjectCreated:*"]).replace(
+      "</Queue>",
+      "</Queue><Filter><S3Key><FilterRule><Name>INVALID</Name><Value>does not matter</Value></FilterRule></S3Key></Filter>",
+    ),
+  );
+  assertEquals(name.fields, { ArgumentName: "FilterRule.Name", ArgumentValue: "INVALID" });
+  // No AWS recording of an unknown event's fields was found: named like the ARN's, element and value.
+  const event = refusal(queue(["s3:ObjectCreated:Paste"]));
+  assertEquals(event.fields, { ArgumentName: "Event", ArgumentValue: "s3:ObjectCreated:Paste" });
+});
+
+Deno.test("filter rule names in any case come back as Prefix then Suffix", () => {
+  const cfg = parse(
+    queue(["s3:ObjectCreated:*"]).replace(
+      "</Queue>",
+      "</Queue><Filter><S3Key><FilterRule><Name>suffix</Name><Value>.txt</Value></FilterRule><FilterRule><Name>PREFIX</Name><Value>notif-</Value></FilterRule></S3Key></Filter>",
+    ),
+  );
+  assertEquals([cfg.rules[0].prefix, cfg.rules[0].suffix], ["notif-", ".txt"]);
+  assert(
+    buildXml("NotificationConfiguration", notificationXml(cfg)).includes(
+      "<FilterRule><Name>Prefix</Name><Value>notif-</Value></FilterRule><FilterRule><Name>Suffix</Name><Value>.txt</Value></FilterRule>",
+    ),
+  );
+  // A configuration stored as sent (before names were normalized) is shown the same way.
+  const stored: NotificationConfig = {
+    v: 1,
+    rules: [{
+      ...cfg.rules[0],
+      filterRules: [{ name: "suffix", value: ".txt" }, { name: "prefix", value: "notif-" }],
+    }],
+  };
+  assertEquals(
+    buildXml("NotificationConfiguration", notificationXml(stored)),
+    buildXml("NotificationConfiguration", notificationXml(cfg)),
   );
 });
 

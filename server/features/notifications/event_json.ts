@@ -99,3 +99,31 @@ export function eventMessage(change: ObjectChange, ctx: EventContext): EventMess
     }],
   };
 }
+
+/** AWS's `s3:TestEvent` message: not a `Records[]` message, a single object. */
+export interface TestEventMessage {
+  Service: "Amazon S3";
+  Event: "s3:TestEvent";
+  Time: string;
+  Bucket: string;
+  RequestId: string;
+  HostId: string;
+}
+
+/**
+ * The message S3 sends a destination when a configuration naming it is saved. `Service` is
+ * AWS's own value, which receivers test to tell the message from events.
+ */
+export function testEventMessage(
+  opts: { bucket: string; time: number; requestId: string },
+): TestEventMessage {
+  return {
+    Service: "Amazon S3",
+    Event: "s3:TestEvent",
+    Time: new Date(opts.time).toISOString(),
+    Bucket: opts.bucket,
+    RequestId: opts.requestId,
+    // The host id is the request id here, as in x-amz-id-2.
+    HostId: opts.requestId,
+  };
+}

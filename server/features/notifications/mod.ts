@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const n = new Notifications({ db, box, storage, clock, log, region, outbound });
- * // the follower goes to the feed dispatcher; S3Deps.notificationTargets = n.targets
+ * // the follower goes to the feed dispatcher; S3Deps.notificationTargets = n
  * n.start();
  * ```
  */
@@ -18,9 +18,12 @@ import type { Backend } from "../../storage/mod.ts";
 import type { OutboundPolicy, Resolve } from "../../http/outbound.ts";
 import type { NotificationRecorder } from "../metrics/mod.ts";
 import type { Sleep } from "../integrity/scrubber.ts";
-import { type Delivery, DeliveryQueue, type TargetDepth } from "./queue.ts";
+import { type Delivery, DeliveryQueue, type NewDelivery, type TargetDepth } from "./queue.ts";
 import { TargetError, type WebhookTarget, WebhookTargets } from "./targets.ts";
 import { NotificationFollower } from "./follower.ts";
+import { testEventMessage } from "./event_json.ts";
+import { parseTargetArn } from "./targets.ts";
+import type { DestinationKind } from "./config.ts";
 import { type AttemptResult, DeliveryWorker, type PassResult } from "./worker.ts";
 
 export { TargetError, type WebhookTarget } from "./targets.ts";
@@ -58,6 +61,9 @@ export interface DeadLetter {
   lastError: string | null;
   queuedAt: number;
 }
+
+/** The delivery queue's event name of test messages. */
+export const TEST_EVENT = "s3:TestEvent";
 
 export class Notifications {
   readonly targets: WebhookTargets;
@@ -117,15 +123,62 @@ export class Notifications {
   async testTarget(ns: string, name: string): Promise<AttemptResult> {
     const t = await this.targets.open(ns, name);
     if (!t) throw new TargetError("NotFound", "no such target");
-    const body = JSON.stringify({
-      Service: "MaxIOFS",
-      Event: "s3:TestEvent",
-      Time: new Date(this.#clock.now()).toISOString(),
-      Bucket: "",
-      RequestId: crypto.randomUUID(),
-      HostId: "",
+    const msg = testEventMessage({
+      bucket: "",
+      time: this.#clock.now(),
+      requestId: crypto.randomUUID(),
     });
-    return await this.worker.post(t, body, "s3:TestEvent");
+    return await this.worker.post(t, JSON.stringify(msg), TEST_EVENT);
+  }
+
+  /** Whether a bucket of `bucketNs` may name `arn` in a `kind` configuration (S3's check). */
+  usableBy(bucketNs: string, arn: string, kind: DestinationKind): boolean {
+    return this.targets.usableBy(bucketNs, arn, kind);
+  }
+
+  /**
+   * Queues AWS's `s3:TestEvent` message, as PutBucketNotificationConfiguration saved `rules`, for
+   * each target of the bucket's namespace they name that the `previous` rules did not: one per
+   * target (however many rules name it, by any of its three ARNs), delivered by the worker with
+   * the retries and dead letters of events. Returns how many were queued.
+   */
+  queueTestEvents(
+    bucket: { ns: string; name: string },
+    rules: readonly { id: string; arn: string }[],
+    previous: readonly { arn: string }[],
+    requestId: string,
+  ): number {
+    const region = this.targets.region;
+    const targetOf = (arn: string) => {
+      const t = parseTargetArn(arn, region);
+      return t && t.ns === bucket.ns && this.targets.get(t.ns, t.name) ? t.name : null;
+    };
+    const before = new Set(previous.map((r) => targetOf(r.arn)));
+    const now = this.#clock.now();
+    const payload = JSON.stringify(testEventMessage({ bucket: bucket.name, time: now, requestId }));
+    const items: NewDelivery[] = [];
+    const named = new Set<string>();
+    for (const r of rules) {
+      const name = targetOf(r.arn);
+      if (name === null || before.has(name) || named.has(name)) continue;
+      named.add(name);
+      items.push({
+        // Unique per request and target (the first rule naming it), as events are per change.
+        seq: `test:${requestId}`,
+        configId: r.id,
+        ns: bucket.ns,
+        bucket: bucket.name,
+        key: "",
+        event: TEST_EVENT,
+        targetNs: bucket.ns,
+        target: name,
+        payload,
+        at: now,
+      });
+    }
+    const added = this.queue.enqueue(items);
+    if (added > 0) this.worker.wake();
+    return added;
   }
 
   /** Dead letters of buckets in namespace `ns` (null: all), newest first. */

@@ -346,3 +346,36 @@ Deno.test("a configuration naming another namespace's target queues nothing for 
     db.close();
   }
 });
+
+Deno.test("test messages of a save: once per newly named target of the bucket's namespace", async () => {
+  const { db, n } = setup();
+  const r = receiver();
+  try {
+    await n.targets.create("", { name: "hook", url: r.url });
+    await n.targets.create("", { name: "later", url: r.url });
+    await n.targets.create("t-other", { name: "hook", url: r.url });
+    const rules = [
+      { id: "a", arn: `arn:maxiofs:sqs:${REGION}:global:hook` },
+      { id: "b", arn: `arn:maxiofs:sns:${REGION}:global:hook` },
+      // Another namespace's target, and one that does not exist: nothing for them.
+      { id: "c", arn: `arn:maxiofs:sqs:${REGION}:t-other:hook` },
+      { id: "d", arn: `arn:maxiofs:sqs:${REGION}:global:missing` },
+    ];
+    assertEquals(n.queueTestEvents(bucket, rules, [], "REQ1"), 1);
+    // The same save again (the request retried): already named, nothing more.
+    assertEquals(n.queueTestEvents(bucket, rules, rules, "REQ2"), 0);
+    const more = [...rules, { id: "e", arn: `arn:maxiofs:lambda:${REGION}:global:later` }];
+    assertEquals(n.queueTestEvents(bucket, more, rules, "REQ3"), 1);
+    assertEquals(await n.deliverDue(), { delivered: 2, failed: 0, dead: 0 });
+    const bodies = r.got.map((g) => g.body as Record<string, string>);
+    assertEquals(bodies.map((b) => [b.Event, b.Bucket, b.RequestId]).sort(), [
+      ["s3:TestEvent", "photos", "REQ1"],
+      ["s3:TestEvent", "photos", "REQ3"],
+    ]);
+    assertEquals(bodies[0].Service, "Amazon S3");
+    assertEquals(bodies[0].Time, new Date(5_000_000).toISOString());
+  } finally {
+    await r.close();
+    db.close();
+  }
+});
