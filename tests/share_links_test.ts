@@ -6,6 +6,7 @@
  */
 import {
   CreateBucketCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
@@ -257,6 +258,77 @@ Deno.test("object search: filters and continuation through the console API", asy
     assertEquals((await search("continuationToken=%25%25")).status, 400);
     // The tenant user has no access to the bucket: no search either.
     assertEquals((await search("", t.user.token)).status, 403);
+  } finally {
+    adminS3.destroy();
+    await s.stop();
+  }
+});
+
+Deno.test("object search: a content-type filter needs s3:GetObject, a tag filter s3:GetObjectTagging", async () => {
+  const s = await startIamServer();
+  const t = await makeTenant(s, "finder");
+  const adminS3 = s.s3(t.admin.key, t.admin.secret);
+  try {
+    await adminS3.send(new CreateBucketCommand({ Bucket: B }));
+    for (
+      const [Key, ContentType, Tagging] of [
+        ["a.png", "image/png", "kind=report"],
+        ["b.txt", "text/plain", "kind=other"],
+      ]
+    ) {
+      await adminS3.send(new PutObjectCommand({ Bucket: B, Key, Body: Key, ContentType, Tagging }));
+    }
+    const user = `arn:aws:iam::finder:user/${t.user.username}`;
+    const allowUser = (Action: string, Resource: string, Effect = "Allow") => ({
+      Effect,
+      Principal: { AWS: user },
+      Action,
+      Resource,
+    });
+    const policy = async (...Statement: unknown[]) =>
+      await adminS3.send(
+        new PutBucketPolicyCommand({
+          Bucket: B,
+          Policy: JSON.stringify({ Version: "2012-10-17", Statement }),
+        }),
+      );
+    const search = (q: string, token = t.user.token) =>
+      s.api(`/buckets/${B}/search?${q}`, { token });
+    const keys = (r: { body: { items: { key: string }[] } }) => r.body.items.map((h) => h.key);
+
+    // The user may list and read the objects, but a Deny keeps their tags from them.
+    await policy(
+      allowUser("s3:ListBucket", `arn:aws:s3:::${B}`),
+      allowUser("s3:GetObject", `arn:aws:s3:::${B}/*`),
+      allowUser("s3:GetObjectTagging", `arn:aws:s3:::${B}/*`, "Deny"),
+    );
+    const listed = await search("prefix=");
+    assertEquals([listed.status, keys(listed)], [200, ["a.png", "b.txt"]]);
+    const typed = await search("contentType=image/");
+    assertEquals([typed.status, keys(typed)], [200, ["a.png"]], JSON.stringify(typed.body));
+    assertEquals(typed.body.items[0].contentType, "image/png");
+    // Only what the filter asked about is returned: no tags with a content-type filter.
+    assertEquals(typed.body.items[0].tags, undefined);
+    const tagged = await search("tag=kind%3Dreport");
+    assertEquals([tagged.status, tagged.body.error?.s3Code], [403, "AccessDenied"]);
+    // The bucket's admin may read tags: the same search answers.
+    const asAdmin = await search("tag=kind%3Dreport", t.admin.token);
+    assertEquals([asAdmin.status, keys(asAdmin)], [200, ["a.png"]]);
+    assertEquals(asAdmin.body.items[0].tags, { kind: "report" });
+
+    // Now the other way: tags readable, object reads not.
+    await policy(
+      allowUser("s3:ListBucket", `arn:aws:s3:::${B}`),
+      allowUser("s3:GetObjectTagging", `arn:aws:s3:::${B}/*`),
+    );
+    const byTag = await search("tag=kind%3Dreport");
+    assertEquals([byTag.status, keys(byTag)], [200, ["a.png"]], JSON.stringify(byTag.body));
+    assertEquals(byTag.body.items[0].contentType, undefined);
+    const byType = await search("contentType=image/");
+    assertEquals([byType.status, byType.body.error?.s3Code], [403, "AccessDenied"]);
+    // A filter that matches no listing entry reads no record: nothing to refuse.
+    const none = await search("contentType=image/&minSize=1000");
+    assertEquals([none.status, keys(none)], [200, []]);
   } finally {
     adminS3.destroy();
     await s.stop();

@@ -42,7 +42,7 @@ export function runS3(ctx: Authed, call: S3Call): Promise<Response> {
  * The S3 principal of the session's user, as its access keys would have; with `tenantId` (a
  * global administrator, checked by bucket_routes.ts `passthroughScope`) it acts in that tenant's namespace.
  */
-function sessionPrincipal(ctx: Authed, tenantId: string | null): Principal {
+export function sessionPrincipal(ctx: Authed, tenantId: string | null): Principal {
   const u = ctx.user;
   const principal = principalOf({
     id: u.id,

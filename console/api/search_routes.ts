@@ -1,7 +1,10 @@
 /**
  * Object search in a bucket (docs/api.md "Object search"): one page of a bounded scan
  * (server/features/search/search.ts). Whoever may list the bucket under the prefix may search it:
- * a ListObjectsV2 of no keys, as the session user, asks S3's authorization first.
+ * a ListObjectsV2 of no keys, as the session user, asks S3's authorization first. A content-type
+ * filter reveals what GetObject does and a tag filter what GetObjectTagging does, so each object
+ * whose record such a filter reads is first authorized for that operation by the S3 authorizer's
+ * own evaluator; one refusal refuses the search (403, `AccessDenied`), as S3 refuses a request.
  */
 import { IamError } from "../../server/iam/errors.ts";
 import {
@@ -12,7 +15,8 @@ import {
 } from "../../server/features/search/search.ts";
 import { scopeTenant } from "./access.ts";
 import { type Authed, intParam, json, type Route, route } from "./http.ts";
-import { nsParam, runS3 } from "./s3_call.ts";
+import { nsParam, runS3, sessionPrincipal } from "./s3_call.ts";
+import type { BucketRecord } from "../../server/storage/types.ts";
 
 function timeParam(url: URL, name: string): number | undefined {
   const v = url.searchParams.get(name);
@@ -71,6 +75,44 @@ async function requireListable(ctx: Authed, ns: string, bucket: string, prefix: 
   throw new IamError("InvalidRequest", `the bucket cannot be searched (status ${res.status})`);
 }
 
+/** The S3 operations whose permission each filter needs on the objects it reads. */
+function operationsOf(filter: SearchFilter): { op: string; filter: string }[] {
+  const ops = [];
+  if (filter.contentType) ops.push({ op: "GetObject", filter: "content-type" });
+  if ((filter.tags?.length ?? 0) > 0) ops.push({ op: "GetObjectTagging", filter: "tag" });
+  return ops;
+}
+
+/**
+ * The search's check of each key whose record a filter reads: the session user's permission for
+ * the filter's operation on that object, decided as an S3 request of theirs would be (policies,
+ * grants, ACLs). None without such a filter.
+ */
+function readCheck(
+  ctx: Authed,
+  ns: string,
+  bucket: BucketRecord,
+  filter: SearchFilter,
+): ((key: string) => Promise<void>) | undefined {
+  const ops = operationsOf(filter);
+  if (ops.length === 0) return undefined;
+  const principal = sessionPrincipal(ctx, nsParam(ctx, ns));
+  const view = { query: new URLSearchParams(), headers: new Headers(), client: ctx.client };
+  const authorizer = ctx.deps.iam.authorizer;
+  return async (key) => {
+    for (const { op, filter } of ops) {
+      const d = await authorizer.decide(view, principal, op, bucket, bucket.name, key);
+      if (!d.allowed) {
+        throw new IamError(
+          "Forbidden",
+          `the ${filter} filter needs s3:${op} on the objects it reads (refused for "${key}")`,
+          { s3Code: "AccessDenied" },
+        );
+      }
+    }
+  };
+}
+
 export const searchRoutes: Route[] = [
   route("GET", "/buckets/:bucket/search", async (ctx) => {
     const url = ctx.url;
@@ -86,6 +128,7 @@ export const searchRoutes: Route[] = [
       const page = await searchObjects(ctx.deps.storage, bucket, filter, {
         continuationToken: url.searchParams.get("continuationToken"),
         limit,
+        mayRead: readCheck(ctx, ns, bucket, filter),
       });
       return json(page);
     } catch (e) {

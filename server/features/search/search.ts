@@ -8,7 +8,9 @@
  * The prefix narrows the scan itself (listing seeks to it). Size and date are judged on the
  * listing entry; content type and tags need the object's record, read only for entries that
  * passed the other filters. An index would answer rare matches sooner, but would add a write to
- * every PUT, tag change and delete (docs/decisions/0018).
+ * every PUT, tag change and delete (docs/decisions/0018). Those filters reveal what GetObject and
+ * GetObjectTagging reveal, so the caller checks each key before its record is read (`mayRead`,
+ * docs/decisions/0022).
  */
 import { isS3Error } from "../../s3/errors.ts";
 import type { Backend, BucketRecord, ListedObject } from "../../storage/mod.ts";
@@ -41,8 +43,9 @@ export interface SearchHit {
   etag: string;
   lastModified: number;
   storageClass: string;
-  /** Present when the record was read (a content-type or tag filter). */
+  /** Present with a content-type filter. */
   contentType?: string;
+  /** Present with a tag filter (all the object's tags). */
   tags?: Record<string, string>;
 }
 
@@ -59,6 +62,11 @@ export interface SearchOptions {
   continuationToken?: string | null;
   limit?: number;
   scanBudget?: number;
+  /**
+   * Called with each key whose record a content-type or tag filter is about to read, before it is
+   * read; throws to refuse the search (the caller may not read what the filter would reveal).
+   */
+  mayRead?: (key: string) => Promise<void>;
 }
 
 export function encodeToken(key: string): string {
@@ -95,6 +103,7 @@ async function recordMatch(
   bucket: BucketRecord,
   o: ListedObject,
   f: SearchFilter,
+  mayRead: SearchOptions["mayRead"],
 ): Promise<SearchHit | null> {
   const hit: SearchHit = {
     key: o.key,
@@ -104,6 +113,7 @@ async function recordMatch(
     storageClass: o.storageClass,
   };
   if (!needsRecord(f)) return hit;
+  await mayRead?.(o.key);
   let rec;
   try {
     rec = await storage.getObjectRecord(bucket, o.key, null);
@@ -118,7 +128,10 @@ async function recordMatch(
   for (const [k, v] of f.tags ?? []) {
     if (!(k in tags) || (v !== "" && tags[k] !== v)) return null;
   }
-  return { ...hit, contentType: type, tags };
+  // Only what a filter asked about (and the caller was allowed to read for it) is returned.
+  if (f.contentType) hit.contentType = type;
+  if ((f.tags?.length ?? 0) > 0) hit.tags = tags;
+  return hit;
 }
 
 /** One page of a search (see the module comment for the method and its bounds). */
@@ -151,7 +164,9 @@ export async function searchObjects(
     // Entries in key order; a page that fills `limit` midway stops after the last hit's key.
     for (let i = 0; i < candidates.length; i += RECORD_READS) {
       const batch = candidates.slice(i, i + RECORD_READS);
-      const hits = await Promise.all(batch.map(([o]) => recordMatch(storage, bucket, o, f)));
+      const hits = await Promise.all(
+        batch.map(([o]) => recordMatch(storage, bucket, o, f, opts.mayRead)),
+      );
       for (let j = 0; j < hits.length; j++) {
         const h = hits[j];
         if (h === null) continue;

@@ -21,6 +21,9 @@ async function put(
   });
 }
 
+const bucketIn = (s: Storage) =>
+  s.backend.createBucket({ ns: "", name: "bkt", ownerId: "o", region: "us-east-1" });
+
 /** Every hit of a search, page by page; also the number of pages. */
 async function all(s: Storage, b: BucketRecord, f: SearchFilter, budget: number, limit = 100) {
   const keys: string[] = [];
@@ -42,12 +45,7 @@ async function all(s: Storage, b: BucketRecord, f: SearchFilter, budget: number,
 
 Deno.test("search: filters, pages within the scan budget, and continuation", async () => {
   await withStorage("maxiofs-search-", async (s) => {
-    const b = await s.backend.createBucket({
-      ns: "",
-      name: "bkt",
-      ownerId: "o",
-      region: "us-east-1",
-    });
+    const b = await bucketIn(s);
     for (let i = 0; i < 30; i++) {
       const key = `docs/${String(i).padStart(2, "0")}.${i % 3 === 0 ? "png" : "txt"}`;
       await put(s, b, key, i * 10, {
@@ -109,4 +107,46 @@ Deno.test("search: continuation tokens round-trip any key; a foreign token is re
     threw = e instanceof RangeError;
   }
   assert(threw);
+});
+
+Deno.test("search: records are read only past mayRead, and only the fields asked for return", async () => {
+  await withStorage("maxiofs-search-read-", async (s) => {
+    const b = await bucketIn(s);
+    await put(s, b, "a/1", 1, { type: "image/png", tags: { k: "v" } });
+    await put(s, b, "a/2", 500, { type: "image/png", tags: { k: "v" } });
+    await put(s, b, "b/1", 1, { type: "text/plain", tags: { k: "w" } });
+    const asked: string[] = [];
+    const mayRead = (key: string) => {
+      asked.push(key);
+      return key.startsWith("b/") ? Promise.reject(new Error(`no ${key}`)) : Promise.resolve();
+    };
+    // Only entries that passed the listing filters are asked about.
+    const small = await searchObjects(s.backend, b, {
+      prefix: "a/",
+      maxSize: 10,
+      contentType: "image/",
+    }, {
+      mayRead,
+    });
+    assertEquals(asked, ["a/1"]);
+    assertEquals(small.items, [{ ...small.items[0], key: "a/1", contentType: "image/png" }]);
+    assertEquals(small.items[0].tags, undefined);
+    const byTag = await searchObjects(s.backend, b, { prefix: "a/", tags: [["k", "v"]] }, {
+      mayRead,
+    });
+    assertEquals(byTag.items.map((h) => [h.key, h.tags, h.contentType]), [
+      ["a/1", { k: "v" }, undefined],
+      ["a/2", { k: "v" }, undefined],
+    ]);
+    // A refusal refuses the search.
+    let refused = "";
+    await searchObjects(s.backend, b, { prefix: "", tags: [["k", "x"]] }, { mayRead }).catch(
+      (e) => (refused = (e as Error).message),
+    );
+    assertEquals(refused, "no b/1");
+    // Without a record filter nothing is asked.
+    asked.length = 0;
+    await searchObjects(s.backend, b, { prefix: "" }, { mayRead });
+    assertEquals(asked, []);
+  });
 });
