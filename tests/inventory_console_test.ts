@@ -69,14 +69,14 @@ Deno.test("console API and admin CLI: bucket inventory and access logging", asyn
         body: { ...cfg, destination: { ...cfg.destination, bucketArn: "arn:aws:s3:::other" } },
       });
       assertEquals(foreign.status, 400);
-      assertEquals(foreign.body.error.s3Code, "InvalidArgument");
+      assertEquals(foreign.body.error.s3Code, "InvalidS3DestinationBucket");
       const notArn = await s.api("/buckets/csrc/inventory/weekly", {
         method: "PUT",
         token,
         body: { ...cfg, destination: { ...cfg.destination, bucketArn: "cdst" } },
       });
       assertEquals(notArn.status, 400);
-      assertEquals(notArn.body.error.s3Code, "InvalidArgument");
+      assertEquals(notArn.body.error.s3Code, "InvalidS3DestinationBucket");
       const still = await s.api("/buckets/csrc/inventory", { token });
       assertEquals(still.body.configurations[0].frequency, "Weekly");
       assertEquals(still.body.configurations[0].destination.bucketArn, "arn:aws:s3:::cdst");

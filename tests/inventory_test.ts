@@ -168,13 +168,14 @@ Deno.test("inventory configurations and reports", async (t) => {
           }),
         );
       await put(config("keep"));
-      await assertS3Error(() => put(config("other"), "keep"), "InvalidArgument", 400);
+      await assertS3Error(() => put(config("other"), "keep"), "IdMismatch", 400);
+      // A destination that does not exist, and one that is not a bucket ARN.
       await assertS3Error(
         () =>
           put(config("keep", {
             Destination: { S3BucketDestination: { Bucket: "arn:aws:s3:::nope", Format: "CSV" } },
           })),
-        "InvalidArgument",
+        "InvalidS3DestinationBucket",
         400,
       );
       await assertS3Error(
@@ -182,7 +183,7 @@ Deno.test("inventory configurations and reports", async (t) => {
           put(config("keep", {
             Destination: { S3BucketDestination: { Bucket: "inv-dest", Format: "CSV" } },
           })),
-        "InvalidArgument",
+        "InvalidS3DestinationBucket",
         400,
       );
       await assertS3Error(

@@ -61,7 +61,7 @@ function inventoryDocument(id: string, body: Record<string, unknown>): string {
     enabled: body.enabled !== false,
     destination: {
       bucketArn,
-      // Only the ARN goes into the document; S3 checks it (a bad one: InvalidArgument).
+      // Only the ARN goes into the document; S3 checks it (a bad one: InvalidS3DestinationBucket).
       bucket: "",
       format: str(d.format ?? "CSV", "destination.format") as "CSV",
       ...(d.prefix ? { prefix: str(d.prefix, "destination.prefix") } : {}),

@@ -32,6 +32,7 @@ export const S3_ERRORS = {
   EntityTooLarge: [400, "Your proposed upload exceeds the maximum allowed size"],
   EntityTooSmall: [400, "Your proposed upload is smaller than the minimum allowed object size."],
   ExpiredToken: [400, "The provided token has expired."],
+  IdMismatch: [400, "Document ID does not match the specified configuration ID."],
   IllegalLocationConstraintException: [
     400,
     "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
@@ -84,6 +85,7 @@ export const S3_ERRORS = {
   InvalidRetentionPeriod: [400, "The retention period is not valid."],
   InvalidStorageClass: [400, "The storage class you specified is not valid"],
   InvalidTag: [400, "The tag provided was not a valid tag."],
+  InvalidS3DestinationBucket: [400, "Invalid bucket ARN."],
   InvalidTargetBucketForLogging: [400, "The target bucket for logging does not exist"],
   InvalidToken: [400, "The provided token is malformed or otherwise invalid."],
   InvalidURI: [400, "Couldn't parse the specified URI."],

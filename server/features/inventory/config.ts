@@ -102,16 +102,20 @@ function oneOf<T extends string>(v: string, allowed: readonly T[]): T {
   return v as T;
 }
 
-/** `arn:aws:s3:::bucket` -> bucket; anything else is `InvalidArgument` as AWS answers it. */
+/**
+ * `arn:aws:s3:::bucket` -> bucket. Anything else is `InvalidS3DestinationBucket`, as AWS answers:
+ * an S3 ARN with a region or an account ("Bucket ARN should not specify a namespace."), or no
+ * bucket ARN at all.
+ */
 export function bucketOfArn(arn: string): string {
-  const m = /^arn:aws:s3:::([^/]+)$/.exec(arn);
-  if (!m) {
-    throw new S3Error("InvalidArgument", {
-      message: "Invalid bucket ARN",
-      fields: { ArgumentName: "Bucket", ArgumentValue: arn },
+  const m = /^arn:aws:s3:([^:]*):([^:]*):([^/:]+)$/.exec(arn);
+  if (m && (m[1] !== "" || m[2] !== "")) {
+    throw new S3Error("InvalidS3DestinationBucket", {
+      message: "Bucket ARN should not specify a namespace.",
     });
   }
-  return m[1];
+  if (!m) throw new S3Error("InvalidS3DestinationBucket");
+  return m[3];
 }
 
 function parseDestination(node: XmlNode): InventoryDestination {
@@ -126,7 +130,8 @@ function parseDestination(node: XmlNode): InventoryDestination {
   }
   const dest: InventoryDestination = {
     bucketArn,
-    bucket: bucketOfArn(bucketArn),
+    // Resolved from the ARN once the document's Id is checked (parseInventoryConfiguration).
+    bucket: "",
     format: oneOf(format, ["CSV", "JSON"] as const),
   };
   const prefix = childText(s3, "Prefix");
@@ -145,17 +150,11 @@ function parseDestination(node: XmlNode): InventoryDestination {
 }
 
 /**
- * Parses an `InventoryConfiguration` document whose Id must be `id` (the `id` query parameter).
- * Everything is checked before anything is stored.
+ * Parses an `InventoryConfiguration` document whose Id must be `id` (the `id` query parameter:
+ * else `IdMismatch`). Everything is checked before anything is stored.
  */
 export function parseInventoryConfiguration(doc: XmlNode, id: string): InventoryConfiguration {
   const bodyId = required(doc, "Id");
-  if (bodyId !== id) {
-    throw new S3Error("InvalidArgument", {
-      message: "The Id in the configuration does not match the id parameter",
-      fields: { ArgumentName: "id", ArgumentValue: bodyId },
-    });
-  }
   const enabled = oneOf(required(doc, "IsEnabled"), ["true", "false"] as const) === "true";
   const destNode = child(doc, "Destination");
   if (!destNode) throw malformed();
@@ -187,7 +186,9 @@ export function parseInventoryConfiguration(doc: XmlNode, id: string): Inventory
     for (const f of named) oneOf(f, OPTIONAL_FIELDS);
     cfg.optionalFields = OPTIONAL_FIELDS.filter((f) => named.has(f));
   }
-  return cfg;
+  // AWS's order: the document's structure, then its Id, then the destination's ARN.
+  if (bodyId !== id) throw new S3Error("IdMismatch");
+  return { ...cfg, destination: { ...destination, bucket: bucketOfArn(destination.bucketArn) } };
 }
 
 /** The configuration as S3 renders it (the body of `InventoryConfiguration`). */

@@ -33,8 +33,21 @@ Deno.test("a configuration renders back to the document it was parsed from", () 
 Deno.test("bad documents get AWS's errors", async () => {
   const dest = "<Bucket>arn:aws:s3:::dst</Bucket><Format>CSV</Format>";
   const cases: [string, string][] = [
-    [doc(dest).replace("<Id>r1</Id>", "<Id>r2</Id>"), "400 InvalidArgument"],
-    [doc("<Bucket>dst</Bucket><Format>CSV</Format>"), "400 InvalidArgument"],
+    [doc(dest).replace("<Id>r1</Id>", "<Id>r2</Id>"), "400 IdMismatch"],
+    [doc("<Bucket>dst</Bucket><Format>CSV</Format>"), "400 InvalidS3DestinationBucket"],
+    [
+      doc("<Bucket>arn:aws:s3::123456789012:dst</Bucket><Format>CSV</Format>"),
+      "400 InvalidS3DestinationBucket",
+    ],
+    // AWS checks the structure first, then the Id, then the destination's ARN.
+    [
+      doc(dest).replace("<Id>r1</Id>", "<Id>r2</Id>").replace("Weekly", "Hourly"),
+      "400 MalformedXML",
+    ],
+    [
+      doc("<Bucket>dst</Bucket><Format>CSV</Format>").replace("<Id>r1</Id>", "<Id>r2</Id>"),
+      "400 IdMismatch",
+    ],
     [doc("<Bucket>arn:aws:s3:::dst</Bucket><Format>Parquet</Format>"), "501 NotImplemented"],
     [doc("<Bucket>arn:aws:s3:::dst</Bucket><Format>XLS</Format>"), "400 MalformedXML"],
     [
@@ -48,6 +61,27 @@ Deno.test("bad documents get AWS's errors", async () => {
   for (const [xml, want] of cases) {
     assertEquals(await s3ErrorOf(Promise.try(() => parse(xml))), want, xml);
   }
+});
+
+Deno.test("AWS's messages for an Id mismatch and a bucket ARN with a namespace", () => {
+  const messageOf = (xml: string) => {
+    try {
+      parse(xml);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "accepted";
+  };
+  const dest = "<Bucket>arn:aws:s3:::dst</Bucket><Format>CSV</Format>";
+  assertEquals(
+    messageOf(doc(dest).replace("<Id>r1</Id>", "<Id>r2</Id>")),
+    "Document ID does not match the specified configuration ID.",
+  );
+  assertEquals(
+    messageOf(doc("<Bucket>arn:aws:s3::123456789012:dst</Bucket><Format>CSV</Format>")),
+    "Bucket ARN should not specify a namespace.",
+  );
+  assertEquals(messageOf(doc("<Bucket>dst</Bucket><Format>CSV</Format>")), "Invalid bucket ARN.");
 });
 
 Deno.test("at most 1,000 configurations; replacing one is not adding one", async () => {

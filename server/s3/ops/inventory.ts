@@ -68,7 +68,7 @@ export async function listBucketInventoryConfigurations(ctx: OpContext): Promise
 
 /**
  * The destination must be a bucket of the source's namespace (a tenant's reports stay in the
- * tenant) that the caller may write to.
+ * tenant) that the caller may write to: else `InvalidS3DestinationBucket`, or `AccessDenied`.
  */
 async function checkDestination(
   ctx: OpContext,
@@ -76,11 +76,9 @@ async function checkDestination(
   cfg: InventoryConfiguration,
 ): Promise<void> {
   const d = cfg.destination;
-  const invalid = (message: string) =>
-    new S3Error("InvalidArgument", {
-      message,
-      fields: { ArgumentName: "Bucket", ArgumentValue: d.bucketArn },
-    });
+  // AWS's code for a destination it refuses (AWS itself accepts other accounts' buckets; a tenant
+  // boundary is this server's rule).
+  const invalid = (message: string) => new S3Error("InvalidS3DestinationBucket", { message });
   let dest: BucketRecord;
   try {
     dest = await ctx.bucketNamed(d.bucket);
