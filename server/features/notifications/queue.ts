@@ -2,9 +2,10 @@
  * The durable delivery queue of event notifications (SQLite `notification_queue`): one row per
  * (change, matching configuration), inserted by the feed follower with INSERT OR IGNORE keyed by
  * (feed seq, configuration Id), so a batch handed over again adds nothing; and one row per target
- * a saved configuration newly names, its `s3:TestEvent` message (seq `test:<request id>`). The delivery worker
- * takes due rows, deletes them once delivered, postpones them after a failure and moves them to
- * the dead-letter list (`state = 'dead'`) after the last attempt; a dead letter can be put back.
+ * a saved configuration newly names, its `s3:TestEvent` message (seq `test:<request id>`). The
+ * delivery worker takes due rows, deletes them once delivered, postpones them after a failure and
+ * moves them to the dead-letter list (`state = 'dead'`) after the last attempt; a dead letter can
+ * be put back.
  */
 import type { Db } from "../../db/mod.ts";
 
