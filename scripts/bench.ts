@@ -236,8 +236,13 @@ async function startFollowing(
   for (const spec of specs) {
     if (!spec.follows?.length) continue;
     const s = started.find((x) => x.target.name === spec.name)!;
-    const consoleUrl = s.output.map((l) => /Console listening on (http:\/\/\S+)/.exec(l)?.[1])
-      .find(Boolean);
+    // The console's line comes after the S3 API's, which `spawnListening` waited for.
+    let consoleUrl: string | undefined;
+    for (let i = 0; i < 200 && !consoleUrl; i++) {
+      consoleUrl = s.output.map((l) => /Console listening on (http:\/\/\S+)/.exec(l)?.[1])
+        .find(Boolean);
+      if (!consoleUrl) await new Promise((r) => setTimeout(r, 50));
+    }
     if (!consoleUrl) throw new Error(`${spec.name}: no console URL in its output`);
     await sinks.register(spec.follows, consoleUrl, `${HERE}admin.ts`);
   }
