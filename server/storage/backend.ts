@@ -77,6 +77,8 @@ export interface Backend {
   bucketStats(bucketId: string): Promise<BucketStats>;
   getBucketConfig<T>(bucketId: string, kind: string): Promise<T | null>;
   putBucketConfig<T>(bucketId: string, kind: string, value: T | null): Promise<void>;
+  /** The ids of the buckets that have a configuration of `kind` (workers loading at start). */
+  bucketsWithConfig(kind: string): Promise<string[]>;
 
   putObject(bucket: BucketRecord, input: PutObjectInput): Promise<ObjectRecord>;
   /** The latest record, or with `versionId` that version (see versions.ts for marker errors). */
@@ -249,6 +251,10 @@ export class LocalBackend implements Backend {
   getBucketConfig<T>(bucketId: string, kind: string) {
     return buckets.getBucketConfig<T>(this.core, bucketId, kind);
   }
+  bucketsWithConfig(kind: string) {
+    return buckets.bucketsWithConfig(this.core, kind);
+  }
+
   putBucketConfig<T>(bucketId: string, kind: string, value: T | null) {
     return buckets.putBucketConfig<T>(this.core, bucketId, kind, value);
   }
@@ -452,6 +458,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<OpenedStora
     });
     core = { meta, blobs, clock, log: opts.log, tuning, keys: opts.keys ?? null, feed: meta.feed };
     await buildListIndex(core);
+    await buckets.indexBucketConfigKinds(core);
     await meta.usage.init();
     backend = new LocalBackend(core);
     await backend.sweep(0);

@@ -99,10 +99,16 @@ export class AccessLogDelivery {
     this.#maxBufferBytes = opts.maxBufferBytes ?? 4 * 1024 * 1024;
   }
 
-  /** Reads the logging configuration of every bucket (once, at start). */
+  /**
+   * Reads the logging configuration of every logged bucket (once, at start): one short scan
+   * finds them, so a server of many buckets and few logged ones starts as fast as without.
+   */
   async load(): Promise<void> {
     const storage = this.#opts.storage;
+    const ids = new Set(await storage.bucketsWithConfig(LOGGING_CONFIG));
+    if (ids.size === 0) return;
     for (const b of await storage.listAllBuckets()) {
+      if (!ids.has(b.id)) continue;
       const cfg = await storage.getBucketConfig<BucketLogging>(b.id, LOGGING_CONFIG);
       if (cfg) this.#sources.set(b.id, { bucketName: b.name, ownerId: b.ownerId, cfg });
     }

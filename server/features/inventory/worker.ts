@@ -145,7 +145,10 @@ export class InventoryWorker {
   async #pass(now: number): Promise<InventoryPassResult> {
     const { storage } = this.#opts;
     const res: InventoryPassResult = { reports: 0, failed: 0 };
+    const configured = new Set(await storage.bucketsWithConfig(INVENTORY_CONFIG));
+    if (configured.size === 0) return res;
     for (const bucket of await storage.listAllBuckets()) {
+      if (!configured.has(bucket.id)) continue;
       const stored = await storage.getBucketConfig<InventoryConfigs>(bucket.id, INVENTORY_CONFIG);
       for (const cfg of stored?.configs ?? []) {
         if (!cfg.enabled) continue;

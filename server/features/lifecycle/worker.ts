@@ -198,7 +198,10 @@ export async function runLifecyclePass(storage: Backend, now: number): Promise<L
     uploadsAborted: 0,
     skippedLocked: 0,
   };
-  for (const bucket of await storage.listAllBuckets()) {
+  // Only the buckets with rules are read (one scan finds them).
+  const configured = new Set(await storage.bucketsWithConfig(LIFECYCLE_CONFIG));
+  for (const bucket of configured.size ? await storage.listAllBuckets() : []) {
+    if (!configured.has(bucket.id)) continue;
     const cfg = await storage.getBucketConfig<LifecycleConfig>(bucket.id, LIFECYCLE_CONFIG);
     const rules = cfg?.rules.filter((r) => r.status === "Enabled") ?? [];
     if (!rules.length) continue;

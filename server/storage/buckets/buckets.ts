@@ -1,7 +1,10 @@
 /** Bucket records, configurations and counters in Deno KV. */
 import { S3Error } from "../../s3/errors.ts";
 import {
+  BUCKET_CONFIG_KINDS_BUILT,
   bucketConfigKey,
+  bucketConfigKindKey,
+  bucketConfigKindPrefix,
   bucketIdKey,
   bucketKey,
   bucketPrefix,
@@ -126,6 +129,7 @@ export async function createBucket(
     .set(bucketStatKey(rec.id, "bytes"), new Deno.KvU64(0n));
   for (const [kind, value] of Object.entries(input.configs ?? {})) {
     op.set(bucketConfigKey(rec.id, kind), { v: 1, value });
+    op.set(bucketConfigKindKey(kind, rec.id), { v: 1 });
   }
   op.noteStats({ bucketId: rec.id, ns: rec.ns, buckets: 1 });
   if (!(await commitBucket(core, op, rec.ns, rec.name, rec))) throw new S3Error("OperationAborted");
@@ -185,7 +189,9 @@ export async function deleteBucket(core: StorageCore, ns: string, name: string):
       .delete(oc.key).delete(bc.key);
     const cfgs = [];
     for await (const c of core.meta.list({ prefix: ["bcfg", id] })) cfgs.push(c.key);
-    for (const k of cfgs.slice(0, 900)) op.delete(k);
+    for (const k of cfgs.slice(0, 450)) {
+      op.delete(k).delete(bucketConfigKindKey(k[2] as string, id));
+    }
     op.noteStats({ bucketId: id, ns, buckets: -1 });
     if (await commitBucket(core, op, ns, name, null)) {
       forgetConfig(core, id);
@@ -227,10 +233,42 @@ export async function putBucketConfig<T>(
   value: T | null,
 ): Promise<void> {
   const key = bucketConfigKey(bucketId, kind);
+  const kindKey = bucketConfigKindKey(kind, bucketId);
+  const op = core.meta.write();
+  if (value === null) op.delete(key).delete(kindKey);
+  else op.set(key, { v: 1, value }).set(kindKey, { v: 1 });
   try {
-    if (value === null) await core.meta.delete(key);
-    else await core.meta.set(key, { v: 1, value });
+    await op.commit();
   } finally {
     forgetConfig(core, bucketId, kind);
   }
+}
+
+/** The ids of the buckets that have a configuration of `kind` (one scan of ["bcfgk", kind]). */
+export async function bucketsWithConfig(core: StorageCore, kind: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of core.meta.list({ prefix: bucketConfigKindPrefix(kind) })) {
+    out.push(e.key[2] as string);
+  }
+  return out;
+}
+
+/**
+ * Builds ["bcfgk"] from the ["bcfg"] entries once, for a data dir written before it existed
+ * (one pass over the configurations, at the first start of this version).
+ */
+export async function indexBucketConfigKinds(core: StorageCore): Promise<void> {
+  if ((await core.meta.get(BUCKET_CONFIG_KINDS_BUILT)).value) return;
+  let op = core.meta.write();
+  let n = 0;
+  for await (const e of core.meta.list({ prefix: ["bcfg"] })) {
+    const [, bucketId, kind] = e.key as [string, string, string];
+    op.set(bucketConfigKindKey(kind, bucketId), { v: 1 });
+    if (++n % 500 === 0) {
+      await op.commit();
+      op = core.meta.write();
+    }
+  }
+  op.set(BUCKET_CONFIG_KINDS_BUILT, { v: 1, at: core.clock.now() });
+  await op.commit();
 }

@@ -169,6 +169,7 @@ export const BUCKET_CASES: ConformanceCase[] = [
       assertEquals(await stats(be, now), { objects: 0, bytes: 0 });
       assertEquals(await be.getBucketConfig(old.id, "policy"), null);
       assertEquals(await be.getBucketConfig(now.id, "policy"), null);
+      assertEquals(await be.bucketsWithConfig("policy"), []);
     },
   },
   {
@@ -183,11 +184,15 @@ export const BUCKET_CASES: ConformanceCase[] = [
       assertEquals(await be.getBucketConfig(b.id, "policy"), doc);
       assertEquals(await be.getBucketConfig(b.id, "cors"), "<CORSConfiguration/>");
       assertEquals(await be.getBucketConfig(other.id, "policy"), null);
+      assertEquals(await be.bucketsWithConfig("policy"), [b.id]);
+      assertEquals(await be.bucketsWithConfig("website"), []);
       await be.putBucketConfig(b.id, "policy", { replaced: true });
       assertEquals(await be.getBucketConfig(b.id, "policy"), { replaced: true });
       await be.putBucketConfig(b.id, "policy", null);
       assertEquals(await be.getBucketConfig(b.id, "policy"), null);
+      assertEquals(await be.bucketsWithConfig("policy"), []);
       assertEquals(await be.getBucketConfig(b.id, "cors"), "<CORSConfiguration/>");
+      assertEquals(await be.bucketsWithConfig("cors"), [b.id]);
 
       for (const state of ["Enabled", "Suspended", "Enabled"] as const) {
         const next = await setVersioning(be, b, state);

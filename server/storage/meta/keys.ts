@@ -14,6 +14,19 @@ export const bucketConfigKey = (
   bucketId: string,
   kind: string,
 ): Deno.KvKey => ["bcfg", bucketId, kind];
+/**
+ * ["bcfgk", kind, bucketId] -> { v }: which buckets have a configuration of `kind`, written and
+ * removed in the same commits as ["bcfg", bucketId, kind], so a feature finds its buckets at
+ * start with one short scan instead of a read per bucket (Backend.bucketsWithConfig).
+ */
+export const bucketConfigKindKey = (kind: string, bucketId: string): Deno.KvKey => [
+  "bcfgk",
+  kind,
+  bucketId,
+];
+export const bucketConfigKindPrefix = (kind: string): Deno.KvKey => ["bcfgk", kind];
+/** ["bcfgkidx"] -> { v, at }: set once ["bcfgk"] was built from the existing ["bcfg"] entries. */
+export const BUCKET_CONFIG_KINDS_BUILT: Deno.KvKey = ["bcfgkidx"];
 /** ["bstat", bucketId, "objects" | "bytes"] -> Deno.KvU64 counters, updated in publish commits. */
 export const bucketStatKey = (bucketId: string, stat: "objects" | "bytes"): Deno.KvKey => [
   "bstat",
