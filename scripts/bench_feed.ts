@@ -6,11 +6,24 @@
  * insert) and removes it. The two run in alternating rounds, each on a storage of its own, and the
  * ratio is of their totals, so load from elsewhere falls on both alike.
  *
- * `deno task bench:feed [--rounds N] [--puts N]`
+ * With `--follower notifications` the follower is the real notification follower: each change
+ * matches the bucket's configuration (every object event to one webhook target) and is queued in
+ * its SQLite queue (the data dir's `maxiofs.db`), with no worker delivering: the whole cost of
+ * following a bucket on the server's side up to the queue, without the deliveries.
+ *
+ * `deno task bench:feed [--rounds N] [--puts N] [--follower none|notifications]`
  */
 import { openTempStorage, quiet } from "../tests/_helpers/storage.ts";
 import type { BucketRecord } from "../server/storage/mod.ts";
 import { FeedDispatcher, setFollowing } from "../server/features/feed/dispatcher.ts";
+import type { FeedFollower } from "../server/storage/mod.ts";
+import { openDb } from "../server/db/mod.ts";
+import { DeliveryQueue } from "../server/features/notifications/queue.ts";
+import { NotificationFollower } from "../server/features/notifications/follower.ts";
+import {
+  NOTIFICATION_CONFIG,
+  type NotificationConfig,
+} from "../server/features/notifications/config.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -19,6 +32,26 @@ const arg = (name: string, dflt: number) => {
 const ROUNDS = arg("rounds", 10);
 const PUTS = arg("puts", 320);
 const body = new Uint8Array(4096);
+const FOLLOWER = (() => {
+  const i = Deno.args.indexOf("--follower");
+  const v = i >= 0 ? Deno.args[i + 1] : "none";
+  if (v !== "none" && v !== "notifications") throw new Error(`--follower none|notifications`);
+  return v;
+})();
+
+/** Every object event of the bucket to one webhook target (notifications/config.ts's shape). */
+const NOTIFY_ALL: NotificationConfig = {
+  v: 1,
+  rules: [{
+    kind: "Queue",
+    id: "bench",
+    arn: "arn:maxiofs:sqs:us-east-1:global:bench",
+    events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+    filterRules: null,
+    prefix: "",
+    suffix: "",
+  }],
+};
 
 async function setup(followed: boolean) {
   const opened = await openTempStorage("maxiofs-feed-bench-");
@@ -30,9 +63,20 @@ async function setup(followed: boolean) {
     region: "us-east-1",
   });
   let dispatcher: FeedDispatcher | null = null;
+  let db: ReturnType<typeof openDb> | null = null;
   if (followed) {
-    bucket = await setFollowing(s.backend, bucket, "bench", true);
-    dispatcher = new FeedDispatcher(s.backend, [{ name: "bench", accept: async () => {} }], quiet);
+    let follower: FeedFollower = { name: "bench", accept: async () => {} };
+    if (FOLLOWER === "notifications") {
+      db = openDb(`${opened.dataDir}/maxiofs.db`);
+      await s.backend.putBucketConfig(bucket.id, NOTIFICATION_CONFIG, NOTIFY_ALL);
+      follower = new NotificationFollower({
+        storage: s.backend,
+        queue: new DeliveryQueue(db),
+        region: "us-east-1",
+      });
+    }
+    bucket = await setFollowing(s.backend, bucket, follower.name, true);
+    dispatcher = new FeedDispatcher(s.backend, [follower], quiet);
     dispatcher.start();
   }
   let n = 0;
@@ -56,12 +100,24 @@ async function setup(followed: boolean) {
   };
   const close = async () => {
     await dispatcher?.stop();
+    db?.close();
     await opened.close();
   };
-  return { run, close, dispatcher };
+  /** Deliveries the follower queued (notifications only). */
+  const queued = () =>
+    db
+      ? Number(
+        (db.prepare("SELECT COUNT(*) AS n FROM notification_queue").get() as { n: number }).n,
+      )
+      : null;
+  return { run, close, dispatcher, queued };
 }
 
-console.log(`feed bench: ${ROUNDS} alternating rounds of ${PUTS} PUTs of 4 KiB per side`);
+console.log(
+  `feed bench: ${ROUNDS} alternating rounds of ${PUTS} PUTs of 4 KiB per side; follower: ${
+    FOLLOWER === "none" ? "keeps nothing" : "notifications (queued, not delivered)"
+  }`,
+);
 for (const conc of [1, 32]) {
   const plain = await setup(false);
   const followed = await setup(true);
@@ -84,7 +140,9 @@ for (const conc of [1, 32]) {
     `${conc} at a time: not followed ${rate(tp)} PUT/s, followed ${rate(tf)} PUT/s, ` +
       `followed/not ${
         (tp / tf).toFixed(3)
-      } (dispatcher: ${c.batches} reads, ${c.removals} removals)`,
+      } (dispatcher: ${c.batches} reads, ${c.removals} removals${
+        followed.queued() === null ? "" : `; ${followed.queued()} deliveries queued`
+      })`,
   );
   await plain.close();
   await followed.close();
