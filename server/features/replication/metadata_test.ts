@@ -284,3 +284,40 @@ Deno.test("replication worker: an SSE-C version fails at once, named as such, an
     await dest.stop();
   }
 });
+
+Deno.test("replication worker: a sync skips keys already queued and queues dead-lettered ones again", async () => {
+  const dest = await startServer({ args: ALLOW });
+  const s = await setup(dest, "resync", { secret: "wrong-secret-000000000000000000000000000" });
+  try {
+    const dead = await put(s.storage, s.b, "dead", "given up", { replication: "PENDING" });
+    await s.repl.follower.accept([change(s.b, dead)]);
+    for (let i = 0; i < 3; i++) {
+      await s.repl.worker.drain();
+      s.advance(60_000);
+    }
+    const waiting = await put(s.storage, s.b, "waiting", "in backoff", { replication: "PENDING" });
+    await s.repl.follower.accept([change(s.b, waiting)]);
+    assertEquals(await s.repl.worker.drain(), 1);
+    assertEquals(
+      s.repl.failures(s.b).map((f) => `${f.key}:${f.state}`).sort(),
+      ["dead:dead", "waiting:queued"],
+    );
+    await s.repl.destinations.put("", {
+      name: "dr",
+      endpoint: dest.endpoint,
+      bucket: "resync",
+      accessKey: dest.accessKey,
+      secretKey: dest.secretKey,
+    });
+    // "waiting" is left to its own task; "dead" is queued again.
+    assertEquals(await s.repl.syncNow(s.b), 1);
+    s.advance(60_000);
+    assertEquals(await s.repl.worker.drain(), 2);
+    for (const [key, body] of [["dead", "given up"], ["waiting", "in backoff"]]) {
+      assertEquals(new TextDecoder().decode((await destBytes(dest, "resync", key)).bytes), body);
+    }
+  } finally {
+    await s.close();
+    await dest.stop();
+  }
+});

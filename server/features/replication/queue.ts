@@ -271,11 +271,16 @@ export class ReplicationQueue {
     }
   }
 
-  /** Whether a task of this rule for `key` is queued or dead-lettered (a sync adds none). */
-  hasTask(bucketId: string, ruleId: string, key: string): boolean {
-    return !!this.db.prepare(
-      `SELECT 1 FROM replication_queue WHERE bucket_id = ? AND rule_id = ? AND key = ? LIMIT 1`,
-    ).get(bucketId, ruleId, key);
+  /**
+   * Whether this rule has a task for `key`: "queued" when one is queued (waiting or in backoff),
+   * else "dead" when one is dead-lettered, else null.
+   */
+  taskState(bucketId: string, ruleId: string, key: string): "queued" | "dead" | null {
+    const r = this.db.prepare(
+      `SELECT state FROM replication_queue WHERE bucket_id = ? AND rule_id = ? AND key = ?
+       ORDER BY state = 'queued' DESC LIMIT 1`,
+    ).get(bucketId, ruleId, key) as { state: "queued" | "dead" } | undefined;
+    return r?.state ?? null;
   }
 
   setPaused(bucketId: string, ruleId: string, paused: boolean): void {

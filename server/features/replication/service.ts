@@ -326,11 +326,14 @@ export class Replication {
           const same = r && r.key === o.key && r.size === o.size &&
             (o.etag.includes("-") || r.etag.includes("-") || r.etag === o.etag);
           if (same) continue;
-          // Already queued (or dead-lettered, e.g. an SSE-C object): not queued twice.
-          if (this.queue.hasTask(bucket.id, rule.id, o.key)) continue;
-          if (needsTags || !ruleMatches(rule, o.key, undefined)) {
+          // A key already queued is copied by its task; a dead-lettered one is queued again
+          // (the sync retries it) unless it is SSE-C, which would only fail again.
+          const queued = this.queue.taskState(bucket.id, rule.id, o.key);
+          if (queued === "queued") continue;
+          if (needsTags || queued === "dead" || !ruleMatches(rule, o.key, undefined)) {
             const rec = await storage.getObjectRecord(bucket, o.key).catch(() => null);
             if (!rec || !ruleMatches(rule, o.key, rec.tags)) continue;
+            if (queued === "dead" && rec.enc?.mode === "SSE-C") continue;
           }
           batch.push({
             seq: `${run}:${n++}`,
