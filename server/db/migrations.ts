@@ -353,6 +353,39 @@ CREATE INDEX share_links_bucket ON share_links(ns, bucket, created_at);
 CREATE INDEX share_links_creator ON share_links(created_by, created_at);
 `,
   },
+  {
+    version: 11,
+    name: "replication-metadata-tasks",
+    // The replication queue also carries metadata-only changes of a version (its tags, its
+    // retention, its legal hold: copied alone, without the bytes). SQLite cannot alter a CHECK
+    // constraint, so the table is rebuilt with its rows, ids and indexes.
+    sql: `
+CREATE TABLE replication_queue_v11 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq TEXT NOT NULL,
+  bucket_id TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT,
+  op TEXT NOT NULL CHECK (op IN ('put', 'marker', 'tags', 'retention', 'legalhold')),
+  size INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  queued_at INTEGER NOT NULL,
+  UNIQUE (seq, rule_id)
+);
+INSERT INTO replication_queue_v11 SELECT * FROM replication_queue;
+DROP TABLE replication_queue;
+ALTER TABLE replication_queue_v11 RENAME TO replication_queue;
+CREATE INDEX replication_queue_ready ON replication_queue(state, next_at, id);
+CREATE INDEX replication_queue_key ON replication_queue(bucket_id, rule_id, key, id);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

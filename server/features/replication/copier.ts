@@ -31,7 +31,14 @@ export const PART_QUEUE = 2;
 /** An error the destination answered (its S3 code when it gave one). */
 export class CopyError extends Error {
   override name = "CopyError";
-  constructor(message: string, readonly code: string | null, readonly permanent: boolean) {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    /** Not retried soon (credentials, a missing bucket): the backoff is four times longer. */
+    readonly permanent: boolean,
+    /** Never mended by a retry: the task is dead-lettered at once. */
+    readonly final = false,
+  ) {
     super(message);
   }
 }

@@ -16,13 +16,21 @@ import {
 } from "./config.ts";
 import type { NewTask, ReplicationQueue, TaskOp } from "./queue.ts";
 
-/** What a change asks of replication: a copy, a delete-marker delete, or nothing. */
+/**
+ * What a change asks of replication: a copy, a delete-marker delete, a metadata-only copy (tags,
+ * retention, legal hold), or nothing.
+ */
 export function taskOpOf(c: ObjectChange): TaskOp | null {
   if (c.replica) return null;
   if (c.event.startsWith("ObjectCreated:")) return "put";
   // A delete marker made by a request; lifecycle's markers and version deletes are not
   // replicated (AWS: a permanent delete of a version stays at the source).
   if (c.event === "ObjectRemoved:DeleteMarkerCreated") return "marker";
+  if (c.event === "ObjectTagging:Put" || c.event === "ObjectTagging:Delete") return "tags";
+  if (c.event === "ObjectRetention:Put") return "retention";
+  if (c.event === "ObjectLegalHold:Put") return "legalhold";
+  // ACL changes are not replicated: copies belong to the destination's credentials (AWS does
+  // the same with the owner override).
   return null;
 }
 
@@ -35,6 +43,12 @@ export class ReplicationFollower implements FeedFollower {
     readonly clock: Clock,
     /** Called after tasks were queued (the worker looks at the queue). */
     readonly onQueued: () => void = () => {},
+    /** Settles versions marked PENDING that no rule selects any more (the worker's abandon). */
+    readonly onAbandoned: (
+      ns: string,
+      bucket: string,
+      versions: { key: string; versionId: string }[],
+    ) => Promise<void> = async () => {},
   ) {}
 
   async accept(changes: ObjectChange[]): Promise<void> {
@@ -48,8 +62,10 @@ export class ReplicationFollower implements FeedFollower {
         cfg = await this.storage.getBucketConfig<ReplicationConfig>(c.bucketId, REPLICATION_CONFIG);
         configs.set(c.bucketId, cfg);
       }
-      if (!cfg) continue;
-      const rules = await this.#rulesOf(cfg, c, op);
+      const rules = cfg ? await this.#rulesOf(cfg, c, op) : [];
+      // A new version the write marked PENDING, whose rule was removed before its change was
+      // handed over: no task will settle it.
+      if (!rules.length && op === "put") await this.#abandon(c);
       for (const r of rules) {
         tasks.push({
           seq: c.seq,
@@ -71,11 +87,19 @@ export class ReplicationFollower implements FeedFollower {
   async #rulesOf(cfg: ReplicationConfig, c: ObjectChange, op: TaskOp): Promise<ReplicationRule[]> {
     const needsTags = cfg.rules.some((r) => r.filter?.tags?.length);
     let tags: Record<string, string> | undefined;
-    if (needsTags && op === "put") {
+    if (needsTags && op !== "marker") {
       tags = (await this.#record(c))?.tags;
     }
     const rules = rulesFor(cfg, c.key, tags);
     return op === "marker" ? rules.filter((r) => r.deleteMarkers) : rules;
+  }
+
+  /** A PENDING version no rule selects any more becomes FAILED (it was not copied). */
+  async #abandon(c: ObjectChange): Promise<void> {
+    if (c.versionId === null) return;
+    const rec = await this.#record(c);
+    if (rec?.replication !== "PENDING") return;
+    await this.onAbandoned(c.ns, c.bucket, [{ key: c.key, versionId: c.versionId }]);
   }
 
   async #record(c: ObjectChange): Promise<ObjectRecord | null> {

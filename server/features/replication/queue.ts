@@ -6,8 +6,18 @@
  */
 import type { Db } from "../../db/mod.ts";
 
-/** A copy of a version, or the delete that replicates a delete marker. */
-export type TaskOp = "put" | "marker";
+/**
+ * A copy of a version, the delete that replicates a delete marker, or a metadata-only change of
+ * a version copied alone: its tag set, its retention, its legal hold.
+ */
+export type TaskOp = "put" | "marker" | MetadataOp;
+
+/** The task ops that copy one piece of a version's metadata without its bytes. */
+export type MetadataOp = "tags" | "retention" | "legalhold";
+
+export function isMetadataOp(op: TaskOp): op is MetadataOp {
+  return op === "tags" || op === "retention" || op === "legalhold";
+}
 
 export interface NewTask {
   /** The change's feed position, or a unique `sync:` id for copies a sync found missing. */
@@ -225,19 +235,52 @@ export class ReplicationQueue {
     }));
   }
 
-  /** Drops a bucket's tasks of rules no longer configured (or all with `keep` empty). */
-  dropRules(bucketId: string, keep: string[]): void {
+  /**
+   * Drops a bucket's tasks of rules not in `keep` (all of them when `keep` is empty) and their
+   * pause flags. Answers the versions whose queued copies were dropped and that no kept rule still
+   * has a task for: nothing will settle their status any more (the caller does).
+   */
+  dropRules(bucketId: string, keep: string[]): { key: string; versionId: string }[] {
     const marks = keep.map(() => "?").join(",");
-    this.db.prepare(
-      `DELETE FROM replication_queue WHERE bucket_id = ?${
-        keep.length ? ` AND rule_id NOT IN (${marks})` : ""
-      }`,
-    ).run(bucketId, ...keep);
-    this.db.prepare(
-      `DELETE FROM replication_paused WHERE bucket_id = ?${
-        keep.length ? ` AND rule_id NOT IN (${marks})` : ""
-      }`,
-    ).run(bucketId, ...keep);
+    const notKept = keep.length ? ` AND rule_id NOT IN (${marks})` : "";
+    this.db.exec("BEGIN");
+    try {
+      const dropped = this.db.prepare(
+        `SELECT DISTINCT key, version_id FROM replication_queue
+         WHERE bucket_id = ? AND state = 'queued' AND op != 'marker'
+           AND version_id IS NOT NULL${notKept}`,
+      ).all(bucketId, ...keep) as { key: string; version_id: string }[];
+      this.db.prepare(`DELETE FROM replication_queue WHERE bucket_id = ?${notKept}`).run(
+        bucketId,
+        ...keep,
+      );
+      this.db.prepare(`DELETE FROM replication_paused WHERE bucket_id = ?${notKept}`).run(
+        bucketId,
+        ...keep,
+      );
+      const left = this.db.prepare(
+        "SELECT 1 FROM replication_queue WHERE bucket_id = ? AND key = ? AND version_id = ? LIMIT 1",
+      );
+      const out = dropped.filter((d) => !left.get(bucketId, d.key, d.version_id))
+        .map((d) => ({ key: d.key, versionId: d.version_id }));
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /**
+   * Whether this rule has a task for `key`: "queued" when one is queued (waiting or in backoff),
+   * else "dead" when one is dead-lettered, else null.
+   */
+  taskState(bucketId: string, ruleId: string, key: string): "queued" | "dead" | null {
+    const r = this.db.prepare(
+      `SELECT state FROM replication_queue WHERE bucket_id = ? AND rule_id = ? AND key = ?
+       ORDER BY state = 'queued' DESC LIMIT 1`,
+    ).get(bucketId, ruleId, key) as { state: "queued" | "dead" } | undefined;
+    return r?.state ?? null;
   }
 
   setPaused(bucketId: string, ruleId: string, paused: boolean): void {

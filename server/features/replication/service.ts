@@ -96,6 +96,7 @@ export class Replication {
       this.queue,
       o.clock,
       () => this.worker.kick(),
+      (ns, bucket, versions) => this.worker.abandon(ns, bucket, versions),
     );
   }
 
@@ -173,7 +174,8 @@ export class Replication {
   /**
    * Stores a bucket's rules (null: removes them) once every destination they name is
    * registered in the bucket's namespace, follows the bucket's changes while it has rules, and
-   * drops the queued tasks of rules that are gone.
+   * drops the queued tasks of rules that are gone or disabled: the versions they would have
+   * copied become FAILED (PENDING would never change again).
    */
   async configure(bucket: BucketRecord, cfg: ReplicationConfig | null): Promise<void> {
     const { storage } = this.#o;
@@ -193,7 +195,9 @@ export class Replication {
       await setFollowing(storage, bucket, REPLICATION_FOLLOWER, false);
       this.modes.remove(bucket.id);
     }
-    this.queue.dropRules(bucket.id, cfg?.rules.map((r) => r.id) ?? []);
+    const enabled = (cfg?.rules ?? []).filter((r) => r.status === "Enabled").map((r) => r.id);
+    const dropped = this.queue.dropRules(bucket.id, enabled);
+    await this.worker.abandon(bucket.ns, bucket.name, dropped);
   }
 
   async config(bucket: BucketRecord): Promise<ReplicationConfig | null> {
@@ -322,9 +326,14 @@ export class Replication {
           const same = r && r.key === o.key && r.size === o.size &&
             (o.etag.includes("-") || r.etag.includes("-") || r.etag === o.etag);
           if (same) continue;
-          if (needsTags || !ruleMatches(rule, o.key, undefined)) {
+          // A key already queued is copied by its task; a dead-lettered one is queued again
+          // (the sync retries it) unless it is SSE-C, which would only fail again.
+          const queued = this.queue.taskState(bucket.id, rule.id, o.key);
+          if (queued === "queued") continue;
+          if (needsTags || queued === "dead" || !ruleMatches(rule, o.key, undefined)) {
             const rec = await storage.getObjectRecord(bucket, o.key).catch(() => null);
             if (!rec || !ruleMatches(rule, o.key, rec.tags)) continue;
+            if (queued === "dead" && rec.enc?.mode === "SSE-C") continue;
           }
           batch.push({
             seq: `${run}:${n++}`,

@@ -9,16 +9,18 @@ import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectRecord, ReplicationStatus } from "../../storage/types.ts";
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log.ts";
-import { type ReplicationQueue, type Task, taskKey } from "./queue.ts";
+import { isMetadataOp, type ReplicationQueue, type Task, taskKey } from "./queue.ts";
 import type { Destination, DestinationStore } from "./destinations.ts";
 import { REPLICATION_CONFIG, type ReplicationConfig } from "./config.ts";
 import {
+  CopyError,
   copyError,
   copyObject,
   deleteAtDestination,
   destinationClient,
   destinationIsNewer,
 } from "./copier.ts";
+import { copyMetadata } from "./metadata.ts";
 
 export interface WorkerOptions {
   storage: Backend;
@@ -42,6 +44,8 @@ const SETTLE_GATHER_MS = 20;
 
 /** What `#perform` answers for a task overtaken by a newer change of its key. */
 const SUPERSEDED = -1;
+/** What `#perform` answers for a task whose rule was removed or disabled before it ran. */
+const DROPPED = -2;
 
 /** The delay before attempt `attempts + 1` (attempts already made, at least 1). */
 export function backoffDelay(attempts: number, baseMs: number, maxMs: number): number {
@@ -56,8 +60,8 @@ export class ReplicationWorker {
   /** Clients per destination (`ns/name@updatedAt`): a changed destination gets a new one. */
   readonly #clients = new Map<string, S3Client>();
   readonly #stop = new AbortController();
-  /** Copied tasks whose source status is still to be settled (`#settleSoon`). */
-  #toSettle: Task[] = [];
+  /** Finished tasks whose source status is still to be settled (`#settleSoon`). */
+  #toSettle: { t: Task; outcome: "dropped" | null }[] = [];
   #settling: Promise<void> | null = null;
   #wake = Promise.withResolvers<void>();
   #loop: Promise<void> | null = null;
@@ -187,7 +191,8 @@ export class ReplicationWorker {
     } catch (e) {
       const err = copyError(e);
       const attempts = t.attempts + 1;
-      const dead = attempts >= this.#o.maxAttempts;
+      // A failure no retry can mend (an SSE-C version: its key is not kept) is dead at once.
+      const dead = err.final || attempts >= this.#o.maxAttempts;
       const next = clock.now() +
         backoffDelay(attempts, this.#o.backoffBaseMs, this.#o.backoffMaxMs) *
           (err.permanent ? 4 : 1);
@@ -209,31 +214,31 @@ export class ReplicationWorker {
       this.#o.onTask?.(t, dead ? "dead" : "retry", 0);
       return;
     }
-    // A superseded version keeps its FAILED status: it was not copied.
+    // A superseded version keeps its status: this task did not copy it.
     if (bytes === SUPERSEDED) return;
-    this.#settleSoon(t);
+    this.#settleSoon(t, bytes === DROPPED ? "dropped" : null);
   }
 
   /**
-   * Settles the status of a copied task's version a moment later, with those of the tasks that
+   * Settles the status of a finished task's version a moment later, with those of the tasks that
    * end meanwhile: their status writes go to the group committer together and share one KV
    * commit (one commit per copy, each synced, took about as long as the PUT it followed).
    */
-  #settleSoon(t: Task): void {
-    this.#toSettle.push(t);
+  #settleSoon(t: Task, outcome: "dropped" | null): void {
+    this.#toSettle.push({ t, outcome });
     this.#settling ??= new Promise<void>((r) => setTimeout(r, SETTLE_GATHER_MS)).then(() =>
       this.#settleAll()
     );
   }
 
-  /** Settles every copied task's status now. */
+  /** Settles every finished task's status now. */
   async #settleAll(): Promise<void> {
     const tasks = this.#toSettle;
     this.#toSettle = [];
     this.#settling = null;
-    await Promise.all(tasks.map(async (t) => {
+    await Promise.all(tasks.map(async ({ t, outcome }) => {
       try {
-        await this.#settle(t, null);
+        await this.#settle(t, outcome);
       } catch (e) {
         this.#o.log.error("replication status update failed", { key: t.key, error: String(e) });
       }
@@ -255,12 +260,14 @@ export class ReplicationWorker {
     if (bucket.id !== t.bucketId) return 0;
     const cfg = await storage.getBucketConfig<ReplicationConfig>(bucket.id, REPLICATION_CONFIG);
     const rule = cfg?.rules.find((r) => r.id === t.ruleId);
-    if (!rule) return 0; // the rule was removed
+    // The rule was removed or disabled while the task waited: nothing is copied.
+    if (!rule || rule.status !== "Enabled") return DROPPED;
     // A task that failed before may have been overtaken: while it waited in the dead-letter list
     // a newer change of the key was copied. Copying it now would put the older state on top.
-    if (t.attempts > 0 && t.versionId !== null && !await this.#isLatest(bucket, t)) {
-      return SUPERSEDED;
-    }
+    // A metadata change is copied to the destination's current object, so only while its
+    // version is the source's current one.
+    const checkLatest = t.versionId !== null && (t.attempts > 0 || isMetadataOp(t.op));
+    if (checkLatest && !await this.#isLatest(bucket, t)) return SUPERSEDED;
     const opened = await destinations.openCredentials(t.ns, t.destination);
     if (!opened) throw new Error(`destination "${t.destination}" is not registered`);
     await destinations.checkBeforeConnect(opened.dest);
@@ -276,6 +283,18 @@ export class ReplicationWorker {
         const keep = opened.dest.conflict === "newer" &&
           await destinationIsNewer(client, opened.dest, rec.key, rec.lastModified);
         if (keep) return; // last writer wins: the destination's newer object stays
+        // Only the metadata changed: copied alone while the destination holds the object (else
+        // the whole version is copied, which carries it).
+        if (isMetadataOp(t.op) && await copyMetadata(client, opened.dest, rec, t.op)) return;
+        if (rec.enc?.mode === "SSE-C") {
+          throw new CopyError(
+            "source: the version is encrypted with a customer-provided key (SSE-C), which the " +
+              "server does not keep: it cannot be read to be copied",
+            "SSE-C",
+            true,
+            true,
+          );
+        }
         size = rec.size;
         await copyObject(client, opened.dest, rec, open, rule.storageClass, this.#stop.signal);
       });
@@ -301,25 +320,70 @@ export class ReplicationWorker {
 
   /**
    * Sets the source version's status once its tasks are settled: COMPLETED when the last one
-   * finished, FAILED when one was dead-lettered (`failed`).
+   * finished, FAILED when one was dead-lettered (`failed`); a task dropped with its rule leaves
+   * a PENDING version FAILED when no other task of it is left.
    */
-  async #settle(t: Task, failed: "FAILED" | null): Promise<void> {
-    if (t.op !== "put" || t.versionId === null) return;
+  async #settle(t: Task, outcome: "FAILED" | "dropped" | null): Promise<void> {
+    if (t.op === "marker" || t.versionId === null) return;
     const left = this.#o.queue.pendingFor(t.bucketId, t.key, t.versionId, t.id);
+    if (outcome === "dropped") {
+      if (left.queued + left.dead === 0) {
+        await this.abandon(t.ns, t.bucket, [{ key: t.key, versionId: t.versionId }]);
+      }
+      return;
+    }
     let status: ReplicationStatus;
-    if (failed || left.dead > 0) status = "FAILED";
+    if (outcome === "FAILED" || left.dead > 0) status = "FAILED";
     else if (left.queued === 0) status = "COMPLETED";
     else return;
+    await this.#setStatus(
+      t.ns,
+      t.bucket,
+      t.key,
+      t.versionId,
+      (rec) =>
+        rec.replication === status || rec.replication === "REPLICA" ? rec : {
+          ...rec,
+          replication: status,
+        },
+    );
+  }
+
+  /**
+   * Versions whose copies were dropped with their rule (removed or disabled) before they ran: a
+   * PENDING status becomes FAILED (the version was not copied), rather than staying PENDING with
+   * nothing left to change it.
+   */
+  async abandon(
+    ns: string,
+    bucket: string,
+    versions: { key: string; versionId: string }[],
+  ): Promise<void> {
+    for (const v of versions) {
+      await this.#setStatus(
+        ns,
+        bucket,
+        v.key,
+        v.versionId,
+        (rec) => rec.replication === "PENDING" ? { ...rec, replication: "FAILED" } : rec,
+      );
+    }
+  }
+
+  async #setStatus(
+    ns: string,
+    bucketName: string,
+    key: string,
+    versionId: string,
+    patch: (rec: ObjectRecord) => ObjectRecord,
+  ): Promise<void> {
     try {
-      const bucket = await this.#o.storage.getBucket(t.ns, t.bucket);
+      const bucket = await this.#o.storage.getBucket(ns, bucketName);
       await this.#o.storage.updateObjectVersion(
         bucket,
-        t.key,
-        t.versionId,
-        (rec: ObjectRecord) =>
-          rec.replication === status || rec.replication === "REPLICA" || rec.deleteMarker
-            ? rec
-            : { ...rec, replication: status },
+        key,
+        versionId,
+        (rec: ObjectRecord) => rec.deleteMarker ? rec : patch(rec),
       );
     } catch {
       // The version is gone: there is no status to set.

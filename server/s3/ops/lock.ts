@@ -10,6 +10,7 @@ import {
   type Retention,
 } from "../../storage/mod.ts";
 import type { OpContext, OpResult } from "../context.ts";
+import { originOf } from "../origin.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { BucketRecord, ObjectRecord } from "../../storage/types.ts";
 
@@ -187,6 +188,7 @@ export async function putObjectRetention(ctx: OpContext): Promise<OpResult> {
       const { retention: _old, ...rest } = r;
       return next ? { ...rest, retention: next } : rest;
     },
+    originOf(ctx, "ObjectRetention:Put"),
   );
   return { headers: versionHeader(rec) };
 }
@@ -217,6 +219,7 @@ export async function putObjectLegalHold(ctx: OpContext): Promise<OpResult> {
     ctx.ep.key!,
     ctx.ep.query.get("versionId"),
     (r) => ({ ...r, legalHold: status === "ON" }),
+    originOf(ctx, "ObjectLegalHold:Put"),
   );
   return { headers: versionHeader(rec) };
 }

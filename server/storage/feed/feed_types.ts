@@ -8,7 +8,12 @@
  * least once, and survives restarts.
  */
 
-/** The S3 event names a change carries (AWS's names, without the `s3:` prefix). */
+/**
+ * The S3 event names a change carries (AWS's names, without the `s3:` prefix). The two
+ * `ObjectRetention:Put` and `ObjectLegalHold:Put` have no AWS event notification: they are
+ * recorded for replication (which copies them, as AWS's does), and no notification rule can
+ * name them.
+ */
 export type ChangeEvent =
   | "ObjectCreated:Put"
   | "ObjectCreated:Post"
@@ -22,7 +27,9 @@ export type ChangeEvent =
   | "ObjectRestore:Post"
   | "ObjectRestore:Completed"
   | "LifecycleExpiration:Delete"
-  | "LifecycleExpiration:DeleteMarkerCreated";
+  | "LifecycleExpiration:DeleteMarkerCreated"
+  | "ObjectRetention:Put"
+  | "ObjectLegalHold:Put";
 
 /**
  * Who and what caused a write: given by the caller of a storage write (the S3 layer, the
