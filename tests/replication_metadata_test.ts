@@ -122,6 +122,8 @@ Deno.test("replication: tag, retention and legal-hold changes reach the destinat
       assertEquals((await replicationStatus(src)).failures, []);
       const head = await a.send(new HeadObjectCommand({ Bucket: "src", Key: "doc" }));
       assertEquals(head.ReplicationStatus, "COMPLETED");
+      // Lock changes are sent alone too: still the one version at the destination.
+      assertEquals(await versionCount(b, "dst", "doc"), 1);
     });
   } finally {
     await src.stop();

@@ -227,6 +227,9 @@ const EVENTS: readonly ChangeEvent[] = [
   "ObjectRestore:Completed",
   "LifecycleExpiration:Delete",
   "LifecycleExpiration:DeleteMarkerCreated",
+  // Appended, never inserted: a stored change keeps its event's index.
+  "ObjectRetention:Put",
+  "ObjectLegalHold:Put",
 ];
 const EVENT_INDEX = new Map(EVENTS.map((e, i) => [e, i]));
 
