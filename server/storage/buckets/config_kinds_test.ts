@@ -12,7 +12,12 @@ Deno.test("bucket configuration kinds: built from the configurations at the firs
   try {
     let s = await openStorage({ dataDir, log: quiet });
     const a = await s.backend.createBucket({ ns: "", name: "logged-a", ownerId: "o", region: "r" });
-    const b = await s.backend.createBucket({ ns: "t1", name: "logged-b", ownerId: "o", region: "r" });
+    const b = await s.backend.createBucket({
+      ns: "t1",
+      name: "logged-b",
+      ownerId: "o",
+      region: "r",
+    });
     await s.backend.putBucketConfig(a.id, "logging", { on: true });
     await s.backend.putBucketConfig(b.id, "logging", { on: true });
     await s.backend.putBucketConfig(b.id, "lifecycle", { rules: [] });
