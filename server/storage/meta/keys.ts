@@ -170,8 +170,8 @@ export const partReservationKey = (
  */
 export const REWRAP_STATE: Deno.KvKey = ["rewrap"];
 
-/** One recorded object change (feed/change_log.ts), in commit-build order. */
-export const feedKey = (seq: bigint): Deno.KvKey => ["feed", seq];
+/** The object changes of one KV commit (feed/change_log.ts), in the order commits were built. */
+export const feedKey = (entry: bigint): Deno.KvKey => ["feed", entry];
 export const FEED_PREFIX: Deno.KvKey = ["feed"];
 /** The highest feed position ever removed, so positions are never handed out twice. */
 export const FEED_HIGH_WATER: Deno.KvKey = ["feedseq"];
