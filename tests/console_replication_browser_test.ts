@@ -15,6 +15,7 @@ import { assert, assertEquals } from "./_helpers/assert.ts";
 import { consoleSession, pageApi, shot, stepWithShot, submitLogin } from "./_helpers/browser.ts";
 import { findProgram, needs } from "./_helpers/programs.ts";
 import { startServer, type TestServer } from "./_helpers/server.ts";
+import { eventually, status } from "./_helpers/replication.ts";
 
 const chromiumProgram = await findProgram("chromium");
 const ADMIN = "admin";
@@ -85,11 +86,10 @@ Deno.test(needs(chromiumProgram, {
 
       await step("a copy to a destination that is down is listed with its error", async () => {
         await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "doc.txt", Body: "hello" }));
-        for (let i = 0; i < 300; i++) {
+        await eventually("the failed copy listed", async () => {
           const st = JSON.parse((await call("GET", `/buckets/${BUCKET}/replication`)).text);
-          if (st.failures.length) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return st.failures.length > 0;
+        });
         await page.reload();
         await tab.locator("#replication-failures", { hasText: "doc.txt" }).waitFor({
           timeout: 15_000,
@@ -107,13 +107,10 @@ Deno.test(needs(chromiumProgram, {
         restarted.push(dest);
         await tab.locator("#replication-failures button", { hasText: "Retry" }).first().click();
         await tab.locator("text=queued again").waitFor({ timeout: 15_000 });
-        let ok = 0;
-        for (let i = 0; i < 300 && ok !== 200; i++) {
-          ok = await dest.client().send(new HeadObjectCommand({ Bucket: "remote", Key: "doc.txt" }))
-            .then(() => 200, () => 0);
-          if (ok !== 200) await new Promise((r) => setTimeout(r, 100));
-        }
-        assertEquals(ok, 200);
+        await eventually("the copy at the destination", async () =>
+          await status(
+            dest.client().send(new HeadObjectCommand({ Bucket: "remote", Key: "doc.txt" })),
+          ) === 200);
       });
 
       await step("sync now", async () => {

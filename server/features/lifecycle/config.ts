@@ -140,7 +140,11 @@ export function parseRuleFilter(node: XmlNode): RuleFilter {
   return f;
 }
 
-function parseRule(r: XmlNode): LifecycleRule {
+/**
+ * A rule's `ID` (AWS makes one up when absent; at most 255 characters) and `Status`: what lifecycle
+ * and replication rules start with.
+ */
+export function ruleIdAndStatus(r: XmlNode): { id: string; status: "Enabled" | "Disabled" } {
   const id = childText(r, "ID") ?? crypto.randomUUID().replaceAll("-", "").slice(0, 20);
   if (id.length > 255) {
     throw new S3Error("InvalidArgument", {
@@ -149,7 +153,11 @@ function parseRule(r: XmlNode): LifecycleRule {
   }
   const status = childText(r, "Status");
   if (status !== "Enabled" && status !== "Disabled") throw malformed();
-  const rule: LifecycleRule = { id, status };
+  return { id, status };
+}
+
+function parseRule(r: XmlNode): LifecycleRule {
+  const rule: LifecycleRule = ruleIdAndStatus(r);
   const legacy = child(r, "Prefix");
   const filter = child(r, "Filter");
   if (legacy && filter) throw malformed();

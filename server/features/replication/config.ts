@@ -11,7 +11,7 @@
 import { S3Error } from "../../s3/errors.ts";
 import { child, childText, type XmlNode, type XmlObject } from "../../s3/xml.ts";
 import { STORAGE_CLASSES } from "../../s3/ops/object_put.ts";
-import { parseRuleFilter, ruleNodes } from "../lifecycle/config.ts";
+import { parseRuleFilter, ruleIdAndStatus, ruleNodes } from "../lifecycle/config.ts";
 
 /** Bucket config kind of the replication configuration. */
 export const REPLICATION_CONFIG = "replication";
@@ -81,14 +81,7 @@ export function destinationOfArn(arn: string): string {
 }
 
 function parseRule(r: XmlNode): ReplicationRule {
-  const id = childText(r, "ID") ?? crypto.randomUUID().replaceAll("-", "").slice(0, 20);
-  if (id.length > 255) {
-    throw new S3Error("InvalidArgument", {
-      message: "ID length should not exceed allowed limit of 255",
-    });
-  }
-  const status = childText(r, "Status");
-  if (status !== "Enabled" && status !== "Disabled") throw malformed();
+  const { id, status } = ruleIdAndStatus(r);
   const dest = child(r, "Destination");
   const bucket = dest && childText(dest, "Bucket");
   if (!dest || bucket === undefined) throw malformed();
