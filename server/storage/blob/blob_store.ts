@@ -277,11 +277,8 @@ export class BlobStore {
       file.close();
     }
     if (size === 0 && !sealer) this.hot.set(id, new Uint8Array(0));
-    else if (whole !== null && (whole as Uint8Array).byteLength <= HOT_BLOB_MAX) {
-      const w = whole as Uint8Array;
-      // A view into a larger buffer (body of unknown length) would pin all of it: copy.
-      this.hot.set(id, w.byteLength === w.buffer.byteLength ? w : w.slice());
-    }
+    // The cache keeps a copy, so a view into a larger buffer pins nothing.
+    else if (whole !== null) this.hot.set(id, whole as Uint8Array);
     return { id, size };
   }
 

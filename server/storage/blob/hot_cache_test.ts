@@ -1,25 +1,37 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
-import { HOT_BLOB_MAX, HotBlobCache, hotEntryBytes } from "./hot_cache.ts";
+import { HOT_BLOB_MAX, HotBlobCache } from "./hot_cache.ts";
+import { segmentBytes } from "../meta/byte_ring.ts";
 import { BlobStore } from "./blob_store.ts";
 import { newMd5 } from "../objects/hashing.ts";
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
 
-Deno.test("hot blob cache drops the least recently used entries past its capacity", () => {
-  const one = hotEntryBytes("a", 1024);
-  const c = new HotBlobCache(3 * one);
-  c.set("a", filled(1024, 1));
-  c.set("b", filled(1024, 2));
-  c.set("c", filled(1024, 3));
-  assertEquals(c.size, 3);
-  assertEquals(c.get("a")?.[0], 1); // a is now the most recently used
-  c.set("d", filled(1024, 4));
-  assertEquals(c.get("b"), undefined);
-  assertEquals([c.get("a")?.[0], c.get("c")?.[0], c.get("d")?.[0]], [1, 3, 4]);
+Deno.test("hot blob cache drops the oldest segment first and gives read entries a second chance", () => {
+  // 1 MiB budget: 64 KiB segments of 16 entries of 4 KiB; 15 segments fit beside the overheads.
+  const c = new HotBlobCache(1 << 20);
+  const seg = segmentBytes(1 << 20, HOT_BLOB_MAX);
+  assertEquals(seg, 64 * 1024);
+  const n = 16 * 16;
+  for (let i = 0; i < n; i++) c.set(`k${i}`, filled(4096, i % 251));
+  assert(c.bytes <= c.capacity, `${c.bytes} > ${c.capacity}`);
+  assertEquals(c.get(`k${n - 1}`)?.[0], (n - 1) % 251);
+  assertEquals(c.get("k0"), undefined, "the oldest segment went first");
+  // An entry read before its segment is dropped survives one eviction.
+  const oldest = [...Array(n).keys()].find((i) => c.get(`k${i}`) !== undefined)!;
+  for (let i = n; i < n + 16; i++) c.set(`k${i}`, filled(4096, 7));
+  assertEquals(c.get(`k${oldest}`)?.[0], oldest % 251, "copied forward");
+  assertEquals(c.get(`k${oldest + 1}`), undefined, "not read: dropped");
   assert(c.bytes <= c.capacity);
-  c.delete("a");
-  assertEquals(c.get("a"), undefined);
-  assertEquals(c.bytes, 2 * one);
+  // Readers get a copy: it stays valid whatever the cache does next.
+  const view = c.get(`k${n - 1}`)!;
+  c.delete(`k${n - 1}`);
+  assertEquals(c.get(`k${n - 1}`), undefined);
+  assertEquals(view[4095], (n - 1) % 251);
+  // The cache copies: the caller's buffer may change afterwards.
+  const mine = filled(10, 1);
+  c.set("mine", mine);
+  mine[0] = 9;
+  assertEquals(c.get("mine")?.[0], 1);
   // Too large for an entry, or for the whole cache: not kept.
   c.set("big", filled(HOT_BLOB_MAX + 1, 5));
   assertEquals(c.get("big"), undefined);
@@ -27,6 +39,18 @@ Deno.test("hot blob cache drops the least recently used entries past its capacit
   off.set("x", filled(1, 1));
   off.set("empty", new Uint8Array(0));
   assertEquals([off.size, off.bytes], [0, 0]);
+  c.clear();
+  assertEquals([c.size, c.bytes], [0, 0]);
+});
+
+Deno.test("hot blob cache stays within its budget when every entry is read", () => {
+  const c = new HotBlobCache(1 << 20);
+  for (let i = 0; i < 2000; i++) {
+    c.set(`k${i}`, filled(1000 + (i % 7) * 500, 1));
+    for (let j = Math.max(0, i - 300); j <= i; j += 3) c.get(`k${j}`);
+    assert(c.bytes <= c.capacity, `${c.bytes} after ${i}`);
+  }
+  assert(c.size > 100, `${c.size}`);
 });
 
 async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -53,7 +77,8 @@ Deno.test("blob store serves small blobs from the hot cache, ranges included", a
     // A body of unknown length lands in a 1 MiB buffer: the entry must be a copy of its bytes.
     const w2 = await store.write(new Response(data.slice(0, 100)).body!, { hashers: [] });
     const kept = store.hot.get(w2.id)!;
-    assertEquals(kept.buffer.byteLength, 100);
+    assertEquals(kept.byteLength, 100);
+    assertEquals(kept.buffer.byteLength, 100, "a copy, not the write buffer");
     // A read of a blob not kept (cache cleared) fills it from the file.
     store.hot.clear();
     assertEquals(await readAll(await store.open(w2.id, undefined, 100)), data.slice(0, 100));

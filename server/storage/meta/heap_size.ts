@@ -8,7 +8,7 @@
  */
 
 /** An object's header, and each property (slot plus descriptor share). */
-const OBJECT = 24;
+export const OBJECT = 24;
 const PROPERTY = 12;
 /** A string's header; its characters are counted one byte each (two when not Latin-1). */
 const STRING = 24;
