@@ -151,7 +151,13 @@ export class ReplicationWorker {
     if (room <= 0) return 0;
     let tasks: Task[];
     try {
-      tasks = this.#o.queue.due(this.#o.clock.now(), room, this.#busy);
+      const now = this.#o.clock.now();
+      // Most wake-ups (a task ended, a kick while copies run) find no task due beyond those
+      // running, which stay queued until they end: counted first, the ordered query is skipped
+      // (it was ~9% of the server thread at one client). A running task whose row a removed rule
+      // dropped may hide one due task until a running one ends.
+      if (this.#o.queue.dueCount(now) <= this.#busy.size) return 0;
+      tasks = this.#o.queue.due(now, room, this.#busy);
     } catch (e) {
       this.#o.log.error("replication queue read failed", { error: String(e) });
       return 0;
