@@ -16,6 +16,7 @@ export const MECHANISMS = {
   "new-key-guesses": "publishing a new key without reading its absent state first",
   "signing-keys": "SigV4 signing keys kept per scope across requests",
   "bucket-list-memory": "the bucket lists of recently listed namespaces in memory",
+  "list-documents": "the documents of recent listing pages kept while their bucket is unchanged",
 } as const;
 
 export type Mechanism = keyof typeof MECHANISMS;

@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import type { CredentialStore } from "../iam/types.ts";
 import type { Client } from "../iam/net.ts";
 import type { Tuning } from "../tuning.ts";
+import type { ListDocuments } from "./ops/list_documents.ts";
 import type { Namespaces } from "./bucket_ref.ts";
 import type { PrincipalLookup } from "../iam/policy.ts";
 import type { GranteeLookup } from "../iam/acl.ts";
@@ -152,6 +153,8 @@ export interface OpContext {
   bucket(): Promise<BucketRecord>;
   /** Resolves another bucket name (a copy source) as the request's own is resolved. */
   bucketNamed(name: string): Promise<BucketRecord>;
+  /** Documents of recent listing pages (the S3 front end's; absent for requests built elsewhere). */
+  listDocuments?: ListDocuments;
 }
 
 /** The S3 front end: a request and who sent it, to a response. */
@@ -160,7 +163,7 @@ export type S3Handler = (req: Request, client: Client) => Promise<Response>;
 export interface OpResult {
   status?: number;
   headers?: Record<string, string>;
-  /** An XML document (Content-Type application/xml). */
-  xml?: string;
+  /** An XML document (Content-Type application/xml), as text or as its UTF-8 bytes. */
+  xml?: string | Uint8Array<ArrayBuffer>;
   body?: ReadableStream<Uint8Array> | Uint8Array | string | null;
 }

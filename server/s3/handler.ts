@@ -46,6 +46,7 @@ import * as ownershipOps from "./ops/ownership.ts";
 import * as websiteOps from "./ops/website.ts";
 import { answerWebsite, type WebsiteAnswer, websiteSiteOf } from "./website_serve.ts";
 import { hideMissingKeys } from "./hide_missing.ts";
+import { DEFAULT_LIST_DOCUMENT_BYTES, ListDocuments } from "./ops/list_documents.ts";
 import * as loggingOps from "./ops/logging.ts";
 import * as inventoryOps from "./ops/inventory.ts";
 import * as replicationOps from "./ops/replication.ts";
@@ -346,6 +347,9 @@ export function createS3Handler(deps: S3Deps): S3Front {
   const endpointOpts = { domain: normalizeDomain(deps.domain) };
   const websiteDomain = normalizeDomain(deps.websiteDomain ?? null);
   const signingKeys = new SigningKeys(deps.tuning?.on("signing-keys") === false ? 0 : 1000);
+  const listDocuments = new ListDocuments(
+    deps.tuning?.on("list-documents") === false ? 0 : DEFAULT_LIST_DOCUMENT_BYTES,
+  );
   /** Requests between arrival and their `onRequest` call (metrics read it when scraped). */
   let inFlight = 0;
   const serve = async (
@@ -406,6 +410,7 @@ export function createS3Handler(deps: S3Deps): S3Front {
         },
         bucketNamed: (name) =>
           resolveBucket(deps.storage, deps.namespaces, callerNs, validateBucketRef(name)),
+        listDocuments,
       };
       if (ep.op !== "PostObject") {
         const needsBucket = ep.bucket !== null && ep.op !== "CreateBucket";

@@ -129,6 +129,11 @@ export interface Backend {
   ): Promise<ObjectRecord>;
   listObjectVersions(bucket: BucketRecord, input: ListVersionsInput): Promise<ListVersionsPage>;
   listObjects(bucket: BucketRecord, input: ListObjectsInput): Promise<ListObjectsPage>;
+  /**
+   * The stamp of the bucket's listing state (`ListObjectsPage.stamp`) when pages of it carry
+   * one now, else null.
+   */
+  listingStamp(bucket: BucketRecord): number | null;
 
   createMultipartUpload(
     bucket: BucketRecord,
@@ -314,6 +319,9 @@ export class LocalBackend implements Backend {
   listObjects(bucket: BucketRecord, input: ListObjectsInput) {
     return this.core.meta.listMemory.list(bucket.id, input) ??
       listObjects(this.core, bucket.id, input);
+  }
+  listingStamp(bucket: BucketRecord) {
+    return this.core.meta.listMemory.stamp(bucket.id);
   }
   createMultipartUpload(bucket: BucketRecord, input: multipart.CreateUploadInput) {
     return multipart.createUpload(this.core, bucket, input);

@@ -243,6 +243,12 @@ export interface ListObjectsPage {
   truncated: boolean;
   /** Last key or prefix returned (the next marker when truncated). */
   last: string | null;
+  /**
+   * When the page was read from one state that the server tells apart from all others (the
+   * in-memory listing copy): no other state of any bucket has this stamp, so the same input and
+   * stamp give the same page.
+   */
+  stamp?: number;
 }
 
 export interface BucketStats {

@@ -165,7 +165,7 @@ function fakeCopy(
 Deno.test("copyObject authorizes reading the source bucket as GetObject", async () => {
   const ok = fakeCopy({ source: "/src/k" });
   const res = await ok.run();
-  assert.ok(res.xml?.includes("<CopyObjectResult"));
+  assert.ok(typeof res.xml === "string" && res.xml.includes("<CopyObjectResult"));
   assert.deepEqual(ok.authorized, [{ op: "GetObject", bucket: "src" }]);
   assert.equal(ok.puts.length, 1);
 

@@ -6,7 +6,45 @@ import { isoTime } from "../headers.ts";
 import { uriEncode } from "../auth/sigv4.ts";
 import { MAX_KEY_BYTES } from "../names.ts";
 import type { OpContext, OpResult } from "../context.ts";
-import type { ListedObject } from "../../storage/types.ts";
+import type {
+  BucketRecord,
+  ListedObject,
+  ListObjectsInput,
+  ListObjectsPage,
+} from "../../storage/types.ts";
+
+const utf8 = new TextEncoder();
+
+/**
+ * A listing page's document. When the bucket's listing state is one seen before, the bytes kept
+ * for this request then (list_documents.ts), without reading the page; else `write`'s document
+ * of the page read now, kept when the page was read from one state. `request` names everything
+ * besides the page that the document depends on. Bytes, not the string: Deno copies a string of
+ * ~200 KB out more slowly than `new Response` copies bytes.
+ */
+async function listDocument(
+  ctx: OpContext,
+  bucket: BucketRecord,
+  request: unknown[],
+  input: ListObjectsInput,
+  write: (page: ListObjectsPage) => string,
+): Promise<string | Uint8Array<ArrayBuffer>> {
+  const storage = ctx.deps.storage;
+  const docs = ctx.listDocuments;
+  if (docs === undefined || docs.maxBytes === 0) {
+    return write(await storage.listObjects(bucket, input));
+  }
+  const key = JSON.stringify(request);
+  const stamp = storage.listingStamp(bucket);
+  const kept = stamp === null ? null : docs.get(key, stamp);
+  if (kept !== null) return kept;
+  const page = await storage.listObjects(bucket, input);
+  const doc = write(page);
+  if (page.stamp === undefined) return doc;
+  const bytes = utf8.encode(doc);
+  docs.set(key, page.stamp, bytes);
+  return bytes;
+}
 
 /** `max-keys` style parameter: default, capped at `cap`; garbage is `InvalidArgument`. */
 export function parseMaxParam(q: URLSearchParams, name: string, def = 1000, cap = 1000): number {
@@ -169,23 +207,31 @@ export async function listObjectsV1(ctx: OpContext): Promise<OpResult> {
   const bucket = await ctx.bucket();
   const { prefix, delimiter, maxKeys, encode, encodingType: type } = listParams(q);
   const marker = q.get("marker") ?? "";
-  const page = await ctx.deps.storage.listObjects(bucket, {
+  const input = { prefix, delimiter, after: marker, maxKeys: maxKeys.page };
+  const request = [
+    "v1",
+    bucket.id,
+    bucket.name,
     prefix,
     delimiter,
-    after: marker,
-    maxKeys: maxKeys.page,
+    maxKeys.requested,
+    type,
+    marker,
+  ];
+  const xml = await listDocument(ctx, bucket, request, input, (page) => {
+    const body: XmlObject = {
+      Name: bucket.name,
+      Prefix: encode(prefix),
+      Marker: encode(marker),
+      MaxKeys: maxKeys.requested,
+    };
+    if (delimiter) body.Delimiter = encode(delimiter);
+    body.IsTruncated = page.truncated;
+    if (page.truncated && delimiter && page.last !== null) body.NextMarker = encode(page.last);
+    if (type) body.EncodingType = type;
+    return buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, true));
   });
-  const body: XmlObject = {
-    Name: bucket.name,
-    Prefix: encode(prefix),
-    Marker: encode(marker),
-    MaxKeys: maxKeys.requested,
-  };
-  if (delimiter) body.Delimiter = encode(delimiter);
-  body.IsTruncated = page.truncated;
-  if (page.truncated && delimiter && page.last !== null) body.NextMarker = encode(page.last);
-  if (type) body.EncodingType = type;
-  return { xml: buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, true)) };
+  return { xml };
 }
 
 export function encodeToken(key: string): string {
@@ -219,20 +265,30 @@ export async function listObjectsV2(ctx: OpContext): Promise<OpResult> {
   const fetchOwner = q.get("fetch-owner") === "true";
   // An empty token continues nothing: the listing starts where it would without one.
   const after = token ? decodeToken(token) : startAfter;
-  const page = await ctx.deps.storage.listObjects(bucket, {
+  const input = { prefix, delimiter, after, maxKeys: maxKeys.page };
+  const request = [
+    "v2",
+    bucket.id,
+    bucket.name,
     prefix,
     delimiter,
-    after,
-    maxKeys: maxKeys.page,
+    maxKeys.requested,
+    type,
+    startAfter,
+    token,
+    fetchOwner,
+  ];
+  const xml = await listDocument(ctx, bucket, request, input, (page) => {
+    const body: XmlObject = { Name: bucket.name, Prefix: encode(prefix) };
+    if (startAfter) body.StartAfter = encode(startAfter);
+    if (token !== null) body.ContinuationToken = token;
+    body.KeyCount = page.objects.length + page.commonPrefixes.length;
+    body.MaxKeys = maxKeys.requested;
+    if (delimiter) body.Delimiter = encode(delimiter);
+    body.IsTruncated = page.truncated;
+    if (page.truncated && page.last !== null) body.NextContinuationToken = encodeToken(page.last);
+    if (type) body.EncodingType = type;
+    return buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, fetchOwner));
   });
-  const body: XmlObject = { Name: bucket.name, Prefix: encode(prefix) };
-  if (startAfter) body.StartAfter = encode(startAfter);
-  if (token !== null) body.ContinuationToken = token;
-  body.KeyCount = page.objects.length + page.commonPrefixes.length;
-  body.MaxKeys = maxKeys.requested;
-  if (delimiter) body.Delimiter = encode(delimiter);
-  body.IsTruncated = page.truncated;
-  if (page.truncated && page.last !== null) body.NextContinuationToken = encodeToken(page.last);
-  if (type) body.EncodingType = type;
-  return { xml: buildXmlWithTail("ListBucketResult", body, pageXml(page, encode, fetchOwner)) };
+  return { xml };
 }

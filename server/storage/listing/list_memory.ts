@@ -16,6 +16,10 @@
  *   what the scan read (a change is a key's final state, so replaying one the scan saw is
  *   harmless).
  * - One process owns a data dir, so no other writer can change the entries behind this copy.
+ * - Each state of a copy has a stamp that no other state, of any bucket, ever has (a counter
+ *   drawn from at every load and every applied commit). A page read from one state carries its
+ *   stamp, so the S3 front end can keep the document it wrote for the page (list_documents.ts)
+ *   and know when it no longer answers.
  */
 import { bucketStatKey, objectListPrefix } from "../meta/keys.ts";
 import { walkBatches } from "./listing.ts";
@@ -110,6 +114,10 @@ export class ListMemory {
   #refused = new Set<string>();
   /** Background loads in flight (awaited by `idle`). */
   #pending = new Set<Promise<void>>();
+  /** Loaded copies -> the stamp of their current state. */
+  #stamps = new Map<string, number>();
+  /** The last stamp given out. */
+  #lastStamp = 0;
 
   constructor(
     private readonly kv: Pick<Deno.Kv, "get" | "list">,
@@ -160,7 +168,35 @@ export class ListMemory {
     }
     this.#copies.delete(bucketId);
     this.#copies.set(bucketId, copy);
-    return listCopy(copy, input);
+    const stamp = this.#stamps.get(bucketId);
+    // The walk awaits between batches: a commit applied meanwhile leaves a page of two states.
+    return listCopy(copy, input).then((page) =>
+      stamp !== undefined && this.#stamps.get(bucketId) === stamp ? { ...page, stamp } : page
+    );
+  }
+
+  /**
+   * The stamp of the bucket copy's state, if the copy is held; counts as a listing of the bucket
+   * (its copy is kept before those listed less recently).
+   */
+  stamp(bucketId: string): number | null {
+    const copy = this.#copies.get(bucketId);
+    if (!copy) return null;
+    this.#copies.delete(bucketId);
+    this.#copies.set(bucketId, copy);
+    return this.#stamps.get(bucketId) ?? null;
+  }
+
+  /** Gives the bucket's copy a stamp no state has had. */
+  #restamp(bucketId: string): void {
+    this.#stamps.set(bucketId, ++this.#lastStamp);
+  }
+
+  /** Forgets a copy that is no longer held. */
+  #forget(bucketId: string, copy: BucketCopy): void {
+    this.#copies.delete(bucketId);
+    this.#stamps.delete(bucketId);
+    this.#total -= copy.size;
   }
 
   /**
@@ -189,6 +225,7 @@ export class ListMemory {
       if (!meanwhile) return;
       applyTo(copy, meanwhile);
       this.#copies.set(bucketId, copy);
+      this.#restamp(bucketId);
       this.#total += copy.size;
       this.#evict(bucketId);
     } catch (e) {
@@ -221,6 +258,7 @@ export class ListMemory {
     const copy = this.#copies.get(bucketId);
     if (copy) {
       this.#total += applyTo(copy, changes);
+      this.#restamp(bucketId);
       if (this.#total > this.limits.maxEntries) this.#evict(bucketId);
       if (copy.size > this.limits.maxBucketEntries) this.drop(bucketId);
       return;
@@ -240,10 +278,7 @@ export class ListMemory {
   /** A commit's outcome is unknown: the bucket is listed from KV until it is loaded again. */
   drop(bucketId: string): void {
     const copy = this.#copies.get(bucketId);
-    if (copy) {
-      this.#copies.delete(bucketId);
-      this.#total -= copy.size;
-    }
+    if (copy) this.#forget(bucketId, copy);
     this.#summaries.delete(bucketId);
     if (this.#loading.has(bucketId)) this.#loading.set(bucketId, null);
   }
@@ -277,8 +312,7 @@ export class ListMemory {
     for (const [id, copy] of this.#copies) {
       if (this.#total <= this.limits.maxEntries) return;
       if (id === keep) continue;
-      this.#copies.delete(id);
-      this.#total -= copy.size;
+      this.#forget(id, copy);
     }
     if (this.#total > this.limits.maxEntries) this.drop(keep);
   }

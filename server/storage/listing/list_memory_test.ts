@@ -69,13 +69,14 @@ Deno.test("listing copy answers every page exactly as KV does", async () => {
         for (const after of ["", "a/b", "dir/x/", "many/010", "\u{e000}", "zz"]) {
           for (const maxKeys of [0, 1, 3, 1000]) {
             const i = listInput({ prefix, delimiter, after, maxKeys });
-            const fromMemory = await s.backend.listObjects(b, i);
+            const { stamp, ...fromMemory } = await s.backend.listObjects(b, i);
             const fromKv = await listObjects(s.core, b.id, i);
             assertEquals(
               JSON.stringify(fromMemory),
               JSON.stringify(fromKv),
               JSON.stringify(i),
             );
+            assert(stamp !== undefined, "a page from the copy names its state");
             compared++;
           }
         }
@@ -99,8 +100,9 @@ Deno.test("listing copy: writes during the load are not lost; 0 disables the cop
     ]);
     await loading;
     assert(mem.has(b.id));
+    const { stamp: _, ...fromMemory } = await s.backend.listObjects(b, listInput());
     assertEquals(
-      JSON.stringify(await s.backend.listObjects(b, listInput())),
+      JSON.stringify(fromMemory),
       JSON.stringify(await listObjects(s.core, b.id, listInput())),
     );
   });
@@ -180,4 +182,62 @@ Deno.test("listing copy: a write the quota refuses keeps the copy", async () => 
     assert(s.core.meta.listMemory.has(b.id), "nothing was committed: the copy stays");
     assertEquals(await names(s, b), ["k:1"]);
   }, { quota: { limitsOf: (ns) => ns === "t" ? { maxBytes: 100, maxBuckets: null } : null } });
+});
+
+Deno.test("listing copy: each state has its own stamp; pages from KV have none", async () => {
+  await withBucket(async (s, b) => {
+    const mem = s.core.meta.listMemory;
+    await put(s, b, "k1", "x");
+    const fromKv = await s.backend.listObjects(b, listInput());
+    assertEquals(fromKv.stamp, undefined, "the first LIST reads KV");
+    assertEquals(s.backend.listingStamp(b), null);
+    await mem.idle();
+    const first = s.backend.listingStamp(b);
+    assert(first !== null, "the copy is loaded");
+    const page = await s.backend.listObjects(b, listInput());
+    assertEquals(page.stamp, first);
+    assertEquals((await s.backend.listObjects(b, listInput({ prefix: "k" }))).stamp, first);
+    const seen = new Set([first]);
+    const changes: [string, () => Promise<unknown>][] = [
+      ["a new key", () => put(s, b, "k2", "y")],
+      ["an overwrite of the same size", () => put(s, b, "k1", "z")],
+      ["a delete", () => s.backend.deleteObject(b, "k2")],
+    ];
+    for (const [what, change] of changes) {
+      await change();
+      const stamp = s.backend.listingStamp(b);
+      assert(stamp !== null && !seen.has(stamp), `${what} gives a new stamp`);
+      seen.add(stamp);
+      assertEquals((await s.backend.listObjects(b, listInput())).stamp, stamp);
+    }
+    // A copy dropped and loaded again never repeats a stamp it had before.
+    mem.drop(b.id);
+    assertEquals(s.backend.listingStamp(b), null);
+    assertEquals((await s.backend.listObjects(b, listInput())).stamp, undefined);
+    await mem.idle();
+    const reloaded = s.backend.listingStamp(b);
+    assert(reloaded !== null && !seen.has(reloaded), "a reloaded copy has a stamp of its own");
+  });
+});
+
+Deno.test("listing copy: a page read while a commit is applied has no stamp", async () => {
+  await withBucket(async (s, b) => {
+    const mem = s.core.meta.listMemory;
+    await put(s, b, "a", "x");
+    await s.backend.listObjects(b, listInput());
+    await mem.idle();
+    const listed = {
+      size: 1,
+      etag: '"e"',
+      lastModified: 0,
+      storageClass: "STANDARD",
+      ownerId: "o",
+    };
+    // The walk reads its first batch at once, then awaits: the commit lands in between.
+    const reading = s.backend.listObjects(b, listInput());
+    mem.committed(b.id, [{ key: "b", entry: { ...listed, key: "b" } }]);
+    const page = await reading;
+    assertEquals(page.stamp, undefined, "the page may mix two states");
+    assertEquals((await s.backend.listObjects(b, listInput())).stamp, s.backend.listingStamp(b));
+  });
 });
