@@ -18,9 +18,10 @@ const utf8 = new TextEncoder();
 /**
  * A listing page's document. When the bucket's listing state is one seen before, the bytes kept
  * for this request then (list_documents.ts), without reading the page; else `write`'s document
- * of the page read now, kept when the page was read from one state. `request` names everything
- * besides the page that the document depends on. Bytes, not the string: Deno copies a string of
- * ~200 KB out more slowly than `new Response` copies bytes.
+ * of the page read now, kept when the page was read from one state and this request came for
+ * that state before. `request` names everything besides the page that the document depends on.
+ * Bytes, not the string: Deno copies a string of ~200 KB out more slowly than `new Response`
+ * copies bytes.
  */
 async function listDocument(
   ctx: OpContext,
@@ -40,7 +41,7 @@ async function listDocument(
   if (kept !== null) return kept;
   const page = await storage.listObjects(bucket, input);
   const doc = write(page);
-  if (page.stamp === undefined) return doc;
+  if (page.stamp === undefined || !docs.seen(key, page.stamp)) return doc;
   const bytes = utf8.encode(doc);
   docs.set(key, page.stamp, bytes);
   return bytes;

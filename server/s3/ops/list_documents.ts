@@ -6,6 +6,10 @@
  * pieces out as UTF-8, were more than half of a LIST's CPU. Any commit to the bucket gives its copy
  * a new stamp, and the kept documents of the old one stop answering.
  *
+ * A document is kept the second time its request comes for one state: a bucket that changes
+ * between listings would only pay for turning each document into bytes (about what Deno's own
+ * copy of the string costs) and never send them again.
+ *
  * Bounded by bytes and by count, least recently used first out; a document larger than a quarter
  * of the bound is not kept.
  */
@@ -17,8 +21,11 @@ const MAX_DOCUMENTS = 512;
 
 interface Kept {
   stamp: number;
-  bytes: Uint8Array<ArrayBuffer>;
+  /** Null: the request came once for this stamp, its document is not kept yet. */
+  bytes: Uint8Array<ArrayBuffer> | null;
 }
+
+const sizeOf = (kept: Kept) => kept.bytes?.length ?? 0;
 
 export class ListDocuments {
   /** Request key -> the document for one stamp, least recently used first. */
@@ -52,24 +59,40 @@ export class ListDocuments {
     return kept.bytes;
   }
 
+  /**
+   * Whether this request came before for this stamp (its document is worth keeping now); notes
+   * that it came, if not.
+   */
+  seen(key: string, stamp: number): boolean {
+    if (this.maxBytes === 0) return false;
+    const kept = this.#docs.get(key);
+    if (kept !== undefined && kept.stamp === stamp) return true;
+    if (kept !== undefined && kept.stamp > stamp) return false;
+    this.#keep(key, { stamp, bytes: null });
+    return false;
+  }
+
   /** Keeps `bytes` as the document for this request and stamp. */
   set(key: string, stamp: number, bytes: Uint8Array<ArrayBuffer>): void {
     if (bytes.length > this.maxBytes / 4) return;
     const old = this.#docs.get(key);
-    if (old !== undefined) {
-      if (old.stamp > stamp) return;
-      this.#remove(key, old);
-    }
-    this.#docs.set(key, { stamp, bytes });
-    this.#bytes += bytes.length;
-    for (const [k, kept] of this.#docs) {
+    if (old !== undefined && old.stamp > stamp) return;
+    this.#keep(key, { stamp, bytes });
+  }
+
+  #keep(key: string, kept: Kept): void {
+    const old = this.#docs.get(key);
+    if (old !== undefined) this.#remove(key, old);
+    this.#docs.set(key, kept);
+    this.#bytes += sizeOf(kept);
+    for (const [oldest, itsDoc] of this.#docs) {
       if (this.#bytes <= this.maxBytes && this.#docs.size <= MAX_DOCUMENTS) return;
-      this.#remove(k, kept);
+      this.#remove(oldest, itsDoc);
     }
   }
 
   #remove(key: string, kept: Kept): void {
     this.#docs.delete(key);
-    this.#bytes -= kept.bytes.length;
+    this.#bytes -= sizeOf(kept);
   }
 }

@@ -60,3 +60,20 @@ Deno.test("list documents: a bound of 0 keeps nothing", () => {
   assert.equal(docs.get("a", 1), null);
   assert.equal(docs.size, 0);
 });
+
+Deno.test("list documents: a request is noted the first time it comes for a stamp", () => {
+  const docs = new ListDocuments(1000);
+  assert.equal(docs.seen("a", 1), false, "first time");
+  assert.equal(docs.seen("a", 1), true, "second time: worth keeping");
+  assert.equal(docs.get("a", 1), null, "noted, not kept");
+  assert.equal(docs.bytes, 0);
+  assert.equal(docs.seen("a", 2), false, "a new stamp starts over");
+  assert.equal(docs.seen("a", 1), false, "an older stamp is not noted over a newer one");
+  assert.equal(docs.seen("a", 2), true);
+  docs.set("a", 2, doc(10));
+  assert.equal(docs.get("a", 2)?.length, 10);
+  assert.equal(docs.seen("a", 2), true);
+  const none = new ListDocuments(0);
+  none.seen("a", 1);
+  assert.equal(none.seen("a", 1), false, "a bound of 0 notes nothing");
+});
