@@ -188,9 +188,9 @@ Deno.test("listing copy: each state has its own stamp; pages from KV have none",
   await withBucket(async (s, b) => {
     const mem = s.core.meta.listMemory;
     await put(s, b, "k1", "x");
+    assertEquals(s.backend.listingStamp(b), null, "not listed yet: no copy");
     const fromKv = await s.backend.listObjects(b, listInput());
     assertEquals(fromKv.stamp, undefined, "the first LIST reads KV");
-    assertEquals(s.backend.listingStamp(b), null);
     await mem.idle();
     const first = s.backend.listingStamp(b);
     assert(first !== null, "the copy is loaded");
