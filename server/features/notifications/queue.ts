@@ -2,33 +2,53 @@
  * The durable delivery queue of event notifications (SQLite `notification_queue`): one row per
  * (change, matching configuration), inserted by the feed follower with INSERT OR IGNORE keyed by
  * (feed seq, configuration Id), so a batch handed over again adds nothing; and one row per target
- * a saved configuration newly names, its `s3:TestEvent` message (seq `test:<request id>`). The
- * delivery worker takes due rows, deletes them once delivered, postpones them after a failure and
- * moves them to the dead-letter list (`state = 'dead'`) after the last attempt; a dead letter can
- * be put back.
+ * a saved configuration newly names, its `s3:TestEvent` message (seq `test:<request id>`). A row
+ * holds the change's fields the message needs, not the message: the worker builds AWS's JSON at
+ * delivery (event_json.ts `deliveryBody`), which keeps the follower's work and the row small
+ * (decision 0024); rows queued before that carry their message in `payload`. The delivery worker
+ * takes due rows, deletes them once delivered, postpones them after a failure and moves them to
+ * the dead-letter list (`state = 'dead'`) after the last attempt; a dead letter can be put back.
  */
 import type { Db } from "../../db/mod.ts";
 
-export interface NewDelivery {
+/**
+ * What the event message says of the change: an `ObjectChange` (feed_types.ts) is one. A test
+ * message's is the save's: seq `test:<request id>`, the save's time, event `s3:TestEvent`, no key.
+ */
+export interface QueuedChange {
   /** The change's feed position; `test:<request id>` for a save's test message. */
   seq: string;
-  configId: string;
-  /** The bucket's namespace ("" global) and name, and the key (listing the dead letters). */
+  /** When the change was committed (the message's time); the delivery is due then. */
+  time: number;
+  event: string;
+  /** The bucket's namespace ("" global) and name, and the key. */
   ns: string;
   bucket: string;
   key: string;
-  event: string;
+  versionId: string | null;
+  size?: number;
+  /** As the change carries it (quoted). */
+  etag?: string;
+  principalId?: string;
+  sourceIp?: string;
+  requestId?: string;
+}
+
+export interface NewDelivery {
+  change: QueuedChange;
+  /** The configuration (rule) Id that matched. */
+  configId: string;
+  /** The bucket owner's principal id, as it was when the change was queued. */
+  ownerId: string;
   /** The target: its namespace ("" global) and name. */
   targetNs: string;
   target: string;
-  /** The event message (JSON). */
-  payload: string;
-  /** When it was queued; it is due then. */
-  at: number;
 }
 
 export interface Delivery extends NewDelivery {
   id: number;
+  /** The whole event message of a row queued before rows held the change alone; else null. */
+  payload: string | null;
   attempts: number;
   nextAt: number;
   lastError: string | null;
@@ -45,7 +65,14 @@ interface Row {
   event: string;
   target_ns: string;
   target: string;
-  payload: string;
+  version_id: string | null;
+  size: number | null;
+  etag: string | null;
+  principal: string | null;
+  source_ip: string | null;
+  request_id: string | null;
+  owner_id: string;
+  payload: string | null;
   attempts: number;
   next_at: number;
   last_error: string | null;
@@ -53,23 +80,36 @@ interface Row {
   created_at: number;
 }
 
-const fromRow = (r: Row): Delivery => ({
-  id: r.id,
-  seq: r.seq,
-  configId: r.config_id,
-  ns: r.ns,
-  bucket: r.bucket,
-  key: r.key,
-  event: r.event,
-  targetNs: r.target_ns,
-  target: r.target,
-  payload: r.payload,
-  at: r.created_at,
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  lastError: r.last_error,
-  state: r.state,
-});
+function fromRow(r: Row): Delivery {
+  const change: QueuedChange = {
+    seq: r.seq,
+    time: r.created_at,
+    event: r.event,
+    ns: r.ns,
+    bucket: r.bucket,
+    key: r.key,
+    versionId: r.version_id,
+  };
+  // Absent, not null: the message leaves out what the change did not carry.
+  if (r.size !== null) change.size = r.size;
+  if (r.etag !== null) change.etag = r.etag;
+  if (r.principal !== null) change.principalId = r.principal;
+  if (r.source_ip !== null) change.sourceIp = r.source_ip;
+  if (r.request_id !== null) change.requestId = r.request_id;
+  return {
+    id: r.id,
+    change,
+    configId: r.config_id,
+    ownerId: r.owner_id,
+    targetNs: r.target_ns,
+    target: r.target,
+    payload: r.payload,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    lastError: r.last_error,
+    state: r.state,
+  };
+}
 
 /** Queue figures of one target. */
 export interface TargetDepth {
@@ -91,27 +131,34 @@ export class DeliveryQueue {
     if (items.length === 0) return 0;
     const insert = this.#db.prepare(
       `INSERT OR IGNORE INTO notification_queue
-         (seq, config_id, ns, bucket, key, event, target_ns, target, payload, attempts, next_at,
-          state, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)`,
+         (seq, config_id, ns, bucket, key, event, target_ns, target, version_id, size, etag,
+          principal, source_ip, request_id, owner_id, attempts, next_at, state, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)`,
     );
     let added = 0;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const d of items) {
+        const c = d.change;
         added += Number(
           insert.run(
-            d.seq,
+            c.seq,
             d.configId,
-            d.ns,
-            d.bucket,
-            d.key,
-            d.event,
+            c.ns,
+            c.bucket,
+            c.key,
+            c.event,
             d.targetNs,
             d.target,
-            d.payload,
-            d.at,
-            d.at,
+            c.versionId,
+            c.size ?? null,
+            c.etag ?? null,
+            c.principalId ?? null,
+            c.sourceIp ?? null,
+            c.requestId ?? null,
+            d.ownerId,
+            c.time,
+            c.time,
           ).changes,
         );
       }

@@ -1,6 +1,6 @@
 /**
- * The delivery worker of event notifications: POSTs each due queued event message to its webhook
- * target (`Content-Type: application/json`). A 2xx answer delivers it; anything else (an error, a
+ * The delivery worker of event notifications: POSTs each due delivery's event message, built from
+ * its queued change (event_json.ts), to its webhook target (`Content-Type: application/json`). A 2xx answer delivers it; anything else (an error, a
  * timeout, a redirect, another status, a URL the endpoint check now refuses) postpones it with
  * exponential backoff, and after the last attempt it becomes a dead letter. The queue is SQLite,
  * so what was not delivered before a stop or a crash is delivered after the next start; an
@@ -15,6 +15,7 @@ import { type NotificationRecorder, UNRECORDED_NOTIFICATIONS } from "../metrics/
 import { realSleep, type Sleep } from "../integrity/scrubber.ts";
 import type { Delivery, DeliveryQueue } from "./queue.ts";
 import type { OpenedTarget, WebhookTargets } from "./targets.ts";
+import { deliveryBody } from "./event_json.ts";
 
 /** Attempts before a delivery becomes a dead letter. */
 export const MAX_ATTEMPTS = 12;
@@ -43,6 +44,8 @@ export interface DeliveryWorkerOptions {
   targets: WebhookTargets;
   clock: Clock;
   log: Logger;
+  /** The region event messages name (`awsRegion`). */
+  region: string;
   metrics?: NotificationRecorder;
   /** The tenant name metrics show for a namespace ("" is `_global`). */
   tenantName?: (ns: string) => string;
@@ -154,7 +157,7 @@ export class DeliveryWorker {
     const tenant = this.#tenantName(d.targetNs);
     const target = await targets.open(d.targetNs, d.target);
     const result: AttemptResult = target
-      ? await this.post(target, d.payload, d.event)
+      ? await this.post(target, deliveryBody(d, this.#opts.region), d.change.event)
       : { ok: false, error: "the webhook target no longer exists" };
     if (this.#stop.signal.aborted && !result.ok) return;
     if (result.ok) {
@@ -176,8 +179,8 @@ export class DeliveryWorker {
       res.dead++;
       this.#opts.log.warn("event notification moved to the dead-letter list", {
         target: `${d.targetNs || "global"}/${d.target}`,
-        bucket: d.bucket,
-        key: d.key,
+        bucket: d.change.bucket,
+        key: d.change.key,
         error: result.error,
       });
     }
