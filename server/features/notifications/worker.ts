@@ -30,6 +30,8 @@ const CONCURRENCY = 8;
 const BATCH = 64;
 /** The longest wait between passes when nothing is due. */
 const IDLE_MS = 60_000;
+/** The reason `wake()` gives the wait it ends. */
+const WOKEN = "woken";
 
 /** The delay before attempt `attempts + 1`, after `attempts` failed ones. */
 export function backoffMs(attempts: number, base = BASE_DELAY_MS, max = MAX_DELAY_MS): number {
@@ -98,7 +100,9 @@ export class DeliveryWorker {
   /** Ends the current wait: deliveries were queued or became due. */
   wake(): void {
     this.#again = true;
-    this.#wait.abort();
+    // A reason of our own: abort() without one builds a DOMException (its stack trace too) at
+    // every wake, which is every batch of changes queued.
+    if (!this.#wait.signal.aborted) this.#wait.abort(WOKEN);
   }
 
   async #run(): Promise<void> {
@@ -135,27 +139,48 @@ export class DeliveryWorker {
     const until = clock.now();
     // Each row once per pass: an attempt cut short by a stop leaves its row as it was.
     const seen = new Set<number>();
+    // Each target opened once per pass (its row read, its secrets unsealed).
+    const targets = new Map<string, Promise<OpenedTarget | null>>();
     while (!this.#stop.signal.aborted) {
-      const due = queue.due(until, BATCH).filter((d) => !seen.has(d.id));
+      // MIN(next_at) first: reading rows costs ~1.5 µs per column even when none is due, and
+      // most passes (one per batch of changes queued) find their rows already sent.
+      const next = queue.nextDueAt();
+      if (next === null || next > until) break;
+      const rows = queue.due(until, BATCH);
+      const due = rows.filter((d) => !seen.has(d.id));
       if (due.length === 0) break;
       for (const d of due) seen.add(d.id);
+      const delivered: number[] = [];
       for (let i = 0; i < due.length && !this.#stop.signal.aborted; i += CONCURRENCY) {
-        const delivered: number[] = [];
         await Promise.all(
-          due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, res, delivered)),
+          due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, targets, res, delivered)),
         );
-        // Removed together, once the group's POSTs have ended (a crash before sends them again).
-        queue.deliveredAll(delivered);
       }
+      // Removed together once their POSTs have ended (a crash before sends them again): one
+      // transaction per rows read, not per group of POSTs.
+      queue.deliveredAll(delivered);
+      // Fewer rows than asked for: every row due was read (later ones wake another pass).
+      if (rows.length < BATCH) break;
     }
     return res;
   }
 
   /** One attempt; a delivered row's id goes to `delivered`, for the caller to remove. */
-  async #deliverOne(d: Delivery, res: PassResult, delivered: number[]): Promise<void> {
-    const { queue, targets, clock } = this.#opts;
+  async #deliverOne(
+    d: Delivery,
+    targets: Map<string, Promise<OpenedTarget | null>>,
+    res: PassResult,
+    delivered: number[],
+  ): Promise<void> {
+    const { queue, clock } = this.#opts;
     const tenant = this.#tenantName(d.targetNs);
-    const target = await targets.open(d.targetNs, d.target);
+    const name = `${d.targetNs}/${d.target}`;
+    let opening = targets.get(name);
+    if (!opening) {
+      opening = this.#opts.targets.open(d.targetNs, d.target);
+      targets.set(name, opening);
+    }
+    const target = await opening;
     const result: AttemptResult = target
       ? await this.post(target, deliveryBody(d, this.#opts.region), d.change.event)
       : { ok: false, error: "the webhook target no longer exists" };
