@@ -8,6 +8,7 @@
  * (decision 0024); rows queued before that carry their message in `payload`. The delivery worker
  * takes due rows, deletes them once delivered, postpones them after a failure and moves them to
  * the dead-letter list (`state = 'dead'`) after the last attempt; a dead letter can be put back.
+ * Delivered rows are removed by the next transaction that queues deliveries (`delivered()`).
  */
 import type { Db } from "../../db/mod.ts";
 
@@ -119,14 +120,28 @@ export interface TargetDepth {
   dead: number;
 }
 
+/** Delivered rows kept for a later removal at most (then removed at once). */
+const SENT_MAX = 64;
+
+const targetKey = (d: { targetNs: string; target: string }) => `${d.targetNs}/${d.target}`;
+
 export class DeliveryQueue {
   readonly #db: Db;
+  /**
+   * Rows delivered, not removed yet: id -> target (`delivered()`). Emptied by every `enqueue`,
+   * the only writer of rows, so an id given again (ids are reused above the highest row) is
+   * never in it.
+   */
+  readonly #sent = new Map<number, string>();
 
   constructor(db: Db) {
     this.#db = db;
   }
 
-  /** Adds deliveries in one transaction; those already queued are ignored. Returns the added. */
+  /**
+   * Adds deliveries in one transaction, which also removes the rows delivered meanwhile; those
+   * already queued are ignored. Returns the added.
+   */
   enqueue(items: NewDelivery[]): number {
     if (items.length === 0) return 0;
     const insert = this.#db.prepare(
@@ -138,6 +153,7 @@ export class DeliveryQueue {
     let added = 0;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
+      this.#deleteSent();
       for (const d of items) {
         const c = d.change;
         added += Number(
@@ -167,46 +183,74 @@ export class DeliveryQueue {
       this.#db.exec("ROLLBACK");
       throw e;
     }
+    this.#sent.clear();
     return added;
   }
 
-  /** Pending deliveries due at `now`, oldest first. */
+  /** Pending deliveries due at `now`, oldest first (not those delivered and not yet removed). */
   due(now: number, limit: number): Delivery[] {
     const rows = this.#db.prepare(
       `SELECT * FROM notification_queue WHERE state = 'pending' AND next_at <= ?
        ORDER BY next_at, id LIMIT ?`,
-    ).all(now, limit) as unknown as Row[];
-    return rows.map(fromRow);
+    ).all(now, limit + this.#sent.size) as unknown as Row[];
+    const out: Delivery[] = [];
+    for (const r of rows) {
+      if (out.length < limit && !this.#sent.has(r.id)) out.push(fromRow(r));
+    }
+    return out;
   }
 
   /** When the next pending delivery is due (null: none is pending). */
   nextDueAt(): number | null {
-    const r = this.#db.prepare(
-      "SELECT MIN(next_at) AS t FROM notification_queue WHERE state = 'pending'",
-    ).get() as { t: number | null };
-    return r.t;
-  }
-
-  delivered(id: number): void {
-    this.deliveredAll([id]);
+    if (this.#sent.size === 0) {
+      const r = this.#db.prepare(
+        "SELECT MIN(next_at) AS t FROM notification_queue WHERE state = 'pending'",
+      ).get() as { t: number | null };
+      return r.t;
+    }
+    const rows = this.#db.prepare(
+      `SELECT id, next_at FROM notification_queue WHERE state = 'pending'
+       ORDER BY next_at, id LIMIT ?`,
+    ).all(this.#sent.size + 1) as { id: number; next_at: number }[];
+    return rows.find((r) => !this.#sent.has(r.id))?.next_at ?? null;
   }
 
   /**
-   * Removes delivered rows in one transaction: each transaction writes its changed pages to the
-   * WAL, so one per delivery wrote ~3 pages for a ~1 KB row (bytes that slow every fsync of the
-   * object writes going on).
+   * Deliveries made: their rows are removed by the next `enqueue` in its own transaction, or by
+   * `removeSent()` (the worker's, when it has been idle a while, and at a stop). A removal
+   * costs a transaction that writes the pages it changed to the WAL (~12 KB for one row): at one
+   * client each delivery used to add that to every PUT's own (decision 0024). Until then they
+   * are not due, nor counted; a crash sends them again, as one before any removal did.
    */
-  deliveredAll(ids: number[]): void {
-    if (ids.length === 0) return;
-    const del = this.#db.prepare("DELETE FROM notification_queue WHERE id = ?");
+  delivered(ds: readonly Delivery[]): void {
+    for (const d of ds) this.#sent.set(d.id, targetKey(d));
+    // Bounded: due() reads past them.
+    if (this.#sent.size >= SENT_MAX) this.removeSent();
+  }
+
+  /** Whether delivered rows wait for their removal. */
+  get sentWaiting(): boolean {
+    return this.#sent.size > 0;
+  }
+
+  /** Removes the delivered rows now, in one transaction. */
+  removeSent(): void {
+    if (this.#sent.size === 0) return;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      for (const id of ids) del.run(id);
+      this.#deleteSent();
       this.#db.exec("COMMIT");
     } catch (e) {
       this.#db.exec("ROLLBACK");
       throw e;
     }
+    this.#sent.clear();
+  }
+
+  /** Deletes the delivered rows (inside the caller's transaction). */
+  #deleteSent(): void {
+    const del = this.#db.prepare("DELETE FROM notification_queue WHERE id = ?");
+    for (const id of this.#sent.keys()) del.run(id);
   }
 
   /** A failed attempt: tried again at `nextAt`. */
@@ -259,18 +303,20 @@ export class DeliveryQueue {
     );
   }
 
-  /** Pending and dead deliveries per target. */
+  /** Pending and dead deliveries per target (those delivered and not yet removed left out). */
   depths(): TargetDepth[] {
     const rows = this.#db.prepare(
       `SELECT target_ns, target, SUM(state = 'pending') AS pending, SUM(state = 'dead') AS dead
        FROM notification_queue GROUP BY target_ns, target ORDER BY target_ns, target`,
     ).all() as { target_ns: string; target: string; pending: number; dead: number }[];
+    const sent = new Map<string, number>();
+    for (const t of this.#sent.values()) sent.set(t, (sent.get(t) ?? 0) + 1);
     return rows.map((r) => ({
       targetNs: r.target_ns,
       target: r.target,
-      pending: Number(r.pending),
+      pending: Number(r.pending) - (sent.get(`${r.target_ns}/${r.target}`) ?? 0),
       dead: Number(r.dead),
-    }));
+    })).filter((d) => d.pending > 0 || d.dead > 0);
   }
 }
 

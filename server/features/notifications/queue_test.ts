@@ -184,3 +184,51 @@ Deno.test("rows queued under the previous schema keep their message, ids and sta
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("delivered rows are left out at once and removed by the next deliveries' transaction", () => {
+  const db = openDb(":memory:");
+  try {
+    const queue = new DeliveryQueue(db);
+    const item = (seq: string, time: number) => ({
+      change: {
+        seq,
+        time,
+        event: "ObjectCreated:Put",
+        ns: "",
+        bucket: "b",
+        key: seq,
+        versionId: null,
+      },
+      configId: "cfg",
+      ownerId: "O",
+      targetNs: "",
+      target: "hook",
+    });
+    const rows = () =>
+      (db.prepare("SELECT seq FROM notification_queue ORDER BY id").all() as {
+        seq: string;
+      }[]).map((r) => r.seq);
+    queue.enqueue([item("1", 10), item("2", 20)]);
+    const [first] = queue.due(100, 1);
+    queue.delivered([first]);
+    // Still a row, but neither due nor counted.
+    assertEquals(rows(), ["1", "2"]);
+    assertEquals(queue.due(100, 10).map((d) => d.change.seq), ["2"]);
+    assertEquals(queue.nextDueAt(), 20);
+    assertEquals(queue.depths(), [{ targetNs: "", target: "hook", pending: 1, dead: 0 }]);
+    // The next deliveries queued remove it in their transaction.
+    queue.enqueue([item("3", 30)]);
+    assertEquals(rows(), ["2", "3"]);
+    queue.delivered(queue.due(100, 10));
+    assertEquals([queue.nextDueAt(), queue.depths(), queue.sentWaiting], [null, [], true]);
+    // Or their own removal, when nothing is queued.
+    queue.removeSent();
+    assertEquals([rows(), queue.sentWaiting], [[], false]);
+    // Not many wait: past 64 they are removed at once.
+    queue.enqueue(Array.from({ length: 64 }, (_, i) => item(String(100 + i), 40)));
+    queue.delivered(queue.due(100, 64));
+    assertEquals([rows(), queue.sentWaiting], [[], false]);
+  } finally {
+    db.close();
+  }
+});

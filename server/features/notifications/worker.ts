@@ -30,6 +30,8 @@ const CONCURRENCY = 8;
 const BATCH = 64;
 /** The longest wait between passes when nothing is due. */
 const IDLE_MS = 60_000;
+/** How long delivered rows wait, when no deliveries are queued, before their own removal. */
+const REMOVE_AFTER_MS = 250;
 /** The reason `wake()` gives the wait it ends. */
 const WOKEN = "woken";
 
@@ -95,6 +97,7 @@ export class DeliveryWorker {
     this.#wait.abort();
     await this.#loop;
     await this.#pass;
+    this.#opts.queue.removeSent();
   }
 
   /** Ends the current wait: deliveries were queued or became due. */
@@ -106,26 +109,42 @@ export class DeliveryWorker {
   }
 
   async #run(): Promise<void> {
+    const { queue, clock } = this.#opts;
     while (!this.#stop.signal.aborted) {
       this.#again = false;
       try {
-        await this.deliverDue();
+        await this.#passAfter();
       } catch (e) {
         this.#opts.log.error("notification delivery pass failed", { error: String(e) });
       }
       if (this.#stop.signal.aborted) return;
       if (this.#again) continue;
-      const next = this.#opts.queue.nextDueAt();
-      const wait = next === null ? IDLE_MS : Math.min(IDLE_MS, next - this.#opts.clock.now());
+      const next = queue.nextDueAt();
+      let wait = next === null ? IDLE_MS : Math.min(IDLE_MS, next - clock.now());
       if (wait <= 0) continue;
+      // Delivered rows wait for the next deliveries queued, which remove them in their own
+      // transaction; when none come, they are removed after a short while.
+      const removing = queue.sentWaiting;
+      if (removing) wait = Math.min(wait, REMOVE_AFTER_MS);
       this.#wait = new AbortController();
       if (this.#again) continue;
       await this.#sleep(wait, AbortSignal.any([this.#wait.signal, this.#stop.signal]));
+      if (removing && !this.#again) queue.removeSent();
     }
   }
 
-  /** Delivers every delivery due now (one pass at a time: a second call waits for the first). */
-  deliverDue(): Promise<PassResult> {
+  /**
+   * Delivers every delivery due now, and removes the delivered rows (one pass at a time: a second
+   * call waits for the first).
+   */
+  async deliverDue(): Promise<PassResult> {
+    const res = await this.#passAfter();
+    this.#opts.queue.removeSent();
+    return res;
+  }
+
+  /** A pass, once the one running (if any) has ended. */
+  #passAfter(): Promise<PassResult> {
     const prev = this.#pass ?? Promise.resolve(null);
     const pass = prev.catch(() => null).then(() => this.#deliverDue());
     this.#pass = pass;
@@ -150,27 +169,27 @@ export class DeliveryWorker {
       const due = rows.filter((d) => !seen.has(d.id));
       if (due.length === 0) break;
       for (const d of due) seen.add(d.id);
-      const delivered: number[] = [];
+      const delivered: Delivery[] = [];
       for (let i = 0; i < due.length && !this.#stop.signal.aborted; i += CONCURRENCY) {
         await Promise.all(
           due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, targets, res, delivered)),
         );
       }
-      // Removed together once their POSTs have ended (a crash before sends them again): one
-      // transaction per rows read, not per group of POSTs.
-      queue.deliveredAll(delivered);
+      // Removed once their POSTs have ended (a crash before sends them again), with the next
+      // deliveries queued (queue.ts).
+      queue.delivered(delivered);
       // Fewer rows than asked for: every row due was read (later ones wake another pass).
       if (rows.length < BATCH) break;
     }
     return res;
   }
 
-  /** One attempt; a delivered row's id goes to `delivered`, for the caller to remove. */
+  /** One attempt; a delivered row goes to `delivered`, for the caller to have removed. */
   async #deliverOne(
     d: Delivery,
     targets: Map<string, Promise<OpenedTarget | null>>,
     res: PassResult,
-    delivered: number[],
+    delivered: Delivery[],
   ): Promise<void> {
     const { queue, clock } = this.#opts;
     const tenant = this.#tenantName(d.targetNs);
@@ -186,7 +205,7 @@ export class DeliveryWorker {
       : { ok: false, error: "the webhook target no longer exists" };
     if (this.#stop.signal.aborted && !result.ok) return;
     if (result.ok) {
-      delivered.push(d.id);
+      delivered.push(d);
       this.#metrics.delivered(tenant, d.target);
       res.delivered++;
       return;

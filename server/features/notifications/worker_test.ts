@@ -220,6 +220,8 @@ Deno.test("the background worker delivers what is queued and what was left by a 
     await delivered;
     await again.stop();
     assertEquals(r.got.length, 1);
+    // Its row removed, at the latest by the stop.
+    assertEquals(db.prepare("SELECT COUNT(*) AS n FROM notification_queue").get()?.n, 0);
   } finally {
     await r.close();
     db.close();
