@@ -38,6 +38,8 @@ export class NotificationFollower implements FeedFollower {
     const items: NewDelivery[] = [];
     // One batch often holds many changes of one bucket: its record and configuration once.
     const buckets = new Map<string, { bucket: BucketRecord; cfg: NotificationConfig } | null>();
+    // And each rule's target ARN parsed once.
+    const arns = new Map<string, ReturnType<typeof parseTargetArn>>();
     for (const c of changes) {
       let b = buckets.get(c.bucketId);
       if (b === undefined) {
@@ -46,7 +48,11 @@ export class NotificationFollower implements FeedFollower {
       }
       if (!b) continue;
       for (const rule of matchingRules(b.cfg, c.event, c.key)) {
-        const t = parseTargetArn(rule.arn, region);
+        let t = arns.get(rule.arn);
+        if (t === undefined) {
+          t = parseTargetArn(rule.arn, region);
+          arns.set(rule.arn, t);
+        }
         // Only the bucket's own namespace's targets, whatever a configuration names.
         if (!t || t.ns !== b.bucket.ns) continue;
         // The change itself: its message is built at delivery (decision 0024).
