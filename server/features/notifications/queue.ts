@@ -200,19 +200,16 @@ export class DeliveryQueue {
     return out;
   }
 
-  /** When the next pending delivery is due (null: none is pending). */
-  nextDueAt(): number | null {
-    if (this.#sent.size === 0) {
-      const r = this.#db.prepare(
-        "SELECT MIN(next_at) AS t FROM notification_queue WHERE state = 'pending'",
-      ).get() as { t: number | null };
-      return r.t;
-    }
-    const rows = this.#db.prepare(
-      `SELECT id, next_at FROM notification_queue WHERE state = 'pending'
-       ORDER BY next_at, id LIMIT ?`,
-    ).all(this.#sent.size + 1) as { id: number; next_at: number }[];
-    return rows.find((r) => !this.#sent.has(r.id))?.next_at ?? null;
+  /**
+   * When the next pending delivery is due, of those due after `after` (null: none). Rows
+   * delivered and not yet removed count: the worker asks after the time its pass ended at, which
+   * they were due before.
+   */
+  nextDueAt(after = Number.MIN_SAFE_INTEGER): number | null {
+    const r = this.#db.prepare(
+      "SELECT MIN(next_at) AS t FROM notification_queue WHERE state = 'pending' AND next_at > ?",
+    ).get(after) as { t: number | null };
+    return r.t;
   }
 
   /**

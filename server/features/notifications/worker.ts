@@ -76,7 +76,7 @@ export class DeliveryWorker {
   #wait = new AbortController();
   #loop: Promise<void> | null = null;
   /** The pass running now (passes never overlap). */
-  #pass: Promise<PassResult> | null = null;
+  #pass: Promise<{ res: PassResult; until: number }> | null = null;
   /** `wake()` came during a pass: the loop runs another at once. */
   #again = false;
 
@@ -112,14 +112,20 @@ export class DeliveryWorker {
     const { queue, clock } = this.#opts;
     while (!this.#stop.signal.aborted) {
       this.#again = false;
+      // Every row due at `until` was taken by the pass (those queued since woke it again):
+      // what comes next is a failure's retry, due later. Delivered rows waiting for their
+      // removal were due before; a cheap MIN(next_at) above `until` leaves them out.
+      let until: number;
       try {
-        await this.#passAfter();
+        until = (await this.#passAfter()).until;
       } catch (e) {
         this.#opts.log.error("notification delivery pass failed", { error: String(e) });
+        queue.removeSent();
+        until = Number.MIN_SAFE_INTEGER;
       }
       if (this.#stop.signal.aborted) return;
       if (this.#again) continue;
-      const next = queue.nextDueAt();
+      const next = queue.nextDueAt(until);
       let wait = next === null ? IDLE_MS : Math.min(IDLE_MS, next - clock.now());
       if (wait <= 0) continue;
       // Delivered rows wait for the next deliveries queued, which remove them in their own
@@ -138,20 +144,20 @@ export class DeliveryWorker {
    * call waits for the first).
    */
   async deliverDue(): Promise<PassResult> {
-    const res = await this.#passAfter();
+    const { res } = await this.#passAfter();
     this.#opts.queue.removeSent();
     return res;
   }
 
-  /** A pass, once the one running (if any) has ended. */
-  #passAfter(): Promise<PassResult> {
+  /** A pass, once the one running (if any) has ended; with the time it delivered what was due at. */
+  #passAfter(): Promise<{ res: PassResult; until: number }> {
     const prev = this.#pass ?? Promise.resolve(null);
     const pass = prev.catch(() => null).then(() => this.#deliverDue());
     this.#pass = pass;
     return pass;
   }
 
-  async #deliverDue(): Promise<PassResult> {
+  async #deliverDue(): Promise<{ res: PassResult; until: number }> {
     const res: PassResult = { delivered: 0, failed: 0, dead: 0 };
     const { queue, clock } = this.#opts;
     // A pass ends at the rows due when it started: a failure postponed is not taken again.
@@ -162,7 +168,7 @@ export class DeliveryWorker {
     const targets = new Map<string, Promise<OpenedTarget | null>>();
     while (!this.#stop.signal.aborted) {
       // MIN(next_at) first: reading rows costs ~1.5 µs per column even when none is due, and
-      // most passes (one per batch of changes queued) find their rows already sent.
+      // many passes (one per batch of changes queued) find their rows already taken.
       const next = queue.nextDueAt();
       if (next === null || next > until) break;
       const rows = queue.due(until, BATCH);
@@ -181,7 +187,7 @@ export class DeliveryWorker {
       // Fewer rows than asked for: every row due was read (later ones wake another pass).
       if (rows.length < BATCH) break;
     }
-    return res;
+    return { res, until };
   }
 
   /** One attempt; a delivered row goes to `delivered`, for the caller to have removed. */

@@ -6,10 +6,11 @@ import { SecretBox } from "../../iam/secrets.ts";
 import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectChange } from "../../storage/types.ts";
 import { NOTIFICATION_CONFIG, type NotificationConfig } from "./config.ts";
-import { Notifications } from "./mod.ts";
+import { Notifications, type NotificationsOptions } from "./mod.ts";
 import { signature } from "./worker.ts";
 import { TargetError } from "./targets.ts";
 import { NotificationMetrics } from "../metrics/recorders.ts";
+import type { Sleep } from "../integrity/scrubber.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = "us-east-1";
@@ -108,8 +109,8 @@ function setup() {
   return { db, n, advance: (ms: number) => (now += ms), clock, metrics };
 }
 
-/** The service started again over a database (a restart), with the real schedule. */
-function restarted(db: Db): Notifications {
+/** The service started again over a database (a restart), with the real schedule by default. */
+function restarted(db: Db, more: Partial<NotificationsOptions> = {}): Notifications {
   return new Notifications({
     db,
     box: new SecretBox(btoa("k".repeat(32))),
@@ -118,6 +119,7 @@ function restarted(db: Db): Notifications {
     log: quiet,
     region: REGION,
     outbound: { allowPrivate: true },
+    ...more,
   });
 }
 
@@ -443,5 +445,43 @@ Deno.test("a delivery queued under the previous schema is sent with its message 
   } finally {
     await r.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the background worker removes delivered rows when idle and sleeps until a retry is due", async () => {
+  const db = openDb(":memory:");
+  const r = receiver();
+  const waits: number[] = [];
+  // Time passes at once for the short wait of removals; the others last until a wake or the stop.
+  const sleep: Sleep = (ms, signal) => {
+    waits.push(ms);
+    if (ms <= 250 || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+  };
+  const n = restarted(db, { baseDelayMs: 1000, sleep });
+  const rows = () => db.prepare("SELECT COUNT(*) AS n FROM notification_queue").get()?.n;
+  /** Waits until the worker, after `act`, sleeps for `wait` (bounded). */
+  const settles = async (wait: number, act: () => Promise<void>) => {
+    const before = waits.length;
+    await act();
+    for (let i = 0; i < 500 && !(waits.length > before && waits.at(-1) === wait); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assertEquals(waits.at(-1), wait);
+  };
+  try {
+    await n.targets.create("", { name: "hook", url: r.url });
+    await settles(60_000, () => Promise.resolve(n.start()));
+    // Delivered; its row waits a short while for deliveries to remove it with, then goes alone.
+    await settles(60_000, () => n.follower.accept([change(1, "a.jpg", "ObjectCreated:Put")]));
+    assertEquals([r.got.length, rows(), waits.at(-2)], [1, 0, 250]);
+    r.setStatus(500);
+    // Failed: the next attempt is due after the first backoff, and the worker sleeps till then.
+    await settles(1000, () => n.follower.accept([change(2, "b.jpg", "ObjectCreated:Put")]));
+    assertEquals(n.depths(), [{ targetNs: "", target: "hook", pending: 1, dead: 0 }]);
+  } finally {
+    await n.stop();
+    await r.close();
+    db.close();
   }
 });
