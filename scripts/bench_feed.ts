@@ -13,6 +13,7 @@
  *
  * `deno task bench:feed [--rounds N] [--puts N] [--follower none|notifications]`
  */
+import process from "node:process";
 import { openTempStorage, quiet } from "../tests/_helpers/storage.ts";
 import type { BucketRecord } from "../server/storage/mod.ts";
 import { FeedDispatcher, setFollowing } from "../server/features/feed/dispatcher.ts";
@@ -76,10 +77,19 @@ async function setup(followed: boolean) {
       });
     }
     bucket = await setFollowing(s.backend, bucket, follower.name, true);
-    dispatcher = new FeedDispatcher(s.backend, [follower], quiet);
+    const inner = follower;
+    dispatcher = new FeedDispatcher(s.backend, [{
+      name: inner.name,
+      accept: async (changes) => {
+        await inner.accept(changes);
+        accepted += changes.length;
+      },
+    }], quiet);
     dispatcher.start();
   }
   let n = 0;
+  /** Changes the follower has accepted (the CPU and bytes of a round wait for them). */
+  let accepted = 0;
   const put = () =>
     s.backend.putObject(bucket, {
       key: `k${n++}`,
@@ -90,13 +100,22 @@ async function setup(followed: boolean) {
       ownerId: "o",
       origin: { event: "ObjectCreated:Put", requestId: "r", principalId: "p", sourceIp: "::1" },
     });
-  /** Seconds for `PUTS` PUTs, `conc` at a time. */
+  /**
+   * Seconds for `PUTS` PUTs, `conc` at a time; and the process's CPU (µs, every thread) and
+   * bytes written until the follower has accepted them: steadier than rates on a shared machine.
+   */
   const run = async (conc: number) => {
     const t0 = performance.now();
+    const c0 = cpuUs();
+    const w0 = writtenBytes();
     for (let i = 0; i < PUTS; i += conc) {
       await Promise.all(Array.from({ length: Math.min(conc, PUTS - i) }, put));
     }
-    return (performance.now() - t0) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
+    for (let i = 0; i < 5000 && dispatcher && accepted < n; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return { seconds, cpu: cpuUs() - c0, bytes: writtenBytes() - w0 };
   };
   const close = async () => {
     await dispatcher?.stop();
@@ -113,6 +132,21 @@ async function setup(followed: boolean) {
   return { run, close, dispatcher, queued };
 }
 
+/** The process's CPU time so far (µs, every thread). */
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Bytes the process has caused to be written to the disk (Linux `/proc`; 0 elsewhere). */
+function writtenBytes(): number {
+  try {
+    return Number(/write_bytes: (\d+)/.exec(Deno.readTextFileSync("/proc/self/io"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 console.log(
   `feed bench: ${ROUNDS} alternating rounds of ${PUTS} PUTs of 4 KiB per side; follower: ${
     FOLLOWER === "none" ? "keeps nothing" : "notifications (queued, not delivered)"
@@ -123,18 +157,29 @@ for (const conc of [1, 32]) {
   const followed = await setup(true);
   await plain.run(conc); // warm-up, untimed
   await followed.run(conc);
-  let tp = 0;
-  let tf = 0;
+  const p = { seconds: 0, cpu: 0, bytes: 0 };
+  const f = { seconds: 0, cpu: 0, bytes: 0 };
+  const add = (to: typeof p, x: typeof p) => {
+    to.seconds += x.seconds;
+    to.cpu += x.cpu;
+    to.bytes += x.bytes;
+  };
   for (let r = 0; r < ROUNDS; r++) {
     if (r % 2 === 0) {
-      tp += await plain.run(conc);
-      tf += await followed.run(conc);
+      add(p, await plain.run(conc));
+      add(f, await followed.run(conc));
     } else {
-      tf += await followed.run(conc);
-      tp += await plain.run(conc);
+      add(f, await followed.run(conc));
+      add(p, await plain.run(conc));
     }
   }
+  const tp = p.seconds;
+  const tf = f.seconds;
   const rate = (t: number) => (ROUNDS * PUTS / t).toFixed(0);
+  const per = (x: typeof p) =>
+    `${(x.cpu / ROUNDS / PUTS).toFixed(0)} µs CPU, ${
+      (x.bytes / ROUNDS / PUTS / 1024).toFixed(1)
+    } KiB written`;
   const c = followed.dispatcher!.counts;
   console.log(
     `${conc} at a time: not followed ${rate(tp)} PUT/s, followed ${rate(tf)} PUT/s, ` +
@@ -144,6 +189,7 @@ for (const conc of [1, 32]) {
         followed.queued() === null ? "" : `; ${followed.queued()} deliveries queued`
       })`,
   );
+  console.log(`  per PUT: not followed ${per(p)}; followed ${per(f)}`);
   await plain.close();
   await followed.close();
 }

@@ -386,6 +386,52 @@ CREATE INDEX replication_queue_ready ON replication_queue(state, next_at, id);
 CREATE INDEX replication_queue_key ON replication_queue(bucket_id, rule_id, key, id);
 `,
   },
+  {
+    version: 12,
+    name: "notification-queue-rows",
+    // A notification row holds the change's fields its message needs, not the message: the
+    // worker builds AWS's JSON at delivery (decision 0024). Rows queued before keep their message
+    // in `payload` (null in new rows). Plain INTEGER PRIMARY KEY instead of AUTOINCREMENT: no
+    // sqlite_sequence page rewritten by every insert's commit; an id can only be given again
+    // after every row above it is gone. The table is rebuilt (SQLite cannot drop NOT NULL) with
+    // its rows and ids.
+    sql: `
+CREATE TABLE notification_queue_v12 (
+  id INTEGER PRIMARY KEY,
+  seq TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  event TEXT NOT NULL,
+  target_ns TEXT NOT NULL,
+  target TEXT NOT NULL,
+  version_id TEXT,
+  size INTEGER,
+  etag TEXT,
+  principal TEXT,
+  source_ip TEXT,
+  request_id TEXT,
+  owner_id TEXT NOT NULL DEFAULT '',
+  payload TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+  created_at INTEGER NOT NULL,
+  UNIQUE (seq, config_id)
+);
+INSERT INTO notification_queue_v12
+  (id, seq, config_id, ns, bucket, key, event, target_ns, target, payload, attempts, next_at,
+   last_error, state, created_at)
+SELECT id, seq, config_id, ns, bucket, key, event, target_ns, target, payload, attempts, next_at,
+  last_error, state, created_at
+FROM notification_queue;
+DROP TABLE notification_queue;
+ALTER TABLE notification_queue_v12 RENAME TO notification_queue;
+CREATE INDEX notification_queue_due ON notification_queue(state, next_at);
+`,
+  },
 ];
 
 /** A history table of the metrics recorder: one row per time step and operation. */

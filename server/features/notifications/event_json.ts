@@ -2,7 +2,10 @@
  * The event message S3 sends to a destination (event structure version 2.1): one `Records[]`
  * entry per change, fields and their encodings as AWS writes them.
  */
-import type { ObjectChange } from "../../storage/types.ts";
+import type { Delivery, QueuedChange } from "./queue.ts";
+
+/** The delivery queue's event name of test messages. */
+export const TEST_EVENT = "s3:TestEvent";
 
 /** What the message says about the bucket and the server besides the change itself. */
 export interface EventContext {
@@ -57,13 +60,13 @@ export function sequencerOf(seq: string): string {
 }
 
 /** Who caused the change, as events name them (lifecycle: S3 itself, as AWS writes). */
-function principalOf(change: ObjectChange): string {
+function principalOf(change: QueuedChange): string {
   if (change.principalId) return change.principalId;
   return change.event.startsWith("LifecycleExpiration:") ? "s3.amazonaws.com" : "anonymous";
 }
 
 /** The event message of one change for one matching configuration. */
-export function eventMessage(change: ObjectChange, ctx: EventContext): EventMessage {
+export function eventMessage(change: QueuedChange, ctx: EventContext): EventMessage {
   const created = change.event.startsWith("ObjectCreated:");
   const object: EventRecord["s3"]["object"] = {
     key: encodeEventKey(change.key),
@@ -126,4 +129,22 @@ export function testEventMessage(
     // The host id is the request id here, as in x-amz-id-2.
     HostId: opts.requestId,
   };
+}
+
+/**
+ * The body POSTed for a queued delivery: its change's event message (or the save's test
+ * message), built now from the row; a row queued before rows held the change alone has its
+ * message already.
+ */
+export function deliveryBody(d: Delivery, region: string): string {
+  if (d.payload !== null) return d.payload;
+  const c = d.change;
+  if (c.event === TEST_EVENT) {
+    return JSON.stringify(
+      testEventMessage({ bucket: c.bucket, time: c.time, requestId: c.requestId ?? "" }),
+    );
+  }
+  return JSON.stringify(
+    eventMessage(c, { region, configurationId: d.configId, ownerId: d.ownerId }),
+  );
 }

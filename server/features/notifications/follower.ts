@@ -1,7 +1,8 @@
 /**
  * The change feed's "notifications" follower: each change of a bucket that follows it is matched
  * against the bucket's notification configuration, and every matching configuration queues one
- * delivery of AWS's event message to the target its ARN names. Queueing is idempotent by
+ * delivery to the target its ARN names: the change's fields, from which the worker builds AWS's
+ * event message when it sends it. Queueing is idempotent by
  * (feed seq, configuration Id), so a batch the dispatcher hands over again adds nothing.
  */
 import type { Backend } from "../../storage/mod.ts";
@@ -13,7 +14,6 @@ import {
   type NotificationConfig,
   NOTIFICATIONS_FOLLOWER,
 } from "./config.ts";
-import { eventMessage } from "./event_json.ts";
 import type { DeliveryQueue, NewDelivery } from "./queue.ts";
 import { parseTargetArn } from "./targets.ts";
 
@@ -38,6 +38,8 @@ export class NotificationFollower implements FeedFollower {
     const items: NewDelivery[] = [];
     // One batch often holds many changes of one bucket: its record and configuration once.
     const buckets = new Map<string, { bucket: BucketRecord; cfg: NotificationConfig } | null>();
+    // And each rule's target ARN parsed once.
+    const arns = new Map<string, ReturnType<typeof parseTargetArn>>();
     for (const c of changes) {
       let b = buckets.get(c.bucketId);
       if (b === undefined) {
@@ -46,25 +48,20 @@ export class NotificationFollower implements FeedFollower {
       }
       if (!b) continue;
       for (const rule of matchingRules(b.cfg, c.event, c.key)) {
-        const t = parseTargetArn(rule.arn, region);
+        let t = arns.get(rule.arn);
+        if (t === undefined) {
+          t = parseTargetArn(rule.arn, region);
+          arns.set(rule.arn, t);
+        }
         // Only the bucket's own namespace's targets, whatever a configuration names.
         if (!t || t.ns !== b.bucket.ns) continue;
-        const msg = eventMessage(c, {
-          region,
-          configurationId: rule.id,
-          ownerId: b.bucket.ownerId,
-        });
+        // The change itself: its message is built at delivery (decision 0024).
         items.push({
-          seq: c.seq,
+          change: c,
           configId: rule.id,
-          ns: c.ns,
-          bucket: c.bucket,
-          key: c.key,
-          event: c.event,
+          ownerId: b.bucket.ownerId,
           targetNs: t.ns,
           target: t.name,
-          payload: JSON.stringify(msg),
-          at: c.time,
         });
       }
     }

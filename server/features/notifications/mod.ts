@@ -21,7 +21,7 @@ import type { Sleep } from "../integrity/scrubber.ts";
 import { type Delivery, DeliveryQueue, type NewDelivery, type TargetDepth } from "./queue.ts";
 import { TargetError, type WebhookTarget, WebhookTargets } from "./targets.ts";
 import { NotificationFollower } from "./follower.ts";
-import { testEventMessage } from "./event_json.ts";
+import { TEST_EVENT, testEventMessage } from "./event_json.ts";
 import { parseTargetArn } from "./targets.ts";
 import type { DestinationKind } from "./config.ts";
 import { type AttemptResult, DeliveryWorker, type PassResult } from "./worker.ts";
@@ -62,8 +62,7 @@ export interface DeadLetter {
   queuedAt: number;
 }
 
-/** The delivery queue's event name of test messages. */
-export const TEST_EVENT = "s3:TestEvent";
+export { TEST_EVENT } from "./event_json.ts";
 
 export class Notifications {
   readonly targets: WebhookTargets;
@@ -88,6 +87,7 @@ export class Notifications {
       targets: this.targets,
       clock: opts.clock,
       log: opts.log,
+      region: opts.region,
       metrics: opts.metrics,
       tenantName: opts.tenantName,
       fetch: opts.fetch,
@@ -155,7 +155,6 @@ export class Notifications {
     };
     const before = new Set(previous.map((r) => targetOf(r.arn)));
     const now = this.#clock.now();
-    const payload = JSON.stringify(testEventMessage({ bucket: bucket.name, time: now, requestId }));
     const items: NewDelivery[] = [];
     const named = new Set<string>();
     for (const r of rules) {
@@ -164,16 +163,21 @@ export class Notifications {
       named.add(name);
       items.push({
         // Unique per request and target (the first rule naming it), as events are per change.
-        seq: `test:${requestId}`,
+        // The worker builds the test message from the save's bucket, time and request id.
+        change: {
+          seq: `test:${requestId}`,
+          time: now,
+          event: TEST_EVENT,
+          ns: bucket.ns,
+          bucket: bucket.name,
+          key: "",
+          versionId: null,
+          requestId,
+        },
         configId: r.id,
-        ns: bucket.ns,
-        bucket: bucket.name,
-        key: "",
-        event: TEST_EVENT,
+        ownerId: "",
         targetNs: bucket.ns,
         target: name,
-        payload,
-        at: now,
       });
     }
     const added = this.queue.enqueue(items);
@@ -216,14 +220,14 @@ export class Notifications {
 function deadLetterOf(d: Delivery): DeadLetter {
   return {
     id: d.id,
-    ns: d.ns,
-    bucket: d.bucket,
-    key: d.key,
-    event: d.event,
+    ns: d.change.ns,
+    bucket: d.change.bucket,
+    key: d.change.key,
+    event: d.change.event,
     configId: d.configId,
     target: { ns: d.targetNs, name: d.target },
     attempts: d.attempts,
     lastError: d.lastError,
-    queuedAt: d.at,
+    queuedAt: d.change.time,
   };
 }

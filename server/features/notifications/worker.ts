@@ -1,6 +1,6 @@
 /**
- * The delivery worker of event notifications: POSTs each due queued event message to its webhook
- * target (`Content-Type: application/json`). A 2xx answer delivers it; anything else (an error, a
+ * The delivery worker of event notifications: POSTs each due delivery's event message, built from
+ * its queued change (event_json.ts), to its webhook target (`Content-Type: application/json`). A 2xx answer delivers it; anything else (an error, a
  * timeout, a redirect, another status, a URL the endpoint check now refuses) postpones it with
  * exponential backoff, and after the last attempt it becomes a dead letter. The queue is SQLite,
  * so what was not delivered before a stop or a crash is delivered after the next start; an
@@ -15,6 +15,7 @@ import { type NotificationRecorder, UNRECORDED_NOTIFICATIONS } from "../metrics/
 import { realSleep, type Sleep } from "../integrity/scrubber.ts";
 import type { Delivery, DeliveryQueue } from "./queue.ts";
 import type { OpenedTarget, WebhookTargets } from "./targets.ts";
+import { deliveryBody } from "./event_json.ts";
 
 /** Attempts before a delivery becomes a dead letter. */
 export const MAX_ATTEMPTS = 12;
@@ -29,6 +30,10 @@ const CONCURRENCY = 8;
 const BATCH = 64;
 /** The longest wait between passes when nothing is due. */
 const IDLE_MS = 60_000;
+/** How long delivered rows wait, when no deliveries are queued, before their own removal. */
+const REMOVE_AFTER_MS = 250;
+/** The reason `wake()` gives the wait it ends. */
+const WOKEN = "woken";
 
 /** The delay before attempt `attempts + 1`, after `attempts` failed ones. */
 export function backoffMs(attempts: number, base = BASE_DELAY_MS, max = MAX_DELAY_MS): number {
@@ -43,6 +48,8 @@ export interface DeliveryWorkerOptions {
   targets: WebhookTargets;
   clock: Clock;
   log: Logger;
+  /** The region event messages name (`awsRegion`). */
+  region: string;
   metrics?: NotificationRecorder;
   /** The tenant name metrics show for a namespace ("" is `_global`). */
   tenantName?: (ns: string) => string;
@@ -69,7 +76,7 @@ export class DeliveryWorker {
   #wait = new AbortController();
   #loop: Promise<void> | null = null;
   /** The pass running now (passes never overlap). */
-  #pass: Promise<PassResult> | null = null;
+  #pass: Promise<{ res: PassResult; until: number }> | null = null;
   /** `wake()` came during a pass: the loop runs another at once. */
   #again = false;
 
@@ -90,75 +97,121 @@ export class DeliveryWorker {
     this.#wait.abort();
     await this.#loop;
     await this.#pass;
+    this.#opts.queue.removeSent();
   }
 
   /** Ends the current wait: deliveries were queued or became due. */
   wake(): void {
     this.#again = true;
-    this.#wait.abort();
+    // A reason of our own: abort() without one builds a DOMException (its stack trace too) at
+    // every wake, which is every batch of changes queued.
+    if (!this.#wait.signal.aborted) this.#wait.abort(WOKEN);
   }
 
   async #run(): Promise<void> {
+    const { queue, clock } = this.#opts;
     while (!this.#stop.signal.aborted) {
       this.#again = false;
+      // Every row due at `until` was taken by the pass (those queued since woke it again):
+      // what comes next is a failure's retry, due later. Delivered rows waiting for their
+      // removal were due before; a cheap MIN(next_at) above `until` leaves them out.
+      let until: number;
       try {
-        await this.deliverDue();
+        until = (await this.#passAfter()).until;
       } catch (e) {
         this.#opts.log.error("notification delivery pass failed", { error: String(e) });
+        queue.removeSent();
+        until = Number.MIN_SAFE_INTEGER;
       }
       if (this.#stop.signal.aborted) return;
       if (this.#again) continue;
-      const next = this.#opts.queue.nextDueAt();
-      const wait = next === null ? IDLE_MS : Math.min(IDLE_MS, next - this.#opts.clock.now());
+      const next = queue.nextDueAt(until);
+      let wait = next === null ? IDLE_MS : Math.min(IDLE_MS, next - clock.now());
       if (wait <= 0) continue;
+      // Delivered rows wait for the next deliveries queued, which remove them in their own
+      // transaction; when none come, they are removed after a short while.
+      const removing = queue.sentWaiting;
+      if (removing) wait = Math.min(wait, REMOVE_AFTER_MS);
       this.#wait = new AbortController();
       if (this.#again) continue;
       await this.#sleep(wait, AbortSignal.any([this.#wait.signal, this.#stop.signal]));
+      if (removing && !this.#again) queue.removeSent();
     }
   }
 
-  /** Delivers every delivery due now (one pass at a time: a second call waits for the first). */
-  deliverDue(): Promise<PassResult> {
+  /**
+   * Delivers every delivery due now, and removes the delivered rows (one pass at a time: a second
+   * call waits for the first).
+   */
+  async deliverDue(): Promise<PassResult> {
+    const { res } = await this.#passAfter();
+    this.#opts.queue.removeSent();
+    return res;
+  }
+
+  /** A pass, once the one running (if any) has ended; with the time it delivered what was due at. */
+  #passAfter(): Promise<{ res: PassResult; until: number }> {
     const prev = this.#pass ?? Promise.resolve(null);
     const pass = prev.catch(() => null).then(() => this.#deliverDue());
     this.#pass = pass;
     return pass;
   }
 
-  async #deliverDue(): Promise<PassResult> {
+  async #deliverDue(): Promise<{ res: PassResult; until: number }> {
     const res: PassResult = { delivered: 0, failed: 0, dead: 0 };
     const { queue, clock } = this.#opts;
     // A pass ends at the rows due when it started: a failure postponed is not taken again.
     const until = clock.now();
     // Each row once per pass: an attempt cut short by a stop leaves its row as it was.
     const seen = new Set<number>();
+    // Each target opened once per pass (its row read, its secrets unsealed).
+    const targets = new Map<string, Promise<OpenedTarget | null>>();
     while (!this.#stop.signal.aborted) {
-      const due = queue.due(until, BATCH).filter((d) => !seen.has(d.id));
+      // MIN(next_at) first: reading rows costs ~1.5 µs per column even when none is due, and
+      // many passes (one per batch of changes queued) find their rows already taken.
+      const next = queue.nextDueAt();
+      if (next === null || next > until) break;
+      const rows = queue.due(until, BATCH);
+      const due = rows.filter((d) => !seen.has(d.id));
       if (due.length === 0) break;
       for (const d of due) seen.add(d.id);
+      const delivered: Delivery[] = [];
       for (let i = 0; i < due.length && !this.#stop.signal.aborted; i += CONCURRENCY) {
-        const delivered: number[] = [];
         await Promise.all(
-          due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, res, delivered)),
+          due.slice(i, i + CONCURRENCY).map((d) => this.#deliverOne(d, targets, res, delivered)),
         );
-        // Removed together, once the group's POSTs have ended (a crash before sends them again).
-        queue.deliveredAll(delivered);
       }
+      // Removed once their POSTs have ended (a crash before sends them again), with the next
+      // deliveries queued (queue.ts).
+      queue.delivered(delivered);
+      // Fewer rows than asked for: every row due was read (later ones wake another pass).
+      if (rows.length < BATCH) break;
     }
-    return res;
+    return { res, until };
   }
 
-  /** One attempt; a delivered row's id goes to `delivered`, for the caller to remove. */
-  async #deliverOne(d: Delivery, res: PassResult, delivered: number[]): Promise<void> {
-    const { queue, targets, clock } = this.#opts;
+  /** One attempt; a delivered row goes to `delivered`, for the caller to have removed. */
+  async #deliverOne(
+    d: Delivery,
+    targets: Map<string, Promise<OpenedTarget | null>>,
+    res: PassResult,
+    delivered: Delivery[],
+  ): Promise<void> {
+    const { queue, clock } = this.#opts;
     const tenant = this.#tenantName(d.targetNs);
-    const target = await targets.open(d.targetNs, d.target);
+    const name = `${d.targetNs}/${d.target}`;
+    let opening = targets.get(name);
+    if (!opening) {
+      opening = this.#opts.targets.open(d.targetNs, d.target);
+      targets.set(name, opening);
+    }
+    const target = await opening;
     const result: AttemptResult = target
-      ? await this.post(target, d.payload, d.event)
+      ? await this.post(target, deliveryBody(d, this.#opts.region), d.change.event)
       : { ok: false, error: "the webhook target no longer exists" };
     if (this.#stop.signal.aborted && !result.ok) return;
     if (result.ok) {
-      delivered.push(d.id);
+      delivered.push(d);
       this.#metrics.delivered(tenant, d.target);
       res.delivered++;
       return;
@@ -176,8 +229,8 @@ export class DeliveryWorker {
       res.dead++;
       this.#opts.log.warn("event notification moved to the dead-letter list", {
         target: `${d.targetNs || "global"}/${d.target}`,
-        bucket: d.bucket,
-        key: d.key,
+        bucket: d.change.bucket,
+        key: d.change.key,
         error: result.error,
       });
     }

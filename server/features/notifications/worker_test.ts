@@ -1,13 +1,16 @@
 import { assert, assertEquals } from "../../../tests/_helpers/assert.ts";
-import { openDb } from "../../db/mod.ts";
+import { type Db, openDb } from "../../db/mod.ts";
+import { MIGRATIONS } from "../../db/migrations.ts";
+import { deliveryBody, eventMessage, testEventMessage } from "./event_json.ts";
 import { SecretBox } from "../../iam/secrets.ts";
 import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectChange } from "../../storage/types.ts";
 import { NOTIFICATION_CONFIG, type NotificationConfig } from "./config.ts";
-import { Notifications } from "./mod.ts";
+import { Notifications, type NotificationsOptions } from "./mod.ts";
 import { signature } from "./worker.ts";
 import { TargetError } from "./targets.ts";
 import { NotificationMetrics } from "../metrics/recorders.ts";
+import type { Sleep } from "../integrity/scrubber.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const REGION = "us-east-1";
@@ -106,6 +109,20 @@ function setup() {
   return { db, n, advance: (ms: number) => (now += ms), clock, metrics };
 }
 
+/** The service started again over a database (a restart), with the real schedule by default. */
+function restarted(db: Db, more: Partial<NotificationsOptions> = {}): Notifications {
+  return new Notifications({
+    db,
+    box: new SecretBox(btoa("k".repeat(32))),
+    storage,
+    clock: { now: () => 5_000_000 },
+    log: quiet,
+    region: REGION,
+    outbound: { allowPrivate: true },
+    ...more,
+  });
+}
+
 Deno.test("the follower queues one delivery per matching configuration, once per seq", async () => {
   const { db, n } = setup();
   const r = receiver();
@@ -192,15 +209,7 @@ Deno.test("the background worker delivers what is queued and what was left by a 
     await n.targets.create("", { name: "hook", url: r.url });
     await n.follower.accept([change(1, "a.jpg", "ObjectCreated:Put")]);
     // A second service over the same database (a restart) delivers what the first left.
-    const again = new Notifications({
-      db,
-      box: new SecretBox(btoa("k".repeat(32))),
-      storage,
-      clock: { now: () => 5_000_000 },
-      log: quiet,
-      region: REGION,
-      outbound: { allowPrivate: true },
-    });
+    const again = restarted(db);
     const delivered = new Promise<void>((resolve) => {
       const t = setInterval(() => {
         if (again.depths().length === 0) {
@@ -213,6 +222,8 @@ Deno.test("the background worker delivers what is queued and what was left by a 
     await delivered;
     await again.stop();
     assertEquals(r.got.length, 1);
+    // Its row removed, at the latest by the stop.
+    assertEquals(db.prepare("SELECT COUNT(*) AS n FROM notification_queue").get()?.n, 0);
   } finally {
     await r.close();
     db.close();
@@ -375,6 +386,101 @@ Deno.test("test messages of a save: once per newly named target of the bucket's 
     assertEquals(bodies[0].Service, "Amazon S3");
     assertEquals(bodies[0].Time, new Date(5_000_000).toISOString());
   } finally {
+    await r.close();
+    db.close();
+  }
+});
+
+Deno.test("a save's test message is built at delivery byte for byte as it was queued before", async () => {
+  const { db, n } = setup();
+  const r = receiver();
+  try {
+    await n.targets.create("", { name: "hook", url: r.url });
+    const rules = [{ id: "a", arn: `arn:maxiofs:sqs:${REGION}:global:hook` }];
+    assertEquals(n.queueTestEvents(bucket, rules, [], "REQ9"), 1);
+    // What queueTestEvents stored as the row's payload before rows held the change alone.
+    const before = JSON.stringify(
+      testEventMessage({ bucket: bucket.name, time: 5_000_000, requestId: "REQ9" }),
+    );
+    const [d] = n.queue.due(5_000_000, 10);
+    assertEquals([d.payload, deliveryBody(d, REGION)], [null, before]);
+    assertEquals(await n.deliverDue(), { delivered: 1, failed: 0, dead: 0 });
+    assertEquals(JSON.stringify(r.got[0].body), before);
+  } finally {
+    await r.close();
+    db.close();
+  }
+});
+
+Deno.test("a delivery queued under the previous schema is sent with its message after migrating", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "maxiofs-nq-" });
+  const path = `${dir}/maxiofs.db`;
+  const r = receiver();
+  try {
+    const old = openDb(path, { migrations: MIGRATIONS.filter((m) => m.version < 12) });
+    // The message as the previous follower queued it, through the previous queue's INSERT.
+    const c = change(1, "a.jpg", "ObjectCreated:Put");
+    const payload = JSON.stringify(
+      eventMessage(c, { region: REGION, configurationId: "jpgs", ownerId: "OLD-OWNER" }),
+    );
+    old.prepare(
+      `INSERT OR IGNORE INTO notification_queue
+         (seq, config_id, ns, bucket, key, event, target_ns, target, payload, attempts, next_at,
+          state, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)`,
+    ).run(c.seq, "jpgs", "", c.bucket, c.key, c.event, "", "hook", payload, c.time, c.time);
+    old.close();
+    const db = openDb(path);
+    try {
+      const n = restarted(db);
+      await n.targets.create("", { name: "hook", url: r.url });
+      // The dispatcher hands the change over again after the restart: not queued twice.
+      await n.follower.accept([c]);
+      assertEquals(await n.deliverDue(), { delivered: 1, failed: 0, dead: 0 });
+      assertEquals(JSON.stringify(r.got[0].body), payload);
+      assertEquals(n.depths(), []);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await r.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the background worker removes delivered rows when idle and sleeps until a retry is due", async () => {
+  const db = openDb(":memory:");
+  const r = receiver();
+  const waits: number[] = [];
+  // Time passes at once for the short wait of removals; the others last until a wake or the stop.
+  const sleep: Sleep = (ms, signal) => {
+    waits.push(ms);
+    if (ms <= 250 || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+  };
+  const n = restarted(db, { baseDelayMs: 1000, sleep });
+  const rows = () => db.prepare("SELECT COUNT(*) AS n FROM notification_queue").get()?.n;
+  /** Waits until the worker, after `act`, sleeps for `wait` (bounded: ~5 s on a busy machine). */
+  const settles = async (wait: number, act: () => Promise<void>) => {
+    const before = waits.length;
+    await act();
+    for (let i = 0; i < 2500 && !(waits.length > before && waits.at(-1) === wait); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assertEquals(waits.at(-1), wait);
+  };
+  try {
+    await n.targets.create("", { name: "hook", url: r.url });
+    await settles(60_000, () => Promise.resolve(n.start()));
+    // Delivered; its row waits a short while for deliveries to remove it with, then goes alone.
+    await settles(60_000, () => n.follower.accept([change(1, "a.jpg", "ObjectCreated:Put")]));
+    assertEquals([r.got.length, rows(), waits.at(-2)], [1, 0, 250]);
+    r.setStatus(500);
+    // Failed: the next attempt is due after the first backoff, and the worker sleeps till then.
+    await settles(1000, () => n.follower.accept([change(2, "b.jpg", "ObjectCreated:Put")]));
+    assertEquals(n.depths(), [{ targetNs: "", target: "hook", pending: 1, dead: 0 }]);
+  } finally {
+    await n.stop();
     await r.close();
     db.close();
   }
