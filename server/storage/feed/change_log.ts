@@ -37,6 +37,8 @@ export interface ChangeFacts {
   size?: number;
   etag?: string;
   deleteMarker?: boolean;
+  /** The version this write made was marked replication PENDING (its record says so). */
+  replicationPending?: boolean;
 }
 
 /** What the log knows of the feed when the store opens (`loadFeedState`). */
@@ -238,7 +240,8 @@ const EVENT_INDEX = new Map(EVENTS.map((e, i) => [e, i]));
  * byte of it is in the object's commit: a 4 KiB PUT into a followed bucket lost ~7% of its rate
  * with the object form at one client, ~20% at 32).
  * [time, bucketId, ns, bucket, key, versionId, event, size, etag, flags, principalId, sourceIp,
- * requestId]; flags: 1 delete marker, 2 replica.
+ * requestId]; flags: 1 delete marker, 2 replica, 4 marked replication PENDING, 8 whether it was
+ * marked is known (changes written before flag 4 existed leave it unknown).
  */
 type StoredChange = [
   number,
@@ -272,7 +275,8 @@ function encodeChange(
     EVENT_INDEX.get(origin.event) ?? 0,
     facts.size ?? null,
     facts.etag ?? null,
-    (facts.deleteMarker ? 1 : 0) | (origin.replica ? 2 : 0),
+    (facts.deleteMarker ? 1 : 0) | (origin.replica ? 2 : 0) |
+    (facts.replicationPending === undefined ? 0 : facts.replicationPending ? 12 : 8),
     origin.principalId ?? null,
     origin.sourceIp ?? null,
     origin.requestId ?? null,
@@ -302,6 +306,7 @@ function decodeChange(seq: bigint, v: StoredChange): ObjectChange {
   if (etag !== null) c.etag = etag;
   if (flags & 1) c.deleteMarker = true;
   if (flags & 2) c.replica = true;
+  if (flags & 8) c.replicationPending = (flags & 4) !== 0;
   if (who !== null) c.principalId = who;
   if (ip !== null) c.sourceIp = ip;
   if (req !== null) c.requestId = req;

@@ -28,11 +28,14 @@ Deno.test("change log: writes merged into one commit share one entry", async () 
     const b = await followed(s, "merged");
     // Started in one tick: the first commits alone, the others wait and are merged.
     await Promise.all(["a", "b", "c", "d", "e"].map((k) => putText(s, b, k, k)));
+    // Usually [1, 4]; on a loaded machine a write may reach the committer a commit later.
     const stored = await entries(s);
-    assertEquals(stored.length, 2);
-    assertEquals(stored.map((e) => e.length), [1, 4]);
+    assert(stored.length < 5, `${stored.length} entries: nothing merged`);
+    assertEquals(stored.reduce((n, e) => n + e.length, 0), 5);
     const got = await s.core.feed.read(100);
     assertEquals(got.map((c) => c.key).sort(), ["a", "b", "c", "d", "e"]);
+    // A PUT says whether it marked its version replication PENDING (here: no rule, no).
+    assertEquals(got.map((c) => c.replicationPending), [false, false, false, false, false]);
     const seqs = got.map((c) => BigInt(c.seq));
     assert(seqs.every((x, i) => i === 0 || x > seqs[i - 1]));
     assertEquals(s.core.feed.depth(), 5);
@@ -66,6 +69,7 @@ Deno.test("change log: a large commit is split into entries under the value limi
     assertEquals(stored.reduce((n, e) => n + e.length, 0), 200);
     const got = await s.core.feed.read(1000);
     assertEquals(got.map((c) => c.key), Array.from({ length: 200 }, (_, i) => `${long}${i}`));
+    assertEquals(got[0].replicationPending, undefined, "not said by the writer");
   } finally {
     await opened.close();
   }
@@ -95,6 +99,8 @@ Deno.test("change log: an entry of one change (the earlier form) still reads", a
     assertEquals(got.map((c) => [c.event, c.bucket, c.key, c.size]), [
       ["ObjectCreated:Put", "old", "k", 1],
     ]);
+    // Written before changes said whether the version was marked PENDING: unknown.
+    assertEquals(got[0].replicationPending, undefined);
     await s.core.feed.remove(got);
     assertEquals(await entries(s), []);
   } finally {

@@ -56,6 +56,11 @@ export interface ObjectChange extends ChangeOrigin {
    * BigInt or by length then text). AWS's `sequencer` can be derived from it.
    */
   seq: string;
+  /**
+   * Whether the write marked the version replication PENDING; absent when unknown (a change
+   * written before the feed said so), and for changes that make no version.
+   */
+  replicationPending?: boolean;
   /** Commit time (ms since the epoch, the storage clock). */
   time: number;
   bucketId: string;

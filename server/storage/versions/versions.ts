@@ -456,6 +456,7 @@ export async function publishVersion(
       versionId: rec.versionId,
       size: rec.size,
       etag: rec.etag,
+      replicationPending: rec.replication === "PENDING",
     });
     let res: Deno.KvCommitResult | Deno.KvCommitError;
     try {
