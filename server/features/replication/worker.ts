@@ -224,28 +224,37 @@ export class ReplicationWorker {
       this.#o.onTask?.(t, dead ? "dead" : "retry", 0);
       return;
     }
-    // A superseded version keeps its status: this task did not copy it.
-    if (bytes === SUPERSEDED) return;
-    this.#settleSoon(t, bytes === DROPPED ? "dropped" : null);
+    // A superseded version keeps its status: this task did not copy it (its row is removed with
+    // the next settle all the same).
+    this.#settleSoon(
+      bytes === SUPERSEDED ? null : { t, outcome: bytes === DROPPED ? "dropped" : null },
+    );
   }
 
   /**
    * Settles the status of a finished task's version a moment later, with those of the tasks that
    * end meanwhile: their status writes go to the group committer together and share one KV
-   * commit (one commit per copy, each synced, took about as long as the PUT it followed).
+   * commit (one commit per copy, each synced, took about as long as the PUT it followed), and
+   * their rows leave the queue in one delete.
    */
-  #settleSoon(t: Task, outcome: "dropped" | null): void {
-    this.#toSettle.push({ t, outcome });
+  #settleSoon(task: { t: Task; outcome: "dropped" | null } | null): void {
+    if (task) this.#toSettle.push(task);
     this.#settling ??= new Promise<void>((r) => setTimeout(r, SETTLE_GATHER_MS)).then(() =>
       this.#settleAll()
     );
   }
 
-  /** Settles every finished task's status now. */
+  /** Removes the finished tasks' rows from the queue and settles their statuses now. */
   async #settleAll(): Promise<void> {
     const tasks = this.#toSettle;
     this.#toSettle = [];
     this.#settling = null;
+    try {
+      this.#o.queue.removeFinished();
+    } catch (e) {
+      // Hidden still, they are removed by the next settle (or copied again after a restart).
+      this.#o.log.error("replication queue update failed", { error: String(e) });
+    }
     await Promise.all(tasks.map(async ({ t, outcome }) => {
       try {
         await this.#settle(t, outcome);
