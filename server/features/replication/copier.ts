@@ -23,6 +23,16 @@ import type { ObjectRecord } from "../../storage/types.ts";
 import type { OpenBytes } from "../../storage/types.ts";
 import { REPLICA_HEADER } from "../../s3/ops/replication.ts";
 import { isS3Error } from "../../s3/errors.ts";
+import type { LeanSender } from "./lean_sender.ts";
+
+/**
+ * How a copy reaches its destination: the SDK's client (multipart uploads of large versions,
+ * metadata-only changes, listings), and the lean sender of small requests when there is one.
+ */
+export interface Sender {
+  client: S3Client;
+  lean?: LeanSender;
+}
 
 export const PART_SIZE = 8 * 1024 * 1024;
 /** Parts of one object in flight at once. */
@@ -107,6 +117,12 @@ export function putParams(
   return p;
 }
 
+/** Whether a destination's error code is one a retry soon will not mend (credentials, bucket). */
+export function isPermanentCode(code: string | null): boolean {
+  return code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" ||
+    code === "NoSuchBucket" || code === "AccessDenied";
+}
+
 /** Turns an SDK error into a CopyError (credentials and missing buckets are not retried soon). */
 export function copyError(e: unknown): CopyError {
   if (e instanceof CopyError) return e;
@@ -114,8 +130,7 @@ export function copyError(e: unknown): CopyError {
   if (isS3Error(e)) return new CopyError(`source: ${e.code}: ${e.message}`, e.code, true);
   const err = e as { name?: string; Code?: string; message?: string; $metadata?: unknown };
   const code = err.Code ?? (err.$metadata ? err.name ?? null : null);
-  const permanent = code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" ||
-    code === "NoSuchBucket" || code === "AccessDenied";
+  const permanent = isPermanentCode(code);
   const what = code ? `${code}: ${err.message ?? ""}` : String(err.message ?? e);
   return new CopyError(what.slice(0, 500), code, permanent);
 }
@@ -125,15 +140,17 @@ export function copyError(e: unknown): CopyError {
  * policy keeps it). A missing key is not newer.
  */
 export async function destinationIsNewer(
-  client: S3Client,
+  { client, lean }: Sender,
   dest: Destination,
   key: string,
   sourceTime: number,
 ): Promise<boolean> {
+  // HTTP dates have whole seconds: the source's time is compared at that precision.
+  const source = Math.floor(sourceTime / 1000) * 1000;
+  if (lean) return ((await lean.lastModified(key)) ?? 0) > source;
   try {
     const h = await client.send(new HeadObjectCommand({ Bucket: dest.bucket, Key: key }));
-    // HTTP dates have whole seconds: the source's time is compared at that precision.
-    return (h.LastModified?.getTime() ?? 0) > Math.floor(sourceTime / 1000) * 1000;
+    return (h.LastModified?.getTime() ?? 0) > source;
   } catch (e) {
     const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404) return false;
@@ -143,7 +160,7 @@ export async function destinationIsNewer(
 
 /** Uploads a version's bytes and metadata to the destination. */
 export async function copyObject(
-  client: S3Client,
+  sender: Sender,
   dest: Destination,
   rec: ObjectRecord,
   open: OpenBytes,
@@ -152,12 +169,12 @@ export async function copyObject(
 ): Promise<void> {
   const hasLock = rec.retention !== undefined || rec.legalHold !== undefined;
   try {
-    await upload(client, dest, rec, open, storageClass, hasLock, signal);
+    await upload(sender, dest, rec, open, storageClass, hasLock, signal);
   } catch (e) {
     const err = copyError(e);
     // A destination without Object Lock refuses lock fields: the object is copied without them.
     if (hasLock && (err.code === "InvalidRequest" || err.code === "InvalidArgument")) {
-      await upload(client, dest, rec, open, storageClass, false, signal).catch((e2) => {
+      await upload(sender, dest, rec, open, storageClass, false, signal).catch((e2) => {
         throw copyError(e2);
       });
       return;
@@ -167,7 +184,7 @@ export async function copyObject(
 }
 
 async function upload(
-  client: S3Client,
+  { client, lean }: Sender,
   dest: Destination,
   rec: ObjectRecord,
   open: OpenBytes,
@@ -176,6 +193,12 @@ async function upload(
   signal?: AbortSignal,
 ): Promise<void> {
   const params = putParams(dest, rec, storageClass, withLock);
+  // One request (what lib-storage sends for a body within a part) without the SDK's stack; the
+  // version is read whole (at most a part, the bound lib-storage buffers too).
+  if (lean && rec.size <= PART_SIZE && lean.canSend(params)) {
+    const bytes = rec.size === 0 ? new Uint8Array(0) : await new Response(await open()).bytes();
+    return await lean.putObject(params, bytes, signal);
+  }
   const body = rec.size === 0 ? new Uint8Array(0) : await open();
   const up = new Upload({
     client,
@@ -190,10 +213,11 @@ async function upload(
 
 /** Replicates a delete marker: a DeleteObject of the key at the destination. */
 export async function deleteAtDestination(
-  client: S3Client,
+  { client, lean }: Sender,
   dest: Destination,
   key: string,
 ): Promise<void> {
+  if (lean) return await lean.deleteObject(key);
   try {
     await client.send(new DeleteObjectCommand({ Bucket: dest.bucket, Key: key }));
   } catch (e) {

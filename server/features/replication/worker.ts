@@ -4,7 +4,6 @@
  * source version's status becomes COMPLETED once no other rule still has it queued), or a retry
  * after an exponential backoff, or the dead-letter list after `maxAttempts` (status FAILED).
  */
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { Backend } from "../../storage/mod.ts";
 import type { BucketRecord, ObjectRecord, ReplicationStatus } from "../../storage/types.ts";
 import type { Clock } from "../../clock.ts";
@@ -19,7 +18,9 @@ import {
   deleteAtDestination,
   destinationClient,
   destinationIsNewer,
+  type Sender,
 } from "./copier.ts";
+import { LeanSender } from "./lean_sender.ts";
 import { copyMetadata } from "./metadata.ts";
 
 export interface WorkerOptions {
@@ -61,8 +62,8 @@ export class ReplicationWorker {
   /** Keys (`taskKey`) with a task in flight. */
   readonly #busy = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
-  /** Clients per destination (`ns/name@updatedAt`): a changed destination gets a new one. */
-  readonly #clients = new Map<string, S3Client>();
+  /** Senders per destination (`ns/name@updatedAt`): a changed destination gets a new one. */
+  readonly #clients = new Map<string, Sender>();
   readonly #stop = new AbortController();
   /** Finished tasks whose source status is still to be settled (`#settleSoon`). */
   #toSettle: { t: Task; outcome: "dropped" | null }[] = [];
@@ -90,7 +91,7 @@ export class ReplicationWorker {
     await this.#loop;
     await Promise.allSettled(this.#inFlight);
     await this.#settleAll();
-    for (const c of this.#clients.values()) c.destroy();
+    for (const c of this.#clients.values()) c.client.destroy();
     this.#clients.clear();
   }
 
@@ -290,9 +291,10 @@ export class ReplicationWorker {
     const opened = await destinations.openCredentials(t.ns, t.destination);
     if (!opened) throw new Error(`destination "${t.destination}" is not registered`);
     await destinations.checkBeforeConnect(opened.dest);
-    const client = this.#client(opened.dest, opened.secretKey);
+    const sender = this.#client(opened.dest, opened.secretKey);
+    const client = sender.client;
     if (t.op === "marker") {
-      await deleteAtDestination(client, opened.dest, t.key);
+      await deleteAtDestination(sender, opened.dest, t.key);
       return 0;
     }
     let size = 0;
@@ -300,7 +302,7 @@ export class ReplicationWorker {
       await storage.readObject(bucket, t.key, t.versionId, async (rec, open) => {
         if (rec.deleteMarker) return;
         const keep = opened.dest.conflict === "newer" &&
-          await destinationIsNewer(client, opened.dest, rec.key, rec.lastModified);
+          await destinationIsNewer(sender, opened.dest, rec.key, rec.lastModified);
         if (keep) return; // last writer wins: the destination's newer object stays
         // Only the metadata changed: copied alone while the destination holds the object (else
         // the whole version is copied, which carries it).
@@ -315,7 +317,7 @@ export class ReplicationWorker {
           );
         }
         size = rec.size;
-        await copyObject(client, opened.dest, rec, open, rule.storageClass, this.#stop.signal);
+        await copyObject(sender, opened.dest, rec, open, rule.storageClass, this.#stop.signal);
       });
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -409,17 +411,17 @@ export class ReplicationWorker {
     }
   }
 
-  #client(dest: Destination, secret: string): S3Client {
+  #client(dest: Destination, secret: string): Sender {
     const id = `${dest.ns}/${dest.name}@${dest.updatedAt}`;
     let c = this.#clients.get(id);
     if (!c) {
       for (const [k, old] of this.#clients) {
         if (k.startsWith(`${dest.ns}/${dest.name}@`)) {
-          old.destroy();
+          old.client.destroy();
           this.#clients.delete(k);
         }
       }
-      c = destinationClient(dest, secret);
+      c = { client: destinationClient(dest, secret), lean: new LeanSender(dest, secret) };
       this.#clients.set(id, c);
     }
     return c;
