@@ -17,10 +17,8 @@ import {
   checksumHeaderName,
   digestOf,
   newChecksumHasher,
-  newSha256,
   toBase64,
-  toHex,
-} from "../../storage/objects/hashing.ts";
+} from "../../storage/mod.ts";
 import { CopyError, isPermanentCode } from "./copier.ts";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
@@ -135,7 +133,7 @@ export class LeanSender {
       headers["x-amz-sdk-checksum-algorithm"] = alg;
       headers[checksumHeaderName(alg)] = toBase64(digestOf(newChecksumHasher(alg), body));
     }
-    headers["x-amz-content-sha256"] = toHex(digestOf(newSha256(), body));
+    headers["x-amz-content-sha256"] = createHash("sha256").update(body).digest("hex");
     await this.#send("PUT", p.Key ?? "", "PutObject", headers, body, signal);
   }
 
