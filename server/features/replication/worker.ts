@@ -240,9 +240,12 @@ export class ReplicationWorker {
    */
   #settleSoon(task: { t: Task; outcome: "dropped" | null } | null): void {
     if (task) this.#toSettle.push(task);
-    this.#settling ??= new Promise<void>((r) => setTimeout(r, SETTLE_GATHER_MS)).then(() =>
-      this.#settleAll()
-    );
+    if (this.#settling) return;
+    // Run only if no other settle (stop's, drain's) took its tasks meanwhile: after `stop` the
+    // queue's database may be closed.
+    const settling: Promise<void> = new Promise<void>((r) => setTimeout(r, SETTLE_GATHER_MS))
+      .then(() => this.#settling === settling ? this.#settleAll() : undefined);
+    this.#settling = settling;
   }
 
   /** Removes the finished tasks' rows from the queue and settles their statuses now. */
