@@ -12,6 +12,8 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import type { Destination } from "./destinations.ts";
 import { REPLICA_HEADER } from "../../s3/ops/replication.ts";
+import { uriEncode } from "../../s3/auth/sigv4.ts";
+import { childText, parseXml, type XmlNode } from "../../s3/xml.ts";
 import {
   type ChecksumAlgorithm,
   checksumHeaderName,
@@ -49,14 +51,6 @@ class NodeSha256 {
   reset(): void {
     this.#h = this.#fresh();
   }
-}
-
-/** encodeURIComponent with the characters S3's SDKs also escape in paths (`!'()*`). */
-function encodeSegment(s: string): string {
-  return encodeURIComponent(s).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 }
 
 /** A bucket name the SDK addresses as a virtual host (else it falls back to the path style). */
@@ -160,11 +154,12 @@ export class LeanSender {
   ): Promise<Response | null> {
     const base = this.#base;
     const prefix = base.pathname.replace(/\/+$/, "");
-    const keyPath = key.split("/").map(encodeSegment).join("/");
+    // RFC 3986 as the SDKs encode paths (unreserved characters and `/` kept).
+    const keyPath = uriEncode(key, true);
     const host = this.#virtualHost ? `${this.dest.bucket}.${base.host}` : base.host;
     const path = this.#virtualHost
       ? `${prefix}/${keyPath}`
-      : `${prefix}/${encodeSegment(this.dest.bucket)}/${keyPath}`;
+      : `${prefix}/${uriEncode(this.dest.bucket)}/${keyPath}`;
     headers["x-amz-content-sha256"] ??=
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     headers[REPLICA_HEADER] = "true";
@@ -206,17 +201,18 @@ export class LeanSender {
  * `<Code>`, else the status's name the SDK gives an answer without one.
  */
 export function responseError(status: number, xml: string): CopyError {
-  const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ??
+  let doc: XmlNode | null = null;
+  try {
+    doc = parseXml(xml);
+  } catch {
+    // Not XML (a proxy's page, an empty HEAD answer): the status names the error.
+  }
+  const code = (doc && childText(doc, "Code")) ||
     (status === 404 ? "NotFound" : status === 403 ? "Forbidden" : "UnknownError");
-  const message = unescapeXml(/<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? "");
+  const message = (doc && childText(doc, "Message")) ?? "";
   return new CopyError(
     `${code}: ${message}`.slice(0, 500),
     code,
     isPermanentCode(code),
   );
-}
-
-function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
 }

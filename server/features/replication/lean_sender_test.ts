@@ -22,7 +22,7 @@ import {
   destinationIsNewer,
   type Sender,
 } from "./copier.ts";
-import { LeanSender } from "./lean_sender.ts";
+import { LeanSender, responseError } from "./lean_sender.ts";
 
 /** Headers that differ between any two requests, or that one of the two HTTP stacks adds. */
 const PER_REQUEST = new Set([
@@ -337,4 +337,20 @@ Deno.test("lean sender: a copy to a second MaxIOFS keeps bytes, metadata, tags, 
   } finally {
     await dest.stop();
   }
+});
+
+Deno.test("lean sender: an error answer's code and message, entities decoded; a body that is not XML", () => {
+  const e = responseError(
+    403,
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>' +
+      "<Message>no &amp; never &lt;here&gt; &#233;</Message></Error>",
+  );
+  assertEquals([e.code, e.message, e.permanent], [
+    "AccessDenied",
+    "AccessDenied: no & never <here> é",
+    true,
+  ]);
+  const page = responseError(404, "<html><body>not found</body>");
+  assertEquals(page.code, "NotFound");
+  assertEquals(responseError(500, "").code, "UnknownError");
 });
